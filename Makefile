@@ -1,0 +1,51 @@
+# make run   builds gorai.so and starts redis-server with it on 127.0.0.1:$(PORT)
+# make test  runs every test: Go unit and fuzz tests, integration tests against a real server, and the
+#            Python client tests
+# make bench prints throughput ratios against plain Redis commands
+
+PORT ?= 6379
+GO ?= go
+FUZZTIME ?= 5s
+MODULE := build/gorai.so
+SOURCES := go.mod $(wildcard module/*.go module/*.c module/*.h commands/*.go dlpack/*.go dlpack/*.c dlpack/*.h)
+
+# Fuzz targets, as package:Target.
+FUZZ_TARGETS := ./dlpack:FuzzTensorRDBLoad ./commands:FuzzParseTensor ./commands:FuzzParseTensorFormat ./commands:FuzzParseLoadArgs
+
+.PHONY: build run test unit fuzz python bench deps clean
+
+build: deps $(MODULE)
+
+deps:
+	@build/install-deps.sh system
+
+$(MODULE): $(SOURCES)
+	$(GO) build -buildmode=c-shared -o $@ ./module
+	@# Redis 7 refuses a module file without the execute bit.
+	chmod +x $@
+
+run: build
+	redis-server redis.conf --port $(PORT)
+
+test: build unit fuzz python
+
+unit:
+	$(GO) vet ./...
+	$(GO) test -count=1 ./...
+
+fuzz:
+	@for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t##*:}; \
+		echo "fuzz $$name ($(FUZZTIME))"; \
+		$(GO) test -run '^$$' -fuzz "^$$name$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	done
+
+python: build
+	@build/install-deps.sh python
+	python3 -m pytest -q tests/python
+
+bench: build
+	$(GO) run ./tests/bench
+
+clean:
+	rm -f build/*.so build/*.h

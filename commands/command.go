@@ -1,0 +1,57 @@
+// Package commands holds the grammar, validation, exact error texts and reply shapes of the AI.*
+// commands. It is written against small interfaces (a keyspace, a reply writer) and has no cgo, so
+// its unit and fuzz tests run without Redis; the module package implements the interfaces over the
+// Redis module API.
+package commands
+
+import (
+	"errors"
+
+	"gorai/dlpack"
+)
+
+// Handler runs one command. args[0] is the command name. A returned error is sent as an error reply
+// with exactly its text; nothing may have been written to Env.Out before it.
+type Handler func(env Env, args [][]byte) error
+
+// Env is what a handler works with.
+type Env struct {
+	Keys Keyspace
+	Out  Reply
+}
+
+// Keyspace is the part of the Redis keyspace the commands use. Keys are binary.
+type Keyspace interface {
+	// Tensor is the tensor stored at key, the zero Tensor when the key is empty, or ErrWrongType.
+	// The tensor is borrowed: it stays valid until the command returns.
+	Tensor(key []byte) (dlpack.Tensor, error)
+	// SetTensor stores t at key, taking over the caller's reference (released on error too).
+	SetTensor(key []byte, t dlpack.Tensor) error
+	// ReplicateVerbatim sends the current command to replicas and the AOF as it is.
+	ReplicateVerbatim()
+	// MaxBulkLen is the server's proto-max-bulk-len: no value may be larger.
+	MaxBulkLen() int64
+}
+
+// Reply writes one reply. Every string inside an array is a bulk string, as RedisAI sends them.
+type Reply interface {
+	OK()
+	Array(n int)
+	Bulk(s string)
+	BulkBytes(b []byte)
+	// TensorData sends a tensor's raw bytes as one bulk string, without copying them first.
+	TensorData(t dlpack.Tensor)
+	Int(v int64)
+	// Double is sent as Redis sends doubles: a bulk string in RESP2.
+	Double(v float64)
+	Null()
+}
+
+// ErrWrongArity makes the module send Redis' own wrong-arity error, naming the command.
+var ErrWrongArity = errors.New("wrong number of arguments")
+
+// ErrWrongType is Redis' error for a key holding another type.
+var ErrWrongType = errors.New("WRONGTYPE Operation against a key holding the wrong kind of value")
+
+// errf builds an error with a fixed reply text.
+func errf(text string) error { return errors.New(text) }

@@ -1,0 +1,97 @@
+package commands
+
+// Load-time configuration: the module's arguments after --loadmodule.
+
+import (
+	"bytes"
+	"fmt"
+	"path/filepath"
+
+	"gorai/dlpack"
+)
+
+// Config holds the module's settings. Backend paths are kept as given; they are loaded later, on
+// first use.
+type Config struct {
+	BackendsPath          string
+	BackendPaths          map[string]string // "TF", "TFLITE", "TORCH", "ONNX" -> path
+	ThreadsPerQueue       int64
+	IntraOpParallelism    int64 // 0: the backend's default
+	InterOpParallelism    int64 // 0: the backend's default
+	ModelChunkSize        int64
+	ModelExecutionTimeout int64 // ms, ONNX only
+	BackendMemoryLimit    int64 // MB, ONNX only; 0: unlimited
+}
+
+// Backends are the backend names RedisAI knows, in the order it lists them.
+var Backends = []string{"TF", "TFLITE", "TORCH", "ONNX"}
+
+// DefaultConfig is the configuration of a module loaded from moduleDir with no arguments.
+func DefaultConfig(moduleDir string) Config {
+	return Config{
+		BackendsPath:          filepath.Join(moduleDir, "backends"),
+		BackendPaths:          map[string]string{},
+		ThreadsPerQueue:       1,
+		ModelChunkSize:        511 * 1024 * 1024,
+		ModelExecutionTimeout: 5000,
+	}
+}
+
+// integer options: name, minimum value, field.
+func (c *Config) integerOption(name []byte) (min int64, field *int64) {
+	switch {
+	case bytes.EqualFold(name, []byte("THREADS_PER_QUEUE")):
+		return 1, &c.ThreadsPerQueue
+	case bytes.EqualFold(name, []byte("INTRA_OP_PARALLELISM")):
+		return 1, &c.IntraOpParallelism
+	case bytes.EqualFold(name, []byte("INTER_OP_PARALLELISM")):
+		return 1, &c.InterOpParallelism
+	case bytes.EqualFold(name, []byte("MODEL_CHUNK_SIZE")):
+		return 1, &c.ModelChunkSize
+	case bytes.EqualFold(name, []byte("MODEL_EXECUTION_TIMEOUT")):
+		return 1000, &c.ModelExecutionTimeout
+	case bytes.EqualFold(name, []byte("BACKEND_MEMORY_LIMIT")):
+		return 1, &c.BackendMemoryLimit
+	}
+	return 0, nil
+}
+
+// ParseLoadArgs applies "KEY VALUE ..." pairs to the default configuration, BACKENDSPATH first (so
+// that relative backend paths can be resolved against it later, whatever the order given). The
+// error is the line RedisAI logs before refusing to load.
+func ParseLoadArgs(moduleDir string, args [][]byte) (Config, error) {
+	c := DefaultConfig(moduleDir)
+	if len(args)%2 != 0 {
+		return c, fmt.Errorf("ERR even number of arguments required for the module's load-time configuration, got %d", len(args))
+	}
+	for i := 0; i < len(args); i += 2 {
+		if bytes.EqualFold(args[i], []byte("BACKENDSPATH")) {
+			c.BackendsPath = string(args[i+1])
+		}
+	}
+	for i := 0; i < len(args); i += 2 {
+		if err := c.apply(args[i], args[i+1]); err != nil {
+			return c, err
+		}
+	}
+	return c, nil
+}
+
+func (c *Config) apply(key, val []byte) error {
+	if bytes.EqualFold(key, []byte("BACKENDSPATH")) {
+		return nil
+	}
+	for _, b := range Backends {
+		if bytes.EqualFold(key, []byte(b)) {
+			c.BackendPaths[b] = string(val)
+			return nil
+		}
+	}
+	if min, field := c.integerOption(key); field != nil {
+		if v, ok := dlpack.ParseInt(val); ok && v >= min {
+			*field = v
+			return nil
+		}
+	}
+	return fmt.Errorf("ERR error processing argument: %s %s", key, val)
+}

@@ -1,0 +1,174 @@
+package commands
+
+// Tensor commands: AI.TENSORSET, AI.TENSORGET.
+
+import (
+	"bytes"
+	"errors"
+
+	"gorai/dlpack"
+)
+
+var (
+	errInvalidDType   = errf("ERR invalid data type")
+	errInvalidShape   = errf("ERR invalid or negative value found in tensor shape")
+	errSingleBlob     = errf("ERR a single binary string should come after the BLOB argument in 'AI.TENSORSET' command")
+	errTensorTooLarge = errf("ERR tensor is larger than proto-max-bulk-len")
+	errTensorEmpty    = errf("ERR tensor key is empty or in a different shard")
+	errFormat         = errf("ERR unsupported data format")
+	errBlobAndValues  = errf("ERR both BLOB and VALUES specified")
+)
+
+// TensorSet: AI.TENSORSET key type [dim ...] [BLOB data | VALUES v ...]
+func TensorSet(env Env, args [][]byte) error {
+	if len(args) < 4 {
+		return ErrWrongArity
+	}
+	// The key is checked before the arguments, as RedisAI does.
+	if _, err := env.Keys.Tensor(args[1]); err != nil {
+		return err
+	}
+	t, err := ParseTensor(args[2:], env.Keys.MaxBulkLen)
+	if err != nil {
+		return err
+	}
+	if err := env.Keys.SetTensor(args[1], t); err != nil {
+		return err
+	}
+	env.Keys.ReplicateVerbatim()
+	env.Out.OK()
+	return nil
+}
+
+// ParseTensor builds a tensor from "type [dim ...] [BLOB data | VALUES v ...]". maxBulkLen bounds
+// a zero-filled tensor, whose size no argument limits; it is only asked for then.
+func ParseTensor(args [][]byte, maxBulkLen func() int64) (dlpack.Tensor, error) {
+	dt, ok := dlpack.ParseDType(args[0])
+	if !ok {
+		return dlpack.Tensor{}, errInvalidDType
+	}
+	var shape []int64
+	for i := 1; i < len(args); i++ {
+		switch {
+		case bytes.EqualFold(args[i], []byte("BLOB")):
+			if len(args) != i+2 {
+				return dlpack.Tensor{}, errSingleBlob
+			}
+			return tensorOrError(dlpack.FromBlob(dt, shape, args[i+1]))
+		case bytes.EqualFold(args[i], []byte("VALUES")):
+			return tensorOrError(dlpack.FromValues(dt, shape, args[i+1:]))
+		}
+		d, ok := dlpack.ParseInt(args[i])
+		if !ok || d <= 0 {
+			return dlpack.Tensor{}, errInvalidShape
+		}
+		shape = append(shape, d)
+	}
+	t, err := dlpack.Zeros(dt, shape, maxBulkLen())
+	if errors.Is(err, dlpack.ErrTooLarge) {
+		return dlpack.Tensor{}, errTensorTooLarge
+	}
+	return tensorOrError(t, err)
+}
+
+// tensorOrError gives codec errors their "ERR " prefix.
+func tensorOrError(t dlpack.Tensor, err error) (dlpack.Tensor, error) {
+	if err != nil {
+		return dlpack.Tensor{}, errf("ERR " + err.Error())
+	}
+	return t, nil
+}
+
+// TensorFormat is what AI.TENSORGET sends: META, and BLOB or VALUES.
+type TensorFormat struct{ Meta, Blob, Values bool }
+
+// ParseTensorFormat reads "[META] [BLOB | VALUES]" in any order; none means META BLOB.
+func ParseTensorFormat(args [][]byte) (TensorFormat, error) {
+	var f TensorFormat
+	for _, a := range args {
+		switch {
+		case bytes.EqualFold(a, []byte("META")):
+			f.Meta = true
+		case bytes.EqualFold(a, []byte("BLOB")):
+			f.Blob = true
+		case bytes.EqualFold(a, []byte("VALUES")):
+			f.Values = true
+		default:
+			return f, errFormat
+		}
+	}
+	if f.Blob && f.Values {
+		return f, errBlobAndValues
+	}
+	if len(args) == 0 {
+		f = TensorFormat{Meta: true, Blob: true}
+	}
+	return f, nil
+}
+
+// TensorGet: AI.TENSORGET key [META] [BLOB | VALUES]
+func TensorGet(env Env, args [][]byte) error {
+	if len(args) < 2 || len(args) > 4 {
+		return ErrWrongArity
+	}
+	t, err := env.Keys.Tensor(args[1])
+	if err != nil {
+		return err
+	}
+	if t.IsZero() {
+		return errTensorEmpty
+	}
+	f, err := ParseTensorFormat(args[2:])
+	if err != nil {
+		return err
+	}
+	ReplyTensor(env.Out, t, f)
+	return nil
+}
+
+// ReplyTensor sends t in format f: ["dtype", T, "shape", [dims], "blob"|"values", data] with META,
+// the data alone without.
+func ReplyTensor(out Reply, t dlpack.Tensor, f TensorFormat) {
+	if f.Meta {
+		n := 4
+		if f.Blob || f.Values {
+			n = 6
+		}
+		out.Array(n)
+		out.Bulk("dtype")
+		out.Bulk(t.DType().Name())
+		out.Bulk("shape")
+		shape := t.Shape()
+		out.Array(len(shape))
+		for _, d := range shape {
+			out.Int(d)
+		}
+	}
+	switch {
+	case f.Blob:
+		if f.Meta {
+			out.Bulk("blob")
+		}
+		out.TensorData(t)
+	case f.Values:
+		if f.Meta {
+			out.Bulk("values")
+		}
+		replyValues(out, t)
+	}
+}
+
+func replyValues(out Reply, t dlpack.Tensor) {
+	n, dt := t.Len(), t.DType()
+	out.Array(n)
+	for i := 0; i < n; i++ {
+		switch {
+		case dt.IsFloat():
+			out.Double(t.Float(i))
+		case dt.IsString():
+			out.BulkBytes(t.Str(i))
+		default:
+			out.Int(t.Int(i))
+		}
+	}
+}

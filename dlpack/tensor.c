@@ -1,0 +1,59 @@
+#include <stdlib.h>
+#include <string.h>
+
+#include "tensor.h"
+
+gorai_allocator gorai_mem = {malloc, free};
+
+static size_t align16(size_t n) { return (n + 15) & ~(size_t)15; }
+
+gorai_tensor *gorai_tensor_new(uint8_t code, uint8_t bits, int ndim, const int64_t *shape, int64_t len,
+                               size_t nbytes, int zero) {
+    size_t head = align16(sizeof(gorai_tensor) + sizeof(int64_t) * (size_t)ndim);
+    size_t offs = code == GORAI_DL_STRING ? align16(sizeof(uint64_t) * (size_t)len) : 0;
+    char *block = gorai_mem.alloc(head + offs + nbytes);
+    if (block == NULL) return NULL;
+    gorai_tensor *t = (gorai_tensor *)block;
+    memset(t, 0, sizeof(*t));
+    t->dl.data = block + head + offs;
+    t->dl.device.device_type = kDLCPU;
+    t->dl.ndim = ndim;
+    t->dl.dtype.code = code;
+    t->dl.dtype.bits = bits;
+    t->dl.dtype.lanes = 1;
+    t->dl.shape = (int64_t *)(block + sizeof(gorai_tensor));
+    if (ndim > 0) memcpy(t->dl.shape, shape, sizeof(int64_t) * (size_t)ndim);
+    t->len = len;
+    t->nbytes = nbytes;
+    t->offsets = offs ? (uint64_t *)(block + head) : NULL;
+    if (t->offsets) memset(t->offsets, 0, offs);
+    if (zero) memset(t->dl.data, 0, nbytes);
+    t->refcount = 1;
+    return t;
+}
+
+void gorai_tensor_retain(gorai_tensor *t) { __atomic_add_fetch(&t->refcount, 1, __ATOMIC_RELAXED); }
+
+void gorai_tensor_release(gorai_tensor *t) {
+    if (t != NULL && __atomic_sub_fetch(&t->refcount, 1, __ATOMIC_ACQ_REL) == 0) gorai_mem.free(t);
+}
+
+size_t gorai_tensor_mem_usage(const gorai_tensor *t) {
+    return (size_t)((const char *)t->dl.data - (const char *)t) + t->nbytes;
+}
+
+const char *gorai_dtype_name(DLDataType dtype) {
+    switch (dtype.code) {
+    case kDLFloat:
+        return dtype.bits == 32 ? "FLOAT" : dtype.bits == 64 ? "DOUBLE" : "";
+    case kDLInt:
+        return dtype.bits == 8 ? "INT8" : dtype.bits == 16 ? "INT16" : dtype.bits == 32 ? "INT32" : dtype.bits == 64 ? "INT64" : "";
+    case kDLUInt:
+        return dtype.bits == 8 ? "UINT8" : dtype.bits == 16 ? "UINT16" : "";
+    case GORAI_DL_BOOL:
+        return dtype.bits == 8 ? "BOOL" : "";
+    case GORAI_DL_STRING:
+        return dtype.bits == 8 ? "STRING" : "";
+    }
+    return "";
+}

@@ -1,0 +1,91 @@
+// Package dlpack is the tensor: a DLPack DLTensor header over row-major data kept in C memory from
+// the module allocator (Redis' own allocator inside redis-server), with the dtype table and the
+// BLOB and VALUES codecs. Go never keeps pointers to Go memory in a tensor.
+package dlpack
+
+/*
+#cgo CFLAGS: -O2 -Wall -Wextra
+#include <stdlib.h>
+#include "tensor.h"
+*/
+import "C"
+
+import (
+	"errors"
+	"unsafe"
+)
+
+// Tensor is a reference to an immutable C tensor. The zero Tensor is "no tensor".
+type Tensor struct{ c *C.gorai_tensor }
+
+// FromPointer wraps a C tensor pointer (as stored in a Redis key) without taking a reference.
+func FromPointer(p unsafe.Pointer) Tensor { return Tensor{(*C.gorai_tensor)(p)} }
+
+// Pointer is the C tensor, for the module to store in a key.
+func (t Tensor) Pointer() unsafe.Pointer { return unsafe.Pointer(t.c) }
+
+// IsZero reports whether t refers to no tensor.
+func (t Tensor) IsZero() bool { return t.c == nil }
+
+// Retain takes another reference; Release drops one and frees the tensor with the last.
+func (t Tensor) Retain()  { C.gorai_tensor_retain(t.c) }
+func (t Tensor) Release() { C.gorai_tensor_release(t.c) }
+
+// DType is the element type.
+func (t Tensor) DType() DType { return DType{uint8(t.c.dl.dtype.code), uint8(t.c.dl.dtype.bits)} }
+
+// Shape is a view of the dims (valid while t is); empty for a scalar.
+func (t Tensor) Shape() []int64 {
+	n := int(t.c.dl.ndim)
+	if n == 0 {
+		return nil
+	}
+	return unsafe.Slice((*int64)(unsafe.Pointer(t.c.dl.shape)), n)
+}
+
+// Len is the number of elements.
+func (t Tensor) Len() int { return int(t.c.len) }
+
+// Data is a view of the raw row-major bytes (valid while t is).
+func (t Tensor) Data() []byte {
+	if t.c.nbytes == 0 {
+		return []byte{}
+	}
+	return unsafe.Slice((*byte)(t.c.dl.data), int(t.c.nbytes))
+}
+
+// offsets is a view of a STRING tensor's element offsets.
+func (t Tensor) offsets() []uint64 {
+	return unsafe.Slice((*uint64)(unsafe.Pointer(t.c.offsets)), t.Len())
+}
+
+// MemUsage is the size of the tensor's memory block.
+func (t Tensor) MemUsage() int { return int(C.gorai_tensor_mem_usage(t.c)) }
+
+// ErrOutOfMemory is returned when the allocator has no room for a tensor.
+var ErrOutOfMemory = errors.New("could not allocate tensor")
+
+func newTensor(dt DType, shape []int64, n int64, nbytes int, zero bool) (Tensor, error) {
+	var shapePtr *C.int64_t
+	if len(shape) > 0 {
+		// Copied by gorai_tensor_new; no Go pointer is kept by C.
+		shapePtr = (*C.int64_t)(unsafe.Pointer(&shape[0]))
+	}
+	z := C.int(0)
+	if zero {
+		z = 1
+	}
+	c := C.gorai_tensor_new(C.uint8_t(dt.Code), C.uint8_t(dt.Bits), C.int(len(shape)), shapePtr,
+		C.int64_t(n), C.size_t(nbytes), z)
+	if c == nil {
+		return Tensor{}, ErrOutOfMemory
+	}
+	return Tensor{c}, nil
+}
+
+// UseRedisAllocator makes every later tensor come from the given C allocator pair (the module passes
+// RedisModule_Alloc and RedisModule_Free at load).
+func UseRedisAllocator(alloc, free unsafe.Pointer) {
+	C.gorai_mem.alloc = (*[0]byte)(alloc)
+	C.gorai_mem.free = (*[0]byte)(free)
+}

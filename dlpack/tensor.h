@@ -1,0 +1,41 @@
+/* The tensor as gorai keeps it: a DLPack DLTensor header over row-major data, all in one block of
+ * memory from the module allocator (Redis' allocator inside redis-server, so used_memory sees it). */
+#ifndef GORAI_TENSOR_H
+#define GORAI_TENSOR_H
+
+#include <dlpack/dlpack.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* RedisAI's dtype codes beyond DLPack's own (they are part of the RDB format). */
+enum { GORAI_DL_BOOL = 6, GORAI_DL_STRING = 7 };
+
+typedef struct gorai_tensor {
+    DLTensor dl;       /* data and shape point into this block; strides NULL (row-major); CPU */
+    int64_t len;       /* number of elements: the product of the shape */
+    size_t nbytes;     /* bytes at dl.data */
+    uint64_t *offsets; /* STRING only: byte offset of each element in data (each NUL-terminated) */
+    long refcount;     /* atomic; the keyspace holds one reference, each run in flight another */
+} gorai_tensor;
+
+/* Where tensor memory comes from: malloc until the module installs Redis' allocator at load. */
+typedef struct gorai_allocator {
+    void *(*alloc)(size_t);
+    void (*free)(void *);
+} gorai_allocator;
+extern gorai_allocator gorai_mem;
+
+/* gorai_tensor_new allocates a tensor with refcount 1 and room for nbytes of data (zeroed when zero is
+ * set; the caller fills it otherwise) and, when code is GORAI_DL_STRING, for len element offsets (the
+ * caller fills them). ndim may be 0 (scalar). NULL when the allocator fails. */
+gorai_tensor *gorai_tensor_new(uint8_t code, uint8_t bits, int ndim, const int64_t *shape, int64_t len,
+                               size_t nbytes, int zero);
+void gorai_tensor_retain(gorai_tensor *t);
+void gorai_tensor_release(gorai_tensor *t);
+/* gorai_dtype_name is the dtype's upper-case name as commands take it ("" if unknown); the Go dtype table
+ * is the one commands use, and a test keeps the two in step. */
+const char *gorai_dtype_name(DLDataType dtype);
+/* gorai_tensor_mem_usage is what MEMORY USAGE reports: the whole block. */
+size_t gorai_tensor_mem_usage(const gorai_tensor *t);
+
+#endif

@@ -1,0 +1,3 @@
+module gorai
+
+go 1.26

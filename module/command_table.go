@@ -1,0 +1,79 @@
+package main
+
+/*
+#include <stdlib.h>
+#include "module.h"
+*/
+import "C"
+
+import (
+	"errors"
+	"fmt"
+	"runtime/debug"
+	"unsafe"
+
+	"gorai/commands"
+)
+
+// command is one entry of the command table: what Redis needs to know of it, and its handler.
+type command struct {
+	name                       string
+	flags                      string
+	firstKey, lastKey, keyStep int
+	handler                    commands.Handler
+}
+
+// commandTable lists every command gorai registers, lower-case as RedisAI registers them (Redis 7
+// names the registered command in its wrong-arity error). A command's index is its C slot.
+var commandTable = []command{
+	{"ai.tensorset", "write deny-oom", 1, 1, 1, commands.TensorSet},
+	{"ai.tensorget", "readonly", 1, 1, 1, commands.TensorGet},
+}
+
+func registerCommands(ctx *C.RedisModuleCtx) error {
+	for slot, c := range commandTable {
+		name, flags := C.CString(c.name), C.CString(c.flags)
+		rc := C.gorai_create_command(ctx, C.int(slot), name, flags, C.int(c.firstKey), C.int(c.lastKey), C.int(c.keyStep))
+		C.free(unsafe.Pointer(name))
+		C.free(unsafe.Pointer(flags))
+		if rc != C.REDISMODULE_OK {
+			return fmt.Errorf("could not register %s", c.name)
+		}
+	}
+	return nil
+}
+
+// goraiCommand runs command slot with argv, whose bytes C has gathered into ptrs and lens.
+//
+//export goraiCommand
+func goraiCommand(ctx *C.RedisModuleCtx, argv **C.RedisModuleString, ptrs **C.char, lens *C.size_t, argc C.int, slot C.int) C.int {
+	n := int(argc)
+	call := &redisCall{ctx: ctx, argv: unsafe.Slice(argv, n), args: make([][]byte, n)}
+	for i, p := range unsafe.Slice(ptrs, n) {
+		call.args[i] = unsafe.Slice((*byte)(unsafe.Pointer(p)), int(unsafe.Slice(lens, n)[i]))
+	}
+	call.run(commandTable[slot].handler)
+	return C.REDISMODULE_OK
+}
+
+// run calls the handler and sends its reply, or its error, or an error for a panic.
+func (c *redisCall) run(h commands.Handler) {
+	defer func() {
+		if p := recover(); p != nil {
+			logf(c.ctx, "warning", "gorai: panic in %q: %v\n%s", c.args[0], p, debug.Stack())
+			c.reply.reset()
+			c.reply.err("ERR internal error in gorai, see the server log")
+			c.reply.flush(c.ctx)
+		}
+	}()
+	err := h(commands.Env{Keys: c, Out: &c.reply}, c.args)
+	switch {
+	case errors.Is(err, commands.ErrWrongArity):
+		c.reply.reset()
+		c.reply.arity()
+	case err != nil:
+		c.reply.reset()
+		c.reply.err(err.Error())
+	}
+	c.reply.flush(c.ctx)
+}

@@ -1,0 +1,71 @@
+package main
+
+/*
+#include <stdlib.h>
+#include "module.h"
+*/
+import "C"
+
+import (
+	"strings"
+	"unsafe"
+
+	"gorai/commands"
+)
+
+// Versions reported in INFO: gorai speaks RedisAI 1.2.7's protocol and RDB format.
+const (
+	redisAIVersion     = "1.2.7"
+	lowLevelAPIVersion = 1
+	rdbEncodingVersion = 4
+	goraiVersion       = "0.1.0"
+)
+
+// goraiInfo writes the module's INFO sections, with RedisAI's section and field names (Redis puts
+// "ai_" before each).
+//
+//export goraiInfo
+func goraiInfo(ctx *C.RedisModuleInfoCtx, forCrashReport C.int) {
+	defer func() { _ = recover() }()
+	info := infoWriter{ctx}
+	info.section("versions")
+	info.str("RedisAI_version", redisAIVersion)
+	info.num("low_level_API_version", lowLevelAPIVersion)
+	info.num("rdb_version", rdbEncodingVersion)
+	info.str("gorai_version", goraiVersion)
+	info.section("load_time_configs")
+	info.num("threads_per_queue", config.ThreadsPerQueue)
+	info.num("inter_op_parallelism", config.InterOpParallelism)
+	info.num("intra_op_parallelism", config.IntraOpParallelism)
+	info.num("model_execution_timeout", config.ModelExecutionTimeout)
+	info.num("backend_memory_limit", config.BackendMemoryLimit)
+	info.section("backends_config")
+	info.str("backends_path", config.BackendsPath)
+	info.num("model_chunk_size", config.ModelChunkSize)
+	for _, b := range commands.Backends {
+		if p, ok := config.BackendPaths[b]; ok {
+			info.str(strings.ToLower(b)+"_path", p)
+		}
+	}
+}
+
+type infoWriter struct{ ctx *C.RedisModuleInfoCtx }
+
+func (w infoWriter) section(name string) {
+	c := C.CString(name)
+	defer C.free(unsafe.Pointer(c))
+	C.gorai_info_section(w.ctx, c)
+}
+
+func (w infoWriter) str(field, value string) {
+	f, v := C.CString(field), C.CString(value)
+	defer C.free(unsafe.Pointer(f))
+	defer C.free(unsafe.Pointer(v))
+	C.gorai_info_string(w.ctx, f, v)
+}
+
+func (w infoWriter) num(field string, value int64) {
+	f := C.CString(field)
+	defer C.free(unsafe.Pointer(f))
+	C.gorai_info_integer(w.ctx, f, C.longlong(value))
+}

@@ -1,0 +1,66 @@
+// Command module is gorai.so: the Redis module, built with -buildmode=c-shared. It is the only
+// package that talks to Redis: loading, the command table, keys, replies, the data types and INFO.
+package main
+
+/*
+#cgo CFLAGS: -O2 -Wall -Wextra -I${SRCDIR}/../dlpack
+#include <stdlib.h>
+#include "module.h"
+*/
+import "C"
+
+import (
+	"fmt"
+	"path/filepath"
+	"runtime/debug"
+	"unsafe"
+
+	"gorai/commands"
+)
+
+func main() {}
+
+// config is the load-time configuration; it is read and written on Redis' main thread only.
+var config commands.Config
+
+//export goraiOnLoad
+func goraiOnLoad(ctx *C.RedisModuleCtx, argv **C.RedisModuleString, argc C.int) (rc C.int) {
+	defer func() {
+		if p := recover(); p != nil {
+			logf(ctx, "warning", "gorai: panic while loading: %v\n%s", p, debug.Stack())
+			rc = C.REDISMODULE_ERR
+		}
+	}()
+	args := make([][]byte, int(argc))
+	for i, s := range unsafe.Slice(argv, int(argc)) {
+		var n C.size_t
+		p := C.gorai_string_ptr(s, &n)
+		args[i] = C.GoBytes(unsafe.Pointer(p), C.int(n))
+	}
+	cfg, err := commands.ParseLoadArgs(filepath.Dir(C.GoString(C.gorai_module_path())), args)
+	if err != nil {
+		logf(ctx, "warning", "%s", err)
+		return C.REDISMODULE_ERR
+	}
+	config = cfg
+	if C.gorai_create_types(ctx) != C.REDISMODULE_OK {
+		logf(ctx, "warning", "gorai: could not create the data types")
+		return C.REDISMODULE_ERR
+	}
+	if err := registerCommands(ctx); err != nil {
+		logf(ctx, "warning", "gorai: %s", err)
+		return C.REDISMODULE_ERR
+	}
+	if C.gorai_register_info(ctx) != C.REDISMODULE_OK {
+		return C.REDISMODULE_ERR
+	}
+	return C.REDISMODULE_OK
+}
+
+// logf writes a line to Redis' log.
+func logf(ctx *C.RedisModuleCtx, level, format string, a ...any) {
+	cl, cm := C.CString(level), C.CString(fmt.Sprintf(format, a...))
+	defer C.free(unsafe.Pointer(cl))
+	defer C.free(unsafe.Pointer(cm))
+	C.gorai_log(ctx, cl, cm)
+}

@@ -1,0 +1,220 @@
+/* RedisModule_OnLoad and OnUnload, the command trampolines, keys and replies: the C that stands
+ * between Redis and the Go handlers. */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "_cgo_export.h"
+#include "module.h"
+
+#define GORAI_DEFINE_API(ret, name, params) ret(*RedisModule_##name) params;
+GORAI_REDISMODULE_API(GORAI_DEFINE_API)
+#undef GORAI_DEFINE_API
+
+/* The version reported to Redis is RedisAI's, the system gorai replaces. */
+#define GORAI_REDISAI_VERSION 10207
+
+static int fill_api(RedisModuleCtx *ctx) {
+    int (*get_api)(const char *, void *) = (int (*)(const char *, void *))((void **)ctx)[0];
+    int missing = 0;
+#define GORAI_GET_API(ret, name, params) \
+    if (get_api("RedisModule_" #name, (void *)&RedisModule_##name) != REDISMODULE_OK) missing = 1;
+    GORAI_REDISMODULE_API(GORAI_GET_API)
+#undef GORAI_GET_API
+    return missing ? REDISMODULE_ERR : REDISMODULE_OK;
+}
+
+int RedisModule_OnLoad(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
+    if (fill_api(ctx) != REDISMODULE_OK) return REDISMODULE_ERR;
+    if (RedisModule_IsModuleNameBusy("ai")) return REDISMODULE_ERR;
+    RedisModule_SetModuleAttribs(ctx, "ai", GORAI_REDISAI_VERSION, REDISMODULE_APIVER_1);
+    RedisModule_SetModuleOptions(ctx, REDISMODULE_OPTIONS_HANDLE_IO_ERRORS);
+    gorai_mem.alloc = RedisModule_Alloc;
+    gorai_mem.free = RedisModule_Free;
+    return goraiOnLoad(ctx, argv, argc);
+}
+
+/* The Go runtime cannot be unloaded from a process. */
+int RedisModule_OnUnload(RedisModuleCtx *ctx) {
+    (void)ctx;
+    return REDISMODULE_ERR;
+}
+
+const char *gorai_module_path(void) {
+    static Dl_info info;
+    if (dladdr((void *)gorai_module_path, &info) == 0 || info.dli_fname == NULL) return "";
+    return info.dli_fname;
+}
+
+void gorai_log(RedisModuleCtx *ctx, const char *level, const char *msg) {
+    RedisModule_Log(ctx, level, "%s", msg);
+}
+
+/* Commands: Redis passes no user data to a command function, so each command gets a slot whose
+ * trampoline tells Go which command it is. argv's pointers and lengths are gathered here so that Go
+ * reads them without a call per argument. */
+#define GORAI_MAX_COMMANDS 32
+#define GORAI_STACK_ARGS 64
+
+static int run_command(RedisModuleCtx *ctx, RedisModuleString **argv, int argc, int slot) {
+    const char *stack_ptrs[GORAI_STACK_ARGS];
+    size_t stack_lens[GORAI_STACK_ARGS];
+    const char **ptrs = stack_ptrs;
+    size_t *lens = stack_lens;
+    if (argc > GORAI_STACK_ARGS) {
+        ptrs = RedisModule_Alloc(sizeof(*ptrs) * (size_t)argc);
+        lens = RedisModule_Alloc(sizeof(*lens) * (size_t)argc);
+    }
+    for (int i = 0; i < argc; i++) ptrs[i] = RedisModule_StringPtrLen(argv[i], &lens[i]);
+    int rc = goraiCommand(ctx, argv, (char **)ptrs, lens, argc, slot);
+    if (ptrs != stack_ptrs) {
+        RedisModule_Free(ptrs);
+        RedisModule_Free(lens);
+    }
+    return rc;
+}
+
+#define GORAI_SLOT(n) \
+    static int gorai_slot_##n(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) { \
+        return run_command(ctx, argv, argc, n);                                           \
+    }
+#define GORAI_SLOTS(X) \
+    X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11) X(12) X(13) X(14) X(15) \
+    X(16) X(17) X(18) X(19) X(20) X(21) X(22) X(23) X(24) X(25) X(26) X(27) X(28) X(29) X(30) X(31)
+GORAI_SLOTS(GORAI_SLOT)
+#define GORAI_SLOT_REF(n) gorai_slot_##n,
+static RedisModuleCmdFunc slots[GORAI_MAX_COMMANDS] = {GORAI_SLOTS(GORAI_SLOT_REF)};
+
+int gorai_create_command(RedisModuleCtx *ctx, int slot, const char *name, const char *flags, int firstkey,
+                         int lastkey, int keystep) {
+    if (slot < 0 || slot >= GORAI_MAX_COMMANDS) return REDISMODULE_ERR;
+    return RedisModule_CreateCommand(ctx, name, slots[slot], flags, firstkey, lastkey, keystep);
+}
+
+/* Keys. */
+int gorai_key_tensor(RedisModuleCtx *ctx, RedisModuleString *key, gorai_tensor **out) {
+    *out = NULL;
+    RedisModuleKey *k = RedisModule_OpenKey(ctx, key, REDISMODULE_READ);
+    if (k == NULL) return 0;
+    int status = 0;
+    int type = RedisModule_KeyType(k);
+    if (type == REDISMODULE_KEYTYPE_MODULE && RedisModule_ModuleTypeGetType(k) == gorai_tensor_type)
+        *out = RedisModule_ModuleTypeGetValue(k);
+    else if (type != REDISMODULE_KEYTYPE_EMPTY)
+        status = 1;
+    RedisModule_CloseKey(k);
+    return status;
+}
+
+int gorai_key_set_tensor(RedisModuleCtx *ctx, RedisModuleString *key, gorai_tensor *t) {
+    RedisModuleKey *k = RedisModule_OpenKey(ctx, key, REDISMODULE_READ | REDISMODULE_WRITE);
+    int type = RedisModule_KeyType(k);
+    if (type != REDISMODULE_KEYTYPE_EMPTY &&
+        !(type == REDISMODULE_KEYTYPE_MODULE && RedisModule_ModuleTypeGetType(k) == gorai_tensor_type)) {
+        RedisModule_CloseKey(k);
+        gorai_tensor_release(t);
+        return 1;
+    }
+    RedisModule_ModuleTypeSetValue(k, gorai_tensor_type, t);
+    RedisModule_CloseKey(k);
+    return 0;
+}
+
+const char *gorai_string_ptr(RedisModuleString *s, size_t *len) { return RedisModule_StringPtrLen(s, len); }
+
+RedisModuleString *gorai_create_string(RedisModuleCtx *ctx, const char *ptr, size_t len) {
+    return RedisModule_CreateString(ctx, ptr, len);
+}
+
+void gorai_free_string(RedisModuleCtx *ctx, RedisModuleString *s) { RedisModule_FreeString(ctx, s); }
+
+int gorai_replicate_verbatim(RedisModuleCtx *ctx) { return RedisModule_ReplicateVerbatim(ctx); }
+
+/* gorai_config_integer reads an integer server setting through CONFIG GET; -1 when unavailable. */
+long long gorai_config_integer(RedisModuleCtx *ctx, const char *name) {
+    RedisModuleCallReply *r = RedisModule_Call(ctx, "CONFIG", "cc", "GET", name);
+    long long value = -1;
+    if (r != NULL && RedisModule_CallReplyType(r) == REDISMODULE_REPLY_ARRAY) {
+        RedisModuleCallReply *v = RedisModule_CallReplyArrayElement(r, 1);
+        size_t len;
+        const char *s = v ? RedisModule_CallReplyStringPtr(v, &len) : NULL;
+        if (s != NULL && len < 32) {
+            char buf[32];
+            memcpy(buf, s, len);
+            buf[len] = 0;
+            value = strtoll(buf, NULL, 10);
+        }
+    }
+    if (r != NULL) RedisModule_FreeCallReply(r);
+    return value;
+}
+
+/* Replies. */
+static int64_t read_i64(const unsigned char **p) {
+    int64_t v;
+    memcpy(&v, *p, sizeof v);
+    *p += sizeof v;
+    return v;
+}
+
+void gorai_reply(RedisModuleCtx *ctx, const unsigned char *buf, size_t len) {
+    const unsigned char *p = buf, *end = buf + len;
+    while (p < end) {
+        unsigned char op = *p++;
+        switch (op) {
+        case GORAI_REPLY_OK:
+            RedisModule_ReplyWithSimpleString(ctx, "OK");
+            break;
+        case GORAI_REPLY_ARRAY:
+            RedisModule_ReplyWithArray(ctx, (long)read_i64(&p));
+            break;
+        case GORAI_REPLY_BULK: {
+            size_t n = (size_t)read_i64(&p);
+            RedisModule_ReplyWithStringBuffer(ctx, (const char *)p, n);
+            p += n;
+            break;
+        }
+        case GORAI_REPLY_BULK_PTR: {
+            const char *data = (const char *)(uintptr_t)read_i64(&p);
+            size_t n = (size_t)read_i64(&p);
+            RedisModule_ReplyWithStringBuffer(ctx, data, n);
+            break;
+        }
+        case GORAI_REPLY_INT:
+            RedisModule_ReplyWithLongLong(ctx, read_i64(&p));
+            break;
+        case GORAI_REPLY_DOUBLE: {
+            double d;
+            memcpy(&d, p, sizeof d);
+            p += sizeof d;
+            RedisModule_ReplyWithDouble(ctx, d);
+            break;
+        }
+        case GORAI_REPLY_NULL:
+            RedisModule_ReplyWithNull(ctx);
+            break;
+        case GORAI_REPLY_ERROR: {
+            size_t n = (size_t)read_i64(&p);
+            RedisModule_ReplyWithError(ctx, (const char *)p);
+            p += n + 1;
+            break;
+        }
+        case GORAI_REPLY_ARITY:
+            RedisModule_WrongArity(ctx);
+            break;
+        default:
+            return; /* cannot happen: Go writes the buffer */
+        }
+    }
+}
+
+/* Info. */
+int gorai_register_info(RedisModuleCtx *ctx) { return RedisModule_RegisterInfoFunc(ctx, (RedisModuleInfoFunc)goraiInfo); }
+void gorai_info_section(RedisModuleInfoCtx *ctx, const char *name) { RedisModule_InfoAddSection(ctx, name); }
+void gorai_info_string(RedisModuleInfoCtx *ctx, const char *field, const char *value) {
+    RedisModule_InfoAddFieldCString(ctx, field, value);
+}
+void gorai_info_integer(RedisModuleInfoCtx *ctx, const char *field, long long value) {
+    RedisModule_InfoAddFieldLongLong(ctx, field, value);
+}

@@ -1,0 +1,111 @@
+/* Our own declarations of the part of the Redis module API that gorai uses (Redis does not ship its
+ * header in Debian). The function pointers are filled through RedisModule_GetApi at load, as the
+ * official header's RedisModule_Init does. */
+#ifndef GORAI_REDISMODULE_H
+#define GORAI_REDISMODULE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define REDISMODULE_OK 0
+#define REDISMODULE_ERR 1
+#define REDISMODULE_APIVER_1 1
+
+#define REDISMODULE_READ (1 << 0)
+#define REDISMODULE_WRITE (1 << 1)
+
+#define REDISMODULE_KEYTYPE_EMPTY 0
+#define REDISMODULE_KEYTYPE_MODULE 6
+
+#define REDISMODULE_REPLY_ARRAY 3
+#define REDISMODULE_OPTIONS_HANDLE_IO_ERRORS (1 << 0)
+#define REDISMODULE_TYPE_METHOD_VERSION 3
+
+typedef struct RedisModuleCtx RedisModuleCtx;
+typedef struct RedisModuleKey RedisModuleKey;
+typedef struct RedisModuleString RedisModuleString;
+typedef struct RedisModuleIO RedisModuleIO;
+typedef struct RedisModuleType RedisModuleType;
+typedef struct RedisModuleDigest RedisModuleDigest;
+typedef struct RedisModuleInfoCtx RedisModuleInfoCtx;
+typedef struct RedisModuleCallReply RedisModuleCallReply;
+typedef struct RedisModuleDefragCtx RedisModuleDefragCtx;
+
+typedef int (*RedisModuleCmdFunc)(RedisModuleCtx *ctx, RedisModuleString **argv, int argc);
+typedef void (*RedisModuleInfoFunc)(RedisModuleInfoCtx *ctx, int for_crash_report);
+
+typedef struct RedisModuleTypeMethods {
+    uint64_t version;
+    void *(*rdb_load)(RedisModuleIO *rdb, int encver);
+    void (*rdb_save)(RedisModuleIO *rdb, void *value);
+    void (*aof_rewrite)(RedisModuleIO *aof, RedisModuleString *key, void *value);
+    size_t (*mem_usage)(const void *value);
+    void (*digest)(RedisModuleDigest *digest, void *value);
+    void (*free)(void *value);
+    int (*aux_load)(RedisModuleIO *rdb, int encver, int when);
+    void (*aux_save)(RedisModuleIO *rdb, int when);
+    int aux_save_triggers;
+    size_t (*free_effort)(RedisModuleString *key, const void *value);
+    void (*unlink)(RedisModuleString *key, const void *value);
+    void *(*copy)(RedisModuleString *fromkey, RedisModuleString *tokey, const void *value);
+    int (*defrag)(RedisModuleDefragCtx *ctx, RedisModuleString *key, void **value);
+} RedisModuleTypeMethods;
+
+/* X(return type, name without the RedisModule_ prefix, parameters) for every function used. */
+#define GORAI_REDISMODULE_API(X)                                                                        \
+    X(void, SetModuleAttribs, (RedisModuleCtx * ctx, const char *name, int ver, int apiver))            \
+    X(int, IsModuleNameBusy, (const char *name))                                                        \
+    X(int, SetModuleOptions, (RedisModuleCtx * ctx, int options))                                       \
+    X(int, CreateCommand, (RedisModuleCtx * ctx, const char *name, RedisModuleCmdFunc f,                \
+                           const char *flags, int firstkey, int lastkey, int keystep))                  \
+    X(RedisModuleType *, CreateDataType, (RedisModuleCtx * ctx, const char *name, int encver,           \
+                                          RedisModuleTypeMethods *methods))                             \
+    X(void *, Alloc, (size_t bytes))                                                                    \
+    X(void, Free, (void *ptr))                                                                          \
+    X(RedisModuleKey *, OpenKey, (RedisModuleCtx * ctx, RedisModuleString * key, int mode))                       \
+    X(void, CloseKey, (RedisModuleKey * key))                                                           \
+    X(int, KeyType, (RedisModuleKey * key))                                                             \
+    X(RedisModuleType *, ModuleTypeGetType, (RedisModuleKey * key))                                     \
+    X(void *, ModuleTypeGetValue, (RedisModuleKey * key))                                               \
+    X(int, ModuleTypeSetValue, (RedisModuleKey * key, RedisModuleType * mt, void *value))               \
+    X(const char *, StringPtrLen, (const RedisModuleString *str, size_t *len))                          \
+    X(RedisModuleString *, CreateString, (RedisModuleCtx * ctx, const char *ptr, size_t len))           \
+    X(RedisModuleString *, CreateStringFromLongLong, (RedisModuleCtx * ctx, long long ll))              \
+    X(void, FreeString, (RedisModuleCtx * ctx, RedisModuleString * str))                                \
+    X(int, WrongArity, (RedisModuleCtx * ctx))                                                          \
+    X(int, ReplyWithError, (RedisModuleCtx * ctx, const char *err))                                     \
+    X(int, ReplyWithSimpleString, (RedisModuleCtx * ctx, const char *msg))                              \
+    X(int, ReplyWithArray, (RedisModuleCtx * ctx, long len))                                            \
+    X(int, ReplyWithLongLong, (RedisModuleCtx * ctx, long long ll))                                     \
+    X(int, ReplyWithDouble, (RedisModuleCtx * ctx, double d))                                           \
+    X(int, ReplyWithStringBuffer, (RedisModuleCtx * ctx, const char *buf, size_t len))                  \
+    X(int, ReplyWithNull, (RedisModuleCtx * ctx))                                                       \
+    X(int, ReplicateVerbatim, (RedisModuleCtx * ctx))                                                   \
+    X(RedisModuleCallReply *, Call, (RedisModuleCtx * ctx, const char *cmd, const char *fmt, ...))      \
+    X(int, CallReplyType, (RedisModuleCallReply * reply))                                               \
+    X(RedisModuleCallReply *, CallReplyArrayElement, (RedisModuleCallReply * reply, size_t idx))        \
+    X(const char *, CallReplyStringPtr, (RedisModuleCallReply * reply, size_t *len))                    \
+    X(void, FreeCallReply, (RedisModuleCallReply * reply))                                              \
+    X(void, Log, (RedisModuleCtx * ctx, const char *level, const char *fmt, ...))                       \
+    X(void, LogIOError, (RedisModuleIO * io, const char *level, const char *fmt, ...))                  \
+    X(void, SaveUnsigned, (RedisModuleIO * io, uint64_t value))                                         \
+    X(uint64_t, LoadUnsigned, (RedisModuleIO * io))                                                     \
+    X(void, SaveSigned, (RedisModuleIO * io, int64_t value))                                            \
+    X(int64_t, LoadSigned, (RedisModuleIO * io))                                                        \
+    X(void, SaveStringBuffer, (RedisModuleIO * io, const char *str, size_t len))                        \
+    X(char *, LoadStringBuffer, (RedisModuleIO * io, size_t *lenptr))                                   \
+    X(int, IsIOError, (RedisModuleIO * io))                                                             \
+    X(void, EmitAOF, (RedisModuleIO * aof, const char *cmdname, const char *fmt, ...))                  \
+    X(void, DigestAddStringBuffer, (RedisModuleDigest * md, const char *ele, size_t len))                \
+    X(void, DigestAddLongLong, (RedisModuleDigest * md, long long ele))                                 \
+    X(void, DigestEndSequence, (RedisModuleDigest * md))                                                \
+    X(int, RegisterInfoFunc, (RedisModuleCtx * ctx, RedisModuleInfoFunc cb))                            \
+    X(int, InfoAddSection, (RedisModuleInfoCtx * ctx, const char *name))                                \
+    X(int, InfoAddFieldCString, (RedisModuleInfoCtx * ctx, const char *field, const char *value))       \
+    X(int, InfoAddFieldLongLong, (RedisModuleInfoCtx * ctx, const char *field, long long value))
+
+#define GORAI_DECLARE_API(ret, name, params) extern ret(*RedisModule_##name) params;
+GORAI_REDISMODULE_API(GORAI_DECLARE_API)
+#undef GORAI_DECLARE_API
+
+#endif
