@@ -47,7 +47,7 @@ func ParseTensor(args [][]byte, maxBulkLen func() int64) (dlpack.Tensor, error) 
 	if !ok {
 		return dlpack.Tensor{}, errInvalidDType
 	}
-	var shape []int64
+	shape := make([]int64, 0, 8)
 	for i := 1; i < len(args); i++ {
 		switch {
 		case bytes.EqualFold(args[i], []byte("BLOB")):

@@ -35,8 +35,10 @@ gorai_tensor *gorai_tensor_new(uint8_t code, uint8_t bits, int ndim, const int64
 void gorai_tensor_retain(gorai_tensor *t) { __atomic_add_fetch(&t->refcount, 1, __ATOMIC_RELAXED); }
 
 void gorai_tensor_release(gorai_tensor *t) {
-    if (t != NULL && __atomic_sub_fetch(&t->refcount, 1, __ATOMIC_ACQ_REL) == 0) gorai_mem.free(t);
+    if (t != NULL && __atomic_sub_fetch(&t->refcount, 1, __ATOMIC_ACQ_REL) == 0) gorai_tensor_free(t);
 }
+
+void gorai_tensor_free(gorai_tensor *t) { gorai_mem.free(t); }
 
 size_t gorai_tensor_mem_usage(const gorai_tensor *t) {
     return (size_t)((const char *)t->dl.data - (const char *)t) + t->nbytes;

@@ -5,6 +5,9 @@ package dlpack
 
 /*
 #cgo CFLAGS: -O2 -Wall -Wextra
+#cgo noescape gorai_tensor_new
+#cgo nocallback gorai_tensor_new
+#cgo nocallback gorai_tensor_free
 #include <stdlib.h>
 #include "tensor.h"
 */
@@ -12,6 +15,7 @@ import "C"
 
 import (
 	"errors"
+	"sync/atomic"
 	"unsafe"
 )
 
@@ -27,9 +31,18 @@ func (t Tensor) Pointer() unsafe.Pointer { return unsafe.Pointer(t.c) }
 // IsZero reports whether t refers to no tensor.
 func (t Tensor) IsZero() bool { return t.c == nil }
 
-// Retain takes another reference; Release drops one and frees the tensor with the last.
-func (t Tensor) Retain()  { C.gorai_tensor_retain(t.c) }
-func (t Tensor) Release() { C.gorai_tensor_release(t.c) }
+// Retain takes another reference. The count is shared with C (gorai_tensor_retain/release), so it is
+// changed with the same atomic operations on the same word.
+func (t Tensor) Retain() { atomic.AddInt64(t.refcount(), 1) }
+
+// Release drops a reference and frees the tensor with the last.
+func (t Tensor) Release() {
+	if atomic.AddInt64(t.refcount(), -1) == 0 {
+		C.gorai_tensor_free(t.c)
+	}
+}
+
+func (t Tensor) refcount() *int64 { return (*int64)(unsafe.Pointer(&t.c.refcount)) }
 
 // DType is the element type.
 func (t Tensor) DType() DType { return DType{uint8(t.c.dl.dtype.code), uint8(t.c.dl.dtype.bits)} }

@@ -15,7 +15,7 @@ typedef struct gorai_tensor {
     int64_t len;       /* number of elements: the product of the shape */
     size_t nbytes;     /* bytes at dl.data */
     uint64_t *offsets; /* STRING only: byte offset of each element in data (each NUL-terminated) */
-    long refcount;     /* atomic; the keyspace holds one reference, each run in flight another */
+    int64_t refcount;  /* atomic; the keyspace holds one reference, each run in flight another */
 } gorai_tensor;
 
 /* Where tensor memory comes from: malloc until the module installs Redis' allocator at load. */
@@ -32,6 +32,8 @@ gorai_tensor *gorai_tensor_new(uint8_t code, uint8_t bits, int ndim, const int64
                                size_t nbytes, int zero);
 void gorai_tensor_retain(gorai_tensor *t);
 void gorai_tensor_release(gorai_tensor *t);
+/* gorai_tensor_free frees t whatever its count: for the holder of the last reference. */
+void gorai_tensor_free(gorai_tensor *t);
 /* gorai_dtype_name is the dtype's upper-case name as commands take it ("" if unknown); the Go dtype table
  * is the one commands use, and a test keeps the two in step. */
 const char *gorai_dtype_name(DLDataType dtype);

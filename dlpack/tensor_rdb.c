@@ -107,18 +107,18 @@ static int load_header_v0(const gorai_rdb_reader *r, tensor_header *h, const cha
     return 1;
 }
 
-/* string_offsets_valid requires the layout TENSORSET's BLOB gives: element i starts at offsets[i] and ends at
- * the first NUL after it, and the elements tile the data exactly. */
+/* string_offsets_valid requires offsets that start at 0 and increase strictly, each element ending with a NUL
+ * right before the next begins (the last at the end of the data), so every element is a C string inside the
+ * data. An element may hold more NULs: RedisAI copies string outputs of models as they are. */
 static int string_offsets_valid(const gorai_tensor *t) {
     const char *data = t->dl.data;
-    size_t pos = 0;
+    if (t->len == 0) return t->nbytes == 0;
+    if (t->offsets[0] != 0) return 0;
     for (int64_t i = 0; i < t->len; i++) {
-        if (pos >= t->nbytes || t->offsets[i] != pos) return 0;
-        const char *nul = memchr(data + pos, 0, t->nbytes - pos);
-        if (nul == NULL) return 0;
-        pos = (size_t)(nul - data) + 1;
+        uint64_t end = i + 1 < t->len ? t->offsets[i + 1] : t->nbytes;
+        if (end <= t->offsets[i] || end > t->nbytes || data[end - 1] != 0) return 0;
     }
-    return pos == t->nbytes;
+    return 1;
 }
 
 /* data_invalid checks what can be checked before the tensor is allocated, so nothing is allocated for a size

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
+	"sync"
 	"unsafe"
 
 	"gorai/commands"
@@ -48,32 +49,36 @@ func registerCommands(ctx *C.RedisModuleCtx) error {
 //export goraiCommand
 func goraiCommand(ctx *C.RedisModuleCtx, argv **C.RedisModuleString, ptrs **C.char, lens *C.size_t, argc C.int, slot C.int) C.int {
 	n := int(argc)
-	call := &redisCall{ctx: ctx, argv: unsafe.Slice(argv, n), args: make([][]byte, n)}
+	call := callPool.Get().(*redisCall)
+	call.ctx, call.argv = ctx, unsafe.Slice(argv, n)
 	for i, p := range unsafe.Slice(ptrs, n) {
-		call.args[i] = unsafe.Slice((*byte)(unsafe.Pointer(p)), int(unsafe.Slice(lens, n)[i]))
+		call.args = append(call.args, unsafe.Slice((*byte)(unsafe.Pointer(p)), int(unsafe.Slice(lens, n)[i])))
 	}
 	call.run(commandTable[slot].handler)
+	call.reset()
+	callPool.Put(call)
 	return C.REDISMODULE_OK
 }
 
-// run calls the handler and sends its reply, or its error, or an error for a panic.
+// callPool keeps command calls, with their argument and reply buffers, from one command to the next:
+// the hot path allocates nothing.
+var callPool = sync.Pool{New: func() any { return new(redisCall) }}
+
+// run calls the handler and applies its effects, or sends its error, or an error for a panic.
 func (c *redisCall) run(h commands.Handler) {
 	defer func() {
 		if p := recover(); p != nil {
 			logf(c.ctx, "warning", "gorai: panic in %q: %v\n%s", c.args[0], p, debug.Stack())
-			c.reply.reset()
-			c.reply.err("ERR internal error in gorai, see the server log")
-			c.reply.flush(c.ctx)
+			c.effects.fail("ERR internal error in gorai, see the server log")
+			c.effects.apply(c.ctx, c.argv)
 		}
 	}()
-	err := h(commands.Env{Keys: c, Out: &c.reply}, c.args)
+	err := h(commands.Env{Keys: c, Out: &c.effects}, c.args)
 	switch {
 	case errors.Is(err, commands.ErrWrongArity):
-		c.reply.reset()
-		c.reply.arity()
+		c.effects.failArity()
 	case err != nil:
-		c.reply.reset()
-		c.reply.err(err.Error())
+		c.effects.fail(err.Error())
 	}
-	c.reply.flush(c.ctx)
+	c.effects.apply(c.ctx, c.argv)
 }

@@ -15,54 +15,53 @@ import (
 
 // redisCall is one command call: its arguments, its reply, and the keyspace as commands see it.
 type redisCall struct {
-	ctx   *C.RedisModuleCtx
-	argv  []*C.RedisModuleString
-	args  [][]byte
-	reply replyBuffer
+	ctx     *C.RedisModuleCtx
+	argv    []*C.RedisModuleString
+	args    [][]byte
+	effects effects
 }
 
-// withKey gives f the Redis string for key: the argument it came from when it is one (always so
-// far), else a new string.
-func (c *redisCall) withKey(key []byte, f func(*C.RedisModuleString)) {
+func (c *redisCall) reset() {
+	clear(c.args)
+	c.ctx, c.argv, c.args = nil, nil, c.args[:0]
+	c.effects.reset()
+}
+
+// argIndex is the index of the argument that key is, or -1: keys given as arguments are passed to
+// Redis as the strings it parsed, without copying.
+func (c *redisCall) argIndex(key []byte) int {
 	if len(key) > 0 {
 		for i, a := range c.args {
-			if len(a) == len(key) && len(a) > 0 && &a[0] == &key[0] {
-				f(c.argv[i])
-				return
+			if len(a) == len(key) && &a[0] == &key[0] {
+				return i
 			}
 		}
 	}
-	var p *C.char
-	if len(key) > 0 {
-		p = (*C.char)(unsafe.Pointer(&key[0]))
+	return -1
+}
+
+func (c *redisCall) Tensor(key []byte) (dlpack.Tensor, error) {
+	var r C.gorai_key_lookup
+	if i := c.argIndex(key); i >= 0 {
+		r = C.gorai_key_tensor(c.ctx, c.argv[i])
+	} else {
+		s := C.gorai_create_string(c.ctx, (*C.char)(unsafe.Pointer(unsafe.SliceData(key))), C.size_t(len(key)))
+		r = C.gorai_key_tensor(c.ctx, s)
+		C.gorai_free_string(c.ctx, s)
 	}
-	s := C.gorai_create_string(c.ctx, p, C.size_t(len(key)))
-	defer C.gorai_free_string(c.ctx, s)
-	f(s)
+	if r.wrong_type != 0 {
+		return dlpack.Tensor{}, commands.ErrWrongType
+	}
+	return dlpack.FromPointer(unsafe.Pointer(r.tensor)), nil
 }
 
-func (c *redisCall) Tensor(key []byte) (t dlpack.Tensor, err error) {
-	c.withKey(key, func(k *C.RedisModuleString) {
-		var p *C.gorai_tensor
-		if C.gorai_key_tensor(c.ctx, k, &p) != 0 {
-			err = commands.ErrWrongType
-			return
-		}
-		t = dlpack.FromPointer(unsafe.Pointer(p))
-	})
-	return t, err
+// SetTensor queues the write: it is applied when the command has succeeded.
+func (c *redisCall) SetTensor(key []byte, t dlpack.Tensor) error {
+	c.effects.setTensor(c.argIndex(key), key, t)
+	return nil
 }
 
-func (c *redisCall) SetTensor(key []byte, t dlpack.Tensor) (err error) {
-	c.withKey(key, func(k *C.RedisModuleString) {
-		if C.gorai_key_set_tensor(c.ctx, k, (*C.gorai_tensor)(t.Pointer())) != 0 {
-			err = commands.ErrWrongType
-		}
-	})
-	return err
-}
-
-func (c *redisCall) ReplicateVerbatim() { C.gorai_replicate_verbatim(c.ctx) }
+func (c *redisCall) ReplicateVerbatim() { c.effects.replicateVerbatim() }
 
 func (c *redisCall) MaxBulkLen() int64 {
 	name := C.CString("proto-max-bulk-len")

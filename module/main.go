@@ -4,6 +4,13 @@ package main
 
 /*
 #cgo CFLAGS: -O2 -Wall -Wextra -I${SRCDIR}/../dlpack
+// Every C symbol must resolve when gorai.so is linked, not when Redis loads it.
+#cgo LDFLAGS: -Wl,--no-undefined
+// The hot-path calls neither call back into Go nor keep Go pointers.
+#cgo noescape gorai_key_tensor
+#cgo nocallback gorai_key_tensor
+#cgo noescape gorai_apply
+#cgo nocallback gorai_apply
 #include <stdlib.h>
 #include "module.h"
 */

@@ -93,32 +93,29 @@ int gorai_create_command(RedisModuleCtx *ctx, int slot, const char *name, const 
 }
 
 /* Keys. */
-int gorai_key_tensor(RedisModuleCtx *ctx, RedisModuleString *key, gorai_tensor **out) {
-    *out = NULL;
+gorai_key_lookup gorai_key_tensor(RedisModuleCtx *ctx, RedisModuleString *key) {
+    gorai_key_lookup r = {NULL, 0};
     RedisModuleKey *k = RedisModule_OpenKey(ctx, key, REDISMODULE_READ);
-    if (k == NULL) return 0;
-    int status = 0;
+    if (k == NULL) return r;
     int type = RedisModule_KeyType(k);
     if (type == REDISMODULE_KEYTYPE_MODULE && RedisModule_ModuleTypeGetType(k) == gorai_tensor_type)
-        *out = RedisModule_ModuleTypeGetValue(k);
+        r.tensor = RedisModule_ModuleTypeGetValue(k);
     else if (type != REDISMODULE_KEYTYPE_EMPTY)
-        status = 1;
+        r.wrong_type = 1;
     RedisModule_CloseKey(k);
-    return status;
+    return r;
 }
 
-int gorai_key_set_tensor(RedisModuleCtx *ctx, RedisModuleString *key, gorai_tensor *t) {
+/* set_tensor stores t at key unless the key holds another type (which commands check first). */
+static void set_tensor(RedisModuleCtx *ctx, RedisModuleString *key, gorai_tensor *t) {
     RedisModuleKey *k = RedisModule_OpenKey(ctx, key, REDISMODULE_READ | REDISMODULE_WRITE);
     int type = RedisModule_KeyType(k);
-    if (type != REDISMODULE_KEYTYPE_EMPTY &&
-        !(type == REDISMODULE_KEYTYPE_MODULE && RedisModule_ModuleTypeGetType(k) == gorai_tensor_type)) {
-        RedisModule_CloseKey(k);
+    if (type == REDISMODULE_KEYTYPE_EMPTY ||
+        (type == REDISMODULE_KEYTYPE_MODULE && RedisModule_ModuleTypeGetType(k) == gorai_tensor_type))
+        RedisModule_ModuleTypeSetValue(k, gorai_tensor_type, t);
+    else
         gorai_tensor_release(t);
-        return 1;
-    }
-    RedisModule_ModuleTypeSetValue(k, gorai_tensor_type, t);
     RedisModule_CloseKey(k);
-    return 0;
 }
 
 const char *gorai_string_ptr(RedisModuleString *s, size_t *len) { return RedisModule_StringPtrLen(s, len); }
@@ -128,8 +125,6 @@ RedisModuleString *gorai_create_string(RedisModuleCtx *ctx, const char *ptr, siz
 }
 
 void gorai_free_string(RedisModuleCtx *ctx, RedisModuleString *s) { RedisModule_FreeString(ctx, s); }
-
-int gorai_replicate_verbatim(RedisModuleCtx *ctx) { return RedisModule_ReplicateVerbatim(ctx); }
 
 /* gorai_config_integer reads an integer server setting through CONFIG GET; -1 when unavailable. */
 long long gorai_config_integer(RedisModuleCtx *ctx, const char *name) {
@@ -150,7 +145,7 @@ long long gorai_config_integer(RedisModuleCtx *ctx, const char *name) {
     return value;
 }
 
-/* Replies. */
+/* Effects. */
 static int64_t read_i64(const unsigned char **p) {
     int64_t v;
     memcpy(&v, *p, sizeof v);
@@ -158,11 +153,32 @@ static int64_t read_i64(const unsigned char **p) {
     return v;
 }
 
-void gorai_reply(RedisModuleCtx *ctx, const unsigned char *buf, size_t len) {
+void gorai_apply(RedisModuleCtx *ctx, RedisModuleString **argv, const unsigned char *buf, size_t len) {
     const unsigned char *p = buf, *end = buf + len;
+    const char *bytes = NULL;
+    size_t nbytes = 0;
     while (p < end) {
         unsigned char op = *p++;
         switch (op) {
+        case GORAI_BYTES:
+            nbytes = (size_t)read_i64(&p);
+            bytes = (const char *)p;
+            p += nbytes;
+            break;
+        case GORAI_SET_TENSOR_ARG: {
+            RedisModuleString *key = argv[read_i64(&p)];
+            set_tensor(ctx, key, (gorai_tensor *)(uintptr_t)read_i64(&p));
+            break;
+        }
+        case GORAI_SET_TENSOR_KEY: {
+            RedisModuleString *key = RedisModule_CreateString(ctx, bytes, nbytes);
+            set_tensor(ctx, key, (gorai_tensor *)(uintptr_t)read_i64(&p));
+            RedisModule_FreeString(ctx, key);
+            break;
+        }
+        case GORAI_REPLICATE_VERBATIM:
+            RedisModule_ReplicateVerbatim(ctx);
+            break;
         case GORAI_REPLY_OK:
             RedisModule_ReplyWithSimpleString(ctx, "OK");
             break;

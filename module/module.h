@@ -13,28 +13,35 @@ int gorai_register_info(RedisModuleCtx *ctx);
 const char *gorai_module_path(void);
 void gorai_log(RedisModuleCtx *ctx, const char *level, const char *msg);
 
-/* Keys. Status: 0 done, 1 the key holds another type. */
-int gorai_key_tensor(RedisModuleCtx *ctx, RedisModuleString *key, gorai_tensor **out);
-int gorai_key_set_tensor(RedisModuleCtx *ctx, RedisModuleString *key, gorai_tensor *t);
+/* Keys. */
+typedef struct gorai_key_lookup {
+    gorai_tensor *tensor; /* NULL when the key is empty or holds another type */
+    int wrong_type;
+} gorai_key_lookup;
+gorai_key_lookup gorai_key_tensor(RedisModuleCtx *ctx, RedisModuleString *key);
 const char *gorai_string_ptr(RedisModuleString *s, size_t *len);
 RedisModuleString *gorai_create_string(RedisModuleCtx *ctx, const char *ptr, size_t len);
 void gorai_free_string(RedisModuleCtx *ctx, RedisModuleString *s);
-int gorai_replicate_verbatim(RedisModuleCtx *ctx);
 long long gorai_config_integer(RedisModuleCtx *ctx, const char *name);
 
-/* Replies. A reply is encoded by Go into one buffer (see reply.go) and sent with one call. */
+/* What a command does, encoded by Go into one buffer (see effects.go) and applied with one call:
+ * keyspace writes, replication and the reply, in order. Integers are int64, little-endian. */
 enum {
-    GORAI_REPLY_OK = 'O',       /* +OK */
-    GORAI_REPLY_ARRAY = 'A',    /* int64 length */
-    GORAI_REPLY_BULK = 'B',     /* int64 length, bytes */
-    GORAI_REPLY_BULK_PTR = 'P', /* int64 address of C memory, int64 length */
-    GORAI_REPLY_INT = 'I',      /* int64 */
-    GORAI_REPLY_DOUBLE = 'D',   /* float64 */
+    GORAI_BYTES = 'b',               /* length, bytes: the operand of the next op */
+    GORAI_SET_TENSOR_ARG = 'T',      /* argv index of the key, tensor address */
+    GORAI_SET_TENSOR_KEY = 't',      /* (key in the preceding bytes) tensor address */
+    GORAI_REPLICATE_VERBATIM = 'V',
+    GORAI_REPLY_OK = 'O',            /* +OK */
+    GORAI_REPLY_ARRAY = 'A',         /* length */
+    GORAI_REPLY_BULK = 'B',          /* length, bytes */
+    GORAI_REPLY_BULK_PTR = 'P',      /* address of C memory, length */
+    GORAI_REPLY_INT = 'I',           /* value */
+    GORAI_REPLY_DOUBLE = 'D',        /* float64 */
     GORAI_REPLY_NULL = 'N',
-    GORAI_REPLY_ERROR = 'E',   /* int64 length, bytes, NUL */
-    GORAI_REPLY_ARITY = 'W',   /* Redis' wrong-arity error */
+    GORAI_REPLY_ERROR = 'E',         /* length, bytes, NUL */
+    GORAI_REPLY_ARITY = 'W',         /* Redis' wrong-arity error */
 };
-void gorai_reply(RedisModuleCtx *ctx, const unsigned char *buf, size_t len);
+void gorai_apply(RedisModuleCtx *ctx, RedisModuleString **argv, const unsigned char *buf, size_t len);
 
 /* Info sections. */
 void gorai_info_section(RedisModuleInfoCtx *ctx, const char *name);

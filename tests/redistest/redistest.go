@@ -168,6 +168,9 @@ func Launch(opts Options) (*Server, error) {
 			return nil, err
 		}
 		s.port = port
+		if err := os.WriteFile(s.confPath(), []byte(s.configText()), 0o644); err != nil {
+			return nil, err
+		}
 		lastErr = s.start()
 		if lastErr == nil {
 			return s, nil
@@ -252,11 +255,12 @@ func (s *Server) configText() string {
 	return b.String()
 }
 
+func (s *Server) confPath() string { return filepath.Join(s.dir, "redis.conf") }
+
+// start runs redis-server on the config file in the data directory. The file
+// is written once by Launch, so a CONFIG REWRITE survives Restart.
 func (s *Server) start() error {
-	conf := filepath.Join(s.dir, "redis.conf")
-	if err := os.WriteFile(conf, []byte(s.configText()), 0o644); err != nil {
-		return err
-	}
+	conf := s.confPath()
 	logf, err := os.OpenFile(s.logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return err
@@ -430,7 +434,8 @@ func (s *Server) stop(sig syscall.Signal, grace time.Duration) {
 }
 
 // Restart stops the server and starts it again on the same port with the
-// same directory and configuration, so it reloads its RDB or AOF. It waits
+// same directory and config file (including any CONFIG REWRITE), so it
+// reloads its RDB or AOF. It waits
 // until PING answers PONG (i.e. loading has finished).
 func (s *Server) Restart() error {
 	s.stop(syscall.SIGTERM, 20*time.Second)

@@ -1,0 +1,212 @@
+package tests
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"gorai/tests/redistest"
+	"gorai/tests/resp"
+)
+
+func moduleInfo(t *testing.T, c *resp.Conn) []redistest.InfoSection {
+	t.Helper()
+	v := do(t, c, "INFO", "MODULES")
+	if v.Kind != resp.Bulk {
+		t.Fatalf("INFO MODULES: %v", v)
+	}
+	return redistest.ParseInfoSections(v.Text())
+}
+
+func findSection(secs []redistest.InfoSection, name string) (redistest.InfoSection, int) {
+	for i, s := range secs {
+		if s.Name == name {
+			return s, i
+		}
+	}
+	return redistest.InfoSection{}, -1
+}
+
+func fieldMap(s redistest.InfoSection) map[string]string {
+	m := map[string]string{}
+	for _, f := range s.Fields {
+		m[f[0]] = f[1]
+	}
+	return m
+}
+
+var loadTimeConfigFields = []string{
+	"ai_threads_per_queue",
+	"ai_inter_op_parallelism",
+	"ai_intra_op_parallelism",
+	"ai_model_execution_timeout",
+	"ai_backend_memory_limit",
+}
+
+// checkLoadTimeConfigs checks the section has exactly the five fields, in order, with these values.
+func checkLoadTimeConfigs(t *testing.T, secs []redistest.InfoSection, want []string) {
+	t.Helper()
+	sec, idx := findSection(secs, "ai_load_time_configs")
+	if idx < 0 {
+		t.Fatalf("INFO MODULES has no \"# ai_load_time_configs\" section; sections: %v", sectionNames(secs))
+	}
+	var got []string
+	for _, f := range sec.Fields {
+		got = append(got, f[0]+":"+f[1])
+	}
+	var exp []string
+	for i, name := range loadTimeConfigFields {
+		exp = append(exp, name+":"+want[i])
+	}
+	if strings.Join(got, "\n") != strings.Join(exp, "\n") {
+		t.Errorf("# ai_load_time_configs\n   got: %q\n  want: %q", got, exp)
+	}
+}
+
+func sectionNames(secs []redistest.InfoSection) []string {
+	var n []string
+	for _, s := range secs {
+		n = append(n, s.Name)
+	}
+	return n
+}
+
+func TestInfoModulesDefaults(t *testing.T) {
+	s := startServer(t)
+	c := s.Conn(t)
+	secs := moduleInfo(t, c)
+	t.Logf("INFO MODULES sections: %v", sectionNames(secs))
+
+	ver, vi := findSection(secs, "ai_versions")
+	if vi < 0 {
+		t.Fatalf("no \"# ai_versions\" section in INFO MODULES; sections: %v", sectionNames(secs))
+	}
+	// The three RedisAI fields must be there, in this order; extra fields may follow.
+	var names []string
+	for _, f := range ver.Fields {
+		names = append(names, f[0])
+	}
+	want := []string{"ai_RedisAI_version", "ai_low_level_API_version", "ai_rdb_version"}
+	if len(names) < 3 || strings.Join(names[:3], ",") != strings.Join(want, ",") {
+		t.Errorf("# ai_versions fields = %v, want them to start with %v", names, want)
+	} else if len(names) > 3 {
+		t.Logf("# ai_versions has extra fields after RedisAI's: %v", names[3:])
+	}
+	vm := fieldMap(ver)
+	version := vm["ai_RedisAI_version"]
+	if !regexp.MustCompile(`^\d+\.\d+\.\d+$`).MatchString(version) {
+		t.Errorf("ai_RedisAI_version = %q, want M.m.p", version)
+	}
+	if vm["ai_low_level_API_version"] != "1" {
+		t.Errorf("ai_low_level_API_version = %q, want 1", vm["ai_low_level_API_version"])
+	}
+	if vm["ai_rdb_version"] != "4" {
+		t.Errorf("ai_rdb_version = %q, want 4", vm["ai_rdb_version"])
+	}
+	t.Logf("ai_RedisAI_version = %s", version)
+
+	checkLoadTimeConfigs(t, secs, []string{"1", "0", "0", "5000", "0"})
+	if _, li := findSection(secs, "ai_load_time_configs"); li >= 0 && li < vi {
+		t.Errorf("# ai_load_time_configs comes before # ai_versions: %v", sectionNames(secs))
+	}
+
+	// The module is registered as "ai", with version major*10000+minor*100+patch.
+	mods, mi := findSection(secs, "Modules")
+	if mi < 0 {
+		t.Fatalf("no \"# Modules\" section")
+	}
+	line := fieldMap(mods)["module"]
+	if !strings.HasPrefix(line, "name=ai,") {
+		t.Errorf("module line %q, want name=ai", line)
+	}
+	var maj, mnr, pat int
+	if _, err := fmt.Sscanf(version, "%d.%d.%d", &maj, &mnr, &pat); err == nil {
+		want := "ver=" + strconv.Itoa(maj*10000+mnr*100+pat) + ","
+		if !strings.Contains(line, want) {
+			t.Errorf("module line %q lacks %q (matching ai_RedisAI_version %s)", line, want, version)
+		}
+	}
+	if !strings.Contains(line, "handle-io-errors") {
+		t.Errorf("module line %q lacks options=[handle-io-errors]", line)
+	}
+
+	// INFO everything and INFO ai_versions carry the same section
+	all := do(t, c, "INFO", "everything")
+	if !strings.Contains(all.Text(), "# ai_versions\r\n") || !strings.Contains(all.Text(), "ai_rdb_version:4\r\n") {
+		t.Errorf("INFO everything lacks the ai_versions section")
+	}
+}
+
+func TestInfoLoadTimeArgs(t *testing.T) {
+	cases := []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"THREADS_PER_QUEUE", "4", "INTRA_OP_PARALLELISM", "2"}, []string{"4", "0", "2", "5000", "0"}},
+		{[]string{"INTER_OP_PARALLELISM", "3"}, []string{"1", "3", "0", "5000", "0"}},
+		{[]string{"threads_per_queue", "2", "inter_op_parallelism", "1", "intra_op_parallelism", "1"}, []string{"2", "1", "1", "5000", "0"}},
+		{[]string{"MODEL_EXECUTION_TIMEOUT", "2000"}, []string{"1", "0", "0", "2000", "0"}},
+		{[]string{"MODEL_CHUNK_SIZE", "1024", "THREADS_PER_QUEUE", "3"}, []string{"3", "0", "0", "5000", "0"}},
+		{[]string{"BACKENDSPATH", "/nonexistent/backends", "THREADS_PER_QUEUE", "2"}, []string{"2", "0", "0", "5000", "0"}},
+	}
+	for _, tc := range cases {
+		t.Run(strings.Join(tc.args, "_"), func(t *testing.T) {
+			s := redistest.Start(t, redistest.Options{ModuleArgs: tc.args})
+			c := s.Conn(t)
+			checkLoadTimeConfigs(t, moduleInfo(t, c), tc.want)
+			expectOK(t, c, "AI.TENSORSET", "k", "FLOAT", "1")
+		})
+	}
+}
+
+func TestInfoBadLoadTimeArgsRefused(t *testing.T) {
+	cases := []struct {
+		args    []string
+		mention string // text the log must contain, if any
+	}{
+		{[]string{"NOT_AN_OPTION", "1"}, "NOT_AN_OPTION"},
+		{[]string{"THREADS_PER_QUEUE", "2", "NOT_AN_OPTION", "1"}, "NOT_AN_OPTION"},
+		{[]string{"THREADS_PER_QUEUE"}, ""},
+		{[]string{"THREADS_PER_QUEUE", "4", "INTRA_OP_PARALLELISM"}, ""},
+		{[]string{"THREADS_PER_QUEUE", "0"}, ""},
+		{[]string{"THREADS_PER_QUEUE", "abc"}, ""},
+		{[]string{"INTRA_OP_PARALLELISM", "0"}, ""},
+		{[]string{"INTER_OP_PARALLELISM", "-1"}, ""},
+		{[]string{"MODEL_EXECUTION_TIMEOUT", "999"}, ""},
+	}
+	for _, tc := range cases {
+		t.Run(strings.Join(tc.args, "_"), func(t *testing.T) {
+			s, err := redistest.Launch(redistest.Options{ModuleArgs: tc.args, Dir: t.TempDir()})
+			if err == nil {
+				defer s.Stop()
+				c, _ := s.Dial()
+				var secs string
+				if c != nil {
+					v, _ := c.Do("INFO", "MODULES")
+					secs = v.Text()
+					c.Close()
+				}
+				t.Fatalf("redis-server started with module args %q; it must refuse to load the module.\nINFO MODULES:\n%s", tc.args, secs)
+			}
+			var se *redistest.StartError
+			if !errors.As(err, &se) {
+				t.Fatalf("unexpected error: %v", err)
+			}
+			if strings.Contains(se.Reason, "module not found") {
+				t.Fatalf("%v", err)
+			}
+			if se.ExitCode == 0 {
+				t.Errorf("redis-server exited with code 0; want a failure exit\n%s", se.Log)
+			}
+			if tc.mention != "" && !strings.Contains(se.Log, tc.mention) {
+				t.Errorf("server log does not mention %q:\n%s", tc.mention, se.Log)
+			}
+			if !strings.Contains(se.Log, "Module") && !strings.Contains(se.Log, "module") {
+				t.Errorf("server log does not say the module failed to load:\n%s", se.Log)
+			}
+		})
+	}
+}
