@@ -20,7 +20,7 @@ deps:
 	@build/install-deps.sh system
 
 $(MODULE): $(SOURCES)
-	$(GO) build -buildmode=c-shared -o $@ ./module
+	$(GO) build -buildmode=c-shared -ldflags "-X main.gitSHA=$$(git rev-parse HEAD 2>/dev/null || echo unknown)" -o $@ ./module
 	@# Redis 7 refuses a module file without the execute bit.
 	chmod +x $@
 

@@ -5,6 +5,7 @@ package commands
 import (
 	"bytes"
 	"errors"
+	"fmt"
 
 	"gorai/dlpack"
 )
@@ -14,6 +15,7 @@ var (
 	errInvalidShape   = errf("ERR invalid or negative value found in tensor shape")
 	errSingleBlob     = errf("ERR a single binary string should come after the BLOB argument in 'AI.TENSORSET' command")
 	errTensorTooLarge = errf("ERR tensor is larger than proto-max-bulk-len")
+	errTooManyDims    = errf(fmt.Sprintf("ERR tensor has more than %d dimensions", dlpack.MaxDims))
 	errTensorEmpty    = errf("ERR tensor key is empty or in a different shard")
 	errFormat         = errf("ERR unsupported data format")
 	errBlobAndValues  = errf("ERR both BLOB and VALUES specified")
@@ -61,6 +63,9 @@ func ParseTensor(args [][]byte, maxBulkLen func() int64) (dlpack.Tensor, error) 
 		d, ok := dlpack.ParseInt(args[i])
 		if !ok || d <= 0 {
 			return dlpack.Tensor{}, errInvalidShape
+		}
+		if len(shape) == dlpack.MaxDims {
+			return dlpack.Tensor{}, errTooManyDims
 		}
 		shape = append(shape, d)
 	}

@@ -2,6 +2,7 @@ package commands
 
 import (
 	"bytes"
+	"strings"
 	"testing"
 
 	"gorai/dlpack"
@@ -89,6 +90,8 @@ func TestTensorSetErrors(t *testing.T) {
 		{"AI.TENSORSET t FLOAT 1024 1024 1024", "-ERR tensor is larger than proto-max-bulk-len"},
 		{"AI.TENSORSET t INT8 4294967296 4294967296 4294967296", "-ERR tensor is larger than proto-max-bulk-len"},
 	}
+	cases = append(cases, struct{ line, want string }{
+		"AI.TENSORSET t INT8" + strings.Repeat(" 1", 257), "-ERR tensor has more than 256 dimensions"})
 	for _, c := range cases {
 		ks := newFakeKeyspace()
 		ks.other["s"] = true

@@ -15,6 +15,9 @@ import (
 // RDBEncVer is the tensor encoding version gorai writes, the AI_TENSOR type's encver.
 const RDBEncVer = C.GORAI_RDB_TENSOR_ENCVER
 
+// MaxDims is the most dimensions a tensor may have: RDB loading refuses more, so storing refuses them too.
+const MaxDims = C.GORAI_RDB_MAX_NDIM
+
 var errRDBVersion = errors.New("unsupported tensor encoding version")
 
 // DecodeRDB decodes a tensor from a module value framed as Redis frames it: the bytes that follow the module

@@ -21,6 +21,9 @@ const (
 	goraiVersion       = "0.1.0"
 )
 
+// gitSHA is the commit gorai.so was built from, set by the Makefile.
+var gitSHA = "unknown"
+
 // goraiInfo writes the module's INFO sections, with RedisAI's section and field names (Redis puts
 // "ai_" before each).
 //
@@ -33,6 +36,8 @@ func goraiInfo(ctx *C.RedisModuleInfoCtx, forCrashReport C.int) {
 	info.num("low_level_API_version", lowLevelAPIVersion)
 	info.num("rdb_version", rdbEncodingVersion)
 	info.str("gorai_version", goraiVersion)
+	info.section("git")
+	info.str("git_sha", gitSHA)
 	info.section("load_time_configs")
 	info.num("threads_per_queue", config.ThreadsPerQueue)
 	info.num("inter_op_parallelism", config.InterOpParallelism)
