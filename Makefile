@@ -14,7 +14,9 @@ FUZZ_TARGETS := ./dlpack:FuzzTensorRDBLoad ./commands:FuzzParseTensor ./commands
 
 .PHONY: build run test unit fuzz python bench deps clean
 
-build: deps $(MODULE)
+ONNXRUNTIME := build/backends/onnx/libonnxruntime.so.1
+
+build: deps $(MODULE) $(ONNXRUNTIME)
 
 deps:
 	@build/install-deps.sh system
@@ -23,6 +25,10 @@ $(MODULE): $(SOURCES)
 	$(GO) build -buildmode=c-shared -ldflags "-X main.gitSHA=$$(git rev-parse HEAD 2>/dev/null || echo unknown)" -o $@ ./module
 	@# Redis 7 refuses a module file without the execute bit.
 	chmod +x $@
+
+# ONNX Runtime's official library, where the module looks for it by default (<module dir>/backends).
+$(ONNXRUNTIME):
+	build/fetch-onnxruntime.sh
 
 run: build
 	redis-server redis.conf --port $(PORT)

@@ -7,7 +7,9 @@ package commands
 import (
 	"errors"
 
+	"gorai/backends"
 	"gorai/dlpack"
+	"gorai/engine"
 )
 
 // Handler runs one command. args[0] is the command name. A returned error is sent as an error reply
@@ -18,6 +20,22 @@ type Handler func(env Env, args [][]byte) error
 type Env struct {
 	Keys Keyspace
 	Out  Reply
+	AI   Runtime
+}
+
+// Runtime is what model and script commands need beyond the keyspace: backends, background
+// execution, statistics and configuration.
+type Runtime interface {
+	// OpenModel builds a backend model from a blob, loading the backend on first use. Its errors
+	// are reply texts.
+	OpenModel(meta ModelMeta, blob []byte) (backends.Model, error)
+	// ExecuteModel blocks the client and runs the model in the background; the runtime replies
+	// when the run is done. Its errors (a transaction, say) are reply texts, sent at once.
+	ExecuteModel(run ModelExecution) error
+	// LoadBackend opens a backend library explicitly (AI.CONFIG LOADBACKEND).
+	LoadBackend(name, path string) error
+	Stats() *engine.Stats
+	Config() *Config
 }
 
 // Keyspace is the part of the Redis keyspace the commands use. Keys are binary.
@@ -27,6 +45,13 @@ type Keyspace interface {
 	Tensor(key []byte) (dlpack.Tensor, error)
 	// SetTensor stores t at key, taking over the caller's reference (released on error too).
 	SetTensor(key []byte, t dlpack.Tensor) error
+	// Model is the model stored at key, nil when the key is empty, or ErrWrongType. It is borrowed
+	// until the command returns.
+	Model(key []byte) (Model, error)
+	// SetModel stores a model at key, taking over session (closed on error too).
+	SetModel(key []byte, meta ModelMeta, session backends.Model, blob []byte)
+	// Delete removes key.
+	Delete(key []byte)
 	// ReplicateVerbatim sends the current command to replicas and the AOF as it is.
 	ReplicateVerbatim()
 	// MaxBulkLen is the server's proto-max-bulk-len: no value may be larger.

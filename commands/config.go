@@ -95,3 +95,73 @@ func (c *Config) apply(key, val []byte) error {
 	}
 	return fmt.Errorf("ERR error processing argument: %s %s", key, val)
 }
+
+var (
+	errUnsupportedSubcommand = errf("ERR unsupported subcommand")
+	errLoadingBackend        = errf("ERR error loading backend")
+	errBackendsPathMissing   = errf("ERR BACKENDSPATH: missing path argument")
+	errChunkSizeMissing      = errf("ERR MODEL_CHUNK_SIZE: missing chunk size")
+	errChunkSizeInvalid      = errf("ERR MODEL_CHUNK_SIZE: invalid chunk size")
+)
+
+// ConfigCommand: AI.CONFIG LOADBACKEND backend path | BACKENDSPATH path | MODEL_CHUNK_SIZE bytes |
+// GET BACKENDSPATH|MODEL_CHUNK_SIZE. Not replicated: each server has its own configuration.
+func ConfigCommand(env Env, args [][]byte) error {
+	if len(args) < 2 {
+		return ErrWrongArity
+	}
+	c := env.AI.Config()
+	sub, rest := args[1], args[2:]
+	switch {
+	case is(sub, "LOADBACKEND"):
+		if len(rest) < 2 {
+			return ErrWrongArity
+		}
+		name, err := parseBackend(rest[0])
+		if err != nil {
+			return err
+		}
+		if env.AI.LoadBackend(name, c.ResolveBackendPath(string(rest[1]))) != nil {
+			return errLoadingBackend
+		}
+	case is(sub, "BACKENDSPATH"):
+		if len(rest) < 1 {
+			return errBackendsPathMissing
+		}
+		c.BackendsPath = string(rest[0])
+	case is(sub, "MODEL_CHUNK_SIZE"):
+		if len(rest) < 1 {
+			return errChunkSizeMissing
+		}
+		n, ok := dlpack.ParseInt(rest[0])
+		if !ok || n <= 0 {
+			return errChunkSizeInvalid
+		}
+		c.ModelChunkSize = n
+	case is(sub, "GET"):
+		if len(rest) < 1 {
+			return ErrWrongArity
+		}
+		switch {
+		case is(rest[0], "BACKENDSPATH"):
+			env.Out.Bulk(c.BackendsPath)
+		case is(rest[0], "MODEL_CHUNK_SIZE"):
+			env.Out.Int(c.ModelChunkSize)
+		default:
+			env.Out.Null()
+		}
+		return nil
+	default:
+		return errUnsupportedSubcommand
+	}
+	env.Out.OK()
+	return nil
+}
+
+// ResolveBackendPath puts a relative library path under BACKENDSPATH.
+func (c *Config) ResolveBackendPath(p string) string {
+	if filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(c.BackendsPath, p)
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"gorai/backends"
 	"gorai/dlpack"
 )
 
@@ -40,6 +41,19 @@ func (k *fakeKeyspace) SetTensor(key []byte, t dlpack.Tensor) error {
 }
 
 func (k *fakeKeyspace) ReplicateVerbatim() { k.replicated++ }
+
+func (k *fakeKeyspace) Model(key []byte) (Model, error) {
+	if k.other[string(key)] {
+		return nil, ErrWrongType
+	}
+	return nil, nil
+}
+
+func (k *fakeKeyspace) SetModel(key []byte, meta ModelMeta, session backends.Model, blob []byte) {
+	session.Close()
+}
+
+func (k *fakeKeyspace) Delete(key []byte) { delete(k.tensors, string(key)) }
 func (k *fakeKeyspace) MaxBulkLen() int64  { return k.maxBulk }
 
 func (k *fakeKeyspace) release() {

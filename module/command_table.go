@@ -22,13 +22,25 @@ type command struct {
 	flags                      string
 	firstKey, lastKey, keyStep int
 	handler                    commands.Handler
+	// keys reports the key positions of a "getkeys-api" command, whose keys Redis cannot find from
+	// the three numbers alone.
+	keys func(args [][]byte) []int
 }
 
 // commandTable lists every command gorai registers, lower-case as RedisAI registers them (Redis 7
 // names the registered command in its wrong-arity error). A command's index is its C slot.
 var commandTable = []command{
-	{"ai.tensorset", "write deny-oom", 1, 1, 1, commands.TensorSet},
-	{"ai.tensorget", "readonly", 1, 1, 1, commands.TensorGet},
+	{"ai.tensorset", "write deny-oom", 1, 1, 1, commands.TensorSet, nil},
+	{"ai.tensorget", "readonly", 1, 1, 1, commands.TensorGet, nil},
+	{"ai.modelstore", "write deny-oom", 1, 1, 1, commands.ModelStore, nil},
+	{"ai.modelset", "write deny-oom", 1, 1, 1, commands.ModelSet, nil},
+	{"ai.modelget", "readonly", 1, 1, 1, commands.ModelGet, nil},
+	{"ai.modeldel", "write", 1, 1, 1, commands.ModelDel, nil},
+	{"ai.modelexecute", "write deny-oom getkeys-api", 4, 4, 1, commands.ModelExecute, commands.ModelExecuteKeys},
+	{"ai.modelrun", "write deny-oom getkeys-api", 3, 3, 1, commands.ModelRun, commands.ModelRunKeys},
+	{"ai._modelscan", "readonly", 0, 0, 0, commands.ModelScan, nil},
+	{"ai.info", "readonly", 1, 1, 1, commands.Info, nil},
+	{"ai.config", "write", 0, 0, 0, configCommand, nil},
 }
 
 func registerCommands(ctx *C.RedisModuleCtx) error {
@@ -54,7 +66,13 @@ func goraiCommand(ctx *C.RedisModuleCtx, argv **C.RedisModuleString, ptrs **C.ch
 	for i, p := range unsafe.Slice(ptrs, n) {
 		call.args = append(call.args, unsafe.Slice((*byte)(unsafe.Pointer(p)), int(unsafe.Slice(lens, n)[i])))
 	}
-	call.run(commandTable[slot].handler)
+	if cmd := &commandTable[slot]; cmd.keys != nil && C.gorai_is_keys_request(ctx) != 0 {
+		for _, pos := range cmd.keys(call.args) {
+			C.gorai_key_at_pos(ctx, C.int(pos))
+		}
+	} else {
+		call.run(cmd.handler)
+	}
 	call.reset()
 	callPool.Put(call)
 	return C.REDISMODULE_OK
@@ -68,12 +86,12 @@ var callPool = sync.Pool{New: func() any { return new(redisCall) }}
 func (c *redisCall) run(h commands.Handler) {
 	defer func() {
 		if p := recover(); p != nil {
-			logf(c.ctx, "warning", "gorai: panic in %q: %v\n%s", c.args[0], p, debug.Stack())
+			logf(c.ctx, "warning", "gorai: panic in %q: %v\n%s", c.name(), p, debug.Stack())
 			c.effects.fail("ERR internal error in gorai, see the server log")
 			c.effects.apply(c.ctx, c.argv)
 		}
 	}()
-	err := h(commands.Env{Keys: c, Out: &c.effects}, c.args)
+	err := h(commands.Env{Keys: c, Out: &c.effects, AI: c}, c.args)
 	switch {
 	case errors.Is(err, commands.ErrWrongArity):
 		c.effects.failArity()
@@ -81,4 +99,12 @@ func (c *redisCall) run(h commands.Handler) {
 		c.effects.fail(err.Error())
 	}
 	c.effects.apply(c.ctx, c.argv)
+}
+
+// name is the command's name, for the log.
+func (c *redisCall) name() string {
+	if len(c.args) == 0 {
+		return "a blocked command's reply"
+	}
+	return string(c.args[0])
 }

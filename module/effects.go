@@ -19,8 +19,9 @@ import (
 // crosses into C once. Bytes from Go are copied in: C never sees Go pointers.
 type effects struct {
 	buf     []byte
-	tensors []dlpack.Tensor // queued writes, whose references are dropped if the command fails
-	held    []dlpack.Tensor // tensors whose data the reply refers to, held until it is sent
+	tensors []dlpack.Tensor  // queued tensor writes, whose references are dropped if the command fails
+	models  []*C.gorai_model // queued model writes, likewise
+	held    []dlpack.Tensor  // tensors whose data the reply refers to, held until it is sent
 }
 
 func (e *effects) op(op byte, v int64) {
@@ -33,24 +34,47 @@ func (e *effects) bytes(b []byte) {
 	e.buf = append(e.buf, b...)
 }
 
-// setTensor queues storing t at a key, given as the index of the argument holding it, or as bytes
-// when it is not an argument (arg < 0).
-func (e *effects) setTensor(arg int, key []byte, t dlpack.Tensor) {
+// key names the key of the next op: the index of the argument holding it, or its bytes when it is
+// not an argument (arg < 0).
+func (e *effects) key(arg int, key []byte) {
 	if arg >= 0 {
-		e.op(C.GORAI_SET_TENSOR_ARG, int64(arg))
-	} else {
-		e.bytes(key)
-		e.buf = append(e.buf, C.GORAI_SET_TENSOR_KEY)
+		e.op(C.GORAI_KEY_ARG, int64(arg))
+		return
 	}
-	e.buf = binary.LittleEndian.AppendUint64(e.buf, uint64(uintptr(t.Pointer())))
+	e.bytes(key)
+	e.buf = append(e.buf, C.GORAI_KEY_BYTES)
+}
+
+// setTensor queues storing t at the key, taking over the reference.
+func (e *effects) setTensor(t dlpack.Tensor) {
+	e.op(C.GORAI_SET_TENSOR, int64(uintptr(t.Pointer())))
 	e.tensors = append(e.tensors, t)
+}
+
+// setModel queues storing m at the key, taking over the reference.
+func (e *effects) setModel(m *C.gorai_model) {
+	e.op(C.GORAI_SET_MODEL, int64(uintptr(unsafe.Pointer(m))))
+	e.models = append(e.models, m)
+}
+
+func (e *effects) deleteKey() { e.buf = append(e.buf, C.GORAI_DELETE) }
+
+// replicateTensor queues sending AI.TENSORSET key TYPE dims... BLOB data to replicas and the AOF;
+// t must stay alive until the effects are applied.
+func (e *effects) replicateTensor(t dlpack.Tensor) {
+	e.op(C.GORAI_REPLICATE_TENSOR, int64(uintptr(t.Pointer())))
 }
 
 func (e *effects) replicateVerbatim() { e.buf = append(e.buf, C.GORAI_REPLICATE_VERBATIM) }
 
 // The commands.Reply methods.
 
-func (e *effects) OK()              { e.buf = append(e.buf, C.GORAI_REPLY_OK) }
+func (e *effects) OK() { e.buf = append(e.buf, C.GORAI_REPLY_OK) }
+func (e *effects) simple(s string) {
+	e.op(C.GORAI_REPLY_SIMPLE, int64(len(s)))
+	e.buf = append(e.buf, s...)
+	e.buf = append(e.buf, 0)
+}
 func (e *effects) Null()            { e.buf = append(e.buf, C.GORAI_REPLY_NULL) }
 func (e *effects) Array(n int)      { e.op(C.GORAI_REPLY_ARRAY, int64(n)) }
 func (e *effects) Int(v int64)      { e.op(C.GORAI_REPLY_INT, v) }
@@ -98,6 +122,9 @@ func (e *effects) discard() {
 	for _, t := range e.tensors {
 		t.Release()
 	}
+	for _, m := range e.models {
+		C.gorai_model_release(m)
+	}
 	e.reset()
 }
 
@@ -109,10 +136,13 @@ func (e *effects) reset() {
 	e.buf = e.buf[:0]
 	clear(e.tensors)
 	e.tensors = e.tensors[:0]
+	clear(e.models)
+	e.models = e.models[:0]
 	clear(e.held)
 	e.held = e.held[:0]
 }
 
+// apply sends the effects; keys given as argument indexes refer to argv.
 func (e *effects) apply(ctx *C.RedisModuleCtx, argv []*C.RedisModuleString) {
 	if len(e.buf) > 0 {
 		C.gorai_apply(ctx, unsafe.SliceData(argv), (*C.uchar)(unsafe.Pointer(&e.buf[0])), C.size_t(len(e.buf)))

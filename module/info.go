@@ -39,16 +39,16 @@ func goraiInfo(ctx *C.RedisModuleInfoCtx, forCrashReport C.int) {
 	info.section("git")
 	info.str("git_sha", gitSHA)
 	info.section("load_time_configs")
-	info.num("threads_per_queue", config.ThreadsPerQueue)
-	info.num("inter_op_parallelism", config.InterOpParallelism)
-	info.num("intra_op_parallelism", config.IntraOpParallelism)
-	info.num("model_execution_timeout", config.ModelExecutionTimeout)
-	info.num("backend_memory_limit", config.BackendMemoryLimit)
+	info.num("threads_per_queue", ai.config.ThreadsPerQueue)
+	info.num("inter_op_parallelism", ai.config.InterOpParallelism)
+	info.num("intra_op_parallelism", ai.config.IntraOpParallelism)
+	info.num("model_execution_timeout", ai.config.ModelExecutionTimeout)
+	info.num("backend_memory_limit", ai.config.BackendMemoryLimit)
 	info.section("backends_config")
-	info.str("backends_path", config.BackendsPath)
-	info.num("model_chunk_size", config.ModelChunkSize)
+	info.str("backends_path", ai.config.BackendsPath)
+	info.num("model_chunk_size", ai.config.ModelChunkSize)
 	for _, b := range commands.Backends {
-		if p, ok := config.BackendPaths[b]; ok {
+		if p, ok := ai.config.BackendPaths[b]; ok {
 			info.str(strings.ToLower(b)+"_path", p)
 		}
 	}

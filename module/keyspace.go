@@ -9,6 +9,7 @@ import "C"
 import (
 	"unsafe"
 
+	"gorai/backends"
 	"gorai/commands"
 	"gorai/dlpack"
 )
@@ -40,25 +41,50 @@ func (c *redisCall) argIndex(key []byte) int {
 	return -1
 }
 
-func (c *redisCall) Tensor(key []byte) (dlpack.Tensor, error) {
+// lookup opens key and reads its value if it has the given type.
+func (c *redisCall) lookup(key []byte, typ *C.RedisModuleType) (unsafe.Pointer, error) {
 	var r C.gorai_key_lookup
 	if i := c.argIndex(key); i >= 0 {
-		r = C.gorai_key_tensor(c.ctx, c.argv[i])
+		r = C.gorai_key_value(c.ctx, c.argv[i], typ)
 	} else {
 		s := C.gorai_create_string(c.ctx, (*C.char)(unsafe.Pointer(unsafe.SliceData(key))), C.size_t(len(key)))
-		r = C.gorai_key_tensor(c.ctx, s)
+		r = C.gorai_key_value(c.ctx, s, typ)
 		C.gorai_free_string(c.ctx, s)
 	}
 	if r.wrong_type != 0 {
-		return dlpack.Tensor{}, commands.ErrWrongType
+		return nil, commands.ErrWrongType
 	}
-	return dlpack.FromPointer(unsafe.Pointer(r.tensor)), nil
+	return r.value, nil
+}
+
+func (c *redisCall) Tensor(key []byte) (dlpack.Tensor, error) {
+	p, err := c.lookup(key, C.gorai_tensor_type)
+	return dlpack.FromPointer(p), err
 }
 
 // SetTensor queues the write: it is applied when the command has succeeded.
 func (c *redisCall) SetTensor(key []byte, t dlpack.Tensor) error {
-	c.effects.setTensor(c.argIndex(key), key, t)
+	c.effects.key(c.argIndex(key), key)
+	c.effects.setTensor(t)
 	return nil
+}
+
+func (c *redisCall) Model(key []byte) (commands.Model, error) {
+	p, err := c.lookup(key, C.gorai_model_type)
+	if p == nil {
+		return nil, err
+	}
+	return storedModel{(*C.gorai_model)(p)}, nil
+}
+
+func (c *redisCall) SetModel(key []byte, meta commands.ModelMeta, session backends.Model, blob []byte) {
+	c.effects.key(c.argIndex(key), key)
+	c.effects.setModel(newStoredModel(string(key), meta, session, blob))
+}
+
+func (c *redisCall) Delete(key []byte) {
+	c.effects.key(c.argIndex(key), key)
+	c.effects.deleteKey()
 }
 
 func (c *redisCall) ReplicateVerbatim() { c.effects.replicateVerbatim() }

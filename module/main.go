@@ -7,10 +7,10 @@ package main
 // Every C symbol must resolve when gorai.so is linked, not when Redis loads it.
 #cgo LDFLAGS: -Wl,--no-undefined
 // The hot-path calls neither call back into Go nor keep Go pointers.
-#cgo noescape gorai_key_tensor
-#cgo nocallback gorai_key_tensor
+#cgo noescape gorai_key_value
+#cgo nocallback gorai_key_value
+// gorai_apply may free a model, which closes its session in Go: no nocallback.
 #cgo noescape gorai_apply
-#cgo nocallback gorai_apply
 #include <stdlib.h>
 #include "module.h"
 */
@@ -23,12 +23,10 @@ import (
 	"unsafe"
 
 	"gorai/commands"
+	"gorai/engine"
 )
 
 func main() {}
-
-// config is the load-time configuration; it is read and written on Redis' main thread only.
-var config commands.Config
 
 //export goraiOnLoad
 func goraiOnLoad(ctx *C.RedisModuleCtx, argv **C.RedisModuleString, argc C.int) (rc C.int) {
@@ -49,8 +47,15 @@ func goraiOnLoad(ctx *C.RedisModuleCtx, argv **C.RedisModuleString, argc C.int) 
 		logf(ctx, "warning", "%s", err)
 		return C.REDISMODULE_ERR
 	}
-	config = cfg
-	if C.gorai_create_types(ctx) != C.REDISMODULE_OK {
+	ai.config = cfg
+	ai.engine = engine.New(int(cfg.ThreadsPerQueue))
+	ai.engine.EnsureQueue("CPU")
+	C.gorai_model_chunk_size = C.size_t(cfg.ModelChunkSize)
+	if err := ai.loadBackends(); err != nil {
+		logf(ctx, "warning", "ERR error loading backend: %v", err)
+		return C.REDISMODULE_ERR
+	}
+	if C.gorai_create_types(ctx) != C.REDISMODULE_OK || C.gorai_create_model_type(ctx) != C.REDISMODULE_OK {
 		logf(ctx, "warning", "gorai: could not create the data types")
 		return C.REDISMODULE_ERR
 	}

@@ -93,29 +93,75 @@ int gorai_create_command(RedisModuleCtx *ctx, int slot, const char *name, const 
 }
 
 /* Keys. */
-gorai_key_lookup gorai_key_tensor(RedisModuleCtx *ctx, RedisModuleString *key) {
+gorai_key_lookup gorai_key_value(RedisModuleCtx *ctx, RedisModuleString *key, RedisModuleType *type) {
     gorai_key_lookup r = {NULL, 0};
     RedisModuleKey *k = RedisModule_OpenKey(ctx, key, REDISMODULE_READ);
     if (k == NULL) return r;
-    int type = RedisModule_KeyType(k);
-    if (type == REDISMODULE_KEYTYPE_MODULE && RedisModule_ModuleTypeGetType(k) == gorai_tensor_type)
-        r.tensor = RedisModule_ModuleTypeGetValue(k);
-    else if (type != REDISMODULE_KEYTYPE_EMPTY)
+    int kt = RedisModule_KeyType(k);
+    if (kt == REDISMODULE_KEYTYPE_MODULE && RedisModule_ModuleTypeGetType(k) == type)
+        r.value = RedisModule_ModuleTypeGetValue(k);
+    else if (kt != REDISMODULE_KEYTYPE_EMPTY)
         r.wrong_type = 1;
     RedisModule_CloseKey(k);
     return r;
 }
 
-/* set_tensor stores t at key unless the key holds another type (which commands check first). */
-static void set_tensor(RedisModuleCtx *ctx, RedisModuleString *key, gorai_tensor *t) {
+/* set_value stores value at key unless the key holds another type (which commands check first;
+ * then the value is released). */
+static void set_value(RedisModuleCtx *ctx, RedisModuleString *key, RedisModuleType *type, void *value) {
     RedisModuleKey *k = RedisModule_OpenKey(ctx, key, REDISMODULE_READ | REDISMODULE_WRITE);
-    int type = RedisModule_KeyType(k);
-    if (type == REDISMODULE_KEYTYPE_EMPTY ||
-        (type == REDISMODULE_KEYTYPE_MODULE && RedisModule_ModuleTypeGetType(k) == gorai_tensor_type))
-        RedisModule_ModuleTypeSetValue(k, gorai_tensor_type, t);
+    int kt = RedisModule_KeyType(k);
+    if (kt == REDISMODULE_KEYTYPE_EMPTY || (kt == REDISMODULE_KEYTYPE_MODULE && RedisModule_ModuleTypeGetType(k) == type))
+        RedisModule_ModuleTypeSetValue(k, type, value);
+    else if (type == gorai_tensor_type)
+        gorai_tensor_release(value);
     else
-        gorai_tensor_release(t);
+        gorai_model_release(value);
     RedisModule_CloseKey(k);
+}
+
+static void delete_key(RedisModuleCtx *ctx, RedisModuleString *key) {
+    RedisModuleKey *k = RedisModule_OpenKey(ctx, key, REDISMODULE_READ | REDISMODULE_WRITE);
+    RedisModule_DeleteKey(k);
+    RedisModule_CloseKey(k);
+}
+
+/* replicate_tensor sends AI.TENSORSET key TYPE dims... BLOB data to replicas and the AOF. */
+static void replicate_tensor(RedisModuleCtx *ctx, RedisModuleString *key, gorai_tensor *t) {
+    int ndim = t->dl.ndim;
+    RedisModuleString **dims = RedisModule_Alloc(sizeof(*dims) * (size_t)(ndim > 0 ? ndim : 1));
+    for (int i = 0; i < ndim; i++) dims[i] = RedisModule_CreateStringFromLongLong(NULL, t->dl.shape[i]);
+    RedisModule_Replicate(ctx, "AI.TENSORSET", "scvcb", key, gorai_dtype_name(t->dl.dtype), dims, (size_t)ndim, "BLOB",
+                          (const char *)t->dl.data, t->nbytes);
+    for (int i = 0; i < ndim; i++) RedisModule_FreeString(NULL, dims[i]);
+    RedisModule_Free(dims);
+}
+
+int gorai_context_flags(RedisModuleCtx *ctx) { return RedisModule_GetContextFlags(ctx); }
+int gorai_is_keys_request(RedisModuleCtx *ctx) { return RedisModule_IsKeysPositionRequest(ctx); }
+void gorai_key_at_pos(RedisModuleCtx *ctx, int pos) { RedisModule_KeyAtPos(ctx, pos); }
+
+/* Blocked clients. */
+static int blocked_reply(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
+    (void)argv;
+    (void)argc;
+    return goraiJobReply(ctx, (uintptr_t)RedisModule_GetBlockedClientPrivateData(ctx));
+}
+
+static void blocked_free(RedisModuleCtx *ctx, void *job) {
+    (void)ctx;
+    goraiJobFree((uintptr_t)job);
+}
+
+RedisModuleBlockedClient *gorai_block(RedisModuleCtx *ctx) {
+    RedisModuleBlockedClient *bc = RedisModule_BlockClient(ctx, blocked_reply, NULL, blocked_free, 0);
+    if (bc != NULL) RedisModule_BlockedClientMeasureTimeStart(bc);
+    return bc;
+}
+
+void gorai_unblock(RedisModuleBlockedClient *bc, uintptr_t job) {
+    RedisModule_BlockedClientMeasureTimeEnd(bc);
+    RedisModule_UnblockClient(bc, (void *)job);
 }
 
 const char *gorai_string_ptr(RedisModuleString *s, size_t *len) { return RedisModule_StringPtrLen(s, len); }
@@ -157,6 +203,7 @@ void gorai_apply(RedisModuleCtx *ctx, RedisModuleString **argv, const unsigned c
     const unsigned char *p = buf, *end = buf + len;
     const char *bytes = NULL;
     size_t nbytes = 0;
+    RedisModuleString *key = NULL, *created = NULL;
     while (p < end) {
         unsigned char op = *p++;
         switch (op) {
@@ -165,17 +212,27 @@ void gorai_apply(RedisModuleCtx *ctx, RedisModuleString **argv, const unsigned c
             bytes = (const char *)p;
             p += nbytes;
             break;
-        case GORAI_SET_TENSOR_ARG: {
-            RedisModuleString *key = argv[read_i64(&p)];
-            set_tensor(ctx, key, (gorai_tensor *)(uintptr_t)read_i64(&p));
+        case GORAI_KEY_ARG:
+            if (created != NULL) RedisModule_FreeString(ctx, created);
+            created = NULL;
+            key = argv[read_i64(&p)];
             break;
-        }
-        case GORAI_SET_TENSOR_KEY: {
-            RedisModuleString *key = RedisModule_CreateString(ctx, bytes, nbytes);
-            set_tensor(ctx, key, (gorai_tensor *)(uintptr_t)read_i64(&p));
-            RedisModule_FreeString(ctx, key);
+        case GORAI_KEY_BYTES:
+            if (created != NULL) RedisModule_FreeString(ctx, created);
+            key = created = RedisModule_CreateString(ctx, bytes, nbytes);
             break;
-        }
+        case GORAI_SET_TENSOR:
+            set_value(ctx, key, gorai_tensor_type, (void *)(uintptr_t)read_i64(&p));
+            break;
+        case GORAI_SET_MODEL:
+            set_value(ctx, key, gorai_model_type, (void *)(uintptr_t)read_i64(&p));
+            break;
+        case GORAI_DELETE:
+            delete_key(ctx, key);
+            break;
+        case GORAI_REPLICATE_TENSOR:
+            replicate_tensor(ctx, key, (gorai_tensor *)(uintptr_t)read_i64(&p));
+            break;
         case GORAI_REPLICATE_VERBATIM:
             RedisModule_ReplicateVerbatim(ctx);
             break;
@@ -216,13 +273,20 @@ void gorai_apply(RedisModuleCtx *ctx, RedisModuleString **argv, const unsigned c
             p += n + 1;
             break;
         }
+        case GORAI_REPLY_SIMPLE: {
+            size_t n = (size_t)read_i64(&p);
+            RedisModule_ReplyWithSimpleString(ctx, (const char *)p);
+            p += n + 1;
+            break;
+        }
         case GORAI_REPLY_ARITY:
             RedisModule_WrongArity(ctx);
             break;
         default:
-            return; /* cannot happen: Go writes the buffer */
+            p = end; /* cannot happen: Go writes the buffer */
         }
     }
+    if (created != NULL) RedisModule_FreeString(ctx, created);
 }
 
 /* Info. */

@@ -3,6 +3,7 @@
 #define GORAI_MODULE_H
 
 #include "redismodule.h"
+#include "model.h"
 #include "tensor.h"
 
 /* Loading. */
@@ -15,10 +16,17 @@ void gorai_log(RedisModuleCtx *ctx, const char *level, const char *msg);
 
 /* Keys. */
 typedef struct gorai_key_lookup {
-    gorai_tensor *tensor; /* NULL when the key is empty or holds another type */
+    void *value; /* the tensor or model; NULL when the key is empty or holds another type */
     int wrong_type;
 } gorai_key_lookup;
-gorai_key_lookup gorai_key_tensor(RedisModuleCtx *ctx, RedisModuleString *key);
+gorai_key_lookup gorai_key_value(RedisModuleCtx *ctx, RedisModuleString *key, RedisModuleType *type);
+int gorai_context_flags(RedisModuleCtx *ctx);
+int gorai_is_keys_request(RedisModuleCtx *ctx);
+void gorai_key_at_pos(RedisModuleCtx *ctx, int pos);
+
+/* Blocked clients: the reply and free callbacks call Go with the job's handle. */
+RedisModuleBlockedClient *gorai_block(RedisModuleCtx *ctx);
+void gorai_unblock(RedisModuleBlockedClient *bc, uintptr_t job);
 const char *gorai_string_ptr(RedisModuleString *s, size_t *len);
 RedisModuleString *gorai_create_string(RedisModuleCtx *ctx, const char *ptr, size_t len);
 void gorai_free_string(RedisModuleCtx *ctx, RedisModuleString *s);
@@ -28,9 +36,14 @@ long long gorai_config_integer(RedisModuleCtx *ctx, const char *name);
  * keyspace writes, replication and the reply, in order. Integers are int64, little-endian. */
 enum {
     GORAI_BYTES = 'b',               /* length, bytes: the operand of the next op */
-    GORAI_SET_TENSOR_ARG = 'T',      /* argv index of the key, tensor address */
-    GORAI_SET_TENSOR_KEY = 't',      /* (key in the preceding bytes) tensor address */
+    GORAI_KEY_ARG = 'k',             /* argv index: the key of the next op */
+    GORAI_KEY_BYTES = 'K',           /* the key of the next op is in the preceding bytes */
+    GORAI_SET_TENSOR = 'T',          /* tensor address: stored at the key */
+    GORAI_SET_MODEL = 'M',           /* model address: stored at the key */
+    GORAI_DELETE = 'X',              /* the key is deleted */
+    GORAI_REPLICATE_TENSOR = 'R',    /* tensor address: AI.TENSORSET key TYPE dims... BLOB data is replicated */
     GORAI_REPLICATE_VERBATIM = 'V',
+    GORAI_REPLY_SIMPLE = 'S',        /* length, bytes, NUL */
     GORAI_REPLY_OK = 'O',            /* +OK */
     GORAI_REPLY_ARRAY = 'A',         /* length */
     GORAI_REPLY_BULK = 'B',          /* length, bytes */

@@ -31,6 +31,12 @@ typedef struct RedisModuleInfoCtx RedisModuleInfoCtx;
 typedef struct RedisModuleCallReply RedisModuleCallReply;
 typedef struct RedisModuleDefragCtx RedisModuleDefragCtx;
 
+typedef struct RedisModuleBlockedClient RedisModuleBlockedClient;
+
+#define REDISMODULE_CTX_FLAGS_LUA (1 << 0)
+#define REDISMODULE_CTX_FLAGS_MULTI (1 << 1)
+#define REDISMODULE_CTX_FLAGS_DENY_BLOCKING (1 << 21)
+
 typedef int (*RedisModuleCmdFunc)(RedisModuleCtx *ctx, RedisModuleString **argv, int argc);
 typedef void (*RedisModuleInfoFunc)(RedisModuleInfoCtx *ctx, int for_crash_report);
 
@@ -81,6 +87,20 @@ typedef struct RedisModuleTypeMethods {
     X(int, ReplyWithStringBuffer, (RedisModuleCtx * ctx, const char *buf, size_t len))                  \
     X(int, ReplyWithNull, (RedisModuleCtx * ctx))                                                       \
     X(int, ReplicateVerbatim, (RedisModuleCtx * ctx))                                                   \
+    X(int, Replicate, (RedisModuleCtx * ctx, const char *cmdname, const char *fmt, ...))                \
+    X(int, DeleteKey, (RedisModuleKey * key))                                                           \
+    X(int, GetContextFlags, (RedisModuleCtx * ctx))                                                     \
+    X(int, IsKeysPositionRequest, (RedisModuleCtx * ctx))                                               \
+    X(void, KeyAtPos, (RedisModuleCtx * ctx, int pos))                                                  \
+    X(RedisModuleBlockedClient *, BlockClient, (RedisModuleCtx * ctx, RedisModuleCmdFunc reply_callback, \
+                                                RedisModuleCmdFunc timeout_callback,                     \
+                                                void (*free_privdata)(RedisModuleCtx *, void *),         \
+                                                long long timeout_ms))                                   \
+    X(int, UnblockClient, (RedisModuleBlockedClient * bc, void *privdata))                              \
+    X(void *, GetBlockedClientPrivateData, (RedisModuleCtx * ctx))                                      \
+    X(int, BlockedClientMeasureTimeStart, (RedisModuleBlockedClient * bc))                              \
+    X(int, BlockedClientMeasureTimeEnd, (RedisModuleBlockedClient * bc))                                \
+    X(const RedisModuleString *, GetKeyNameFromIO, (RedisModuleIO * io))                                \
     X(RedisModuleCallReply *, Call, (RedisModuleCtx * ctx, const char *cmd, const char *fmt, ...))      \
     X(int, CallReplyType, (RedisModuleCallReply * reply))                                               \
     X(RedisModuleCallReply *, CallReplyArrayElement, (RedisModuleCallReply * reply, size_t idx))        \

@@ -1,0 +1,151 @@
+// Package backends is what the core knows of the ML runtimes: a Backend makes Models from
+// serialized blobs, a Model runs on tensors. Runtimes register themselves here under RedisAI's
+// backend names, database/sql style, so the core never imports a runtime's internals, and their
+// libraries are opened only when first needed: the module loads and serves tensors with no ML
+// library installed.
+package backends
+
+import (
+	"fmt"
+	"strings"
+	"sync"
+
+	"gorai/dlpack"
+)
+
+// Backend is an opened runtime.
+type Backend interface {
+	Name() string    // RedisAI's name: "ONNX", "TORCH", "TF", "TFLITE"
+	Version() string // the library's own version, for INFO
+	// NewModel builds a model from a blob as clients store it. Its errors are reply texts
+	// (RedisAI passes the runtime's message through, flattened to one line).
+	NewModel(blob []byte, opts ModelOptions) (Model, error)
+}
+
+// Model is a loaded model. Run may be called from many goroutines at once; Close is called once,
+// after the last Run has returned.
+type Model interface {
+	// Run takes the inputs in the order of InputNames (it keeps no reference to them after it
+	// returns) and gives new tensors, owned by the caller, in the order of OutputNames. An
+	// output the runtime cannot express as a tensor is a zero Tensor (RedisAI skips it too).
+	Run(inputs []dlpack.Tensor) ([]dlpack.Tensor, error)
+	InputNames() []string
+	OutputNames() []string
+	Close()
+}
+
+// ModelOptions are the settings a model is built with.
+type ModelOptions struct {
+	Device         string // as stored: CPU, CPU:<n>, GPU, GPU:<n> (any case)
+	IntraOpThreads int    // 0: the backend's default for gorai
+	InterOpThreads int    // 0: the backend's default
+	// Inputs and Outputs name the graph nodes to feed and fetch, for runtimes whose blobs do not
+	// say (TF); others take the names from the model and ignore these.
+	Inputs, Outputs []string
+}
+
+// LoadError is a backend that could not be opened. Commands reply with RedisAI's fixed text
+// ("ERR Could not load backend" for a model that needs it, "ERR error loading backend" for
+// AI.CONFIG LOADBACKEND) and log this error, which says why.
+type LoadError struct {
+	Backend, Path string
+	Err           error
+}
+
+func (e *LoadError) Error() string {
+	return fmt.Sprintf("could not load backend %s from %s: %v", e.Backend, e.Path, e.Err)
+}
+
+func (e *LoadError) Unwrap() error { return e.Err }
+
+// entry is one registered backend and what became of its opening.
+type entry struct {
+	open    func(libPath string) (Backend, error)
+	backend Backend // set once opened; never unset (libraries cannot be unloaded safely)
+	err     error   // the last failure, replayed to lazy loads so a missing library is tried once
+}
+
+var (
+	mu       sync.Mutex // held while opening too: a library is opened by one caller at a time
+	registry = map[string]*entry{}
+)
+
+// key makes names case-insensitive, as RedisAI's backend names are.
+func key(name string) string { return strings.ToUpper(name) }
+
+// Register makes a backend known under name; open loads its library from libPath. Backends call
+// it from init, so the core only needs a blank import.
+func Register(name string, open func(libPath string) (Backend, error)) {
+	mu.Lock()
+	defer mu.Unlock()
+	if _, dup := registry[key(name)]; dup {
+		panic("backends: Register called twice for " + name)
+	}
+	registry[key(name)] = &entry{open: open}
+}
+
+// Load is the lazy path (a model that needs the backend, an RDB load): the opened backend, or
+// the backend opened now from libPath. A failure is remembered and returned again, without
+// another try, until an explicit Open succeeds: a missing library costs one attempt, not one
+// per command.
+func Load(name, libPath string) (Backend, error) {
+	mu.Lock()
+	defer mu.Unlock()
+	e, err := lookup(name, libPath)
+	if err != nil {
+		return nil, err
+	}
+	if e.backend == nil && e.err == nil {
+		e.open1(name, libPath)
+	}
+	if e.backend != nil {
+		return e.backend, nil
+	}
+	return nil, e.err
+}
+
+// Open is the explicit path (a load-time argument, AI.CONFIG LOADBACKEND): it tries libPath even
+// after a failure, and refuses a backend that is already open (RedisAI cannot load one twice).
+func Open(name, libPath string) (Backend, error) {
+	mu.Lock()
+	defer mu.Unlock()
+	e, err := lookup(name, libPath)
+	if err != nil {
+		return nil, err
+	}
+	if e.backend != nil {
+		return nil, &LoadError{Backend: key(name), Path: libPath, Err: fmt.Errorf("already loaded")}
+	}
+	e.open1(name, libPath)
+	if e.backend != nil {
+		return e.backend, nil
+	}
+	return nil, e.err
+}
+
+// Loaded is the backend if it is open, else nil; it never opens anything (for INFO).
+func Loaded(name string) Backend {
+	mu.Lock()
+	defer mu.Unlock()
+	if e := registry[key(name)]; e != nil {
+		return e.backend
+	}
+	return nil
+}
+
+func lookup(name, libPath string) (*entry, error) {
+	e := registry[key(name)]
+	if e == nil {
+		return nil, &LoadError{Backend: key(name), Path: libPath, Err: fmt.Errorf("no such backend in this build")}
+	}
+	return e, nil
+}
+
+func (e *entry) open1(name, libPath string) {
+	b, err := e.open(libPath)
+	if err != nil {
+		e.err = &LoadError{Backend: key(name), Path: libPath, Err: err}
+		return
+	}
+	e.backend, e.err = b, nil
+}

@@ -1,0 +1,339 @@
+package onnx
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"reflect"
+	"sync"
+	"sync/atomic"
+	"unsafe"
+
+	ort "github.com/yalue/onnxruntime_go"
+
+	"gorai/dlpack"
+)
+
+// model is one ORT session. ORT sessions may run from many threads at once; the lock only keeps
+// Close from freeing the session under a Run.
+type model struct {
+	mu      sync.RWMutex
+	session *ort.DynamicAdvancedSession // nil once closed
+	inputs  []string
+	outputs []string
+	outInfo []ort.InputOutputInfo
+	scalar  []atomic.Bool // outputs run into a scalar of our own (see run)
+}
+
+func (m *model) InputNames() []string  { return m.inputs }
+func (m *model) OutputNames() []string { return m.outputs }
+
+func (m *model) Close() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.session != nil {
+		m.session.Destroy()
+		m.session = nil
+	}
+}
+
+// Run feeds the inputs to ORT without copying them (ORT reads the tensors' C memory in place),
+// and copies each output into a new tensor.
+func (m *model) Run(inputs []dlpack.Tensor) ([]dlpack.Tensor, error) {
+	if len(inputs) != len(m.inputs) {
+		return nil, fmt.Errorf("ERR Expected %d inputs but got %d", len(m.inputs), len(inputs))
+	}
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	if m.session == nil {
+		return nil, errClosedSession
+	}
+
+	in := make([]ort.Value, len(inputs))
+	defer destroyAll(in)
+	for i, t := range inputs {
+		v, err := toORT(t)
+		if err != nil {
+			return nil, fmt.Errorf("ERR ONNX input %s: %v", m.inputs[i], err)
+		}
+		in[i] = v
+	}
+	out, err := m.run(in)
+	if errors.Is(err, ort.ZeroShapeLengthError) && m.learnScalars() {
+		out, err = m.run(in)
+	}
+	if err != nil {
+		return nil, innermost(err)
+	}
+	defer destroyAll(out)
+
+	results := make([]dlpack.Tensor, len(out))
+	for i, v := range out {
+		t, err := fromORT(v)
+		if err != nil {
+			for _, r := range results[:i] {
+				if !r.IsZero() {
+					r.Release()
+				}
+			}
+			return nil, fmt.Errorf("ERR ONNX output %s: %v", m.outputs[i], err)
+		}
+		results[i] = t
+	}
+	return results, nil
+}
+
+// run lets ORT allocate each output with the shape it computes, except outputs known to be
+// scalars, for which the binding cannot make a Go value from ORT's: those get a scalar to fill.
+func (m *model) run(in []ort.Value) ([]ort.Value, error) {
+	out := make([]ort.Value, len(m.outputs))
+	for i := range out {
+		if m.scalar[i].Load() {
+			v, err := emptyScalar(m.outInfo[i].DataType)
+			if err != nil {
+				destroyAll(out)
+				return nil, err
+			}
+			out[i] = v
+		}
+	}
+	if err := m.session.Run(in, out); err != nil {
+		destroyAll(out)
+		return nil, err
+	}
+	return out, nil
+}
+
+// learnScalars marks as scalars the outputs that may be (numeric tensors declared without
+// dimensions, which is also how ORT shows an unknown shape), after a run failed on a scalar
+// output: the model is run again, once in its life. It reports whether anything changed.
+func (m *model) learnScalars() bool {
+	changed := false
+	for i, info := range m.outInfo {
+		if info.OrtValueType == ort.ONNXTypeTensor && len(info.Dimensions) == 0 && !m.scalar[i].Load() {
+			if v, err := emptyScalar(info.DataType); err == nil {
+				v.Destroy()
+				m.scalar[i].Store(true)
+				changed = true
+			}
+		}
+	}
+	return changed
+}
+
+// destroyAll frees ORT values; the binding may leave typed nil pointers behind when it fails.
+func destroyAll(vs []ort.Value) {
+	for _, v := range vs {
+		if v != nil && !reflect.ValueOf(v).IsNil() {
+			v.Destroy()
+		}
+	}
+}
+
+// value drops the binding's typed nil on error, so that a nil Value means "none".
+func value[V ort.Value](v V, err error) (ort.Value, error) {
+	if err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// ortTypes maps tensor dtypes to ORT's element types; every RedisAI dtype has one.
+var ortTypes = map[dlpack.DType]ort.TensorElementDataType{
+	dlpack.Float:  ort.TensorElementDataTypeFloat,
+	dlpack.Double: ort.TensorElementDataTypeDouble,
+	dlpack.Int8:   ort.TensorElementDataTypeInt8,
+	dlpack.Int16:  ort.TensorElementDataTypeInt16,
+	dlpack.Int32:  ort.TensorElementDataTypeInt32,
+	dlpack.Int64:  ort.TensorElementDataTypeInt64,
+	dlpack.UInt8:  ort.TensorElementDataTypeUint8,
+	dlpack.UInt16: ort.TensorElementDataTypeUint16,
+	dlpack.Bool:   ort.TensorElementDataTypeBool,
+	dlpack.String: ort.TensorElementDataTypeString,
+}
+
+// toORT wraps a tensor's C memory as an ORT value, without a copy. ORT does not write to inputs.
+// Strings and scalars are copied: the binding fills string tensors itself and wraps no memory
+// for shapes without dimensions.
+func toORT(t dlpack.Tensor) (ort.Value, error) {
+	dt := t.DType()
+	et, ok := ortTypes[dt]
+	if !ok {
+		return nil, fmt.Errorf("unsupported data type %s", dt.Name())
+	}
+	shape := ort.Shape(t.Shape())
+	switch {
+	case dt.IsString():
+		if len(shape) == 0 {
+			return nil, fmt.Errorf("a STRING input needs at least one dimension")
+		}
+		s, err := ort.NewStringTensor(shape)
+		if err != nil {
+			return nil, err
+		}
+		strs := make([]string, t.Len())
+		for i := range strs {
+			strs[i] = string(t.Str(i))
+		}
+		if err := s.SetContents(strs); err != nil {
+			s.Destroy()
+			return nil, err
+		}
+		return s, nil
+	case len(shape) == 0:
+		return scalarToORT(t)
+	}
+	return value(ort.NewCustomDataTensor(shape, t.Data(), et))
+}
+
+func scalarToORT(t dlpack.Tensor) (ort.Value, error) {
+	d := t.Data()
+	switch t.DType() {
+	case dlpack.Float:
+		return value(ort.NewScalar(elem[float32](d)))
+	case dlpack.Double:
+		return value(ort.NewScalar(elem[float64](d)))
+	case dlpack.Int8:
+		return value(ort.NewScalar(elem[int8](d)))
+	case dlpack.Int16:
+		return value(ort.NewScalar(elem[int16](d)))
+	case dlpack.Int32:
+		return value(ort.NewScalar(elem[int32](d)))
+	case dlpack.Int64:
+		return value(ort.NewScalar(elem[int64](d)))
+	case dlpack.UInt8:
+		return value(ort.NewScalar(elem[uint8](d)))
+	case dlpack.UInt16:
+		return value(ort.NewScalar(elem[uint16](d)))
+	case dlpack.Bool:
+		return value(ort.NewScalar(d[0] != 0))
+	}
+	return nil, fmt.Errorf("unsupported scalar type %s", t.DType().Name())
+}
+
+// emptyScalar is a scalar output of ORT's element type et.
+func emptyScalar(et ort.TensorElementDataType) (ort.Value, error) {
+	switch et {
+	case ort.TensorElementDataTypeFloat:
+		return value(ort.NewEmptyScalar[float32]())
+	case ort.TensorElementDataTypeDouble:
+		return value(ort.NewEmptyScalar[float64]())
+	case ort.TensorElementDataTypeInt8:
+		return value(ort.NewEmptyScalar[int8]())
+	case ort.TensorElementDataTypeInt16:
+		return value(ort.NewEmptyScalar[int16]())
+	case ort.TensorElementDataTypeInt32:
+		return value(ort.NewEmptyScalar[int32]())
+	case ort.TensorElementDataTypeInt64:
+		return value(ort.NewEmptyScalar[int64]())
+	case ort.TensorElementDataTypeUint8:
+		return value(ort.NewEmptyScalar[uint8]())
+	case ort.TensorElementDataTypeUint16:
+		return value(ort.NewEmptyScalar[uint16]())
+	case ort.TensorElementDataTypeBool:
+		return value(ort.NewEmptyScalar[bool]())
+	}
+	return nil, fmt.Errorf("no scalar of type %s", et)
+}
+
+// elem reads the one element of a scalar's data (host byte order, as tensors hold it).
+func elem[T any](d []byte) T {
+	var v T
+	copy(unsafe.Slice((*byte)(unsafe.Pointer(&v)), unsafe.Sizeof(v)), d)
+	return v
+}
+
+// fromORT copies an ORT output into a new tensor. A value that is not a tensor (a sequence or a
+// map, such as scikit-learn's ZipMap) gives the zero Tensor, as RedisAI skips those.
+func fromORT(v ort.Value) (dlpack.Tensor, error) {
+	switch v := v.(type) {
+	case *ort.Tensor[float32]:
+		return tensorFrom(dlpack.Float, v.GetShape(), v.GetData())
+	case *ort.Tensor[float64]:
+		return tensorFrom(dlpack.Double, v.GetShape(), v.GetData())
+	case *ort.Tensor[int8]:
+		return tensorFrom(dlpack.Int8, v.GetShape(), v.GetData())
+	case *ort.Tensor[int16]:
+		return tensorFrom(dlpack.Int16, v.GetShape(), v.GetData())
+	case *ort.Tensor[int32]:
+		return tensorFrom(dlpack.Int32, v.GetShape(), v.GetData())
+	case *ort.Tensor[int64]:
+		return tensorFrom(dlpack.Int64, v.GetShape(), v.GetData())
+	case *ort.Tensor[uint8]:
+		return tensorFrom(dlpack.UInt8, v.GetShape(), v.GetData())
+	case *ort.Tensor[uint16]:
+		return tensorFrom(dlpack.UInt16, v.GetShape(), v.GetData())
+	case *ort.Tensor[bool]:
+		return tensorFrom(dlpack.Bool, v.GetShape(), v.GetData())
+	case *ort.Scalar[float32]:
+		return scalarFrom(dlpack.Float, v.GetData())
+	case *ort.Scalar[float64]:
+		return scalarFrom(dlpack.Double, v.GetData())
+	case *ort.Scalar[int8]:
+		return scalarFrom(dlpack.Int8, v.GetData())
+	case *ort.Scalar[int16]:
+		return scalarFrom(dlpack.Int16, v.GetData())
+	case *ort.Scalar[int32]:
+		return scalarFrom(dlpack.Int32, v.GetData())
+	case *ort.Scalar[int64]:
+		return scalarFrom(dlpack.Int64, v.GetData())
+	case *ort.Scalar[uint8]:
+		return scalarFrom(dlpack.UInt8, v.GetData())
+	case *ort.Scalar[uint16]:
+		return scalarFrom(dlpack.UInt16, v.GetData())
+	case *ort.Scalar[bool]:
+		return scalarFrom(dlpack.Bool, v.GetData())
+	case *ort.StringTensor:
+		return stringsFrom(v)
+	case *ort.Sequence, *ort.Map:
+		return dlpack.Tensor{}, nil
+	}
+	return dlpack.Tensor{}, fmt.Errorf("type %s has no tensor data type", ort.TensorElementDataType(v.DataType()))
+}
+
+func tensorFrom[T any](dt dlpack.DType, shape ort.Shape, data []T) (dlpack.Tensor, error) {
+	if err := checkShape(shape); err != nil {
+		return dlpack.Tensor{}, err
+	}
+	var b []byte
+	if len(data) > 0 {
+		b = unsafe.Slice((*byte)(unsafe.Pointer(&data[0])), len(data)*int(unsafe.Sizeof(data[0])))
+	}
+	return dlpack.FromBlob(dt, shape, b)
+}
+
+func scalarFrom[T any](dt dlpack.DType, v T) (dlpack.Tensor, error) {
+	return tensorFrom(dt, nil, []T{v})
+}
+
+// checkShape refuses the empty outputs that ORT can make (a dimension of 0) and tensors cannot hold.
+func checkShape(shape ort.Shape) error {
+	for _, d := range shape {
+		if d <= 0 {
+			return fmt.Errorf("shape %v is empty; tensors need dimensions > 0", []int64(shape))
+		}
+	}
+	return nil
+}
+
+// stringsFrom copies a STRING output: tensors keep each element NUL-terminated, so an element
+// that holds a NUL cannot be stored.
+func stringsFrom(v *ort.StringTensor) (dlpack.Tensor, error) {
+	shape := v.GetShape()
+	if err := checkShape(shape); err != nil {
+		return dlpack.Tensor{}, err
+	}
+	strs, err := v.GetContents()
+	if err != nil {
+		return dlpack.Tensor{}, innermost(err)
+	}
+	var blob bytes.Buffer
+	for _, s := range strs {
+		if bytes.IndexByte([]byte(s), 0) >= 0 {
+			return dlpack.Tensor{}, fmt.Errorf("a string element holds a NUL byte")
+		}
+		blob.WriteString(s)
+		blob.WriteByte(0)
+	}
+	return dlpack.FromBlob(dlpack.String, shape, blob.Bytes())
+}

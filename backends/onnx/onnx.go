@@ -1,0 +1,191 @@
+// Package onnx is the ONNX backend: ONNX Runtime's official shared library, opened at run time
+// through github.com/yalue/onnxruntime_go (which dlopens it), so that gorai has no link-time
+// dependency on it and loads it only when a model first needs it. A blank import registers it
+// as "ONNX".
+package onnx
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	ort "github.com/yalue/onnxruntime_go"
+
+	"gorai/backends"
+)
+
+// DefaultLibrary is where the library is by default, relative to BACKENDSPATH; the path that
+// build/fetch-onnxruntime.sh fills.
+const DefaultLibrary = "onnx/libonnxruntime.so.1"
+
+func init() { backends.Register("ONNX", Open) }
+
+var (
+	openMu   sync.Mutex
+	openedAt string // the library path ORT's environment was made from; "" before
+)
+
+// Open loads ONNX Runtime from libPath and makes its environment, once per process: ORT has one
+// environment, and the binding one library handle. Opening it again from the same path is a
+// no-op; from another path it is an error. A failed open leaves nothing behind, so it can be
+// tried again (another path, a library installed since).
+func Open(libPath string) (backends.Backend, error) {
+	openMu.Lock()
+	defer openMu.Unlock()
+	if openedAt != "" {
+		if libPath != openedAt {
+			return nil, fmt.Errorf("ONNX Runtime is already loaded from %s", openedAt)
+		}
+		return backend{}, nil
+	}
+	if strings.Contains(libPath, "/") {
+		// The common failure, said plainly (dlopen's text repeats the path twice).
+		if _, err := os.Stat(libPath); errors.Is(err, fs.ErrNotExist) {
+			return nil, fs.ErrNotExist
+		}
+	}
+	ort.SetSharedLibraryPath(libPath)
+	if err := ort.InitializeEnvironment(ort.WithLogLevelError()); err != nil {
+		return nil, innermost(err)
+	}
+	openedAt = libPath
+	return backend{}, nil
+}
+
+type backend struct{}
+
+func (backend) Name() string    { return "ONNX" }
+func (backend) Version() string { return ort.GetVersion() }
+
+// Errors of model creation with RedisAI's texts (src/backends/onnxruntime.c).
+var (
+	errNoCUDA        = errors.New("ERR GPU requested but ONNX couldn't find CUDA")
+	errBadDevice     = errors.New("ERR unsupported device")
+	errNotOpen       = errors.New("ERR ONNX backend is not loaded")
+	errClosedSession = errors.New("ERR ONNXRuntime session was not allocated")
+)
+
+// parseDevice reads a device as RedisAI's parseDeviceStr does: anything that starts with CPU is
+// the CPU; GPU is GPU 0; GPU:<n> is GPU n.
+func parseDevice(s string) (gpu bool, id int, err error) {
+	u := strings.ToUpper(s)
+	switch {
+	case strings.HasPrefix(u, "CPU"):
+		return false, 0, nil
+	case u == "GPU":
+		return true, 0, nil
+	case strings.HasPrefix(u, "GPU:"):
+		id, err := strconv.Atoi(u[4:])
+		if err != nil || id < 0 {
+			return false, 0, errBadDevice
+		}
+		return true, id, nil
+	}
+	return false, 0, errBadDevice
+}
+
+// NewModel makes a session from the blob. Input and output names (and their order, which binds
+// the command's INPUTS and OUTPUTS) come from the model.
+func (backend) NewModel(blob []byte, opts backends.ModelOptions) (backends.Model, error) {
+	if !ort.IsInitialized() {
+		return nil, errNotOpen
+	}
+	gpu, id, err := parseDevice(opts.Device)
+	if err != nil {
+		return nil, err
+	}
+	so, err := sessionOptions(opts, gpu, id)
+	if err != nil {
+		return nil, err
+	}
+	defer so.Destroy()
+
+	// The binding wants the names before it makes the session, so a first, temporary session
+	// reads them; it also rejects a blob that is not a model.
+	ins, outs, err := ort.GetInputOutputInfoWithONNXData(blob)
+	if err != nil {
+		return nil, innermost(err)
+	}
+	m := &model{inputs: names(ins), outputs: names(outs), outInfo: outs, scalar: make([]atomic.Bool, len(outs))}
+	m.session, err = ort.NewDynamicAdvancedSessionWithONNXData(blob, m.inputs, m.outputs, so)
+	if err != nil {
+		return nil, innermost(err)
+	}
+	return m, nil
+}
+
+// sessionOptions are RedisAI's (basic graph optimizations, threads from the configuration) with
+// gorai's defaults: one intra-op thread that does not spin unless INTRA_OP_PARALLELISM says
+// otherwise, because ORT's default pool (a spinning worker per core) takes CPU from Redis' own
+// thread and the clients (spec/platform.md measured 22.8k against 32.4k mnist runs/s).
+func sessionOptions(opts backends.ModelOptions, gpu bool, id int) (*ort.SessionOptions, error) {
+	so, err := ort.NewSessionOptions()
+	if err != nil {
+		return nil, innermost(err)
+	}
+	if err := configure(so, opts, gpu, id); err != nil {
+		so.Destroy()
+		return nil, err
+	}
+	return so, nil
+}
+
+func configure(so *ort.SessionOptions, opts backends.ModelOptions, gpu bool, id int) error {
+	if err := so.SetGraphOptimizationLevel(ort.GraphOptimizationLevelEnableBasic); err != nil {
+		return innermost(err)
+	}
+	intra := opts.IntraOpThreads
+	if intra <= 0 {
+		intra = 1
+		if err := so.AddSessionConfigEntry("session.intra_op.allow_spinning", "0"); err != nil {
+			return innermost(err)
+		}
+	}
+	if err := so.SetIntraOpNumThreads(intra); err != nil {
+		return innermost(err)
+	}
+	if opts.InterOpThreads > 0 {
+		if err := so.SetInterOpNumThreads(opts.InterOpThreads); err != nil {
+			return innermost(err)
+		}
+	}
+	if gpu {
+		// The official CPU package has no CUDA provider; a library built with one would work.
+		cuda, err := ort.NewCUDAProviderOptions()
+		if err != nil {
+			return errNoCUDA
+		}
+		defer cuda.Destroy()
+		if cuda.Update(map[string]string{"device_id": strconv.Itoa(id)}) != nil ||
+			so.AppendExecutionProviderCUDA(cuda) != nil {
+			return errNoCUDA
+		}
+	}
+	return nil
+}
+
+func names(infos []ort.InputOutputInfo) []string {
+	n := make([]string, len(infos))
+	for i, info := range infos {
+		n[i] = info.Name
+	}
+	return n
+}
+
+// innermost is the error at the bottom of the binding's wrapping: ORT's own message where ORT
+// failed (the binding adds only its own context above it), on one line as RedisAI replies it.
+func innermost(err error) error {
+	for u := errors.Unwrap(err); u != nil; u = errors.Unwrap(u) {
+		err = u
+	}
+	return errors.New(oneLine(err.Error()))
+}
+
+var flatten = strings.NewReplacer("\n", " ", "\r", " ")
+
+func oneLine(s string) string { return flatten.Replace(s) }

@@ -1,0 +1,595 @@
+package onnx
+
+import (
+	"encoding/binary"
+	"fmt"
+	"image"
+	"image/png"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"gorai/backends"
+	"gorai/dlpack"
+)
+
+// The real library, as build/fetch-onnxruntime.sh places it (GORAI_ONNX_LIB overrides), and the
+// reference system's model fixtures (CI has ../shared beside the checkout).
+var (
+	libPath     = filepath.Join("..", "..", "build", "backends", DefaultLibrary)
+	fixtures    = filepath.Join("..", "..", "..", "shared", "fixtures", "redisai")
+	noLibReason string // why the ORT tests skip; "" when the library is loaded
+)
+
+// childEnv marks a test binary started by TestMissingLibrary: a process where ORT must not be
+// loaded before the test runs.
+const childEnv = "GORAI_ONNX_TEST_CHILD"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(childEnv) == "" {
+		setUp()
+	}
+	os.Exit(m.Run())
+}
+
+func setUp() {
+	if p := os.Getenv("GORAI_ONNX_LIB"); p != "" {
+		libPath = p
+	} else if _, err := os.Stat(libPath); err != nil {
+		out, err := exec.Command(filepath.Join("..", "..", "build", "fetch-onnxruntime.sh")).CombinedOutput()
+		if err != nil {
+			noLibReason = fmt.Sprintf("build/fetch-onnxruntime.sh failed (%v): %s", err, out)
+		}
+	}
+	if noLibReason == "" {
+		if _, err := backends.Load("ONNX", libPath); err != nil {
+			noLibReason = err.Error()
+		}
+	}
+	if noLibReason != "" {
+		fmt.Fprintf(os.Stderr, "\n*** ONNX RUNTIME TESTS SKIPPED: %s ***\n\n", noLibReason)
+	}
+}
+
+func needORT(t *testing.T) backends.Backend {
+	t.Helper()
+	if noLibReason != "" {
+		t.Skipf("SKIPPED, no ONNX Runtime: %s", noLibReason)
+	}
+	b, err := backends.Load("ONNX", libPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func fixture(t *testing.T, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(fixtures, name))
+	if err != nil {
+		t.Skipf("SKIPPED, fixture missing (../shared/fixtures/redisai beside the checkout): %v", err)
+	}
+	return b
+}
+
+func newModel(t *testing.T, blob []byte, opts backends.ModelOptions) backends.Model {
+	t.Helper()
+	if opts.Device == "" {
+		opts.Device = "CPU"
+	}
+	m, err := needORT(t).NewModel(blob, opts)
+	if err != nil {
+		t.Fatalf("NewModel: %v", err)
+	}
+	t.Cleanup(m.Close)
+	return m
+}
+
+func tensor(t testing.TB, dt dlpack.DType, shape []int64, data []byte) dlpack.Tensor {
+	t.Helper()
+	x, err := dlpack.FromBlob(dt, shape, data)
+	if err != nil {
+		t.Fatalf("FromBlob: %v", err)
+	}
+	return x
+}
+
+func floats(t testing.TB, shape []int64, vals ...float32) dlpack.Tensor {
+	b := make([]byte, 4*len(vals))
+	for i, v := range vals {
+		binary.LittleEndian.PutUint32(b[4*i:], math.Float32bits(v))
+	}
+	return tensor(t, dlpack.Float, shape, b)
+}
+
+func release(ts []dlpack.Tensor) {
+	for _, x := range ts {
+		if !x.IsZero() {
+			x.Release()
+		}
+	}
+}
+
+// mnistInput is one.png as float32 pixels 0..255, shape [1,1,28,28].
+func mnistInput(t *testing.T) dlpack.Tensor {
+	f, err := os.Open(filepath.Join(fixtures, "one.png"))
+	if err != nil {
+		t.Skipf("SKIPPED, fixture missing: %v", err)
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, ok := img.(*image.Gray)
+	if !ok || g.Bounds().Dx() != 28 || g.Bounds().Dy() != 28 {
+		t.Fatalf("one.png is %T %v, want 28x28 greyscale", img, img.Bounds())
+	}
+	px := make([]float32, 0, 28*28)
+	for y := 0; y < 28; y++ {
+		for x := 0; x < 28; x++ {
+			px = append(px, float32(g.GrayAt(x, y).Y))
+		}
+	}
+	return floats(t, []int64{1, 1, 28, 28}, px...)
+}
+
+func argmax(x dlpack.Tensor) int {
+	best := 0
+	for i := 1; i < x.Len(); i++ {
+		if x.Float(i) > x.Float(best) {
+			best = i
+		}
+	}
+	return best
+}
+
+func TestVersion(t *testing.T) {
+	b := needORT(t)
+	if b.Name() != "ONNX" || b.Version() != "1.30.0" {
+		t.Errorf("backend %s %s, want ONNX 1.30.0", b.Name(), b.Version())
+	}
+	if backends.Loaded("onnx") == nil {
+		t.Error("Loaded(onnx) is nil after Load")
+	}
+}
+
+func TestMNIST(t *testing.T) {
+	m := newModel(t, fixture(t, "mnist.onnx"), backends.ModelOptions{})
+	if got := fmt.Sprint(m.InputNames(), m.OutputNames()); got != "[Input3] [Plus214_Output_0]" {
+		t.Errorf("names %s", got)
+	}
+	in := mnistInput(t)
+	defer in.Release()
+	out, err := m.Run([]dlpack.Tensor{in})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release(out)
+	if len(out) != 1 || out[0].DType() != dlpack.Float || fmt.Sprint(out[0].Shape()) != "[1 10]" {
+		t.Fatalf("output %d tensors, %s %v", len(out), out[0].DType().Name(), out[0].Shape())
+	}
+	if got := argmax(out[0]); got != 1 {
+		t.Errorf("arg-max %d, want 1", got)
+	}
+}
+
+func TestLinearIris(t *testing.T) {
+	m := newModel(t, fixture(t, "linear_iris.onnx"), backends.ModelOptions{})
+	if got := fmt.Sprint(m.InputNames(), m.OutputNames()); got != "[float_input] [variable]" {
+		t.Errorf("names %s", got)
+	}
+	in := floats(t, []int64{1, 4}, 5.1, 3.5, 1.4, 0.2)
+	defer in.Release()
+	out, err := m.Run([]dlpack.Tensor{in})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release(out)
+	want := float32(-0.090524077415466309)
+	if fmt.Sprint(out[0].Shape()) != "[1 1]" || float32(out[0].Float(0)) != want {
+		t.Errorf("output %v %.17g, want [1 1] %.17g", out[0].Shape(), out[0].Float(0), want)
+	}
+}
+
+func TestBadModel(t *testing.T) {
+	b := needORT(t)
+	for _, blob := range [][]byte{[]byte("this is not an ONNX model"), {}, {0x08}} {
+		_, err := b.NewModel(blob, backends.ModelOptions{Device: "CPU"})
+		if err == nil {
+			t.Fatalf("NewModel(%q) succeeded", blob)
+		}
+		if strings.ContainsAny(err.Error(), "\r\n") || strings.Contains(err.Error(), "Error creating") {
+			t.Errorf("error %q: not one line of ORT's own message", err)
+		}
+		t.Logf("%q -> %v", blob, err)
+	}
+}
+
+func TestBadInputs(t *testing.T) {
+	m := newModel(t, fixture(t, "linear_iris.onnx"), backends.ModelOptions{})
+	good := floats(t, []int64{1, 4}, 1, 2, 3, 4)
+	defer good.Release()
+	short := floats(t, []int64{1, 3}, 1, 2, 3)
+	defer short.Release()
+	double := tensor(t, dlpack.Double, []int64{1, 4}, make([]byte, 32))
+	defer double.Release()
+	str := tensor(t, dlpack.String, []int64{1, 4}, []byte("a\x00b\x00c\x00d\x00"))
+	defer str.Release()
+	cases := []struct {
+		name   string
+		inputs []dlpack.Tensor
+		want   string
+	}{
+		{"none", nil, "ERR Expected 1 inputs but got 0"},
+		{"two", []dlpack.Tensor{good, good}, "ERR Expected 1 inputs but got 2"},
+		{"shape", []dlpack.Tensor{short}, "Got invalid dimensions for input: float_input for the following indices"},
+		{"dtype", []dlpack.Tensor{double}, "Unexpected input data type"},
+		{"string", []dlpack.Tensor{str}, "Unexpected input data type"},
+	}
+	for _, c := range cases {
+		out, err := m.Run(c.inputs)
+		if err == nil {
+			release(out)
+			t.Errorf("%s: no error", c.name)
+			continue
+		}
+		if !strings.Contains(err.Error(), c.want) || strings.ContainsAny(err.Error(), "\r\n") {
+			t.Errorf("%s: error %q, want one line with %q", c.name, err, c.want)
+		}
+		t.Logf("%s: %v", c.name, err)
+	}
+	// The model still works after failed runs.
+	out, err := m.Run([]dlpack.Tensor{good})
+	if err != nil {
+		t.Fatal(err)
+	}
+	release(out)
+}
+
+func TestParallelRuns(t *testing.T) {
+	m := newModel(t, fixture(t, "mnist.onnx"), backends.ModelOptions{})
+	in := mnistInput(t)
+	defer in.Release()
+	var wg sync.WaitGroup
+	errs := make(chan error, 200)
+	for i := 0; i < 200; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			out, err := m.Run([]dlpack.Tensor{in})
+			if err != nil {
+				errs <- err
+				return
+			}
+			defer release(out)
+			if got := argmax(out[0]); got != 1 {
+				errs <- fmt.Errorf("arg-max %d", got)
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+}
+
+func TestDevicesAndThreads(t *testing.T) {
+	b := needORT(t)
+	blob := fixture(t, "linear_iris.onnx")
+	cases := []struct {
+		opts backends.ModelOptions
+		err  string
+	}{
+		{backends.ModelOptions{Device: "cpu"}, ""},
+		{backends.ModelOptions{Device: "CPU:3"}, ""},
+		{backends.ModelOptions{Device: "CPU", IntraOpThreads: 2, InterOpThreads: 2}, ""},
+		{backends.ModelOptions{Device: "GPU"}, "ERR GPU requested but ONNX couldn't find CUDA"},
+		{backends.ModelOptions{Device: "gpu:1"}, "ERR GPU requested but ONNX couldn't find CUDA"},
+		{backends.ModelOptions{Device: "TPU"}, "ERR unsupported device"},
+	}
+	for _, c := range cases {
+		m, err := b.NewModel(blob, c.opts)
+		if err != nil {
+			if err.Error() != c.err {
+				t.Errorf("%+v: error %q, want %q", c.opts, err, c.err)
+			}
+			continue
+		}
+		if c.err != "" {
+			t.Errorf("%+v: no error, want %q (a CUDA-enabled library?)", c.opts, c.err)
+		}
+		in := floats(t, []int64{1, 4}, 5.1, 3.5, 1.4, 0.2)
+		out, err := m.Run([]dlpack.Tensor{in})
+		in.Release()
+		if err != nil || float32(out[0].Float(0)) != float32(-0.090524077415466309) {
+			t.Errorf("%+v: run %v", c.opts, err)
+		}
+		release(out)
+		m.Close()
+	}
+}
+
+func TestClosedModel(t *testing.T) {
+	m, err := needORT(t).NewModel(fixture(t, "linear_iris.onnx"), backends.ModelOptions{Device: "CPU"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Close()
+	in := floats(t, []int64{1, 4}, 1, 2, 3, 4)
+	defer in.Release()
+	if _, err := m.Run([]dlpack.Tensor{in}); err == nil {
+		t.Error("Run after Close succeeded")
+	}
+}
+
+// TestDTypes runs an Identity model for each data type, with dynamic dimensions, a fixed shape,
+// and as a scalar.
+func TestDTypes(t *testing.T) {
+	b := needORT(t)
+	cases := []struct {
+		dt     dlpack.DType
+		onnxT  int
+		shape  []int64
+		data   []byte
+		shapes [][]any // declared input/output shapes to try; nil: no shape declared
+	}{
+		{dlpack.Float, 1, []int64{2, 2}, le32(0x3f800000, 0xc0000000, 0, 0x7f800000), nil},
+		{dlpack.Double, 11, []int64{2}, le64(math.Float64bits(1.5), math.Float64bits(-2)), nil},
+		{dlpack.Int8, 3, []int64{3}, []byte{1, 0x80, 0x7f}, nil},
+		{dlpack.Int16, 5, []int64{2}, []byte{1, 2, 0xff, 0xff}, nil},
+		{dlpack.Int32, 6, []int64{1, 2}, le32(7, 0xffffffff), nil},
+		{dlpack.Int64, 7, []int64{2, 1}, le64(1<<40, math.MaxUint64), nil},
+		{dlpack.UInt8, 2, []int64{4}, []byte{0, 1, 254, 255}, nil},
+		{dlpack.UInt16, 4, []int64{2}, []byte{0xff, 0xff, 1, 0}, nil},
+		{dlpack.Bool, 9, []int64{3}, []byte{1, 0, 1}, nil},
+		{dlpack.String, 8, []int64{3}, []byte("a\x00\x00hello\x00"), nil},
+	}
+	for _, c := range cases {
+		for _, decl := range []string{"dynamic", "fixed", "unknown"} {
+			var dims []any
+			switch decl {
+			case "dynamic":
+				for i := range c.shape {
+					dims = append(dims, fmt.Sprintf("d%d", i))
+				}
+			case "fixed":
+				for _, d := range c.shape {
+					dims = append(dims, d)
+				}
+			}
+			name := c.dt.Name() + "/" + decl
+			m, err := b.NewModel(identity(c.onnxT, dims, decl == "unknown"), backends.ModelOptions{Device: "CPU"})
+			if err != nil {
+				t.Errorf("%s: NewModel: %v", name, err)
+				continue
+			}
+			in := tensor(t, c.dt, c.shape, c.data)
+			out, err := m.Run([]dlpack.Tensor{in})
+			if err != nil {
+				t.Errorf("%s: Run: %v", name, err)
+			} else if out[0].DType() != c.dt || fmt.Sprint(out[0].Shape()) != fmt.Sprint(c.shape) ||
+				string(out[0].Data()) != string(c.data) {
+				t.Errorf("%s: got %s %v %q, want %v %q", name, out[0].DType().Name(), out[0].Shape(),
+					out[0].Data(), c.shape, c.data)
+			}
+			release(out)
+			in.Release()
+			m.Close()
+		}
+	}
+}
+
+func TestScalar(t *testing.T) {
+	b := needORT(t)
+	for _, unknown := range []bool{false, true} {
+		m, err := b.NewModel(identity(1, []any{}, unknown), backends.ModelOptions{Device: "CPU"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer m.Close()
+		in := tensor(t, dlpack.Float, nil, le32(math.Float32bits(2.5)))
+		defer in.Release()
+		out, err := m.Run([]dlpack.Tensor{in})
+		if err != nil {
+			t.Errorf("unknown shape %v: %v", unknown, err)
+			continue
+		}
+		if len(out[0].Shape()) != 0 || out[0].Float(0) != 2.5 {
+			t.Errorf("scalar out %v %v", out[0].Shape(), out[0].Float(0))
+		}
+		release(out)
+	}
+}
+
+// TestSequenceOutput: an output that is not a tensor (here a sequence, as scikit-learn's ZipMap
+// makes) is a zero Tensor; the tensor outputs beside it are there.
+func TestSequenceOutput(t *testing.T) {
+	tensorType := pbBytes(nil, 1, pbBytes(pbInt(nil, 1, 1), 2, pbBytes(nil, 1, pbBytes(nil, 2, []byte("n")))))
+	seqType := pbBytes(nil, 4, pbBytes(nil, 1, tensorType))
+	valueInfo := func(name string, typ []byte) []byte { return pbBytes(pbBytes(nil, 1, []byte(name)), 2, typ) }
+	node := func(op, in, out string) []byte {
+		return pbBytes(pbBytes(pbBytes(nil, 1, []byte(in)), 2, []byte(out)), 4, []byte(op))
+	}
+	graph := pbBytes(nil, 1, node("SequenceConstruct", "x", "s"))
+	graph = pbBytes(graph, 1, node("Identity", "x", "y"))
+	graph = pbBytes(graph, 2, []byte("seq"))
+	graph = pbBytes(graph, 11, valueInfo("x", tensorType))
+	graph = pbBytes(graph, 12, valueInfo("s", seqType))
+	graph = pbBytes(graph, 12, valueInfo("y", tensorType))
+	blob := pbBytes(pbBytes(pbInt(nil, 1, 8), 8, pbInt(nil, 2, 13)), 7, graph)
+
+	m := newModel(t, blob, backends.ModelOptions{})
+	if got := fmt.Sprint(m.InputNames(), m.OutputNames()); got != "[x] [s y]" {
+		t.Errorf("names %s", got)
+	}
+	in := floats(t, []int64{2}, 1, 2)
+	defer in.Release()
+	out, err := m.Run([]dlpack.Tensor{in})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release(out)
+	if len(out) != 2 || !out[0].IsZero() || out[1].IsZero() || out[1].Float(1) != 2 {
+		t.Errorf("outputs %v", out)
+	}
+}
+
+// TestMissingLibrary runs in a fresh test process, where ORT has not been loaded: a library that
+// is not there is one clear error, remembered for lazy loads, and the real library still loads
+// after it.
+func TestMissingLibrary(t *testing.T) {
+	if os.Getenv(childEnv) == "" {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestMissingLibrary$", "-test.v")
+		cmd.Env = append(os.Environ(), childEnv+"=1", "GORAI_ONNX_LIB="+absLib(t))
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("child test process: %v\n%s", err, out)
+		}
+		t.Logf("child:\n%s", out)
+		return
+	}
+
+	bogus := filepath.Join(t.TempDir(), "no", "libonnxruntime.so.1")
+	_, err := backends.Load("ONNX", bogus)
+	if err == nil {
+		t.Fatal("Load from a bogus path succeeded")
+	}
+	if !strings.Contains(err.Error(), "could not load backend ONNX from "+bogus) ||
+		!strings.HasSuffix(err.Error(), ": file does not exist") || strings.ContainsAny(err.Error(), "\r\n") {
+		t.Errorf("error %q", err)
+	}
+	t.Logf("missing library: %v", err)
+	if _, err2 := backends.Load("ONNX", bogus); err2 == nil || err2.Error() != err.Error() {
+		t.Errorf("second lazy Load: %v, want the same error", err2)
+	}
+	if _, err := (backend{}).NewModel([]byte("x"), backends.ModelOptions{Device: "CPU"}); err == nil {
+		t.Error("NewModel without a library succeeded")
+	}
+	lib := os.Getenv("GORAI_ONNX_LIB")
+	if _, err := os.Stat(lib); err != nil {
+		t.Skipf("SKIPPED the reload part, no library: %v", err)
+	}
+	if _, err := backends.Load("ONNX", lib); err == nil {
+		t.Error("lazy Load retried after a failure")
+	}
+	if _, err := backends.Open("ONNX", lib); err != nil {
+		t.Fatalf("explicit Open after a failure: %v", err)
+	}
+	if _, err := backends.Load("ONNX", bogus); err != nil {
+		t.Errorf("Load after a successful Open: %v", err)
+	}
+	if _, err := backends.Open("ONNX", lib); err == nil {
+		t.Error("a second explicit Open succeeded")
+	}
+}
+
+func absLib(t *testing.T) string {
+	p := libPath
+	if e := os.Getenv("GORAI_ONNX_LIB"); e != "" {
+		p = e
+	}
+	a, err := filepath.Abs(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+func le32(vs ...uint32) []byte {
+	b := make([]byte, 4*len(vs))
+	for i, v := range vs {
+		binary.LittleEndian.PutUint32(b[4*i:], v)
+	}
+	return b
+}
+
+func le64(vs ...uint64) []byte {
+	b := make([]byte, 8*len(vs))
+	for i, v := range vs {
+		binary.LittleEndian.PutUint64(b[8*i:], v)
+	}
+	return b
+}
+
+// identity is an ONNX model y = Identity(x), written field by field (onnx.proto): elemType is
+// ONNX's TensorProto.DataType; dims are int64 sizes or string names; noShape leaves the shape
+// undeclared.
+func identity(elemType int, dims []any, noShape bool) []byte {
+	var shape []byte
+	for _, d := range dims {
+		switch d := d.(type) {
+		case int64:
+			shape = pbBytes(shape, 1, pbInt(nil, 1, d))
+		case string:
+			shape = pbBytes(shape, 1, pbBytes(nil, 2, []byte(d)))
+		}
+	}
+	tensorType := pbInt(nil, 1, int64(elemType))
+	if !noShape {
+		tensorType = pbBytes(tensorType, 2, shape)
+	}
+	typ := pbBytes(nil, 1, tensorType)
+	valueInfo := func(name string) []byte { return pbBytes(pbBytes(nil, 1, []byte(name)), 2, typ) }
+
+	node := pbBytes(nil, 1, []byte("x"))
+	node = pbBytes(node, 2, []byte("y"))
+	node = pbBytes(node, 4, []byte("Identity"))
+	graph := pbBytes(nil, 1, node)
+	graph = pbBytes(graph, 2, []byte("identity"))
+	graph = pbBytes(graph, 11, valueInfo("x"))
+	graph = pbBytes(graph, 12, valueInfo("y"))
+	model := pbInt(nil, 1, 8)                    // ir_version
+	model = pbBytes(model, 8, pbInt(nil, 2, 13)) // opset_import { version: 13 }
+	return pbBytes(model, 7, graph)              // graph
+}
+
+func pbVarint(b []byte, v uint64) []byte {
+	for v >= 0x80 {
+		b = append(b, byte(v)|0x80)
+		v >>= 7
+	}
+	return append(b, byte(v))
+}
+
+func pbInt(b []byte, field int, v int64) []byte {
+	return pbVarint(pbVarint(b, uint64(field)<<3), uint64(v))
+}
+
+func pbBytes(b []byte, field int, data []byte) []byte {
+	b = pbVarint(pbVarint(b, uint64(field)<<3|2), uint64(len(data)))
+	return append(b, data...)
+}
+
+func BenchmarkMNIST(b *testing.B) {
+	if noLibReason != "" {
+		b.Skip(noLibReason)
+	}
+	blob, err := os.ReadFile(filepath.Join(fixtures, "mnist.onnx"))
+	if err != nil {
+		b.Skip(err)
+	}
+	be, _ := backends.Load("ONNX", libPath)
+	m, err := be.NewModel(blob, backends.ModelOptions{Device: "CPU"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer m.Close()
+	in := floats(b, []int64{1, 1, 28, 28}, make([]float32, 784)...)
+	defer in.Release()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			out, err := m.Run([]dlpack.Tensor{in})
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			release(out)
+		}
+	})
+}

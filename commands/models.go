@@ -1,0 +1,575 @@
+package commands
+
+// Model commands: AI.MODELSTORE, AI.MODELSET (deprecated), AI.MODELGET, AI.MODELDEL,
+// AI.MODELEXECUTE, AI.MODELRUN (deprecated), AI._MODELSCAN.
+
+import (
+	"bytes"
+	"strconv"
+	"strings"
+	"time"
+
+	"gorai/dlpack"
+)
+
+// ModelMeta is what is stored with a model besides its blob.
+type ModelMeta struct {
+	Backend         string // upper-case: TF, TFLITE, TORCH, ONNX
+	Device          string // as the client typed it
+	Tag             []byte
+	BatchSize       int64
+	MinBatchSize    int64
+	MinBatchTimeout int64
+	Inputs, Outputs []string
+}
+
+// Model is a stored model, borrowed from the keyspace for the length of a command.
+type Model interface {
+	Meta() ModelMeta
+	// Blob is the model exactly as it was stored.
+	Blob() []byte
+}
+
+// ModelExecution is one execution of a model, handed to the Runtime to run in the background.
+type ModelExecution struct {
+	Model      Model
+	Inputs     []dlpack.Tensor // borrowed: the runtime takes its own references
+	OutputKeys [][]byte        // borrowed: the runtime copies them
+	Timeout    time.Duration   // 0: none
+}
+
+var (
+	errUnsupportedBackend = errf("ERR unsupported backend")
+	errInvalidDevice      = errf("ERR Invalid DEVICE")
+	errMissingBlob        = errf("ERR Insufficient arguments, missing model BLOB")
+	errExpectedBlob       = errf("ERR Invalid argument, expected BLOB")
+	errModelEmpty         = errf("ERR model key is empty")
+	errModelExecuteArity  = errf("ERR wrong number of arguments for 'AI.MODELEXECUTE' command")
+	errModelRunArity      = errf("ERR wrong number of arguments for 'AI.MODELRUN' command")
+	errInputsNotSpecified = errf("ERR INPUTS not specified")
+	errNoTimeoutValue     = errf("ERR No value provided for TIMEOUT")
+	errInvalidTimeout     = errf("ERR Invalid value for TIMEOUT")
+	errCannotFindRunInfo  = errf("ERR cannot find run info for key")
+)
+
+func is(arg []byte, word string) bool { return bytes.EqualFold(arg, []byte(word)) }
+
+// parseBackend is RedisAI's backend name, upper-case.
+func parseBackend(arg []byte) (string, error) {
+	for _, b := range Backends {
+		if is(arg, b) {
+			return b, nil
+		}
+	}
+	return "", errUnsupportedBackend
+}
+
+// validDevice: CPU, GPU, CPU:<digits> or GPU:<digits>, shorter than 10 bytes.
+func validDevice(d []byte) bool {
+	if len(d) < 3 || len(d) >= 10 || !(is(d[:3], "CPU") || is(d[:3], "GPU")) {
+		return false
+	}
+	if len(d) == 3 {
+		return true
+	}
+	if d[3] != ':' || len(d) == 4 {
+		return false
+	}
+	for _, c := range d[4:] {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// ModelStore: AI.MODELSTORE key backend device [TAG t] [BATCHSIZE n [MINBATCHSIZE m
+// [MINBATCHTIMEOUT t]]] [INPUTS n name... OUTPUTS m name...] BLOB chunk...
+func ModelStore(env Env, args [][]byte) error {
+	if len(args) < 6 {
+		return ErrWrongArity
+	}
+	meta, blob, err := parseModelStore(args[2:])
+	if err != nil {
+		return err
+	}
+	return storeModel(env, args[1], meta, blob)
+}
+
+// storeModel builds the model, then stores it: as RedisAI, the key's type is checked after the
+// model was built.
+func storeModel(env Env, key []byte, meta ModelMeta, blob []byte) error {
+	session, err := env.AI.OpenModel(meta, blob)
+	if err != nil {
+		return err
+	}
+	if _, err := env.Keys.Model(key); err != nil {
+		session.Close()
+		return err
+	}
+	env.Keys.SetModel(key, meta, session, blob)
+	env.Keys.ReplicateVerbatim()
+	env.Out.OK()
+	return nil
+}
+
+func parseModelStore(args [][]byte) (ModelMeta, []byte, error) {
+	var m ModelMeta
+	var err error
+	if m.Backend, err = parseBackend(args[0]); err != nil {
+		return m, nil, err
+	}
+	if !validDevice(args[1]) {
+		return m, nil, errInvalidDevice
+	}
+	m.Device = string(args[1])
+	rest := args[2:]
+	if m.Tag, rest, err = optionalValue(rest, "TAG"); err != nil {
+		return m, nil, err
+	}
+	if m.Tag == nil {
+		m.Tag = []byte{}
+	}
+	for _, o := range []struct {
+		name  string
+		value *int64
+	}{{"BATCHSIZE", &m.BatchSize}, {"MINBATCHSIZE", &m.MinBatchSize}, {"MINBATCHTIMEOUT", &m.MinBatchTimeout}} {
+		var v []byte
+		if v, rest, err = optionalValue(rest, o.name); err != nil {
+			return m, nil, err
+		}
+		if v != nil {
+			n, ok := dlpack.ParseInt(v)
+			if !ok || n < 0 {
+				return m, nil, errf("ERR Invalid argument for " + o.name)
+			}
+			*o.value = n
+		}
+	}
+	if m.MinBatchSize > 0 && m.BatchSize == 0 {
+		return m, nil, errf("ERR MINBATCHSIZE specified without BATCHSIZE")
+	}
+	if m.MinBatchTimeout > 0 && m.MinBatchSize == 0 {
+		return m, nil, errf("ERR MINBATCHTIMEOUT specified without MINBATCHSIZE")
+	}
+	if len(rest) == 0 {
+		return m, nil, errMissingBlob
+	}
+	if m.Backend == "TF" {
+		if m.Inputs, rest, err = countedNames(rest, "INPUTS", "input", "inputs"); err != nil {
+			return m, nil, err
+		}
+		if m.Outputs, rest, err = countedNames(rest, "OUTPUTS", "output", "outputs"); err != nil {
+			return m, nil, err
+		}
+	} else if is(rest[0], "INPUTS") {
+		return m, nil, errf("ERR INPUTS argument should not be specified for this backend")
+	}
+	if len(rest) == 0 || !is(rest[0], "BLOB") {
+		if len(rest) == 0 {
+			return m, nil, errMissingBlob
+		}
+		return m, nil, errExpectedBlob
+	}
+	if len(rest) == 1 {
+		return m, nil, errMissingBlob
+	}
+	return m, bytes.Join(rest[1:], nil), nil
+}
+
+// optionalValue takes "word value" from the front of args if it is there.
+func optionalValue(args [][]byte, word string) ([]byte, [][]byte, error) {
+	if len(args) == 0 || !is(args[0], word) {
+		return nil, args, nil
+	}
+	if len(args) < 2 {
+		return nil, nil, errMissingBlob
+	}
+	return args[1], args[2:], nil
+}
+
+// countedNames takes "WORD n name..." (TF's INPUTS and OUTPUTS) from the front of args.
+func countedNames(args [][]byte, word, singular, plural string) ([]string, [][]byte, error) {
+	if len(args) == 0 || !is(args[0], word) {
+		return nil, nil, errf("ERR " + word + " not specified for TF")
+	}
+	n, ok := int64(0), len(args) > 1
+	if ok {
+		n, ok = dlpack.ParseInt(args[1])
+	}
+	if !ok || n <= 0 {
+		return nil, nil, errf("ERR Invalid argument for " + singular + "_count")
+	}
+	if int64(len(args)-2) < n {
+		return nil, nil, errf("ERR number of model " + plural + " does not match the number of given arguments")
+	}
+	names := make([]string, n)
+	for i := range names {
+		names[i] = string(args[2+i])
+	}
+	return names, args[2+n:], nil
+}
+
+// ModelSet: the deprecated AI.MODELSET key backend device [TAG t] [BATCHSIZE n [MINBATCHSIZE m
+// [MINBATCHTIMEOUT t]]] [INPUTS name... OUTPUTS name...] BLOB chunk..., translated into
+// AI.MODELSTORE's grammar (INPUTS and OUTPUTS get their counts).
+func ModelSet(env Env, args [][]byte) error {
+	if len(args) < 4 {
+		return ErrWrongArity
+	}
+	blob := indexOf(args, "BLOB", 3)
+	if blob < 0 {
+		return errMissingBlob
+	}
+	translated := append([][]byte{}, args[:3]...)
+	in, out := indexOf(args[:blob], "INPUTS", 3), indexOf(args[:blob], "OUTPUTS", 3)
+	switch {
+	case in < 0 && out < 0:
+		translated = append(translated, args[3:blob]...)
+	case in >= 0 && out > in:
+		translated = append(translated, args[3:in]...)
+		translated = append(translated, args[in], []byte(strconv.Itoa(out-in-1)))
+		translated = append(translated, args[in+1:out]...)
+		translated = append(translated, args[out], []byte(strconv.Itoa(blob-out-1)))
+		translated = append(translated, args[out+1:blob]...)
+	default:
+		return errf("ERR Insufficient arguments, INPUTS and OUTPUTS not specified")
+	}
+	translated = append(translated, args[blob:]...)
+	return ModelStore(env, translated)
+}
+
+// indexOf is the index of the first argument from start equal to word, or -1.
+func indexOf(args [][]byte, word string, start int) int {
+	for i := start; i < len(args); i++ {
+		if is(args[i], word) {
+			return i
+		}
+	}
+	return -1
+}
+
+// ModelGet: AI.MODELGET key [META] [BLOB]
+func ModelGet(env Env, args [][]byte) error {
+	if len(args) < 2 || len(args) > 4 {
+		return ErrWrongArity
+	}
+	m, err := env.Keys.Model(args[1])
+	if err != nil {
+		return err
+	}
+	if m == nil {
+		return errModelEmpty
+	}
+	meta, blob := indexOf(args, "META", 2) >= 0, indexOf(args, "BLOB", 2) >= 0
+	if !meta && !blob {
+		meta, blob = true, true
+	}
+	out := env.Out
+	if meta {
+		n := 16
+		if blob {
+			n = 18
+		}
+		md := m.Meta()
+		out.Array(n)
+		out.Bulk("backend")
+		out.Bulk(md.Backend)
+		out.Bulk("device")
+		out.Bulk(md.Device)
+		out.Bulk("tag")
+		out.BulkBytes(md.Tag)
+		out.Bulk("batchsize")
+		out.Int(md.BatchSize)
+		out.Bulk("minbatchsize")
+		out.Int(md.MinBatchSize)
+		out.Bulk("inputs")
+		replyStrings(out, md.Inputs)
+		out.Bulk("outputs")
+		replyStrings(out, md.Outputs)
+		out.Bulk("minbatchtimeout")
+		out.Int(md.MinBatchTimeout)
+		if blob {
+			out.Bulk("blob")
+		}
+	}
+	if blob {
+		replyChunks(out, m.Blob(), env.AI.Config().ModelChunkSize)
+	}
+	return nil
+}
+
+func replyStrings(out Reply, s []string) {
+	out.Array(len(s))
+	for _, v := range s {
+		out.Bulk(v)
+	}
+}
+
+// replyChunks sends b as one bulk string, or as an array of chunkSize pieces when it is at least
+// that long (then, as RedisAI, len/chunkSize+1 pieces: an exact multiple ends with an empty one).
+func replyChunks(out Reply, b []byte, chunkSize int64) {
+	if int64(len(b)) < chunkSize {
+		out.BulkBytes(b)
+		return
+	}
+	n := int64(len(b))/chunkSize + 1
+	out.Array(int(n))
+	for i := int64(0); i < n; i++ {
+		end := min((i+1)*chunkSize, int64(len(b)))
+		out.BulkBytes(b[i*chunkSize : end])
+	}
+}
+
+// ModelDel: AI.MODELDEL key
+func ModelDel(env Env, args [][]byte) error {
+	if len(args) != 2 {
+		return ErrWrongArity
+	}
+	m, err := env.Keys.Model(args[1])
+	if err != nil {
+		return err
+	}
+	if m == nil {
+		return errModelEmpty
+	}
+	env.Keys.Delete(args[1])
+	env.Keys.ReplicateVerbatim()
+	env.Out.OK()
+	return nil
+}
+
+// ModelExecute: AI.MODELEXECUTE key INPUTS n in... OUTPUTS m out... [TIMEOUT ms]
+func ModelExecute(env Env, args [][]byte) error {
+	if len(args) < 8 {
+		return errModelExecuteArity
+	}
+	m, err := env.Keys.Model(args[1])
+	if err != nil {
+		return err
+	}
+	if m == nil {
+		return errModelEmpty
+	}
+	meta := m.Meta()
+	if !is(args[2], "INPUTS") {
+		return errInputsNotSpecified
+	}
+	inputs, rest, err := executeKeys(args[3:], "input", "INPUTS", len(meta.Inputs))
+	if err != nil {
+		return err
+	}
+	if len(rest) == 0 || !is(rest[0], "OUTPUTS") {
+		return errf("ERR OUTPUTS not specified")
+	}
+	outputs, rest, err := executeKeys(rest[1:], "output", "OUTPUTS", len(meta.Outputs))
+	if err != nil {
+		return err
+	}
+	timeout, err := parseTimeout(rest)
+	if err != nil {
+		return err
+	}
+	return runModel(env, m, inputs, outputs, timeout)
+}
+
+// runModel reads the input tensors and hands the run to the runtime, which replies when it is done.
+func runModel(env Env, m Model, inputs, outputs [][]byte, timeout time.Duration) error {
+	tensors := make([]dlpack.Tensor, len(inputs))
+	for i, k := range inputs {
+		t, err := env.Keys.Tensor(k)
+		if err != nil {
+			return err
+		}
+		if t.IsZero() {
+			return errTensorEmpty
+		}
+		tensors[i] = t
+	}
+	return env.AI.ExecuteModel(ModelExecution{Model: m, Inputs: tensors, OutputKeys: outputs, Timeout: timeout})
+}
+
+// executeKeys reads "n key..." for MODELEXECUTE's INPUTS or OUTPUTS, checking n against the model.
+func executeKeys(args [][]byte, what, word string, want int) ([][]byte, [][]byte, error) {
+	if len(args) == 0 {
+		return nil, nil, errf("ERR Invalid argument for " + what + "_count")
+	}
+	n, ok := dlpack.ParseInt(args[0])
+	if !ok {
+		return nil, nil, errf("ERR Invalid argument for " + what + "_count")
+	}
+	if n <= 0 {
+		return nil, nil, errf("ERR " + strings.ToUpper(what[:1]) + what[1:] + " count must be a positive integer")
+	}
+	if n != int64(want) {
+		return nil, nil, errf("Number of keys given as " + word + " here does not match model definition")
+	}
+	if int64(len(args)-1) < n {
+		return nil, nil, errf("ERR number of " + what + " keys to AI.MODELEXECUTE command does not match the number of given arguments")
+	}
+	return args[1 : 1+n], args[1+n:], nil
+}
+
+// parseTimeout reads the optional "TIMEOUT ms" that ends an execution command.
+func parseTimeout(args [][]byte) (time.Duration, error) {
+	if len(args) == 0 {
+		return 0, nil
+	}
+	if !is(args[0], "TIMEOUT") {
+		return 0, errf("Invalid argument: " + string(args[0]))
+	}
+	if len(args) < 2 {
+		return 0, errNoTimeoutValue
+	}
+	ms, ok := dlpack.ParseInt(args[1])
+	if !ok || ms <= 0 {
+		return 0, errInvalidTimeout
+	}
+	if len(args) > 2 {
+		return 0, errf("Invalid argument: " + string(args[2]))
+	}
+	return time.Duration(ms) * time.Millisecond, nil
+}
+
+// ModelExecuteKeys are the key positions of AI.MODELEXECUTE: the model, INPUTS and OUTPUTS.
+func ModelExecuteKeys(args [][]byte) []int {
+	keys := []int{1}
+	i := 2
+	for _, word := range []string{"INPUTS", "OUTPUTS"} {
+		if i+1 >= len(args) || !is(args[i], word) {
+			return keys
+		}
+		n, ok := dlpack.ParseInt(args[i+1])
+		if !ok || n < 0 || int64(len(args)-i-2) < n {
+			return keys
+		}
+		for j := 0; j < int(n); j++ {
+			keys = append(keys, i+2+j)
+		}
+		i += 2 + int(n)
+	}
+	return keys
+}
+
+// ModelRun: the deprecated AI.MODELRUN key [TIMEOUT ms] INPUTS in... OUTPUTS out..., run as
+// AI.MODELEXECUTE.
+func ModelRun(env Env, args [][]byte) error {
+	if len(args) < 6 {
+		return errModelRunArity
+	}
+	m, err := env.Keys.Model(args[1])
+	if err != nil {
+		return err
+	}
+	if m == nil {
+		return errModelEmpty
+	}
+	rest := args[2:]
+	var timeout time.Duration
+	if is(rest[0], "TIMEOUT") {
+		if timeout, err = parseTimeout(rest[:2]); err != nil {
+			return err
+		}
+		rest = rest[2:]
+	}
+	if len(rest) == 0 || !is(rest[0], "INPUTS") {
+		return errInputsNotSpecified
+	}
+	out := indexOf(rest, "OUTPUTS", 1)
+	if out < 0 {
+		return errf("ERR OUTPUTS not specified")
+	}
+	inputs, outputs := rest[1:out], rest[out+1:]
+	meta := m.Meta()
+	if len(inputs) != len(meta.Inputs) {
+		return errf("Number of keys given as INPUTS here does not match model definition")
+	}
+	if len(outputs) != len(meta.Outputs) {
+		return errf("Number of keys given as OUTPUTS here does not match model definition")
+	}
+	return runModel(env, m, inputs, outputs, timeout)
+}
+
+// ModelRunKeys are the key positions of AI.MODELRUN: the model and every name after INPUTS but
+// the OUTPUTS keyword.
+func ModelRunKeys(args [][]byte) []int {
+	keys := []int{1}
+	in := indexOf(args, "INPUTS", 2)
+	if in < 0 {
+		return keys
+	}
+	for i := in + 1; i < len(args); i++ {
+		if !is(args[i], "OUTPUTS") {
+			keys = append(keys, i)
+		}
+	}
+	return keys
+}
+
+// ModelScan: AI._MODELSCAN lists [key, tag] of every model the stats know.
+func ModelScan(env Env, args [][]byte) error {
+	return scan(env, args, false)
+}
+
+func scan(env Env, args [][]byte, scripts bool) error {
+	if len(args) != 1 {
+		return ErrWrongArity
+	}
+	var entries [][2]string
+	for _, s := range env.AI.Stats().All() {
+		if s.IsScript == scripts {
+			entries = append(entries, [2]string{s.Key, s.Tag})
+		}
+	}
+	env.Out.Array(len(entries))
+	for _, e := range entries {
+		env.Out.Array(2)
+		env.Out.Bulk(e[0])
+		env.Out.Bulk(e[1])
+	}
+	return nil
+}
+
+// Info: AI.INFO key [RESETSTAT]
+func Info(env Env, args [][]byte) error {
+	if len(args) < 2 || len(args) > 3 {
+		return ErrWrongArity
+	}
+	key := string(args[1])
+	if len(args) == 3 && is(args[2], "RESETSTAT") {
+		if !env.AI.Stats().Reset(key) {
+			return errCannotFindRunInfo
+		}
+		env.Out.OK()
+		return nil
+	}
+	s, ok := env.AI.Stats().Get(key)
+	if !ok {
+		return errCannotFindRunInfo
+	}
+	typ, samples := "MODEL", s.Samples
+	if s.IsScript {
+		typ, samples = "SCRIPT", -1
+	}
+	out := env.Out
+	out.Array(18)
+	out.Bulk("key")
+	out.Bulk(s.Key)
+	out.Bulk("type")
+	out.Bulk(typ)
+	out.Bulk("backend")
+	out.Bulk(s.Backend)
+	out.Bulk("device")
+	out.Bulk(s.Device)
+	out.Bulk("tag")
+	out.Bulk(s.Tag)
+	out.Bulk("duration")
+	out.Int(s.DurationUS)
+	out.Bulk("samples")
+	out.Int(samples)
+	out.Bulk("calls")
+	out.Int(s.Calls)
+	out.Bulk("errors")
+	out.Int(s.Errors)
+	return nil
+}

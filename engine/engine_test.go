@@ -1,0 +1,65 @@
+package engine
+
+import (
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+func TestJobsRunOnTheirQueues(t *testing.T) {
+	e := New(2)
+	var wg sync.WaitGroup
+	var ran atomic.Int64
+	for i := 0; i < 100; i++ {
+		wg.Add(1)
+		dev := "CPU"
+		if i%2 == 1 {
+			dev = "cpu:1"
+		}
+		e.Submit(dev, &Job{Run: func() { ran.Add(1); wg.Done() }, TimedOut: func() { t.Error("timed out"); wg.Done() }})
+	}
+	wg.Wait()
+	if ran.Load() != 100 {
+		t.Fatalf("ran %d jobs", ran.Load())
+	}
+	if q := e.Queues(); len(q) != 2 {
+		t.Fatalf("queues %v, want CPU and CPU:1", q)
+	}
+}
+
+// A job that waits behind a slow one for longer than its timeout is given up, not run.
+func TestTimeoutWhileQueued(t *testing.T) {
+	e := New(1)
+	release := make(chan struct{})
+	started := make(chan struct{})
+	e.Submit("CPU", &Job{Run: func() { close(started); <-release }})
+	<-started
+	result := make(chan string, 2)
+	e.Submit("CPU", &Job{Timeout: 10 * time.Millisecond, Run: func() { result <- "ran" }, TimedOut: func() { result <- "timedout" }})
+	e.Submit("CPU", &Job{Timeout: time.Hour, Run: func() { result <- "ran" }, TimedOut: func() { result <- "timedout" }})
+	time.Sleep(30 * time.Millisecond)
+	close(release)
+	if a, b := <-result, <-result; a != "timedout" || b != "ran" {
+		t.Fatalf("got %s, %s", a, b)
+	}
+}
+
+func TestStats(t *testing.T) {
+	s := NewStats()
+	e := s.Register(RunStats{Key: "m", Backend: "ONNX", Device: "CPU"})
+	s.Record(e, 10, 2, false)
+	s.Record(e, 5, 1, true)
+	if got, _ := s.Get("m"); got.Calls != 2 || got.Errors != 1 || got.DurationUS != 10 || got.Samples != 2 {
+		t.Fatalf("got %+v", got)
+	}
+	newer := s.Register(RunStats{Key: "m"})
+	s.Unregister("m", e) // the old model going away keeps the newer entry
+	if got, ok := s.Get("m"); !ok || got.Calls != 0 {
+		t.Fatalf("newer entry lost or not fresh: %+v %v", got, ok)
+	}
+	s.Unregister("m", newer)
+	if _, ok := s.Get("m"); ok {
+		t.Fatal("entry kept after unregister")
+	}
+}

@@ -1,0 +1,135 @@
+package main
+
+/*
+#include "module.h"
+*/
+import "C"
+
+import (
+	"runtime/cgo"
+	"time"
+
+	"gorai/commands"
+	"gorai/dlpack"
+	"gorai/engine"
+)
+
+// modelJob is one AI.MODELEXECUTE in flight. It holds its own references to the model and the
+// input tensors, so deleting or overwriting them meanwhile is safe; the client is blocked until
+// it is done, and the outputs are written on the main thread, in the reply callback.
+type modelJob struct {
+	bc         *C.RedisModuleBlockedClient
+	model      *C.gorai_model
+	session    *session
+	inputs     []dlpack.Tensor
+	outputKeys [][]byte
+
+	// Set on the worker, read on the main thread after the unblock.
+	outputs  []dlpack.Tensor
+	err      error
+	timedOut bool
+}
+
+// ExecuteModel blocks the client and queues the run on the model's device.
+func (c *redisCall) ExecuteModel(run commands.ModelExecution) error {
+	if C.gorai_context_flags(c.ctx)&(C.REDISMODULE_CTX_FLAGS_LUA|C.REDISMODULE_CTX_FLAGS_MULTI|C.REDISMODULE_CTX_FLAGS_DENY_BLOCKING) != 0 {
+		return errInTransaction
+	}
+	m := run.Model.(storedModel)
+	j := &modelJob{model: m.c, session: m.session(), inputs: make([]dlpack.Tensor, len(run.Inputs))}
+	C.gorai_model_retain(m.c)
+	for i, t := range run.Inputs {
+		t.Retain()
+		j.inputs[i] = t
+	}
+	for _, k := range run.OutputKeys {
+		j.outputKeys = append(j.outputKeys, append([]byte(nil), k...))
+	}
+	j.bc = C.gorai_block(c.ctx)
+	h := cgo.NewHandle(j)
+	ai.engine.Submit(C.GoString(m.c.device), &engine.Job{
+		Timeout:  run.Timeout,
+		Run:      func() { j.run(); j.finish(h) },
+		TimedOut: func() { j.timedOut = true; j.finish(h) },
+	})
+	return nil
+}
+
+// run runs the model on a worker and records the statistics.
+func (j *modelJob) run() {
+	start := time.Now()
+	j.outputs, j.err = j.session.model.Run(j.inputs)
+	if j.err == nil && len(j.outputs) != len(j.outputKeys) {
+		j.err = errOutputCount
+	}
+	var samples int64
+	if j.err == nil && len(j.outputs) > 0 && !j.outputs[0].IsZero() && len(j.outputs[0].Shape()) > 0 {
+		samples = j.outputs[0].Shape()[0]
+	}
+	ai.stats.Record(j.session.stats, time.Since(start).Microseconds(), samples, j.err != nil)
+}
+
+var errOutputCount = errorString("ERR the model gave a different number of outputs than it declares")
+
+type errorString string
+
+func (e errorString) Error() string { return string(e) }
+
+func (j *modelJob) finish(h cgo.Handle) { C.gorai_unblock(j.bc, C.uintptr_t(h)) }
+
+// goraiJobReply runs on the main thread once a job is done: it writes the outputs, replicates
+// each as AI.TENSORSET, and replies. It is not called when the client has gone.
+//
+//export goraiJobReply
+func goraiJobReply(ctx *C.RedisModuleCtx, h C.uintptr_t) C.int {
+	j := cgo.Handle(h).Value().(*modelJob)
+	call := callPool.Get().(*redisCall)
+	call.ctx = ctx
+	defer func() {
+		call.reset()
+		callPool.Put(call)
+	}()
+	call.run(func(commands.Env, [][]byte) error { return j.reply(call) })
+	return C.REDISMODULE_OK
+}
+
+func (j *modelJob) reply(call *redisCall) error {
+	switch {
+	case j.timedOut:
+		call.effects.simple("TIMEDOUT")
+		return nil
+	case j.err != nil:
+		return j.err
+	}
+	for _, k := range j.outputKeys {
+		if _, err := call.Tensor(k); err != nil {
+			return err
+		}
+	}
+	for i, t := range j.outputs {
+		if t.IsZero() {
+			continue
+		}
+		call.effects.key(-1, j.outputKeys[i])
+		call.effects.setTensor(t)
+		call.effects.replicateTensor(t)
+		j.outputs[i] = dlpack.Tensor{} // now the keyspace's
+	}
+	call.effects.OK()
+	return nil
+}
+
+// goraiJobFree drops the job's references, whether or not its reply was sent.
+//
+//export goraiJobFree
+func goraiJobFree(h C.uintptr_t) {
+	handle := cgo.Handle(h)
+	j := handle.Value().(*modelJob)
+	handle.Delete()
+	for _, t := range append(j.inputs, j.outputs...) {
+		if !t.IsZero() {
+			t.Release()
+		}
+	}
+	C.gorai_model_release(j.model)
+}

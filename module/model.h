@@ -1,0 +1,42 @@
+/* The stored model: what RDB, AOF and AI.MODELGET need (metadata and the exact blob, in Redis'
+ * memory), and a handle to the Go-side session that runs it. */
+#ifndef GORAI_MODEL_H
+#define GORAI_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "redismodule.h"
+
+/* RedisAI's backend numbers: they are stored in RDB files. */
+enum { GORAI_BACKEND_TF = 0, GORAI_BACKEND_TFLITE = 1, GORAI_BACKEND_TORCH = 2, GORAI_BACKEND_ONNX = 3 };
+
+typedef struct gorai_model {
+    int64_t refcount; /* atomic; the keyspace holds one reference, each run in flight another */
+    uint64_t backend;
+    char *device; /* NUL-terminated, as the client typed it */
+    char *tag;
+    size_t taglen;
+    uint64_t batchsize, minbatchsize, minbatchtimeout;
+    uint64_t ninputs, noutputs;
+    char **inputs, **outputs; /* NUL-terminated names */
+    char *blob;
+    size_t bloblen;
+    uintptr_t session; /* the Go session's handle; 0 when none */
+} gorai_model;
+
+/* gorai_model_new makes an empty model with refcount 1; the fields are filled by the caller with
+ * memory from gorai_model_strdup / RedisModule_Alloc. */
+gorai_model *gorai_model_new(void);
+char *gorai_model_strdup(const char *s, size_t len);
+char **gorai_model_names(uint64_t n);
+void gorai_model_retain(gorai_model *m);
+void gorai_model_release(gorai_model *m);
+
+/* Models are split into chunks of this many bytes in RDB and AOF (MODEL_CHUNK_SIZE). */
+extern size_t gorai_model_chunk_size;
+
+extern RedisModuleType *gorai_model_type;
+int gorai_create_model_type(RedisModuleCtx *ctx);
+
+#endif

@@ -1,0 +1,242 @@
+/* The AI__MODEL data type (RedisAI's name, two underscores; encoding version 4). rdb_save and
+ * aof_rewrite run in forked children and are plain C; rdb_load and the last release call into Go,
+ * to open and close the session, in the main process. */
+#include <string.h>
+
+#include "_cgo_export.h"
+#include "model.h"
+
+RedisModuleType *gorai_model_type;
+size_t gorai_model_chunk_size = 511 * 1024 * 1024;
+
+static const char *backend_names[] = {"TF", "TFLITE", "TORCH", "ONNX"};
+
+gorai_model *gorai_model_new(void) {
+    gorai_model *m = RedisModule_Alloc(sizeof *m);
+    memset(m, 0, sizeof *m);
+    m->refcount = 1;
+    return m;
+}
+
+char *gorai_model_strdup(const char *s, size_t len) {
+    char *d = RedisModule_Alloc(len + 1);
+    if (len > 0) memcpy(d, s, len);
+    d[len] = 0;
+    return d;
+}
+
+char **gorai_model_names(uint64_t n) {
+    char **names = RedisModule_Alloc(sizeof(char *) * (n > 0 ? n : 1));
+    memset(names, 0, sizeof(char *) * (n > 0 ? n : 1));
+    return names;
+}
+
+void gorai_model_retain(gorai_model *m) { __atomic_add_fetch(&m->refcount, 1, __ATOMIC_RELAXED); }
+
+static void free_names(char **names, uint64_t n) {
+    if (names == NULL) return;
+    for (uint64_t i = 0; i < n; i++) RedisModule_Free(names[i]);
+    RedisModule_Free(names);
+}
+
+/* free_model frees the C parts; the session is the caller's business. */
+static void free_model(gorai_model *m) {
+    RedisModule_Free(m->device);
+    RedisModule_Free(m->tag);
+    free_names(m->inputs, m->ninputs);
+    free_names(m->outputs, m->noutputs);
+    RedisModule_Free(m->blob);
+    RedisModule_Free(m);
+}
+
+void gorai_model_release(gorai_model *m) {
+    if (m == NULL || __atomic_sub_fetch(&m->refcount, 1, __ATOMIC_ACQ_REL) != 0) return;
+    if (m->session != 0) goraiModelClose(m->session);
+    free_model(m);
+}
+
+/* RDB. */
+static char *load_string(RedisModuleIO *io, size_t *len) {
+    size_t n = 0;
+    char *s = RedisModule_LoadStringBuffer(io, &n);
+    if (RedisModule_IsIOError(io) || s == NULL) return NULL;
+    if (len) *len = n;
+    return s;
+}
+
+/* load_cstring reads a string saved with its NUL (RedisAI saves names that way) as a C string. */
+static char *load_cstring(RedisModuleIO *io) {
+    size_t n;
+    char *s = load_string(io, &n);
+    if (s == NULL) return NULL;
+    char *c = gorai_model_strdup(s, (n > 0 && s[n - 1] == 0) ? n - 1 : n);
+    RedisModule_Free(s);
+    return c;
+}
+
+static char **load_names(RedisModuleIO *io, uint64_t *n) {
+    *n = RedisModule_LoadUnsigned(io);
+    if (RedisModule_IsIOError(io) || *n > 1u << 20) return NULL;
+    char **names = gorai_model_names(*n);
+    for (uint64_t i = 0; i < *n; i++) {
+        names[i] = load_cstring(io);
+        if (names[i] == NULL) {
+            free_names(names, *n);
+            return NULL;
+        }
+    }
+    return names;
+}
+
+/* load_blob reads the model: one buffer (encoding 0) or its length and chunks (1 and later). */
+static int load_blob(RedisModuleIO *io, int encver, gorai_model *m) {
+    if (encver == 0) {
+        m->blob = load_string(io, &m->bloblen);
+        return m->blob != NULL;
+    }
+    uint64_t total = RedisModule_LoadUnsigned(io);
+    uint64_t nchunks = RedisModule_LoadUnsigned(io);
+    if (RedisModule_IsIOError(io) || nchunks > total + 1) return 0;
+    m->blob = RedisModule_Alloc(total > 0 ? total : 1);
+    size_t at = 0;
+    for (uint64_t i = 0; i < nchunks; i++) {
+        size_t n;
+        char *chunk = load_string(io, &n);
+        if (chunk == NULL) return 0;
+        int fits = n <= total - at;
+        if (fits) memcpy(m->blob + at, chunk, n);
+        RedisModule_Free(chunk);
+        if (!fits) return 0;
+        at += n;
+    }
+    m->bloblen = at;
+    return at == total;
+}
+
+static void *model_rdb_load(RedisModuleIO *io, int encver) {
+    if (encver < 0 || encver > 4) {
+        RedisModule_LogIOError(io, "warning", "AI__MODEL: encoding version %d is newer than gorai reads", encver);
+        return NULL;
+    }
+    gorai_model *m = gorai_model_new();
+    int ok = 0;
+    m->backend = RedisModule_LoadUnsigned(io);
+    if (RedisModule_IsIOError(io) || m->backend > GORAI_BACKEND_ONNX) goto done;
+    if ((m->device = load_cstring(io)) == NULL) goto done;
+    if (encver == 0) {
+        m->tag = load_cstring(io);
+        m->taglen = m->tag ? strlen(m->tag) : 0;
+    } else {
+        char *tag = load_string(io, &m->taglen);
+        if (tag != NULL) {
+            m->tag = gorai_model_strdup(tag, m->taglen);
+            RedisModule_Free(tag);
+        }
+    }
+    if (m->tag == NULL) goto done;
+    m->batchsize = RedisModule_LoadUnsigned(io);
+    m->minbatchsize = RedisModule_LoadUnsigned(io);
+    if (encver >= 2) m->minbatchtimeout = RedisModule_LoadUnsigned(io);
+    if ((m->inputs = load_names(io, &m->ninputs)) == NULL) goto done;
+    if ((m->outputs = load_names(io, &m->noutputs)) == NULL) goto done;
+    if (!load_blob(io, encver, m)) goto done;
+    size_t keylen = 0;
+    const RedisModuleString *key = RedisModule_GetKeyNameFromIO(io);
+    const char *keyname = key ? RedisModule_StringPtrLen(key, &keylen) : "";
+    ok = goraiModelRestore(m, (char *)keyname, keylen);
+done:
+    if (!ok) {
+        if (RedisModule_IsIOError(io) == 0) RedisModule_LogIOError(io, "warning", "AI__MODEL: could not load a model");
+        free_model(m); /* no session was opened */
+        return NULL;
+    }
+    return m;
+}
+
+static void save_cstring(RedisModuleIO *io, const char *s) { RedisModule_SaveStringBuffer(io, s, strlen(s) + 1); }
+
+static void model_rdb_save(RedisModuleIO *io, void *value) {
+    gorai_model *m = value;
+    RedisModule_SaveUnsigned(io, m->backend);
+    save_cstring(io, m->device);
+    RedisModule_SaveStringBuffer(io, m->tag, m->taglen);
+    RedisModule_SaveUnsigned(io, m->batchsize);
+    RedisModule_SaveUnsigned(io, m->minbatchsize);
+    RedisModule_SaveUnsigned(io, m->minbatchtimeout);
+    RedisModule_SaveUnsigned(io, m->ninputs);
+    for (uint64_t i = 0; i < m->ninputs; i++) save_cstring(io, m->inputs[i]);
+    RedisModule_SaveUnsigned(io, m->noutputs);
+    for (uint64_t i = 0; i < m->noutputs; i++) save_cstring(io, m->outputs[i]);
+    size_t chunk = gorai_model_chunk_size;
+    uint64_t nchunks = m->bloblen / chunk + 1; /* as RedisAI: an exact multiple ends with an empty chunk */
+    RedisModule_SaveUnsigned(io, m->bloblen);
+    RedisModule_SaveUnsigned(io, nchunks);
+    for (uint64_t i = 0; i < nchunks; i++) {
+        size_t at = i * chunk, n = m->bloblen - at < chunk ? m->bloblen - at : chunk;
+        RedisModule_SaveStringBuffer(io, m->blob + at, n);
+    }
+}
+
+/* AOF: AI.MODELSTORE key backend device TAG t BATCHSIZE n MINBATCHSIZE m MINBATCHTIMEOUT t
+ * [INPUTS n names... OUTPUTS m names...] (TF only) BLOB chunks... */
+static void model_aof_rewrite(RedisModuleIO *aof, RedisModuleString *key, void *value) {
+    gorai_model *m = value;
+    size_t chunk = gorai_model_chunk_size;
+    size_t nchunks = m->bloblen / chunk + 1;
+    int tf = m->backend == GORAI_BACKEND_TF;
+    size_t nargs = 12 + (tf ? 4 + m->ninputs + m->noutputs : 0) + nchunks;
+    RedisModuleString **args = RedisModule_Alloc(sizeof(*args) * nargs);
+    size_t n = 0;
+#define ARG(p, len) args[n++] = RedisModule_CreateString(NULL, (p), (len))
+#define CARG(s) ARG((s), strlen(s))
+#define NARG(v) args[n++] = RedisModule_CreateStringFromLongLong(NULL, (long long)(v))
+    CARG(backend_names[m->backend]);
+    CARG(m->device);
+    CARG("TAG");
+    ARG(m->tag, m->taglen);
+    CARG("BATCHSIZE");
+    NARG(m->batchsize);
+    CARG("MINBATCHSIZE");
+    NARG(m->minbatchsize);
+    CARG("MINBATCHTIMEOUT");
+    NARG(m->minbatchtimeout);
+    if (tf) {
+        CARG("INPUTS");
+        NARG(m->ninputs);
+        for (uint64_t i = 0; i < m->ninputs; i++) CARG(m->inputs[i]);
+        CARG("OUTPUTS");
+        NARG(m->noutputs);
+        for (uint64_t i = 0; i < m->noutputs; i++) CARG(m->outputs[i]);
+    }
+    CARG("BLOB");
+    for (size_t i = 0; i < nchunks; i++) {
+        size_t at = i * chunk, len = m->bloblen - at < chunk ? m->bloblen - at : chunk;
+        ARG(m->blob + at, len);
+    }
+#undef ARG
+#undef CARG
+#undef NARG
+    RedisModule_EmitAOF(aof, "AI.MODELSTORE", "sv", key, args, n);
+    for (size_t i = 0; i < n; i++) RedisModule_FreeString(NULL, args[i]);
+    RedisModule_Free(args);
+}
+
+static size_t model_mem_usage(const void *value) {
+    const gorai_model *m = value;
+    return sizeof *m + m->bloblen + m->taglen + strlen(m->device);
+}
+
+static void model_free(void *value) { gorai_model_release(value); }
+
+int gorai_create_model_type(RedisModuleCtx *ctx) {
+    RedisModuleTypeMethods tm;
+    memset(&tm, 0, sizeof tm);
+    tm.version = REDISMODULE_TYPE_METHOD_VERSION;
+    tm.rdb_load = model_rdb_load;
+    tm.rdb_save = model_rdb_save;
+    tm.aof_rewrite = model_aof_rewrite;
+    tm.mem_usage = model_mem_usage;
+    tm.free = model_free;
+    gorai_model_type = RedisModule_CreateDataType(ctx, "AI__MODEL", 4, &tm);
+    return gorai_model_type == NULL ? REDISMODULE_ERR : REDISMODULE_OK;
+}

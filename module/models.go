@@ -1,0 +1,138 @@
+package main
+
+/*
+#include <stdlib.h>
+#include "module.h"
+*/
+import "C"
+
+import (
+	"runtime/cgo"
+	"unsafe"
+
+	"gorai/backends"
+	"gorai/commands"
+	"gorai/engine"
+)
+
+// backendNames are RedisAI's backend numbers, as stored in RDB files.
+var backendNames = []string{"TF", "TFLITE", "TORCH", "ONNX"}
+
+// session is the Go side of a stored model: the backend's model and its statistics entry. The C
+// model holds it through a cgo.Handle.
+type session struct {
+	model backends.Model
+	key   string
+	stats *engine.RunStats
+}
+
+// storedModel is a model in the keyspace (commands.Model).
+type storedModel struct{ c *C.gorai_model }
+
+func (m storedModel) Meta() commands.ModelMeta {
+	c := m.c
+	return commands.ModelMeta{
+		Backend:         backendNames[c.backend],
+		Device:          C.GoString(c.device),
+		Tag:             C.GoBytes(unsafe.Pointer(c.tag), C.int(c.taglen)),
+		BatchSize:       int64(c.batchsize),
+		MinBatchSize:    int64(c.minbatchsize),
+		MinBatchTimeout: int64(c.minbatchtimeout),
+		Inputs:          cStrings(c.inputs, c.ninputs),
+		Outputs:         cStrings(c.outputs, c.noutputs),
+	}
+}
+
+func (m storedModel) Blob() []byte { return unsafe.Slice((*byte)(unsafe.Pointer(m.c.blob)), int(m.c.bloblen)) }
+
+func (m storedModel) session() *session { return cgo.Handle(m.c.session).Value().(*session) }
+
+func cStrings(p **C.char, n C.uint64_t) []string {
+	out := make([]string, int(n))
+	for i, s := range unsafe.Slice(p, int(n)) {
+		out[i] = C.GoString(s)
+	}
+	return out
+}
+
+// newStoredModel makes the C model for meta and blob, holding s, with refcount 1. Input and output
+// names come from the backend unless the client gave them (TF).
+func newStoredModel(key string, meta commands.ModelMeta, model backends.Model, blob []byte) *C.gorai_model {
+	if len(meta.Inputs) == 0 {
+		meta.Inputs = model.InputNames()
+	}
+	if len(meta.Outputs) == 0 {
+		meta.Outputs = model.OutputNames()
+	}
+	c := C.gorai_model_new()
+	for i, name := range backendNames {
+		if name == meta.Backend {
+			c.backend = C.uint64_t(i)
+		}
+	}
+	c.device = cString(meta.Device)
+	c.tag, c.taglen = cBytes(meta.Tag), C.size_t(len(meta.Tag))
+	c.batchsize, c.minbatchsize, c.minbatchtimeout = C.uint64_t(meta.BatchSize), C.uint64_t(meta.MinBatchSize), C.uint64_t(meta.MinBatchTimeout)
+	c.ninputs, c.inputs = C.uint64_t(len(meta.Inputs)), cNames(meta.Inputs)
+	c.noutputs, c.outputs = C.uint64_t(len(meta.Outputs)), cNames(meta.Outputs)
+	c.blob, c.bloblen = cBytes(blob), C.size_t(len(blob))
+	c.session = C.uintptr_t(newSession(key, meta, model))
+	return c
+}
+
+// newSession registers fresh statistics for key (a store resets them, as in RedisAI) and returns
+// the handle the C model keeps.
+func newSession(key string, meta commands.ModelMeta, model backends.Model) cgo.Handle {
+	s := &session{model: model, key: key}
+	s.stats = ai.stats.Register(engine.RunStats{Key: key, Backend: meta.Backend, Device: meta.Device, Tag: string(meta.Tag)})
+	return cgo.NewHandle(s)
+}
+
+func cString(s string) *C.char { return C.gorai_model_strdup((*C.char)(unsafe.Pointer(unsafe.StringData(s))), C.size_t(len(s))) }
+func cBytes(b []byte) *C.char  { return C.gorai_model_strdup((*C.char)(unsafe.Pointer(unsafe.SliceData(b))), C.size_t(len(b))) }
+
+func cNames(names []string) **C.char {
+	c := C.gorai_model_names(C.uint64_t(len(names)))
+	for i, n := range names {
+		unsafe.Slice(c, len(names))[i] = cString(n)
+	}
+	return c
+}
+
+// goraiModelRestore opens the session of a model read from an RDB file (or DUMP payload): 1 on
+// success. It runs in the main process, never in a forked child.
+//
+//export goraiModelRestore
+func goraiModelRestore(c *C.gorai_model, key *C.char, keylen C.size_t) (ok C.int) {
+	defer func() {
+		if p := recover(); p != nil {
+			logf(nil, "warning", "gorai: panic loading a model: %v", p)
+			ok = 0
+		}
+	}()
+	m := storedModel{c}
+	meta := m.Meta()
+	model, err := ai.OpenModel(meta, m.Blob())
+	if err != nil {
+		logf(nil, "warning", "gorai: could not load model %q from RDB: %v", C.GoStringN(key, C.int(keylen)), err)
+		return 0
+	}
+	c.session = C.uintptr_t(newSession(C.GoStringN(key, C.int(keylen)), meta, model))
+	return 1
+}
+
+// goraiModelClose closes a model's session when its last reference is gone.
+//
+//export goraiModelClose
+func goraiModelClose(h C.uintptr_t) {
+	defer func() {
+		if p := recover(); p != nil {
+			logf(nil, "warning", "gorai: panic closing a model: %v", p)
+		}
+	}()
+	handle := cgo.Handle(h)
+	s := handle.Value().(*session)
+	handle.Delete()
+	ai.stats.Unregister(s.key, s.stats)
+	s.model.Close()
+}

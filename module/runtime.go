@@ -1,0 +1,95 @@
+package main
+
+/*
+#include "module.h"
+*/
+import "C"
+
+import (
+	"errors"
+
+	"gorai/backends"
+	"gorai/backends/onnx"
+	"gorai/commands"
+	"gorai/engine"
+)
+
+// aiState is the module's state beyond the keyspace: configuration, the execution engine and the
+// statistics. It is set up at load; commands reach it through commands.Runtime.
+type aiState struct {
+	config commands.Config
+	engine *engine.Engine
+	stats  *engine.Stats
+}
+
+var ai = aiState{stats: engine.NewStats()}
+
+var (
+	errCouldNotLoadBackend = errors.New("ERR Could not load backend")
+	errInTransaction       = errors.New("ERR Cannot run RedisAI command within a transaction or a LUA script")
+)
+
+// defaultLibraries are where each backend's library is under BACKENDSPATH when no path was given.
+var defaultLibraries = map[string]string{"ONNX": onnx.DefaultLibrary}
+
+// libraryPath is where the backend's library is: the path given at load, else the default, both
+// under BACKENDSPATH when relative.
+func (a *aiState) libraryPath(backend string) string {
+	p, ok := a.config.BackendPaths[backend]
+	if !ok {
+		p = defaultLibraries[backend]
+	}
+	return a.config.ResolveBackendPath(p)
+}
+
+// loadBackends opens the backends named at load time; any failure refuses the load.
+func (a *aiState) loadBackends() error {
+	for _, b := range commands.Backends {
+		if _, ok := a.config.BackendPaths[b]; ok {
+			if _, err := backends.Open(b, a.libraryPath(b)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (a *aiState) OpenModel(meta commands.ModelMeta, blob []byte) (backends.Model, error) {
+	b, err := backends.Load(meta.Backend, a.libraryPath(meta.Backend))
+	if err != nil {
+		logf(nil, "warning", "gorai: %v", err)
+		return nil, errCouldNotLoadBackend
+	}
+	a.engine.EnsureQueue(meta.Device)
+	return b.NewModel(blob, backends.ModelOptions{
+		Device:         meta.Device,
+		IntraOpThreads: int(a.config.IntraOpParallelism),
+		InterOpThreads: int(a.config.InterOpParallelism),
+		Inputs:         meta.Inputs,
+		Outputs:        meta.Outputs,
+	})
+}
+
+func (a *aiState) LoadBackend(name, path string) error {
+	_, err := backends.Open(name, path)
+	if err != nil {
+		logf(nil, "warning", "gorai: %v", err)
+	}
+	return err
+}
+
+// The commands.Runtime of a call.
+
+func (c *redisCall) OpenModel(meta commands.ModelMeta, blob []byte) (backends.Model, error) {
+	return ai.OpenModel(meta, blob)
+}
+func (c *redisCall) LoadBackend(name, path string) error { return ai.LoadBackend(name, path) }
+func (c *redisCall) Stats() *engine.Stats               { return ai.stats }
+func (c *redisCall) Config() *commands.Config           { return &ai.config }
+
+// configCommand is AI.CONFIG, keeping the C side's copy of MODEL_CHUNK_SIZE in step.
+func configCommand(env commands.Env, args [][]byte) error {
+	err := commands.ConfigCommand(env, args)
+	C.gorai_model_chunk_size = C.size_t(ai.config.ModelChunkSize)
+	return err
+}
