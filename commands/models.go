@@ -26,6 +26,8 @@ type ModelMeta struct {
 // Model is a stored model, borrowed from the keyspace for the length of a command.
 type Model interface {
 	Meta() ModelMeta
+	// Arity is the number of inputs and outputs the model takes and gives.
+	Arity() (inputs, outputs int)
 	// Blob is the model exactly as it was stored.
 	Blob() []byte
 }
@@ -351,18 +353,18 @@ func ModelExecute(env Env, args [][]byte) error {
 	if m == nil {
 		return errModelEmpty
 	}
-	meta := m.Meta()
+	nin, nout := m.Arity()
 	if !is(args[2], "INPUTS") {
 		return errInputsNotSpecified
 	}
-	inputs, rest, err := executeKeys(args[3:], "input", "INPUTS", len(meta.Inputs))
+	inputs, rest, err := executeKeys(args[3:], "input", "INPUTS", nin)
 	if err != nil {
 		return err
 	}
 	if len(rest) == 0 || !is(rest[0], "OUTPUTS") {
 		return errf("ERR OUTPUTS not specified")
 	}
-	outputs, rest, err := executeKeys(rest[1:], "output", "OUTPUTS", len(meta.Outputs))
+	outputs, rest, err := executeKeys(rest[1:], "output", "OUTPUTS", nout)
 	if err != nil {
 		return err
 	}
@@ -480,11 +482,11 @@ func ModelRun(env Env, args [][]byte) error {
 		return errf("ERR OUTPUTS not specified")
 	}
 	inputs, outputs := rest[1:out], rest[out+1:]
-	meta := m.Meta()
-	if len(inputs) != len(meta.Inputs) {
+	nin, nout := m.Arity()
+	if len(inputs) != nin {
 		return errf("Number of keys given as INPUTS here does not match model definition")
 	}
-	if len(outputs) != len(meta.Outputs) {
+	if len(outputs) != nout {
 		return errf("Number of keys given as OUTPUTS here does not match model definition")
 	}
 	return runModel(env, m, inputs, outputs, timeout)

@@ -28,7 +28,7 @@ type Engine struct {
 	threadsPerQueue int
 
 	mu     sync.Mutex
-	queues map[string]*queue
+	queues map[string]*Queue
 }
 
 // New makes an engine whose queues each have threadsPerQueue workers.
@@ -36,14 +36,13 @@ func New(threadsPerQueue int) *Engine {
 	if threadsPerQueue < 1 {
 		threadsPerQueue = 1
 	}
-	return &Engine{threadsPerQueue: threadsPerQueue, queues: map[string]*queue{}}
+	return &Engine{threadsPerQueue: threadsPerQueue, queues: map[string]*Queue{}}
 }
 
 // QueueName is the queue a device string runs on: device strings are case-insensitive.
 func QueueName(device string) string { return strings.ToUpper(device) }
 
-// EnsureQueue creates the device's queue and starts its workers, if that was not done yet.
-func (e *Engine) EnsureQueue(device string) { e.queue(device) }
+// Queue is the device's queue, created with its workers on first use.
 
 // Queues lists the queue names.
 func (e *Engine) Queues() []string {
@@ -56,13 +55,14 @@ func (e *Engine) Queues() []string {
 	return names
 }
 
-func (e *Engine) queue(device string) *queue {
+// Queue is the device's queue, created with its workers on first use.
+func (e *Engine) Queue(device string) *Queue {
 	name := QueueName(device)
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	q := e.queues[name]
 	if q == nil {
-		q = &queue{}
+		q = &Queue{}
 		q.ready = sync.NewCond(&q.mu)
 		for i := 0; i < e.threadsPerQueue; i++ {
 			go q.work()
@@ -72,27 +72,23 @@ func (e *Engine) queue(device string) *queue {
 	return q
 }
 
-// Submit queues job on the device's queue.
-func (e *Engine) Submit(device string, job *Job) {
-	job.queued = time.Now()
-	e.queue(device).push(job)
-}
-
-// queue is a FIFO of jobs served by its workers.
-type queue struct {
+// Queue is a FIFO of jobs served by its workers.
+type Queue struct {
 	mu    sync.Mutex
 	ready *sync.Cond
 	jobs  []*Job
 }
 
-func (q *queue) push(j *Job) {
+// Submit queues job.
+func (q *Queue) Submit(j *Job) {
+	j.queued = time.Now()
 	q.mu.Lock()
 	q.jobs = append(q.jobs, j)
 	q.mu.Unlock()
 	q.ready.Signal()
 }
 
-func (q *queue) pop() *Job {
+func (q *Queue) pop() *Job {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	for len(q.jobs) == 0 {
@@ -104,7 +100,7 @@ func (q *queue) pop() *Job {
 	return j
 }
 
-func (q *queue) work() {
+func (q *Queue) work() {
 	for {
 		j := q.pop()
 		if j.Timeout > 0 && time.Since(j.queued) > j.Timeout {

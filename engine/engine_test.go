@@ -17,7 +17,7 @@ func TestJobsRunOnTheirQueues(t *testing.T) {
 		if i%2 == 1 {
 			dev = "cpu:1"
 		}
-		e.Submit(dev, &Job{Run: func() { ran.Add(1); wg.Done() }, TimedOut: func() { t.Error("timed out"); wg.Done() }})
+		e.Queue(dev).Submit(&Job{Run: func() { ran.Add(1); wg.Done() }, TimedOut: func() { t.Error("timed out"); wg.Done() }})
 	}
 	wg.Wait()
 	if ran.Load() != 100 {
@@ -33,11 +33,11 @@ func TestTimeoutWhileQueued(t *testing.T) {
 	e := New(1)
 	release := make(chan struct{})
 	started := make(chan struct{})
-	e.Submit("CPU", &Job{Run: func() { close(started); <-release }})
+	e.Queue("CPU").Submit(&Job{Run: func() { close(started); <-release }})
 	<-started
 	result := make(chan string, 2)
-	e.Submit("CPU", &Job{Timeout: 10 * time.Millisecond, Run: func() { result <- "ran" }, TimedOut: func() { result <- "timedout" }})
-	e.Submit("CPU", &Job{Timeout: time.Hour, Run: func() { result <- "ran" }, TimedOut: func() { result <- "timedout" }})
+	e.Queue("CPU").Submit(&Job{Timeout: 10 * time.Millisecond, Run: func() { result <- "ran" }, TimedOut: func() { result <- "timedout" }})
+	e.Queue("CPU").Submit(&Job{Timeout: time.Hour, Run: func() { result <- "ran" }, TimedOut: func() { result <- "timedout" }})
 	time.Sleep(30 * time.Millisecond)
 	close(release)
 	if a, b := <-result, <-result; a != "timedout" || b != "ran" {

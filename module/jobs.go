@@ -47,7 +47,7 @@ func (c *redisCall) ExecuteModel(run commands.ModelExecution) error {
 	}
 	j.bc = C.gorai_block(c.ctx)
 	h := cgo.NewHandle(j)
-	ai.engine.Submit(C.GoString(m.c.device), &engine.Job{
+	j.session.queue.Submit(&engine.Job{
 		Timeout:  run.Timeout,
 		Run:      func() { j.run(); j.finish(h) },
 		TimedOut: func() { j.timedOut = true; j.finish(h) },

@@ -19,6 +19,7 @@ import "C"
 import (
 	"fmt"
 	"path/filepath"
+	"runtime"
 	"runtime/debug"
 	"unsafe"
 
@@ -48,8 +49,11 @@ func goraiOnLoad(ctx *C.RedisModuleCtx, argv **C.RedisModuleString, argc C.int) 
 		return C.REDISMODULE_ERR
 	}
 	ai.config = cfg
+	// Redis' main thread needs a P each time it calls into Go; workers hold theirs through long
+	// backend calls. Without a spare P, a command waits until the scheduler takes one back.
+	runtime.GOMAXPROCS(runtime.NumCPU() + 1 + int(cfg.ThreadsPerQueue))
 	ai.engine = engine.New(int(cfg.ThreadsPerQueue))
-	ai.engine.EnsureQueue("CPU")
+	ai.engine.Queue("CPU")
 	C.gorai_model_chunk_size = C.size_t(cfg.ModelChunkSize)
 	if err := ai.loadBackends(); err != nil {
 		logf(ctx, "warning", "ERR error loading backend: %v", err)

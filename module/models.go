@@ -24,6 +24,7 @@ type session struct {
 	model backends.Model
 	key   string
 	stats *engine.RunStats
+	queue *engine.Queue // the model's device's
 }
 
 // storedModel is a model in the keyspace (commands.Model).
@@ -42,6 +43,8 @@ func (m storedModel) Meta() commands.ModelMeta {
 		Outputs:         cStrings(c.outputs, c.noutputs),
 	}
 }
+
+func (m storedModel) Arity() (inputs, outputs int) { return int(m.c.ninputs), int(m.c.noutputs) }
 
 func (m storedModel) Blob() []byte { return unsafe.Slice((*byte)(unsafe.Pointer(m.c.blob)), int(m.c.bloblen)) }
 
@@ -83,7 +86,7 @@ func newStoredModel(key string, meta commands.ModelMeta, model backends.Model, b
 // newSession registers fresh statistics for key (a store resets them, as in RedisAI) and returns
 // the handle the C model keeps.
 func newSession(key string, meta commands.ModelMeta, model backends.Model) cgo.Handle {
-	s := &session{model: model, key: key}
+	s := &session{model: model, key: key, queue: ai.engine.Queue(meta.Device)}
 	s.stats = ai.stats.Register(engine.RunStats{Key: key, Backend: meta.Backend, Device: meta.Device, Tag: string(meta.Tag)})
 	return cgo.NewHandle(s)
 }

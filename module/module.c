@@ -153,16 +153,13 @@ static void blocked_free(RedisModuleCtx *ctx, void *job) {
     goraiJobFree((uintptr_t)job);
 }
 
+/* The time a job spends on a worker is not measured into the command's statistics: INFO
+ * commandstats shows what a command costs Redis' main thread. */
 RedisModuleBlockedClient *gorai_block(RedisModuleCtx *ctx) {
-    RedisModuleBlockedClient *bc = RedisModule_BlockClient(ctx, blocked_reply, NULL, blocked_free, 0);
-    if (bc != NULL) RedisModule_BlockedClientMeasureTimeStart(bc);
-    return bc;
+    return RedisModule_BlockClient(ctx, blocked_reply, NULL, blocked_free, 0);
 }
 
-void gorai_unblock(RedisModuleBlockedClient *bc, uintptr_t job) {
-    RedisModule_BlockedClientMeasureTimeEnd(bc);
-    RedisModule_UnblockClient(bc, (void *)job);
-}
+void gorai_unblock(RedisModuleBlockedClient *bc, uintptr_t job) { RedisModule_UnblockClient(bc, (void *)job); }
 
 const char *gorai_string_ptr(RedisModuleString *s, size_t *len) { return RedisModule_StringPtrLen(s, len); }
 

@@ -98,8 +98,6 @@ typedef struct RedisModuleTypeMethods {
                                                 long long timeout_ms))                                   \
     X(int, UnblockClient, (RedisModuleBlockedClient * bc, void *privdata))                              \
     X(void *, GetBlockedClientPrivateData, (RedisModuleCtx * ctx))                                      \
-    X(int, BlockedClientMeasureTimeStart, (RedisModuleBlockedClient * bc))                              \
-    X(int, BlockedClientMeasureTimeEnd, (RedisModuleBlockedClient * bc))                                \
     X(const RedisModuleString *, GetKeyNameFromIO, (RedisModuleIO * io))                                \
     X(RedisModuleCallReply *, Call, (RedisModuleCtx * ctx, const char *cmd, const char *fmt, ...))      \
     X(int, CallReplyType, (RedisModuleCallReply * reply))                                               \

@@ -60,7 +60,6 @@ func (a *aiState) OpenModel(meta commands.ModelMeta, blob []byte) (backends.Mode
 		logf(nil, "warning", "gorai: %v", err)
 		return nil, errCouldNotLoadBackend
 	}
-	a.engine.EnsureQueue(meta.Device)
 	return b.NewModel(blob, backends.ModelOptions{
 		Device:         meta.Device,
 		IntraOpThreads: int(a.config.IntraOpParallelism),

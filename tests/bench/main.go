@@ -142,35 +142,51 @@ func main() {
 	duration := flag.Duration("duration", 2*time.Second, "measured time per cell and mode")
 	warmup := flag.Duration("warmup", 200*time.Millisecond, "unmeasured warm-up per cell and mode")
 	module := flag.String("module", redistest.ModulePath(), "module to load (default $GORAI_MODULE or <repo>/build/gorai.so)")
-	clientList := flag.String("clients", "1,50", "comma-separated client counts")
-	pipeList := flag.String("pipeline", "1,32", "comma-separated pipeline depths")
+	clientList := flag.String("clients", "1,50", "comma-separated client counts (tensor suite)")
+	pipeList := flag.String("pipeline", "1,32", "comma-separated pipeline depths (tensor suite)")
+	suites := flag.String("suite", "tensors,models", "comma-separated suites to run: tensors, models")
 	flag.Parse()
 
-	parseList := func(s string) []int {
-		var out []int
-		for _, f := range strings.Split(s, ",") {
-			n, err := strconv.Atoi(strings.TrimSpace(f))
-			if err != nil || n < 1 {
-				fmt.Fprintf(os.Stderr, "bad list %q\n", s)
-				os.Exit(2)
-			}
-			out = append(out, n)
+	status := 0
+	for _, s := range strings.Split(*suites, ",") {
+		switch strings.TrimSpace(s) {
+		case "tensors":
+			status |= benchTensors(*module, *duration, *warmup, parseList(*clientList), parseList(*pipeList))
+		case "models":
+			status |= benchModels(*module, *duration, *warmup)
+		default:
+			fmt.Fprintf(os.Stderr, "unknown suite %q\n", s)
+			status = 2
 		}
-		return out
+		fmt.Println()
 	}
-	clientCounts := parseList(*clientList)
-	pipelines := parseList(*pipeList)
+	os.Exit(status)
+}
 
-	srv, err := redistest.Launch(redistest.Options{ModulePath: *module, Config: []string{"maxclients 1000"}})
+func parseList(s string) []int {
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 1 {
+			fmt.Fprintf(os.Stderr, "bad list %q\n", s)
+			os.Exit(2)
+		}
+		out = append(out, n)
+	}
+	return out
+}
+
+// benchTensors prints the TENSORSET+TENSORGET against SET+GET table; 1 if a cell failed.
+func benchTensors(module string, duration, warmup time.Duration, clientCounts, pipelines []int) int {
+	srv, err := redistest.Launch(redistest.Options{ModulePath: module, Config: []string{"maxclients 1000"}})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
+		return 1
 	}
 	defer srv.Stop()
-	fmt.Printf("redis-server %s on %s, module %s, %v per cell (after %v warm-up)\n", redistest.ServerBinary(), srv.Addr(), *module, *duration, *warmup)
+	fmt.Printf("redis-server %s on %s, module %s, %v per cell (after %v warm-up)\n", redistest.ServerBinary(), srv.Addr(), module, duration, warmup)
 	fmt.Println("op = one set + one get of the same key; ratio = TENSOR / SET+GET")
 	fmt.Println()
-
 	rng := rand.New(rand.NewSource(1))
 	mk := func(name string, elems int) *payload {
 		b := make([]byte, 4*elems)
@@ -187,14 +203,14 @@ func main() {
 				var rates [2]float64
 				failed := false
 				for i, m := range []mode{setGet, tensor} {
-					if *warmup > 0 {
-						if _, err := run(srv.Addr(), m, p, nc, pl, *warmup); err != nil {
+					if warmup > 0 {
+						if _, err := run(srv.Addr(), m, p, nc, pl, warmup); err != nil {
 							fmt.Fprintf(os.Stderr, "%s %s clients=%d pipeline=%d: %v\n", p.name, m.name, nc, pl, err)
 							failed = true
 							break
 						}
 					}
-					r, err := run(srv.Addr(), m, p, nc, pl, *duration)
+					r, err := run(srv.Addr(), m, p, nc, pl, duration)
 					if err != nil {
 						fmt.Fprintf(os.Stderr, "%s %s clients=%d pipeline=%d: %v\n", p.name, m.name, nc, pl, err)
 						failed = true
@@ -206,7 +222,7 @@ func main() {
 					status = 1
 					if !srv.Running() {
 						fmt.Fprintf(os.Stderr, "redis-server died; log tail:\n%s\n", srv.LogTail(8192))
-						os.Exit(1)
+						return 1
 					}
 					continue
 				}
@@ -214,5 +230,5 @@ func main() {
 			}
 		}
 	}
-	os.Exit(status)
+	return status
 }
