@@ -46,7 +46,9 @@ func (m storedModel) Meta() commands.ModelMeta {
 
 func (m storedModel) Arity() (inputs, outputs int) { return int(m.c.ninputs), int(m.c.noutputs) }
 
-func (m storedModel) Blob() []byte { return unsafe.Slice((*byte)(unsafe.Pointer(m.c.blob)), int(m.c.bloblen)) }
+func (m storedModel) Blob() []byte {
+	return unsafe.Slice((*byte)(unsafe.Pointer(m.c.blob)), int(m.c.bloblen))
+}
 
 func (m storedModel) session() *session { return cgo.Handle(m.c.session).Value().(*session) }
 
@@ -91,8 +93,12 @@ func newSession(key string, meta commands.ModelMeta, model backends.Model) cgo.H
 	return cgo.NewHandle(s)
 }
 
-func cString(s string) *C.char { return C.gorai_model_strdup((*C.char)(unsafe.Pointer(unsafe.StringData(s))), C.size_t(len(s))) }
-func cBytes(b []byte) *C.char  { return C.gorai_model_strdup((*C.char)(unsafe.Pointer(unsafe.SliceData(b))), C.size_t(len(b))) }
+func cString(s string) *C.char {
+	return C.gorai_model_strdup((*C.char)(unsafe.Pointer(unsafe.StringData(s))), C.size_t(len(s)))
+}
+func cBytes(b []byte) *C.char {
+	return C.gorai_model_strdup((*C.char)(unsafe.Pointer(unsafe.SliceData(b))), C.size_t(len(b)))
+}
 
 func cNames(names []string) **C.char {
 	c := C.gorai_model_names(C.uint64_t(len(names)))

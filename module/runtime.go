@@ -83,8 +83,8 @@ func (c *redisCall) OpenModel(meta commands.ModelMeta, blob []byte) (backends.Mo
 	return ai.OpenModel(meta, blob)
 }
 func (c *redisCall) LoadBackend(name, path string) error { return ai.LoadBackend(name, path) }
-func (c *redisCall) Stats() *engine.Stats               { return ai.stats }
-func (c *redisCall) Config() *commands.Config           { return &ai.config }
+func (c *redisCall) Stats() *engine.Stats                { return ai.stats }
+func (c *redisCall) Config() *commands.Config            { return &ai.config }
 
 // configCommand is AI.CONFIG, keeping the C side's copy of MODEL_CHUNK_SIZE in step.
 func configCommand(env commands.Env, args [][]byte) error {
