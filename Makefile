@@ -10,7 +10,7 @@ MODULE := build/gorai.so
 SOURCES := go.mod $(wildcard module/*.go module/*.c module/*.h commands/*.go dlpack/*.go dlpack/*.c dlpack/*.h)
 
 # Fuzz targets, as package:Target.
-FUZZ_TARGETS := ./dlpack:FuzzTensorRDBLoad ./commands:FuzzParseTensor ./commands:FuzzParseTensorFormat ./commands:FuzzParseLoadArgs
+FUZZ_TARGETS := ./dlpack:FuzzTensorRDBLoad ./commands:FuzzParseTensor ./commands:FuzzParseTensorFormat ./commands:FuzzParseLoadArgs ./commands:FuzzModelStoreArgs ./commands:FuzzModelExecuteArgs
 
 .PHONY: build run test unit fuzz python bench deps clean
 

@@ -5,7 +5,7 @@ package commands
 
 import (
 	"bytes"
-	"strconv"
+	"slices"
 	"strings"
 	"time"
 
@@ -125,34 +125,9 @@ func parseModelStore(args [][]byte) (ModelMeta, []byte, error) {
 		return m, nil, errInvalidDevice
 	}
 	m.Device = string(args[1])
-	rest := args[2:]
-	if m.Tag, rest, err = optionalValue(rest, "TAG"); err != nil {
+	rest, err := parseModelOptions(&m, args[2:], true)
+	if err != nil {
 		return m, nil, err
-	}
-	if m.Tag == nil {
-		m.Tag = []byte{}
-	}
-	for _, o := range []struct {
-		name  string
-		value *int64
-	}{{"BATCHSIZE", &m.BatchSize}, {"MINBATCHSIZE", &m.MinBatchSize}, {"MINBATCHTIMEOUT", &m.MinBatchTimeout}} {
-		var v []byte
-		if v, rest, err = optionalValue(rest, o.name); err != nil {
-			return m, nil, err
-		}
-		if v != nil {
-			n, ok := dlpack.ParseInt(v)
-			if !ok || n < 0 {
-				return m, nil, errf("ERR Invalid argument for " + o.name)
-			}
-			*o.value = n
-		}
-	}
-	if m.MinBatchSize > 0 && m.BatchSize == 0 {
-		return m, nil, errf("ERR MINBATCHSIZE specified without BATCHSIZE")
-	}
-	if m.MinBatchTimeout > 0 && m.MinBatchSize == 0 {
-		return m, nil, errf("ERR MINBATCHTIMEOUT specified without MINBATCHSIZE")
 	}
 	if len(rest) == 0 {
 		return m, nil, errMissingBlob
@@ -164,13 +139,13 @@ func parseModelStore(args [][]byte) (ModelMeta, []byte, error) {
 		if m.Outputs, rest, err = countedNames(rest, "OUTPUTS", "output", "outputs"); err != nil {
 			return m, nil, err
 		}
+		if len(rest) == 0 {
+			return m, nil, errExpectedBlob
+		}
 	} else if is(rest[0], "INPUTS") {
 		return m, nil, errf("ERR INPUTS argument should not be specified for this backend")
 	}
-	if len(rest) == 0 || !is(rest[0], "BLOB") {
-		if len(rest) == 0 {
-			return m, nil, errMissingBlob
-		}
+	if !is(rest[0], "BLOB") {
 		return m, nil, errExpectedBlob
 	}
 	if len(rest) == 1 {
@@ -179,15 +154,44 @@ func parseModelStore(args [][]byte) (ModelMeta, []byte, error) {
 	return m, bytes.Join(rest[1:], nil), nil
 }
 
-// optionalValue takes "word value" from the front of args if it is there.
-func optionalValue(args [][]byte, word string) ([]byte, [][]byte, error) {
-	if len(args) == 0 || !is(args[0], word) {
-		return nil, args, nil
+// parseModelOptions reads [TAG t] [BATCHSIZE n] [MINBATCHSIZE m] [MINBATCHTIMEOUT t], in that order,
+// into m and returns what follows. MODELSET (storeRules false) first tells a MINBATCHTIMEOUT
+// without BATCHSIZE apart.
+func parseModelOptions(m *ModelMeta, rest [][]byte, storeRules bool) ([][]byte, error) {
+	m.Tag = []byte{}
+	if len(rest) > 0 && is(rest[0], "TAG") {
+		if len(rest) < 2 {
+			return nil, errMissingBlob
+		}
+		m.Tag, rest = rest[1], rest[2:]
 	}
-	if len(args) < 2 {
-		return nil, nil, errMissingBlob
+	for _, o := range []struct {
+		name  string
+		value *int64
+	}{{"BATCHSIZE", &m.BatchSize}, {"MINBATCHSIZE", &m.MinBatchSize}, {"MINBATCHTIMEOUT", &m.MinBatchTimeout}} {
+		if len(rest) == 0 || !is(rest[0], o.name) {
+			continue
+		}
+		var n int64
+		ok := len(rest) > 1
+		if ok {
+			n, ok = dlpack.ParseInt(rest[1])
+		}
+		if !ok || n < 0 {
+			return nil, errf("ERR Invalid argument for " + o.name)
+		}
+		*o.value, rest = n, rest[2:]
 	}
-	return args[1], args[2:], nil
+	if m.MinBatchSize > 0 && m.BatchSize == 0 {
+		return nil, errf("ERR MINBATCHSIZE specified without BATCHSIZE")
+	}
+	if !storeRules && m.MinBatchTimeout > 0 && m.BatchSize == 0 {
+		return nil, errf("ERR MINBATCHTIMEOUT specified without BATCHSIZE")
+	}
+	if m.MinBatchTimeout > 0 && m.MinBatchSize == 0 {
+		return nil, errf("ERR MINBATCHTIMEOUT specified without MINBATCHSIZE")
+	}
+	return rest, nil
 }
 
 // countedNames takes "WORD n name..." (TF's INPUTS and OUTPUTS) from the front of args.
@@ -213,32 +217,73 @@ func countedNames(args [][]byte, word, singular, plural string) ([]string, [][]b
 }
 
 // ModelSet: the deprecated AI.MODELSET key backend device [TAG t] [BATCHSIZE n [MINBATCHSIZE m
-// [MINBATCHTIMEOUT t]]] [INPUTS name... OUTPUTS name...] BLOB chunk..., translated into
-// AI.MODELSTORE's grammar (INPUTS and OUTPUTS get their counts).
+// [MINBATCHTIMEOUT t]]] [INPUTS name... OUTPUTS name...] BLOB chunk... Its rules differ from
+// MODELSTORE's (no counts, a device that is barely checked, other tokens ignored but for TF), so it
+// has its own parser; storing is shared.
 func ModelSet(env Env, args [][]byte) error {
 	if len(args) < 4 {
 		return ErrWrongArity
 	}
-	blob := indexOf(args, "BLOB", 3)
-	if blob < 0 {
-		return errMissingBlob
+	meta, blob, err := parseModelSet(args[2:])
+	if err != nil {
+		return err
 	}
-	translated := append([][]byte{}, args[:3]...)
-	in, out := indexOf(args[:blob], "INPUTS", 3), indexOf(args[:blob], "OUTPUTS", 3)
-	switch {
-	case in < 0 && out < 0:
-		translated = append(translated, args[3:blob]...)
-	case in >= 0 && out > in:
-		translated = append(translated, args[3:in]...)
-		translated = append(translated, args[in], []byte(strconv.Itoa(out-in-1)))
-		translated = append(translated, args[in+1:out]...)
-		translated = append(translated, args[out], []byte(strconv.Itoa(blob-out-1)))
-		translated = append(translated, args[out+1:blob]...)
-	default:
-		return errf("ERR Insufficient arguments, INPUTS and OUTPUTS not specified")
+	return storeModel(env, args[1], meta, blob)
+}
+
+// modelSetKeywords may not be taken for a device by AI.MODELSET.
+var modelSetKeywords = []string{"INPUTS", "OUTPUTS", "TAG", "BATCHSIZE", "MINBATCHSIZE", "MINBATCHTIMEOUT", "BLOB"}
+
+func parseModelSet(args [][]byte) (ModelMeta, []byte, error) {
+	var m ModelMeta
+	var err error
+	if m.Backend, err = parseBackend(args[0]); err != nil {
+		return m, nil, err
 	}
-	translated = append(translated, args[blob:]...)
-	return ModelStore(env, translated)
+	if len(args[1]) > 10 || slices.ContainsFunc(modelSetKeywords, func(k string) bool { return is(args[1], k) }) {
+		return m, nil, errInvalidDevice
+	}
+	m.Device = string(args[1])
+	rest, err := parseModelOptions(&m, args[2:], false)
+	if err != nil {
+		return m, nil, err
+	}
+	if m.Backend == "TFLITE" && m.BatchSize > 0 {
+		return m, nil, errf("ERR Auto-batching not supported by the TFLITE backend")
+	}
+	blob := indexOf(rest, "BLOB", 0)
+	if m.Backend == "TF" {
+		end := blob
+		if end < 0 {
+			end = len(rest)
+		}
+		if end == 0 {
+			return m, nil, errf("ERR Insufficient arguments, INPUTS and OUTPUTS not specified")
+		}
+		if !is(rest[0], "INPUTS") {
+			return m, nil, errInputsNotSpecified
+		}
+		out := indexOf(rest[:end], "OUTPUTS", 1)
+		switch {
+		case out == 1:
+			return m, nil, errInputsNotSpecified // no names: TF cannot run a graph without them
+		case out < 0 || out == end-1:
+			return m, nil, errf("ERR OUTPUTS not specified")
+		}
+		m.Inputs, m.Outputs = toStrings(rest[1:out]), toStrings(rest[out+1:end])
+	}
+	if blob < 0 || blob == len(rest)-1 {
+		return m, nil, errMissingBlob
+	}
+	return m, bytes.Join(rest[blob+1:], nil), nil
+}
+
+func toStrings(b [][]byte) []string {
+	out := make([]string, len(b))
+	for i, s := range b {
+		out[i] = string(s)
+	}
+	return out
 }
 
 // indexOf is the index of the first argument from start equal to word, or -1.
@@ -435,6 +480,9 @@ func parseTimeout(args [][]byte) (time.Duration, error) {
 
 // ModelExecuteKeys are the key positions of AI.MODELEXECUTE: the model, INPUTS and OUTPUTS.
 func ModelExecuteKeys(args [][]byte) []int {
+	if len(args) < 2 {
+		return nil
+	}
 	keys := []int{1}
 	i := 2
 	for _, word := range []string{"INPUTS", "OUTPUTS"} {
@@ -477,11 +525,11 @@ func ModelRun(env Env, args [][]byte) error {
 	if len(rest) == 0 || !is(rest[0], "INPUTS") {
 		return errInputsNotSpecified
 	}
-	out := indexOf(rest, "OUTPUTS", 1)
-	if out < 0 {
-		return errf("ERR OUTPUTS not specified")
+	// Every name after INPUTS up to the first OUTPUTS is an input, the rest outputs.
+	inputs, outputs := rest[1:], [][]byte(nil)
+	if out := indexOf(rest, "OUTPUTS", 1); out >= 0 {
+		inputs, outputs = rest[1:out], rest[out+1:]
 	}
-	inputs, outputs := rest[1:out], rest[out+1:]
 	nin, nout := m.Arity()
 	if len(inputs) != nin {
 		return errf("Number of keys given as INPUTS here does not match model definition")
@@ -495,6 +543,9 @@ func ModelRun(env Env, args [][]byte) error {
 // ModelRunKeys are the key positions of AI.MODELRUN: the model and every name after INPUTS but
 // the OUTPUTS keyword.
 func ModelRunKeys(args [][]byte) []int {
+	if len(args) < 2 {
+		return nil
+	}
 	keys := []int{1}
 	in := indexOf(args, "INPUTS", 2)
 	if in < 0 {
@@ -523,6 +574,7 @@ func scan(env Env, args [][]byte, scripts bool) error {
 			entries = append(entries, [2]string{s.Key, s.Tag})
 		}
 	}
+	slices.SortFunc(entries, func(a, b [2]string) int { return strings.Compare(a[0], b[0]) })
 	env.Out.Array(len(entries))
 	for _, e := range entries {
 		env.Out.Array(2)

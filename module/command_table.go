@@ -68,7 +68,9 @@ func goraiCommand(ctx *C.RedisModuleCtx, argv **C.RedisModuleString, ptrs **C.ch
 	}
 	if cmd := &commandTable[slot]; cmd.keys != nil && C.gorai_is_keys_request(ctx) != 0 {
 		for _, pos := range cmd.keys(call.args) {
-			C.gorai_key_at_pos(ctx, C.int(pos))
+			if pos > 0 && pos < n { // Redis trusts the positions it is given
+				C.gorai_key_at_pos(ctx, C.int(pos))
+			}
 		}
 	} else {
 		call.run(cmd.handler)

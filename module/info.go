@@ -10,6 +10,7 @@ import (
 	"strings"
 	"unsafe"
 
+	"gorai/backends"
 	"gorai/commands"
 )
 
@@ -44,6 +45,11 @@ func goraiInfo(ctx *C.RedisModuleInfoCtx, forCrashReport C.int) {
 	info.num("intra_op_parallelism", ai.config.IntraOpParallelism)
 	info.num("model_execution_timeout", ai.config.ModelExecutionTimeout)
 	info.num("backend_memory_limit", ai.config.BackendMemoryLimit)
+	info.section("backends_info")
+	if b := backends.Loaded("ONNX"); b != nil {
+		info.str("onnxruntime_version", b.Version())
+		info.num("onnxruntime_maximum_run_sessions_number", int64(len(ai.engine.Queues()))*ai.config.ThreadsPerQueue)
+	}
 	info.section("backends_config")
 	info.str("backends_path", ai.config.BackendsPath)
 	info.num("model_chunk_size", ai.config.ModelChunkSize)
