@@ -7,7 +7,7 @@ PORT ?= 6379
 GO ?= go
 FUZZTIME ?= 5s
 MODULE := build/gorai.so
-SOURCES := go.mod $(wildcard module/*.go module/*.c module/*.h commands/*.go dlpack/*.go dlpack/*.c dlpack/*.h)
+SOURCES := go.mod go.sum $(shell find module commands dlpack engine backends -name '*.go' -o -name '*.c' -o -name '*.h')
 
 # Fuzz targets, as package:Target.
 FUZZ_TARGETS := ./dlpack:FuzzTensorRDBLoad ./commands:FuzzParseTensor ./commands:FuzzParseTensorFormat ./commands:FuzzParseLoadArgs ./commands:FuzzModelStoreArgs ./commands:FuzzModelExecuteArgs

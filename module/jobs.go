@@ -7,6 +7,7 @@ import "C"
 
 import (
 	"runtime/cgo"
+	"sync/atomic"
 	"time"
 
 	"gorai/commands"
@@ -28,7 +29,16 @@ type modelJob struct {
 	outputs  []dlpack.Tensor
 	err      error
 	timedOut bool
+
+	// gone is set on the main thread when the client disconnects: a job not yet run is skipped.
+	gone atomic.Bool
 }
+
+// blockedJobs finds a job by its blocked client, for the disconnect callback. Main thread only.
+var blockedJobs = map[*C.RedisModuleBlockedClient]*modelJob{}
+
+// errClientGone is the outcome of a job skipped because its client left; nobody reads it.
+var errClientGone = errorString("ERR client disconnected")
 
 // ExecuteModel blocks the client and queues the run on the model's device.
 func (c *redisCall) ExecuteModel(run commands.ModelExecution) error {
@@ -46,6 +56,7 @@ func (c *redisCall) ExecuteModel(run commands.ModelExecution) error {
 		j.outputKeys = append(j.outputKeys, append([]byte(nil), k...))
 	}
 	j.bc = C.gorai_block(c.ctx)
+	blockedJobs[j.bc] = j
 	h := cgo.NewHandle(j)
 	j.session.queue.Submit(&engine.Job{
 		Timeout:  run.Timeout,
@@ -57,6 +68,10 @@ func (c *redisCall) ExecuteModel(run commands.ModelExecution) error {
 
 // run runs the model on a worker and records the statistics.
 func (j *modelJob) run() {
+	if j.gone.Load() {
+		j.err = errClientGone
+		return
+	}
 	start := time.Now()
 	j.outputs, j.err = j.session.model.Run(j.inputs)
 	if j.err == nil && len(j.outputs) != len(j.outputKeys) {
@@ -126,10 +141,20 @@ func goraiJobFree(h C.uintptr_t) {
 	handle := cgo.Handle(h)
 	j := handle.Value().(*modelJob)
 	handle.Delete()
+	delete(blockedJobs, j.bc)
 	for _, t := range append(j.inputs, j.outputs...) {
 		if !t.IsZero() {
 			t.Release()
 		}
 	}
 	C.gorai_model_release(j.model)
+}
+
+// goraiJobDisconnected marks the job of a client that has gone, so that a worker skips it.
+//
+//export goraiJobDisconnected
+func goraiJobDisconnected(bc *C.RedisModuleBlockedClient) {
+	if j := blockedJobs[bc]; j != nil {
+		j.gone.Store(true)
+	}
 }

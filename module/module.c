@@ -155,8 +155,15 @@ static void blocked_free(RedisModuleCtx *ctx, void *job) {
 
 /* The time a job spends on a worker is not measured into the command's statistics: INFO
  * commandstats shows what a command costs Redis' main thread. */
+static void blocked_disconnected(RedisModuleCtx *ctx, RedisModuleBlockedClient *bc) {
+    (void)ctx;
+    goraiJobDisconnected(bc);
+}
+
 RedisModuleBlockedClient *gorai_block(RedisModuleCtx *ctx) {
-    return RedisModule_BlockClient(ctx, blocked_reply, NULL, blocked_free, 0);
+    RedisModuleBlockedClient *bc = RedisModule_BlockClient(ctx, blocked_reply, NULL, blocked_free, 0);
+    if (bc != NULL) RedisModule_SetDisconnectCallback(bc, blocked_disconnected);
+    return bc;
 }
 
 void gorai_unblock(RedisModuleBlockedClient *bc, uintptr_t job) { RedisModule_UnblockClient(bc, (void *)job); }

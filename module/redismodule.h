@@ -97,6 +97,8 @@ typedef struct RedisModuleTypeMethods {
                                                 void (*free_privdata)(RedisModuleCtx *, void *),         \
                                                 long long timeout_ms))                                   \
     X(int, UnblockClient, (RedisModuleBlockedClient * bc, void *privdata))                              \
+    X(void, SetDisconnectCallback, (RedisModuleBlockedClient * bc,                                      \
+                                    void (*callback)(RedisModuleCtx *, RedisModuleBlockedClient *)))     \
     X(void *, GetBlockedClientPrivateData, (RedisModuleCtx * ctx))                                      \
     X(const RedisModuleString *, GetKeyNameFromIO, (RedisModuleIO * io))                                \
     X(RedisModuleCallReply *, Call, (RedisModuleCtx * ctx, const char *cmd, const char *fmt, ...))      \

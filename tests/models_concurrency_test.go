@@ -1,0 +1,220 @@
+package tests
+
+import (
+	"fmt"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"gorai/tests/resp"
+)
+
+// TestModelConcurrentRunsWithOverwrites: 50 clients run mnist, each with its
+// own input and output keys, for about 3 s while another client keeps
+// overwriting the model (MODELSTORE) and deleting it (MODELDEL, DEL). Every
+// run answers OK (with a correct output) or ERR model key is empty; the
+// server answers PING, AI.INFO and MODELGET throughout; afterwards, with
+// everything deleted, used_memory is back within 1 MiB of what it was after a
+// warm-up (which counts ONNX Runtime's own one-time allocations).
+func TestModelConcurrentRunsWithOverwrites(t *testing.T) {
+	mnist := redisaiFixture(t, "mnist.onnx")
+	in := mnistInput(t)
+	s := startServer(t)
+	c := s.Conn(t)
+	const (
+		clients  = 50
+		duration = 3 * time.Second
+		margin   = 1 << 20
+	)
+	usedMemory := func() int64 {
+		n, err := strconv.ParseInt(info(t, c, "memory")["used_memory"], 10, 64)
+		if err != nil {
+			t.Fatalf("used_memory: %v", err)
+		}
+		return n
+	}
+
+	// Warm-up: store, run from several clients at once, delete everything.
+	expectOK(t, c, storeArgs("m", "ONNX", "CPU", mnist)...)
+	var wg sync.WaitGroup
+	for i := 0; i < 8; i++ {
+		wc, err := s.Dial()
+		if err != nil {
+			t.Fatal(err)
+		}
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			defer wc.Close()
+			k := "warm:" + strconv.Itoa(i)
+			wc.Do("AI.TENSORSET", k, "FLOAT", "1", "1", "28", "28", "BLOB", in)
+			wc.Do(execArgs("m", []string{k}, []string{k + ":out"})...)
+		}(i)
+	}
+	wg.Wait()
+	expectOK(t, c, "FLUSHALL", "SYNC")
+	time.Sleep(200 * time.Millisecond)
+	baseline := usedMemory()
+
+	expectOK(t, c, storeArgs("m", "ONNX", "CPU", mnist)...)
+	deadline := time.Now().Add(duration)
+	var (
+		mu        sync.Mutex
+		problems  []string
+		okRuns    atomic.Int64
+		emptyRuns atomic.Int64
+	)
+	problem := func(format string, args ...any) {
+		mu.Lock()
+		defer mu.Unlock()
+		if len(problems) < 20 {
+			problems = append(problems, fmt.Sprintf(format, args...))
+		}
+	}
+
+	// the runners
+	for i := 0; i < clients; i++ {
+		rc, err := s.Dial()
+		if err != nil {
+			t.Fatal(err)
+		}
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			defer rc.Close()
+			inKey, outKey := "in:"+strconv.Itoa(i), "out:"+strconv.Itoa(i)
+			if v, err := rc.Do("AI.TENSORSET", inKey, "FLOAT", "1", "1", "28", "28", "BLOB", in); err != nil || !resp.Equal(v, resp.Simple("OK")) {
+				problem("client %d: TENSORSET: %v %v", i, v, err)
+				return
+			}
+			for n := 0; time.Now().Before(deadline); n++ {
+				v, err := rc.Do(execArgs("m", []string{inKey}, []string{outKey})...)
+				switch {
+				case err != nil:
+					problem("client %d: MODELEXECUTE: I/O error %v", i, err)
+					return
+				case resp.Equal(v, resp.Simple("OK")):
+					okRuns.Add(1)
+					if n%5 == 0 {
+						got, err := rc.Do("AI.TENSORGET", outKey, "BLOB")
+						if err != nil || got.Kind != resp.Bulk || len(got.Str) != 40 || argmax(decodeF32(got.Str)) != 1 {
+							problem("client %d: output after OK: %v %v", i, got, err)
+						}
+					}
+				case resp.Equal(v, resp.Err(errModelEmpty)):
+					emptyRuns.Add(1)
+				default:
+					problem("client %d: MODELEXECUTE: %v", i, v)
+				}
+			}
+		}(i)
+	}
+
+	// the overwriter
+	oc, err := s.Dial()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stores, dels int
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		defer oc.Close()
+		for n := 0; time.Now().Before(deadline); n++ {
+			v, err := oc.Do(storeArgs("m", "ONNX", "CPU", mnist, "TAG", "v"+strconv.Itoa(n))...)
+			if err != nil || !resp.Equal(v, resp.Simple("OK")) {
+				problem("overwriter: MODELSTORE: %v %v", v, err)
+				return
+			}
+			stores++
+			time.Sleep(time.Duration(n%7) * time.Millisecond)
+			if n%3 == 0 {
+				var v resp.Value
+				if n%2 == 0 {
+					v, err = oc.Do("AI.MODELDEL", "m")
+					if err == nil && !resp.Equal(v, resp.Simple("OK")) {
+						err = fmt.Errorf("MODELDEL: %v", v)
+					}
+				} else {
+					v, err = oc.Do("DEL", "m")
+					if err == nil && !resp.Equal(v, resp.Int(1)) {
+						err = fmt.Errorf("DEL: %v", v)
+					}
+				}
+				if err != nil {
+					problem("overwriter: %v", err)
+					return
+				}
+				dels++
+				time.Sleep(time.Duration(n%5) * time.Millisecond)
+			}
+		}
+	}()
+
+	// the watcher: PING, AI.INFO and MODELGET META answer promptly throughout
+	pc, err := s.Dial()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pc.SetTimeout(5 * time.Second)
+	var pings int
+	var slowest time.Duration
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		defer pc.Close()
+		for time.Now().Before(deadline) {
+			start := time.Now()
+			v, err := pc.Do("PING")
+			if d := time.Since(start); d > slowest {
+				slowest = d
+			}
+			if err != nil || !resp.Equal(v, resp.Simple("PONG")) {
+				problem("PING: %v %v", v, err)
+				return
+			}
+			pings++
+			v, err = pc.Do("AI.INFO", "m")
+			if err != nil || !(v.Kind == resp.Array && len(v.Elems) == 18 || resp.Equal(v, resp.Err(errNoRunInfo))) {
+				problem("AI.INFO during the run: %v %v", v, err)
+			}
+			v, err = pc.Do("AI.MODELGET", "m", "META")
+			if err != nil || !(v.Kind == resp.Array && len(v.Elems) == 16 || resp.Equal(v, resp.Err(errModelEmpty))) {
+				problem("AI.MODELGET during the run: %v %v", v, err)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}()
+	wg.Wait()
+
+	t.Logf("%d runs OK, %d ERR model key is empty; %d stores, %d deletes; %d PINGs, slowest %v",
+		okRuns.Load(), emptyRuns.Load(), stores, dels, pings, slowest)
+	for _, p := range problems {
+		t.Error(p)
+	}
+	if okRuns.Load() == 0 {
+		t.Errorf("no run succeeded")
+	}
+	if slowest > 2*time.Second {
+		t.Errorf("a PING took %v", slowest)
+	}
+	expectPing(t, c)
+
+	// delete everything: memory returns to the warm-up baseline
+	var keys []any
+	keys = append(keys, "DEL", "m")
+	for i := 0; i < clients; i++ {
+		keys = append(keys, "in:"+strconv.Itoa(i), "out:"+strconv.Itoa(i))
+	}
+	do(t, c, keys...)
+	expect(t, c, resp.Int(0), "DBSIZE")
+	var last int64
+	waitFor(t, 15*time.Second, "used_memory to return to its baseline", func() (bool, string) {
+		last = usedMemory()
+		d := last - baseline
+		return d <= margin && d >= -margin, fmt.Sprintf("used_memory %d, baseline %d, difference %d", last, baseline, d)
+	})
+	t.Logf("used_memory: baseline %d, after %d (difference %d)", baseline, last, last-baseline)
+}

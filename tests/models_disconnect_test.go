@@ -1,0 +1,55 @@
+package tests
+
+import (
+	"bytes"
+	"testing"
+	"time"
+
+	"gorai/tests/redistest"
+	"gorai/tests/resp"
+)
+
+// TestModelClientGoneWhileQueued: a run whose client disconnected while it waited in the queue is
+// skipped (AI.INFO does not count it) and writes nothing.
+func TestModelClientGoneWhileQueued(t *testing.T) {
+	rf := testModel(t, "random_forest.onnx")
+	X, _ := npyData(t, testModel(t, "random_forest_X_all.npy"))
+	s := redistest.Start(t, redistest.Options{ModuleArgs: []string{"THREADS_PER_QUEUE", "1"}})
+	c := s.Conn(t)
+	expectOK(t, c, storeArgs("rf", "ONNX", "CPU", rf)...)
+	big := bytes.Repeat(X, 1000)
+	expectOK(t, c, "AI.TENSORSET", "big", "FLOAT", 150*1000, "4", "BLOB", big)
+
+	// One slow run occupies the only worker; a second client queues behind it and leaves.
+	busy := s.Conn(t)
+	if err := busy.Send(execArgs("rf", []string{"big"}, []string{"busyout"})...); err != nil {
+		t.Fatal(err)
+	}
+	if err := busy.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(20 * time.Millisecond)
+	gone, err := s.Dial()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := gone.Send(execArgs("rf", []string{"big"}, []string{"goneout"})...); err != nil {
+		t.Fatal(err)
+	}
+	if err := gone.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(20 * time.Millisecond)
+	gone.Close()
+
+	if v, err := busy.Receive(); err != nil || !resp.Equal(v, resp.Simple("OK")) {
+		t.Fatalf("busy run: %v %v", v, err)
+	}
+	// A third run queues behind whatever is left, so when it is done the gone one was dealt with.
+	expectOK(t, c, execArgs("rf", []string{"big"}, []string{"after"})...)
+	expect(t, c, resp.Int(0), "EXISTS", "goneout")
+	inf := do(t, c, "AI.INFO", "rf")
+	if inf.Kind != resp.Array || len(inf.Elems) != 18 || inf.Elems[15].Int != 2 || inf.Elems[17].Int != 0 {
+		t.Fatalf("AI.INFO rf after a skipped run: %v (want calls 2, errors 0)", inf)
+	}
+}
