@@ -301,12 +301,9 @@ func ModelGet(env Env, args [][]byte) error {
 	if len(args) < 2 || len(args) > 4 {
 		return ErrWrongArity
 	}
-	m, err := env.Keys.Model(args[1])
+	m, err := existingModel(env, args[1])
 	if err != nil {
 		return err
-	}
-	if m == nil {
-		return errModelEmpty
 	}
 	meta, blob := indexOf(args, "META", 2) >= 0, indexOf(args, "BLOB", 2) >= 0
 	if !meta && !blob {
@@ -368,17 +365,22 @@ func replyChunks(out Reply, b []byte, chunkSize int64) {
 	}
 }
 
+// existingModel is the model at key, or the error for an empty key or another type.
+func existingModel(env Env, key []byte) (Model, error) {
+	m, err := env.Keys.Model(key)
+	if err == nil && m == nil {
+		err = errModelEmpty
+	}
+	return m, err
+}
+
 // ModelDel: AI.MODELDEL key
 func ModelDel(env Env, args [][]byte) error {
 	if len(args) != 2 {
 		return ErrWrongArity
 	}
-	m, err := env.Keys.Model(args[1])
-	if err != nil {
+	if _, err := existingModel(env, args[1]); err != nil {
 		return err
-	}
-	if m == nil {
-		return errModelEmpty
 	}
 	env.Keys.Delete(args[1])
 	env.Keys.ReplicateVerbatim()
@@ -391,12 +393,9 @@ func ModelExecute(env Env, args [][]byte) error {
 	if len(args) < 8 {
 		return errModelExecuteArity
 	}
-	m, err := env.Keys.Model(args[1])
+	m, err := existingModel(env, args[1])
 	if err != nil {
 		return err
-	}
-	if m == nil {
-		return errModelEmpty
 	}
 	nin, nout := m.Arity()
 	if !is(args[2], "INPUTS") {
@@ -507,12 +506,9 @@ func ModelRun(env Env, args [][]byte) error {
 	if len(args) < 6 {
 		return errModelRunArity
 	}
-	m, err := env.Keys.Model(args[1])
+	m, err := existingModel(env, args[1])
 	if err != nil {
 		return err
-	}
-	if m == nil {
-		return errModelEmpty
 	}
 	rest := args[2:]
 	var timeout time.Duration

@@ -128,13 +128,10 @@ static void delete_key(RedisModuleCtx *ctx, RedisModuleString *key) {
 
 /* replicate_tensor sends AI.TENSORSET key TYPE dims... BLOB data to replicas and the AOF. */
 static void replicate_tensor(RedisModuleCtx *ctx, RedisModuleString *key, gorai_tensor *t) {
-    int ndim = t->dl.ndim;
-    RedisModuleString **dims = RedisModule_Alloc(sizeof(*dims) * (size_t)(ndim > 0 ? ndim : 1));
-    for (int i = 0; i < ndim; i++) dims[i] = RedisModule_CreateStringFromLongLong(NULL, t->dl.shape[i]);
-    RedisModule_Replicate(ctx, "AI.TENSORSET", "scvcb", key, gorai_dtype_name(t->dl.dtype), dims, (size_t)ndim, "BLOB",
-                          (const char *)t->dl.data, t->nbytes);
-    for (int i = 0; i < ndim; i++) RedisModule_FreeString(NULL, dims[i]);
-    RedisModule_Free(dims);
+    RedisModuleString **dims = gorai_tensor_dims(t);
+    RedisModule_Replicate(ctx, "AI.TENSORSET", GORAI_TENSORSET_FORMAT, key, gorai_dtype_name(t->dl.dtype), dims,
+                          (size_t)t->dl.ndim, "BLOB", (const char *)t->dl.data, t->nbytes);
+    gorai_free_tensor_dims(t, dims);
 }
 
 int gorai_context_flags(RedisModuleCtx *ctx) { return RedisModule_GetContextFlags(ctx); }

@@ -63,4 +63,10 @@ void gorai_info_integer(RedisModuleInfoCtx *ctx, const char *field, long long va
 
 extern RedisModuleType *gorai_tensor_type;
 
+/* A tensor as the command that recreates it, AI.TENSORSET key TYPE dims... BLOB data (for the AOF
+ * and replication): the format, and the dims as strings. */
+#define GORAI_TENSORSET_FORMAT "scvcb"
+RedisModuleString **gorai_tensor_dims(const gorai_tensor *t);
+void gorai_free_tensor_dims(const gorai_tensor *t, RedisModuleString **dims);
+
 #endif

@@ -32,16 +32,25 @@ static void tensor_rdb_save(RedisModuleIO *io, void *value) {
     gorai_tensor_rdb_save(&w, value);
 }
 
-/* AOF: AI.TENSORSET key TYPE dims... BLOB data */
-static void tensor_aof_rewrite(RedisModuleIO *aof, RedisModuleString *key, void *value) {
-    gorai_tensor *t = value;
+RedisModuleString **gorai_tensor_dims(const gorai_tensor *t) {
     int ndim = t->dl.ndim;
     RedisModuleString **dims = RedisModule_Alloc(sizeof(*dims) * (size_t)(ndim > 0 ? ndim : 1));
     for (int i = 0; i < ndim; i++) dims[i] = RedisModule_CreateStringFromLongLong(NULL, t->dl.shape[i]);
-    RedisModule_EmitAOF(aof, "AI.TENSORSET", "scvcb", key, gorai_dtype_name(t->dl.dtype), dims, (size_t)ndim, "BLOB",
-                        (const char *)t->dl.data, t->nbytes);
-    for (int i = 0; i < ndim; i++) RedisModule_FreeString(NULL, dims[i]);
+    return dims;
+}
+
+void gorai_free_tensor_dims(const gorai_tensor *t, RedisModuleString **dims) {
+    for (int i = 0; i < t->dl.ndim; i++) RedisModule_FreeString(NULL, dims[i]);
     RedisModule_Free(dims);
+}
+
+/* AOF: AI.TENSORSET key TYPE dims... BLOB data */
+static void tensor_aof_rewrite(RedisModuleIO *aof, RedisModuleString *key, void *value) {
+    gorai_tensor *t = value;
+    RedisModuleString **dims = gorai_tensor_dims(t);
+    RedisModule_EmitAOF(aof, "AI.TENSORSET", GORAI_TENSORSET_FORMAT, key, gorai_dtype_name(t->dl.dtype), dims,
+                        (size_t)t->dl.ndim, "BLOB", (const char *)t->dl.data, t->nbytes);
+    gorai_free_tensor_dims(t, dims);
 }
 
 static size_t tensor_mem_usage(const void *value) { return gorai_tensor_mem_usage(value); }
