@@ -62,7 +62,7 @@ func (e *LoadError) Unwrap() error { return e.Err }
 type entry struct {
 	open    func(libPath string) (Backend, error)
 	backend Backend // set once opened; never unset (libraries cannot be unloaded safely)
-	err     error   // the last failure, replayed to lazy loads so a missing library is tried once
+	err     error   // the last failure, replayed to lazy loads of the same path so a missing library is tried once
 }
 
 var (
@@ -95,7 +95,7 @@ func Load(name, libPath string) (Backend, error) {
 	if err != nil {
 		return nil, err
 	}
-	if e.backend == nil && e.err == nil {
+	if e.backend == nil && (e.err == nil || e.err.(*LoadError).Path != libPath) {
 		e.open1(name, libPath)
 	}
 	if e.backend != nil {

@@ -26,9 +26,9 @@ func TestRegistry(t *testing.T) {
 		t.Fatal("loaded before any Load")
 	}
 
-	// A failed lazy load is tried once, and its error comes back again.
+	// A failed lazy load is tried once per path, and its error comes back again for that path.
 	_, err1 := Load("fake", "bad")
-	_, err2 := Load("FAKE", "good")
+	_, err2 := Load("FAKE", "bad")
 	var le *LoadError
 	if !errors.As(err1, &le) || le.Backend != "FAKE" || le.Path != "bad" || err2 == nil || err2.Error() != err1.Error() || opens != 1 {
 		t.Fatalf("lazy loads: %v / %v after %d opens", err1, err2, opens)
@@ -37,16 +37,17 @@ func TestRegistry(t *testing.T) {
 		t.Errorf("error text %q", err1)
 	}
 
-	// An explicit open tries again; a failure is what lazy loads see next.
+	// An explicit open tries again; a failure is what lazy loads of that path see next.
 	if _, err := Open("FAKE", "worse"); err == nil || opens != 2 {
 		t.Fatalf("explicit open: %v", err)
 	}
-	if _, err := Load("FAKE", "good"); err == nil || err.Error() != "could not load backend FAKE from worse: cannot open worse" {
+	if _, err := Load("FAKE", "worse"); err == nil || err.Error() != "could not load backend FAKE from worse: cannot open worse" || opens != 2 {
 		t.Fatalf("lazy load after a failed open: %v", err)
 	}
-	b, err := Open("FAKE", "good")
+	// Another path is tried (a load-time path that failed must not hide the default one).
+	b, err := Load("FAKE", "good")
 	if err != nil || b.Version() != "good" || opens != 3 {
-		t.Fatalf("explicit open: %v", err)
+		t.Fatalf("lazy load of another path: %v", err)
 	}
 
 	// Once open: the same backend for every lazy load, whatever the path; no second open.

@@ -55,10 +55,7 @@ func goraiOnLoad(ctx *C.RedisModuleCtx, argv **C.RedisModuleString, argc C.int) 
 	ai.engine = engine.New(int(cfg.ThreadsPerQueue))
 	ai.engine.Queue("CPU")
 	C.gorai_model_chunk_size = C.size_t(cfg.ModelChunkSize)
-	if err := ai.loadBackends(); err != nil {
-		logf(ctx, "warning", "ERR error loading backend: %v", err)
-		return C.REDISMODULE_ERR
-	}
+	ai.loadBackends(ctx)
 	if C.gorai_create_types(ctx) != C.REDISMODULE_OK || C.gorai_create_model_type(ctx) != C.REDISMODULE_OK {
 		logf(ctx, "warning", "gorai: could not create the data types")
 		return C.REDISMODULE_ERR

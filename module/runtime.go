@@ -42,16 +42,18 @@ func (a *aiState) libraryPath(backend string) string {
 	return a.config.ResolveBackendPath(p)
 }
 
-// loadBackends opens the backends named at load time; any failure refuses the load.
-func (a *aiState) loadBackends() error {
+// loadBackends opens the backends named at load time. One that fails is logged and then loaded on
+// first use from its default path: launch scripts written for RedisAI name RedisAI's own backend
+// objects, which gorai cannot load, and should not keep the server from starting.
+func (a *aiState) loadBackends(ctx *C.RedisModuleCtx) {
 	for _, b := range commands.Backends {
 		if _, ok := a.config.BackendPaths[b]; ok {
 			if _, err := backends.Open(b, a.libraryPath(b)); err != nil {
-				return err
+				logf(ctx, "warning", "gorai: %v; it will be loaded from %s when first needed", err, a.config.ResolveBackendPath(defaultLibraries[b]))
+				delete(a.config.BackendPaths, b)
 			}
 		}
 	}
-	return nil
 }
 
 func (a *aiState) OpenModel(meta commands.ModelMeta, blob []byte) (backends.Model, error) {

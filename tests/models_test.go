@@ -1236,3 +1236,25 @@ func TestModelOverwriteWhileQueued(t *testing.T) {
 	}
 	expectPing(t, c)
 }
+
+// TestModelLoadTimeBackendPaths: a backend named at load time that cannot be loaded (a launch line
+// written for RedisAI names RedisAI's own backend objects) is logged, and the server starts; the
+// backend is then loaded from its default path when a model needs it. A working path loads it.
+func TestModelLoadTimeBackendPaths(t *testing.T) {
+	mnist := redisaiFixture(t, "mnist.onnx")
+	s := redistest.Start(t, redistest.Options{ModuleArgs: []string{
+		"ONNX", "/nonexistent/redisai_onnxruntime/redisai_onnxruntime.so", "TORCH", "/nonexistent/redisai_torch.so"}})
+	c := s.Conn(t)
+	if !strings.Contains(s.Log(), "redisai_onnxruntime.so") {
+		t.Errorf("the failed backend path is not in the log:\n%s", s.LogTail(2000))
+	}
+	expectOK(t, c, "AI.TENSORSET", "t", "FLOAT", "1", "VALUES", "1")
+	expectOK(t, c, storeArgs("m", "ONNX", "CPU", mnist)...)
+
+	lib := filepath.Join(redistest.RepoRoot(), "build", "backends", "onnx", "libonnxruntime.so.1")
+	s2 := redistest.Start(t, redistest.Options{ModuleArgs: []string{"ONNX", lib}})
+	info, err := s2.Info("modules")
+	if err != nil || !strings.HasPrefix(info["ai_onnxruntime_version"], "1.") {
+		t.Fatalf("ONNX Runtime not loaded at start: %v %v", info, err)
+	}
+}
