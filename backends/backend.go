@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"time"
 
 	"gorai/dlpack"
 )
@@ -42,6 +43,9 @@ type ModelOptions struct {
 	// Inputs and Outputs name the graph nodes to feed and fetch, for runtimes whose blobs do not
 	// say (TF); others take the names from the model and ignore these.
 	Inputs, Outputs []string
+	// ExecutionTimeout, when positive, is how long one run may take before the runtime is told
+	// to stop it (MODEL_EXECUTION_TIMEOUT; ONNX only, as in RedisAI).
+	ExecutionTimeout time.Duration
 }
 
 // LoadError is a backend that could not be opened. Commands reply with RedisAI's fixed text

@@ -7,6 +7,7 @@ import "C"
 
 import (
 	"errors"
+	"time"
 
 	"gorai/backends"
 	"gorai/backends/onnx"
@@ -66,8 +67,10 @@ func (a *aiState) OpenModel(meta commands.ModelMeta, blob []byte) (backends.Mode
 		Device:         meta.Device,
 		IntraOpThreads: int(a.config.IntraOpParallelism),
 		InterOpThreads: int(a.config.InterOpParallelism),
-		Inputs:         meta.Inputs,
-		Outputs:        meta.Outputs,
+		// MODEL_EXECUTION_TIMEOUT is in milliseconds.
+		ExecutionTimeout: time.Duration(a.config.ModelExecutionTimeout) * time.Millisecond,
+		Inputs:           meta.Inputs,
+		Outputs:          meta.Outputs,
 	})
 }
 

@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"sync"
 	"sync/atomic"
+	"time"
 	"unsafe"
 
 	ort "github.com/yalue/onnxruntime_go"
@@ -23,6 +24,7 @@ type model struct {
 	outputs []string
 	outInfo []ort.InputOutputInfo
 	scalar  []atomic.Bool // outputs run into a scalar of our own (see run)
+	timeout time.Duration // the kill switch's limit per run; 0: none
 }
 
 func (m *model) InputNames() []string  { return m.inputs }
@@ -97,11 +99,60 @@ func (m *model) run(in []ort.Value) ([]ort.Value, error) {
 			out[i] = v
 		}
 	}
-	if err := m.session.Run(in, out); err != nil {
+	kill, err := m.armKillSwitch()
+	if err != nil {
+		destroyAll(out)
+		return nil, err
+	}
+	defer kill.disarm()
+	if err := m.session.RunWithOptions(in, out, kill.options()); err != nil {
 		destroyAll(out)
 		return nil, err
 	}
 	return out, nil
+}
+
+// killSwitch tells ORT to stop a run that has taken longer than the model's timeout (RedisAI's
+// MODEL_EXECUTION_TIMEOUT), so that a runaway model cannot hold a worker for ever. The run then
+// fails with ORT's "Exiting due to terminate flag being set to true".
+type killSwitch struct {
+	mu    sync.Mutex
+	ro    *ort.RunOptions // nil once disarmed, or when there is no timeout
+	timer *time.Timer
+}
+
+func (m *model) armKillSwitch() (*killSwitch, error) {
+	k := &killSwitch{}
+	if m.timeout <= 0 {
+		return k, nil
+	}
+	ro, err := ort.NewRunOptions()
+	if err != nil {
+		return nil, err
+	}
+	k.ro = ro
+	k.timer = time.AfterFunc(m.timeout, func() {
+		k.mu.Lock()
+		defer k.mu.Unlock()
+		if k.ro != nil {
+			k.ro.Terminate()
+		}
+	})
+	return k, nil
+}
+
+func (k *killSwitch) options() *ort.RunOptions { return k.ro }
+
+// disarm stops the timer and frees the options; the lock keeps a firing timer from using them.
+func (k *killSwitch) disarm() {
+	if k.ro == nil {
+		return
+	}
+	k.timer.Stop()
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.ro.Destroy()
+	k.ro = nil
 }
 
 // learnScalars marks as scalars the outputs that may be (numeric tensors declared without

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"gorai/backends"
 	"gorai/dlpack"
@@ -592,4 +593,43 @@ func BenchmarkMNIST(b *testing.B) {
 			release(out)
 		}
 	})
+}
+
+// TestKillSwitch: a run longer than the model's execution timeout is told to stop and fails
+// (ONNX Runtime checks between nodes, so mnist, whose run takes tens of µs, gets a timeout of 1 ns);
+// the model runs normally afterwards with a generous timeout.
+func TestKillSwitch(t *testing.T) {
+	blob := fixture(t, "mnist.onnx")
+	input, err := dlpack.Zeros(dlpack.Float, []int64{1, 1, 28, 28}, 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer input.Release()
+
+	m := newModel(t, blob, backends.ModelOptions{ExecutionTimeout: time.Nanosecond})
+	terminated := 0
+	for i := 0; i < 200; i++ {
+		outs, err := m.Run([]dlpack.Tensor{input})
+		switch {
+		case err == nil:
+			release(outs)
+		case strings.Contains(err.Error(), "terminate"):
+			terminated++
+		default:
+			t.Fatalf("run %d: %v", i, err)
+		}
+	}
+	if terminated == 0 {
+		t.Fatal("no run was terminated with a 1 ns timeout")
+	}
+	t.Logf("%d of 200 runs terminated", terminated)
+
+	generous := newModel(t, blob, backends.ModelOptions{ExecutionTimeout: time.Minute})
+	for i := 0; i < 50; i++ {
+		outs, err := generous.Run([]dlpack.Tensor{input})
+		if err != nil {
+			t.Fatalf("a run within the timeout: %v", err)
+		}
+		release(outs)
+	}
 }

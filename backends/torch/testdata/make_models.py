@@ -1,0 +1,126 @@
+#!/usr/bin/python3
+"""Makes the TorchScript models the torch backend tests load, and expected.json with their inputs
+and outputs as PyTorch computes them.
+
+Run it with Debian's python3-torch (1.13, the version of libtorch-dev the shim links):
+    /usr/bin/python3 backends/torch/testdata/make_models.py
+It writes next to itself; the files it makes are committed, so the tests need no Python.
+"""
+import json
+import os
+
+import torch
+from typing import List, Tuple
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+DTYPES = {
+    torch.float32: "FLOAT",
+    torch.float64: "DOUBLE",
+    torch.int8: "INT8",
+    torch.int16: "INT16",
+    torch.int32: "INT32",
+    torch.int64: "INT64",
+    torch.uint8: "UINT8",
+    torch.bool: "BOOL",
+}
+
+
+def describe(t):
+    t = t.contiguous()
+    if t.dtype == torch.bool:
+        data = [int(v) for v in t.flatten().tolist()]
+    else:
+        data = t.flatten().tolist()
+    return {"dtype": DTYPES[t.dtype], "shape": list(t.shape), "data": data}
+
+
+class Linear(torch.nn.Module):
+    """A linear layer 3 -> 2 with fixed weights."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc = torch.nn.Linear(3, 2)
+        with torch.no_grad():
+            self.fc.weight.copy_(torch.tensor([[0.5, -1.0, 2.0], [1.5, 0.25, -0.75]]))
+            self.fc.bias.copy_(torch.tensor([0.1, -0.2]))
+
+    def forward(self, x):
+        return self.fc(x)
+
+
+class Pair(torch.nn.Module):
+    """Two outputs of different shapes: a Tuple[Tensor, Tensor]."""
+
+    def forward(self, x):
+        return x * 2.0, x.sum(dim=1)
+
+
+class TwoInputs(torch.nn.Module):
+    """Two named inputs."""
+
+    def forward(self, a, b):
+        return a + b * 2.0
+
+
+class Types(torch.nn.Module):
+    """Integer, double and boolean tensors in and out."""
+
+    def forward(self, counts, weights):
+        return counts * 3 + 1, weights * 0.5, counts > 2
+
+
+class Scalar(torch.nn.Module):
+    """A 0-dim output (scalar) from a 2-d input."""
+
+    def forward(self, x):
+        return x.sum()
+
+
+class ListOut(torch.nn.Module):
+    """Returns List[Tensor]: TorchScript does not say how long, so the backend refuses it."""
+
+    def forward(self, x) -> List[torch.Tensor]:
+        return [x, x + 1.0]
+
+
+def save(name, module, inputs, trace=True):
+    m = torch.jit.trace(module, inputs) if trace else torch.jit.script(module)
+    path = os.path.join(HERE, name + ".pt")
+    torch.jit.save(m, path)
+    with torch.no_grad():
+        out = m(*inputs)
+    if isinstance(out, torch.Tensor):
+        out = (out,)
+    schema = m.forward.schema
+    return {
+        "file": name + ".pt",
+        "input_names": [a.name for a in schema.arguments[1:]],
+        "inputs": [describe(t) for t in inputs],
+        "outputs": [describe(t) for t in out],
+    }
+
+
+def main():
+    torch.manual_seed(0)
+    models = {
+        "linear": save("linear", Linear().eval(), (torch.tensor([[1.0, 2.0, 3.0], [-1.0, 0.5, 4.0]]),)),
+        "pair": save("pair", Pair(), (torch.arange(6, dtype=torch.float32).reshape(2, 3),)),
+        "two_inputs": save("two_inputs", TwoInputs(), (
+            torch.tensor([[1.0, 2.0], [3.0, 4.0]]), torch.tensor([[0.5, -0.5], [10.0, 0.0]]))),
+        "types": save("types", Types(), (
+            torch.tensor([1, 2, 3, 4], dtype=torch.int64),
+            torch.tensor([[1.0, -2.0], [3.5, 1e10]], dtype=torch.float64))),
+        "scalar": save("scalar", Scalar(), (torch.ones(2, 2),)),
+    }
+    # Scripted, not traced: a traced list output would be flattened into a tuple.
+    lst = save("list_out", ListOut(), (torch.ones(2),), trace=False)
+    lst["outputs"] = []
+    models["list_out"] = lst
+    with open(os.path.join(HERE, "expected.json"), "w") as f:
+        json.dump({"torch_version": torch.__version__, "models": models}, f, indent=1, sort_keys=True)
+        f.write("\n")
+
+
+if __name__ == "__main__":
+    main()
