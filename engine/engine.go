@@ -102,11 +102,17 @@ func (q *Queue) pop() *Job {
 
 func (q *Queue) work() {
 	for {
-		j := q.pop()
-		if j.Timeout > 0 && time.Since(j.queued) > j.Timeout {
-			j.TimedOut()
-			continue
-		}
-		j.Run()
+		q.do(q.pop())
 	}
+}
+
+// do runs one job. A panic that escapes it is dropped here, so that it cannot end the process
+// (the jobs' own callbacks are expected to recover and report their failures).
+func (q *Queue) do(j *Job) {
+	defer func() { _ = recover() }()
+	if j.Timeout > 0 && time.Since(j.queued) > j.Timeout {
+		j.TimedOut()
+		return
+	}
+	j.Run()
 }

@@ -63,3 +63,16 @@ func TestStats(t *testing.T) {
 		t.Fatal("entry kept after unregister")
 	}
 }
+
+// A job that panics does not stop its queue's worker.
+func TestPanickingJob(t *testing.T) {
+	e := New(1)
+	done := make(chan bool)
+	e.Queue("CPU").Submit(&Job{Run: func() { panic("boom") }})
+	e.Queue("CPU").Submit(&Job{Run: func() { done <- true }})
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the worker stopped after a panicking job")
+	}
+}

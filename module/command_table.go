@@ -89,7 +89,7 @@ func (c *redisCall) run(h commands.Handler) {
 	defer func() {
 		if p := recover(); p != nil {
 			logf(c.ctx, "warning", "gorai: panic in %q: %v\n%s", c.name(), p, debug.Stack())
-			c.effects.fail("ERR internal error in gorai, see the server log")
+			c.effects.fail(errInternal.Error())
 			c.effects.apply(c.ctx, c.argv)
 		}
 	}()

@@ -6,7 +6,9 @@ package main
 import "C"
 
 import (
+	"errors"
 	"runtime/cgo"
+	"runtime/debug"
 	"sync/atomic"
 	"time"
 
@@ -38,7 +40,7 @@ type modelJob struct {
 var blockedJobs = map[*C.RedisModuleBlockedClient]*modelJob{}
 
 // errClientGone is the outcome of a job skipped because its client left; nobody reads it.
-var errClientGone = errorString("ERR client disconnected")
+var errClientGone = errors.New("ERR client disconnected")
 
 // ExecuteModel blocks the client and queues the run on the model's device.
 func (c *redisCall) ExecuteModel(run commands.ModelExecution) error {
@@ -66,8 +68,15 @@ func (c *redisCall) ExecuteModel(run commands.ModelExecution) error {
 	return nil
 }
 
-// run runs the model on a worker and records the statistics.
+// run runs the model on a worker and records the statistics. A panic in a backend becomes the
+// job's error: it must not take the server down, and the client must still be answered.
 func (j *modelJob) run() {
+	defer func() {
+		if p := recover(); p != nil {
+			logf(nil, "warning", "gorai: panic running a model: %v\n%s", p, debug.Stack())
+			j.err = errInternal
+		}
+	}()
 	if j.gone.Load() {
 		j.err = errClientGone
 		return
@@ -84,11 +93,9 @@ func (j *modelJob) run() {
 	ai.stats.Record(j.session.stats, time.Since(start).Microseconds(), samples, j.err != nil)
 }
 
-var errOutputCount = errorString("ERR the model gave a different number of outputs than it declares")
+var errInternal = errors.New("ERR internal error in gorai, see the server log")
 
-type errorString string
-
-func (e errorString) Error() string { return string(e) }
+var errOutputCount = errors.New("ERR the model gave a different number of outputs than it declares")
 
 func (j *modelJob) finish(h cgo.Handle) { C.gorai_unblock(j.bc, C.uintptr_t(h)) }
 
