@@ -60,6 +60,7 @@ func registerCommands(ctx *C.RedisModuleCtx) error {
 //
 //export goraiCommand
 func goraiCommand(ctx *C.RedisModuleCtx, argv **C.RedisModuleString, ptrs **C.char, lens *C.size_t, argc C.int, slot C.int) C.int {
+	defer recoverEntry(ctx, "dispatching a command", nil)
 	n := int(argc)
 	call := callPool.Get().(*redisCall)
 	call.ctx, call.argv = ctx, unsafe.Slice(argv, n)

@@ -30,7 +30,7 @@ var gitSHA = "unknown"
 //
 //export goraiInfo
 func goraiInfo(ctx *C.RedisModuleInfoCtx, forCrashReport C.int) {
-	defer func() { _ = recover() }()
+	defer recoverEntry(nil, "writing INFO", nil)
 	info := infoWriter{ctx}
 	info.section("versions")
 	info.str("RedisAI_version", redisAIVersion)

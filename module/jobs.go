@@ -8,7 +8,6 @@ import "C"
 import (
 	"errors"
 	"runtime/cgo"
-	"runtime/debug"
 	"sync/atomic"
 	"time"
 
@@ -71,12 +70,7 @@ func (c *redisCall) ExecuteModel(run commands.ModelExecution) error {
 // run runs the model on a worker and records the statistics. A panic in a backend becomes the
 // job's error: it must not take the server down, and the client must still be answered.
 func (j *modelJob) run() {
-	defer func() {
-		if p := recover(); p != nil {
-			logf(nil, "warning", "gorai: panic running a model: %v\n%s", p, debug.Stack())
-			j.err = errInternal
-		}
-	}()
+	defer recoverEntry(nil, "running a model", func() { j.err = errInternal })
 	if j.gone.Load() {
 		j.err = errClientGone
 		return
@@ -104,6 +98,7 @@ func (j *modelJob) finish(h cgo.Handle) { C.gorai_unblock(j.bc, C.uintptr_t(h)) 
 //
 //export goraiJobReply
 func goraiJobReply(ctx *C.RedisModuleCtx, h C.uintptr_t) C.int {
+	defer recoverEntry(ctx, "replying to a model run", nil)
 	j := cgo.Handle(h).Value().(*modelJob)
 	call := callPool.Get().(*redisCall)
 	call.ctx = ctx
@@ -145,6 +140,7 @@ func (j *modelJob) reply(call *redisCall) error {
 //
 //export goraiJobFree
 func goraiJobFree(h C.uintptr_t) {
+	defer recoverEntry(nil, "freeing a job", nil)
 	handle := cgo.Handle(h)
 	j := handle.Value().(*modelJob)
 	handle.Delete()
@@ -161,6 +157,7 @@ func goraiJobFree(h C.uintptr_t) {
 //
 //export goraiJobDisconnected
 func goraiJobDisconnected(bc *C.RedisModuleBlockedClient) {
+	defer recoverEntry(nil, "after a disconnection", nil)
 	if j := blockedJobs[bc]; j != nil {
 		j.gone.Store(true)
 	}

@@ -31,12 +31,7 @@ func main() {}
 
 //export goraiOnLoad
 func goraiOnLoad(ctx *C.RedisModuleCtx, argv **C.RedisModuleString, argc C.int) (rc C.int) {
-	defer func() {
-		if p := recover(); p != nil {
-			logf(ctx, "warning", "gorai: panic while loading: %v\n%s", p, debug.Stack())
-			rc = C.REDISMODULE_ERR
-		}
-	}()
+	defer recoverEntry(ctx, "while loading", func() { rc = C.REDISMODULE_ERR })
 	args := make([][]byte, int(argc))
 	for i, s := range unsafe.Slice(argv, int(argc)) {
 		var n C.size_t
@@ -68,6 +63,17 @@ func goraiOnLoad(ctx *C.RedisModuleCtx, argv **C.RedisModuleString, argc C.int) 
 		return C.REDISMODULE_ERR
 	}
 	return C.REDISMODULE_OK
+}
+
+// recoverEntry is deferred by every function that C calls, and by the workers: a panic is logged
+// with its stack, and onPanic (if any) sets the failure result, instead of ending redis-server.
+func recoverEntry(ctx *C.RedisModuleCtx, what string, onPanic func()) {
+	if p := recover(); p != nil {
+		logf(ctx, "warning", "gorai: panic %s: %v\n%s", what, p, debug.Stack())
+		if onPanic != nil {
+			onPanic()
+		}
+	}
 }
 
 // logf writes a line to Redis' log.

@@ -113,12 +113,7 @@ func cNames(names []string) **C.char {
 //
 //export goraiModelRestore
 func goraiModelRestore(c *C.gorai_model, key *C.char, keylen C.size_t) (ok C.int) {
-	defer func() {
-		if p := recover(); p != nil {
-			logf(nil, "warning", "gorai: panic loading a model: %v", p)
-			ok = 0
-		}
-	}()
+	defer recoverEntry(nil, "loading a model", func() { ok = 0 })
 	m := storedModel{c}
 	meta := m.Meta()
 	model, err := ai.OpenModel(meta, m.Blob())
@@ -134,11 +129,7 @@ func goraiModelRestore(c *C.gorai_model, key *C.char, keylen C.size_t) (ok C.int
 //
 //export goraiModelClose
 func goraiModelClose(h C.uintptr_t) {
-	defer func() {
-		if p := recover(); p != nil {
-			logf(nil, "warning", "gorai: panic closing a model: %v", p)
-		}
-	}()
+	defer recoverEntry(nil, "closing a model", nil)
 	handle := cgo.Handle(h)
 	s := handle.Value().(*session)
 	handle.Delete()
