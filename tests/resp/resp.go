@@ -413,25 +413,7 @@ func readValueDiscard(r *bufio.Reader) (Value, error) {
 		if err != nil {
 			return Value{}, err
 		}
-		n, err := parseInt(line[1:])
-		if err != nil {
-			return Value{}, err
-		}
-		if n == -1 {
-			return Value{Kind: Array, Nil: true}, nil
-		}
-		if n < 0 {
-			return Value{}, fmt.Errorf("resp: bad array length %d", n)
-		}
-		elems := make([]Value, 0, n)
-		for i := int64(0); i < n; i++ {
-			e, err := readValueDiscard(r)
-			if err != nil {
-				return Value{}, err
-			}
-			elems = append(elems, e)
-		}
-		return Value{Kind: Array, Elems: elems}, nil
+		return readArray(r, line[1:], readValueDiscard)
 	}
 	return readValue(r)
 }
@@ -506,25 +488,30 @@ func readValue(r *bufio.Reader) (Value, error) {
 		}
 		return Value{Kind: Bulk, Str: buf[:n:n]}, nil
 	case Array:
-		n, err := parseInt(body)
+		return readArray(r, body, readValue)
+	}
+	return Value{}, fmt.Errorf("resp: unknown reply type byte %q (RESP3 is not supported)", line[0])
+}
+
+// readArray reads the elements of an array whose count is the text count, each with readElem.
+func readArray(r *bufio.Reader, count []byte, readElem func(*bufio.Reader) (Value, error)) (Value, error) {
+	n, err := parseInt(count)
+	if err != nil {
+		return Value{}, err
+	}
+	if n == -1 {
+		return Value{Kind: Array, Nil: true}, nil
+	}
+	if n < 0 {
+		return Value{}, fmt.Errorf("resp: bad array length %d", n)
+	}
+	elems := make([]Value, 0, n)
+	for i := int64(0); i < n; i++ {
+		e, err := readElem(r)
 		if err != nil {
 			return Value{}, err
 		}
-		if n == -1 {
-			return Value{Kind: Array, Nil: true}, nil
-		}
-		if n < 0 {
-			return Value{}, fmt.Errorf("resp: bad array length %d", n)
-		}
-		elems := make([]Value, 0, n)
-		for i := int64(0); i < n; i++ {
-			e, err := readValue(r)
-			if err != nil {
-				return Value{}, err
-			}
-			elems = append(elems, e)
-		}
-		return Value{Kind: Array, Elems: elems}, nil
+		elems = append(elems, e)
 	}
-	return Value{}, fmt.Errorf("resp: unknown reply type byte %q (RESP3 is not supported)", line[0])
+	return Value{Kind: Array, Elems: elems}, nil
 }
