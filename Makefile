@@ -7,7 +7,7 @@ PORT ?= 6379
 GO ?= go
 FUZZTIME ?= 5s
 MODULE := build/gorai.so
-SOURCES := go.mod go.sum $(shell find module commands dlpack engine backends -name '*.go' -o -name '*.c' -o -name '*.h')
+SOURCES := go.mod go.sum $(shell find module commands dlpack engine backends -path backends/torch/shim -prune -o -name '*.go' -print -o -name '*.c' -print -o -name '*.h' -print)
 
 # Fuzz targets, as package:Target.
 FUZZ_TARGETS := ./dlpack:FuzzTensorRDBLoad ./commands:FuzzParseTensor ./commands:FuzzParseTensorFormat ./commands:FuzzParseLoadArgs ./commands:FuzzModelStoreArgs ./commands:FuzzModelExecuteArgs
@@ -15,8 +15,9 @@ FUZZ_TARGETS := ./dlpack:FuzzTensorRDBLoad ./commands:FuzzParseTensor ./commands
 .PHONY: build run test unit fuzz python bench deps clean
 
 ONNXRUNTIME := build/backends/onnx/libonnxruntime.so.1
+TORCH_SHIM := build/backends/torch/libgorai_torch.so
 
-build: deps $(MODULE) $(ONNXRUNTIME)
+build: deps $(MODULE) $(ONNXRUNTIME) $(TORCH_SHIM)
 
 deps:
 	@build/install-deps.sh system
@@ -29,6 +30,10 @@ $(MODULE): $(SOURCES)
 # ONNX Runtime's official library, where the module looks for it by default (<module dir>/backends).
 $(ONNXRUNTIME):
 	build/fetch-onnxruntime.sh
+
+# gorai's C++ shim over libtorch, opened by the module on first TORCH use (gorai.so does not link it).
+$(TORCH_SHIM): backends/torch/shim/torch_shim.cpp backends/torch/shim/torch_shim.h build/build-torch-shim.sh
+	build/build-torch-shim.sh
 
 run: build
 	redis-server redis.conf --port $(PORT)

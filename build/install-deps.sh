@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what building and running gorai needs, when it is missing:
-#   system  Debian packages: redis-server (the server the module loads into), libdlpack-dev (DLTensor)
+#   system  Debian packages: redis-server (the server the module loads into), libdlpack-dev (DLTensor),
+#           libtorch-dev (libtorch 1.13 for the TORCH backend's shim; about 190 packages, 850 MB)
 #   python  the Python packages the client tests use (tests/requirements.txt)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,12 +17,12 @@ need_debs() {
     # Keep the package from starting its own redis-server on 6379: make run starts ours.
     printf '#!/bin/sh\nexit 101\n' | $sudo tee /usr/sbin/policy-rc.d >/dev/null
     $sudo chmod +x /usr/sbin/policy-rc.d
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null || { $sudo rm -f /usr/sbin/policy-rc.d; exit 1; }
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null || { $sudo rm -f /usr/sbin/policy-rc.d; exit 1; }
     $sudo rm -f /usr/sbin/policy-rc.d
 }
 
 case "${1:-system}" in
-system) need_debs redis-server libdlpack-dev gcc ;;
+system) need_debs redis-server libdlpack-dev gcc g++ libtorch-dev ;;
 python)
     if ! python3 -c 'import smartredis, numpy, pytest' 2>/dev/null; then
         python3 -m pip install -q -r tests/requirements.txt

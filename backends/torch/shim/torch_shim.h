@@ -19,6 +19,12 @@
 extern "C" {
 #endif
 
+#if defined(__GNUC__)
+#define GORAI_TORCH_EXPORT __attribute__((visibility("default")))
+#else
+#define GORAI_TORCH_EXPORT
+#endif
+
 /* The version of this API; gorai_torch_abi returns it and the loader refuses another. */
 #define GORAI_TORCH_ABI 1
 
@@ -40,34 +46,35 @@ typedef struct gorai_torch_tensor {
 typedef void *(*gorai_torch_alloc_fn)(void *ctx, int index, uint8_t code, uint8_t bits, int ndim,
                                       const int64_t *shape, size_t nbytes);
 
-int gorai_torch_abi(void);
+GORAI_TORCH_EXPORT int gorai_torch_abi(void);
 /* The libtorch version the shim was built against, such as "1.13.0" (static storage). */
-const char *gorai_torch_version(void);
+GORAI_TORCH_EXPORT const char *gorai_torch_version(void);
 /* Whether libtorch sees a CUDA device. */
-int gorai_torch_cuda_available(void);
-void gorai_torch_free_string(char *s);
+GORAI_TORCH_EXPORT int gorai_torch_cuda_available(void);
+GORAI_TORCH_EXPORT void gorai_torch_free_string(char *s);
 
 /* Sets libtorch's process-wide thread counts where a value is > 0 and differs from the current one
  * (libtorch refuses inter-op changes once parallel work has started). 0 on success; -1 and *err. */
-int gorai_torch_set_threads(int inter_op, int intra_op, char **err);
+GORAI_TORCH_EXPORT int gorai_torch_set_threads(int inter_op, int intra_op, char **err);
 
 /* Loads a TorchScript module from a serialized buffer (torch.jit.save's zip) onto the CPU (gpu == 0) or
  * CUDA device device_id (gpu != 0; -1: the current device) and prepares forward's execution plan. The
  * handle, or NULL and *err. */
-void *gorai_torch_model_load(const void *blob, size_t len, int gpu, int device_id, char **err);
+GORAI_TORCH_EXPORT void *gorai_torch_model_load(const void *blob, size_t len, int gpu, int device_id,
+                                                char **err);
 /* forward's arguments, self excluded; a name is valid while the model is. */
-int gorai_torch_model_num_inputs(void *model);
-const char *gorai_torch_model_input_name(void *model, int i);
+GORAI_TORCH_EXPORT int gorai_torch_model_num_inputs(void *model);
+GORAI_TORCH_EXPORT const char *gorai_torch_model_input_name(void *model, int i);
 /* The number of tensors forward returns by its schema: Tensor 1, a Tuple its Tensor members, a List its
  * declared length; -1 when the schema does not say (a List of unknown length). */
-int gorai_torch_model_num_outputs(void *model);
-/* Runs forward on ninputs tensors under c10::InferenceMode. The outputs (a Tensor, or the members of a
- * Tuple or List, flattened one level) are made contiguous on the CPU and copied into memory from alloc,
- * in order; at most max_outputs of them. Returns the number of outputs, or -1 and *err. After a failure
- * alloc may have been called for some outputs: the caller frees what it gave. */
-int gorai_torch_model_run(void *model, int ninputs, const gorai_torch_tensor *inputs, int max_outputs,
-                          gorai_torch_alloc_fn alloc, void *ctx, char **err);
-void gorai_torch_model_free(void *model);
+GORAI_TORCH_EXPORT int gorai_torch_model_num_outputs(void *model);
+/* Runs forward on ninputs tensors under c10::InferenceMode. Its result (a Tensor, or the Tensors of a
+ * Tuple or List, flattened one level; None is no tensor) must be exactly noutputs tensors. Each is made
+ * contiguous on the CPU and copied into memory from alloc, in order. Returns noutputs, or -1 and *err.
+ * After a failure alloc may have been called for some outputs: the caller frees what it gave. */
+GORAI_TORCH_EXPORT int gorai_torch_model_run(void *model, int ninputs, const gorai_torch_tensor *inputs,
+                                             int noutputs, gorai_torch_alloc_fn alloc, void *ctx, char **err);
+GORAI_TORCH_EXPORT void gorai_torch_model_free(void *model);
 
 #ifdef __cplusplus
 }

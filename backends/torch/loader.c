@@ -1,0 +1,89 @@
+#include "loader.h"
+
+#include "_cgo_export.h" /* goraiTorchAlloc (alloc.go) */
+
+#include <dlfcn.h>
+#include <stdio.h>
+#include <string.h>
+
+/* The shim's functions. Filled once by gorai_torch_open (under the Go side's lock), read-only after. */
+static struct {
+    int (*abi)(void);
+    const char *(*version)(void);
+    int (*cuda_available)(void);
+    void (*free_string)(char *);
+    int (*set_threads)(int, int, char **);
+    void *(*model_load)(const void *, size_t, int, int, char **);
+    int (*model_num_inputs)(void *);
+    const char *(*model_input_name)(void *, int);
+    int (*model_num_outputs)(void *);
+    int (*model_run)(void *, int, const gorai_torch_tensor *, int, gorai_torch_alloc_fn, void *, char **);
+    void (*model_free)(void *);
+} lib;
+
+int gorai_torch_open(const char *path, char *err, size_t errlen) {
+    /* RTLD_LOCAL: libtorch's symbols (protobuf, OpenMP, ...) stay out of the global namespace, away from
+     * Redis, other modules and ONNX Runtime. */
+    void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    if (h == NULL) {
+        const char *e = dlerror();
+        snprintf(err, errlen, "%s", e ? e : "dlopen failed");
+        return -1;
+    }
+    struct {
+        const char *name;
+        void **fn;
+    } syms[] = {
+        {"gorai_torch_abi", (void **)&lib.abi},
+        {"gorai_torch_version", (void **)&lib.version},
+        {"gorai_torch_cuda_available", (void **)&lib.cuda_available},
+        {"gorai_torch_free_string", (void **)&lib.free_string},
+        {"gorai_torch_set_threads", (void **)&lib.set_threads},
+        {"gorai_torch_model_load", (void **)&lib.model_load},
+        {"gorai_torch_model_num_inputs", (void **)&lib.model_num_inputs},
+        {"gorai_torch_model_input_name", (void **)&lib.model_input_name},
+        {"gorai_torch_model_num_outputs", (void **)&lib.model_num_outputs},
+        {"gorai_torch_model_run", (void **)&lib.model_run},
+        {"gorai_torch_model_free", (void **)&lib.model_free},
+    };
+    for (size_t i = 0; i < sizeof syms / sizeof syms[0]; i++) {
+        *syms[i].fn = dlsym(h, syms[i].name);
+        if (*syms[i].fn == NULL) {
+            snprintf(err, errlen, "%s is not gorai's torch shim: no symbol %s", path, syms[i].name);
+            memset(&lib, 0, sizeof lib);
+            dlclose(h);
+            return -1;
+        }
+    }
+    int abi = lib.abi();
+    if (abi != GORAI_TORCH_ABI) {
+        snprintf(err, errlen, "%s has shim API version %d, this gorai needs %d: rebuild it", path, abi, GORAI_TORCH_ABI);
+        memset(&lib, 0, sizeof lib);
+        dlclose(h);
+        return -1;
+    }
+    /* The handle is never closed: models and libtorch's threads live as long as the process. */
+    return 0;
+}
+
+const char *gorai_torch_lib_version(void) { return lib.version(); }
+int gorai_torch_lib_cuda_available(void) { return lib.cuda_available(); }
+void gorai_torch_lib_free_string(char *s) { lib.free_string(s); }
+int gorai_torch_lib_set_threads(int inter_op, int intra_op, char **err) { return lib.set_threads(inter_op, intra_op, err); }
+void *gorai_torch_lib_model_load(const void *blob, size_t len, int gpu, int device_id, char **err) {
+    return lib.model_load(blob, len, gpu, device_id, err);
+}
+int gorai_torch_lib_model_num_inputs(void *model) { return lib.model_num_inputs(model); }
+const char *gorai_torch_lib_model_input_name(void *model, int i) { return lib.model_input_name(model, i); }
+int gorai_torch_lib_model_num_outputs(void *model) { return lib.model_num_outputs(model); }
+void gorai_torch_lib_model_free(void *model) { lib.model_free(model); }
+
+static void *alloc_output(void *ctx, int index, uint8_t code, uint8_t bits, int ndim, const int64_t *shape,
+                          size_t nbytes) {
+    return goraiTorchAlloc((uintptr_t)ctx, index, code, bits, ndim, (int64_t *)shape, nbytes);
+}
+
+int gorai_torch_lib_model_run(void *model, int ninputs, const gorai_torch_tensor *inputs, int noutputs,
+                              uintptr_t run, char **err) {
+    return lib.model_run(model, ninputs, inputs, noutputs, alloc_output, (void *)run, err);
+}

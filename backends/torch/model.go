@@ -1,0 +1,93 @@
+package torch
+
+/*
+#include "loader.h"
+*/
+import "C"
+
+import (
+	"errors"
+	"fmt"
+	"runtime/cgo"
+	"sync"
+	"unsafe"
+
+	"gorai/dlpack"
+)
+
+// model is one loaded TorchScript module. TorchScript methods may run from many threads at once; the
+// lock only keeps Close from freeing the module under a Run.
+type model struct {
+	mu      sync.RWMutex
+	h       unsafe.Pointer // the shim's model; nil once closed
+	inputs  []string
+	outputs []string
+}
+
+var errClosed = errors.New("ERR torch model was freed")
+
+func (m *model) InputNames() []string  { return m.inputs }
+func (m *model) OutputNames() []string { return m.outputs }
+
+func (m *model) Close() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.h != nil {
+		C.gorai_torch_lib_model_free(m.h)
+		m.h = nil
+	}
+}
+
+// Run hands libtorch the inputs' C memory without copying it, and the shim copies each output into a
+// new tensor that alloc.go makes for it.
+func (m *model) Run(inputs []dlpack.Tensor) ([]dlpack.Tensor, error) {
+	if len(inputs) != len(m.inputs) {
+		return nil, fmt.Errorf("ERR Expected %d inputs but got %d", len(m.inputs), len(inputs))
+	}
+	in := make([]C.gorai_torch_tensor, len(inputs))
+	for i, t := range inputs {
+		if t.IsZero() {
+			return nil, fmt.Errorf("ERR Torch input %s: no tensor", m.inputs[i])
+		}
+		dt := t.DType()
+		in[i] = C.gorai_torch_tensor{data: dataPointer(t), ndim: C.int32_t(len(t.Shape())), code: C.uint8_t(dt.Code), bits: C.uint8_t(dt.Bits)}
+		if s := t.Shape(); len(s) > 0 {
+			in[i].shape = (*C.int64_t)(unsafe.Pointer(&s[0])) // C memory, like the data
+		}
+	}
+	var inPtr *C.gorai_torch_tensor
+	if len(in) > 0 {
+		inPtr = &in[0] // Go memory holding only C pointers, read during the call
+	}
+
+	r := &run{outs: make([]dlpack.Tensor, len(m.outputs))}
+	h := cgo.NewHandle(r)
+	defer h.Delete()
+
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	if m.h == nil {
+		return nil, errClosed
+	}
+	var cerr *C.char
+	n := C.gorai_torch_lib_model_run(m.h, C.int(len(in)), inPtr, C.int(len(m.outputs)), C.uintptr_t(h), &cerr)
+	if n < 0 {
+		r.release()
+		if r.err != nil {
+			if cerr != nil {
+				C.gorai_torch_lib_free_string(cerr)
+			}
+			return nil, r.err
+		}
+		return nil, takeError(cerr)
+	}
+	return r.outs, nil
+}
+
+// dataPointer is a tensor's data in C memory, nil when it has none.
+func dataPointer(t dlpack.Tensor) unsafe.Pointer {
+	if d := t.Data(); len(d) > 0 {
+		return unsafe.Pointer(&d[0])
+	}
+	return nil
+}

@@ -1,0 +1,159 @@
+// Package torch is the TORCH backend: TorchScript models run by Debian's libtorch through a small C++
+// shim (shim/torch_shim.cpp, built by build/build-torch-shim.sh into libgorai_torch.so). The shim links
+// libtorch; gorai does not: the package opens the shim with dlopen (loader.c) the first time a TORCH model
+// needs it, because libtorch's closure is 470 MB and takes half a second to load. A blank import
+// registers it as "TORCH".
+package torch
+
+/*
+#cgo CFLAGS: -O2 -Wall -Wextra
+#cgo LDFLAGS: -ldl
+#include <stdlib.h>
+#include "loader.h"
+*/
+import "C"
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"unsafe"
+
+	"gorai/backends"
+)
+
+// DefaultLibrary is where the shim is by default, relative to BACKENDSPATH; the path that
+// build/build-torch-shim.sh fills.
+const DefaultLibrary = "torch/libgorai_torch.so"
+
+func init() { backends.Register("TORCH", Open) }
+
+var (
+	openMu   sync.Mutex
+	openedAt string // the shim's path once opened; "" before
+)
+
+// Open loads the shim (and with it libtorch) from libPath, once per process: a library cannot be
+// unloaded, so opening it again from the same path is a no-op and from another path an error. A failed
+// open leaves nothing behind and can be tried again.
+func Open(libPath string) (backends.Backend, error) {
+	openMu.Lock()
+	defer openMu.Unlock()
+	if openedAt != "" {
+		if libPath != openedAt {
+			return nil, fmt.Errorf("the torch shim is already loaded from %s", openedAt)
+		}
+		return backend{}, nil
+	}
+	if strings.Contains(libPath, "/") {
+		// The common failure, said plainly (dlopen's text repeats the path).
+		if _, err := os.Stat(libPath); errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("%w (build/build-torch-shim.sh builds it)", fs.ErrNotExist)
+		}
+	}
+	cpath := C.CString(libPath)
+	defer C.free(unsafe.Pointer(cpath))
+	var msg [1024]C.char
+	if C.gorai_torch_open(cpath, &msg[0], C.size_t(len(msg))) != 0 {
+		text := C.GoString(&msg[0])
+		if strings.Contains(text, "libtorch") || strings.Contains(text, "libc10") {
+			text += " (libtorch is missing: on Debian, apt-get install libtorch1.13)"
+		}
+		return nil, errors.New(text)
+	}
+	openedAt = libPath
+	return backend{}, nil
+}
+
+type backend struct{}
+
+func (backend) Name() string { return "TORCH" }
+
+// Version is libtorch's version as the shim was built against it (RedisAI 1.2.7 reports "NA").
+func (backend) Version() string { return C.GoString(C.gorai_torch_lib_version()) }
+
+// Errors with RedisAI's texts (src/backends/torch.c).
+var errBadDevice = errors.New("ERR unsupported device")
+
+// parseDevice reads a device as RedisAI's parseDeviceStr does: anything that starts with CPU is the CPU;
+// GPU is the current GPU (-1); GPU:<n> is GPU n.
+func parseDevice(s string) (gpu bool, id int, err error) {
+	u := strings.ToUpper(s)
+	switch {
+	case strings.HasPrefix(u, "CPU"):
+		return false, 0, nil
+	case u == "GPU":
+		return true, -1, nil
+	case strings.HasPrefix(u, "GPU:"):
+		id, err := strconv.Atoi(u[4:])
+		if err != nil || id < 0 {
+			return false, 0, errBadDevice
+		}
+		return true, id, nil
+	}
+	return false, 0, errBadDevice
+}
+
+// NewModel loads a TorchScript module (torch.jit.save's file) and builds forward's execution plan, so
+// that the first run costs what the others do. Inputs are named after forward's arguments (self
+// excluded); outputs are as many "" as forward's return type holds tensors, as RedisAI reports them.
+// Thread counts above 0 are set process-wide, as RedisAI does; 0 leaves libtorch's.
+func (backend) NewModel(blob []byte, opts backends.ModelOptions) (backends.Model, error) {
+	gpu, id, err := parseDevice(opts.Device)
+	if err != nil {
+		return nil, err
+	}
+	var cerr *C.char
+	if C.gorai_torch_lib_set_threads(C.int(opts.InterOpThreads), C.int(opts.IntraOpThreads), &cerr) != 0 {
+		return nil, takeError(cerr)
+	}
+	var p unsafe.Pointer
+	if len(blob) > 0 {
+		p = unsafe.Pointer(&blob[0]) // read during the call only (the shim copies it)
+	}
+	cgpu := C.int(0)
+	if gpu {
+		cgpu = 1
+	}
+	h := C.gorai_torch_lib_model_load(p, C.size_t(len(blob)), cgpu, C.int(id), &cerr)
+	if h == nil {
+		return nil, takeError(cerr)
+	}
+	m := &model{h: h}
+	m.inputs = make([]string, int(C.gorai_torch_lib_model_num_inputs(h)))
+	for i := range m.inputs {
+		m.inputs[i] = C.GoString(C.gorai_torch_lib_model_input_name(h, C.int(i)))
+	}
+	n := int(C.gorai_torch_lib_model_num_outputs(h))
+	if n < 0 {
+		C.gorai_torch_lib_model_free(h)
+		return nil, errUnknownOutputs
+	}
+	m.outputs = make([]string, n)
+	return m, nil
+}
+
+// errUnknownOutputs refuses a forward that returns List[Tensor]: TorchScript does not say how long the
+// list is, and a model needs a fixed number of outputs. RedisAI 1.2.7 refuses it too, with "Erorr while
+// trying to retrive model outputs number: bad optional access".
+var errUnknownOutputs = errors.New("forward returns a List of unknown length: a model needs a fixed number of outputs (return a Tuple)")
+
+// takeError is the shim's error, freed; a text without ERR, as RedisAI passes libtorch's through.
+func takeError(cerr *C.char) error {
+	if cerr == nil {
+		return errors.New("torch shim failed without a message")
+	}
+	defer C.gorai_torch_lib_free_string(cerr)
+	return errors.New(oneLine(C.GoString(cerr)))
+}
+
+var flatten = strings.NewReplacer("\n", " ", "\r", " ")
+
+func oneLine(s string) string { return flatten.Replace(s) }
+
+// cudaAvailable reports whether libtorch sees a CUDA device; the shim must be open.
+func cudaAvailable() bool { return C.gorai_torch_lib_cuda_available() != 0 }
