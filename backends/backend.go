@@ -6,7 +6,9 @@
 package backends
 
 import (
+	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -152,4 +154,26 @@ func (e *entry) open1(name, libPath string) {
 		return
 	}
 	e.backend, e.err = b, nil
+}
+
+// ErrBadDevice is RedisAI's reply to a device no backend understands.
+var ErrBadDevice = errors.New("ERR unsupported device")
+
+// ParseDevice reads a device as RedisAI's parseDeviceStr does: anything that starts with CPU is
+// the CPU; GPU is the default GPU (id -1); GPU:<n> is GPU n.
+func ParseDevice(s string) (gpu bool, id int, err error) {
+	u := strings.ToUpper(s)
+	switch {
+	case strings.HasPrefix(u, "CPU"):
+		return false, 0, nil
+	case u == "GPU":
+		return true, -1, nil
+	case strings.HasPrefix(u, "GPU:"):
+		id, err := strconv.Atoi(u[4:])
+		if err != nil || id < 0 {
+			return false, 0, ErrBadDevice
+		}
+		return true, id, nil
+	}
+	return false, 0, ErrBadDevice
 }

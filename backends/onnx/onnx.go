@@ -65,29 +65,9 @@ func (backend) Version() string { return ort.GetVersion() }
 // Errors of model creation with RedisAI's texts (src/backends/onnxruntime.c).
 var (
 	errNoCUDA        = errors.New("ERR GPU requested but ONNX couldn't find CUDA")
-	errBadDevice     = errors.New("ERR unsupported device")
 	errNotOpen       = errors.New("ERR ONNX backend is not loaded")
 	errClosedSession = errors.New("ERR ONNXRuntime session was not allocated")
 )
-
-// parseDevice reads a device as RedisAI's parseDeviceStr does: anything that starts with CPU is
-// the CPU; GPU is GPU 0; GPU:<n> is GPU n.
-func parseDevice(s string) (gpu bool, id int, err error) {
-	u := strings.ToUpper(s)
-	switch {
-	case strings.HasPrefix(u, "CPU"):
-		return false, 0, nil
-	case u == "GPU":
-		return true, 0, nil
-	case strings.HasPrefix(u, "GPU:"):
-		id, err := strconv.Atoi(u[4:])
-		if err != nil || id < 0 {
-			return false, 0, errBadDevice
-		}
-		return true, id, nil
-	}
-	return false, 0, errBadDevice
-}
 
 // NewModel makes a session from the blob. Input and output names (and their order, which binds
 // the command's INPUTS and OUTPUTS) come from the model.
@@ -95,7 +75,10 @@ func (backend) NewModel(blob []byte, opts backends.ModelOptions) (backends.Model
 	if !ort.IsInitialized() {
 		return nil, errNotOpen
 	}
-	gpu, id, err := parseDevice(opts.Device)
+	gpu, id, err := backends.ParseDevice(opts.Device)
+	if id < 0 {
+		id = 0 // ORT's CUDA provider wants a device number
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -18,7 +18,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"strconv"
 	"strings"
 	"sync"
 	"unsafe"
@@ -77,33 +76,12 @@ func (backend) Name() string { return "TORCH" }
 func (backend) Version() string { return C.GoString(C.gorai_torch_lib_version()) }
 
 // Errors with RedisAI's texts (src/backends/torch.c).
-var errBadDevice = errors.New("ERR unsupported device")
-
-// parseDevice reads a device as RedisAI's parseDeviceStr does: anything that starts with CPU is the CPU;
-// GPU is the current GPU (-1); GPU:<n> is GPU n.
-func parseDevice(s string) (gpu bool, id int, err error) {
-	u := strings.ToUpper(s)
-	switch {
-	case strings.HasPrefix(u, "CPU"):
-		return false, 0, nil
-	case u == "GPU":
-		return true, -1, nil
-	case strings.HasPrefix(u, "GPU:"):
-		id, err := strconv.Atoi(u[4:])
-		if err != nil || id < 0 {
-			return false, 0, errBadDevice
-		}
-		return true, id, nil
-	}
-	return false, 0, errBadDevice
-}
-
 // NewModel loads a TorchScript module (torch.jit.save's file) and builds forward's execution plan, so
 // that the first run costs what the others do. Inputs are named after forward's arguments (self
 // excluded); outputs are as many "" as forward's return type holds tensors, as RedisAI reports them.
 // Thread counts above 0 are set process-wide, as RedisAI does; 0 leaves libtorch's.
 func (backend) NewModel(blob []byte, opts backends.ModelOptions) (backends.Model, error) {
-	gpu, id, err := parseDevice(opts.Device)
+	gpu, id, err := backends.ParseDevice(opts.Device)
 	if err != nil {
 		return nil, err
 	}
