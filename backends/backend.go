@@ -37,6 +37,34 @@ type Model interface {
 	Close()
 }
 
+// ScriptBackend is a backend that also runs scripts (TORCH: TorchScript source).
+type ScriptBackend interface {
+	Backend
+	// NewScript compiles source. Each entry point must exist with the signature
+	// (tensors: List[Tensor], keys: List[str], args: List[str]); errors are reply texts.
+	NewScript(source []byte, opts ScriptOptions) (Script, error)
+}
+
+// ScriptOptions are the settings a script is built with.
+type ScriptOptions struct {
+	Device         string
+	EntryPoints    []string // empty for scripts stored with the deprecated AI.SCRIPTSET
+	IntraOpThreads int
+	InterOpThreads int
+}
+
+// Script is a compiled script. Run may be called from many goroutines at once; Close is called
+// once, after the last Run has returned.
+type Script interface {
+	// Run calls function fn. An entry point gets the inputs as a List[Tensor], and keys and args
+	// as List[str]; any other function (RedisAI's legacy calling) gets the inputs positionally,
+	// a trailing List[Tensor] parameter taking the rest. The returned Tensor, List or Tuple of
+	// tensors is flattened into exactly nOutputs tensors, owned by the caller (0: the return
+	// value is ignored).
+	Run(fn string, inputs []dlpack.Tensor, keys, args []string, nOutputs int) ([]dlpack.Tensor, error)
+	Close()
+}
+
 // ModelOptions are the settings a model is built with.
 type ModelOptions struct {
 	Device         string // as stored: CPU, CPU:<n>, GPU, GPU:<n> (any case)

@@ -32,6 +32,12 @@ type Runtime interface {
 	// ExecuteModel blocks the client and runs the model in the background; the runtime replies
 	// when the run is done. Its errors (a transaction, say) are reply texts, sent at once.
 	ExecuteModel(run ModelExecution) error
+	// OpenScript compiles a script with the TORCH backend, loading it on first use. Its errors are
+	// reply texts.
+	OpenScript(meta ScriptMeta, source []byte) (backends.Script, error)
+	// ExecuteScript blocks the client and runs the script's function in the background, as
+	// ExecuteModel does.
+	ExecuteScript(run ScriptExecution) error
 	// LoadBackend opens a backend library explicitly (AI.CONFIG LOADBACKEND).
 	LoadBackend(name, path string) error
 	Stats() *engine.Stats
@@ -50,6 +56,11 @@ type Keyspace interface {
 	Model(key []byte) (Model, error)
 	// SetModel stores a model at key, taking over session (closed on error too).
 	SetModel(key []byte, meta ModelMeta, session backends.Model, blob []byte)
+	// Script is the script stored at key, nil when the key is empty, or ErrWrongType. It is
+	// borrowed until the command returns.
+	Script(key []byte) (Script, error)
+	// SetScript stores a script at key, taking over compiled (closed on error too).
+	SetScript(key []byte, meta ScriptMeta, compiled backends.Script, source []byte)
 	// Delete removes key.
 	Delete(key []byte)
 	// ReplicateVerbatim sends the current command to replicas and the AOF as it is.

@@ -3,6 +3,7 @@ package commands
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -11,31 +12,38 @@ import (
 	"gorai/engine"
 )
 
-// fakeKeyspace is an in-memory keyspace: tensors, models, plus keys of some other type.
+// fakeKeyspace is an in-memory keyspace: tensors, models, scripts, plus keys of some other type.
 type fakeKeyspace struct {
 	tensors    map[string]dlpack.Tensor
 	models     map[string]*fakeModel
+	scripts    map[string]*fakeScript
 	other      map[string]bool
 	replicated int
 	modelSets  int // SetModel calls
+	scriptSets int // SetScript calls
 	deletes    int // Delete calls
 	maxBulk    int64
 }
 
 func newFakeKeyspace() *fakeKeyspace {
 	return &fakeKeyspace{tensors: map[string]dlpack.Tensor{}, models: map[string]*fakeModel{},
-		other: map[string]bool{}, maxBulk: 512 << 20}
+		scripts: map[string]*fakeScript{}, other: map[string]bool{}, maxBulk: 512 << 20}
+}
+
+// notTensor: the key holds a model, a script or another type.
+func (k *fakeKeyspace) notTensor(key []byte) bool {
+	return k.other[string(key)] || k.models[string(key)] != nil || k.scripts[string(key)] != nil
 }
 
 func (k *fakeKeyspace) Tensor(key []byte) (dlpack.Tensor, error) {
-	if k.other[string(key)] || k.models[string(key)] != nil {
+	if k.notTensor(key) {
 		return dlpack.Tensor{}, ErrWrongType
 	}
 	return k.tensors[string(key)], nil
 }
 
 func (k *fakeKeyspace) SetTensor(key []byte, t dlpack.Tensor) error {
-	if k.other[string(key)] || k.models[string(key)] != nil {
+	if k.notTensor(key) {
 		t.Release()
 		return ErrWrongType
 	}
@@ -49,7 +57,7 @@ func (k *fakeKeyspace) SetTensor(key []byte, t dlpack.Tensor) error {
 func (k *fakeKeyspace) ReplicateVerbatim() { k.replicated++ }
 
 func (k *fakeKeyspace) Model(key []byte) (Model, error) {
-	if _, ok := k.tensors[string(key)]; ok || k.other[string(key)] {
+	if _, ok := k.tensors[string(key)]; ok || k.other[string(key)] || k.scripts[string(key)] != nil {
 		return nil, ErrWrongType
 	}
 	if m := k.models[string(key)]; m != nil {
@@ -70,12 +78,37 @@ func (k *fakeKeyspace) SetModel(key []byte, meta ModelMeta, session backends.Mod
 	k.models[string(key)] = &fakeModel{meta: meta, blob: append([]byte{}, blob...), session: session}
 }
 
+func (k *fakeKeyspace) Script(key []byte) (Script, error) {
+	if _, ok := k.tensors[string(key)]; ok || k.other[string(key)] || k.models[string(key)] != nil {
+		return nil, ErrWrongType
+	}
+	if s := k.scripts[string(key)]; s != nil {
+		return s, nil
+	}
+	return nil, nil
+}
+
+// SetScript stores the script with copies of meta and source (the caller's buffers may be reused).
+func (k *fakeKeyspace) SetScript(key []byte, meta ScriptMeta, compiled backends.Script, source []byte) {
+	k.scriptSets++
+	if old := k.scripts[string(key)]; old != nil && old.compiled != nil {
+		old.compiled.Close()
+	}
+	meta.Tag = append([]byte{}, meta.Tag...)
+	meta.EntryPoints = slices.Clone(meta.EntryPoints) // keeps nil apart from empty
+	k.scripts[string(key)] = &fakeScript{meta: meta, source: append([]byte{}, source...), compiled: compiled}
+}
+
 func (k *fakeKeyspace) Delete(key []byte) {
 	k.deletes++
 	if m := k.models[string(key)]; m != nil && m.session != nil {
 		m.session.Close()
 	}
+	if s := k.scripts[string(key)]; s != nil && s.compiled != nil {
+		s.compiled.Close()
+	}
 	delete(k.models, string(key))
+	delete(k.scripts, string(key))
 	delete(k.tensors, string(key))
 }
 func (k *fakeKeyspace) MaxBulkLen() int64 { return k.maxBulk }
@@ -87,6 +120,11 @@ func (k *fakeKeyspace) release() {
 	for _, m := range k.models {
 		if m.session != nil {
 			m.session.Close()
+		}
+	}
+	for _, s := range k.scripts {
+		if s.compiled != nil {
+			s.compiled.Close()
 		}
 	}
 }
@@ -115,6 +153,39 @@ func (s *fakeSession) InputNames() []string  { return s.inputs }
 func (s *fakeSession) OutputNames() []string { return s.outputs }
 func (s *fakeSession) Close()                { s.closed++ }
 
+// fakeScript is a stored script.
+type fakeScript struct {
+	meta     ScriptMeta
+	source   []byte
+	compiled backends.Script
+}
+
+func (s *fakeScript) Meta() ScriptMeta { return s.meta }
+func (s *fakeScript) Source() []byte   { return s.source }
+
+// fakeCompiled is what fakeRuntime.OpenScript builds.
+type fakeCompiled struct{ closed int }
+
+func (c *fakeCompiled) Run(fn string, inputs []dlpack.Tensor, keys, args []string, nOutputs int) ([]dlpack.Tensor, error) {
+	return nil, errors.New("fakeCompiled does not run")
+}
+func (c *fakeCompiled) Close() { c.closed++ }
+
+type scriptOpenCall struct {
+	meta   ScriptMeta
+	source []byte
+}
+
+// scriptExecuteCall is a ScriptExecution with its borrowed parts copied.
+type scriptExecuteCall struct {
+	script                 Script
+	function               string
+	inputs                 [][]byte // the data of each input tensor
+	inputPtrs              []dlpack.Tensor
+	keys, args, outputKeys []string
+	timeout                time.Duration
+}
+
 type openCall struct {
 	meta ModelMeta
 	blob []byte
@@ -131,12 +202,16 @@ type executeCall struct {
 
 type loadCall struct{ name, path string }
 
-// fakeRuntime records what the commands ask of it and fails with the configured errors.
+// fakeRuntime records what the commands ask of it and fails with the configured errors (openErr
+// and execErr for models and scripts alike).
 type fakeRuntime struct {
 	openErr, execErr, loadErr error
 	opened                    []openCall
 	sessions                  []*fakeSession
 	executed                  []executeCall
+	scriptsOpened             []scriptOpenCall
+	compiled                  []*fakeCompiled
+	scriptsExecuted           []scriptExecuteCall
 	loaded                    []loadCall
 	stats                     *engine.Stats
 	config                    Config
@@ -170,6 +245,33 @@ func (r *fakeRuntime) ExecuteModel(run ModelExecution) error {
 		c.outputKeys = append(c.outputKeys, string(k))
 	}
 	r.executed = append(r.executed, c)
+	return r.execErr
+}
+
+func (r *fakeRuntime) OpenScript(meta ScriptMeta, source []byte) (backends.Script, error) {
+	meta.Tag = append([]byte{}, meta.Tag...)
+	meta.EntryPoints = slices.Clone(meta.EntryPoints) // keeps nil apart from empty
+	r.scriptsOpened = append(r.scriptsOpened, scriptOpenCall{meta, append([]byte{}, source...)})
+	if r.openErr != nil {
+		return nil, r.openErr
+	}
+	c := &fakeCompiled{}
+	r.compiled = append(r.compiled, c)
+	return c, nil
+}
+
+func (r *fakeRuntime) ExecuteScript(run ScriptExecution) error {
+	c := scriptExecuteCall{script: run.Script, function: run.Function, timeout: run.Timeout,
+		inputPtrs: append([]dlpack.Tensor{}, run.Inputs...)}
+	for _, t := range run.Inputs {
+		if t.IsZero() {
+			c.inputs = append(c.inputs, nil)
+		} else {
+			c.inputs = append(c.inputs, append([]byte{}, t.Data()...))
+		}
+	}
+	c.keys, c.args, c.outputKeys = toStrings(run.Keys), toStrings(run.Args), toStrings(run.OutputKeys)
+	r.scriptsExecuted = append(r.scriptsExecuted, c)
 	return r.execErr
 }
 

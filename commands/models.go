@@ -467,14 +467,14 @@ func parseTimeout(args [][]byte) (time.Duration, error) {
 	if len(args) < 2 {
 		return 0, errNoTimeoutValue
 	}
-	ms, ok := dlpack.ParseInt(args[1])
-	if !ok || ms <= 0 {
-		return 0, errInvalidTimeout
+	timeout, err := timeoutValue(args[1])
+	if err != nil {
+		return 0, err
 	}
 	if len(args) > 2 {
 		return 0, errf("Invalid argument: " + string(args[2]))
 	}
-	return time.Duration(ms) * time.Millisecond, nil
+	return timeout, nil
 }
 
 // ModelExecuteKeys are the key positions of AI.MODELEXECUTE: the model, INPUTS and OUTPUTS.

@@ -19,6 +19,9 @@ type Job struct {
 	Run func()
 	// TimedOut is called on a worker, instead of Run, for a job given up.
 	TimedOut func()
+	// Batch, when set, lets a worker run the job together with others of the same batch group
+	// (see batch.go).
+	Batch *Batch
 
 	queued time.Time
 }
@@ -62,7 +65,7 @@ func (e *Engine) Queue(device string) *Queue {
 	defer e.mu.Unlock()
 	q := e.queues[name]
 	if q == nil {
-		q = &Queue{}
+		q = &Queue{arrived: make(chan struct{})}
 		q.ready = sync.NewCond(&q.mu)
 		for i := 0; i < e.threadsPerQueue; i++ {
 			go q.work()
@@ -77,6 +80,9 @@ type Queue struct {
 	mu    sync.Mutex
 	ready *sync.Cond
 	jobs  []*Job
+	// arrived is closed (and replaced) at each push: a worker holding a partial batch waits on it
+	// with a timer, which a sync.Cond cannot do.
+	arrived chan struct{}
 }
 
 // Submit queues job.
@@ -84,6 +90,8 @@ func (q *Queue) Submit(j *Job) {
 	j.queued = time.Now()
 	q.mu.Lock()
 	q.jobs = append(q.jobs, j)
+	close(q.arrived)
+	q.arrived = make(chan struct{})
 	q.mu.Unlock()
 	q.ready.Signal()
 }
@@ -112,6 +120,10 @@ func (q *Queue) do(j *Job) {
 	defer func() { _ = recover() }()
 	if j.Timeout > 0 && time.Since(j.queued) > j.Timeout {
 		j.TimedOut()
+		return
+	}
+	if j.Batch != nil {
+		q.runBatch(j)
 		return
 	}
 	j.Run()

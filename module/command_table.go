@@ -39,6 +39,13 @@ var commandTable = []command{
 	{"ai.modelexecute", "write deny-oom getkeys-api", 4, 4, 1, commands.ModelExecute, commands.ModelExecuteKeys},
 	{"ai.modelrun", "write deny-oom getkeys-api", 3, 3, 1, commands.ModelRun, commands.ModelRunKeys},
 	{"ai._modelscan", "readonly", 0, 0, 0, commands.ModelScan, nil},
+	{"ai.scriptstore", "write deny-oom", 1, 1, 1, commands.ScriptStore, nil},
+	{"ai.scriptset", "write deny-oom", 1, 1, 1, commands.ScriptSet, nil},
+	{"ai.scriptget", "readonly", 1, 1, 1, commands.ScriptGet, nil},
+	{"ai.scriptdel", "write", 1, 1, 1, commands.ScriptDel, nil},
+	{"ai.scriptexecute", "write deny-oom getkeys-api", 5, 5, 1, commands.ScriptExecute, commands.ScriptExecuteKeys},
+	{"ai.scriptrun", "write deny-oom getkeys-api", 4, 4, 1, commands.ScriptRun, commands.ScriptRunKeys},
+	{"ai._scriptscan", "readonly", 0, 0, 0, commands.ScriptScan, nil},
 	{"ai.info", "readonly", 1, 1, 1, commands.Info, nil},
 	{"ai.config", "write", 0, 0, 0, configCommand, nil},
 }

@@ -19,9 +19,10 @@ import (
 // crosses into C once. Bytes from Go are copied in: C never sees Go pointers.
 type effects struct {
 	buf     []byte
-	tensors []dlpack.Tensor  // queued tensor writes, whose references are dropped if the command fails
-	models  []*C.gorai_model // queued model writes, likewise
-	held    []dlpack.Tensor  // tensors whose data the reply refers to, held until it is sent
+	tensors []dlpack.Tensor   // queued tensor writes, whose references are dropped if the command fails
+	models  []*C.gorai_model  // queued model writes, likewise
+	scripts []*C.gorai_script // queued script writes, likewise
+	held    []dlpack.Tensor   // tensors whose data the reply refers to, held until it is sent
 }
 
 func (e *effects) op(op byte, v int64) {
@@ -55,6 +56,12 @@ func (e *effects) setTensor(t dlpack.Tensor) {
 func (e *effects) setModel(m *C.gorai_model) {
 	e.op(C.GORAI_SET_MODEL, int64(uintptr(unsafe.Pointer(m))))
 	e.models = append(e.models, m)
+}
+
+// setScript queues storing s at the key, taking over the reference.
+func (e *effects) setScript(s *C.gorai_script) {
+	e.op(C.GORAI_SET_SCRIPT, int64(uintptr(unsafe.Pointer(s))))
+	e.scripts = append(e.scripts, s)
 }
 
 func (e *effects) deleteKey() { e.buf = append(e.buf, C.GORAI_DELETE) }
@@ -125,6 +132,9 @@ func (e *effects) discard() {
 	for _, m := range e.models {
 		C.gorai_model_release(m)
 	}
+	for _, s := range e.scripts {
+		C.gorai_script_release(s)
+	}
 	e.reset()
 }
 
@@ -138,6 +148,8 @@ func (e *effects) reset() {
 	e.tensors = e.tensors[:0]
 	clear(e.models)
 	e.models = e.models[:0]
+	clear(e.scripts)
+	e.scripts = e.scripts[:0]
 	clear(e.held)
 	e.held = e.held[:0]
 }

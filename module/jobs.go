@@ -16,15 +16,19 @@ import (
 	"gorai/engine"
 )
 
-// modelJob is one AI.MODELEXECUTE in flight. It holds its own references to the model and the
-// input tensors, so deleting or overwriting them meanwhile is safe; the client is blocked until
-// it is done, and the outputs are written on the main thread, in the reply callback.
-type modelJob struct {
+// job is one AI.MODELEXECUTE or AI.SCRIPTEXECUTE in flight. It holds its own references to the
+// model or script and to the input tensors, so deleting or overwriting them meanwhile is safe; the
+// client is blocked until it is done, and the outputs are written on the main thread, in the reply
+// callback.
+type job struct {
 	bc         *C.RedisModuleBlockedClient
-	model      *C.gorai_model
 	session    *session
+	call       func(inputs []dlpack.Tensor) ([]dlpack.Tensor, error) // the backend's run
+	release    func()                                                // drops the model or script
 	inputs     []dlpack.Tensor
 	outputKeys [][]byte
+	handle     cgo.Handle    // what the reply and free callbacks get
+	batch      *engine.Batch // for models stored with BATCHSIZE
 
 	// Set on the worker, read on the main thread after the unblock.
 	outputs  []dlpack.Tensor
@@ -36,62 +40,79 @@ type modelJob struct {
 }
 
 // blockedJobs finds a job by its blocked client, for the disconnect callback. Main thread only.
-var blockedJobs = map[*C.RedisModuleBlockedClient]*modelJob{}
+var blockedJobs = map[*C.RedisModuleBlockedClient]*job{}
 
 // errClientGone is the outcome of a job skipped because its client left; nobody reads it.
 var errClientGone = errors.New("ERR client disconnected")
 
 // ExecuteModel blocks the client and queues the run on the model's device.
 func (c *redisCall) ExecuteModel(run commands.ModelExecution) error {
+	m := run.Model.(storedModel)
+	model := m.session().model
+	C.gorai_model_retain(m.c)
+	j := &job{session: m.session(), call: model.Run, release: func() { C.gorai_model_release(m.c) }}
+	j.batch = batchFor(m, j, run.Inputs)
+	return c.submit(j, run.Inputs, run.OutputKeys, run.Timeout)
+}
+
+// submit blocks the client and queues j on its session's device, with its own references to the
+// inputs and copies of the output keys. Inside MULTI or a script it refuses, dropping j.
+func (c *redisCall) submit(j *job, inputs []dlpack.Tensor, outputKeys [][]byte, timeout time.Duration) error {
 	if C.gorai_context_flags(c.ctx)&(C.REDISMODULE_CTX_FLAGS_LUA|C.REDISMODULE_CTX_FLAGS_MULTI|C.REDISMODULE_CTX_FLAGS_DENY_BLOCKING) != 0 {
+		j.release()
 		return errInTransaction
 	}
-	m := run.Model.(storedModel)
-	j := &modelJob{model: m.c, session: m.session(), inputs: make([]dlpack.Tensor, len(run.Inputs))}
-	C.gorai_model_retain(m.c)
-	for i, t := range run.Inputs {
+	j.inputs = make([]dlpack.Tensor, len(inputs))
+	for i, t := range inputs {
 		t.Retain()
 		j.inputs[i] = t
 	}
-	for _, k := range run.OutputKeys {
+	for _, k := range outputKeys {
 		j.outputKeys = append(j.outputKeys, append([]byte(nil), k...))
 	}
 	j.bc = C.gorai_block(c.ctx)
 	blockedJobs[j.bc] = j
-	h := cgo.NewHandle(j)
+	j.handle = cgo.NewHandle(j)
 	j.session.queue.Submit(&engine.Job{
-		Timeout:  run.Timeout,
-		Run:      func() { j.run(); j.finish(h) },
-		TimedOut: func() { j.timedOut = true; j.finish(h) },
+		Timeout:  timeout,
+		Run:      func() { j.run(); j.finish() },
+		TimedOut: func() { j.timedOut = true; j.finish() },
+		Batch:    j.batch,
 	})
 	return nil
 }
 
-// run runs the model on a worker and records the statistics. A panic in a backend becomes the
+// run calls the backend on a worker and records the statistics. A panic in a backend becomes the
 // job's error: it must not take the server down, and the client must still be answered.
-func (j *modelJob) run() {
-	defer recoverEntry(nil, "running a model", func() { j.err = errInternal })
+func (j *job) run() {
+	defer recoverEntry(nil, "running a model or script", func() { j.err = errInternal })
 	if j.gone.Load() {
 		j.err = errClientGone
 		return
 	}
 	start := time.Now()
-	j.outputs, j.err = j.session.model.Run(j.inputs)
+	j.outputs, j.err = j.call(j.inputs)
+	j.record(time.Since(start))
+}
+
+// record checks the outputs and adds the run to the statistics: its duration, and its batch size
+// (dim 0 of the first output).
+func (j *job) record(d time.Duration) {
 	if j.err == nil && len(j.outputs) != len(j.outputKeys) {
 		j.err = errOutputCount
 	}
 	var samples int64
-	if j.err == nil && len(j.outputs) > 0 && !j.outputs[0].IsZero() && len(j.outputs[0].Shape()) > 0 {
-		samples = j.outputs[0].Shape()[0]
+	if j.err == nil && len(j.outputs) > 0 && !j.outputs[0].IsZero() {
+		samples = j.outputs[0].BatchSize()
 	}
-	ai.stats.Record(j.session.stats, time.Since(start).Microseconds(), samples, j.err != nil)
+	ai.stats.Record(j.session.stats, d.Microseconds(), samples, j.err != nil)
 }
 
 var errInternal = errors.New("ERR internal error in gorai, see the server log")
 
 var errOutputCount = errors.New("ERR the model gave a different number of outputs than it declares")
 
-func (j *modelJob) finish(h cgo.Handle) { C.gorai_unblock(j.bc, C.uintptr_t(h)) }
+func (j *job) finish() { C.gorai_unblock(j.bc, C.uintptr_t(j.handle)) }
 
 // goraiJobReply runs on the main thread once a job is done: it writes the outputs, replicates
 // each as AI.TENSORSET, and replies. It is not called when the client has gone.
@@ -99,7 +120,7 @@ func (j *modelJob) finish(h cgo.Handle) { C.gorai_unblock(j.bc, C.uintptr_t(h)) 
 //export goraiJobReply
 func goraiJobReply(ctx *C.RedisModuleCtx, h C.uintptr_t) C.int {
 	defer recoverEntry(ctx, "replying to a model run", nil)
-	j := cgo.Handle(h).Value().(*modelJob)
+	j := cgo.Handle(h).Value().(*job)
 	call := callPool.Get().(*redisCall)
 	call.ctx = ctx
 	defer func() {
@@ -110,7 +131,7 @@ func goraiJobReply(ctx *C.RedisModuleCtx, h C.uintptr_t) C.int {
 	return C.REDISMODULE_OK
 }
 
-func (j *modelJob) reply(call *redisCall) error {
+func (j *job) reply(call *redisCall) error {
 	switch {
 	case j.timedOut:
 		call.effects.simple("TIMEDOUT")
@@ -142,7 +163,7 @@ func (j *modelJob) reply(call *redisCall) error {
 func goraiJobFree(h C.uintptr_t) {
 	defer recoverEntry(nil, "freeing a job", nil)
 	handle := cgo.Handle(h)
-	j := handle.Value().(*modelJob)
+	j := handle.Value().(*job)
 	handle.Delete()
 	delete(blockedJobs, j.bc)
 	for _, t := range append(j.inputs, j.outputs...) {
@@ -150,7 +171,7 @@ func goraiJobFree(h C.uintptr_t) {
 			t.Release()
 		}
 	}
-	C.gorai_model_release(j.model)
+	j.release()
 }
 
 // goraiJobDisconnected marks the job of a client that has gone, so that a worker skips it.

@@ -26,10 +26,8 @@ typedef struct gorai_model {
 } gorai_model;
 
 /* gorai_model_new makes an empty model with refcount 1; the fields are filled by the caller with
- * memory from gorai_model_strdup / RedisModule_Alloc. */
+ * memory from gorai_strdup / gorai_names (stored.h). */
 gorai_model *gorai_model_new(void);
-char *gorai_model_strdup(const char *s, size_t len);
-char **gorai_model_names(uint64_t n);
 void gorai_model_retain(gorai_model *m);
 void gorai_model_release(gorai_model *m);
 

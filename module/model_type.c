@@ -5,6 +5,7 @@
 
 #include "_cgo_export.h"
 #include "model.h"
+#include "stored.h"
 
 RedisModuleType *gorai_model_type;
 size_t gorai_model_chunk_size = 511 * 1024 * 1024;
@@ -18,80 +19,29 @@ gorai_model *gorai_model_new(void) {
     return m;
 }
 
-char *gorai_model_strdup(const char *s, size_t len) {
-    char *d = RedisModule_Alloc(len + 1);
-    if (len > 0) memcpy(d, s, len);
-    d[len] = 0;
-    return d;
-}
-
-char **gorai_model_names(uint64_t n) {
-    char **names = RedisModule_Alloc(sizeof(char *) * (n > 0 ? n : 1));
-    memset(names, 0, sizeof(char *) * (n > 0 ? n : 1));
-    return names;
-}
-
 void gorai_model_retain(gorai_model *m) { __atomic_add_fetch(&m->refcount, 1, __ATOMIC_RELAXED); }
-
-static void free_names(char **names, uint64_t n) {
-    if (names == NULL) return;
-    for (uint64_t i = 0; i < n; i++) RedisModule_Free(names[i]);
-    RedisModule_Free(names);
-}
 
 /* free_model frees the C parts; the session is the caller's business. */
 static void free_model(gorai_model *m) {
     RedisModule_Free(m->device);
     RedisModule_Free(m->tag);
-    free_names(m->inputs, m->ninputs);
-    free_names(m->outputs, m->noutputs);
+    gorai_free_names(m->inputs, m->ninputs);
+    gorai_free_names(m->outputs, m->noutputs);
     RedisModule_Free(m->blob);
     RedisModule_Free(m);
 }
 
 void gorai_model_release(gorai_model *m) {
     if (m == NULL || __atomic_sub_fetch(&m->refcount, 1, __ATOMIC_ACQ_REL) != 0) return;
-    if (m->session != 0) goraiModelClose(m->session);
+    if (m->session != 0) goraiSessionClose(m->session);
     free_model(m);
 }
 
 /* RDB. */
-static char *load_string(RedisModuleIO *io, size_t *len) {
-    size_t n = 0;
-    char *s = RedisModule_LoadStringBuffer(io, &n);
-    if (RedisModule_IsIOError(io) || s == NULL) return NULL;
-    if (len) *len = n;
-    return s;
-}
-
-/* load_cstring reads a string saved with its NUL (RedisAI saves names that way) as a C string. */
-static char *load_cstring(RedisModuleIO *io) {
-    size_t n;
-    char *s = load_string(io, &n);
-    if (s == NULL) return NULL;
-    char *c = gorai_model_strdup(s, (n > 0 && s[n - 1] == 0) ? n - 1 : n);
-    RedisModule_Free(s);
-    return c;
-}
-
-static char **load_names(RedisModuleIO *io, uint64_t *n) {
-    *n = RedisModule_LoadUnsigned(io);
-    if (RedisModule_IsIOError(io) || *n > 1u << 20) return NULL;
-    char **names = gorai_model_names(*n);
-    for (uint64_t i = 0; i < *n; i++) {
-        names[i] = load_cstring(io);
-        if (names[i] == NULL) {
-            free_names(names, *n);
-            return NULL;
-        }
-    }
-    return names;
-}
-
 /* load_blob reads the model: one buffer (encoding 0) or its length and chunks (1 and later). */
 static int load_blob(RedisModuleIO *io, int encver, gorai_model *m) {
     if (encver == 0) {
-        m->blob = load_string(io, &m->bloblen);
+        m->blob = gorai_load_string(io, &m->bloblen);
         return m->blob != NULL;
     }
     uint64_t total = RedisModule_LoadUnsigned(io);
@@ -101,7 +51,7 @@ static int load_blob(RedisModuleIO *io, int encver, gorai_model *m) {
     size_t at = 0;
     for (uint64_t i = 0; i < nchunks; i++) {
         size_t n;
-        char *chunk = load_string(io, &n);
+        char *chunk = gorai_load_string(io, &n);
         if (chunk == NULL) return 0;
         int fits = n <= total - at;
         if (fits) memcpy(m->blob + at, chunk, n);
@@ -122,14 +72,14 @@ static void *model_rdb_load(RedisModuleIO *io, int encver) {
     int ok = 0;
     m->backend = RedisModule_LoadUnsigned(io);
     if (RedisModule_IsIOError(io) || m->backend > GORAI_BACKEND_ONNX) goto done;
-    if ((m->device = load_cstring(io)) == NULL) goto done;
+    if ((m->device = gorai_load_cstring(io)) == NULL) goto done;
     if (encver == 0) {
-        m->tag = load_cstring(io);
+        m->tag = gorai_load_cstring(io);
         m->taglen = m->tag ? strlen(m->tag) : 0;
     } else {
-        char *tag = load_string(io, &m->taglen);
+        char *tag = gorai_load_string(io, &m->taglen);
         if (tag != NULL) {
-            m->tag = gorai_model_strdup(tag, m->taglen);
+            m->tag = gorai_strdup(tag, m->taglen);
             RedisModule_Free(tag);
         }
     }
@@ -137,8 +87,8 @@ static void *model_rdb_load(RedisModuleIO *io, int encver) {
     m->batchsize = RedisModule_LoadUnsigned(io);
     m->minbatchsize = RedisModule_LoadUnsigned(io);
     if (encver >= 2) m->minbatchtimeout = RedisModule_LoadUnsigned(io);
-    if ((m->inputs = load_names(io, &m->ninputs)) == NULL) goto done;
-    if ((m->outputs = load_names(io, &m->noutputs)) == NULL) goto done;
+    if ((m->inputs = gorai_load_names(io, &m->ninputs)) == NULL) goto done;
+    if ((m->outputs = gorai_load_names(io, &m->noutputs)) == NULL) goto done;
     if (!load_blob(io, encver, m)) goto done;
     size_t keylen = 0;
     const RedisModuleString *key = RedisModule_GetKeyNameFromIO(io);
@@ -153,20 +103,18 @@ done:
     return m;
 }
 
-static void save_cstring(RedisModuleIO *io, const char *s) { RedisModule_SaveStringBuffer(io, s, strlen(s) + 1); }
-
 static void model_rdb_save(RedisModuleIO *io, void *value) {
     gorai_model *m = value;
     RedisModule_SaveUnsigned(io, m->backend);
-    save_cstring(io, m->device);
+    gorai_save_cstring(io, m->device);
     RedisModule_SaveStringBuffer(io, m->tag, m->taglen);
     RedisModule_SaveUnsigned(io, m->batchsize);
     RedisModule_SaveUnsigned(io, m->minbatchsize);
     RedisModule_SaveUnsigned(io, m->minbatchtimeout);
     RedisModule_SaveUnsigned(io, m->ninputs);
-    for (uint64_t i = 0; i < m->ninputs; i++) save_cstring(io, m->inputs[i]);
+    for (uint64_t i = 0; i < m->ninputs; i++) gorai_save_cstring(io, m->inputs[i]);
     RedisModule_SaveUnsigned(io, m->noutputs);
-    for (uint64_t i = 0; i < m->noutputs; i++) save_cstring(io, m->outputs[i]);
+    for (uint64_t i = 0; i < m->noutputs; i++) gorai_save_cstring(io, m->outputs[i]);
     size_t chunk = gorai_model_chunk_size;
     uint64_t nchunks = m->bloblen / chunk + 1; /* as RedisAI: an exact multiple ends with an empty chunk */
     RedisModule_SaveUnsigned(io, m->bloblen);

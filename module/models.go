@@ -18,13 +18,39 @@ import (
 // backendNames are RedisAI's backend numbers, as stored in RDB files.
 var backendNames = []string{"TF", "TFLITE", "TORCH", "ONNX"}
 
-// session is the Go side of a stored model: the backend's model and its statistics entry. The C
-// model holds it through a cgo.Handle.
+// session is the Go side of a stored model or script: what the backend built, the statistics
+// entry and the device's queue. The C model or script holds it through a cgo.Handle.
 type session struct {
-	model backends.Model
-	key   string
-	stats *engine.RunStats
-	queue *engine.Queue // the model's device's
+	model  backends.Model  // for a model
+	script backends.Script // for a script
+	key    string
+	stats  *engine.RunStats
+	queue  *engine.Queue
+}
+
+// newSession registers fresh statistics for key (a store resets them, as in RedisAI) and returns
+// the handle the C model or script keeps.
+func newSession(s *session, stats engine.RunStats, device string) cgo.Handle {
+	s.queue = ai.engine.Queue(device)
+	s.stats = ai.stats.Register(stats)
+	return cgo.NewHandle(s)
+}
+
+// goraiSessionClose closes a model's or script's session when its last reference is gone.
+//
+//export goraiSessionClose
+func goraiSessionClose(h C.uintptr_t) {
+	defer recoverEntry(nil, "closing a session", nil)
+	handle := cgo.Handle(h)
+	s := handle.Value().(*session)
+	handle.Delete()
+	ai.stats.Unregister(s.key, s.stats)
+	if s.model != nil {
+		s.model.Close()
+	}
+	if s.script != nil {
+		s.script.Close()
+	}
 }
 
 // storedModel is a model in the keyspace (commands.Model).
@@ -81,27 +107,24 @@ func newStoredModel(key string, meta commands.ModelMeta, model backends.Model, b
 	c.ninputs, c.inputs = C.uint64_t(len(meta.Inputs)), cNames(meta.Inputs)
 	c.noutputs, c.outputs = C.uint64_t(len(meta.Outputs)), cNames(meta.Outputs)
 	c.blob, c.bloblen = cBytes(blob), C.size_t(len(blob))
-	c.session = C.uintptr_t(newSession(key, meta, model))
+	c.session = C.uintptr_t(newModelSession(key, meta, model))
 	return c
 }
 
-// newSession registers fresh statistics for key (a store resets them, as in RedisAI) and returns
-// the handle the C model keeps.
-func newSession(key string, meta commands.ModelMeta, model backends.Model) cgo.Handle {
-	s := &session{model: model, key: key, queue: ai.engine.Queue(meta.Device)}
-	s.stats = ai.stats.Register(engine.RunStats{Key: key, Backend: meta.Backend, Device: meta.Device, Tag: string(meta.Tag)})
-	return cgo.NewHandle(s)
+func newModelSession(key string, meta commands.ModelMeta, model backends.Model) cgo.Handle {
+	return newSession(&session{model: model, key: key},
+		engine.RunStats{Key: key, Backend: meta.Backend, Device: meta.Device, Tag: string(meta.Tag)}, meta.Device)
 }
 
 func cString(s string) *C.char {
-	return C.gorai_model_strdup((*C.char)(unsafe.Pointer(unsafe.StringData(s))), C.size_t(len(s)))
+	return C.gorai_strdup((*C.char)(unsafe.Pointer(unsafe.StringData(s))), C.size_t(len(s)))
 }
 func cBytes(b []byte) *C.char {
-	return C.gorai_model_strdup((*C.char)(unsafe.Pointer(unsafe.SliceData(b))), C.size_t(len(b)))
+	return C.gorai_strdup((*C.char)(unsafe.Pointer(unsafe.SliceData(b))), C.size_t(len(b)))
 }
 
 func cNames(names []string) **C.char {
-	c := C.gorai_model_names(C.uint64_t(len(names)))
+	c := C.gorai_names(C.uint64_t(len(names)))
 	for i, n := range names {
 		unsafe.Slice(c, len(names))[i] = cString(n)
 	}
@@ -121,18 +144,6 @@ func goraiModelRestore(c *C.gorai_model, key *C.char, keylen C.size_t) (ok C.int
 		logf(nil, "warning", "gorai: could not load model %q from RDB: %v", C.GoStringN(key, C.int(keylen)), err)
 		return 0
 	}
-	c.session = C.uintptr_t(newSession(C.GoStringN(key, C.int(keylen)), meta, model))
+	c.session = C.uintptr_t(newModelSession(C.GoStringN(key, C.int(keylen)), meta, model))
 	return 1
-}
-
-// goraiModelClose closes a model's session when its last reference is gone.
-//
-//export goraiModelClose
-func goraiModelClose(h C.uintptr_t) {
-	defer recoverEntry(nil, "closing a model", nil)
-	handle := cgo.Handle(h)
-	s := handle.Value().(*session)
-	handle.Delete()
-	ai.stats.Unregister(s.key, s.stats)
-	s.model.Close()
 }

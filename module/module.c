@@ -115,8 +115,10 @@ static void set_value(RedisModuleCtx *ctx, RedisModuleString *key, RedisModuleTy
         RedisModule_ModuleTypeSetValue(k, type, value);
     else if (type == gorai_tensor_type)
         gorai_tensor_release(value);
-    else
+    else if (type == gorai_model_type)
         gorai_model_release(value);
+    else
+        gorai_script_release(value);
     RedisModule_CloseKey(k);
 }
 
@@ -227,6 +229,9 @@ void gorai_apply(RedisModuleCtx *ctx, RedisModuleString **argv, const unsigned c
             break;
         case GORAI_SET_MODEL:
             set_value(ctx, key, gorai_model_type, (void *)(uintptr_t)read_i64(&p));
+            break;
+        case GORAI_SET_SCRIPT:
+            set_value(ctx, key, gorai_script_type, (void *)(uintptr_t)read_i64(&p));
             break;
         case GORAI_DELETE:
             delete_key(ctx, key);

@@ -4,6 +4,8 @@
 
 #include "redismodule.h"
 #include "model.h"
+#include "script.h"
+#include "stored.h"
 #include "tensor.h"
 
 /* Loading. */
@@ -40,6 +42,7 @@ enum {
     GORAI_KEY_BYTES = 'K',           /* the key of the next op is in the preceding bytes */
     GORAI_SET_TENSOR = 'T',          /* tensor address: stored at the key */
     GORAI_SET_MODEL = 'M',           /* model address: stored at the key */
+    GORAI_SET_SCRIPT = 'C',          /* script address: stored at the key */
     GORAI_DELETE = 'X',              /* the key is deleted */
     GORAI_REPLICATE_TENSOR = 'R',    /* tensor address: AI.TENSORSET key TYPE dims... BLOB data is replicated */
     GORAI_REPLICATE_VERBATIM = 'V',

@@ -1,8 +1,8 @@
 package torch
 
 /*
-#include <stddef.h>
-#include <stdint.h>
+#include <stdlib.h>
+#include "loader.h"
 */
 import "C"
 
@@ -19,6 +19,27 @@ import (
 type run struct {
 	outs []dlpack.Tensor
 	err  error
+}
+
+// collect makes a run for n outputs and calls the shim through call with its handle (for
+// goraiTorchAlloc) and an error out-parameter: the outputs, or the error (the allocator's own failure
+// first, else the shim's text), with what was allocated released.
+func collect(n int, call func(run C.uintptr_t, cerr **C.char) C.int) ([]dlpack.Tensor, error) {
+	r := &run{outs: make([]dlpack.Tensor, n)}
+	h := cgo.NewHandle(r)
+	defer h.Delete()
+	var cerr *C.char
+	if call(C.uintptr_t(h), &cerr) < 0 {
+		r.release()
+		if r.err != nil {
+			if cerr != nil {
+				C.gorai_torch_lib_free_string(cerr)
+			}
+			return nil, r.err
+		}
+		return nil, takeError(cerr)
+	}
+	return r.outs, nil
 }
 
 func (r *run) release() {

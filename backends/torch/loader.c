@@ -1,6 +1,6 @@
 #include "loader.h"
 
-#include "_cgo_export.h" /* goraiTorchAlloc (alloc.go) */
+#include "_cgo_export.h" /* goraiTorchAlloc (alloc.go); goraiTorchExecute, goraiTorchModelExecute, goraiTorchRelease (redis.go) */
 
 #include <dlfcn.h>
 #include <stdio.h>
@@ -19,7 +19,24 @@ static struct {
     int (*model_num_outputs)(void *);
     int (*model_run)(void *, int, const gorai_torch_tensor *, int, gorai_torch_alloc_fn, void *, char **);
     void (*model_free)(void *);
+    void *(*script_compile)(const char *, size_t, int, int, const char *, const size_t *, int, char **);
+    int (*script_run)(void *, const char *, size_t, int, const gorai_torch_tensor *, const char *, const size_t *, int,
+                      const char *, const size_t *, int, int, gorai_torch_alloc_fn, void *, char **);
+    void (*script_free)(void *);
+    void (*set_callbacks)(gorai_torch_execute_fn, gorai_torch_model_execute_fn, gorai_torch_release_fn);
 } lib;
+
+/* The Redis extension's callbacks: the shim's signatures (const) over the Go exports (cgo drops const). */
+static int execute_cb(const char *cmd, size_t cmdlen, const char *const *argv, const size_t *argvlen, int argc,
+                      gorai_torch_reply *reply, char **err) {
+    return goraiTorchExecute((char *)cmd, cmdlen, (char **)argv, (size_t *)argvlen, argc, reply, err);
+}
+static int model_execute_cb(const char *key, size_t keylen, const gorai_torch_tensor *inputs, int ninputs,
+                            int noutputs, gorai_torch_tensor *outputs, void **owners, char **err) {
+    return goraiTorchModelExecute((char *)key, keylen, (gorai_torch_tensor *)inputs, ninputs, noutputs, outputs,
+                                  owners, err);
+}
+static void release_cb(void *owner) { goraiTorchRelease(owner); }
 
 int gorai_torch_open(const char *path, char *err, size_t errlen) {
     /* RTLD_LOCAL: libtorch's symbols (protobuf, OpenMP, ...) stay out of the global namespace, away from
@@ -45,6 +62,10 @@ int gorai_torch_open(const char *path, char *err, size_t errlen) {
         {"gorai_torch_model_num_outputs", (void **)&lib.model_num_outputs},
         {"gorai_torch_model_run", (void **)&lib.model_run},
         {"gorai_torch_model_free", (void **)&lib.model_free},
+        {"gorai_torch_script_compile", (void **)&lib.script_compile},
+        {"gorai_torch_script_run", (void **)&lib.script_run},
+        {"gorai_torch_script_free", (void **)&lib.script_free},
+        {"gorai_torch_set_callbacks", (void **)&lib.set_callbacks},
     };
     for (size_t i = 0; i < sizeof syms / sizeof syms[0]; i++) {
         *syms[i].fn = dlsym(h, syms[i].name);
@@ -62,6 +83,8 @@ int gorai_torch_open(const char *path, char *err, size_t errlen) {
         dlclose(h);
         return -1;
     }
+    /* The Redis extension calls into Go (redis.go), which serves it with the module's hooks when they are set. */
+    lib.set_callbacks(execute_cb, model_execute_cb, release_cb);
     /* The handle is never closed: models and libtorch's threads live as long as the process. */
     return 0;
 }
@@ -87,3 +110,18 @@ int gorai_torch_lib_model_run(void *model, int ninputs, const gorai_torch_tensor
                               uintptr_t run, char **err) {
     return lib.model_run(model, ninputs, inputs, noutputs, alloc_output, (void *)run, err);
 }
+
+void *gorai_torch_lib_script_compile(const char *source, size_t len, int gpu, int device_id, const char *entry_data,
+                                     const size_t *entry_lens, int nentry, char **err) {
+    return lib.script_compile(source, len, gpu, device_id, entry_data, entry_lens, nentry, err);
+}
+
+int gorai_torch_lib_script_run(void *script, const char *fn, size_t fnlen, int ninputs,
+                               const gorai_torch_tensor *inputs, const char *key_data, const size_t *key_lens,
+                               int nkeys, const char *arg_data, const size_t *arg_lens, int nargs, int noutputs,
+                               uintptr_t run, char **err) {
+    return lib.script_run(script, fn, fnlen, ninputs, inputs, key_data, key_lens, nkeys, arg_data, arg_lens, nargs,
+                          noutputs, alloc_output, (void *)run, err);
+}
+
+void gorai_torch_lib_script_free(void *script) { lib.script_free(script); }

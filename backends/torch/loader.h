@@ -24,5 +24,13 @@ int gorai_torch_lib_model_num_outputs(void *model);
 int gorai_torch_lib_model_run(void *model, int ninputs, const gorai_torch_tensor *inputs, int noutputs,
                               uintptr_t run, char **err);
 void gorai_torch_lib_model_free(void *model);
+void *gorai_torch_lib_script_compile(const char *source, size_t len, int gpu, int device_id, const char *entry_data,
+                                     const size_t *entry_lens, int nentry, char **err);
+/* Runs a script function with outputs allocated by Go, as gorai_torch_lib_model_run. */
+int gorai_torch_lib_script_run(void *script, const char *fn, size_t fnlen, int ninputs,
+                               const gorai_torch_tensor *inputs, const char *key_data, const size_t *key_lens,
+                               int nkeys, const char *arg_data, const size_t *arg_lens, int nargs, int noutputs,
+                               uintptr_t run, char **err);
+void gorai_torch_lib_script_free(void *script);
 
 #endif

@@ -8,7 +8,6 @@ import "C"
 import (
 	"errors"
 	"fmt"
-	"runtime/cgo"
 	"sync"
 	"unsafe"
 
@@ -44,10 +43,27 @@ func (m *model) Run(inputs []dlpack.Tensor) ([]dlpack.Tensor, error) {
 	if len(inputs) != len(m.inputs) {
 		return nil, fmt.Errorf("ERR Expected %d inputs but got %d", len(m.inputs), len(inputs))
 	}
+	in, err := describe(inputs, func(i int) string { return m.inputs[i] })
+	if err != nil {
+		return nil, err
+	}
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	if m.h == nil {
+		return nil, errClosed
+	}
+	return collect(len(m.outputs), func(run C.uintptr_t, cerr **C.char) C.int {
+		return C.gorai_torch_lib_model_run(m.h, C.int(len(in)), first(in), C.int(len(m.outputs)), run, cerr)
+	})
+}
+
+// describe is the shim's view of the inputs: their C memory, wrapped by libtorch without a copy. name
+// says which input a zero Tensor is.
+func describe(inputs []dlpack.Tensor, name func(i int) string) ([]C.gorai_torch_tensor, error) {
 	in := make([]C.gorai_torch_tensor, len(inputs))
 	for i, t := range inputs {
 		if t.IsZero() {
-			return nil, fmt.Errorf("ERR Torch input %s: no tensor", m.inputs[i])
+			return nil, fmt.Errorf("ERR Torch input %s: no tensor", name(i))
 		}
 		dt := t.DType()
 		in[i] = C.gorai_torch_tensor{data: dataPointer(t), ndim: C.int32_t(len(t.Shape())), code: C.uint8_t(dt.Code), bits: C.uint8_t(dt.Bits)}
@@ -55,33 +71,16 @@ func (m *model) Run(inputs []dlpack.Tensor) ([]dlpack.Tensor, error) {
 			in[i].shape = (*C.int64_t)(unsafe.Pointer(&s[0])) // C memory, like the data
 		}
 	}
-	var inPtr *C.gorai_torch_tensor
-	if len(in) > 0 {
-		inPtr = &in[0] // Go memory holding only C pointers, read during the call
-	}
+	return in, nil
+}
 
-	r := &run{outs: make([]dlpack.Tensor, len(m.outputs))}
-	h := cgo.NewHandle(r)
-	defer h.Delete()
-
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	if m.h == nil {
-		return nil, errClosed
+// first is where a slice of descriptions starts, nil when empty: Go memory holding only C pointers,
+// read by the shim during the call.
+func first(in []C.gorai_torch_tensor) *C.gorai_torch_tensor {
+	if len(in) == 0 {
+		return nil
 	}
-	var cerr *C.char
-	n := C.gorai_torch_lib_model_run(m.h, C.int(len(in)), inPtr, C.int(len(m.outputs)), C.uintptr_t(h), &cerr)
-	if n < 0 {
-		r.release()
-		if r.err != nil {
-			if cerr != nil {
-				C.gorai_torch_lib_free_string(cerr)
-			}
-			return nil, r.err
-		}
-		return nil, takeError(cerr)
-	}
-	return r.outs, nil
+	return &in[0]
 }
 
 // dataPointer is a tensor's data in C memory, nil when it has none.

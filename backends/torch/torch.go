@@ -1,8 +1,9 @@
-// Package torch is the TORCH backend: TorchScript models run by Debian's libtorch through a small C++
-// shim (shim/torch_shim.cpp, built by build/build-torch-shim.sh into libgorai_torch.so). The shim links
-// libtorch; gorai does not: the package opens the shim with dlopen (loader.c) the first time a TORCH model
-// needs it, because libtorch's closure is 470 MB and takes half a second to load. A blank import
-// registers it as "TORCH".
+// Package torch is the TORCH backend: TorchScript models and scripts run by Debian's libtorch through a
+// small C++ shim (shim/torch_shim.cpp, built by build/build-torch-shim.sh into libgorai_torch.so). The
+// shim links libtorch; gorai does not: the package opens the shim with dlopen (loader.c) the first time a
+// TORCH model or script needs it, because libtorch's closure is 470 MB and takes half a second to load. A
+// blank import registers it as "TORCH". Scripts (script.go) may call Redis through the extension builtins
+// redis.execute, redis.asList and redisAI.model_execute, which the module serves (redis.go).
 package torch
 
 /*

@@ -1,22 +1,29 @@
 // torch_shim: gorai's libtorch shim (see torch_shim.h for the API and its rules). Built by
 // build/build-torch-shim.sh into build/backends/torch/libgorai_torch.so, which links libtorch; gorai.so
-// itself never does, and opens this library with dlopen the first time a TORCH model needs it.
+// itself never does, and opens this library with dlopen the first time a TORCH model or script needs it.
+// Models are TorchScript modules; scripts are compilation units of TorchScript source, which may call the
+// Redis extension (redis::execute, redis::asList, redisAI::model_execute) served by the module's callbacks.
 
 #include "torch_shim.h"
 
 #include <ATen/Parallel.h>
+#include <torch/csrc/jit/api/compilation_unit.h>
+#include <torch/csrc/jit/frontend/resolver.h>
 #include <torch/csrc/jit/runtime/graph_executor.h>
 #include <torch/cuda.h>
 #include <torch/script.h>
 #include <torch/version.h>
 
+#include <atomic>
 #include <cctype>
 #include <cstdlib>
 #include <cstring>
 #include <exception>
 #include <memory>
+#include <mutex>
 #include <sstream>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 namespace {
@@ -69,6 +76,8 @@ std::string message(const std::exception &e) {
     }
     s = withoutTraceback(s);
     while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
+    size_t lead = s.find_first_not_of("\n\r ");
+    s.erase(0, lead == std::string::npos ? s.size() : lead);
     for (char &c : s) {
         if (c == '\n' || c == '\r') c = ' ';
     }
@@ -151,25 +160,276 @@ int tensorCount(const c10::Argument &ret) {
 
 const char kForward[] = "forward";
 
-// flatten lists forward's result as RedisAI does: a Tensor, or the Tensors of a Tuple or List.
-void flatten(const c10::IValue &v, std::vector<at::Tensor> &out) {
+// flatten lists a function's result as RedisAI does: a Tensor, or the Tensors of a Tuple or List; anything else
+// is "Function returned non-tensor values<fn>" (sic). A model's None is no tensor (noneIsEmpty); a script's is
+// a non-tensor value, as in RedisAI.
+void flatten(const c10::IValue &v, const std::string &fn, bool noneIsEmpty, std::vector<at::Tensor> &out) {
+    auto nonTensor = [&]() { return std::runtime_error("Function returned non-tensor values" + fn); };
     if (v.isTensor()) {
         out.push_back(v.toTensor());
     } else if (v.isTensorList()) {
         for (const at::Tensor &t : v.toTensorVector()) out.push_back(t);
     } else if (v.isTuple()) {
         for (const auto &e : v.toTupleRef().elements()) {
-            if (!e.isTensor()) throw std::runtime_error(std::string("Function returned non-tensor values") + kForward);
+            if (!e.isTensor()) throw nonTensor();
             out.push_back(e.toTensor());
         }
     } else if (v.isList()) {
         for (const c10::IValue &e : v.toListRef()) {
-            if (!e.isTensor()) throw std::runtime_error(std::string("Function returned non-tensor values") + kForward);
+            if (!e.isTensor()) throw nonTensor();
             out.push_back(e.toTensor());
         }
-    } else if (!v.isNone()) {
-        throw std::runtime_error(std::string("Function returned non-tensor values") + kForward);
+    } else if (!(noneIsEmpty && v.isNone())) {
+        throw nonTensor();
     }
+}
+
+// wrapInput is a caller's tensor as torch sees it: its memory, without a copy, on device.
+at::Tensor wrapInput(const gorai_torch_tensor &in, const torch::Device &device) {
+    at::Tensor t = torch::from_blob(in.data, at::IntArrayRef(in.shape, in.ndim),
+                                    torch::TensorOptions().dtype(scalarType(in.code, in.bits)));
+    return device.is_cpu() ? t : t.to(device);
+}
+
+// copyOutputs checks the count of a run's outputs and copies each, contiguous on the CPU, into memory from alloc.
+void copyOutputs(const std::vector<at::Tensor> &outs, int noutputs, const std::string &fn,
+                 gorai_torch_alloc_fn alloc, void *ctx) {
+    if (static_cast<int>(outs.size()) != noutputs) {
+        throw std::runtime_error("Function returned unexpected number of outputs - " + fn);
+    }
+    for (int i = 0; i < noutputs; i++) {
+        at::Tensor t = outs[i].to(torch::kCPU).contiguous();
+        uint8_t code, bits;
+        dtype(t.scalar_type(), code, bits);
+        size_t nbytes = t.numel() * t.element_size();
+        void *dst = alloc(ctx, i, code, bits, static_cast<int>(t.dim()), t.sizes().data(), nbytes);
+        if (dst == nullptr) throw std::runtime_error("could not allocate output");
+        if (nbytes > 0) std::memcpy(dst, t.data_ptr(), nbytes);
+    }
+}
+
+// ---- Scripts ----
+
+// The Redis extension's callbacks, set by the module (gorai_torch_set_callbacks).
+std::atomic<gorai_torch_execute_fn> executeFn{nullptr};
+std::atomic<gorai_torch_model_execute_fn> modelExecuteFn{nullptr};
+std::atomic<gorai_torch_release_fn> releaseFn{nullptr};
+
+// takeCString returns a malloc'd string from a callback and frees it.
+std::string takeCString(char *s, const char *fallback) {
+    if (s == nullptr) return fallback;
+    std::string r(s);
+    std::free(s);
+    return r;
+}
+
+void freeReply(gorai_torch_reply &r) {
+    std::free(r.str);
+    r.str = nullptr;
+    if (r.elements != nullptr) {
+        for (size_t i = 0; i < r.n; i++) freeReply(r.elements[i]);
+        std::free(r.elements);
+        r.elements = nullptr;
+    }
+}
+
+c10::IValue replyValue(const gorai_torch_reply &r) {
+    switch (r.type) {
+    case GORAI_TORCH_REPLY_NIL:
+        return c10::IValue();
+    case GORAI_TORCH_REPLY_STRING:
+        return c10::IValue(std::string(r.str != nullptr ? r.str : "", r.str != nullptr ? r.len : 0));
+    case GORAI_TORCH_REPLY_INT:
+        // RedisAI 1.2.7 truncates to a C int; TorchScript ints are 64-bit and so is this.
+        return c10::IValue(static_cast<int64_t>(r.integer));
+    case GORAI_TORCH_REPLY_ARRAY: {
+        c10::impl::GenericList list(c10::AnyType::get());
+        list.reserve(r.n);
+        for (size_t i = 0; i < r.n; i++) list.push_back(replyValue(r.elements[i]));
+        return c10::IValue(list);
+    }
+    }
+    throw std::runtime_error("Unexpected internal error");
+}
+
+// redis::execute(str cmd, str[] args) -> Any
+c10::IValue redisExecute(const std::string &cmd, const std::vector<std::string> &args) {
+    gorai_torch_execute_fn execute = executeFn.load();
+    if (execute == nullptr) throw std::runtime_error("redis.execute is not available");
+    std::vector<const char *> argv;
+    std::vector<size_t> argvlen;
+    argv.reserve(args.size());
+    argvlen.reserve(args.size());
+    for (const std::string &a : args) {
+        argv.push_back(a.data());
+        argvlen.push_back(a.size());
+    }
+    gorai_torch_reply reply;
+    std::memset(&reply, 0, sizeof reply);
+    char *err = nullptr;
+    int rc = execute(cmd.data(), cmd.size(), argv.data(), argvlen.data(), static_cast<int>(args.size()), &reply, &err);
+    struct Free {
+        gorai_torch_reply &r;
+        ~Free() { freeReply(r); }
+    } freeLater{reply};
+    if (rc != 0) {
+        throw std::runtime_error("Redis command returned an error: " + takeCString(err, "unknown error"));
+    }
+    std::free(err);
+    return replyValue(reply);
+}
+
+// redis::asList(Any x) -> Any[]
+c10::impl::GenericList redisAsList(const c10::IValue &v) {
+    if (!v.isList()) throw std::runtime_error(std::string("redis.asList: expected a list but got ") + v.tagKind());
+    return v.toList();
+}
+
+// redisAI::model_execute(str model_key, Tensor[] inputs, int num_outputs) -> Tensor[]
+std::vector<at::Tensor> redisAIModelExecute(const std::string &key, const std::vector<at::Tensor> &inputs,
+                                            int64_t num_outputs) {
+    gorai_torch_model_execute_fn modelExecute = modelExecuteFn.load();
+    gorai_torch_release_fn release = releaseFn.load();
+    if (modelExecute == nullptr || release == nullptr) {
+        throw std::runtime_error("redisAI.model_execute is not available");
+    }
+    if (num_outputs < 0 || num_outputs > (1 << 20)) throw std::runtime_error("redisAI.model_execute: bad num_outputs");
+    // The inputs, contiguous on the CPU, described for the callback; kept alive until it returns.
+    std::vector<at::Tensor> held;
+    std::vector<gorai_torch_tensor> in(inputs.size());
+    held.reserve(inputs.size());
+    for (size_t i = 0; i < inputs.size(); i++) {
+        held.push_back(inputs[i].to(torch::kCPU).contiguous());
+        const at::Tensor &t = held.back();
+        dtype(t.scalar_type(), in[i].code, in[i].bits);
+        in[i].data = t.data_ptr();
+        in[i].shape = t.sizes().data();
+        in[i].ndim = static_cast<int32_t>(t.dim());
+    }
+    int n = static_cast<int>(num_outputs);
+    std::vector<gorai_torch_tensor> out(n);
+    std::vector<void *> owners(n, nullptr);
+    std::memset(out.data(), 0, n * sizeof(gorai_torch_tensor));
+    char *err = nullptr;
+    if (modelExecute(key.data(), key.size(), in.data(), static_cast<int>(in.size()), n, out.data(), owners.data(),
+                     &err) != 0) {
+        throw std::runtime_error(takeCString(err, "redisAI.model_execute failed"));
+    }
+    std::free(err);
+    std::vector<at::Tensor> result;
+    result.reserve(n);
+    int i = 0;
+    try {
+        for (; i < n; i++) {
+            void *owner = owners[i];
+            at::ScalarType st = scalarType(out[i].code, out[i].bits);
+            result.push_back(torch::from_blob(out[i].data, at::IntArrayRef(out[i].shape, out[i].ndim),
+                                              [release, owner](void *) { release(owner); },
+                                              torch::TensorOptions().dtype(st)));
+        }
+    } catch (...) {
+        // Those wrapped already are released by their tensors; the rest here.
+        for (; i < n; i++) release(owners[i]);
+        throw;
+    }
+    return result;
+}
+
+c10::IValue redisExecuteNoArgs(const std::string &cmd) { return redisExecute(cmd, {}); }
+
+// registerRedisOps registers the operators, once, before the first script compiles (not when the shim is
+// loaded: a failure there would abort the process inside dlopen). The registration lives as long as the process.
+void registerRedisOps() {
+    static std::once_flag once;
+    std::call_once(once, [] {
+        new torch::RegisterOperators(
+            torch::RegisterOperators()
+                .op("redis::execute(str cmd, str[] args) -> Any", &redisExecute)
+                .op("redis::execute.cmd(str cmd) -> Any", &redisExecuteNoArgs)
+                .op("redis::asList(Any x) -> Any[]", &redisAsList)
+                .op("redisAI::model_execute(str model_key, Tensor[] inputs, int num_outputs) -> Tensor[]",
+                    &redisAIModelExecute));
+    });
+}
+
+// RedisResolver resolves what RedisAI's does: torch to ATen, redis and redisAI to the extension's operators.
+struct RedisResolver : public torch::jit::Resolver {
+    std::shared_ptr<torch::jit::SugaredValue> resolveValue(const std::string &name, torch::jit::GraphFunction &m,
+                                                           const torch::jit::SourceRange &loc) override {
+        if (name == "torch") return std::make_shared<torch::jit::BuiltinModule>("aten");
+        if (name == "redis") return std::make_shared<torch::jit::BuiltinModule>("redis");
+        if (name == "redisAI") return std::make_shared<torch::jit::BuiltinModule>("redisAI");
+        return nullptr;
+    }
+    c10::TypePtr resolveType(const std::string &name, const torch::jit::SourceRange &loc) override {
+        return nullptr;
+    }
+};
+
+// dedent removes the leading whitespace common to all non-blank lines, as Python's textwrap.dedent does; blank
+// lines become empty.
+std::string dedent(const std::string &src) {
+    std::vector<std::string> lines;
+    for (size_t start = 0;;) {
+        size_t nl = src.find('\n', start);
+        lines.push_back(src.substr(start, nl == std::string::npos ? std::string::npos : nl - start));
+        if (nl == std::string::npos) break;
+        start = nl + 1;
+    }
+    auto blank = [](const std::string &l) {
+        return l.find_first_not_of(" \t\r\f\v") == std::string::npos;
+    };
+    bool first = true;
+    std::string prefix;
+    for (const std::string &l : lines) {
+        if (blank(l)) continue;
+        std::string indent = l.substr(0, l.find_first_not_of(" \t"));
+        if (first) {
+            prefix = indent, first = false;
+        } else {
+            size_t k = 0;
+            while (k < prefix.size() && k < indent.size() && prefix[k] == indent[k]) k++;
+            prefix.resize(k);
+        }
+    }
+    if (prefix.empty()) return src;
+    std::string out;
+    out.reserve(src.size());
+    for (size_t i = 0; i < lines.size(); i++) {
+        if (i > 0) out += '\n';
+        if (!blank(lines[i])) out += lines[i].substr(prefix.size());
+    }
+    return out;
+}
+
+bool isListOf(const c10::TypePtr &t, c10::TypeKind element) {
+    if (t->kind() != c10::TypeKind::ListType) return false;
+    return t->expectRef<c10::ListType>().getElementType()->kind() == element;
+}
+
+struct Script {
+    std::shared_ptr<torch::jit::CompilationUnit> cu;
+    torch::Device device;
+    bool optimize;  // as Model::optimize
+    std::unordered_set<std::string> entryPoints;
+};
+
+torch::jit::Function *findFunction(const Script &s, const std::string &name) {
+    for (torch::jit::Function *f : s.cu->get_functions()) {
+        if (f->name() == name) return f;
+    }
+    return nullptr;
+}
+
+std::vector<std::string> strings(const char *data, const size_t *lens, int n) {
+    std::vector<std::string> v;
+    v.reserve(n > 0 ? n : 0);
+    size_t off = 0;
+    for (int i = 0; i < n; i++) {
+        v.emplace_back(data + off, lens[i]);
+        off += lens[i];
+    }
+    return v;
 }
 
 }  // namespace
@@ -274,28 +534,12 @@ int gorai_torch_model_run(void *model, int ninputs, const gorai_torch_tensor *in
 
         std::vector<c10::IValue> stack;
         stack.reserve(ninputs);
-        for (int i = 0; i < ninputs; i++) {
-            const gorai_torch_tensor &in = inputs[i];
-            at::Tensor t = torch::from_blob(in.data, at::IntArrayRef(in.shape, in.ndim),
-                                            torch::TensorOptions().dtype(scalarType(in.code, in.bits)));
-            stack.emplace_back(m->device.is_cpu() ? t : t.to(m->device));
-        }
+        for (int i = 0; i < ninputs; i++) stack.emplace_back(wrapInput(inputs[i], m->device));
         c10::IValue result = m->module.forward(std::move(stack));
 
         std::vector<at::Tensor> outs;
-        flatten(result, outs);
-        if (static_cast<int>(outs.size()) != noutputs) {
-            throw std::runtime_error(std::string("Function returned unexpected number of outputs - ") + kForward);
-        }
-        for (int i = 0; i < noutputs; i++) {
-            at::Tensor t = outs[i].to(torch::kCPU).contiguous();
-            uint8_t code, bits;
-            dtype(t.scalar_type(), code, bits);
-            size_t nbytes = t.numel() * t.element_size();
-            void *dst = alloc(ctx, i, code, bits, static_cast<int>(t.dim()), t.sizes().data(), nbytes);
-            if (dst == nullptr) throw std::runtime_error("could not allocate output");
-            if (nbytes > 0) std::memcpy(dst, t.data_ptr(), nbytes);
-        }
+        flatten(result, kForward, true, outs);
+        copyOutputs(outs, noutputs, kForward, alloc, ctx);
         return noutputs;
     } catch (const std::exception &e) {
         fail(err, message(e));
@@ -310,6 +554,125 @@ void gorai_torch_model_free(void *model) {
         delete static_cast<Model *>(model);
     } catch (...) {
     }
+}
+
+void *gorai_torch_script_compile(const char *source, size_t len, int gpu, int device_id, const char *entry_data,
+                                 const size_t *entry_lens, int nentry, char **err) {
+    try {
+        registerRedisOps();
+        auto cu = std::make_shared<torch::jit::CompilationUnit>();
+        cu->define(c10::nullopt, dedent(std::string(source != nullptr ? source : "", len)),
+                   std::make_shared<RedisResolver>(), nullptr);
+        if (gpu && !torch::cuda::is_available()) {
+            throw std::runtime_error("GPU requested but Torch couldn't find CUDA");
+        }
+        torch::Device device = gpu ? torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(device_id))
+                                   : torch::Device(torch::kCPU);
+        auto s = std::make_unique<Script>(Script{std::move(cu), device, gpu != 0, {}});
+        for (const std::string &fn : strings(entry_data, entry_lens, nentry)) {
+            torch::jit::Function *f = findFunction(*s, fn);
+            if (f == nullptr) throw std::runtime_error("Function " + fn + " does not exist in the given script.");
+            const auto &args = f->getSchema().arguments();
+            if (args.size() != 3) {
+                throw std::runtime_error("Wrong number of inputs in function " + fn + ". Expected 3 but was " +
+                                         std::to_string(args.size()));
+            }
+            if (!isListOf(args[0].type(), c10::TypeKind::TensorType) ||
+                !isListOf(args[1].type(), c10::TypeKind::StringType) ||
+                !isListOf(args[2].type(), c10::TypeKind::StringType)) {
+                throw std::runtime_error("Wrong inputs type in function " + fn +
+                                         ". Expected signature similar to: def " + fn +
+                                         "(tensors: List[Tensor], keys: List[str], args: List[str])");
+            }
+            s->entryPoints.insert(fn);
+        }
+        if (!s->optimize) {
+            // As for models: build each function's unoptimized plan now. A failure only means the first run
+            // builds it.
+            torch::jit::GraphOptimizerEnabledGuard opt(false);
+            for (torch::jit::Function *f : s->cu->get_functions()) {
+                try {
+                    torch::jit::Stack none;
+                    torch::jit::toGraphFunction(*f).get_executor().getPlanFor(none, c10::nullopt);
+                } catch (...) {
+                }
+            }
+        }
+        return s.release();
+    } catch (const std::exception &e) {
+        fail(err, message(e));
+    } catch (...) {
+        fail(err, "unknown error compiling the TorchScript script");
+    }
+    return nullptr;
+}
+
+int gorai_torch_script_run(void *script, const char *fn, size_t fnlen, int ninputs, const gorai_torch_tensor *inputs,
+                           const char *key_data, const size_t *key_lens, int nkeys, const char *arg_data,
+                           const size_t *arg_lens, int nargs, int noutputs, gorai_torch_alloc_fn alloc, void *ctx,
+                           char **err) {
+    Script *s = static_cast<Script *>(script);
+    try {
+        std::string name(fn != nullptr ? fn : "", fnlen);
+        c10::InferenceMode inference;
+        torch::jit::GraphOptimizerEnabledGuard opt(s->optimize);
+
+        torch::jit::Function *f = findFunction(*s, name);
+        torch::jit::Stack stack;
+        if (s->entryPoints.count(name) != 0 && f != nullptr) {
+            std::vector<at::Tensor> tensors;
+            tensors.reserve(ninputs);
+            for (int i = 0; i < ninputs; i++) tensors.push_back(wrapInput(inputs[i], s->device));
+            stack.emplace_back(std::move(tensors));
+            stack.emplace_back(strings(key_data, key_lens, nkeys));
+            stack.emplace_back(strings(arg_data, arg_lens, nargs));
+        } else {
+            // RedisAI's legacy calling, for scripts stored by AI.SCRIPTSET and functions that are no entry point.
+            if (f == nullptr) throw std::runtime_error("Function does not exist: " + name);
+            const auto &params = f->getSchema().arguments();
+            if (static_cast<int>(params.size()) > ninputs) {
+                throw std::runtime_error("Wrong number of inputs provided to function: " + name);
+            }
+            for (size_t i = 0; i < params.size(); i++) {
+                const c10::TypePtr &t = params[i].type();
+                if (t->kind() == c10::TypeKind::TensorType) {
+                    stack.emplace_back(wrapInput(inputs[i], s->device));
+                } else if (isListOf(t, c10::TypeKind::TensorType) && i + 1 == params.size()) {
+                    std::vector<at::Tensor> rest;
+                    for (int j = static_cast<int>(i); j < ninputs; j++) rest.push_back(wrapInput(inputs[j], s->device));
+                    stack.emplace_back(std::move(rest));
+                } else {
+                    throw std::runtime_error("Unsupported input type in function definition: " + name);
+                }
+            }
+        }
+        f->getSchema().checkAndNormalizeInputs(stack, {});
+        f->run(stack);
+        if (noutputs == 0) return 0;
+        std::vector<at::Tensor> outs;
+        for (const c10::IValue &v : stack) flatten(v, name, false, outs);
+        copyOutputs(outs, noutputs, name, alloc, ctx);
+        return noutputs;
+    } catch (const std::exception &e) {
+        fail(err, message(e));
+    } catch (...) {
+        fail(err, "unknown error running the TorchScript script");
+    }
+    return -1;
+}
+
+void gorai_torch_script_free(void *script) {
+    try {
+        delete static_cast<Script *>(script);
+    } catch (...) {
+    }
+}
+
+void gorai_torch_set_callbacks(gorai_torch_execute_fn execute, gorai_torch_model_execute_fn model_execute,
+                               gorai_torch_release_fn release) {
+    executeFn.store(execute);
+    modelExecuteFn.store(model_execute);
+    releaseFn.store(release);
 }
 
 }  // extern "C"

@@ -1,0 +1,113 @@
+package torch
+
+/*
+#include "loader.h"
+*/
+import "C"
+
+import (
+	"errors"
+	"strconv"
+	"sync"
+	"unsafe"
+
+	"gorai/backends"
+	"gorai/dlpack"
+)
+
+// The TORCH backend runs scripts too.
+var _ backends.ScriptBackend = backend{}
+
+// NewScript compiles TorchScript source into a compilation unit (its common indentation removed first,
+// so that the indented nested def that inspect.getsource gives compiles) and checks each entry point's
+// signature. Errors are TorchScript's compile message or RedisAI's entry-point texts, without ERR.
+// Thread counts above 0 are set process-wide, as for models.
+func (backend) NewScript(source []byte, opts backends.ScriptOptions) (backends.Script, error) {
+	gpu, id, err := backends.ParseDevice(opts.Device)
+	if err != nil {
+		return nil, err
+	}
+	var cerr *C.char
+	if C.gorai_torch_lib_set_threads(C.int(opts.InterOpThreads), C.int(opts.IntraOpThreads), &cerr) != 0 {
+		return nil, takeError(cerr)
+	}
+	var src *C.char
+	if len(source) > 0 {
+		src = (*C.char)(unsafe.Pointer(&source[0])) // read during the call only
+	}
+	ep := packStrings(opts.EntryPoints)
+	cgpu := C.int(0)
+	if gpu {
+		cgpu = 1
+	}
+	h := C.gorai_torch_lib_script_compile(src, C.size_t(len(source)), cgpu, C.int(id), ep.data, ep.lens, ep.n, &cerr)
+	if h == nil {
+		return nil, takeError(cerr)
+	}
+	return &script{h: h}, nil
+}
+
+// script is one compiled compilation unit. Its functions may run from many threads at once; the lock
+// only keeps Close from freeing it under a Run.
+type script struct {
+	mu sync.RWMutex
+	h  unsafe.Pointer // the shim's script; nil once closed
+}
+
+var errScriptClosed = errors.New("ERR torch script was freed")
+
+func (s *script) Close() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.h != nil {
+		C.gorai_torch_lib_script_free(s.h)
+		s.h = nil
+	}
+}
+
+// Run calls fn: an entry point with (inputs, keys, args), any other function with the inputs
+// positionally. The inputs' C memory is handed to libtorch without a copy; the outputs are new tensors
+// (none when nOutputs is 0, the function's result being ignored).
+func (s *script) Run(fn string, inputs []dlpack.Tensor, keys, args []string, nOutputs int) ([]dlpack.Tensor, error) {
+	in, err := describe(inputs, func(i int) string { return strconv.Itoa(i) })
+	if err != nil {
+		return nil, err
+	}
+	k, a := packStrings(keys), packStrings(args)
+	name := packStrings([]string{fn})
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.h == nil {
+		return nil, errScriptClosed
+	}
+	return collect(nOutputs, func(run C.uintptr_t, cerr **C.char) C.int {
+		return C.gorai_torch_lib_script_run(s.h, name.data, C.size_t(len(fn)), C.int(len(in)), first(in),
+			k.data, k.lens, k.n, a.data, a.lens, a.n, C.int(nOutputs), run, cerr)
+	})
+}
+
+// packed is a list of strings as the shim takes it: their bytes one after another and their lengths,
+// in Go memory that holds no pointers (so cgo lets C read it during a call).
+type packed struct {
+	data *C.char
+	lens *C.size_t
+	n    C.int
+}
+
+func packStrings(ss []string) packed {
+	if len(ss) == 0 {
+		return packed{}
+	}
+	total := 0
+	for _, s := range ss {
+		total += len(s)
+	}
+	buf := make([]byte, total+1) // +1: a valid address even when every string is empty
+	lens := make([]C.size_t, len(ss))
+	off := 0
+	for i, s := range ss {
+		off += copy(buf[off:], s)
+		lens[i] = C.size_t(len(s))
+	}
+	return packed{data: (*C.char)(unsafe.Pointer(&buf[0])), lens: &lens[0], n: C.int(len(ss))}
+}

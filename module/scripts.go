@@ -1,0 +1,127 @@
+package main
+
+/*
+#include "module.h"
+*/
+import "C"
+
+import (
+	"runtime/cgo"
+	"unsafe"
+
+	"gorai/backends"
+	"gorai/commands"
+	"gorai/dlpack"
+	"gorai/engine"
+)
+
+// storedScript is a script in the keyspace (commands.Script).
+type storedScript struct{ c *C.gorai_script }
+
+func (s storedScript) Meta() commands.ScriptMeta {
+	c := s.c
+	return commands.ScriptMeta{
+		Device:      C.GoString(c.device),
+		Tag:         C.GoBytes(unsafe.Pointer(c.tag), C.int(c.taglen)),
+		EntryPoints: cStrings(c.entry_points, c.nentry_points),
+	}
+}
+
+func (s storedScript) Source() []byte {
+	return unsafe.Slice((*byte)(unsafe.Pointer(s.c.source)), int(s.c.sourcelen))
+}
+
+func (s storedScript) session() *session { return cgo.Handle(s.c.session).Value().(*session) }
+
+// newStoredScript makes the C script for meta and source, holding compiled, with refcount 1.
+func newStoredScript(key string, meta commands.ScriptMeta, compiled backends.Script, source []byte) *C.gorai_script {
+	c := C.gorai_script_new()
+	c.device = cString(meta.Device)
+	c.tag, c.taglen = cBytes(meta.Tag), C.size_t(len(meta.Tag))
+	c.source, c.sourcelen = cBytes(source), C.size_t(len(source))
+	c.nentry_points, c.entry_points = C.uint64_t(len(meta.EntryPoints)), cNames(meta.EntryPoints)
+	c.session = C.uintptr_t(newScriptSession(key, meta, compiled))
+	return c
+}
+
+func newScriptSession(key string, meta commands.ScriptMeta, compiled backends.Script) cgo.Handle {
+	return newSession(&session{script: compiled, key: key},
+		engine.RunStats{Key: key, IsScript: true, Backend: "TORCH", Device: meta.Device, Tag: string(meta.Tag)}, meta.Device)
+}
+
+// OpenScript compiles a script with the TORCH backend.
+func (a *aiState) OpenScript(meta commands.ScriptMeta, source []byte) (backends.Script, error) {
+	b, err := backends.Load("TORCH", a.libraryPath("TORCH"))
+	if err != nil {
+		logf(nil, "warning", "gorai: %v", err)
+		return nil, errCouldNotLoadBackend
+	}
+	sb, ok := b.(backends.ScriptBackend)
+	if !ok {
+		return nil, errCouldNotLoadBackend
+	}
+	return sb.NewScript(source, backends.ScriptOptions{
+		Device:         meta.Device,
+		EntryPoints:    meta.EntryPoints,
+		IntraOpThreads: int(a.config.IntraOpParallelism),
+		InterOpThreads: int(a.config.InterOpParallelism),
+	})
+}
+
+func (c *redisCall) OpenScript(meta commands.ScriptMeta, source []byte) (backends.Script, error) {
+	return ai.OpenScript(meta, source)
+}
+
+func (c *redisCall) Script(key []byte) (commands.Script, error) {
+	p, err := c.lookup(key, C.gorai_script_type)
+	if p == nil {
+		return nil, err
+	}
+	return storedScript{(*C.gorai_script)(p)}, nil
+}
+
+func (c *redisCall) SetScript(key []byte, meta commands.ScriptMeta, compiled backends.Script, source []byte) {
+	c.effects.key(c.argIndex(key), key)
+	c.effects.setScript(newStoredScript(string(key), meta, compiled, source))
+}
+
+// ExecuteScript blocks the client and queues the function's run on the script's device.
+func (c *redisCall) ExecuteScript(run commands.ScriptExecution) error {
+	s := run.Script.(storedScript)
+	fn, keys, args := run.Function, toStrings(run.Keys), toStrings(run.Args)
+	nout := len(run.OutputKeys)
+	script := s.session().script
+	C.gorai_script_retain(s.c)
+	j := &job{
+		session: s.session(),
+		call: func(inputs []dlpack.Tensor) ([]dlpack.Tensor, error) {
+			return script.Run(fn, inputs, keys, args, nout)
+		},
+		release: func() { C.gorai_script_release(s.c) },
+	}
+	return c.submit(j, run.Inputs, run.OutputKeys, run.Timeout)
+}
+
+func toStrings(b [][]byte) []string {
+	out := make([]string, len(b))
+	for i, s := range b {
+		out[i] = string(s)
+	}
+	return out
+}
+
+// goraiScriptRestore compiles a script read from an RDB file (or DUMP payload): 1 on success.
+//
+//export goraiScriptRestore
+func goraiScriptRestore(c *C.gorai_script, key *C.char, keylen C.size_t) (ok C.int) {
+	defer recoverEntry(nil, "loading a script", func() { ok = 0 })
+	s := storedScript{c}
+	meta := s.Meta()
+	compiled, err := ai.OpenScript(meta, s.Source())
+	if err != nil {
+		logf(nil, "warning", "gorai: could not load script %q from RDB: %v", C.GoStringN(key, C.int(keylen)), err)
+		return 0
+	}
+	c.session = C.uintptr_t(newScriptSession(C.GoStringN(key, C.int(keylen)), meta, compiled))
+	return 1
+}

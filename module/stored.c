@@ -1,0 +1,57 @@
+#include <string.h>
+
+#include "stored.h"
+
+char *gorai_strdup(const char *s, size_t len) {
+    char *d = RedisModule_Alloc(len + 1);
+    if (len > 0) memcpy(d, s, len);
+    d[len] = 0;
+    return d;
+}
+
+char **gorai_names(uint64_t n) {
+    size_t size = sizeof(char *) * (n > 0 ? n : 1);
+    char **names = RedisModule_Alloc(size);
+    memset(names, 0, size);
+    return names;
+}
+
+void gorai_free_names(char **names, uint64_t n) {
+    if (names == NULL) return;
+    for (uint64_t i = 0; i < n; i++) RedisModule_Free(names[i]);
+    RedisModule_Free(names);
+}
+
+char *gorai_load_string(RedisModuleIO *io, size_t *len) {
+    size_t n = 0;
+    char *s = RedisModule_LoadStringBuffer(io, &n);
+    if (RedisModule_IsIOError(io) || s == NULL) return NULL;
+    if (len) *len = n;
+    return s;
+}
+
+/* gorai_load_cstring reads a string saved with its NUL (RedisAI saves names that way). */
+char *gorai_load_cstring(RedisModuleIO *io) {
+    size_t n;
+    char *s = gorai_load_string(io, &n);
+    if (s == NULL) return NULL;
+    char *c = gorai_strdup(s, (n > 0 && s[n - 1] == 0) ? n - 1 : n);
+    RedisModule_Free(s);
+    return c;
+}
+
+char **gorai_load_names(RedisModuleIO *io, uint64_t *n) {
+    *n = RedisModule_LoadUnsigned(io);
+    if (RedisModule_IsIOError(io) || *n > 1u << 20) return NULL;
+    char **names = gorai_names(*n);
+    for (uint64_t i = 0; i < *n; i++) {
+        names[i] = gorai_load_cstring(io);
+        if (names[i] == NULL) {
+            gorai_free_names(names, *n);
+            return NULL;
+        }
+    }
+    return names;
+}
+
+void gorai_save_cstring(RedisModuleIO *io, const char *s) { RedisModule_SaveStringBuffer(io, s, strlen(s) + 1); }
