@@ -45,7 +45,8 @@ var (
 	errInvalidDevice      = errf("ERR Invalid DEVICE")
 	errMissingBlob        = errf("ERR Insufficient arguments, missing model BLOB")
 	errExpectedBlob       = errf("ERR Invalid argument, expected BLOB")
-	errModelEmpty         = errf("ERR model key is empty")
+	// ErrModelEmpty: no model at the key (also what scripts' redisAI.model_execute raises).
+	ErrModelEmpty         = errf("ERR model key is empty")
 	errModelExecuteArity  = errf("ERR wrong number of arguments for 'AI.MODELEXECUTE' command")
 	errModelRunArity      = errf("ERR wrong number of arguments for 'AI.MODELRUN' command")
 	errInputsNotSpecified = errf("ERR INPUTS not specified")
@@ -369,7 +370,7 @@ func replyChunks(out Reply, b []byte, chunkSize int64) {
 func existingModel(env Env, key []byte) (Model, error) {
 	m, err := env.Keys.Model(key)
 	if err == nil && m == nil {
-		err = errModelEmpty
+		err = ErrModelEmpty
 	}
 	return m, err
 }

@@ -140,6 +140,34 @@ int gorai_context_flags(RedisModuleCtx *ctx) { return RedisModule_GetContextFlag
 int gorai_is_keys_request(RedisModuleCtx *ctx) { return RedisModule_IsKeysPositionRequest(ctx); }
 void gorai_key_at_pos(RedisModuleCtx *ctx, int pos) { RedisModule_KeyAtPos(ctx, pos); }
 
+/* Worker threads. */
+RedisModuleCtx *gorai_locked(void) {
+    RedisModuleCtx *ctx = RedisModule_GetThreadSafeContext(NULL);
+    RedisModule_ThreadSafeContextLock(ctx);
+    return ctx;
+}
+
+void gorai_unlock(RedisModuleCtx *ctx) {
+    RedisModule_ThreadSafeContextUnlock(ctx);
+    RedisModule_FreeThreadSafeContext(ctx);
+}
+
+RedisModuleCallReply *gorai_call(RedisModuleCtx *ctx, const char *cmd, const char **args, const size_t *lens, int n) {
+    RedisModuleString **argv = RedisModule_Alloc(sizeof(*argv) * (size_t)(n > 0 ? n : 1));
+    for (int i = 0; i < n; i++) argv[i] = RedisModule_CreateString(ctx, args[i], lens[i]);
+    RedisModuleCallReply *r = RedisModule_Call(ctx, cmd, "!v", argv, (size_t)n);
+    for (int i = 0; i < n; i++) RedisModule_FreeString(ctx, argv[i]);
+    RedisModule_Free(argv);
+    return r;
+}
+
+int gorai_reply_type(RedisModuleCallReply *r) { return RedisModule_CallReplyType(r); }
+const char *gorai_reply_string(RedisModuleCallReply *r, size_t *len) { return RedisModule_CallReplyStringPtr(r, len); }
+long long gorai_reply_integer(RedisModuleCallReply *r) { return RedisModule_CallReplyInteger(r); }
+size_t gorai_reply_length(RedisModuleCallReply *r) { return RedisModule_CallReplyLength(r); }
+RedisModuleCallReply *gorai_reply_element(RedisModuleCallReply *r, size_t i) { return RedisModule_CallReplyArrayElement(r, i); }
+void gorai_free_reply(RedisModuleCallReply *r) { RedisModule_FreeCallReply(r); }
+
 /* Blocked clients. */
 static int blocked_reply(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
     (void)argv;

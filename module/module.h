@@ -26,6 +26,20 @@ int gorai_context_flags(RedisModuleCtx *ctx);
 int gorai_is_keys_request(RedisModuleCtx *ctx);
 void gorai_key_at_pos(RedisModuleCtx *ctx, int pos);
 
+/* Commands and keys from worker threads (scripts' redis.execute and redisAI.model_execute): a
+ * thread-safe context holding Redis' lock from gorai_locked to gorai_unlock. */
+RedisModuleCtx *gorai_locked(void);
+void gorai_unlock(RedisModuleCtx *ctx);
+/* gorai_call runs a command (propagated to replicas and the AOF, as RedisAI's "!"); NULL with errno
+ * set when Redis refuses to run it. */
+RedisModuleCallReply *gorai_call(RedisModuleCtx *ctx, const char *cmd, const char **args, const size_t *lens, int n);
+int gorai_reply_type(RedisModuleCallReply *r);
+const char *gorai_reply_string(RedisModuleCallReply *r, size_t *len);
+long long gorai_reply_integer(RedisModuleCallReply *r);
+size_t gorai_reply_length(RedisModuleCallReply *r);
+RedisModuleCallReply *gorai_reply_element(RedisModuleCallReply *r, size_t i);
+void gorai_free_reply(RedisModuleCallReply *r);
+
 /* Blocked clients: the reply and free callbacks call Go with the job's handle. */
 RedisModuleBlockedClient *gorai_block(RedisModuleCtx *ctx);
 void gorai_unblock(RedisModuleBlockedClient *bc, uintptr_t job);

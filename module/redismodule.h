@@ -17,7 +17,11 @@
 #define REDISMODULE_KEYTYPE_EMPTY 0
 #define REDISMODULE_KEYTYPE_MODULE 6
 
+#define REDISMODULE_REPLY_STRING 0
+#define REDISMODULE_REPLY_ERROR 1
+#define REDISMODULE_REPLY_INTEGER 2
 #define REDISMODULE_REPLY_ARRAY 3
+#define REDISMODULE_REPLY_NULL 4
 #define REDISMODULE_OPTIONS_HANDLE_IO_ERRORS (1 << 0)
 #define REDISMODULE_TYPE_METHOD_VERSION 3
 
@@ -105,6 +109,12 @@ typedef struct RedisModuleTypeMethods {
     X(int, CallReplyType, (RedisModuleCallReply * reply))                                               \
     X(RedisModuleCallReply *, CallReplyArrayElement, (RedisModuleCallReply * reply, size_t idx))        \
     X(const char *, CallReplyStringPtr, (RedisModuleCallReply * reply, size_t *len))                    \
+    X(long long, CallReplyInteger, (RedisModuleCallReply * reply))                                      \
+    X(size_t, CallReplyLength, (RedisModuleCallReply * reply))                                          \
+    X(RedisModuleCtx *, GetThreadSafeContext, (RedisModuleBlockedClient * bc))                           \
+    X(void, FreeThreadSafeContext, (RedisModuleCtx * ctx))                                              \
+    X(void, ThreadSafeContextLock, (RedisModuleCtx * ctx))                                              \
+    X(void, ThreadSafeContextUnlock, (RedisModuleCtx * ctx))                                            \
     X(void, FreeCallReply, (RedisModuleCallReply * reply))                                              \
     X(void, Log, (RedisModuleCtx * ctx, const char *level, const char *fmt, ...))                       \
     X(void, LogIOError, (RedisModuleIO * io, const char *level, const char *fmt, ...))                  \

@@ -6,6 +6,7 @@ package torch
 import "C"
 
 import (
+	"bytes"
 	"errors"
 	"strconv"
 	"sync"
@@ -31,10 +32,11 @@ func (backend) NewScript(source []byte, opts backends.ScriptOptions) (backends.S
 	if C.gorai_torch_lib_set_threads(C.int(opts.InterOpThreads), C.int(opts.IntraOpThreads), &cerr) != 0 {
 		return nil, takeError(cerr)
 	}
-	var src *C.char
-	if len(source) > 0 {
-		src = (*C.char)(unsafe.Pointer(&source[0])) // read during the call only
+	if !bytes.HasSuffix(source, []byte("\n")) {
+		// TorchScript's parser wants the last line ended; Python's, which clients write for, does not.
+		source = append(source[:len(source):len(source)], '\n')
 	}
+	src := (*C.char)(unsafe.Pointer(&source[0])) // read during the call only
 	ep := packStrings(opts.EntryPoints)
 	cgpu := C.int(0)
 	if gpu {

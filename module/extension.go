@@ -1,0 +1,133 @@
+package main
+
+/*
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "module.h"
+*/
+import "C"
+
+import (
+	"errors"
+	"fmt"
+	"syscall"
+	"unsafe"
+
+	"gorai/backends/torch"
+	"gorai/commands"
+	"gorai/dlpack"
+)
+
+// The Redis torch extension: what scripts' redis.execute and redisAI.model_execute do. Both run on
+// the script's worker, so they take Redis' lock (a thread-safe context) for the time they touch
+// Redis, as RedisAI does; like RedisAI's, the context is db 0's.
+func init() { torch.SetRedisCallbacks(redisExecute, scriptModelExecute) }
+
+// redisExecute runs a command for redis.execute. It is propagated to replicas and the AOF. An error
+// reply, or Redis refusing the call, is returned as an error (the backend adds RedisAI's "Redis
+// command returned an error: ").
+func redisExecute(cmd string, args []string) (any, error) {
+	ccmd := C.CString(cmd)
+	defer C.free(unsafe.Pointer(ccmd))
+	ptrs := (**C.char)(C.malloc(C.size_t(len(args)+1) * C.size_t(unsafe.Sizeof(uintptr(0)))))
+	lens := (*C.size_t)(C.malloc(C.size_t(len(args)+1) * C.size_t(unsafe.Sizeof(C.size_t(0)))))
+	defer C.free(unsafe.Pointer(ptrs))
+	defer C.free(unsafe.Pointer(lens))
+	cargs := make([]*C.char, len(args))
+	for i, a := range args {
+		cargs[i] = C.CString(a)
+		unsafe.Slice(ptrs, len(args))[i] = cargs[i]
+		unsafe.Slice(lens, len(args))[i] = C.size_t(len(a))
+	}
+	defer func() {
+		for _, p := range cargs {
+			C.free(unsafe.Pointer(p))
+		}
+	}()
+
+	ctx := C.gorai_locked()
+	defer C.gorai_unlock(ctx)
+	r, err := C.gorai_call(ctx, ccmd, ptrs, lens, C.int(len(args)))
+	if r == nil {
+		// As RedisAI: the C library's text for why Redis refused, e.g. "Invalid argument".
+		errno, ok := err.(syscall.Errno)
+		if !ok {
+			errno = syscall.EINVAL
+		}
+		return nil, errors.New(C.GoString(C.strerror(C.int(errno))))
+	}
+	defer C.gorai_free_reply(r)
+	return callReply(r)
+}
+
+// callReply turns a command's reply into the values the backend gives scripts.
+func callReply(r *C.RedisModuleCallReply) (any, error) {
+	switch C.gorai_reply_type(r) {
+	case C.REDISMODULE_REPLY_STRING:
+		var n C.size_t
+		p := C.gorai_reply_string(r, &n)
+		return C.GoStringN(p, C.int(n)), nil
+	case C.REDISMODULE_REPLY_ERROR:
+		var n C.size_t
+		p := C.gorai_reply_string(r, &n)
+		return nil, errors.New(C.GoStringN(p, C.int(n)))
+	case C.REDISMODULE_REPLY_INTEGER:
+		return int64(C.gorai_reply_integer(r)), nil
+	case C.REDISMODULE_REPLY_ARRAY:
+		n := int(C.gorai_reply_length(r))
+		out := make([]any, n)
+		for i := range out {
+			v, err := callReply(C.gorai_reply_element(r, C.size_t(i)))
+			if err != nil {
+				out[i] = err // an error inside an array stays in its place
+				continue
+			}
+			out[i] = v
+		}
+		return out, nil
+	case C.REDISMODULE_REPLY_NULL:
+		return nil, nil
+	}
+	return nil, fmt.Errorf("unsupported reply type %d", int(C.gorai_reply_type(r)))
+}
+
+// scriptModelExecute runs the model stored at key for redisAI.model_execute, synchronously on the
+// script's worker (no queue, no batching, as in RedisAI).
+func scriptModelExecute(key string, inputs []dlpack.Tensor, nOutputs int) ([]dlpack.Tensor, error) {
+	m, err := lockedModel(key)
+	if err != nil {
+		return nil, err
+	}
+	defer C.gorai_model_release(m.c)
+	outputs, err := m.session().model.Run(inputs)
+	if err == nil && len(outputs) != nOutputs {
+		for _, o := range outputs {
+			if !o.IsZero() {
+				o.Release()
+			}
+		}
+		return nil, fmt.Errorf("ERR model %s gives %d outputs, not %d", key, len(outputs), nOutputs)
+	}
+	return outputs, err
+}
+
+// lockedModel finds the model at key under Redis' lock and takes a reference to it.
+func lockedModel(key string) (storedModel, error) {
+	ctx := C.gorai_locked()
+	defer C.gorai_unlock(ctx)
+	ckey := C.CString(key)
+	defer C.free(unsafe.Pointer(ckey))
+	s := C.gorai_create_string(ctx, ckey, C.size_t(len(key)))
+	defer C.gorai_free_string(ctx, s)
+	r := C.gorai_key_value(ctx, s, C.gorai_model_type)
+	switch {
+	case r.wrong_type != 0:
+		return storedModel{}, commands.ErrWrongType
+	case r.value == nil:
+		return storedModel{}, commands.ErrModelEmpty
+	}
+	m := storedModel{(*C.gorai_model)(r.value)}
+	C.gorai_model_retain(m.c)
+	return m, nil
+}
