@@ -1,9 +1,10 @@
 package main
 
-// The model suite: AI.MODELEXECUTE of mnist.onnx through the server, beside ONNX Runtime called
-// in this process on the same model with the same number of worker threads.
+// The model suite: AI.MODELEXECUTE through the server, beside the same backend called in this
+// process on the same model with the same number of worker threads.
 
 import (
+	"bytes"
 	"fmt"
 	"image"
 	"image/png"
@@ -18,6 +19,7 @@ import (
 
 	"gorai/backends"
 	"gorai/backends/onnx"
+	"gorai/backends/torch"
 	"gorai/dlpack"
 	"gorai/tests/redistest"
 	"gorai/tests/resp"
@@ -28,53 +30,77 @@ const queueThreads = 2
 
 const modelClients = 50
 
+// modelCase is one model to measure: its backend and blob, and one input tensor.
+type modelCase struct {
+	name, backend, library string // library: under build/backends
+	blob                   []byte
+	shape                  []int64
+	input                  []byte // float32, row-major
+}
+
+// benchModels measures mnist.onnx (ONNX) and the seed's CNN (TORCH) at batch 1 and 20.
 func benchModels(module string, duration, warmup time.Duration) int {
 	fixtures := filepath.Join(redistest.RepoRoot(), "..", "shared", "fixtures", "redisai")
-	blob, err := os.ReadFile(filepath.Join(fixtures, "mnist.onnx"))
+	mnist, err := os.ReadFile(filepath.Join(fixtures, "mnist.onnx"))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "models suite needs the fixtures:", err)
 		return 1
 	}
-	input, err := mnistInput(filepath.Join(fixtures, "one.png"))
+	one, err := mnistInput(filepath.Join(fixtures, "one.png"))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
+	cnn, err := os.ReadFile(filepath.Join(redistest.RepoRoot(), "tests", "python", "models", "cnn.pt"))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "models suite needs tests/python/models/cnn.pt:", err)
+		return 1
+	}
+	cases := []modelCase{
+		{"mnist.onnx", "ONNX", onnx.DefaultLibrary, mnist, []int64{1, 1, 28, 28}, one},
+		{"CNN batch 1", "TORCH", torch.DefaultLibrary, cnn, []int64{1, 1, 28, 28}, one},
+		{"CNN batch 20", "TORCH", torch.DefaultLibrary, cnn, []int64{20, 1, 28, 28}, bytes.Repeat(one, 20)},
+	}
+	status := 0
+	for _, mc := range cases {
+		if err := benchModel(module, mc, duration, warmup); err != nil {
+			fmt.Fprintf(os.Stderr, "%s: %v\n", mc.name, err)
+			status = 1
+		}
+	}
+	return status
+}
 
+// benchModel prints, for one model, AI.MODELEXECUTE through a server against the same backend
+// code called in this process: latency with one client, throughput with many.
+func benchModel(module string, mc modelCase, duration, warmup time.Duration) error {
 	srv, err := redistest.Launch(redistest.Options{ModulePath: module, Config: []string{"maxclients 1000"},
 		ModuleArgs: []string{"THREADS_PER_QUEUE", strconv.Itoa(queueThreads)}})
 	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
+		return err
 	}
 	defer srv.Stop()
 	c, err := srv.Dial()
 	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
+		return err
 	}
 	defer c.Close()
-	if v, err := c.Do("AI.MODELSTORE", "mnist", "ONNX", "CPU", "BLOB", blob); err != nil || v.Text() != "OK" {
-		fmt.Fprintln(os.Stderr, "MODELSTORE:", v, err)
-		return 1
+	if v, err := c.Do("AI.MODELSTORE", "m", mc.backend, "CPU", "BLOB", mc.blob); err != nil || v.Text() != "OK" {
+		return fmt.Errorf("MODELSTORE: %v %v", v, err)
 	}
 
-	lib := filepath.Join(redistest.RepoRoot(), "build", "backends", onnx.DefaultLibrary)
-	b, err := backends.Open("ONNX", lib)
+	b, err := backends.Load(mc.backend, filepath.Join(redistest.RepoRoot(), "build", "backends", mc.library))
 	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
+		return err
 	}
-	model, err := b.NewModel(blob, backends.ModelOptions{Device: "CPU"})
+	model, err := b.NewModel(mc.blob, backends.ModelOptions{Device: "CPU"})
 	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
+		return err
 	}
 	defer model.Close()
-	tensor, err := dlpack.FromBlob(dlpack.Float, []int64{1, 1, 28, 28}, input)
+	tensor, err := dlpack.FromBlob(dlpack.Float, mc.shape, mc.input)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
+		return err
 	}
 	defer tensor.Release()
 	inProcess := func() error {
@@ -84,73 +110,73 @@ func benchModels(module string, duration, warmup time.Duration) int {
 		}
 		return err
 	}
-
-	fmt.Printf("mnist.onnx: AI.MODELEXECUTE on redis-server %s (THREADS_PER_QUEUE %d) beside ONNX Runtime in process (%d workers), %v per cell\n",
-		srv.Addr(), queueThreads, queueThreads, duration)
-	fmt.Println()
-
-	// Latency, one client.
+	tensorset := []any{"AI.TENSORSET", "", "FLOAT"}
+	for _, d := range mc.shape {
+		tensorset = append(tensorset, strconv.FormatInt(d, 10))
+	}
+	tensorset = append(tensorset, "BLOB", mc.input)
+	setInput := func(c *resp.Conn, key string) error {
+		tensorset[1] = key
+		v, err := c.Do(tensorset...)
+		if err == nil && v.Text() != "OK" {
+			err = fmt.Errorf("TENSORSET: %v", v)
+		}
+		return err
+	}
 	server := func(c *resp.Conn, in, out string) func() error {
 		return func() error {
-			v, err := c.Do("AI.MODELEXECUTE", "mnist", "INPUTS", "1", in, "OUTPUTS", "1", out)
+			v, err := c.Do("AI.MODELEXECUTE", "m", "INPUTS", "1", in, "OUTPUTS", "1", out)
 			if err == nil && (v.Kind != resp.SimpleString || v.Text() != "OK") {
 				err = fmt.Errorf("MODELEXECUTE: %v", v)
 			}
 			return err
 		}
 	}
-	if v, err := c.Do("AI.TENSORSET", "in:0", "FLOAT", "1", "1", "28", "28", "BLOB", input); err != nil || v.Text() != "OK" {
-		fmt.Fprintln(os.Stderr, "TENSORSET:", v, err)
-		return 1
+
+	fmt.Printf("%s (%s): AI.MODELEXECUTE on redis-server (THREADS_PER_QUEUE %d) beside the backend in process (%d workers), %v per cell\n",
+		mc.name, mc.backend, queueThreads, queueThreads, duration)
+	if err := setInput(c, "in:0"); err != nil {
+		return err
 	}
 	latency(server(c, "in:0", "out:0"), warmup)
 	srvLat, err := latency(server(c, "in:0", "out:0"), duration)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
+		return err
 	}
 	latency(inProcess, warmup)
 	procLat, err := latency(inProcess, duration)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
+		return err
 	}
-	fmt.Printf("%-34s %12s %12s %12s\n", "1 client, latency", "server", "in-process", "overhead")
+	fmt.Printf("  %-32s %12s %12s %12s\n", "1 client, latency", "server", "in-process", "overhead")
 	for _, q := range []float64{0.5, 0.99} {
 		s, p := percentile(srvLat, q), percentile(procLat, q)
-		fmt.Printf("%-34s %10.1fµs %10.1fµs %10.1fµs\n", fmt.Sprintf("p%.0f", q*100), us(s), us(p), us(s-p))
+		fmt.Printf("  %-32s %10.1fµs %10.1fµs %10.1fµs\n", fmt.Sprintf("p%.0f", q*100), us(s), us(p), us(s-p))
 	}
-	fmt.Println()
 
-	// Throughput, many clients against the server; the same number of workers in process.
-	conns := make([]*resp.Conn, modelClients)
 	calls := make([]func() error, modelClients)
-	for i := range conns {
-		if conns[i], err = srv.Dial(); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			return 1
+	for i := range calls {
+		conn, err := srv.Dial()
+		if err != nil {
+			return err
 		}
-		defer conns[i].Close()
+		defer conn.Close()
 		in := "in:" + strconv.Itoa(i)
-		if _, err := conns[i].Do("AI.TENSORSET", in, "FLOAT", "1", "1", "28", "28", "BLOB", input); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			return 1
+		if err := setInput(conn, in); err != nil {
+			return err
 		}
-		calls[i] = server(conns[i], in, "out:"+strconv.Itoa(i))
+		calls[i] = server(conn, in, "out:"+strconv.Itoa(i))
 	}
 	if _, err := c.Do("CONFIG", "RESETSTAT"); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
+		return err
 	}
 	srvRate, err := throughput(calls, duration)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
+		return err
 	}
 	stats, err := srv.Info("commandstats")
 	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
+		return err
 	}
 	workers := make([]func() error, queueThreads)
 	for i := range workers {
@@ -158,15 +184,13 @@ func benchModels(module string, duration, warmup time.Duration) int {
 	}
 	procRate, err := throughput(workers, duration)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
+		return err
 	}
-	fmt.Printf("%-34s %12s %12s %12s\n", "throughput", "server", "in-process", "ratio")
-	fmt.Printf("%-34s %10.0f/s %10.0f/s %12.2f\n", fmt.Sprintf("%d clients / %d workers", modelClients, queueThreads), srvRate, procRate, srvRate/procRate)
-	fmt.Println()
-	fmt.Printf("main-thread time per AI.MODELEXECUTE (INFO commandstats, usec_per_call): %s µs\n",
+	fmt.Printf("  %-32s %12s %12s %12s\n", "throughput", "server", "in-process", "ratio")
+	fmt.Printf("  %-32s %10.0f/s %10.0f/s %12.2f\n", fmt.Sprintf("%d clients / %d workers", modelClients, queueThreads), srvRate, procRate, srvRate/procRate)
+	fmt.Printf("  main-thread time per AI.MODELEXECUTE (INFO commandstats, usec_per_call): %s µs\n\n",
 		field(stats["cmdstat_ai.modelexecute"], "usec_per_call"))
-	return 0
+	return nil
 }
 
 // mnistInput is one.png as float32 pixels, row-major [1,1,28,28].
