@@ -16,8 +16,9 @@ FUZZ_TARGETS := ./dlpack:FuzzTensorRDBLoad ./commands:FuzzParseTensor ./commands
 
 ONNXRUNTIME := build/backends/onnx/libonnxruntime.so.1
 TORCH_SHIM := build/backends/torch/libgorai_torch.so
+TENSORFLOW := build/backends/tf/libtensorflow_cc.so.2
 
-build: deps $(MODULE) $(ONNXRUNTIME) $(TORCH_SHIM)
+build: deps $(MODULE) $(ONNXRUNTIME) $(TORCH_SHIM) $(TENSORFLOW)
 
 deps:
 	@build/install-deps.sh system
@@ -34,6 +35,10 @@ $(ONNXRUNTIME):
 # gorai's C++ shim over libtorch, opened by the module on first TORCH use (gorai.so does not link it).
 $(TORCH_SHIM): backends/torch/shim/torch_shim.cpp backends/torch/shim/torch_shim.h build/build-torch-shim.sh
 	build/build-torch-shim.sh
+
+# TensorFlow's official C library (the tensorflow-cpu wheel), opened by the module on first TF use.
+$(TENSORFLOW):
+	build/fetch-tensorflow.sh
 
 run: build
 	redis-server redis.conf --port $(PORT)

@@ -46,6 +46,9 @@ func goraiInfo(ctx *C.RedisModuleInfoCtx, forCrashReport C.int) {
 	info.num("model_execution_timeout", ai.config.ModelExecutionTimeout)
 	info.num("backend_memory_limit", ai.config.BackendMemoryLimit)
 	info.section("backends_info")
+	if b := backends.Loaded("TF"); b != nil {
+		info.str("TensorFlow_version", b.Version())
+	}
 	if b := backends.Loaded("TORCH"); b != nil {
 		info.str("Torch_version", b.Version())
 	}
