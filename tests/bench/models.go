@@ -19,6 +19,7 @@ import (
 
 	"gorai/backends"
 	"gorai/backends/onnx"
+	"gorai/backends/tf"
 	"gorai/backends/torch"
 	"gorai/dlpack"
 	"gorai/tests/redistest"
@@ -35,10 +36,12 @@ type modelCase struct {
 	name, backend, library string // library: under build/backends
 	blob                   []byte
 	shape                  []int64
-	input                  []byte // float32, row-major
+	input                  []byte   // float32, row-major
+	inputs, outputs        []string // node names, for TF
 }
 
-// benchModels measures mnist.onnx (ONNX) and the seed's CNN (TORCH) at batch 1 and 20.
+// benchModels measures mnist.onnx (ONNX), the seed's CNN (TORCH) at batch 1 and 20 and the
+// seed's Keras FCN (TF).
 func benchModels(module string, duration, warmup time.Duration) int {
 	fixtures := filepath.Join(redistest.RepoRoot(), "..", "shared", "fixtures", "redisai")
 	mnist, err := os.ReadFile(filepath.Join(fixtures, "mnist.onnx"))
@@ -56,10 +59,16 @@ func benchModels(module string, duration, warmup time.Duration) int {
 		fmt.Fprintln(os.Stderr, "models suite needs tests/python/models/cnn.pt:", err)
 		return 1
 	}
+	fcn, err := os.ReadFile(filepath.Join(redistest.RepoRoot(), "tests", "python", "models", "keras_fcn.pb"))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "models suite needs tests/python/models/keras_fcn.pb:", err)
+		return 1
+	}
 	cases := []modelCase{
-		{"mnist.onnx", "ONNX", onnx.DefaultLibrary, mnist, []int64{1, 1, 28, 28}, one},
-		{"CNN batch 1", "TORCH", torch.DefaultLibrary, cnn, []int64{1, 1, 28, 28}, one},
-		{"CNN batch 20", "TORCH", torch.DefaultLibrary, cnn, []int64{20, 1, 28, 28}, bytes.Repeat(one, 20)},
+		{"mnist.onnx", "ONNX", onnx.DefaultLibrary, mnist, []int64{1, 1, 28, 28}, one, nil, nil},
+		{"CNN batch 1", "TORCH", torch.DefaultLibrary, cnn, []int64{1, 1, 28, 28}, one, nil, nil},
+		{"CNN batch 20", "TORCH", torch.DefaultLibrary, cnn, []int64{20, 1, 28, 28}, bytes.Repeat(one, 20), nil, nil},
+		{"Keras FCN", "TF", tf.DefaultLibrary, fcn, []int64{1, 28, 28}, one, []string{"x"}, []string{"Identity"}},
 	}
 	status := 0
 	for _, mc := range cases {
@@ -85,7 +94,18 @@ func benchModel(module string, mc modelCase, duration, warmup time.Duration) err
 		return err
 	}
 	defer c.Close()
-	if v, err := c.Do("AI.MODELSTORE", "m", mc.backend, "CPU", "BLOB", mc.blob); err != nil || v.Text() != "OK" {
+	store := []any{"AI.MODELSTORE", "m", mc.backend, "CPU"}
+	if mc.inputs != nil {
+		store = append(store, "INPUTS", strconv.Itoa(len(mc.inputs)))
+		for _, n := range mc.inputs {
+			store = append(store, n)
+		}
+		store = append(store, "OUTPUTS", strconv.Itoa(len(mc.outputs)))
+		for _, n := range mc.outputs {
+			store = append(store, n)
+		}
+	}
+	if v, err := c.Do(append(store, "BLOB", mc.blob)...); err != nil || v.Text() != "OK" {
 		return fmt.Errorf("MODELSTORE: %v %v", v, err)
 	}
 
@@ -93,7 +113,7 @@ func benchModel(module string, mc modelCase, duration, warmup time.Duration) err
 	if err != nil {
 		return err
 	}
-	model, err := b.NewModel(mc.blob, backends.ModelOptions{Device: "CPU"})
+	model, err := b.NewModel(mc.blob, backends.ModelOptions{Device: "CPU", Inputs: mc.inputs, Outputs: mc.outputs})
 	if err != nil {
 		return err
 	}
