@@ -22,16 +22,16 @@ var _ backends.ScriptBackend = backend{}
 // NewScript compiles TorchScript source into a compilation unit (its common indentation removed first,
 // so that the indented nested def that inspect.getsource gives compiles) and checks each entry point's
 // signature. Errors are TorchScript's compile message or RedisAI's entry-point texts, without ERR.
-// Thread counts above 0 are set process-wide, as for models.
+// Thread counts are set process-wide, as for models.
 func (backend) NewScript(source []byte, opts backends.ScriptOptions) (backends.Script, error) {
 	gpu, id, err := backends.ParseDevice(opts.Device)
 	if err != nil {
 		return nil, err
 	}
-	var cerr *C.char
-	if C.gorai_torch_lib_set_threads(C.int(opts.InterOpThreads), C.int(opts.IntraOpThreads), &cerr) != 0 {
-		return nil, takeError(cerr)
+	if err := setThreads(opts.InterOpThreads, opts.IntraOpThreads); err != nil {
+		return nil, err
 	}
+	var cerr *C.char
 	if !bytes.HasSuffix(source, []byte("\n")) {
 		// TorchScript's parser wants the last line ended; Python's, which clients write for, does not.
 		source = append(source[:len(source):len(source)], '\n')

@@ -80,16 +80,16 @@ func (backend) Version() string { return C.GoString(C.gorai_torch_lib_version())
 // NewModel loads a TorchScript module (torch.jit.save's file) and builds forward's execution plan, so
 // that the first run costs what the others do. Inputs are named after forward's arguments (self
 // excluded); outputs are as many "" as forward's return type holds tensors, as RedisAI reports them.
-// Thread counts above 0 are set process-wide, as RedisAI does; 0 leaves libtorch's.
+// Thread counts are set process-wide, as RedisAI does (see setThreads).
 func (backend) NewModel(blob []byte, opts backends.ModelOptions) (backends.Model, error) {
 	gpu, id, err := backends.ParseDevice(opts.Device)
 	if err != nil {
 		return nil, err
 	}
-	var cerr *C.char
-	if C.gorai_torch_lib_set_threads(C.int(opts.InterOpThreads), C.int(opts.IntraOpThreads), &cerr) != 0 {
-		return nil, takeError(cerr)
+	if err := setThreads(opts.InterOpThreads, opts.IntraOpThreads); err != nil {
+		return nil, err
 	}
+	var cerr *C.char
 	var p unsafe.Pointer
 	if len(blob) > 0 {
 		p = unsafe.Pointer(&blob[0]) // read during the call only (the shim copies it)
@@ -136,3 +136,18 @@ func oneLine(s string) string { return flatten.Replace(s) }
 
 // cudaAvailable reports whether libtorch sees a CUDA device; the shim must be open.
 func cudaAvailable() bool { return C.gorai_torch_lib_cuda_available() != 0 }
+
+// setThreads sets libtorch's thread counts, process-wide. Intra-op threads default to one: libtorch's
+// own default is an OpenMP pool of one thread per core, whose workers spin after each run and take
+// the cores that Redis' main thread and the clients need (THREADS_PER_QUEUE gives parallelism across
+// requests instead). An inter-op count of 0 leaves libtorch's.
+func setThreads(interOp, intraOp int) error {
+	if intraOp == 0 {
+		intraOp = 1
+	}
+	var cerr *C.char
+	if C.gorai_torch_lib_set_threads(C.int(interOp), C.int(intraOp), &cerr) != 0 {
+		return takeError(cerr)
+	}
+	return nil
+}
