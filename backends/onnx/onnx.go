@@ -6,12 +6,8 @@ package onnx
 
 import (
 	"errors"
-	"fmt"
-	"io/fs"
-	"os"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 
 	ort "github.com/yalue/onnxruntime_go"
@@ -25,35 +21,21 @@ const DefaultLibrary = "onnx/libonnxruntime.so.1"
 
 func init() { backends.Register("ONNX", Open) }
 
-var (
-	openMu   sync.Mutex
-	openedAt string // the library path ORT's environment was made from; "" before
-)
+var library = backends.Library{Name: "ONNX Runtime", Hint: "build/fetch-onnxruntime.sh fetches it"}
 
-// Open loads ONNX Runtime from libPath and makes its environment, once per process: ORT has one
-// environment, and the binding one library handle. Opening it again from the same path is a
-// no-op; from another path it is an error. A failed open leaves nothing behind, so it can be
-// tried again (another path, a library installed since).
+// Open loads ONNX Runtime from libPath and makes its environment, once per process
+// (backends.Library): ORT has one environment, and the binding one library handle.
 func Open(libPath string) (backends.Backend, error) {
-	openMu.Lock()
-	defer openMu.Unlock()
-	if openedAt != "" {
-		if libPath != openedAt {
-			return nil, fmt.Errorf("ONNX Runtime is already loaded from %s", openedAt)
+	err := library.Open(libPath, func(path string) error {
+		ort.SetSharedLibraryPath(path)
+		if err := ort.InitializeEnvironment(ort.WithLogLevelError()); err != nil {
+			return innermost(err)
 		}
-		return backend{}, nil
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
-	if strings.Contains(libPath, "/") {
-		// The common failure, said plainly (dlopen's text repeats the path twice).
-		if _, err := os.Stat(libPath); errors.Is(err, fs.ErrNotExist) {
-			return nil, fs.ErrNotExist
-		}
-	}
-	ort.SetSharedLibraryPath(libPath)
-	if err := ort.InitializeEnvironment(ort.WithLogLevelError()); err != nil {
-		return nil, innermost(err)
-	}
-	openedAt = libPath
 	return backend{}, nil
 }
 

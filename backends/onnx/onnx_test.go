@@ -462,7 +462,7 @@ func TestMissingLibrary(t *testing.T) {
 		t.Fatal("Load from a bogus path succeeded")
 	}
 	if !strings.Contains(err.Error(), "could not load backend ONNX from "+bogus) ||
-		!strings.HasSuffix(err.Error(), ": file does not exist") || strings.ContainsAny(err.Error(), "\r\n") {
+		!strings.HasSuffix(err.Error(), ": file does not exist (build/fetch-onnxruntime.sh fetches it)") || strings.ContainsAny(err.Error(), "\r\n") {
 		t.Errorf("error %q", err)
 	}
 	t.Logf("missing library: %v", err)

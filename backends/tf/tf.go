@@ -18,10 +18,7 @@ import "C"
 import (
 	"errors"
 	"fmt"
-	"io/fs"
-	"os"
 	"strings"
-	"sync"
 	"unsafe"
 
 	"gorai/backends"
@@ -33,44 +30,23 @@ const DefaultLibrary = "tf/libtensorflow_cc.so.2"
 
 func init() { backends.Register("TF", Open) }
 
-var (
-	openMu   sync.Mutex
-	openedAt string // the library's path once opened; "" before
-)
+var library = backends.Library{Name: "TensorFlow", Hint: "build/fetch-tensorflow.sh fetches it"}
 
-// Open loads TensorFlow's C library from libPath, once per process: a library cannot be unloaded, so
-// opening it again from the same path is a no-op and from another path an error. A failed open leaves
-// nothing behind and can be tried again.
+// Open loads TensorFlow's C library from libPath, once per process (backends.Library).
 func Open(libPath string) (backends.Backend, error) {
-	openMu.Lock()
-	defer openMu.Unlock()
-	if openedAt != "" {
-		if libPath != openedAt {
-			return nil, fmt.Errorf("TensorFlow is already loaded from %s", openedAt)
+	err := library.Open(libPath, func(path string) error {
+		cpath := C.CString(path)
+		defer C.free(unsafe.Pointer(cpath))
+		var msg [1024]C.char
+		if C.gorai_tf_open(cpath, &msg[0], C.size_t(len(msg))) != 0 {
+			return errors.New(oneLine(C.GoString(&msg[0])))
 		}
-		return backend{}, nil
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
-	if strings.Contains(libPath, "/") {
-		// The common failure, said plainly (dlopen's text repeats the path).
-		if _, err := os.Stat(libPath); errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("%w (build/fetch-tensorflow.sh fetches it)", fs.ErrNotExist)
-		}
-	}
-	cpath := C.CString(libPath)
-	defer C.free(unsafe.Pointer(cpath))
-	var msg [1024]C.char
-	if C.gorai_tf_open(cpath, &msg[0], C.size_t(len(msg))) != 0 {
-		return nil, errors.New(oneLine(C.GoString(&msg[0])))
-	}
-	openedAt = libPath
 	return backend{}, nil
-}
-
-// opened reports whether the library is open (NewModel on a backend value made otherwise must not call it).
-func opened() bool {
-	openMu.Lock()
-	defer openMu.Unlock()
-	return openedAt != ""
 }
 
 type backend struct{}
@@ -86,7 +62,7 @@ var errNotOpen = errors.New("ERR TF backend is not loaded")
 // Placeholder ops, and the outputs opts.Outputs, whose port 0 is fetched: operation names as SmartSim's
 // freeze_model gives them, without ":0". Errors are TensorFlow's (one line) or RedisAI's texts.
 func (backend) NewModel(blob []byte, opts backends.ModelOptions) (backends.Model, error) {
-	if !opened() {
+	if !library.IsOpen() {
 		return nil, errNotOpen
 	}
 	gpu, id, err := backends.ParseDevice(opts.Device)

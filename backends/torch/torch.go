@@ -16,11 +16,7 @@ import "C"
 
 import (
 	"errors"
-	"fmt"
-	"io/fs"
-	"os"
 	"strings"
-	"sync"
 	"unsafe"
 
 	"gorai/backends"
@@ -32,40 +28,26 @@ const DefaultLibrary = "torch/libgorai_torch.so"
 
 func init() { backends.Register("TORCH", Open) }
 
-var (
-	openMu   sync.Mutex
-	openedAt string // the shim's path once opened; "" before
-)
+var library = backends.Library{Name: "the torch shim", Hint: "build/build-torch-shim.sh builds it"}
 
-// Open loads the shim (and with it libtorch) from libPath, once per process: a library cannot be
-// unloaded, so opening it again from the same path is a no-op and from another path an error. A failed
-// open leaves nothing behind and can be tried again.
+// Open loads the shim (and with it libtorch) from libPath, once per process (backends.Library).
 func Open(libPath string) (backends.Backend, error) {
-	openMu.Lock()
-	defer openMu.Unlock()
-	if openedAt != "" {
-		if libPath != openedAt {
-			return nil, fmt.Errorf("the torch shim is already loaded from %s", openedAt)
+	err := library.Open(libPath, func(path string) error {
+		cpath := C.CString(path)
+		defer C.free(unsafe.Pointer(cpath))
+		var msg [1024]C.char
+		if C.gorai_torch_open(cpath, &msg[0], C.size_t(len(msg))) != 0 {
+			text := C.GoString(&msg[0])
+			if strings.Contains(text, "libtorch") || strings.Contains(text, "libc10") {
+				text += " (libtorch is missing: on Debian, apt-get install libtorch1.13)"
+			}
+			return errors.New(text)
 		}
-		return backend{}, nil
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
-	if strings.Contains(libPath, "/") {
-		// The common failure, said plainly (dlopen's text repeats the path).
-		if _, err := os.Stat(libPath); errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("%w (build/build-torch-shim.sh builds it)", fs.ErrNotExist)
-		}
-	}
-	cpath := C.CString(libPath)
-	defer C.free(unsafe.Pointer(cpath))
-	var msg [1024]C.char
-	if C.gorai_torch_open(cpath, &msg[0], C.size_t(len(msg))) != 0 {
-		text := C.GoString(&msg[0])
-		if strings.Contains(text, "libtorch") || strings.Contains(text, "libc10") {
-			text += " (libtorch is missing: on Debian, apt-get install libtorch1.13)"
-		}
-		return nil, errors.New(text)
-	}
-	openedAt = libPath
 	return backend{}, nil
 }
 
