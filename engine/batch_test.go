@@ -68,7 +68,6 @@ func TestBatchingGathersCompatibleJobs(t *testing.T) {
 func TestMinBatchSize(t *testing.T) {
 	q := New(1).Queue("CPU")
 	var r batchRecorder
-	start := time.Now()
 	q.Submit(r.job("m", "s", 1, 8, 3, 0))
 	time.Sleep(30 * time.Millisecond)
 	q.Submit(r.job("m", "s", 1, 8, 3, 0))
@@ -80,7 +79,7 @@ func TestMinBatchSize(t *testing.T) {
 	}
 
 	var r2 batchRecorder
-	start = time.Now()
+	start := time.Now()
 	q.Submit(r2.job("m", "s", 1, 8, 3, 50*time.Millisecond))
 	r2.done.Wait()
 	if waited := time.Since(start); waited < 50*time.Millisecond || len(r2.batches) != 1 {
