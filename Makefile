@@ -10,7 +10,7 @@ MODULE := build/gorai.so
 SOURCES := go.mod go.sum $(shell find module commands dlpack engine backends -path backends/torch/shim -prune -o -name '*.go' -print -o -name '*.c' -print -o -name '*.h' -print)
 
 # Fuzz targets, as package:Target.
-FUZZ_TARGETS := ./dlpack:FuzzTensorRDBLoad ./commands:FuzzParseTensor ./commands:FuzzParseTensorFormat ./commands:FuzzParseLoadArgs ./commands:FuzzModelStoreArgs ./commands:FuzzModelExecuteArgs ./commands:FuzzScriptStoreArgs ./commands:FuzzScriptExecuteArgs ./dlpack:FuzzConcatSlice
+FUZZ_TARGETS := ./dlpack:FuzzTensorRDBLoad ./commands:FuzzParseTensor ./commands:FuzzParseTensorFormat ./commands:FuzzParseLoadArgs ./commands:FuzzModelStoreArgs ./commands:FuzzModelExecuteArgs ./commands:FuzzScriptStoreArgs ./commands:FuzzScriptExecuteArgs ./commands:FuzzDAGArgs ./dlpack:FuzzConcatSlice
 
 .PHONY: build run test unit fuzz python bench deps clean
 

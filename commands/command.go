@@ -38,6 +38,10 @@ type Runtime interface {
 	// ExecuteScript blocks the client and runs the script's function in the background, as
 	// ExecuteModel does.
 	ExecuteScript(run ScriptExecution) error
+	// ExecuteDAG blocks the client and runs the DAG's ops in order in the background; the
+	// runtime replies when it is done (one entry per op) and writes the PERSIST tensors. When it
+	// returns nil it owns the plan (see DAGPlan.Release); on an error the caller still does.
+	ExecuteDAG(plan *DAGPlan) error
 	// LoadBackend opens a backend library explicitly (AI.CONFIG LOADBACKEND).
 	LoadBackend(name, path string) error
 	Stats() *engine.Stats

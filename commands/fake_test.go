@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"testing"
 	"time"
+	"unsafe"
 
 	"gorai/backends"
 	"gorai/dlpack"
@@ -212,6 +214,7 @@ type fakeRuntime struct {
 	scriptsOpened             []scriptOpenCall
 	compiled                  []*fakeCompiled
 	scriptsExecuted           []scriptExecuteCall
+	dags                      []*DAGPlan // every plan handed to ExecuteDAG, refused ones included
 	loaded                    []loadCall
 	stats                     *engine.Stats
 	config                    Config
@@ -273,6 +276,60 @@ func (r *fakeRuntime) ExecuteScript(run ScriptExecution) error {
 	c.keys, c.args, c.outputKeys = toStrings(run.Keys), toStrings(run.Args), toStrings(run.OutputKeys)
 	r.scriptsExecuted = append(r.scriptsExecuted, c)
 	return r.execErr
+}
+
+// ExecuteDAG records the plan. When it fails (execErr), the handler still owns the plan and
+// releases it; otherwise the test does (releaseDAGs).
+func (r *fakeRuntime) ExecuteDAG(plan *DAGPlan) error {
+	r.dags = append(r.dags, plan)
+	return r.execErr
+}
+
+// releaseDAGs releases every recorded plan (Release may be called again on a released plan).
+func (r *fakeRuntime) releaseDAGs() {
+	for _, p := range r.dags {
+		p.Release()
+	}
+}
+
+// dagTensorCounter counts the tensors DAG parsing builds and releases, through the seams of dag.go
+// (buildDAGTensor, releaseDAGTensor).
+type dagTensorCounter struct {
+	built, released int
+	live            map[unsafe.Pointer]bool
+	bad             string // a release of a tensor that is not live
+}
+
+// countDAGTensors installs a counter until the test ends.
+func countDAGTensors(tb testing.TB) *dagTensorCounter {
+	c := &dagTensorCounter{live: map[unsafe.Pointer]bool{}}
+	build, release := buildDAGTensor, releaseDAGTensor
+	buildDAGTensor = func(args [][]byte, maxBulkLen func() int64) (dlpack.Tensor, error) {
+		t, err := build(args, maxBulkLen)
+		if err == nil {
+			c.built++
+			c.live[t.Pointer()] = true
+		}
+		return t, err
+	}
+	releaseDAGTensor = func(t dlpack.Tensor) {
+		if !c.live[t.Pointer()] {
+			c.bad = "a tensor released twice, or not built by the DAG"
+		}
+		delete(c.live, t.Pointer())
+		c.released++
+		release(t)
+	}
+	tb.Cleanup(func() { buildDAGTensor, releaseDAGTensor = build, release })
+	return c
+}
+
+// check fails unless exactly want built tensors are live and no release was wrong.
+func (c *dagTensorCounter) check(tb testing.TB, what string, want int) {
+	tb.Helper()
+	if len(c.live) != want || c.bad != "" || c.built-c.released != want {
+		tb.Fatalf("%s: %d tensors live (built %d, released %d), want %d %s", what, len(c.live), c.built, c.released, want, c.bad)
+	}
 }
 
 func (r *fakeRuntime) LoadBackend(name, path string) error {

@@ -391,33 +391,50 @@ func ModelDel(env Env, args [][]byte) error {
 
 // ModelExecute: AI.MODELEXECUTE key INPUTS n in... OUTPUTS m out... [TIMEOUT ms]
 func ModelExecute(env Env, args [][]byte) error {
+	call, err := parseModelExecute(env, args)
+	if err != nil {
+		return err
+	}
+	return runModel(env, call.model, call.inputs, call.outputs, call.timeout)
+}
+
+// modelCall is a parsed AI.MODELEXECUTE or AI.MODELRUN; the slices point into the arguments.
+type modelCall struct {
+	model           Model
+	inputs, outputs [][]byte
+	timeout         time.Duration
+}
+
+// parseModelExecute reads AI.MODELEXECUTE's arguments (args[0] is the command name), looking the
+// model up first. The DAG's MODELEXECUTE ops share it.
+func parseModelExecute(env Env, args [][]byte) (modelCall, error) {
 	if len(args) < 8 {
-		return errModelExecuteArity
+		return modelCall{}, errModelExecuteArity
 	}
 	m, err := existingModel(env, args[1])
 	if err != nil {
-		return err
+		return modelCall{}, err
 	}
 	nin, nout := m.Arity()
 	if !is(args[2], "INPUTS") {
-		return errInputsNotSpecified
+		return modelCall{}, errInputsNotSpecified
 	}
 	inputs, rest, err := executeKeys(args[3:], "input", "INPUTS", nin)
 	if err != nil {
-		return err
+		return modelCall{}, err
 	}
 	if len(rest) == 0 || !is(rest[0], "OUTPUTS") {
-		return errf("ERR OUTPUTS not specified")
+		return modelCall{}, errf("ERR OUTPUTS not specified")
 	}
 	outputs, rest, err := executeKeys(rest[1:], "output", "OUTPUTS", nout)
 	if err != nil {
-		return err
+		return modelCall{}, err
 	}
 	timeout, err := parseTimeout(rest)
 	if err != nil {
-		return err
+		return modelCall{}, err
 	}
-	return runModel(env, m, inputs, outputs, timeout)
+	return modelCall{model: m, inputs: inputs, outputs: outputs, timeout: timeout}, nil
 }
 
 // runModel reads the input tensors and hands the run to the runtime, which replies when it is done.
@@ -504,23 +521,33 @@ func ModelExecuteKeys(args [][]byte) []int {
 // ModelRun: the deprecated AI.MODELRUN key [TIMEOUT ms] INPUTS in... OUTPUTS out..., run as
 // AI.MODELEXECUTE.
 func ModelRun(env Env, args [][]byte) error {
+	call, err := parseModelRun(env, args)
+	if err != nil {
+		return err
+	}
+	return runModel(env, call.model, call.inputs, call.outputs, call.timeout)
+}
+
+// parseModelRun reads AI.MODELRUN's arguments (args[0] is the command name), looking the model up
+// first. The DAGRUN's MODELRUN ops share it.
+func parseModelRun(env Env, args [][]byte) (modelCall, error) {
 	if len(args) < 6 {
-		return errModelRunArity
+		return modelCall{}, errModelRunArity
 	}
 	m, err := existingModel(env, args[1])
 	if err != nil {
-		return err
+		return modelCall{}, err
 	}
 	rest := args[2:]
 	var timeout time.Duration
 	if is(rest[0], "TIMEOUT") {
 		if timeout, err = parseTimeout(rest[:2]); err != nil {
-			return err
+			return modelCall{}, err
 		}
 		rest = rest[2:]
 	}
 	if len(rest) == 0 || !is(rest[0], "INPUTS") {
-		return errInputsNotSpecified
+		return modelCall{}, errInputsNotSpecified
 	}
 	// Every name after INPUTS up to the first OUTPUTS is an input, the rest outputs.
 	inputs, outputs := rest[1:], [][]byte(nil)
@@ -529,12 +556,12 @@ func ModelRun(env Env, args [][]byte) error {
 	}
 	nin, nout := m.Arity()
 	if len(inputs) != nin {
-		return errf("Number of keys given as INPUTS here does not match model definition")
+		return modelCall{}, errf("Number of keys given as INPUTS here does not match model definition")
 	}
 	if len(outputs) != nout {
-		return errf("Number of keys given as OUTPUTS here does not match model definition")
+		return modelCall{}, errf("Number of keys given as OUTPUTS here does not match model definition")
 	}
-	return runModel(env, m, inputs, outputs, timeout)
+	return modelCall{model: m, inputs: inputs, outputs: outputs, timeout: timeout}, nil
 }
 
 // ModelRunKeys are the key positions of AI.MODELRUN: the model and every name after INPUTS but

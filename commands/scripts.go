@@ -219,10 +219,17 @@ var scriptSections = []scriptSection{
 }
 
 func parseScriptExecute(args [][]byte) (scriptCall, error) {
-	call := scriptCall{function: args[2]}
 	if len(args) < 4 || !is(args[3], "KEYS") && !is(args[3], "INPUTS") {
-		return call, errScriptExecuteFirst
+		return scriptCall{function: args[2]}, errScriptExecuteFirst
 	}
+	return parseScriptSections(args)
+}
+
+// parseScriptSections reads AI.SCRIPTEXECUTE's function and sections (args[0] is the command name,
+// len(args) ≥ 3), without the rule that the first section is KEYS or INPUTS: the DAG's
+// SCRIPTEXECUTE ops, which RedisAI does not hold to that rule, share it.
+func parseScriptSections(args [][]byte) (scriptCall, error) {
+	call := scriptCall{function: args[2]}
 	dest := []*[][]byte{&call.keys, &call.inputs, &call.params, &call.outputs}
 	var done [4]bool
 	pos := 3

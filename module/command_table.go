@@ -46,6 +46,10 @@ var commandTable = []command{
 	{"ai.scriptexecute", "write deny-oom getkeys-api", 5, 5, 1, commands.ScriptExecute, commands.ScriptExecuteKeys},
 	{"ai.scriptrun", "write deny-oom getkeys-api", 4, 4, 1, commands.ScriptRun, commands.ScriptRunKeys},
 	{"ai._scriptscan", "readonly", 0, 0, 0, commands.ScriptScan, nil},
+	{"ai.dagexecute", "write deny-oom getkeys-api", 3, 3, 1, commands.DAGExecute, commands.DAGKeys},
+	{"ai.dagexecute_ro", "readonly getkeys-api", 3, 3, 1, commands.DAGExecuteRO, commands.DAGKeys},
+	{"ai.dagrun", "write deny-oom getkeys-api", 3, 3, 1, commands.DAGRun, commands.DAGKeys},
+	{"ai.dagrun_ro", "readonly getkeys-api", 3, 3, 1, commands.DAGRunRO, commands.DAGKeys},
 	{"ai.info", "readonly", 1, 1, 1, commands.Info, nil},
 	{"ai.config", "write", 0, 0, 0, configCommand, nil},
 }

@@ -111,12 +111,17 @@ func (e *effects) TensorData(t dlpack.Tensor) {
 	e.buf = binary.LittleEndian.AppendUint64(e.buf, uint64(len(d)))
 }
 
-// fail drops everything queued and replies with an error instead.
-func (e *effects) fail(text string) {
-	e.discard()
+// errorElement adds an error reply, as an element of an array (a DAG's failed op).
+func (e *effects) errorElement(text string) {
 	e.op(C.GORAI_REPLY_ERROR, int64(len(text)))
 	e.buf = append(e.buf, text...)
 	e.buf = append(e.buf, 0)
+}
+
+// fail drops everything queued and replies with an error instead.
+func (e *effects) fail(text string) {
+	e.discard()
+	e.errorElement(text)
 }
 
 // failArity drops everything queued and replies with Redis' wrong-arity error.

@@ -39,8 +39,37 @@ type job struct {
 	gone atomic.Bool
 }
 
-// blockedJobs finds a job by its blocked client, for the disconnect callback. Main thread only.
-var blockedJobs = map[*C.RedisModuleBlockedClient]*job{}
+// blockedWork is what a blocked client waits for: a single run or a DAG.
+type blockedWork interface {
+	// reply writes the results and replies, on the main thread, when the client is still there.
+	reply(call *redisCall) error
+	// free drops the work's references, whether or not its reply was sent.
+	free()
+}
+
+// goneFlags finds, by its blocked client, the flag that tells a worker the client has gone, for
+// the disconnect callback. Main thread only.
+var goneFlags = map[*C.RedisModuleBlockedClient]*atomic.Bool{}
+
+// block blocks the client until w is done, and returns the handle that its reply and free
+// callbacks get. Inside MULTI or a script it refuses.
+func (c *redisCall) block(w blockedWork, gone *atomic.Bool) (*C.RedisModuleBlockedClient, cgo.Handle, error) {
+	if C.gorai_context_flags(c.ctx)&(C.REDISMODULE_CTX_FLAGS_LUA|C.REDISMODULE_CTX_FLAGS_MULTI|C.REDISMODULE_CTX_FLAGS_DENY_BLOCKING) != 0 {
+		return nil, 0, errInTransaction
+	}
+	bc := C.gorai_block(c.ctx)
+	goneFlags[bc] = gone
+	return bc, cgo.NewHandle(&blocked{w, bc}), nil
+}
+
+// blocked is what the reply and free callbacks get: the work and its client.
+type blocked struct {
+	work blockedWork
+	bc   *C.RedisModuleBlockedClient
+}
+
+// unblock hands w's handle back to Redis, which calls the reply (main thread) and free callbacks.
+func unblock(bc *C.RedisModuleBlockedClient, h cgo.Handle) { C.gorai_unblock(bc, C.uintptr_t(h)) }
 
 // errClientGone is the outcome of a job skipped because its client left; nobody reads it.
 var errClientGone = errors.New("ERR client disconnected")
@@ -58,10 +87,12 @@ func (c *redisCall) ExecuteModel(run commands.ModelExecution) error {
 // submit blocks the client and queues j on its session's device, with its own references to the
 // inputs and copies of the output keys. Inside MULTI or a script it refuses, dropping j.
 func (c *redisCall) submit(j *job, inputs []dlpack.Tensor, outputKeys [][]byte, timeout time.Duration) error {
-	if C.gorai_context_flags(c.ctx)&(C.REDISMODULE_CTX_FLAGS_LUA|C.REDISMODULE_CTX_FLAGS_MULTI|C.REDISMODULE_CTX_FLAGS_DENY_BLOCKING) != 0 {
+	bc, h, err := c.block(j, &j.gone)
+	if err != nil {
 		j.release()
-		return errInTransaction
+		return err
 	}
+	j.bc, j.handle = bc, h
 	j.inputs = make([]dlpack.Tensor, len(inputs))
 	for i, t := range inputs {
 		t.Retain()
@@ -70,9 +101,6 @@ func (c *redisCall) submit(j *job, inputs []dlpack.Tensor, outputKeys [][]byte, 
 	for _, k := range outputKeys {
 		j.outputKeys = append(j.outputKeys, append([]byte(nil), k...))
 	}
-	j.bc = C.gorai_block(c.ctx)
-	blockedJobs[j.bc] = j
-	j.handle = cgo.NewHandle(j)
 	j.session.queue.Submit(&engine.Job{
 		Timeout:  timeout,
 		Run:      func() { j.run(); j.finish() },
@@ -112,25 +140,26 @@ var errInternal = errors.New("ERR internal error in gorai, see the server log")
 
 var errOutputCount = errors.New("ERR the model gave a different number of outputs than it declares")
 
-func (j *job) finish() { C.gorai_unblock(j.bc, C.uintptr_t(j.handle)) }
+func (j *job) finish() { unblock(j.bc, j.handle) }
 
-// goraiJobReply runs on the main thread once a job is done: it writes the outputs, replicates
-// each as AI.TENSORSET, and replies. It is not called when the client has gone.
+// goraiJobReply runs on the main thread once a run or DAG is done: it writes the results and
+// replies. It is not called when the client has gone.
 //
 //export goraiJobReply
 func goraiJobReply(ctx *C.RedisModuleCtx, h C.uintptr_t) C.int {
-	defer recoverEntry(ctx, "replying to a model run", nil)
-	j := cgo.Handle(h).Value().(*job)
+	defer recoverEntry(ctx, "replying to a run", nil)
+	w := cgo.Handle(h).Value().(*blocked).work
 	call := callPool.Get().(*redisCall)
 	call.ctx = ctx
 	defer func() {
 		call.reset()
 		callPool.Put(call)
 	}()
-	call.run(func(commands.Env, [][]byte) error { return j.reply(call) })
+	call.run(func(commands.Env, [][]byte) error { return w.reply(call) })
 	return C.REDISMODULE_OK
 }
 
+// reply writes the outputs, replicating each as AI.TENSORSET, and replies.
 func (j *job) reply(call *redisCall) error {
 	switch {
 	case j.timedOut:
@@ -157,15 +186,19 @@ func (j *job) reply(call *redisCall) error {
 	return nil
 }
 
-// goraiJobFree drops the job's references, whether or not its reply was sent.
+// goraiJobFree drops a run's or DAG's references, whether or not its reply was sent.
 //
 //export goraiJobFree
 func goraiJobFree(h C.uintptr_t) {
-	defer recoverEntry(nil, "freeing a job", nil)
+	defer recoverEntry(nil, "freeing a run", nil)
 	handle := cgo.Handle(h)
-	j := handle.Value().(*job)
+	b := handle.Value().(*blocked)
 	handle.Delete()
-	delete(blockedJobs, j.bc)
+	delete(goneFlags, b.bc)
+	b.work.free()
+}
+
+func (j *job) free() {
 	for _, t := range append(j.inputs, j.outputs...) {
 		if !t.IsZero() {
 			t.Release()
@@ -174,12 +207,12 @@ func goraiJobFree(h C.uintptr_t) {
 	j.release()
 }
 
-// goraiJobDisconnected marks the job of a client that has gone, so that a worker skips it.
+// goraiJobDisconnected marks the run or DAG of a client that has gone, so that a worker skips it.
 //
 //export goraiJobDisconnected
 func goraiJobDisconnected(bc *C.RedisModuleBlockedClient) {
 	defer recoverEntry(nil, "after a disconnection", nil)
-	if j := blockedJobs[bc]; j != nil {
-		j.gone.Store(true)
+	if gone := goneFlags[bc]; gone != nil {
+		gone.Store(true)
 	}
 }

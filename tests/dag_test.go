@@ -1,0 +1,74 @@
+package tests
+
+import (
+	"testing"
+
+	"gorai/tests/resp"
+)
+
+// TestDAG: AI.DAGEXECUTE and friends through a real server, with RedisAI's reply layouts.
+func TestDAG(t *testing.T) {
+	iris := redisaiFixture(t, "linear_iris.onnx")
+	s := startServer(t)
+	c := s.Conn(t)
+	expectOK(t, c, storeArgs("iris", "ONNX", "CPU", iris)...)
+	ok := resp.Simple("OK")
+	na := resp.Simple("NA")
+
+	// A local input, a model run, a read, and the output persisted.
+	expect(t, c, resp.Arr(ok, ok, resp.Arr(resp.BulkString("-0.090524077415466309"))),
+		"AI.DAGEXECUTE", "PERSIST", 1, "out", "|>",
+		"AI.TENSORSET", "a", "FLOAT", 1, 4, "VALUES", "5.1", "3.5", "1.4", "0.2", "|>",
+		"AI.MODELEXECUTE", "iris", "INPUTS", 1, "a", "OUTPUTS", 1, "out", "|>",
+		"AI.TENSORGET", "out", "VALUES")
+	expect(t, c, resp.Arr(resp.BulkString("-0.090524077415466309")), "AI.TENSORGET", "out", "VALUES")
+	expect(t, c, resp.Int(0), "EXISTS", "a") // DAG-local, not persisted
+
+	// LOAD reads keyspace tensors; a name set twice is read at its latest value.
+	expectOK(t, c, "AI.TENSORSET", "x", "INT8", 2, "VALUES", 1, 2)
+	expect(t, c, resp.Arr(
+		resp.Arr(resp.BulkString("dtype"), resp.BulkString("INT8"), resp.BulkString("shape"), resp.Ints(2),
+			resp.BulkString("values"), resp.Ints(1, 2)),
+		ok,
+		resp.Ints(9),
+	), "AI.DAGEXECUTE", "LOAD", 1, "x", "|>",
+		"AI.TENSORGET", "x", "META", "VALUES", "|>",
+		"AI.TENSORSET", "x", "INT8", 1, "VALUES", 9, "|>",
+		"AI.TENSORGET", "x", "VALUES")
+	expect(t, c, resp.Ints(1, 2), "AI.TENSORGET", "x", "VALUES") // LOAD does not write back
+
+	// A failing op: its error, NA after it, nothing persisted.
+	v := do(t, c, "AI.DAGEXECUTE", "PERSIST", 1, "o2", "|>",
+		"AI.TENSORSET", "a", "FLOAT", 1, 3, "VALUES", 1, 2, 3, "|>",
+		"AI.MODELEXECUTE", "iris", "INPUTS", 1, "a", "OUTPUTS", 1, "o2", "|>",
+		"AI.TENSORGET", "o2", "VALUES")
+	if v.Kind != resp.Array || len(v.Elems) != 3 || !resp.Equal(v.Elems[0], ok) || v.Elems[1].Kind != resp.Error ||
+		!resp.Equal(v.Elems[2], na) {
+		t.Errorf("a DAG with a failing op: %v", v)
+	}
+	expect(t, c, resp.Int(0), "EXISTS", "o2")
+
+	// ROUTING alone is enough; _RO refuses PERSIST; one of LOAD/PERSIST/ROUTING is needed.
+	expect(t, c, resp.Arr(ok, resp.Arr(resp.BulkString("5"))), "AI.DAGEXECUTE_RO", "ROUTING", "{a}", "|>",
+		"AI.TENSORSET", "t", "FLOAT", 1, "VALUES", 5, "|>", "AI.TENSORGET", "t", "VALUES")
+	expectErr(t, c, "ERR PERSIST cannot be specified in a read-only DAG", "AI.DAGEXECUTE_RO", "PERSIST", 1, "t", "|>",
+		"AI.TENSORSET", "t", "FLOAT", 1, "VALUES", 5)
+	expectErr(t, c, "ERR AI.DAGEXECUTE and AI.DAGEXECUTE_RO commands must contain at least one out of ROUTING, LOAD, PERSIST keywords",
+		"AI.DAGEXECUTE", "|>", "AI.TENSORSET", "t", "FLOAT", 1, "VALUES", 5, "|>", "AI.TENSORGET", "t", "VALUES")
+	expectErr(t, c, "ERR INPUT key cannot be found in DAG", "AI.DAGEXECUTE", "ROUTING", "r", "|>",
+		"AI.MODELEXECUTE", "iris", "INPUTS", 1, "nope", "OUTPUTS", 1, "o")
+
+	// The deprecated DAGRUN, with the deprecated MODELRUN inside.
+	expect(t, c, resp.Arr(ok, ok, resp.Arr(resp.BulkString("-0.090524077415466309"))),
+		"AI.DAGRUN", "|>", "AI.TENSORSET", "a", "FLOAT", 1, 4, "VALUES", "5.1", "3.5", "1.4", "0.2", "|>",
+		"AI.MODELRUN", "iris", "INPUTS", "a", "OUTPUTS", "o", "|>", "AI.TENSORGET", "o", "VALUES")
+
+	// Inside MULTI: refused, as every execution command.
+	expectOK(t, c, "MULTI")
+	expect(t, c, resp.Simple("QUEUED"), "AI.DAGEXECUTE", "ROUTING", "r", "|>", "AI.TENSORSET", "t", "FLOAT", 1, "VALUES", 5)
+	v = do(t, c, "EXEC")
+	if v.Kind != resp.Array || len(v.Elems) != 1 || v.Elems[0].Text() != "ERR Cannot run RedisAI command within a transaction or a LUA script" {
+		t.Errorf("DAG in MULTI: %v", v)
+	}
+	expect(t, c, resp.Simple("PONG"), "PING")
+}
