@@ -24,7 +24,7 @@ need_debs() {
 case "${1:-system}" in
 system) need_debs redis-server libdlpack-dev gcc g++ libtorch-dev ;;
 python)
-    if ! python3 -c 'import smartredis, numpy, pytest' 2>/dev/null; then
+    if ! python3 -c 'import smartredis, redisai, numpy, pytest' 2>/dev/null; then
         python3 -m pip install -q -r tests/requirements.txt
     fi
     ;;

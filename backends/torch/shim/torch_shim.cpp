@@ -75,9 +75,8 @@ std::string message(const std::exception &e) {
         s = e.what();
     }
     s = withoutTraceback(s);
-    while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
-    size_t lead = s.find_first_not_of("\n\r ");
-    s.erase(0, lead == std::string::npos ? s.size() : lead);
+    // One line, as RedisAI makes it: line ends become spaces (a final one included, which clients'
+    // tests compare).
     for (char &c : s) {
         if (c == '\n' || c == '\r') c = ' ';
     }
