@@ -1,0 +1,43 @@
+package tests
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"gorai/tests/resp"
+)
+
+// TestClusterKeys: in a Redis Cluster node, the key positions gorai reports (getkeys-api) route
+// AI.MODELEXECUTE, AI.SCRIPTEXECUTE and DAGs: keys sharing a hash tag run, keys in different slots
+// are refused by Redis with CROSSSLOT before the module sees them.
+func TestClusterKeys(t *testing.T) {
+	iris := redisaiFixture(t, "linear_iris.onnx")
+	s := startServer(t, "cluster-enabled yes", "cluster-config-file nodes.conf")
+	c := s.Conn(t)
+	expectOK(t, c, "CLUSTER", "ADDSLOTSRANGE", 0, 16383)
+	waitFor(t, 30*time.Second, "the one-node cluster to be ok", func() (bool, string) {
+		v := do(t, c, "CLUSTER", "INFO")
+		return strings.Contains(v.Text(), "cluster_state:ok"), v.Text()
+	})
+
+	expectOK(t, c, storeArgs("{a}m", "ONNX", "CPU", iris)...)
+	expectOK(t, c, "AI.TENSORSET", "{a}in", "FLOAT", 1, 4, "VALUES", "5.1", "3.5", "1.4", "0.2")
+	expectOK(t, c, execArgs("{a}m", []string{"{a}in"}, []string{"{a}out"})...)
+	expect(t, c, resp.Arr(resp.BulkString("-0.090524077415466309")), "AI.TENSORGET", "{a}out", "VALUES")
+
+	v := do(t, c, execArgs("{a}m", []string{"{a}in"}, []string{"{b}out"})...)
+	if v.Kind != resp.Error || !strings.HasPrefix(v.Text(), "CROSSSLOT") {
+		t.Errorf("MODELEXECUTE across slots: %v, want CROSSSLOT", v)
+	}
+	expect(t, c, resp.Int(0), "EXISTS", "{b}out")
+	v = do(t, c, "AI.DAGEXECUTE", "LOAD", 1, "{a}in", "PERSIST", 1, "{b}x", "|>",
+		"AI.MODELEXECUTE", "{a}m", "INPUTS", 1, "{a}in", "OUTPUTS", 1, "{b}x")
+	if v.Kind != resp.Error || !strings.HasPrefix(v.Text(), "CROSSSLOT") {
+		t.Errorf("DAG across slots: %v, want CROSSSLOT", v)
+	}
+	expect(t, c, resp.Arr(resp.Simple("OK"), resp.Arr(resp.BulkString("-0.090524077415466309"))),
+		"AI.DAGEXECUTE", "LOAD", 1, "{a}in", "PERSIST", 1, "{a}y", "|>",
+		"AI.MODELEXECUTE", "{a}m", "INPUTS", 1, "{a}in", "OUTPUTS", 1, "{a}y", "|>", "AI.TENSORGET", "{a}y", "VALUES")
+	expect(t, c, resp.Int(1), "EXISTS", "{a}y")
+}
