@@ -6,8 +6,10 @@
 package engine
 
 import (
+	"runtime"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -83,6 +85,15 @@ type Queue struct {
 	// arrived is closed (and replaced) at each push: a worker holding a partial batch waits on it
 	// with a timer, which a sync.Cond cannot do.
 	arrived chan struct{}
+	// threads are the OS thread ids of the workers, for per-worker CPU in INFO.
+	threads []int
+}
+
+// Threads lists the OS thread ids of the queue's workers, in the order they started.
+func (q *Queue) Threads() []int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return append([]int(nil), q.threads...)
 }
 
 // Submit queues job.
@@ -108,7 +119,13 @@ func (q *Queue) pop() *Job {
 	return j
 }
 
+// work serves the queue on an OS thread of its own, as RedisAI's worker threads do: the backends
+// keep per-thread state, and the thread's CPU time is the worker's.
 func (q *Queue) work() {
+	runtime.LockOSThread()
+	q.mu.Lock()
+	q.threads = append(q.threads, syscall.Gettid())
+	q.mu.Unlock()
 	for {
 		q.do(q.pop())
 	}

@@ -7,7 +7,13 @@ package main
 import "C"
 
 import (
+	"bytes"
+	"fmt"
+	"os"
+	"sort"
+	"strconv"
 	"strings"
+	"syscall"
 	"unsafe"
 
 	"gorai/backends"
@@ -56,6 +62,26 @@ func goraiInfo(ctx *C.RedisModuleInfoCtx, forCrashReport C.int) {
 		info.str("onnxruntime_version", b.Version())
 		info.num("onnxruntime_maximum_run_sessions_number", int64(len(ai.engine.Queues()))*ai.config.ThreadsPerQueue)
 	}
+	info.section("cpu")
+	for _, u := range []struct {
+		who   string
+		which int
+	}{{"self", syscall.RUSAGE_SELF}, {"children", syscall.RUSAGE_CHILDREN}, {"main_thread", rusageThread}} {
+		var r syscall.Rusage
+		if syscall.Getrusage(u.which, &r) == nil {
+			info.str(u.who+"_used_cpu_sys", seconds(r.Stime))
+			info.str(u.who+"_used_cpu_user", seconds(r.Utime))
+		}
+	}
+	queues := ai.engine.Queues()
+	sort.Strings(queues)
+	for _, name := range queues {
+		for i, tid := range ai.engine.Queue(name).Threads() {
+			if cpu, ok := threadCPU(tid); ok {
+				info.str(fmt.Sprintf("queue_%s_bthread_n%d_used_cpu_total", name, i+1), cpu)
+			}
+		}
+	}
 	info.section("backends_config")
 	info.str("backends_path", ai.config.BackendsPath)
 	info.num("model_chunk_size", ai.config.ModelChunkSize)
@@ -64,6 +90,33 @@ func goraiInfo(ctx *C.RedisModuleInfoCtx, forCrashReport C.int) {
 			info.str(strings.ToLower(b)+"_path", p)
 		}
 	}
+}
+
+// rusageThread is Linux's RUSAGE_THREAD: INFO runs on Redis' main thread.
+const rusageThread = 1
+
+// seconds formats a CPU time as Redis does ("seconds.micros").
+func seconds(t syscall.Timeval) string { return fmt.Sprintf("%d.%06d", t.Sec, t.Usec) }
+
+// threadCPU is a thread's user + system CPU time from /proc, in seconds.
+func threadCPU(tid int) (string, bool) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/self/task/%d/stat", tid))
+	if err != nil {
+		return "", false
+	}
+	// The fields after the command name (which is in parentheses and may hold spaces).
+	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+	if len(f) < 13 {
+		return "", false
+	}
+	utime, err1 := strconv.ParseInt(f[11], 10, 64)
+	stime, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return "", false
+	}
+	const ticksPerSecond = 100 // USER_HZ on Linux
+	ticks := utime + stime
+	return fmt.Sprintf("%d.%06d", ticks/ticksPerSecond, ticks%ticksPerSecond*(1000000/ticksPerSecond)), true
 }
 
 type infoWriter struct{ ctx *C.RedisModuleInfoCtx }

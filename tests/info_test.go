@@ -210,3 +210,40 @@ func TestInfoBadLoadTimeArgsRefused(t *testing.T) {
 		})
 	}
 }
+
+// TestInfoCPU: the ai_cpu section has RedisAI's fields: the process', its children's and the main
+// thread's CPU time, and one total per worker of each queue, which grows when a worker runs.
+func TestInfoCPU(t *testing.T) {
+	mnist := redisaiFixture(t, "mnist.onnx")
+	s := redistest.Start(t, redistest.Options{ModuleArgs: []string{"THREADS_PER_QUEUE", "2"}})
+	c := s.Conn(t)
+	cpu := func() map[string]string {
+		sec, i := findSection(moduleInfo(t, c), "ai_cpu")
+		if i < 0 {
+			t.Fatal("INFO MODULES has no ai_cpu section")
+		}
+		return fieldMap(sec)
+	}
+	before := cpu()
+	for _, f := range []string{"ai_self_used_cpu_sys", "ai_self_used_cpu_user", "ai_children_used_cpu_sys",
+		"ai_children_used_cpu_user", "ai_main_thread_used_cpu_sys", "ai_main_thread_used_cpu_user",
+		"ai_queue_CPU_bthread_n1_used_cpu_total", "ai_queue_CPU_bthread_n2_used_cpu_total"} {
+		if _, err := strconv.ParseFloat(before[f], 64); err != nil {
+			t.Errorf("%s = %q, want seconds", f, before[f])
+		}
+	}
+	expectOK(t, c, storeArgs("m", "ONNX", "CPU", mnist)...)
+	setMnistInput(t, c, "in", mnistInput(t))
+	for i := 0; i < 2000; i++ {
+		expectOK(t, c, execArgs("m", []string{"in"}, []string{"out"})...)
+	}
+	after := cpu()
+	total := func(m map[string]string) float64 {
+		a, _ := strconv.ParseFloat(m["ai_queue_CPU_bthread_n1_used_cpu_total"], 64)
+		b, _ := strconv.ParseFloat(m["ai_queue_CPU_bthread_n2_used_cpu_total"], 64)
+		return a + b
+	}
+	if total(after) <= total(before) {
+		t.Errorf("the CPU workers' time did not grow over 2000 runs: %v then %v", before, after)
+	}
+}
