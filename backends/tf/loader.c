@@ -1,6 +1,6 @@
 #include "loader.h"
 
-#include <dlfcn.h>
+#include "dlopen.h"
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,19 +77,9 @@ static struct {
 } tf;
 
 int gorai_tf_open(const char *path, char *err, size_t errlen) {
-    /* RTLD_LOCAL: TensorFlow's symbols (protobuf, absl, Eigen, ...) stay out of the global namespace, away
-     * from Redis, other modules and the other backends. libtensorflow_framework.so.2, which it needs, is found
-     * beside it through its RUNPATH ($ORIGIN). */
-    void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-    if (h == NULL) {
-        const char *e = dlerror();
-        snprintf(err, errlen, "%s", e ? e : "dlopen failed");
-        return -1;
-    }
-    struct {
-        const char *name;
-        void **fn;
-    } syms[] = {
+    /* libtensorflow_framework.so.2, which the library needs, is found beside it through its RUNPATH
+     * ($ORIGIN). */
+    gorai_symbol syms[] = {
         {"TF_Version", (void **)&tf.Version},
         {"TF_NewStatus", (void **)&tf.NewStatus},
         {"TF_DeleteStatus", (void **)&tf.DeleteStatus},
@@ -129,15 +119,9 @@ int gorai_tf_open(const char *path, char *err, size_t errlen) {
         {"TF_StringGetDataPointer", (void **)&tf.StringGetDataPointer},
         {"TF_StringGetSize", (void **)&tf.StringGetSize},
     };
-    for (size_t i = 0; i < sizeof syms / sizeof syms[0]; i++) {
-        *syms[i].fn = dlsym(h, syms[i].name);
-        if (*syms[i].fn == NULL) {
-            snprintf(err, errlen, "%s does not export TensorFlow's C API: no symbol %s", path, syms[i].name);
-            memset(&tf, 0, sizeof tf);
-            dlclose(h);
-            return -1;
-        }
-    }
+    if (gorai_dlopen_symbols(path, syms, sizeof syms / sizeof syms[0], "does not export TensorFlow's C API", err, errlen) ==
+        NULL)
+        return -1;
     /* The handle is never closed: TensorFlow's threads and registries live as long as the process. */
     return 0;
 }

@@ -8,7 +8,7 @@
 package tf
 
 /*
-#cgo CFLAGS: -O2 -Wall -Wextra
+#cgo CFLAGS: -O2 -Wall -Wextra -I${SRCDIR}/..
 #cgo LDFLAGS: -ldl
 #include <stdlib.h>
 #include "loader.h"

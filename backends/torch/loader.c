@@ -2,7 +2,7 @@
 
 #include "_cgo_export.h" /* goraiTorchAlloc (alloc.go); goraiTorchExecute, goraiTorchModelExecute, goraiTorchRelease (redis.go) */
 
-#include <dlfcn.h>
+#include "dlopen.h"
 #include <stdio.h>
 #include <string.h>
 
@@ -39,18 +39,7 @@ static int model_execute_cb(const char *key, size_t keylen, const gorai_torch_te
 static void release_cb(void *owner) { goraiTorchRelease(owner); }
 
 int gorai_torch_open(const char *path, char *err, size_t errlen) {
-    /* RTLD_LOCAL: libtorch's symbols (protobuf, OpenMP, ...) stay out of the global namespace, away from
-     * Redis, other modules and ONNX Runtime. */
-    void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-    if (h == NULL) {
-        const char *e = dlerror();
-        snprintf(err, errlen, "%s", e ? e : "dlopen failed");
-        return -1;
-    }
-    struct {
-        const char *name;
-        void **fn;
-    } syms[] = {
+    gorai_symbol syms[] = {
         {"gorai_torch_abi", (void **)&lib.abi},
         {"gorai_torch_version", (void **)&lib.version},
         {"gorai_torch_cuda_available", (void **)&lib.cuda_available},
@@ -67,15 +56,8 @@ int gorai_torch_open(const char *path, char *err, size_t errlen) {
         {"gorai_torch_script_free", (void **)&lib.script_free},
         {"gorai_torch_set_callbacks", (void **)&lib.set_callbacks},
     };
-    for (size_t i = 0; i < sizeof syms / sizeof syms[0]; i++) {
-        *syms[i].fn = dlsym(h, syms[i].name);
-        if (*syms[i].fn == NULL) {
-            snprintf(err, errlen, "%s is not gorai's torch shim: no symbol %s", path, syms[i].name);
-            memset(&lib, 0, sizeof lib);
-            dlclose(h);
-            return -1;
-        }
-    }
+    void *h = gorai_dlopen_symbols(path, syms, sizeof syms / sizeof syms[0], "is not gorai's torch shim", err, errlen);
+    if (h == NULL) return -1;
     int abi = lib.abi();
     if (abi != GORAI_TORCH_ABI) {
         snprintf(err, errlen, "%s has shim API version %d, this gorai needs %d: rebuild it", path, abi, GORAI_TORCH_ABI);

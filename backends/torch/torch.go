@@ -7,7 +7,7 @@
 package torch
 
 /*
-#cgo CFLAGS: -O2 -Wall -Wextra
+#cgo CFLAGS: -O2 -Wall -Wextra -I${SRCDIR}/..
 #cgo LDFLAGS: -ldl
 #include <stdlib.h>
 #include "loader.h"
