@@ -118,14 +118,7 @@ func (j *dagJob) runOp(op commands.DAGOp, s *session) error {
 	} else {
 		outputs, err = s.script.Run(op.Function, inputs, toStrings(op.Keys), toStrings(op.Args), len(op.Outputs))
 	}
-	if err == nil && len(outputs) != len(op.Outputs) {
-		err = errOutputCount
-	}
-	var samples int64
-	if err == nil && op.Kind == commands.DAGModelExecute && len(outputs) > 0 && !outputs[0].IsZero() {
-		samples = outputs[0].BatchSize()
-	}
-	ai.stats.Record(s.stats, time.Since(start).Microseconds(), samples, err != nil)
+	err = recordRun(s, time.Since(start), outputs, len(op.Outputs), err)
 	for k, t := range outputs {
 		if err == nil {
 			j.set(op.Outputs[k], t)

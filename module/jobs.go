@@ -123,17 +123,24 @@ func (j *job) run() {
 	j.record(time.Since(start))
 }
 
-// record checks the outputs and adds the run to the statistics: its duration, and its batch size
-// (dim 0 of the first output).
+// record checks the outputs and adds the run to the statistics (see recordRun).
 func (j *job) record(d time.Duration) {
-	if j.err == nil && len(j.outputs) != len(j.outputKeys) {
-		j.err = errOutputCount
+	j.err = recordRun(j.session, d, j.outputs, len(j.outputKeys), j.err)
+}
+
+// recordRun checks that a run gave the outputs expected and adds it to the session's statistics:
+// its duration and batch size (dim 0 of the first output; AI.INFO shows none for scripts). It
+// returns the run's error.
+func recordRun(s *session, d time.Duration, outputs []dlpack.Tensor, want int, err error) error {
+	if err == nil && len(outputs) != want {
+		err = errOutputCount
 	}
 	var samples int64
-	if j.err == nil && len(j.outputs) > 0 && !j.outputs[0].IsZero() {
-		samples = j.outputs[0].BatchSize()
+	if err == nil && len(outputs) > 0 && !outputs[0].IsZero() {
+		samples = outputs[0].BatchSize()
 	}
-	ai.stats.Record(j.session.stats, d.Microseconds(), samples, j.err != nil)
+	ai.stats.Record(s.stats, d.Microseconds(), samples, err != nil)
+	return err
 }
 
 var errInternal = errors.New("ERR internal error in gorai, see the server log")
