@@ -76,3 +76,31 @@ func TestPanickingJob(t *testing.T) {
 		t.Fatal("the worker stopped after a panicking job")
 	}
 }
+
+// The CPU time a job burns is counted to the worker that ran it.
+func TestWorkerCPU(t *testing.T) {
+	e := New(2)
+	q := e.Queue("CPU")
+	done := make(chan struct{})
+	q.Submit(&Job{Run: func() {
+		for start := time.Now(); time.Since(start) < 30*time.Millisecond; {
+		}
+		close(done)
+	}})
+	<-done
+	// The worker adds the job's time after Run returns.
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		cpu := q.WorkerCPU()
+		if len(cpu) != 2 {
+			t.Fatalf("%d workers, want 2", len(cpu))
+		}
+		if cpu[0]+cpu[1] >= 20*time.Millisecond {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("workers' CPU %v after a job that spun 30 ms", cpu)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}

@@ -7,13 +7,11 @@ package main
 import "C"
 
 import (
-	"bytes"
 	"fmt"
-	"os"
 	"sort"
-	"strconv"
 	"strings"
 	"syscall"
+	"time"
 	"unsafe"
 
 	"gorai/backends"
@@ -76,10 +74,8 @@ func goraiInfo(ctx *C.RedisModuleInfoCtx, forCrashReport C.int) {
 	queues := ai.engine.Queues()
 	sort.Strings(queues)
 	for _, name := range queues {
-		for i, tid := range ai.engine.Queue(name).Threads() {
-			if cpu, ok := threadCPU(tid); ok {
-				info.str(fmt.Sprintf("queue_%s_bthread_n%d_used_cpu_total", name, i+1), cpu)
-			}
+		for i, cpu := range ai.engine.Queue(name).WorkerCPU() {
+			info.str(fmt.Sprintf("queue_%s_bthread_n%d_used_cpu_total", name, i+1), fmt.Sprintf("%d.%06d", cpu/time.Second, cpu%time.Second/time.Microsecond))
 		}
 	}
 	info.section("backends_config")
@@ -97,27 +93,6 @@ const rusageThread = 1
 
 // seconds formats a CPU time as Redis does ("seconds.micros").
 func seconds(t syscall.Timeval) string { return fmt.Sprintf("%d.%06d", t.Sec, t.Usec) }
-
-// threadCPU is a thread's user + system CPU time from /proc, in seconds.
-func threadCPU(tid int) (string, bool) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/self/task/%d/stat", tid))
-	if err != nil {
-		return "", false
-	}
-	// The fields after the command name (which is in parentheses and may hold spaces).
-	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
-	if len(f) < 13 {
-		return "", false
-	}
-	utime, err1 := strconv.ParseInt(f[11], 10, 64)
-	stime, err2 := strconv.ParseInt(f[12], 10, 64)
-	if err1 != nil || err2 != nil {
-		return "", false
-	}
-	const ticksPerSecond = 100 // USER_HZ on Linux
-	ticks := utime + stime
-	return fmt.Sprintf("%d.%06d", ticks/ticksPerSecond, ticks%ticksPerSecond*(1000000/ticksPerSecond)), true
-}
 
 type infoWriter struct{ ctx *C.RedisModuleInfoCtx }
 
