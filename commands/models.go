@@ -598,7 +598,6 @@ func scan(env Env, args [][]byte, scripts bool) error {
 			entries = append(entries, [2]string{s.Key, s.Tag})
 		}
 	}
-	slices.SortFunc(entries, func(a, b [2]string) int { return strings.Compare(a[0], b[0]) })
 	env.Out.Array(len(entries))
 	for _, e := range entries {
 		env.Out.Array(2)

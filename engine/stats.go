@@ -16,14 +16,16 @@ type RunStats struct {
 }
 
 // Stats holds RunStats by key. Storing a model or script replaces its entry (so overwriting resets
-// the counters, as RedisAI does); entries are kept apart from the keyspace, as RedisAI keeps them.
+// the counters, as RedisAI does); entries are kept apart from the keyspace, as RedisAI keeps them,
+// and listed in RedisAI's order.
 type Stats struct {
 	mu      sync.Mutex
 	entries map[string]*RunStats
+	order   *scanOrder
 }
 
 // NewStats makes an empty table.
-func NewStats() *Stats { return &Stats{entries: map[string]*RunStats{}} }
+func NewStats() *Stats { return &Stats{entries: map[string]*RunStats{}, order: newScanOrder()} }
 
 // Register starts fresh counters for s.Key and returns them (the identity a run reports to).
 func (s *Stats) Register(r RunStats) *RunStats {
@@ -31,7 +33,12 @@ func (s *Stats) Register(r RunStats) *RunStats {
 	defer s.mu.Unlock()
 	e := &r
 	e.DurationUS, e.Samples, e.Calls, e.Errors = 0, 0, 0, 0
+	if _, ok := s.entries[r.Key]; ok {
+		// RedisAI frees the old value (and its entry) before it records the new one.
+		s.order.remove(r.Key)
+	}
 	s.entries[r.Key] = e
+	s.order.add(r.Key)
 	return e
 }
 
@@ -41,6 +48,7 @@ func (s *Stats) Unregister(key string, e *RunStats) {
 	defer s.mu.Unlock()
 	if s.entries[key] == e {
 		delete(s.entries, key)
+		s.order.remove(key)
 	}
 }
 
@@ -48,6 +56,7 @@ func (s *Stats) Unregister(key string, e *RunStats) {
 func (s *Stats) Get(key string) (RunStats, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.order.find()
 	e, ok := s.entries[key]
 	if !ok {
 		return RunStats{}, false
@@ -59,6 +68,7 @@ func (s *Stats) Get(key string) (RunStats, bool) {
 func (s *Stats) Reset(key string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.order.find()
 	e, ok := s.entries[key]
 	if ok {
 		e.DurationUS, e.Samples, e.Calls, e.Errors = 0, 0, 0, 0
@@ -79,13 +89,13 @@ func (s *Stats) Record(e *RunStats, durationUS, samples int64, failed bool) {
 	e.Samples += samples
 }
 
-// All lists every entry, for AI._MODELSCAN and AI._SCRIPTSCAN.
+// All lists every entry in RedisAI's order, for AI._MODELSCAN and AI._SCRIPTSCAN.
 func (s *Stats) All() []RunStats {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	out := make([]RunStats, 0, len(s.entries))
-	for _, e := range s.entries {
-		out = append(out, *e)
+	for _, key := range s.order.keys() {
+		out = append(out, *s.entries[key])
 	}
 	return out
 }

@@ -842,8 +842,6 @@ def test_scriptdel(con):
     assert str(e.value) == ERR_WRONGTYPE
 
 
-@pytest.mark.xfail(strict=True, reason="gorai lists models in insertion order; RedisAI 1.2.7 lists its stats "
-                                       "dictionary's buckets (siphash-1-2, zero seed), which puts pt_model first")
 def test_redisai_py_model_scan_order(con):
     # redisai-py's test_model_scan, exactly
     _store_graph(con, "m", tag="v1.2")
