@@ -26,15 +26,16 @@ type Env struct {
 // Runtime is what model and script commands need beyond the keyspace: backends, background
 // execution, statistics and configuration.
 type Runtime interface {
-	// OpenModel builds a backend model from a blob, loading the backend on first use. Its errors
-	// are reply texts.
-	OpenModel(meta ModelMeta, blob []byte) (backends.Model, error)
+	Builder
+	// Offload calls build away from Redis' main thread while the client waits, then the result's
+	// Commit on the main thread, with the keyspace and reply of that moment (or its Drop when the
+	// client has gone). Where a client cannot wait (MULTI, scripts, a replica applying its
+	// master's stream, loading) both run at once, Commit with env. build must not use env or the
+	// command's arguments, which may be gone by then.
+	Offload(env Env, build func(Builder) Built) error
 	// ExecuteModel blocks the client and runs the model in the background; the runtime replies
 	// when the run is done. Its errors (a transaction, say) are reply texts, sent at once.
 	ExecuteModel(run ModelExecution) error
-	// OpenScript compiles a script with the TORCH backend, loading it on first use. Its errors are
-	// reply texts.
-	OpenScript(meta ScriptMeta, source []byte) (backends.Script, error)
 	// ExecuteScript blocks the client and runs the script's function in the background, as
 	// ExecuteModel does.
 	ExecuteScript(run ScriptExecution) error
@@ -46,6 +47,22 @@ type Runtime interface {
 	LoadBackend(name, path string) error
 	Stats() *engine.Stats
 	Config() *Config
+}
+
+// Builder makes models and scripts, loading their backend on first use; it may be used from any
+// goroutine. Its errors are reply texts.
+type Builder interface {
+	// OpenModel builds a backend model from a blob.
+	OpenModel(meta ModelMeta, blob []byte) (backends.Model, error)
+	// OpenScript compiles a script with the TORCH backend.
+	OpenScript(meta ScriptMeta, source []byte) (backends.Script, error)
+}
+
+// Built is what an offloaded build made: Commit stores it and replies, on the main thread; Drop
+// releases it when Commit will not run.
+type Built struct {
+	Commit func(env Env) error
+	Drop   func()
 }
 
 // Keyspace is the part of the Redis keyspace the commands use. Keys are binary.

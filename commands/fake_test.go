@@ -218,6 +218,18 @@ type fakeRuntime struct {
 	loaded                    []loadCall
 	stats                     *engine.Stats
 	config                    Config
+	// deferBuilds keeps offloaded builds in built instead of committing them at once.
+	deferBuilds bool
+	built       []Built
+}
+
+func (r *fakeRuntime) Offload(env Env, build func(Builder) Built) error {
+	b := build(r)
+	if r.deferBuilds {
+		r.built = append(r.built, b)
+		return nil
+	}
+	return b.Commit(env)
 }
 
 func newFakeRuntime() *fakeRuntime {

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"gorai/backends"
 	"gorai/dlpack"
 )
 
@@ -99,21 +100,17 @@ func ModelStore(env Env, args [][]byte) error {
 	return storeModel(env, args[1], meta, blob)
 }
 
-// storeModel builds the model, then stores it: as RedisAI, the key's type is checked after the
-// model was built.
+// storeModel builds the model, then stores it (see storeBuilt).
 func storeModel(env Env, key []byte, meta ModelMeta, blob []byte) error {
-	session, err := env.AI.OpenModel(meta, blob)
-	if err != nil {
-		return err
-	}
-	if _, err := env.Keys.Model(key); err != nil {
-		session.Close()
-		return err
-	}
-	env.Keys.SetModel(key, meta, session, blob)
-	env.Keys.ReplicateVerbatim()
-	env.Out.OK()
-	return nil
+	// blob is a copy already, not the command's arguments.
+	build := func(b Builder) (backends.Model, error) { return b.OpenModel(meta, blob) }
+	return storeBuilt(env, key, build, func(keys Keyspace, key []byte, session backends.Model) error {
+		if _, err := keys.Model(key); err != nil {
+			return err
+		}
+		keys.SetModel(key, meta, session, blob)
+		return nil
+	})
 }
 
 func parseModelStore(args [][]byte) (ModelMeta, []byte, error) {

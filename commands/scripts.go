@@ -4,10 +4,12 @@ package commands
 // AI.SCRIPTEXECUTE, AI.SCRIPTRUN (deprecated), AI._SCRIPTSCAN.
 
 import (
+	"bytes"
 	"math"
 	"slices"
 	"time"
 
+	"gorai/backends"
 	"gorai/dlpack"
 )
 
@@ -94,21 +96,17 @@ func scriptDeviceAndTag(args [][]byte) (ScriptMeta, [][]byte) {
 	return m, rest
 }
 
-// storeScript compiles the script, then stores it: as RedisAI (and storeModel), the key's type is
-// checked after the script was built.
+// storeScript compiles the script, then stores it (see storeBuilt).
 func storeScript(env Env, key []byte, meta ScriptMeta, source []byte) error {
-	compiled, err := env.AI.OpenScript(meta, source)
-	if err != nil {
-		return err
-	}
-	if _, err := env.Keys.Script(key); err != nil {
-		compiled.Close()
-		return err
-	}
-	env.Keys.SetScript(key, meta, compiled, source)
-	env.Keys.ReplicateVerbatim()
-	env.Out.OK()
-	return nil
+	source = bytes.Clone(source) // the build may outlive the command's arguments
+	build := func(b Builder) (backends.Script, error) { return b.OpenScript(meta, source) }
+	return storeBuilt(env, key, build, func(keys Keyspace, key []byte, compiled backends.Script) error {
+		if _, err := keys.Script(key); err != nil {
+			return err
+		}
+		keys.SetScript(key, meta, compiled, source)
+		return nil
+	})
 }
 
 // ScriptSet: the deprecated AI.SCRIPTSET key device [TAG t] SOURCE src, stored without entry points

@@ -105,7 +105,7 @@ func (c *redisCall) run(h commands.Handler) {
 			c.effects.apply(c.ctx, c.argv)
 		}
 	}()
-	err := h(commands.Env{Keys: c, Out: &c.effects, AI: c}, c.args)
+	err := h(c.env(), c.args)
 	switch {
 	case errors.Is(err, commands.ErrWrongArity):
 		c.effects.failArity()
@@ -114,6 +114,9 @@ func (c *redisCall) run(h commands.Handler) {
 	}
 	c.effects.apply(c.ctx, c.argv)
 }
+
+// env is what a handler works with: c's keyspace, reply and runtime.
+func (c *redisCall) env() commands.Env { return commands.Env{Keys: c, Out: &c.effects, AI: c} }
 
 // name is the command's name, for the log.
 func (c *redisCall) name() string {

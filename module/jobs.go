@@ -52,7 +52,8 @@ type blockedWork interface {
 var goneFlags = map[*C.RedisModuleBlockedClient]*atomic.Bool{}
 
 // block blocks the client until w is done, and returns the handle that its reply and free
-// callbacks get. Inside MULTI or a script it refuses.
+// callbacks get; gone, when not nil, is set if the client disconnects meanwhile. Inside MULTI or a
+// script it refuses.
 func (c *redisCall) block(w blockedWork, gone *atomic.Bool) (*C.RedisModuleBlockedClient, cgo.Handle, error) {
 	if C.gorai_context_flags(c.ctx)&(C.REDISMODULE_CTX_FLAGS_LUA|C.REDISMODULE_CTX_FLAGS_MULTI|C.REDISMODULE_CTX_FLAGS_DENY_BLOCKING) != 0 {
 		return nil, 0, errInTransaction

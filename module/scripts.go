@@ -49,29 +49,6 @@ func newScriptSession(key string, meta commands.ScriptMeta, compiled backends.Sc
 		engine.RunStats{Key: key, IsScript: true, Backend: "TORCH", Device: meta.Device, Tag: string(meta.Tag)}, meta.Device)
 }
 
-// OpenScript compiles a script with the TORCH backend.
-func (a *aiState) OpenScript(meta commands.ScriptMeta, source []byte) (backends.Script, error) {
-	b, err := backends.Load("TORCH", a.libraryPath("TORCH"))
-	if err != nil {
-		logf(nil, "warning", "gorai: %v", err)
-		return nil, errCouldNotLoadBackend
-	}
-	sb, ok := b.(backends.ScriptBackend)
-	if !ok {
-		return nil, errCouldNotLoadBackend
-	}
-	return sb.NewScript(source, backends.ScriptOptions{
-		Device:         meta.Device,
-		EntryPoints:    meta.EntryPoints,
-		IntraOpThreads: int(a.config.IntraOpParallelism),
-		InterOpThreads: int(a.config.InterOpParallelism),
-	})
-}
-
-func (c *redisCall) OpenScript(meta commands.ScriptMeta, source []byte) (backends.Script, error) {
-	return ai.OpenScript(meta, source)
-}
-
 func (c *redisCall) Script(key []byte) (commands.Script, error) {
 	p, err := c.lookup(key, C.gorai_script_type)
 	if p == nil {
@@ -117,7 +94,7 @@ func goraiScriptRestore(c *C.gorai_script, key *C.char, keylen C.size_t) (ok C.i
 	defer recoverEntry(nil, "loading a script", func() { ok = 0 })
 	s := storedScript{c}
 	meta := s.Meta()
-	compiled, err := ai.OpenScript(meta, s.Source())
+	compiled, err := ai.builder().OpenScript(meta, s.Source())
 	if err != nil {
 		logf(nil, "warning", "gorai: could not load script %q from RDB: %v", C.GoStringN(key, C.int(keylen)), err)
 		return 0

@@ -1,0 +1,54 @@
+package main
+
+/*
+#include "module.h"
+*/
+import "C"
+
+import "gorai/commands"
+
+// cannotWait are the contexts in which a client is not blocked for a build: inside MULTI or a
+// script, while applying the master's stream on a replica, and while loading the AOF.
+const cannotWait = C.REDISMODULE_CTX_FLAGS_LUA | C.REDISMODULE_CTX_FLAGS_MULTI | C.REDISMODULE_CTX_FLAGS_DENY_BLOCKING |
+	C.REDISMODULE_CTX_FLAGS_REPLICATED | C.REDISMODULE_CTX_FLAGS_LOADING
+
+// Offload builds on a goroutine of its own while the client is blocked, and commits in the reply
+// callback; where the client cannot wait, it builds and commits now (see commands.Runtime).
+func (c *redisCall) Offload(env commands.Env, build func(commands.Builder) commands.Built) error {
+	b := ai.builder()
+	if C.gorai_context_flags(c.ctx)&cannotWait != 0 {
+		return build(b).Commit(env)
+	}
+	w := &offloaded{}
+	bc, h, err := c.block(w, nil)
+	if err != nil {
+		return err
+	}
+	go func() {
+		defer unblock(bc, h)
+		defer recoverEntry(nil, "building a model or script", func() {
+			w.built = commands.Built{Commit: func(commands.Env) error { return errInternal }, Drop: func() {}}
+		})
+		w.built = build(b)
+	}()
+	return nil
+}
+
+// offloaded is a build whose client is blocked: the build is written on its goroutine before the
+// unblock, and read on the main thread after it.
+type offloaded struct {
+	built     commands.Built
+	committed bool
+}
+
+func (w *offloaded) reply(call *redisCall) error {
+	w.committed = true
+	return w.built.Commit(call.env())
+}
+
+// free drops a build that was not committed: its client has gone.
+func (w *offloaded) free() {
+	if !w.committed {
+		w.built.Drop()
+	}
+}

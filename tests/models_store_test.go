@@ -1,0 +1,78 @@
+package tests
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"gorai/tests/resp"
+)
+
+// sendStore sends AI.MODELSTORE of the CNN on a connection of its own, without waiting for the reply.
+func sendStore(t *testing.T, c *resp.Conn, key string) {
+	t.Helper()
+	if err := c.Send(storeArgs(key, "TORCH", "CPU", testModel(t, "cnn.pt"))...); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Flush(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// blockedOn reports whether CLIENT LIST shows a client blocked in cmd.
+func blockedOn(t *testing.T, c *resp.Conn, cmd string) bool {
+	t.Helper()
+	for _, line := range strings.Split(string(do(t, c, "CLIENT", "LIST").Str), "\n") {
+		if strings.Contains(line, " cmd="+cmd+" ") && strings.Contains(line, " flags=b ") {
+			return true
+		}
+	}
+	return false
+}
+
+// A model is built off Redis' main thread: while the first TORCH store of a fresh server loads
+// libtorch and the model (hundreds of milliseconds), its client waits, blocked, and the others are
+// served; the model is stored, and the store replicated, when it is built.
+func TestStoreBuildsOffTheMainThread(t *testing.T) {
+	s := startServer(t)
+	storer, other := s.Conn(t), s.Conn(t)
+	sendStore(t, storer, "cnn")
+	deadline := time.Now().Add(10 * time.Second)
+	for !blockedOn(t, other, "ai.modelstore") {
+		if time.Now().After(deadline) {
+			t.Fatal("no client was ever seen blocked in AI.MODELSTORE: the build held up the server")
+		}
+	}
+	expect(t, other, resp.Int(0), "EXISTS", "cnn")
+	if v, err := storer.Receive(); err != nil || !resp.Equal(v, resp.Simple("OK")) {
+		t.Fatalf("AI.MODELSTORE: %v %v", v, err)
+	}
+	expect(t, other, resp.Int(1), "EXISTS", "cnn")
+	cnnModel(t, "cnn").run(t, other, "after", "a model built off the main thread")
+}
+
+// A store whose client leaves before its model is built is dropped, as the client never learnt of
+// it, and its model freed; the server goes on.
+func TestStoreOfAGoneClientIsDropped(t *testing.T) {
+	s := startServer(t)
+	c := s.Conn(t)
+	gone, err := s.Dial()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sendStore(t, gone, "gone")
+	deadline := time.Now().Add(10 * time.Second)
+	for !blockedOn(t, c, "ai.modelstore") {
+		if time.Now().After(deadline) {
+			t.Fatal("no client was ever seen blocked in AI.MODELSTORE")
+		}
+	}
+	gone.Close()
+	// A later store of the same model waits on the same library load, so it ends after the first
+	// build has (nearly) finished; then give the first up to a second to show up.
+	expectOK(t, c, storeArgs("later", "TORCH", "CPU", testModel(t, "cnn.pt"))...)
+	for end := time.Now().Add(time.Second); time.Now().Before(end); time.Sleep(10 * time.Millisecond) {
+		expect(t, c, resp.Int(0), "EXISTS", "gone")
+	}
+	expect(t, c, resp.Arr(resp.BulkStrings("later", "")), "AI._MODELSCAN")
+}
