@@ -450,21 +450,25 @@ func TestThreadsAndDevices(t *testing.T) {
 	}
 }
 
-// TestSessionConfig checks the hand-written ConfigProto against RedisAI's bytes (src/backends/tensorflow.c).
+// TestSessionConfig checks the hand-written ConfigProto against RedisAI's bytes (src/backends/tensorflow.c),
+// with gorai's inter-op default: -1 (the caller's thread), a 10-byte varint, when none is set.
 func TestSessionConfig(t *testing.T) {
+	callerThread := []byte{0x28, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01}
+	with := func(b ...[]byte) []byte { return bytes.Join(b, nil) }
+	cpu := []byte{0x0a, 0x07, 0x0a, 0x03, 'G', 'P', 'U', 0x10, 0x00}
 	cases := []struct {
 		gpu          bool
 		id           int
 		intra, inter int
 		want         []byte
 	}{
-		{false, 0, 0, 0, []byte{0x0a, 0x07, 0x0a, 0x03, 'G', 'P', 'U', 0x10, 0x00}},
-		{false, 0, 4, 0, []byte{0x0a, 0x07, 0x0a, 0x03, 'G', 'P', 'U', 0x10, 0x00, 0x10, 4}},
-		{false, 0, 0, 3, []byte{0x0a, 0x07, 0x0a, 0x03, 'G', 'P', 'U', 0x10, 0x00, 0x28, 3}},
-		{false, 0, 200, 1, []byte{0x0a, 0x07, 0x0a, 0x03, 'G', 'P', 'U', 0x10, 0x00, 0x10, 0xc8, 0x01, 0x28, 1}},
-		{true, -1, 0, 0, []byte{0x32, 0x02, 0x20, 0x01}},
-		{true, 0, 0, 0, []byte{0x32, 0x05, 0x20, 0x01, 0x2a, 0x01, '0'}},
-		{true, 12, 0, 0, []byte{0x32, 0x06, 0x20, 0x01, 0x2a, 0x02, '1', '2'}},
+		{false, 0, 0, 0, with(cpu, callerThread)},
+		{false, 0, 4, 0, with(cpu, []byte{0x10, 4}, callerThread)},
+		{false, 0, 0, 3, with(cpu, []byte{0x28, 3})},
+		{false, 0, 200, 1, with(cpu, []byte{0x10, 0xc8, 0x01, 0x28, 1})},
+		{true, -1, 0, 0, with([]byte{0x32, 0x02, 0x20, 0x01}, callerThread)},
+		{true, 0, 0, 0, with([]byte{0x32, 0x05, 0x20, 0x01, 0x2a, 0x01, '0'}, callerThread)},
+		{true, 12, 0, 0, with([]byte{0x32, 0x06, 0x20, 0x01, 0x2a, 0x02, '1', '2'}, callerThread)},
 	}
 	for _, c := range cases {
 		if got := sessionConfig(c.gpu, c.id, c.intra, c.inter); !bytes.Equal(got, c.want) {
