@@ -66,7 +66,6 @@ func (e *Engine) Queue(device string) *Queue {
 	q := e.queues[name]
 	if q == nil {
 		q = &Queue{arrived: make(chan struct{}), workers: make([]worker, e.threadsPerQueue)}
-		q.ready = sync.NewCond(&q.mu)
 		for i := range q.workers {
 			go q.work(&q.workers[i])
 		}
@@ -77,9 +76,10 @@ func (e *Engine) Queue(device string) *Queue {
 
 // Queue is a FIFO of jobs served by its workers.
 type Queue struct {
-	mu    sync.Mutex
-	ready *sync.Cond
-	jobs  []*Job
+	mu   sync.Mutex
+	jobs []*Job
+	// idle are the workers asleep, the most recently active last: Submit wakes that one.
+	idle []*worker
 	// arrived is closed (and replaced) at each push: a worker holding a partial batch waits on it
 	// with a timer, which a sync.Cond cannot do.
 	arrived chan struct{}
@@ -89,7 +89,8 @@ type Queue struct {
 // worker is one of a queue's workers.
 type worker struct {
 	// cpu is the thread CPU time its jobs took, in nanoseconds.
-	cpu atomic.Int64
+	cpu  atomic.Int64
+	wake parker
 }
 
 // WorkerCPU is the CPU time each of the queue's workers has spent running jobs.
@@ -108,15 +109,27 @@ func (q *Queue) Submit(j *Job) {
 	q.jobs = append(q.jobs, j)
 	close(q.arrived)
 	q.arrived = make(chan struct{})
+	var w *worker
+	if n := len(q.idle); n > 0 {
+		w = q.idle[n-1]
+		q.idle = q.idle[:n-1]
+	}
 	q.mu.Unlock()
-	q.ready.Signal()
+	if w != nil {
+		w.wake.unpark()
+	}
 }
 
-func (q *Queue) pop() *Job {
+// pop takes the next job for w, sleeping while there is none.
+func (q *Queue) pop(w *worker) *Job {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	for len(q.jobs) == 0 {
-		q.ready.Wait()
+		w.wake.prepare()
+		q.idle = append(q.idle, w)
+		q.mu.Unlock()
+		w.wake.park()
+		q.mu.Lock()
 	}
 	j := q.jobs[0]
 	q.jobs[0] = nil
@@ -131,7 +144,7 @@ func (q *Queue) pop() *Job {
 // per-thread state between calls.
 func (q *Queue) work(w *worker) {
 	for {
-		j := q.pop()
+		j := q.pop(w)
 		runtime.LockOSThread()
 		start := threadCPUTime()
 		q.do(j)

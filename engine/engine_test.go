@@ -105,3 +105,27 @@ func TestWorkerCPU(t *testing.T) {
 		time.Sleep(time.Millisecond)
 	}
 }
+
+// Workers sleep between jobs and are woken for each: submitted one at a time from several
+// goroutines, each waiting for its job before the next, every job runs (no wake-up is lost).
+func TestNoLostWakeups(t *testing.T) {
+	q := New(2).Queue("CPU")
+	var wg sync.WaitGroup
+	for g := 0; g < 4; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 500; i++ {
+				done := make(chan struct{})
+				q.Submit(&Job{Run: func() { close(done) }})
+				select {
+				case <-done:
+				case <-time.After(10 * time.Second):
+					t.Errorf("job %d was never run", i)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
