@@ -34,6 +34,8 @@ type Engine struct {
 
 	mu     sync.Mutex
 	queues map[string]*Queue
+	// busy counts the jobs being run and the background tasks under way, for Stop.
+	busy sync.WaitGroup
 }
 
 // New makes an engine whose queues each have threadsPerQueue workers.
@@ -65,13 +67,46 @@ func (e *Engine) Queue(device string) *Queue {
 	defer e.mu.Unlock()
 	q := e.queues[name]
 	if q == nil {
-		q = &Queue{arrived: make(chan struct{}), workers: make([]worker, e.threadsPerQueue)}
+		q = &Queue{arrived: make(chan struct{}), workers: make([]worker, e.threadsPerQueue), busy: &e.busy}
 		for i := range q.workers {
 			go q.work(&q.workers[i])
 		}
 		e.queues[name] = q
 	}
 	return q
+}
+
+// Background runs f on a goroutine of its own, counted as work under way for Stop.
+func (e *Engine) Background(f func()) {
+	e.busy.Add(1)
+	go func() {
+		defer e.busy.Done()
+		f()
+	}()
+}
+
+// Stop is for the process' exit, which tears down the backends' libraries: no queued job is
+// started any more, and Stop waits up to timeout for the jobs being run and the background tasks
+// to finish. It reports whether they all did.
+func (e *Engine) Stop(timeout time.Duration) bool {
+	e.mu.Lock()
+	for _, q := range e.queues {
+		q.mu.Lock()
+		q.stopped = true
+		q.mu.Unlock()
+	}
+	e.mu.Unlock()
+	done := make(chan struct{})
+	go func() {
+		e.busy.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return true
+	case <-time.After(timeout):
+		return false
+	}
 }
 
 // Queue is a FIFO of jobs served by its workers.
@@ -84,6 +119,9 @@ type Queue struct {
 	// with a timer, which a sync.Cond cannot do.
 	arrived chan struct{}
 	workers []worker
+	// stopped: the workers take no more jobs (see Engine.Stop).
+	stopped bool
+	busy    *sync.WaitGroup
 }
 
 // worker is one of a queue's workers.
@@ -124,7 +162,7 @@ func (q *Queue) Submit(j *Job) {
 func (q *Queue) pop(w *worker) *Job {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	for len(q.jobs) == 0 {
+	for len(q.jobs) == 0 || q.stopped {
 		w.wake.prepare()
 		q.idle = append(q.idle, w)
 		q.mu.Unlock()
@@ -134,6 +172,7 @@ func (q *Queue) pop(w *worker) *Job {
 	j := q.jobs[0]
 	q.jobs[0] = nil
 	q.jobs = q.jobs[1:]
+	q.busy.Add(1)
 	return j
 }
 
@@ -150,6 +189,7 @@ func (q *Queue) work(w *worker) {
 		q.do(j)
 		w.cpu.Add(int64(threadCPUTime() - start))
 		runtime.UnlockOSThread()
+		q.busy.Done()
 	}
 }
 

@@ -129,3 +129,32 @@ func TestNoLostWakeups(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// Stop waits for the job being run and for background tasks, and starts no queued job.
+func TestStop(t *testing.T) {
+	e := New(1)
+	q := e.Queue("CPU")
+	release, started := make(chan struct{}), make(chan struct{})
+	q.Submit(&Job{Run: func() { close(started); <-release }})
+	<-started
+	var queuedRan atomic.Bool
+	q.Submit(&Job{Run: func() { queuedRan.Store(true) }})
+	backgroundDone := make(chan struct{})
+	e.Background(func() { <-backgroundDone })
+
+	if e.Stop(50 * time.Millisecond) {
+		t.Fatal("Stop reported done while a job and a background task were under way")
+	}
+	close(release)
+	if e.Stop(50 * time.Millisecond) {
+		t.Fatal("Stop reported done while a background task was under way")
+	}
+	close(backgroundDone)
+	if !e.Stop(5 * time.Second) {
+		t.Fatal("Stop timed out with nothing under way")
+	}
+	time.Sleep(20 * time.Millisecond)
+	if queuedRan.Load() {
+		t.Fatal("a job queued before Stop ran after it")
+	}
+}

@@ -21,6 +21,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"time"
 	"unsafe"
 
 	"gorai/commands"
@@ -60,10 +61,25 @@ func goraiOnLoad(ctx *C.RedisModuleCtx, argv **C.RedisModuleString, argc C.int) 
 		logf(ctx, "warning", "gorai: %s", err)
 		return C.REDISMODULE_ERR
 	}
-	if C.gorai_register_info(ctx) != C.REDISMODULE_OK {
+	if C.gorai_register_info(ctx) != C.REDISMODULE_OK || C.gorai_subscribe_shutdown(ctx) != C.REDISMODULE_OK {
 		return C.REDISMODULE_ERR
 	}
 	return C.REDISMODULE_OK
+}
+
+// shutdownGrace bounds how long the exit waits for runs and builds (a script blocked on
+// redis.execute, say, cannot finish while the main thread waits here).
+const shutdownGrace = 10 * time.Second
+
+// goraiShutdown holds the server's exit until no worker or build is inside a backend: exit runs the
+// backends' static destructors, and tearing libtorch down under a run crashed the server.
+//
+//export goraiShutdown
+func goraiShutdown(ctx *C.RedisModuleCtx) {
+	defer recoverEntry(ctx, "at shutdown", nil)
+	if !ai.engine.Stop(shutdownGrace) {
+		logf(ctx, "warning", "gorai: exiting with runs or model builds still under way after %v", shutdownGrace)
+	}
 }
 
 // recoverEntry is deferred by every function that C calls, and by the workers: a panic is logged

@@ -323,8 +323,24 @@ void gorai_apply(RedisModuleCtx *ctx, RedisModuleString **argv, const unsigned c
     if (created != NULL) RedisModule_FreeString(ctx, created);
 }
 
-/* Info. */
-int gorai_register_info(RedisModuleCtx *ctx) { return RedisModule_RegisterInfoFunc(ctx, (RedisModuleInfoFunc)goraiInfo); }
+/* Info. A crash report asks for it from the signal handler, maybe on a worker's thread in the middle
+ * of a Go call, where the Go runtime cannot be entered: the report goes without gorai's sections. */
+static void info_func(RedisModuleInfoCtx *ctx, int for_crash_report) {
+    if (!for_crash_report) goraiInfo(ctx, for_crash_report);
+}
+
+int gorai_register_info(RedisModuleCtx *ctx) { return RedisModule_RegisterInfoFunc(ctx, info_func); }
+
+/* Shutdown: the process exits right after this event. */
+static void shutdown_event(RedisModuleCtx *ctx, RedisModuleEvent eid, uint64_t subevent, void *data) {
+    (void)eid, (void)subevent, (void)data;
+    goraiShutdown(ctx);
+}
+
+int gorai_subscribe_shutdown(RedisModuleCtx *ctx) {
+    RedisModuleEvent shutdown = {REDISMODULE_EVENT_SHUTDOWN, 1};
+    return RedisModule_SubscribeToServerEvent(ctx, shutdown, shutdown_event);
+}
 void gorai_info_section(RedisModuleInfoCtx *ctx, const char *name) { RedisModule_InfoAddSection(ctx, name); }
 void gorai_info_string(RedisModuleInfoCtx *ctx, const char *field, const char *value) {
     RedisModule_InfoAddFieldCString(ctx, field, value);

@@ -13,6 +13,7 @@ int gorai_create_command(RedisModuleCtx *ctx, int slot, const char *name, const 
                          int lastkey, int keystep);
 int gorai_create_types(RedisModuleCtx *ctx);
 int gorai_register_info(RedisModuleCtx *ctx);
+int gorai_subscribe_shutdown(RedisModuleCtx *ctx);
 const char *gorai_module_path(void);
 void gorai_log(RedisModuleCtx *ctx, const char *level, const char *msg);
 

@@ -12,7 +12,7 @@ import "gorai/commands"
 const cannotWait = C.REDISMODULE_CTX_FLAGS_LUA | C.REDISMODULE_CTX_FLAGS_MULTI | C.REDISMODULE_CTX_FLAGS_DENY_BLOCKING |
 	C.REDISMODULE_CTX_FLAGS_REPLICATED | C.REDISMODULE_CTX_FLAGS_LOADING
 
-// Offload builds on a goroutine of its own while the client is blocked, and commits in the reply
+// Offload builds on a goroutine of its own (an engine background task) while the client is blocked, and commits in the reply
 // callback; where the client cannot wait, it builds and commits now (see commands.Runtime).
 func (c *redisCall) Offload(env commands.Env, build func(commands.Builder) commands.Built) error {
 	b := ai.builder()
@@ -24,13 +24,13 @@ func (c *redisCall) Offload(env commands.Env, build func(commands.Builder) comma
 	if err != nil {
 		return err
 	}
-	go func() {
+	ai.engine.Background(func() {
 		defer unblock(bc, h)
 		defer recoverEntry(nil, "building a model or script", func() {
 			w.built = commands.Built{Commit: func(commands.Env) error { return errInternal }, Drop: func() {}}
 		})
 		w.built = build(b)
-	}()
+	})
 	return nil
 }
 

@@ -46,6 +46,13 @@ typedef struct RedisModuleBlockedClient RedisModuleBlockedClient;
 typedef int (*RedisModuleCmdFunc)(RedisModuleCtx *ctx, RedisModuleString **argv, int argc);
 typedef void (*RedisModuleInfoFunc)(RedisModuleInfoCtx *ctx, int for_crash_report);
 
+#define REDISMODULE_EVENT_SHUTDOWN 5
+typedef struct RedisModuleEvent {
+    uint64_t id;      /* REDISMODULE_EVENT_... */
+    uint64_t dataver; /* version of the data the callback gets */
+} RedisModuleEvent;
+typedef void (*RedisModuleEventCallback)(RedisModuleCtx *ctx, RedisModuleEvent eid, uint64_t subevent, void *data);
+
 typedef struct RedisModuleTypeMethods {
     uint64_t version;
     void *(*rdb_load)(RedisModuleIO *rdb, int encver);
@@ -132,6 +139,7 @@ typedef struct RedisModuleTypeMethods {
     X(void, DigestAddLongLong, (RedisModuleDigest * md, long long ele))                                 \
     X(void, DigestEndSequence, (RedisModuleDigest * md))                                                \
     X(int, RegisterInfoFunc, (RedisModuleCtx * ctx, RedisModuleInfoFunc cb))                            \
+    X(int, SubscribeToServerEvent, (RedisModuleCtx * ctx, RedisModuleEvent event, RedisModuleEventCallback cb)) \
     X(int, InfoAddSection, (RedisModuleInfoCtx * ctx, const char *name))                                \
     X(int, InfoAddFieldCString, (RedisModuleInfoCtx * ctx, const char *field, const char *value))       \
     X(int, InfoAddFieldLongLong, (RedisModuleInfoCtx * ctx, const char *field, long long value))
