@@ -33,6 +33,8 @@ type Runtime interface {
 	// master's stream, loading) both run at once, Commit with env. build must not use env or the
 	// command's arguments, which may be gone by then.
 	Offload(env Env, build func(Builder) Built) error
+	// JoinBlob copies a model's blob, given in chunks, into one buffer of the module's memory.
+	JoinBlob(chunks [][]byte) Blob
 	// ExecuteModel blocks the client and runs the model in the background; the runtime replies
 	// when the run is done. Its errors (a transaction, say) are reply texts, sent at once.
 	ExecuteModel(run ModelExecution) error
@@ -58,6 +60,14 @@ type Builder interface {
 	OpenScript(meta ScriptMeta, source []byte) (backends.Script, error)
 }
 
+// Blob is a model's bytes in the module's memory (Redis' allocator, so that used_memory counts them
+// and no copy of the model lingers on the Go heap): the stored model adopts it; a model that is not
+// stored frees it.
+type Blob interface {
+	Bytes() []byte
+	Free()
+}
+
 // Built is what an offloaded build made: Commit stores it and replies, on the main thread; Drop
 // releases it when Commit will not run.
 type Built struct {
@@ -75,8 +85,8 @@ type Keyspace interface {
 	// Model is the model stored at key, nil when the key is empty, or ErrWrongType. It is borrowed
 	// until the command returns.
 	Model(key []byte) (Model, error)
-	// SetModel stores a model at key, taking over session (closed on error too).
-	SetModel(key []byte, meta ModelMeta, session backends.Model, blob []byte)
+	// SetModel stores a model at key, taking over session and blob (released on error too).
+	SetModel(key []byte, meta ModelMeta, session backends.Model, blob Blob)
 	// Script is the script stored at key, nil when the key is empty, or ErrWrongType. It is
 	// borrowed until the command returns.
 	Script(key []byte) (Script, error)

@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"slices"
@@ -68,8 +69,9 @@ func (k *fakeKeyspace) Model(key []byte) (Model, error) {
 	return nil, nil
 }
 
-// SetModel stores the model with copies of meta and blob (the caller's buffers may be reused).
-func (k *fakeKeyspace) SetModel(key []byte, meta ModelMeta, session backends.Model, blob []byte) {
+// SetModel stores the model with copies of meta and blob (the caller's buffers may be reused),
+// freeing blob as the module's stored model would when it goes.
+func (k *fakeKeyspace) SetModel(key []byte, meta ModelMeta, session backends.Model, blob Blob) {
 	k.modelSets++
 	if old := k.models[string(key)]; old != nil && old.session != nil {
 		old.session.Close()
@@ -77,7 +79,8 @@ func (k *fakeKeyspace) SetModel(key []byte, meta ModelMeta, session backends.Mod
 	meta.Tag = append([]byte{}, meta.Tag...)
 	meta.Inputs = append([]string(nil), meta.Inputs...)
 	meta.Outputs = append([]string(nil), meta.Outputs...)
-	k.models[string(key)] = &fakeModel{meta: meta, blob: append([]byte{}, blob...), session: session}
+	k.models[string(key)] = &fakeModel{meta: meta, blob: append([]byte{}, blob.Bytes()...), session: session}
+	blob.Free()
 }
 
 func (k *fakeKeyspace) Script(key []byte) (Script, error) {
@@ -221,6 +224,25 @@ type fakeRuntime struct {
 	// deferBuilds keeps offloaded builds in built instead of committing them at once.
 	deferBuilds bool
 	built       []Built
+	blobsLive   int // blobs made by JoinBlob and not freed
+}
+
+// fakeBlob counts, in its runtime, the blobs not yet freed.
+type fakeBlob struct {
+	b  []byte
+	rt *fakeRuntime
+}
+
+func (b *fakeBlob) Bytes() []byte { return b.b }
+func (b *fakeBlob) Free() {
+	if b.rt.blobsLive--; b.rt.blobsLive < 0 {
+		panic("a blob freed twice")
+	}
+}
+
+func (r *fakeRuntime) JoinBlob(chunks [][]byte) Blob {
+	r.blobsLive++
+	return &fakeBlob{bytes.Join(chunks, nil), r}
 }
 
 func (r *fakeRuntime) Offload(env Env, build func(Builder) Built) error {

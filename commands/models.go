@@ -93,27 +93,28 @@ func ModelStore(env Env, args [][]byte) error {
 	if len(args) < 6 {
 		return ErrWrongArity
 	}
-	meta, blob, err := parseModelStore(args[2:])
+	meta, chunks, err := parseModelStore(args[2:])
 	if err != nil {
 		return err
 	}
-	return storeModel(env, args[1], meta, blob)
+	return storeModel(env, args[1], meta, env.AI.JoinBlob(chunks))
 }
 
-// storeModel builds the model, then stores it (see storeBuilt).
-func storeModel(env Env, key []byte, meta ModelMeta, blob []byte) error {
-	// blob is a copy already, not the command's arguments.
-	build := func(b Builder) (backends.Model, error) { return b.OpenModel(meta, blob) }
+// storeModel builds the model, then stores it (see storeBuilt); the stored model adopts blob,
+// which is freed if the model is not stored.
+func storeModel(env Env, key []byte, meta ModelMeta, blob Blob) error {
+	build := func(b Builder) (backends.Model, error) { return b.OpenModel(meta, blob.Bytes()) }
 	return storeBuilt(env, key, build, func(keys Keyspace, key []byte, session backends.Model) error {
 		if _, err := keys.Model(key); err != nil {
 			return err
 		}
 		keys.SetModel(key, meta, session, blob)
 		return nil
-	})
+	}, blob.Free)
 }
 
-func parseModelStore(args [][]byte) (ModelMeta, []byte, error) {
+// parseModelStore returns the metadata and the blob's chunks (views of args).
+func parseModelStore(args [][]byte) (ModelMeta, [][]byte, error) {
 	var m ModelMeta
 	var err error
 	if m.Backend, err = parseBackend(args[0]); err != nil {
@@ -149,7 +150,7 @@ func parseModelStore(args [][]byte) (ModelMeta, []byte, error) {
 	if len(rest) == 1 {
 		return m, nil, errMissingBlob
 	}
-	return m, bytes.Join(rest[1:], nil), nil
+	return m, rest[1:], nil
 }
 
 // parseModelOptions reads [TAG t] [BATCHSIZE n] [MINBATCHSIZE m] [MINBATCHTIMEOUT t], in that order,
@@ -222,17 +223,17 @@ func ModelSet(env Env, args [][]byte) error {
 	if len(args) < 4 {
 		return ErrWrongArity
 	}
-	meta, blob, err := parseModelSet(args[2:])
+	meta, chunks, err := parseModelSet(args[2:])
 	if err != nil {
 		return err
 	}
-	return storeModel(env, args[1], meta, blob)
+	return storeModel(env, args[1], meta, env.AI.JoinBlob(chunks))
 }
 
 // modelSetKeywords may not be taken for a device by AI.MODELSET.
 var modelSetKeywords = []string{"INPUTS", "OUTPUTS", "TAG", "BATCHSIZE", "MINBATCHSIZE", "MINBATCHTIMEOUT", "BLOB"}
 
-func parseModelSet(args [][]byte) (ModelMeta, []byte, error) {
+func parseModelSet(args [][]byte) (ModelMeta, [][]byte, error) {
 	var m ModelMeta
 	var err error
 	if m.Backend, err = parseBackend(args[0]); err != nil {
@@ -273,7 +274,7 @@ func parseModelSet(args [][]byte) (ModelMeta, []byte, error) {
 	if blob < 0 || blob == len(rest)-1 {
 		return m, nil, errMissingBlob
 	}
-	return m, bytes.Join(rest[blob+1:], nil), nil
+	return m, rest[blob+1:], nil
 }
 
 func toStrings(b [][]byte) []string {

@@ -106,7 +106,7 @@ func storeScript(env Env, key []byte, meta ScriptMeta, source []byte) error {
 		}
 		keys.SetScript(key, meta, compiled, source)
 		return nil
-	})
+	}, nil)
 }
 
 // ScriptSet: the deprecated AI.SCRIPTSET key device [TAG t] SOURCE src, stored without entry points

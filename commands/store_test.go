@@ -54,5 +54,33 @@ func TestStoresAreBuiltThenCommitted(t *testing.T) {
 		if c.stored(ks) || c.closed(rt) != 1 {
 			t.Fatalf("%s: a dropped build was stored (%v) or not closed (%d)", c.line, c.stored(ks), c.closed(rt))
 		}
+		if rt.blobsLive != 0 {
+			t.Fatalf("%s: %d model blobs not freed", c.line, rt.blobsLive)
+		}
+	}
+}
+
+// A model blob is freed whatever becomes of the store: built and stored (the stored model owns it),
+// build failed, the key of another type, the client gone.
+func TestModelBlobsAreFreed(t *testing.T) {
+	ks, rt := newFakeKeyspace(), newFakeRuntime()
+	runAI(ks, rt, ModelStore, "AI.MODELSTORE k ONNX CPU BLOB a b c")
+	runAI(ks, rt, ModelSet, "AI.MODELSET k2 ONNX CPU BLOB abc")
+	ks.other["str"] = true
+	if got := runAI(ks, rt, ModelStore, "AI.MODELSTORE str ONNX CPU BLOB abc"); got != "-"+ErrWrongType.Error() {
+		t.Fatalf("store over another type: %q", got)
+	}
+	rt.openErr = errf("ERR no")
+	if got := runAI(ks, rt, ModelStore, "AI.MODELSTORE k3 ONNX CPU BLOB abc"); got != "-ERR no" {
+		t.Fatalf("store with a failing build: %q", got)
+	}
+	rt.openErr, rt.deferBuilds = nil, true
+	runAI(ks, rt, ModelStore, "AI.MODELSTORE k4 ONNX CPU BLOB abc")
+	rt.built[0].Drop()
+	if rt.blobsLive != 0 {
+		t.Fatalf("%d model blobs not freed", rt.blobsLive)
+	}
+	if string(ks.models["k"].blob) != "abc" {
+		t.Fatalf("stored blob %q, want the chunks joined", ks.models["k"].blob)
 	}
 }

@@ -77,7 +77,7 @@ func (c *redisCall) Model(key []byte) (commands.Model, error) {
 	return storedModel{(*C.gorai_model)(p)}, nil
 }
 
-func (c *redisCall) SetModel(key []byte, meta commands.ModelMeta, session backends.Model, blob []byte) {
+func (c *redisCall) SetModel(key []byte, meta commands.ModelMeta, session backends.Model, blob commands.Blob) {
 	c.effects.key(c.argIndex(key), key)
 	c.effects.setModel(newStoredModel(string(key), meta, session, blob))
 }

@@ -86,9 +86,32 @@ func cStrings(p **C.char, n C.uint64_t) []string {
 	return out
 }
 
-// newStoredModel makes the C model for meta and blob, holding s, with refcount 1. Input and output
-// names come from the backend unless the client gave them (TF).
-func newStoredModel(key string, meta commands.ModelMeta, model backends.Model, blob []byte) *C.gorai_model {
+// cBlob is a model's blob in Redis' memory (a commands.Blob); the stored model adopts it.
+type cBlob struct {
+	p *C.char
+	n int
+}
+
+func (b *cBlob) Bytes() []byte { return unsafe.Slice((*byte)(unsafe.Pointer(b.p)), b.n) }
+func (b *cBlob) Free()         { C.gorai_free_bytes(b.p) }
+
+// JoinBlob copies the chunks of a model's blob into one buffer from Redis' allocator.
+func (c *redisCall) JoinBlob(chunks [][]byte) commands.Blob {
+	n := 0
+	for _, ch := range chunks {
+		n += len(ch)
+	}
+	b := &cBlob{C.gorai_alloc_bytes(C.size_t(n)), n}
+	dst := b.Bytes()
+	for _, ch := range chunks {
+		dst = dst[copy(dst, ch):]
+	}
+	return b
+}
+
+// newStoredModel makes the C model for meta and blob, holding s, with refcount 1; it adopts blob.
+// Input and output names come from the backend unless the client gave them (TF).
+func newStoredModel(key string, meta commands.ModelMeta, model backends.Model, blob commands.Blob) *C.gorai_model {
 	if len(meta.Inputs) == 0 {
 		meta.Inputs = model.InputNames()
 	}
@@ -106,7 +129,8 @@ func newStoredModel(key string, meta commands.ModelMeta, model backends.Model, b
 	c.batchsize, c.minbatchsize, c.minbatchtimeout = C.uint64_t(meta.BatchSize), C.uint64_t(meta.MinBatchSize), C.uint64_t(meta.MinBatchTimeout)
 	c.ninputs, c.inputs = C.uint64_t(len(meta.Inputs)), cNames(meta.Inputs)
 	c.noutputs, c.outputs = C.uint64_t(len(meta.Outputs)), cNames(meta.Outputs)
-	c.blob, c.bloblen = cBytes(blob), C.size_t(len(blob))
+	cb := blob.(*cBlob)
+	c.blob, c.bloblen = cb.p, C.size_t(cb.n)
 	c.session = C.uintptr_t(newModelSession(key, meta, model))
 	return c
 }

@@ -2,6 +2,10 @@
 
 #include "stored.h"
 
+char *gorai_alloc_bytes(size_t len) { return RedisModule_Alloc(len > 0 ? len : 1); }
+
+void gorai_free_bytes(char *p) { RedisModule_Free(p); }
+
 char *gorai_strdup(const char *s, size_t len) {
     char *d = RedisModule_Alloc(len + 1);
     if (len > 0) memcpy(d, s, len);

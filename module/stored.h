@@ -9,6 +9,8 @@
 #include "redismodule.h"
 
 char *gorai_strdup(const char *s, size_t len);
+char *gorai_alloc_bytes(size_t len); /* never NULL, even for 0 bytes; free with gorai_free_bytes */
+void gorai_free_bytes(char *p);
 char **gorai_names(uint64_t n); /* n NULL pointers, to fill with gorai_strdup */
 void gorai_free_names(char **names, uint64_t n);
 
