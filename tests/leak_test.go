@@ -9,8 +9,10 @@ import (
 // TestNoLeakOnErrors: refused commands free what they allocated on the way: used_memory (which
 // counts tensor memory, from Redis' allocator) does not grow over thousands of them.
 func TestNoLeakOnErrors(t *testing.T) {
+	iris := redisaiFixture(t, "linear_iris.onnx")
 	s := startServer(t)
 	c := s.Conn(t)
+	expectOK(t, c, "SET", "str", "x")
 	usedMemory := func() int64 {
 		n, err := strconv.ParseInt(info(t, c, "memory")["used_memory"], 10, 64)
 		if err != nil {
@@ -31,6 +33,8 @@ func TestNoLeakOnErrors(t *testing.T) {
 		{"AI.TENSORSET", "t", "BOOL", 4096, "BLOB", strings.Repeat("\x02", 4096)},
 		{"AI.TENSORSET", "t", "FLOAT", 1 << 40},
 		{"AI.MODELSTORE", "m", "ONNX", "CPU", "BLOB", strings.Repeat("garbage", 1000)},
+		// built, then refused: the key holds a string (the model and its blob are dropped)
+		{"AI.MODELSTORE", "str", "ONNX", "CPU", "BLOB", iris},
 		{"AI.MODELEXECUTE", "missing", "INPUTS", 1, "a", "OUTPUTS", 1, "b"},
 	}
 	run := func(n int) {
