@@ -12,8 +12,9 @@ import "gorai/commands"
 const cannotWait = C.REDISMODULE_CTX_FLAGS_LUA | C.REDISMODULE_CTX_FLAGS_MULTI | C.REDISMODULE_CTX_FLAGS_DENY_BLOCKING |
 	C.REDISMODULE_CTX_FLAGS_REPLICATED | C.REDISMODULE_CTX_FLAGS_LOADING
 
-// Offload builds on a goroutine of its own (an engine background task) while the client is blocked, and commits in the reply
-// callback; where the client cannot wait, it builds and commits now (see commands.Runtime).
+// Offload builds on a goroutine of its own (an engine background task, so that the exit waits for
+// it) while the client is blocked, and commits in the reply callback; where the client cannot
+// wait, it builds and commits now (see commands.Runtime).
 func (c *redisCall) Offload(env commands.Env, build func(commands.Builder) commands.Built) error {
 	b := ai.builder()
 	if C.gorai_context_flags(c.ctx)&cannotWait != 0 {
