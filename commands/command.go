@@ -26,7 +26,6 @@ type Env struct {
 // Runtime is what model and script commands need beyond the keyspace: backends, background
 // execution, statistics and configuration.
 type Runtime interface {
-	Builder
 	// Offload calls build away from Redis' main thread while the client waits, then the result's
 	// Commit on the main thread, with the keyspace and reply of that moment (or its Drop when the
 	// client has gone). Where a client cannot wait (MULTI, scripts, a replica applying its

@@ -68,13 +68,6 @@ func (a *aiState) LoadBackend(name, path string) error {
 
 // The commands.Runtime of a call.
 
-func (c *redisCall) OpenModel(meta commands.ModelMeta, blob []byte) (backends.Model, error) {
-	return ai.builder().OpenModel(meta, blob)
-}
-
-func (c *redisCall) OpenScript(meta commands.ScriptMeta, source []byte) (backends.Script, error) {
-	return ai.builder().OpenScript(meta, source)
-}
 func (c *redisCall) LoadBackend(name, path string) error { return ai.LoadBackend(name, path) }
 func (c *redisCall) Stats() *engine.Stats                { return ai.stats }
 func (c *redisCall) Config() *commands.Config            { return &ai.config }
