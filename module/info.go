@@ -67,15 +67,15 @@ func goraiInfo(ctx *C.RedisModuleInfoCtx, forCrashReport C.int) {
 	}{{"self", syscall.RUSAGE_SELF}, {"children", syscall.RUSAGE_CHILDREN}, {"main_thread", rusageThread}} {
 		var r syscall.Rusage
 		if syscall.Getrusage(u.which, &r) == nil {
-			info.str(u.who+"_used_cpu_sys", seconds(r.Stime))
-			info.str(u.who+"_used_cpu_user", seconds(r.Utime))
+			info.str(u.who+"_used_cpu_sys", seconds(time.Duration(r.Stime.Nano())))
+			info.str(u.who+"_used_cpu_user", seconds(time.Duration(r.Utime.Nano())))
 		}
 	}
 	queues := ai.engine.Queues()
 	sort.Strings(queues)
 	for _, name := range queues {
 		for i, cpu := range ai.engine.Queue(name).WorkerCPU() {
-			info.str(fmt.Sprintf("queue_%s_bthread_n%d_used_cpu_total", name, i+1), fmt.Sprintf("%d.%06d", cpu/time.Second, cpu%time.Second/time.Microsecond))
+			info.str(fmt.Sprintf("queue_%s_bthread_n%d_used_cpu_total", name, i+1), seconds(cpu))
 		}
 	}
 	info.section("backends_config")
@@ -92,7 +92,9 @@ func goraiInfo(ctx *C.RedisModuleInfoCtx, forCrashReport C.int) {
 const rusageThread = 1
 
 // seconds formats a CPU time as Redis does ("seconds.micros").
-func seconds(t syscall.Timeval) string { return fmt.Sprintf("%d.%06d", t.Sec, t.Usec) }
+func seconds(d time.Duration) string {
+	return fmt.Sprintf("%d.%06d", d/time.Second, d%time.Second/time.Microsecond)
+}
 
 type infoWriter struct{ ctx *C.RedisModuleInfoCtx }
 

@@ -51,11 +51,15 @@ type blockedWork interface {
 // the disconnect callback. Main thread only.
 var goneFlags = map[*C.RedisModuleBlockedClient]*atomic.Bool{}
 
+// cannotBlock are the contexts in which Redis cannot block the client: MULTI, scripts, and whatever
+// else denies blocking.
+const cannotBlock = C.REDISMODULE_CTX_FLAGS_LUA | C.REDISMODULE_CTX_FLAGS_MULTI | C.REDISMODULE_CTX_FLAGS_DENY_BLOCKING
+
 // block blocks the client until w is done, and returns the handle that its reply and free
 // callbacks get; gone, when not nil, is set if the client disconnects meanwhile. Inside MULTI or a
 // script it refuses.
 func (c *redisCall) block(w blockedWork, gone *atomic.Bool) (*C.RedisModuleBlockedClient, cgo.Handle, error) {
-	if C.gorai_context_flags(c.ctx)&(C.REDISMODULE_CTX_FLAGS_LUA|C.REDISMODULE_CTX_FLAGS_MULTI|C.REDISMODULE_CTX_FLAGS_DENY_BLOCKING) != 0 {
+	if C.gorai_context_flags(c.ctx)&cannotBlock != 0 {
 		return nil, 0, errInTransaction
 	}
 	bc := C.gorai_block(c.ctx)

@@ -7,10 +7,9 @@ import "C"
 
 import "gorai/commands"
 
-// cannotWait are the contexts in which a client is not blocked for a build: inside MULTI or a
-// script, while applying the master's stream on a replica, and while loading the AOF.
-const cannotWait = C.REDISMODULE_CTX_FLAGS_LUA | C.REDISMODULE_CTX_FLAGS_MULTI | C.REDISMODULE_CTX_FLAGS_DENY_BLOCKING |
-	C.REDISMODULE_CTX_FLAGS_REPLICATED | C.REDISMODULE_CTX_FLAGS_LOADING
+// cannotWait are the contexts in which a client is not blocked for a build: where it cannot be
+// blocked at all, while applying the master's stream on a replica, and while loading the AOF.
+const cannotWait = cannotBlock | C.REDISMODULE_CTX_FLAGS_REPLICATED | C.REDISMODULE_CTX_FLAGS_LOADING
 
 // Offload builds on a goroutine of its own (an engine background task, so that the exit waits for
 // it) while the client is blocked, and commits in the reply callback; where the client cannot
