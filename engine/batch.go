@@ -87,5 +87,8 @@ func (q *Queue) take(jobs []*Job, total int64, b *Batch) ([]*Job, int64, chan st
 	}
 	clear(q.jobs[len(kept):])
 	q.jobs = kept
+	if q.arrived == nil {
+		q.arrived = make(chan struct{})
+	}
 	return jobs, total, q.arrived
 }

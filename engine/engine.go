@@ -67,7 +67,7 @@ func (e *Engine) Queue(device string) *Queue {
 	defer e.mu.Unlock()
 	q := e.queues[name]
 	if q == nil {
-		q = &Queue{arrived: make(chan struct{}), workers: make([]worker, e.threadsPerQueue), busy: &e.busy}
+		q = &Queue{workers: make([]worker, e.threadsPerQueue), busy: &e.busy}
 		for i := range q.workers {
 			go q.work(&q.workers[i])
 		}
@@ -115,8 +115,9 @@ type Queue struct {
 	jobs []*Job
 	// idle are the workers asleep, the most recently active last: Submit wakes that one.
 	idle []*worker
-	// arrived is closed (and replaced) at each push: a worker holding a partial batch waits on it
-	// with a timer, which a sync.Cond cannot do.
+	// arrived, when a worker holding a partial batch waits on it (with a timer, which the
+	// parkers cannot do), is closed by the next push; nil while nobody waits, so that a push
+	// allocates nothing.
 	arrived chan struct{}
 	workers []worker
 	// stopped: the workers take no more jobs (see Engine.Stop).
@@ -145,8 +146,10 @@ func (q *Queue) Submit(j *Job) {
 	j.queued = time.Now()
 	q.mu.Lock()
 	q.jobs = append(q.jobs, j)
-	close(q.arrived)
-	q.arrived = make(chan struct{})
+	if q.arrived != nil {
+		close(q.arrived)
+		q.arrived = nil
+	}
 	var w *worker
 	if n := len(q.idle); n > 0 {
 		w = q.idle[n-1]
