@@ -58,7 +58,6 @@ func (backend) Name() string { return "TORCH" }
 // Version is libtorch's version as the shim was built against it (RedisAI 1.2.7 reports "NA").
 func (backend) Version() string { return C.GoString(C.gorai_torch_lib_version()) }
 
-// Errors with RedisAI's texts (src/backends/torch.c).
 // NewModel loads a TorchScript module (torch.jit.save's file) and builds forward's execution plan, so
 // that the first run costs what the others do. Inputs are named after forward's arguments (self
 // excluded); outputs are as many "" as forward's return type holds tensors, as RedisAI reports them.
