@@ -34,6 +34,9 @@ type Runtime interface {
 	Offload(env Env, build func(Builder) Built) error
 	// JoinBlob copies a model's blob, given in chunks, into one buffer of the module's memory.
 	JoinBlob(chunks [][]byte) Blob
+	// CanExecute refuses, with its reply text, where a run cannot wait for its result: inside
+	// MULTI or a script. Execution commands ask it before anything else, as RedisAI does.
+	CanExecute() error
 	// ExecuteModel blocks the client and runs the model in the background; the runtime replies
 	// when the run is done. Its errors (a transaction, say) are reply texts, sent at once.
 	ExecuteModel(run ModelExecution) error

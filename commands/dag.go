@@ -128,6 +128,9 @@ func DAGRun(env Env, args [][]byte) error { return executeDAG(env, args, dagRun)
 func DAGRunRO(env Env, args [][]byte) error { return executeDAG(env, args, dagRunRO) }
 
 func executeDAG(env Env, args [][]byte, cmd dagCommand) error {
+	if err := env.AI.CanExecute(); err != nil {
+		return err
+	}
 	plan, err := parseDAG(env, args, cmd)
 	if err != nil {
 		return err

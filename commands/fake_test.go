@@ -208,9 +208,9 @@ type executeCall struct {
 type loadCall struct{ name, path string }
 
 // fakeRuntime records what the commands ask of it and fails with the configured errors (openErr
-// and execErr for models and scripts alike).
+// and execErr for models and scripts alike; txErr as a transaction refuses runs).
 type fakeRuntime struct {
-	openErr, execErr, loadErr error
+	openErr, execErr, loadErr, txErr error
 	opened                    []openCall
 	sessions                  []*fakeSession
 	executed                  []executeCall
@@ -268,6 +268,8 @@ func (r *fakeRuntime) OpenModel(meta ModelMeta, blob []byte) (backends.Model, er
 	r.sessions = append(r.sessions, s)
 	return s, nil
 }
+
+func (r *fakeRuntime) CanExecute() error { return r.txErr }
 
 func (r *fakeRuntime) ExecuteModel(run ModelExecution) error {
 	c := executeCall{model: run.Model, timeout: run.Timeout, inputPtrs: append([]dlpack.Tensor{}, run.Inputs...)}

@@ -389,6 +389,9 @@ func ModelDel(env Env, args [][]byte) error {
 
 // ModelExecute: AI.MODELEXECUTE key INPUTS n in... OUTPUTS m out... [TIMEOUT ms]
 func ModelExecute(env Env, args [][]byte) error {
+	if err := env.AI.CanExecute(); err != nil {
+		return err
+	}
 	call, err := parseModelExecute(env, args)
 	if err != nil {
 		return err
@@ -519,6 +522,9 @@ func ModelExecuteKeys(args [][]byte) []int {
 // ModelRun: the deprecated AI.MODELRUN key [TIMEOUT ms] INPUTS in... OUTPUTS out..., run as
 // AI.MODELEXECUTE.
 func ModelRun(env Env, args [][]byte) error {
+	if err := env.AI.CanExecute(); err != nil {
+		return err
+	}
 	call, err := parseModelRun(env, args)
 	if err != nil {
 		return err

@@ -191,6 +191,9 @@ type scriptCall struct {
 // [INPUTS n in...] [ARGS n a...] [OUTPUTS n out...] [TIMEOUT ms]: the sections after the first in
 // any order, each at most once, TIMEOUT last.
 func ScriptExecute(env Env, args [][]byte) error {
+	if err := env.AI.CanExecute(); err != nil {
+		return err
+	}
 	if len(args) < 3 {
 		return errScriptExecuteArity
 	}
@@ -363,6 +366,9 @@ func ScriptExecuteKeys(args [][]byte) []int {
 // after the function; `$` (the start of a variadic list, which RedisAI 1.2.7 records but does not
 // use) is dropped.
 func ScriptRun(env Env, args [][]byte) error {
+	if err := env.AI.CanExecute(); err != nil {
+		return err
+	}
 	if len(args) < 3 {
 		return errScriptRunArity
 	}

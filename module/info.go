@@ -40,6 +40,8 @@ func goraiInfo(ctx *C.RedisModuleInfoCtx, forCrashReport C.int) {
 	info.str("RedisAI_version", redisAIVersion)
 	info.num("low_level_API_version", lowLevelAPIVersion)
 	info.num("rdb_version", rdbEncodingVersion)
+	// RedisAI's versions section is compared whole by its tests: gorai's own version goes apart.
+	info.section("gorai")
 	info.str("gorai_version", goraiVersion)
 	info.section("git")
 	info.str("git_sha", gitSHA)

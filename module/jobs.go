@@ -53,7 +53,17 @@ var goneFlags = map[*C.RedisModuleBlockedClient]*atomic.Bool{}
 
 // cannotBlock are the contexts in which Redis cannot block the client: MULTI, scripts, and whatever
 // else denies blocking.
-const cannotBlock = C.REDISMODULE_CTX_FLAGS_LUA | C.REDISMODULE_CTX_FLAGS_MULTI | C.REDISMODULE_CTX_FLAGS_DENY_BLOCKING
+const cannotBlock = inTransaction | C.REDISMODULE_CTX_FLAGS_DENY_BLOCKING
+
+// inTransaction are the contexts in which RedisAI refuses every run, before parsing it.
+const inTransaction = C.REDISMODULE_CTX_FLAGS_LUA | C.REDISMODULE_CTX_FLAGS_MULTI
+
+func (c *redisCall) CanExecute() error {
+	if C.gorai_context_flags(c.ctx)&inTransaction != 0 {
+		return errInTransaction
+	}
+	return nil
+}
 
 // block blocks the client until w is done, and returns the handle that its reply and free
 // callbacks get; gone, when not nil, is set if the client disconnects meanwhile. Inside MULTI or a

@@ -84,16 +84,17 @@ func TestInfoModulesDefaults(t *testing.T) {
 	if vi < 0 {
 		t.Fatalf("no \"# ai_versions\" section in INFO MODULES; sections: %v", sectionNames(secs))
 	}
-	// The three RedisAI fields must be there, in this order; extra fields may follow.
+	// Exactly RedisAI's three fields, in this order: RedisAI's tests compare the section whole.
 	var names []string
 	for _, f := range ver.Fields {
 		names = append(names, f[0])
 	}
 	want := []string{"ai_RedisAI_version", "ai_low_level_API_version", "ai_rdb_version"}
-	if len(names) < 3 || strings.Join(names[:3], ",") != strings.Join(want, ",") {
-		t.Errorf("# ai_versions fields = %v, want them to start with %v", names, want)
-	} else if len(names) > 3 {
-		t.Logf("# ai_versions has extra fields after RedisAI's: %v", names[3:])
+	if strings.Join(names, ",") != strings.Join(want, ",") {
+		t.Errorf("# ai_versions fields = %v, want exactly %v", names, want)
+	}
+	if own, _ := findSection(secs, "ai_gorai"); fieldMap(own)["ai_gorai_version"] == "" {
+		t.Errorf("no ai_gorai_version in a \"# ai_gorai\" section; sections: %v", sectionNames(secs))
 	}
 	vm := fieldMap(ver)
 	version := vm["ai_RedisAI_version"]

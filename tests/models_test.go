@@ -794,6 +794,24 @@ func TestModelExecuteTransactionsAndScripts(t *testing.T) {
 	// redis.call raises it (Redis 7 appends where in the script)
 	expectErrPrefix(t, c, errInTransaction, "EVAL", "return redis.call('AI.MODELEXECUTE', KEYS[1], 'INPUTS', '1', KEYS[2], 'OUTPUTS', '1', KEYS[3])", "3", "m", "in", "out")
 	expect(t, c, resp.Int(0), "EXISTS", "out")
+	// The refusal comes before anything is looked at: missing keys, a bad grammar, every kind of run.
+	for _, script := range []string{
+		"return redis.pcall('AI.MODELEXECUTE', 'no_model{1}', 'INPUTS', 1, 'x{1}', 'OUTPUTS', 1, 'y{1}')",
+		"return redis.pcall('AI.MODELRUN', 'no_model{1}')",
+		"return redis.pcall('AI.SCRIPTEXECUTE', 'no_script{1}', 'bar', 'KEYS', 1, 'x{1}')",
+		"return redis.pcall('AI.SCRIPTRUN', 'no_script{1}', 'bar', 'INPUTS', 'x{1}')",
+		"return redis.pcall('AI.DAGEXECUTE', 'LOAD', 1, 'no_tensor{1}', '|>', 'AI.TENSORGET', 'no_tensor{1}')",
+		"return redis.pcall('AI.DAGEXECUTE_RO', 'ROUTING', 'x{1}', '|>', 'AI.MODELEXECUTE', 'no_model{1}')",
+		"return redis.pcall('AI.DAGRUN', '|>', 'AI.MODELRUN', 'no_model{1}')",
+		"return redis.pcall('AI.DAGRUN_RO')",
+	} {
+		expectErr(t, c, errInTransaction, "EVAL", script, "0")
+	}
+	expectOK(t, c, "MULTI")
+	expect(t, c, resp.Simple("QUEUED"), "AI.MODELEXECUTE", "no_model", "INPUTS", 1, "x", "OUTPUTS", 1, "y")
+	expect(t, c, resp.Simple("QUEUED"), "AI.SCRIPTEXECUTE", "no_script", "bar", "KEYS", 1, "x")
+	expect(t, c, resp.Simple("QUEUED"), "AI.DAGEXECUTE", "LOAD", 1, "no_tensor", "|>", "AI.TENSORGET", "no_tensor")
+	expect(t, c, resp.Arr(resp.Err(errInTransaction), resp.Err(errInTransaction), resp.Err(errInTransaction)), "EXEC")
 	// the non-execution model commands work in both
 	expectOK(t, c, "MULTI")
 	expect(t, c, resp.Simple("QUEUED"), "AI.MODELGET", "m", "META")
