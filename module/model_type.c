@@ -38,7 +38,9 @@ void gorai_model_release(gorai_model *m) {
 }
 
 /* RDB. */
-/* load_blob reads the model: one buffer (encoding 0) or its length and chunks (1 and later). */
+/* load_blob reads the model: one buffer (encoding 0) or its length and chunks (1 and later). The
+ * length and chunk count are claims checked against the chunks as they arrive; nothing is allocated
+ * from them (a DUMP payload saying 2^63 bytes would make Redis abort for out of memory). */
 static int load_blob(RedisModuleIO *io, int encver, gorai_model *m) {
     if (encver == 0) {
         m->blob = gorai_load_string(io, &m->bloblen);
@@ -46,21 +48,28 @@ static int load_blob(RedisModuleIO *io, int encver, gorai_model *m) {
     }
     uint64_t total = RedisModule_LoadUnsigned(io);
     uint64_t nchunks = RedisModule_LoadUnsigned(io);
-    if (RedisModule_IsIOError(io) || nchunks > total + 1) return 0;
-    m->blob = RedisModule_Alloc(total > 0 ? total : 1);
-    size_t at = 0;
+    if (RedisModule_IsIOError(io) || nchunks == 0) return 0;
     for (uint64_t i = 0; i < nchunks; i++) {
         size_t n;
         char *chunk = gorai_load_string(io, &n);
         if (chunk == NULL) return 0;
-        int fits = n <= total - at;
-        if (fits) memcpy(m->blob + at, chunk, n);
+        if (n > total - m->bloblen) {
+            RedisModule_Free(chunk);
+            return 0;
+        }
+        if (m->blob == NULL) {
+            m->blob = chunk; /* the usual single chunk is adopted, not copied */
+            m->bloblen = n;
+            continue;
+        }
+        if (n > 0) { /* Redis' realloc to 0 bytes frees */
+            m->blob = RedisModule_Realloc(m->blob, m->bloblen + n);
+            memcpy(m->blob + m->bloblen, chunk, n);
+            m->bloblen += n;
+        }
         RedisModule_Free(chunk);
-        if (!fits) return 0;
-        at += n;
     }
-    m->bloblen = at;
-    return at == total;
+    return m->bloblen == total;
 }
 
 static void *model_rdb_load(RedisModuleIO *io, int encver) {

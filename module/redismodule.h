@@ -80,6 +80,7 @@ typedef struct RedisModuleTypeMethods {
     X(RedisModuleType *, CreateDataType, (RedisModuleCtx * ctx, const char *name, int encver,           \
                                           RedisModuleTypeMethods *methods))                             \
     X(void *, Alloc, (size_t bytes))                                                                    \
+    X(void *, Realloc, (void *ptr, size_t bytes))                                                       \
     X(void, Free, (void *ptr))                                                                          \
     X(RedisModuleKey *, OpenKey, (RedisModuleCtx * ctx, RedisModuleString * key, int mode))                       \
     X(void, CloseKey, (RedisModuleKey * key))                                                           \

@@ -44,13 +44,20 @@ char *gorai_load_cstring(RedisModuleIO *io) {
     return c;
 }
 
+/* gorai_load_names reads a count and as many names. The count is only a claim (a corrupt or hostile
+ * DUMP payload can say 2^63): the array grows as names actually arrive, so what is allocated is
+ * backed by bytes read, and a short payload ends in an I/O error, not an allocation failure. */
 char **gorai_load_names(RedisModuleIO *io, uint64_t *n) {
-    *n = RedisModule_LoadUnsigned(io);
-    if (RedisModule_IsIOError(io) || *n > 1u << 20) return NULL;
-    char **names = gorai_names(*n);
-    for (uint64_t i = 0; i < *n; i++) {
-        names[i] = gorai_load_cstring(io);
-        if (names[i] == NULL) {
+    uint64_t claimed = RedisModule_LoadUnsigned(io);
+    if (RedisModule_IsIOError(io)) return NULL;
+    char **names = gorai_names(0);
+    uint64_t capacity = 1;
+    for (*n = 0; *n < claimed; (*n)++) {
+        if (*n == capacity) {
+            capacity *= 2;
+            names = RedisModule_Realloc(names, sizeof(char *) * capacity);
+        }
+        if ((names[*n] = gorai_load_cstring(io)) == NULL) {
             gorai_free_names(names, *n);
             return NULL;
         }

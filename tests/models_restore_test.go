@@ -1,0 +1,172 @@
+package tests
+
+// RESTORE of model and script payloads in every encoding RedisAI wrote (0-4), built field by field
+// after RedisAI's encoders: valid ones must come back as the model or script they describe, and
+// hostile ones (a length or count no payload can back) must fail cleanly, leaving the server up.
+
+import (
+	"fmt"
+	"testing"
+
+	"gorai/tests/resp"
+)
+
+// field is one field of a module value: an unsigned number or a string.
+type field struct {
+	name  string
+	isStr bool
+	n     uint64
+	s     string
+}
+
+func uintField(name string, n uint64) field { return field{name: name, n: n} }
+func strField(name, s string) field         { return field{name: name, isStr: true, s: s} }
+func cstrField(name, s string) field        { return strField(name, s+"\x00") }
+
+// sealFields writes the fields as a DUMP payload of the type and encoding version.
+func sealFields(typeName string, encver uint64, fields []field) string {
+	p := newPayload(typeName, encver)
+	for _, f := range fields {
+		if f.isStr {
+			p.Str(f.s)
+		} else {
+			p.Uint(f.n)
+		}
+	}
+	return p.Seal()
+}
+
+// modelSpec is what a model payload holds.
+type modelSpec struct {
+	backend                     uint64 // RedisAI's number: TF 0, TFLITE 1, TORCH 2, ONNX 3
+	device, tag                 string
+	batch, minBatch, minBatchTO uint64
+	inputs, outputs             []string
+	blob                        []byte
+	chunkSize                   int // 0: one chunk
+}
+
+// modelFields lays a model out as RedisAI's encoder of that version did: v0 has the tag as a C
+// string and one unchunked blob; v1 the tag as a plain string and the blob as its length, the
+// number of chunks and the chunks; v2 adds MINBATCHTIMEOUT; v3 and v4 are v2's layout.
+func modelFields(encver int, m modelSpec) []field {
+	fs := []field{uintField("backend", m.backend), cstrField("device", m.device)}
+	if encver == 0 {
+		fs = append(fs, cstrField("tag", m.tag))
+	} else {
+		fs = append(fs, strField("tag", m.tag))
+	}
+	fs = append(fs, uintField("batchsize", m.batch), uintField("minbatchsize", m.minBatch))
+	if encver >= 2 {
+		fs = append(fs, uintField("minbatchtimeout", m.minBatchTO))
+	}
+	fs = append(fs, uintField("ninputs", uint64(len(m.inputs))))
+	for i, name := range m.inputs {
+		fs = append(fs, cstrField(fmt.Sprintf("input %d", i), name))
+	}
+	fs = append(fs, uintField("noutputs", uint64(len(m.outputs))))
+	for i, name := range m.outputs {
+		fs = append(fs, cstrField(fmt.Sprintf("output %d", i), name))
+	}
+	if encver == 0 {
+		return append(fs, strField("blob", string(m.blob)))
+	}
+	size := m.chunkSize
+	if size == 0 {
+		size = len(m.blob) + 1
+	}
+	n := len(m.blob)/size + 1 // as RedisAI: an exact multiple ends with an empty chunk
+	fs = append(fs, uintField("blob length", uint64(len(m.blob))), uintField("chunks", uint64(n)))
+	for i := 0; i < n; i++ {
+		end := min((i+1)*size, len(m.blob))
+		fs = append(fs, strField(fmt.Sprintf("chunk %d", i), string(m.blob[i*size:end])))
+	}
+	return fs
+}
+
+// scriptSpec is what a script payload holds.
+type scriptSpec struct {
+	device, tag, source string
+	entryPoints         []string
+}
+
+// scriptFields: device, tag (a C string in v0), source, and from v3 on the entry points.
+func scriptFields(encver int, s scriptSpec) []field {
+	fs := []field{cstrField("device", s.device)}
+	if encver == 0 {
+		fs = append(fs, cstrField("tag", s.tag))
+	} else {
+		fs = append(fs, strField("tag", s.tag))
+	}
+	fs = append(fs, cstrField("source", s.source))
+	if encver >= 3 {
+		fs = append(fs, uintField("entry points", uint64(len(s.entryPoints))))
+		for i, ep := range s.entryPoints {
+			fs = append(fs, cstrField(fmt.Sprintf("entry point %d", i), ep))
+		}
+	}
+	return fs
+}
+
+// withHuge replaces field i's number, or the length its string claims, by huge (keeping the
+// string's bytes, as a payload cut short would).
+func withHuge(typeName string, encver uint64, fields []field, i int, huge uint64) string {
+	p := newPayload(typeName, encver)
+	for j, f := range fields {
+		switch {
+		case j == i && f.isStr:
+			p.StrWithLength(huge, f.s)
+		case j == i:
+			p.Uint(huge)
+		case f.isStr:
+			p.Str(f.s)
+		default:
+			p.Uint(f.n)
+		}
+	}
+	return p.Seal()
+}
+
+const scaleScript = "def scale(tensors: List[Tensor], keys: List[str], args: List[str]):\n    return tensors[0] * 2\n"
+
+// TestRestoreHugeLengths: every length and count of every model and script encoding set to what no
+// payload can back (2^31 to 2^64-1) is refused with Redis' "Bad data format"; the server stays up
+// and nothing is written. (Before, a blob length of 2^48 or more made Redis abort, out of memory.)
+func TestRestoreHugeLengths(t *testing.T) {
+	s := startServer(t)
+	c := s.Conn(t)
+	model := modelSpec{backend: 3, device: "CPU", tag: "t", inputs: irisInputs, outputs: irisOutputs,
+		blob: redisaiFixture(t, "linear_iris.onnx"), chunkSize: 200}
+	script := scriptSpec{device: "CPU", tag: "t", source: scaleScript, entryPoints: []string{"scale"}}
+	batching := map[string]bool{"batchsize": true, "minbatchsize": true, "minbatchtimeout": true}
+	huges := []uint64{1 << 31, 1 << 40, 1 << 48, 1 << 63, 1<<64 - 1}
+	check := func(what, payload string) {
+		t.Helper()
+		got, err := c.Do("RESTORE", "huge", 0, payload)
+		if err != nil || !s.Running() {
+			t.Fatalf("%s: redis-server died; log:\n%s", what, s.LogTail(30))
+		}
+		if !resp.Equal(got, resp.Err("ERR Bad data format")) {
+			t.Errorf("%s: RESTORE replied %v, want ERR Bad data format", what, got)
+		}
+		expectPing(t, c)
+		expect(t, c, resp.Int(0), "EXISTS", "huge")
+	}
+	for encver := 0; encver <= 4; encver++ {
+		fs := modelFields(encver, model)
+		for i, f := range fs {
+			if batching[f.name] { // numbers, not lengths: see TestRestoreBatchingRange
+				continue
+			}
+			for _, huge := range huges {
+				check(fmt.Sprintf("model v%d %s = %d", encver, f.name, huge), withHuge("AI__MODEL", uint64(encver), fs, i, huge))
+			}
+		}
+		fs = scriptFields(encver, script)
+		for i, f := range fs {
+			for _, huge := range huges {
+				check(fmt.Sprintf("script v%d %s = %d", encver, f.name, huge), withHuge("AI_SCRIPT", uint64(encver), fs, i, huge))
+			}
+		}
+	}
+}
