@@ -164,10 +164,7 @@ func parseModelOptions(m *ModelMeta, rest [][]byte, storeRules bool) ([][]byte, 
 		}
 		m.Tag, rest = rest[1], rest[2:]
 	}
-	for _, o := range []struct {
-		name  string
-		value *int64
-	}{{"BATCHSIZE", &m.BatchSize}, {"MINBATCHSIZE", &m.MinBatchSize}, {"MINBATCHTIMEOUT", &m.MinBatchTimeout}} {
+	for _, o := range batchingOptions(m) {
 		if len(rest) == 0 || !is(rest[0], o.name) {
 			continue
 		}
@@ -177,20 +174,51 @@ func parseModelOptions(m *ModelMeta, rest [][]byte, storeRules bool) ([][]byte, 
 			n, ok = dlpack.ParseInt(rest[1])
 		}
 		if !ok || n < 0 {
-			return nil, errf("ERR Invalid argument for " + o.name)
+			return nil, errInvalidBatching(o.name)
 		}
 		*o.value, rest = n, rest[2:]
 	}
-	if m.MinBatchSize > 0 && m.BatchSize == 0 {
-		return nil, errf("ERR MINBATCHSIZE specified without BATCHSIZE")
-	}
-	if !storeRules && m.MinBatchTimeout > 0 && m.BatchSize == 0 {
-		return nil, errf("ERR MINBATCHTIMEOUT specified without BATCHSIZE")
-	}
-	if m.MinBatchTimeout > 0 && m.MinBatchSize == 0 {
-		return nil, errf("ERR MINBATCHTIMEOUT specified without MINBATCHSIZE")
+	if err := batchingRules(m, storeRules); err != nil {
+		return nil, err
 	}
 	return rest, nil
+}
+
+type batchingOption struct {
+	name  string
+	value *int64
+}
+
+func batchingOptions(m *ModelMeta) []batchingOption {
+	return []batchingOption{{"BATCHSIZE", &m.BatchSize}, {"MINBATCHSIZE", &m.MinBatchSize}, {"MINBATCHTIMEOUT", &m.MinBatchTimeout}}
+}
+
+func errInvalidBatching(name string) error { return errf("ERR Invalid argument for " + name) }
+
+// batchingRules: which batching options need which.
+func batchingRules(m *ModelMeta, storeRules bool) error {
+	if m.MinBatchSize > 0 && m.BatchSize == 0 {
+		return errf("ERR MINBATCHSIZE specified without BATCHSIZE")
+	}
+	if !storeRules && m.MinBatchTimeout > 0 && m.BatchSize == 0 {
+		return errf("ERR MINBATCHTIMEOUT specified without BATCHSIZE")
+	}
+	if m.MinBatchTimeout > 0 && m.MinBatchSize == 0 {
+		return errf("ERR MINBATCHTIMEOUT specified without MINBATCHSIZE")
+	}
+	return nil
+}
+
+// CheckBatching gives the error AI.MODELSTORE would give for m's batching options, if any. Models
+// read from RDB or a DUMP payload are held to it: a model MODELSTORE refuses would be lost at the
+// replay of its AOF rewrite (an AI.MODELSTORE).
+func CheckBatching(m ModelMeta) error {
+	for _, o := range batchingOptions(&m) {
+		if *o.value < 0 { // beyond int64: RDB holds them unsigned
+			return errInvalidBatching(o.name)
+		}
+	}
+	return batchingRules(&m, true)
 }
 
 // countedNames takes "WORD n name..." (TF's INPUTS and OUTPUTS) from the front of args.

@@ -163,7 +163,11 @@ func goraiModelRestore(c *C.gorai_model, key *C.char, keylen C.size_t) (ok C.int
 	defer recoverEntry(nil, "loading a model", func() { ok = 0 })
 	m := storedModel{c}
 	meta := m.Meta()
-	model, err := ai.builder().OpenModel(meta, m.Blob())
+	err := commands.CheckBatching(meta)
+	var model backends.Model
+	if err == nil {
+		model, err = ai.builder().OpenModel(meta, m.Blob())
+	}
 	if err != nil {
 		logf(nil, "warning", "gorai: could not load model %q from RDB: %v", C.GoStringN(key, C.int(keylen)), err)
 		return 0

@@ -170,3 +170,53 @@ func TestRestoreHugeLengths(t *testing.T) {
 		}
 	}
 }
+
+// TestRestoreBatchingRange: a model payload whose batching options AI.MODELSTORE would refuse (beyond
+// int64, or MINBATCHSIZE / MINBATCHTIMEOUT without what they need) is refused at load, since its AOF
+// rewrite, an AI.MODELSTORE, would not replay and the model would be lost at restart; the largest
+// values MODELSTORE takes load and survive an AOF rewrite and restart.
+func TestRestoreBatchingRange(t *testing.T) {
+	s := startServer(t, "appendonly yes", "aof-use-rdb-preamble no")
+	c := s.Conn(t)
+	specs := map[string]modelSpec{
+		"ONNX": {backend: 3, device: "CPU", inputs: irisInputs, outputs: irisOutputs, blob: redisaiFixture(t, "linear_iris.onnx")},
+		"TF":   {backend: 0, device: "CPU", inputs: []string{"a", "b"}, outputs: []string{"c"}, blob: redisaiFixture(t, "graph.pb")},
+	}
+	refused := []struct{ batch, minBatch, minBatchTO uint64 }{
+		{1<<64 - 1, 0, 0}, {1 << 63, 0, 0}, {1, 1<<64 - 1, 0}, {1, 1, 1<<64 - 1}, {1, 1, 1 << 63},
+		{0, 1, 0}, // MINBATCHSIZE without BATCHSIZE
+		{1, 0, 1}, // MINBATCHTIMEOUT without MINBATCHSIZE
+	}
+	const maxInt64 = 1<<63 - 1
+	want := map[string]resp.Value{}
+	for backend, spec := range specs {
+		for encver := 0; encver <= 4; encver++ {
+			for _, r := range refused {
+				if encver < 2 && r.minBatchTO != 0 { // no MINBATCHTIMEOUT before v2
+					continue
+				}
+				m := spec
+				m.batch, m.minBatch, m.minBatchTO = r.batch, r.minBatch, r.minBatchTO
+				payload := sealFields("AI__MODEL", uint64(encver), modelFields(encver, m))
+				if !expectErr(t, c, "ERR Bad data format", "RESTORE", "refused", 0, payload) {
+					t.Errorf("%s v%d with BATCHSIZE %d MINBATCHSIZE %d MINBATCHTIMEOUT %d was loaded", backend, encver, r.batch, r.minBatch, r.minBatchTO)
+				}
+				expect(t, c, resp.Int(0), "EXISTS", "refused")
+			}
+			m := spec
+			m.batch, m.minBatch = maxInt64, maxInt64
+			if encver >= 2 {
+				m.minBatchTO = maxInt64
+			}
+			key := fmt.Sprintf("%s:v%d", backend, encver)
+			expectOK(t, c, "RESTORE", key, 0, sealFields("AI__MODEL", uint64(encver), modelFields(encver, m)))
+			want[key] = modelMeta(backend, "CPU", "", maxInt64, maxInt64, int64(m.minBatchTO), m.inputs, m.outputs)
+		}
+	}
+	expect(t, c, resp.Simple("Background append only file rewriting started"), "BGREWRITEAOF")
+	waitAOFRewrite(t, c)
+	c = restart(t, s)
+	for key, meta := range want {
+		expect(t, c, meta, "AI.MODELGET", key, "META")
+	}
+}
