@@ -110,14 +110,7 @@ func (c *redisCall) JoinBlob(chunks [][]byte) commands.Blob {
 }
 
 // newStoredModel makes the C model for meta and blob, holding s, with refcount 1; it adopts blob.
-// Input and output names come from the backend unless the client gave them (TF).
 func newStoredModel(key string, meta commands.ModelMeta, model backends.Model, blob commands.Blob) *C.gorai_model {
-	if len(meta.Inputs) == 0 {
-		meta.Inputs = model.InputNames()
-	}
-	if len(meta.Outputs) == 0 {
-		meta.Outputs = model.OutputNames()
-	}
 	c := C.gorai_model_new()
 	for i, name := range backendNames {
 		if name == meta.Backend {
@@ -127,12 +120,23 @@ func newStoredModel(key string, meta commands.ModelMeta, model backends.Model, b
 	c.device = cString(meta.Device)
 	c.tag, c.taglen = cBytes(meta.Tag), C.size_t(len(meta.Tag))
 	c.batchsize, c.minbatchsize, c.minbatchtimeout = C.uint64_t(meta.BatchSize), C.uint64_t(meta.MinBatchSize), C.uint64_t(meta.MinBatchTimeout)
-	c.ninputs, c.inputs = C.uint64_t(len(meta.Inputs)), cNames(meta.Inputs)
-	c.noutputs, c.outputs = C.uint64_t(len(meta.Outputs)), cNames(meta.Outputs)
+	setNames(c, model)
 	cb := blob.(*cBlob)
 	c.blob, c.bloblen = cb.p, C.size_t(cb.n)
 	c.session = C.uintptr_t(newModelSession(key, meta, model))
 	return c
+}
+
+// setNames gives the C model the input and output names its backend model reports: the model's own
+// (ONNX graph inputs and outputs, TorchScript forward's parameters and one "" per output), or for TF
+// the nodes it was given. A model read from RDB takes them too, as in RedisAI: its encodings 0 and 1
+// held no names for those backends.
+func setNames(c *C.gorai_model, model backends.Model) {
+	C.gorai_free_names(c.inputs, c.ninputs)
+	C.gorai_free_names(c.outputs, c.noutputs)
+	in, out := model.InputNames(), model.OutputNames()
+	c.ninputs, c.inputs = C.uint64_t(len(in)), cNames(in)
+	c.noutputs, c.outputs = C.uint64_t(len(out)), cNames(out)
 }
 
 func newModelSession(key string, meta commands.ModelMeta, model backends.Model) cgo.Handle {
@@ -172,6 +176,7 @@ func goraiModelRestore(c *C.gorai_model, key *C.char, keylen C.size_t) (ok C.int
 		logf(nil, "warning", "gorai: could not load model %q from RDB: %v", C.GoStringN(key, C.int(keylen)), err)
 		return 0
 	}
+	setNames(c, model)
 	c.session = C.uintptr_t(newModelSession(C.GoStringN(key, C.int(keylen)), meta, model))
 	return 1
 }

@@ -220,3 +220,62 @@ func TestRestoreBatchingRange(t *testing.T) {
 		expect(t, c, meta, "AI.MODELGET", key, "META")
 	}
 }
+
+// TestRestoreEveryEncoding: ONNX, TORCH and TF models in each encoding RedisAI wrote restore with
+// their settings, report their inputs and outputs and run. Encodings 0 and 1 held no names for
+// ONNX and TORCH (RedisAI read them from the model when loading, as gorai must); TF's are stored.
+func TestRestoreEveryEncoding(t *testing.T) {
+	s := startServer(t)
+	c := s.Conn(t)
+	b := resp.BulkString
+	type model struct {
+		spec            modelSpec
+		backend         string
+		wantIn, wantOut []string
+		run             func(key string)
+	}
+	models := []model{{
+		spec:    modelSpec{backend: 3, blob: redisaiFixture(t, "linear_iris.onnx"), inputs: irisInputs, outputs: irisOutputs},
+		backend: "ONNX", wantIn: irisInputs, wantOut: irisOutputs,
+		run: func(key string) {
+			expectOK(t, c, "AI.TENSORSET", key+":in", "FLOAT", 1, 4, "VALUES", 5.1, 3.5, 1.4, 0.2)
+			expectOK(t, c, execArgs(key, []string{key + ":in"}, []string{key + ":out"})...)
+			irisOutput(t, c, key+":out")
+		},
+	}, {
+		spec:    modelSpec{backend: 2, blob: torchTestdata(t, "two_inputs.pt"), inputs: []string{"a", "b"}, outputs: []string{""}},
+		backend: "TORCH", wantIn: []string{"a", "b"}, wantOut: []string{""},
+		run: func(key string) {
+			expectOK(t, c, "AI.TENSORSET", key+":a", "FLOAT", 2, 2, "VALUES", 1, 2, 3, 4)
+			expectOK(t, c, "AI.TENSORSET", key+":b", "FLOAT", 2, 2, "VALUES", 0.5, -0.5, 10, 0)
+			expectOK(t, c, execArgs(key, []string{key + ":a", key + ":b"}, []string{key + ":out"})...)
+			expect(t, c, resp.Arr(b("2"), b("1"), b("23"), b("4")), "AI.TENSORGET", key+":out", "VALUES")
+		},
+	}, {
+		spec:    modelSpec{backend: 0, blob: redisaiFixture(t, "graph.pb"), inputs: []string{"a", "b"}, outputs: []string{"c"}},
+		backend: "TF", wantIn: []string{"a", "b"}, wantOut: []string{"c"},
+		run: func(key string) { tfRun(t, c, key, key) },
+	}}
+	for encver := 0; encver <= 4; encver++ {
+		for _, m := range models {
+			spec := m.spec
+			spec.device, spec.tag, spec.batch, spec.minBatch = "CPU", "tag "+m.backend, 4, 1
+			if encver >= 2 {
+				spec.minBatchTO = 10
+			}
+			if encver >= 1 {
+				spec.chunkSize = 100 // several chunks
+			}
+			if encver <= 1 && m.backend != "TF" {
+				spec.inputs, spec.outputs = nil, nil // RedisAI 1.0 knew no names for them
+			}
+			key := fmt.Sprintf("%s:v%d", m.backend, encver)
+			if !expectOK(t, c, "RESTORE", key, 0, sealFields("AI__MODEL", uint64(encver), modelFields(encver, spec))) {
+				continue
+			}
+			want := modelMeta(m.backend, "CPU", spec.tag, 4, 1, int64(spec.minBatchTO), m.wantIn, m.wantOut)
+			expect(t, c, withBlob(want, resp.BulkBytes(m.spec.blob)), "AI.MODELGET", key, "META", "BLOB")
+			m.run(key)
+		}
+	}
+}
