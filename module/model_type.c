@@ -185,6 +185,52 @@ static size_t model_mem_usage(const void *value) {
 
 static void model_free(void *value) { gorai_model_release(value); }
 
+/* DEBUG DIGEST-VALUE: everything that defines the model. */
+static void model_digest(RedisModuleDigest *md, void *value) {
+    gorai_model *m = value;
+    RedisModule_DigestAddLongLong(md, (long long)m->backend);
+    RedisModule_DigestAddStringBuffer(md, m->device, strlen(m->device));
+    RedisModule_DigestAddStringBuffer(md, m->tag, m->taglen);
+    RedisModule_DigestAddLongLong(md, (long long)m->batchsize);
+    RedisModule_DigestAddLongLong(md, (long long)m->minbatchsize);
+    RedisModule_DigestAddLongLong(md, (long long)m->minbatchtimeout);
+    gorai_digest_names(md, m->inputs, m->ninputs);
+    gorai_digest_names(md, m->outputs, m->noutputs);
+    RedisModule_DigestAddStringBuffer(md, m->blob, m->bloblen);
+    RedisModule_DigestEndSequence(md);
+}
+
+/* COPY makes a model of its own (its statistics live under the new key, as after a RESTORE to that
+ * name) that shares the backend's loaded model with the source; the blob's bytes are copied, so that
+ * each key owns what MEMORY USAGE reports. */
+static void *model_copy(RedisModuleString *from, RedisModuleString *to, const void *value) {
+    (void)from;
+    const gorai_model *src = value;
+    gorai_model *m = gorai_model_new();
+    m->backend = src->backend;
+    m->device = gorai_strdup(src->device, strlen(src->device));
+    m->tag = gorai_strdup(src->tag, src->taglen);
+    m->taglen = src->taglen;
+    m->batchsize = src->batchsize;
+    m->minbatchsize = src->minbatchsize;
+    m->minbatchtimeout = src->minbatchtimeout;
+    m->ninputs = src->ninputs;
+    m->inputs = gorai_dup_names(src->inputs, src->ninputs);
+    m->noutputs = src->noutputs;
+    m->outputs = gorai_dup_names(src->outputs, src->noutputs);
+    m->blob = gorai_alloc_bytes(src->bloblen);
+    memcpy(m->blob, src->blob, src->bloblen);
+    m->bloblen = src->bloblen;
+    size_t keylen;
+    const char *key = RedisModule_StringPtrLen(to, &keylen);
+    m->session = goraiSessionCopy(src->session, (char *)key, keylen);
+    if (m->session == 0) { /* COPY fails: Redis replies that the type cannot be copied */
+        free_model(m);
+        return NULL;
+    }
+    return m;
+}
+
 int gorai_create_model_type(RedisModuleCtx *ctx) {
     RedisModuleTypeMethods tm;
     memset(&tm, 0, sizeof tm);
@@ -194,6 +240,8 @@ int gorai_create_model_type(RedisModuleCtx *ctx) {
     tm.aof_rewrite = model_aof_rewrite;
     tm.mem_usage = model_mem_usage;
     tm.free = model_free;
+    tm.digest = model_digest;
+    tm.copy = model_copy;
     gorai_model_type = RedisModule_CreateDataType(ctx, "AI__MODEL", 4, &tm);
     return gorai_model_type == NULL ? REDISMODULE_ERR : REDISMODULE_OK;
 }

@@ -8,6 +8,7 @@ import "C"
 
 import (
 	"runtime/cgo"
+	"sync/atomic"
 	"unsafe"
 
 	"gorai/backends"
@@ -26,6 +27,7 @@ type session struct {
 	key    string
 	stats  *engine.RunStats
 	queue  *engine.Queue
+	users  *atomic.Int64 // the sessions sharing model or script (COPY makes more); the last closes it
 }
 
 // newSession registers fresh statistics for key (a store resets them, as in RedisAI) and returns
@@ -33,7 +35,25 @@ type session struct {
 func newSession(s *session, stats engine.RunStats, device string) cgo.Handle {
 	s.queue = ai.engine.Queue(device)
 	s.stats = ai.stats.Register(stats)
+	s.users = new(atomic.Int64)
+	s.users.Store(1)
 	return cgo.NewHandle(s)
+}
+
+// goraiSessionCopy is the session of a COPY of a model or script to key: the source's backend
+// model or script and queue, and fresh statistics under key, as a RESTORE to that name would have.
+// 0 on failure.
+//
+//export goraiSessionCopy
+func goraiSessionCopy(h C.uintptr_t, key *C.char, keylen C.size_t) (copied C.uintptr_t) {
+	defer recoverEntry(nil, "copying a model or script", func() { copied = 0 })
+	src := cgo.Handle(h).Value().(*session)
+	s := &session{model: src.model, script: src.script, key: C.GoStringN(key, C.int(keylen)), queue: src.queue, users: src.users}
+	s.users.Add(1)
+	// Backend, device and tag never change after the store: no race with the runs' counters.
+	s.stats = ai.stats.Register(engine.RunStats{Key: s.key, IsScript: src.stats.IsScript,
+		Backend: src.stats.Backend, Device: src.stats.Device, Tag: src.stats.Tag})
+	return C.uintptr_t(cgo.NewHandle(s))
 }
 
 // goraiSessionClose closes a model's or script's session when its last reference is gone.
@@ -45,6 +65,9 @@ func goraiSessionClose(h C.uintptr_t) {
 	s := handle.Value().(*session)
 	handle.Delete()
 	ai.stats.Unregister(s.key, s.stats)
+	if s.users.Add(-1) > 0 {
+		return
+	}
 	if s.model != nil {
 		s.model.Close()
 	}

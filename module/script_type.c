@@ -110,6 +110,39 @@ static size_t script_mem_usage(const void *value) {
 
 static void script_free(void *value) { gorai_script_release(value); }
 
+/* DEBUG DIGEST-VALUE: everything that defines the script. */
+static void script_digest(RedisModuleDigest *md, void *value) {
+    gorai_script *s = value;
+    RedisModule_DigestAddStringBuffer(md, s->device, strlen(s->device));
+    RedisModule_DigestAddStringBuffer(md, s->tag, s->taglen);
+    RedisModule_DigestAddStringBuffer(md, s->source, s->sourcelen);
+    gorai_digest_names(md, s->entry_points, s->nentry_points);
+    RedisModule_DigestEndSequence(md);
+}
+
+/* COPY: as for models, a script of its own (statistics under the new key) sharing the compiled
+ * script with the source. */
+static void *script_copy(RedisModuleString *from, RedisModuleString *to, const void *value) {
+    (void)from;
+    const gorai_script *src = value;
+    gorai_script *s = gorai_script_new();
+    s->device = gorai_strdup(src->device, strlen(src->device));
+    s->tag = gorai_strdup(src->tag, src->taglen);
+    s->taglen = src->taglen;
+    s->source = gorai_strdup(src->source, src->sourcelen);
+    s->sourcelen = src->sourcelen;
+    s->nentry_points = src->nentry_points;
+    s->entry_points = gorai_dup_names(src->entry_points, src->nentry_points);
+    size_t keylen;
+    const char *key = RedisModule_StringPtrLen(to, &keylen);
+    s->session = goraiSessionCopy(src->session, (char *)key, keylen);
+    if (s->session == 0) { /* COPY fails: Redis replies that the type cannot be copied */
+        free_script(s);
+        return NULL;
+    }
+    return s;
+}
+
 int gorai_create_script_type(RedisModuleCtx *ctx) {
     RedisModuleTypeMethods tm;
     memset(&tm, 0, sizeof tm);
@@ -119,6 +152,8 @@ int gorai_create_script_type(RedisModuleCtx *ctx) {
     tm.aof_rewrite = script_aof_rewrite;
     tm.mem_usage = script_mem_usage;
     tm.free = script_free;
+    tm.digest = script_digest;
+    tm.copy = script_copy;
     gorai_script_type = RedisModule_CreateDataType(ctx, "AI_SCRIPT", 4, &tm);
     return gorai_script_type == NULL ? REDISMODULE_ERR : REDISMODULE_OK;
 }

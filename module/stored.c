@@ -26,6 +26,18 @@ void gorai_free_names(char **names, uint64_t n) {
     RedisModule_Free(names);
 }
 
+char **gorai_dup_names(char *const *names, uint64_t n) {
+    char **d = gorai_names(n);
+    for (uint64_t i = 0; i < n; i++) d[i] = gorai_strdup(names[i], strlen(names[i]));
+    return d;
+}
+
+/* gorai_digest_names adds the count first, so that names cannot slide into the next list. */
+void gorai_digest_names(RedisModuleDigest *md, char *const *names, uint64_t n) {
+    RedisModule_DigestAddLongLong(md, (long long)n);
+    for (uint64_t i = 0; i < n; i++) RedisModule_DigestAddStringBuffer(md, names[i], strlen(names[i]));
+}
+
 char *gorai_load_string(RedisModuleIO *io, size_t *len) {
     size_t n = 0;
     char *s = RedisModule_LoadStringBuffer(io, &n);

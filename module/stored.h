@@ -13,6 +13,8 @@ char *gorai_alloc_bytes(size_t len); /* never NULL, even for 0 bytes; free with 
 void gorai_free_bytes(char *p);
 char **gorai_names(uint64_t n); /* n NULL pointers, to fill with gorai_strdup */
 void gorai_free_names(char **names, uint64_t n);
+char **gorai_dup_names(char *const *names, uint64_t n);
+void gorai_digest_names(RedisModuleDigest *md, char *const *names, uint64_t n);
 
 /* Loaders return NULL on an I/O error (with REDISMODULE_OPTIONS_HANDLE_IO_ERRORS). */
 char *gorai_load_string(RedisModuleIO *io, size_t *len); /* free with RedisModule_Free */
