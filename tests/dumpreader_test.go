@@ -19,8 +19,11 @@ const (
 	dumpTrailerLen     = 10 // the RDB version (2 bytes) and CRC-64 (8 bytes) after the value
 )
 
-// dumpLength is one length encoding inside a payload: where it starts and how many bytes it takes.
-type dumpLength struct{ at, size int }
+// dumpLength is one length encoding inside a payload: where it starts, how many bytes it takes, its value.
+type dumpLength struct {
+	at, size int
+	value    uint64
+}
 
 // dumpLayout is what dumpLengths finds: where the value's fields start (after the type byte and module id),
 // and every length encoding among them: unsigned and signed values, string lengths, and both lengths of an
@@ -83,7 +86,7 @@ func (r *dumpReader) recorded(layout *dumpLayout) (uint64, error) {
 		err = fmt.Errorf("encoded string marker where a length belongs, at %d", at)
 	}
 	if err == nil {
-		layout.lengths = append(layout.lengths, dumpLength{at, r.pos - at})
+		layout.lengths = append(layout.lengths, dumpLength{at, r.pos - at, n})
 	}
 	return n, err
 }
@@ -104,7 +107,7 @@ func (r *dumpReader) str(layout *dumpLayout) error {
 		return err
 	}
 	if !encoded {
-		layout.lengths = append(layout.lengths, dumpLength{at, r.pos - at})
+		layout.lengths = append(layout.lengths, dumpLength{at, r.pos - at, n})
 		return r.skip(n)
 	}
 	switch n {
@@ -186,7 +189,7 @@ func TestDumpLengths(t *testing.T) {
 	if layout.valueStart != 10 {
 		t.Errorf("value starts at %d, want 10 (type byte, 9-byte module id)", layout.valueStart)
 	}
-	want := []dumpLength{{11, 1}, {13, 9}, {23, 1}, {32, 1}, {33, 1}, {39, 9}}
+	want := []dumpLength{{11, 1, 7}, {13, 9, 1<<64 - 1}, {23, 1, 3}, {32, 1, 4}, {33, 1, 5}, {39, 9, 1 << 40}}
 	if fmt.Sprint(layout.lengths) != fmt.Sprint(want) {
 		t.Errorf("lengths %v, want %v", layout.lengths, want)
 	}
