@@ -156,6 +156,9 @@ func TestCorruptPayloads(t *testing.T) {
 // it accepted reads back, DUMPs and restores the same, and copies.
 func (r *corruptRun) feed(k *corruptKind) {
 	t := r.t
+	if k.count == 0 {
+		return
+	}
 	var seeds []dumpSeed
 	for _, d := range k.seeds(t, r.c) {
 		s, err := newDumpSeed(d)

@@ -30,7 +30,7 @@ func (s dumpSeed) mutate(rng *rand.Rand) ([]byte, string) {
 	trailer := s.dump[len(s.dump)-dumpTrailerLen:]
 	start := s.layout.valueStart // the type byte and module id stay, so the module sees every payload
 	var what string
-	switch op := rng.Intn(6); {
+	switch op := rng.Intn(7); {
 	case op == 0:
 		n := 1 + rng.Intn(3)
 		what = fmt.Sprintf("flipped %d bits at", n)
@@ -48,6 +48,10 @@ func (s dumpSeed) mutate(rng *rand.Rand) ([]byte, string) {
 		n := min(1+rng.Intn(8), len(body)-at)
 		rng.Read(body[at : at+n])
 		what = fmt.Sprintf("%d random bytes at %d", n, at)
+	case op == 3: // a zeroed byte: a NUL inside a STRING element, a dim or length of 0
+		at := start + rng.Intn(len(body)-start)
+		body[at] = 0
+		what = fmt.Sprintf("zeroed byte %d", at)
 	default:
 		l := s.layout.lengths[rng.Intn(len(s.layout.lengths))]
 		v := l.value + uint64(rng.Intn(7)) - 3
