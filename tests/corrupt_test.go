@@ -209,15 +209,23 @@ func (r *corruptRun) crashed(k *corruptKind, payloads [][]byte, whats []string, 
 	k.seeds(t, c) // loads the backends, as the batch had
 	for i, p := range payloads {
 		if _, err := c.Do("RESTORE", "crasher", 0, p, "REPLACE"); err != nil || !fresh.Running() {
-			f, ferr := os.CreateTemp("", "gorai-crash-*.dump")
-			if ferr == nil {
-				f.Write(p)
-				f.Close()
-			}
-			t.Fatalf("seed %d: RESTORE of this %s payload (%s) kills the server; saved in %s", r.seed, k.name, whats[i], f.Name())
+			t.Fatalf("seed %d: RESTORE of this %s payload (%s) kills the server; %s", r.seed, k.name, whats[i], savePayload(p))
 		}
 	}
 	t.Fatalf("seed %d: no payload of the batch alone kills a fresh server", r.seed)
+}
+
+// savePayload keeps a payload past the test, for replaying it by hand, and says where.
+func savePayload(p []byte) string {
+	f, err := os.CreateTemp("", "gorai-crash-*.dump")
+	if err != nil {
+		return fmt.Sprintf("not saved: %v", err)
+	}
+	defer f.Close()
+	if _, err := f.Write(p); err != nil {
+		return fmt.Sprintf("not saved: %v", err)
+	}
+	return "saved in " + f.Name()
 }
 
 // checkWaysOut checks keys just restored: their GET works, their DUMP restores to a value with the same GET
