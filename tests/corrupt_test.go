@@ -3,7 +3,7 @@ package tests
 // TestCorruptPayloads: damaged DUMP payloads of tensors, models and scripts, fed to RESTORE on a live server.
 // None may crash it, and every payload the module accepts must come back the same from every way out: its GET
 // command, DUMP/RESTORE (the same DUMP bytes), COPY, DEBUG RELOAD, and an AOF rewrite without RDB preamble
-// followed by a restart. Counts and seed come from the environment (see corruptCount); `make corrupt` runs
+// followed by a restart. Counts and seed come from the environment (see corruptKinds); `make corrupt` runs
 // many more.
 
 import (
@@ -43,18 +43,18 @@ type corruptKind struct {
 
 func corruptKinds() []corruptKind {
 	return []corruptKind{
-		{name: "tensor", count: corruptCount("GORAI_CORRUPT_TENSORS", 3000), batch: 500,
+		{name: "tensor", count: envInt("GORAI_CORRUPT_TENSORS", 3000), batch: 500,
 			get: func(k string) []any { return []any{"AI.TENSORGET", k, "META", "BLOB"} }, copies: true, digests: true,
 			seeds: tensorSeeds},
-		{name: "model", count: corruptCount("GORAI_CORRUPT_MODELS", 200), batch: 20,
+		{name: "model", count: envInt("GORAI_CORRUPT_MODELS", 200), batch: 20,
 			get: func(k string) []any { return []any{"AI.MODELGET", k, "META", "BLOB"} }, seeds: modelSeeds},
-		{name: "script", count: corruptCount("GORAI_CORRUPT_SCRIPTS", 100), batch: 20,
+		{name: "script", count: envInt("GORAI_CORRUPT_SCRIPTS", 100), batch: 20,
 			get: func(k string) []any { return []any{"AI.SCRIPTGET", k, "META", "SOURCE"} }, seeds: scriptSeeds},
 	}
 }
 
-// corruptCount is the integer in the environment variable name, or def.
-func corruptCount(name string, def int64) int {
+// envInt is the integer in the environment variable name, or def.
+func envInt(name string, def int64) int {
 	if v, err := strconv.ParseInt(os.Getenv(name), 10, 64); err == nil {
 		return int(v)
 	}
@@ -133,7 +133,7 @@ type corruptRun struct {
 }
 
 func TestCorruptPayloads(t *testing.T) {
-	seed := int64(corruptCount("GORAI_CORRUPT_SEED", time.Now().UnixNano()))
+	seed := int64(envInt("GORAI_CORRUPT_SEED", time.Now().UnixNano()))
 	t.Logf("GORAI_CORRUPT_SEED=%d", seed)
 	s := startServer(t, corruptServerConfig...)
 	run := &corruptRun{t: t, s: s, c: s.Conn(t), rng: rand.New(rand.NewSource(seed)), seed: seed,
