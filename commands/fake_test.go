@@ -2,6 +2,7 @@ package commands
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"slices"
@@ -171,7 +172,7 @@ func (s *fakeScript) Source() []byte   { return s.source }
 // fakeCompiled is what fakeRuntime.OpenScript builds.
 type fakeCompiled struct{ closed int }
 
-func (c *fakeCompiled) Run(fn string, inputs []dlpack.Tensor, keys, args []string, nOutputs int) ([]dlpack.Tensor, error) {
+func (c *fakeCompiled) Run(_ context.Context, fn string, inputs []dlpack.Tensor, keys, args []string, nOutputs int) ([]dlpack.Tensor, error) {
 	return nil, errors.New("fakeCompiled does not run")
 }
 func (c *fakeCompiled) Close() { c.closed++ }
@@ -211,16 +212,16 @@ type loadCall struct{ name, path string }
 // and execErr for models and scripts alike; txErr as a transaction refuses runs).
 type fakeRuntime struct {
 	openErr, execErr, loadErr, txErr error
-	opened                    []openCall
-	sessions                  []*fakeSession
-	executed                  []executeCall
-	scriptsOpened             []scriptOpenCall
-	compiled                  []*fakeCompiled
-	scriptsExecuted           []scriptExecuteCall
-	dags                      []*DAGPlan // every plan handed to ExecuteDAG, refused ones included
-	loaded                    []loadCall
-	stats                     *engine.Stats
-	config                    Config
+	opened                           []openCall
+	sessions                         []*fakeSession
+	executed                         []executeCall
+	scriptsOpened                    []scriptOpenCall
+	compiled                         []*fakeCompiled
+	scriptsExecuted                  []scriptExecuteCall
+	dags                             []*DAGPlan // every plan handed to ExecuteDAG, refused ones included
+	loaded                           []loadCall
+	stats                            *engine.Stats
+	config                           Config
 	// deferBuilds keeps offloaded builds in built instead of committing them at once.
 	deferBuilds bool
 	built       []Built

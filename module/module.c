@@ -152,13 +152,20 @@ void gorai_unlock(RedisModuleCtx *ctx) {
     RedisModule_FreeThreadSafeContext(ctx);
 }
 
-RedisModuleCallReply *gorai_call(RedisModuleCtx *ctx, const char *cmd, const char **args, const size_t *lens, int n) {
-    RedisModuleString **argv = RedisModule_Alloc(sizeof(*argv) * (size_t)(n > 0 ? n : 1));
+RedisModuleString **gorai_create_argv(RedisModuleCtx *ctx, const char **args, const size_t *lens, int n) {
+    RedisModuleString **argv = RedisModule_Alloc(sizeof(*argv) * (size_t)n);
     for (int i = 0; i < n; i++) argv[i] = RedisModule_CreateString(ctx, args[i], lens[i]);
-    RedisModuleCallReply *r = RedisModule_Call(ctx, cmd, "!v", argv, (size_t)n);
+    return argv;
+}
+
+void gorai_free_argv(RedisModuleCtx *ctx, RedisModuleString **argv, int n) {
     for (int i = 0; i < n; i++) RedisModule_FreeString(ctx, argv[i]);
     RedisModule_Free(argv);
-    return r;
+}
+
+RedisModuleCallReply *gorai_call(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
+    const char *cmd = RedisModule_StringPtrLen(argv[0], NULL);
+    return RedisModule_Call(ctx, cmd, "!v", argv + 1, (size_t)(argc - 1));
 }
 
 int gorai_reply_type(RedisModuleCallReply *r) { return RedisModule_CallReplyType(r); }

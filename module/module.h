@@ -31,9 +31,19 @@ void gorai_key_at_pos(RedisModuleCtx *ctx, int pos);
  * thread-safe context holding Redis' lock from gorai_locked to gorai_unlock. */
 RedisModuleCtx *gorai_locked(void);
 void gorai_unlock(RedisModuleCtx *ctx);
-/* gorai_call runs a command (propagated to replicas and the AOF, as RedisAI's "!"); NULL with errno
- * set when Redis refuses to run it. */
-RedisModuleCallReply *gorai_call(RedisModuleCtx *ctx, const char *cmd, const char **args, const size_t *lens, int n);
+/* gorai_call runs argv[0] with the rest of argv (propagated to replicas and the AOF, as RedisAI's
+ * "!"); NULL with errno set when Redis refuses to run it. */
+RedisModuleCallReply *gorai_call(RedisModuleCtx *ctx, RedisModuleString **argv, int argc);
+RedisModuleString **gorai_create_argv(RedisModuleCtx *ctx, const char **args, const size_t *lens, int n);
+void gorai_free_argv(RedisModuleCtx *ctx, RedisModuleString **argv, int n);
+
+/* ACL (acl.c): whether the named user may run argv (its arity checked), or read key; a refusal is
+ * logged in ACL LOG. The current user's name is freed by the caller. */
+enum { GORAI_ACL_OK = 0, GORAI_ACL_DENIED_CMD = 1, GORAI_ACL_DENIED_KEY = 2 };
+int gorai_acl_check_command(RedisModuleCtx *ctx, const char *user, size_t userlen, RedisModuleString **argv, int argc);
+int gorai_acl_check_read(RedisModuleCtx *ctx, const char *user, size_t userlen, RedisModuleString *key);
+RedisModuleString *gorai_current_user(RedisModuleCtx *ctx);
+RedisModuleCallReply *gorai_command_info(RedisModuleCtx *ctx, const char *name, size_t len);
 int gorai_reply_type(RedisModuleCallReply *r);
 const char *gorai_reply_string(RedisModuleCallReply *r, size_t *len);
 long long gorai_reply_integer(RedisModuleCallReply *r);

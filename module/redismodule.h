@@ -36,6 +36,25 @@ typedef struct RedisModuleCallReply RedisModuleCallReply;
 typedef struct RedisModuleDefragCtx RedisModuleDefragCtx;
 
 typedef struct RedisModuleBlockedClient RedisModuleBlockedClient;
+typedef struct RedisModuleUser RedisModuleUser;
+typedef struct RedisModuleCommand RedisModuleCommand;
+
+/* Key flags (Redis 7.0 key specs), for key positions, key specs and ACL checks. */
+#define REDISMODULE_CMD_KEY_RO (1ULL << 0)
+#define REDISMODULE_CMD_KEY_RW (1ULL << 1)
+#define REDISMODULE_CMD_KEY_OW (1ULL << 2)
+#define REDISMODULE_CMD_KEY_RM (1ULL << 3)
+#define REDISMODULE_CMD_KEY_ACCESS (1ULL << 4)
+#define REDISMODULE_CMD_KEY_UPDATE (1ULL << 5)
+#define REDISMODULE_CMD_KEY_INSERT (1ULL << 6)
+#define REDISMODULE_CMD_KEY_DELETE (1ULL << 7)
+
+typedef enum {
+    REDISMODULE_ACL_LOG_AUTH = 0,
+    REDISMODULE_ACL_LOG_CMD,
+    REDISMODULE_ACL_LOG_KEY,
+    REDISMODULE_ACL_LOG_CHANNEL,
+} RedisModuleACLLogEntryReason;
 
 #define REDISMODULE_CTX_FLAGS_LUA (1 << 0)
 #define REDISMODULE_CTX_FLAGS_MULTI (1 << 1)
@@ -105,6 +124,16 @@ typedef struct RedisModuleTypeMethods {
     X(int, GetContextFlags, (RedisModuleCtx * ctx))                                                     \
     X(int, IsKeysPositionRequest, (RedisModuleCtx * ctx))                                               \
     X(void, KeyAtPos, (RedisModuleCtx * ctx, int pos))                                                  \
+    X(void, KeyAtPosWithFlags, (RedisModuleCtx * ctx, int pos, int flags))                              \
+    X(RedisModuleString *, GetCurrentUserName, (RedisModuleCtx * ctx))                                  \
+    X(RedisModuleUser *, GetModuleUserFromUserName, (RedisModuleString * name))                         \
+    X(int, FreeModuleUser, (RedisModuleUser * user))                                                    \
+    X(int, ACLCheckCommandPermissions, (RedisModuleUser * user, RedisModuleString * *argv, int argc))   \
+    X(int, ACLCheckKeyPermissions, (RedisModuleUser * user, RedisModuleString * key, int flags))        \
+    X(int, ACLAddLogEntry, (RedisModuleCtx * ctx, RedisModuleUser * user, RedisModuleString * object,   \
+                            RedisModuleACLLogEntryReason reason))                                       \
+    X(int *, GetCommandKeysWithFlags, (RedisModuleCtx * ctx, RedisModuleString * *argv, int argc,       \
+                                       int *num_keys, int **out_flags))                                 \
     X(RedisModuleBlockedClient *, BlockClient, (RedisModuleCtx * ctx, RedisModuleCmdFunc reply_callback, \
                                                 RedisModuleCmdFunc timeout_callback,                     \
                                                 void (*free_privdata)(RedisModuleCtx *, void *),         \
