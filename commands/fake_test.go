@@ -27,6 +27,7 @@ type fakeKeyspace struct {
 	scriptSets int // SetScript calls
 	deletes    int // Delete calls
 	maxBulk    int64
+	read       []string // every key looked up (Tensor, Model, Script), in order
 }
 
 func newFakeKeyspace() *fakeKeyspace {
@@ -40,6 +41,7 @@ func (k *fakeKeyspace) notTensor(key []byte) bool {
 }
 
 func (k *fakeKeyspace) Tensor(key []byte) (dlpack.Tensor, error) {
+	k.read = append(k.read, string(key))
 	if k.notTensor(key) {
 		return dlpack.Tensor{}, ErrWrongType
 	}
@@ -61,6 +63,7 @@ func (k *fakeKeyspace) SetTensor(key []byte, t dlpack.Tensor) error {
 func (k *fakeKeyspace) ReplicateVerbatim() { k.replicated++ }
 
 func (k *fakeKeyspace) Model(key []byte) (Model, error) {
+	k.read = append(k.read, string(key))
 	if _, ok := k.tensors[string(key)]; ok || k.other[string(key)] || k.scripts[string(key)] != nil {
 		return nil, ErrWrongType
 	}
@@ -85,6 +88,7 @@ func (k *fakeKeyspace) SetModel(key []byte, meta ModelMeta, session backends.Mod
 }
 
 func (k *fakeKeyspace) Script(key []byte) (Script, error) {
+	k.read = append(k.read, string(key))
 	if _, ok := k.tensors[string(key)]; ok || k.other[string(key)] || k.models[string(key)] != nil {
 		return nil, ErrWrongType
 	}

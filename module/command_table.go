@@ -22,9 +22,9 @@ type command struct {
 	flags                      string
 	firstKey, lastKey, keyStep int
 	handler                    commands.Handler
-	// keys reports the key positions of a "getkeys-api" command, whose keys Redis cannot find from
-	// the three numbers alone.
-	keys func(args [][]byte) []int
+	// keys reports the keys of a "getkeys-api" command, whose keys Redis cannot find from the
+	// three numbers alone.
+	keys func(args [][]byte) []commands.KeyArg
 }
 
 // commandTable lists every command gorai registers, lower-case as RedisAI registers them (Redis 7
@@ -79,9 +79,9 @@ func goraiCommand(ctx *C.RedisModuleCtx, argv **C.RedisModuleString, ptrs **C.ch
 		call.args = append(call.args, unsafe.Slice((*byte)(unsafe.Pointer(p)), int(unsafe.Slice(lens, n)[i])))
 	}
 	if cmd := &commandTable[slot]; cmd.keys != nil && C.gorai_is_keys_request(ctx) != 0 {
-		for _, pos := range cmd.keys(call.args) {
-			if pos > 0 && pos < n { // Redis trusts the positions it is given
-				C.gorai_key_at_pos(ctx, C.int(pos))
+		for _, k := range cmd.keys(call.args) {
+			if k.Pos > 0 && k.Pos < n { // Redis trusts the positions it is given
+				C.gorai_key_at_pos(ctx, C.int(k.Pos), keyFlags[k.Use])
 			}
 		}
 	} else {
@@ -90,6 +90,14 @@ func goraiCommand(ctx *C.RedisModuleCtx, argv **C.RedisModuleString, ptrs **C.ch
 	call.reset()
 	callPool.Put(call)
 	return C.REDISMODULE_OK
+}
+
+// keyFlags are Redis' key-spec flags for what a command does with a key. ACL reads ACCESS as a read
+// and UPDATE as a write; RO and OW tell the rest of Redis the same.
+var keyFlags = [...]C.int{
+	commands.KeyRead:  C.REDISMODULE_CMD_KEY_RO | C.REDISMODULE_CMD_KEY_ACCESS,
+	commands.KeyWrite: C.REDISMODULE_CMD_KEY_OW | C.REDISMODULE_CMD_KEY_UPDATE,
+	commands.KeyRoute: C.REDISMODULE_CMD_KEY_RO,
 }
 
 // callPool keeps command calls, with their argument and reply buffers, from one command to the next:

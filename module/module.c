@@ -138,7 +138,7 @@ static void replicate_tensor(RedisModuleCtx *ctx, RedisModuleString *key, gorai_
 
 int gorai_context_flags(RedisModuleCtx *ctx) { return RedisModule_GetContextFlags(ctx); }
 int gorai_is_keys_request(RedisModuleCtx *ctx) { return RedisModule_IsKeysPositionRequest(ctx); }
-void gorai_key_at_pos(RedisModuleCtx *ctx, int pos) { RedisModule_KeyAtPos(ctx, pos); }
+void gorai_key_at_pos(RedisModuleCtx *ctx, int pos, int flags) { RedisModule_KeyAtPosWithFlags(ctx, pos, flags); }
 
 /* Worker threads. */
 RedisModuleCtx *gorai_locked(void) {

@@ -25,7 +25,7 @@ typedef struct gorai_key_lookup {
 gorai_key_lookup gorai_key_value(RedisModuleCtx *ctx, RedisModuleString *key, RedisModuleType *type);
 int gorai_context_flags(RedisModuleCtx *ctx);
 int gorai_is_keys_request(RedisModuleCtx *ctx);
-void gorai_key_at_pos(RedisModuleCtx *ctx, int pos);
+void gorai_key_at_pos(RedisModuleCtx *ctx, int pos, int flags);
 
 /* Commands and keys from worker threads (scripts' redis.execute and redisAI.model_execute): a
  * thread-safe context holding Redis' lock from gorai_locked to gorai_unlock. */

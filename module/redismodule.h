@@ -123,7 +123,6 @@ typedef struct RedisModuleTypeMethods {
     X(int, DeleteKey, (RedisModuleKey * key))                                                           \
     X(int, GetContextFlags, (RedisModuleCtx * ctx))                                                     \
     X(int, IsKeysPositionRequest, (RedisModuleCtx * ctx))                                               \
-    X(void, KeyAtPos, (RedisModuleCtx * ctx, int pos))                                                  \
     X(void, KeyAtPosWithFlags, (RedisModuleCtx * ctx, int pos, int flags))                              \
     X(RedisModuleString *, GetCurrentUserName, (RedisModuleCtx * ctx))                                  \
     X(RedisModuleUser *, GetModuleUserFromUserName, (RedisModuleString * name))                         \
