@@ -127,9 +127,10 @@ type KeyArg struct {
 type KeyUse int
 
 const (
-	KeyRead  KeyUse = iota // the value is read
-	KeyWrite               // the value is replaced
-	KeyRoute               // the key only routes the command (a DAG's ROUTING); it is not touched
+	KeyRead   KeyUse = iota // the value is read
+	KeyWrite                // the value is replaced
+	KeyRoute                // the key only routes the command (a DAG's ROUTING); it is not touched
+	KeyDelete               // the key is deleted
 )
 
 // ErrWrongArity makes the module send Redis' own wrong-arity error, naming the command.

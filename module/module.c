@@ -92,6 +92,27 @@ int gorai_create_command(RedisModuleCtx *ctx, int slot, const char *name, const 
     return RedisModule_CreateCommand(ctx, name, slots[slot], flags, firstkey, lastkey, keystep);
 }
 
+/* gorai_set_key_spec gives a command whose one key is argv[1] a key spec with flags (REDISMODULE_CMD_KEY_*). */
+int gorai_set_key_spec(RedisModuleCtx *ctx, const char *name, int flags) {
+    RedisModuleCommand *cmd = RedisModule_GetCommand(ctx, name);
+    if (cmd == NULL) return REDISMODULE_ERR;
+    static const RedisModuleCommandInfoVersion version = {
+        .version = 1,
+        .sizeof_historyentry = sizeof(RedisModuleCommandHistoryEntry),
+        .sizeof_keyspec = sizeof(RedisModuleCommandKeySpec),
+        .sizeof_arg = 0, /* no arguments are described */
+    };
+    RedisModuleCommandKeySpec specs[2] = {0}; /* a zeroed spec ends the list */
+    specs[0].flags = (uint64_t)flags;
+    specs[0].begin_search_type = REDISMODULE_KSPEC_BS_INDEX;
+    specs[0].bs.index.pos = 1;
+    specs[0].find_keys_type = REDISMODULE_KSPEC_FK_RANGE;
+    specs[0].fk.range.lastkey = 0;
+    specs[0].fk.range.keystep = 1;
+    RedisModuleCommandInfo info = {.version = &version, .key_specs = specs};
+    return RedisModule_SetCommandInfo(cmd, &info);
+}
+
 /* Keys. */
 gorai_key_lookup gorai_key_value(RedisModuleCtx *ctx, RedisModuleString *key, RedisModuleType *type) {
     gorai_key_lookup r = {NULL, 0};

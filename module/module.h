@@ -11,6 +11,7 @@
 /* Loading. */
 int gorai_create_command(RedisModuleCtx *ctx, int slot, const char *name, const char *flags, int firstkey,
                          int lastkey, int keystep);
+int gorai_set_key_spec(RedisModuleCtx *ctx, const char *name, int flags);
 int gorai_create_types(RedisModuleCtx *ctx);
 int gorai_register_info(RedisModuleCtx *ctx);
 int gorai_subscribe_shutdown(RedisModuleCtx *ctx);

@@ -49,6 +49,73 @@ typedef struct RedisModuleCommand RedisModuleCommand;
 #define REDISMODULE_CMD_KEY_INSERT (1ULL << 6)
 #define REDISMODULE_CMD_KEY_DELETE (1ULL << 7)
 
+/* Command info (RedisModule_SetCommandInfo, version 1 as in Redis 7.0): only the key specs are used. */
+typedef enum {
+    REDISMODULE_KSPEC_BS_INVALID = 0,
+    REDISMODULE_KSPEC_BS_UNKNOWN,
+    REDISMODULE_KSPEC_BS_INDEX,
+    REDISMODULE_KSPEC_BS_KEYWORD,
+} RedisModuleKeySpecBeginSearchType;
+
+typedef enum {
+    REDISMODULE_KSPEC_FK_OMITTED = 0,
+    REDISMODULE_KSPEC_FK_UNKNOWN,
+    REDISMODULE_KSPEC_FK_RANGE,
+    REDISMODULE_KSPEC_FK_KEYNUM,
+} RedisModuleKeySpecFindKeysType;
+
+typedef struct RedisModuleCommandKeySpec {
+    const char *notes;
+    uint64_t flags; /* REDISMODULE_CMD_KEY_* */
+    RedisModuleKeySpecBeginSearchType begin_search_type;
+    union {
+        struct {
+            int pos;
+        } index;
+        struct {
+            const char *keyword;
+            int startfrom;
+        } keyword;
+    } bs;
+    RedisModuleKeySpecFindKeysType find_keys_type;
+    union {
+        struct {
+            int lastkey;
+            int keystep;
+            int limit;
+        } range;
+        struct {
+            int keynumidx;
+            int firstkey;
+            int keystep;
+        } keynum;
+    } fk;
+} RedisModuleCommandKeySpec;
+
+typedef struct RedisModuleCommandHistoryEntry {
+    const char *since;
+    const char *changes;
+} RedisModuleCommandHistoryEntry;
+
+typedef struct RedisModuleCommandInfoVersion {
+    int version;
+    size_t sizeof_historyentry;
+    size_t sizeof_keyspec;
+    size_t sizeof_arg;
+} RedisModuleCommandInfoVersion;
+
+typedef struct RedisModuleCommandInfo {
+    const RedisModuleCommandInfoVersion *version;
+    const char *summary;
+    const char *complexity;
+    const char *since;
+    RedisModuleCommandHistoryEntry *history;
+    const char *tips;
+    int arity; /* 0: unchanged */
+    RedisModuleCommandKeySpec *key_specs;
+    void *args; /* RedisModuleCommandArg *, not used */
+} RedisModuleCommandInfo;
+
 typedef enum {
     REDISMODULE_ACL_LOG_AUTH = 0,
     REDISMODULE_ACL_LOG_CMD,
@@ -124,6 +191,8 @@ typedef struct RedisModuleTypeMethods {
     X(int, GetContextFlags, (RedisModuleCtx * ctx))                                                     \
     X(int, IsKeysPositionRequest, (RedisModuleCtx * ctx))                                               \
     X(void, KeyAtPosWithFlags, (RedisModuleCtx * ctx, int pos, int flags))                              \
+    X(RedisModuleCommand *, GetCommand, (RedisModuleCtx * ctx, const char *name))                       \
+    X(int, SetCommandInfo, (RedisModuleCommand * command, const RedisModuleCommandInfo *info))          \
     X(RedisModuleString *, GetCurrentUserName, (RedisModuleCtx * ctx))                                  \
     X(RedisModuleUser *, GetModuleUserFromUserName, (RedisModuleString * name))                         \
     X(int, FreeModuleUser, (RedisModuleUser * user))                                                    \
