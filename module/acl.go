@@ -52,10 +52,13 @@ func callerOf(ctx context.Context) (caller, error) {
 }
 
 // Redis' own refusals.
-var errNoPermKey = errors.New("NOPERM this user has no permissions to access one of the keys used as arguments")
+var (
+	errNoPermKey     = errors.New("NOPERM this user has no permissions to access one of the keys used as arguments")
+	errNoPermChannel = errors.New("NOPERM this user has no permissions to access one of the channels used as arguments")
+)
 
-func errNoPermCommand(cmd string) error {
-	return errors.New("NOPERM this user has no permissions to run the '" + strings.ToLower(cmd) + "' command")
+func errNoPermCommand(fullName string) error {
+	return errors.New("NOPERM this user has no permissions to run the '" + fullName + "' command")
 }
 
 // mayRun checks that the caller may run argv (args, the command first); a command Redis will refuse
@@ -64,13 +67,21 @@ func (who caller) mayRun(ctx *C.RedisModuleCtx, argv **C.RedisModuleString, args
 	if who.unchecked || !arityOK(ctx, args) {
 		return nil
 	}
-	switch C.gorai_acl_check_command(ctx, userPtr(who.user), C.size_t(len(who.user)), argv, C.int(len(args))) {
+	var object *C.RedisModuleString
+	verdict := C.gorai_acl_check_command(ctx, userPtr(who.user), C.size_t(len(who.user)), argv, C.int(len(args)), &object)
+	if object == nil {
+		return nil
+	}
+	defer C.gorai_free_string(ctx, object)
+	switch verdict {
 	case C.GORAI_ACL_DENIED_KEY:
 		return errNoPermKey
-	case C.GORAI_ACL_DENIED_CMD:
-		return errNoPermCommand(args[0])
+	case C.GORAI_ACL_DENIED_CHANNEL:
+		return errNoPermChannel
 	}
-	return nil
+	var n C.size_t
+	p := C.gorai_string_ptr(object, &n)
+	return errNoPermCommand(C.GoStringN(p, C.int(n))) // Redis' full name, e.g. "config|set"
 }
 
 // mayRead checks that the caller may read key.

@@ -175,6 +175,7 @@ typedef struct RedisModuleTypeMethods {
     X(int, ModuleTypeSetValue, (RedisModuleKey * key, RedisModuleType * mt, void *value))               \
     X(const char *, StringPtrLen, (const RedisModuleString *str, size_t *len))                          \
     X(RedisModuleString *, CreateString, (RedisModuleCtx * ctx, const char *ptr, size_t len))           \
+    X(RedisModuleString *, CreateStringFromString, (RedisModuleCtx * ctx, const RedisModuleString *str)) \
     X(RedisModuleString *, CreateStringFromLongLong, (RedisModuleCtx * ctx, long long ll))              \
     X(void, FreeString, (RedisModuleCtx * ctx, RedisModuleString * str))                                \
     X(int, WrongArity, (RedisModuleCtx * ctx))                                                          \
@@ -200,8 +201,6 @@ typedef struct RedisModuleTypeMethods {
     X(int, ACLCheckKeyPermissions, (RedisModuleUser * user, RedisModuleString * key, int flags))        \
     X(int, ACLAddLogEntry, (RedisModuleCtx * ctx, RedisModuleUser * user, RedisModuleString * object,   \
                             RedisModuleACLLogEntryReason reason))                                       \
-    X(int *, GetCommandKeysWithFlags, (RedisModuleCtx * ctx, RedisModuleString * *argv, int argc,       \
-                                       int *num_keys, int **out_flags))                                 \
     X(RedisModuleBlockedClient *, BlockClient, (RedisModuleCtx * ctx, RedisModuleCmdFunc reply_callback, \
                                                 RedisModuleCmdFunc timeout_callback,                     \
                                                 void (*free_privdata)(RedisModuleCtx *, void *),         \

@@ -37,6 +37,9 @@ def copy_arg(tensors: List[Tensor], keys: List[str], args: List[str]):
 def model_arg(tensors: List[Tensor], keys: List[str], args: List[str]):
     return redisAI.model_execute(args[0], [tensors[0]], 1)
 
+def run_args(tensors: List[Tensor], keys: List[str], args: List[str]):
+    redis.execute(args[0], args[1:])
+
 def bad_arity(tensors: List[Tensor], keys: List[str], args: List[str]):
     redis.execute("SET", args[0])
 
@@ -45,10 +48,11 @@ def get_many(tensors: List[Tensor], keys: List[str], args: List[str]):
         redis.execute("GET", keys[0])
 `
 
-var aclScriptEntryPoints = []string{"double", "set_arg", "get_arg", "copy_arg", "model_arg", "bad_arity", "get_many"}
+var aclScriptEntryPoints = []string{"double", "set_arg", "get_arg", "copy_arg", "model_arg", "run_args", "bad_arity", "get_many"}
 
 // aclServer starts a server holding, under both allowed: and secret:, an iris model, the ACL
-// script and an input tensor, with the users scoped (~allowed:*), reader (%R~*) and noset (-set).
+// script and an input tensor, with the users scoped (~allowed:*, no channels), reader (%R~*) and
+// noset (-set -config|set).
 func aclServer(t *testing.T) (admin *resp.Conn, connect func(user string) *resp.Conn) {
 	t.Helper()
 	iris := redisaiFixture(t, "linear_iris.onnx")
@@ -66,7 +70,7 @@ func aclServer(t *testing.T) (admin *resp.Conn, connect func(user string) *resp.
 	}
 	expectOK(t, admin, "ACL", "SETUSER", "scoped", "on", "nopass", "~allowed:*", "+@all")
 	expectOK(t, admin, "ACL", "SETUSER", "reader", "on", "nopass", "%R~*", "+@all")
-	expectOK(t, admin, "ACL", "SETUSER", "noset", "on", "nopass", "~*", "+@all", "-set")
+	expectOK(t, admin, "ACL", "SETUSER", "noset", "on", "nopass", "~*", "+@all", "-set", "-config|set")
 	if t.Failed() {
 		t.FailNow()
 	}
@@ -290,6 +294,20 @@ func TestACLScriptRedisExecute(t *testing.T) {
 
 	expectErrContains(t, noset, errNoPermSet, "AI.SCRIPTEXECUTE", a+"s", "set_arg", "KEYS", "1", a+"k", "ARGS", "2", a+"z", "1")
 	expect(t, admin, resp.Int(0), "EXISTS", a+"z")
+	runArgs := func(args ...any) []any {
+		return append([]any{"AI.SCRIPTEXECUTE", a + "s", "run_args", "KEYS", "1", a + "k", "ARGS", len(args)}, args...)
+	}
+	expectErrContains(t, noset, "NOPERM this user has no permissions to run the 'config|set' command", runArgs("CONFIG", "SET", "maxmemory-samples", "7")...)
+	expect(t, admin, resp.BulkStrings("maxmemory-samples", "5"), "CONFIG", "GET", "maxmemory-samples")
+	expectErrContains(t, scoped, "NOPERM this user has no permissions to access one of the channels used as arguments", runArgs("PUBLISH", "ch", "m")...)
+
+	// module commands too: a tensor outside the pattern, a write by a read-only user
+	tensorSet := func(key string) []any { return runArgs("AI.TENSORSET", key, "FLOAT", "1", "VALUES", "1") }
+	expectErrContains(t, scoped, errNoPermKey, tensorSet("secret:t")...)
+	expectErrContains(t, reader, errNoPermKey, tensorSet(a+"t")...)
+	expect(t, admin, resp.Int(0), "EXISTS", "secret:t", a+"t")
+	expectOK(t, scoped, tensorSet(a+"t")...)
+	expect(t, admin, resp.Int(1), "EXISTS", a+"t")
 
 	expectOK(t, admin, "AI.SCRIPTEXECUTE", a+"s", "set_arg", "KEYS", "1", a+"k", "ARGS", "2", "secret:ok", "1")
 	expect(t, admin, resp.BulkString("1"), "GET", "secret:ok")
