@@ -1,11 +1,9 @@
 /* ACL for what scripts do: the commands a script runs through redis.execute and the models it runs
  * through redisAI.model_execute are checked against the user who ran the script (RedisAI ran them
  * with every right). Called with Redis' lock held. */
-#include <errno.h>
+#include <string.h>
 
 #include "module.h"
-
-#include <string.h>
 
 /* Redis' account of a refusal, from ACL DRYRUN: "This user has no permissions to run the '<cmd>'
  * command", "... to access the '<key>' key" or "... the '<channel>' channel". */

@@ -101,7 +101,8 @@ func userPtr(user string) *C.char {
 }
 
 // arities caches the arity of Redis' commands (COMMAND INFO), which do not change, by lower-case
-// name; a container's subcommands as "name|sub".
+// name and by the spelling scripts use (no lower-casing on the hot path); a container's
+// subcommands as "name|sub".
 var arities = struct {
 	sync.Mutex
 	m map[string]commandArity
@@ -114,27 +115,33 @@ type commandArity struct {
 
 // arityOK is whether Redis knows args[0] (and its subcommand) and would take len(args) arguments.
 func arityOK(ctx *C.RedisModuleCtx, args []string) bool {
-	name := strings.ToLower(args[0])
-	if name == "" {
+	if args[0] == "" {
 		return false
 	}
-	a, ok := cachedArity(ctx, name)
+	a, ok := cachedArity(ctx, args[0])
 	if ok && a.container && len(args) > 1 {
-		a, ok = cachedArity(ctx, name+"|"+strings.ToLower(args[1]))
+		a, ok = cachedArity(ctx, args[0]+"|"+args[1])
 	}
 	n := int64(len(args))
 	return ok && (a.arity > 0 && n == a.arity || a.arity < 0 && n >= -a.arity)
 }
 
-func cachedArity(ctx *C.RedisModuleCtx, name string) (commandArity, bool) {
+func cachedArity(ctx *C.RedisModuleCtx, spelled string) (commandArity, bool) {
 	arities.Lock()
 	defer arities.Unlock()
-	if a, ok := arities.m[name]; ok {
+	if a, ok := arities.m[spelled]; ok {
 		return a, true
 	}
-	base, _, _ := strings.Cut(name, "|")
-	loadArities(ctx, base)
+	name := strings.ToLower(spelled)
 	a, ok := arities.m[name]
+	if !ok {
+		base, _, _ := strings.Cut(name, "|")
+		loadArities(ctx, base)
+		a, ok = arities.m[name]
+	}
+	if ok {
+		arities.m[spelled] = a
+	}
 	return a, ok
 }
 
