@@ -3,7 +3,7 @@ package tests
 // TestCorruptPayloads: damaged DUMP payloads of tensors, models and scripts, fed to RESTORE on a live server.
 // None may crash it, and every payload the module accepts must come back the same from every way out: its GET
 // command, DUMP/RESTORE (the same DUMP bytes), COPY, DEBUG RELOAD, and an AOF rewrite without RDB preamble
-// followed by a restart. Counts and seed come from the environment (see corruptKinds); `make corrupt` runs
+// followed by a restart. Counts (corruptKinds) and seed come from the environment; `make corrupt` runs
 // many more.
 
 import (
