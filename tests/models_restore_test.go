@@ -279,3 +279,27 @@ func TestRestoreEveryEncoding(t *testing.T) {
 		}
 	}
 }
+
+// TestRestoreScriptEveryEncoding: scripts of each encoding restore and run; before encoding 3 they
+// had no entry points and their functions are called positionally (AI.SCRIPTRUN).
+func TestRestoreScriptEveryEncoding(t *testing.T) {
+	s := startServer(t)
+	c := s.Conn(t)
+	const legacy = "def twice(x):\n    return x * 2\n"
+	for encver := 0; encver <= 4; encver++ {
+		key := fmt.Sprintf("s:v%d", encver)
+		spec := scriptSpec{device: "CPU", tag: "tag", source: legacy}
+		run := []any{"AI.SCRIPTRUN", key, "twice", "INPUTS", "twice:in", "OUTPUTS", "twice:out"}
+		if encver >= 3 {
+			spec.source, spec.entryPoints = copyScript, []string{"twice"}
+			run = []any{"AI.SCRIPTEXECUTE", key, "twice", "INPUTS", 1, "twice:in", "OUTPUTS", 1, "twice:out"}
+		}
+		if !expectOK(t, c, "RESTORE", key, 0, sealFields("AI_SCRIPT", uint64(encver), scriptFields(encver, spec))) {
+			continue
+		}
+		expect(t, c, scriptFull("CPU", "tag", spec.entryPoints, spec.source), "AI.SCRIPTGET", key, "META", "SOURCE")
+		expectOK(t, c, "AI.TENSORSET", "twice:in", "FLOAT", 2, "VALUES", 1, 2)
+		expectOK(t, c, run...)
+		expect(t, c, floatValues([]int64{2}, 2, 4), "AI.TENSORGET", "twice:out", "META", "VALUES")
+	}
+}
