@@ -2,6 +2,8 @@
 # make test  runs every test: Go unit and fuzz tests, integration tests against a real server, and the
 #            Python client tests
 # make bench prints throughput ratios against plain Redis commands
+# make corrupt restores 100,000 damaged tensor payloads and 10,000 model and script payloads on a live server
+#              (TestCorruptPayloads; GORAI_CORRUPT_SEED=n replays a run)
 
 PORT ?= 6379
 GO ?= go
@@ -14,7 +16,7 @@ SOURCES := go.mod go.sum $(shell find module commands dlpack engine backends -pa
 # Fuzz targets, as package:Target.
 FUZZ_TARGETS := ./dlpack:FuzzTensorRDBLoad ./commands:FuzzParseTensor ./commands:FuzzParseTensorFormat ./commands:FuzzParseLoadArgs ./commands:FuzzModelStoreArgs ./commands:FuzzModelExecuteArgs ./commands:FuzzScriptStoreArgs ./commands:FuzzScriptExecuteArgs ./commands:FuzzDAGArgs ./dlpack:FuzzConcatSlice
 
-.PHONY: build run test unit fuzz python bench deps clean
+.PHONY: build run test unit fuzz python bench corrupt deps clean
 
 ONNXRUNTIME := build/backends/onnx/libonnxruntime.so.1
 TORCH_SHIM := build/backends/torch/libgorai_torch.so
@@ -64,6 +66,15 @@ python: build
 
 bench: build
 	$(GO) run ./tests/bench
+
+# Payload counts of `make corrupt`; the environment or the make command line may change them.
+GORAI_CORRUPT_TENSORS ?= 100000
+GORAI_CORRUPT_MODELS ?= 8000
+GORAI_CORRUPT_SCRIPTS ?= 2000
+
+corrupt: build
+	GORAI_CORRUPT_TENSORS=$(GORAI_CORRUPT_TENSORS) GORAI_CORRUPT_MODELS=$(GORAI_CORRUPT_MODELS) \
+		GORAI_CORRUPT_SCRIPTS=$(GORAI_CORRUPT_SCRIPTS) $(GO) test -count=1 -v -timeout 60m -run '^TestCorruptPayloads$$' ./tests/
 
 clean:
 	rm -f build/*.so build/*.h

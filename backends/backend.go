@@ -6,6 +6,7 @@
 package backends
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strconv"
@@ -60,8 +61,9 @@ type Script interface {
 	// as List[str]; any other function (RedisAI's legacy calling) gets the inputs positionally,
 	// a trailing List[Tensor] parameter taking the rest. The returned Tensor, List or Tuple of
 	// tensors is flattened into exactly nOutputs tensors, owned by the caller (0: the return
-	// value is ignored).
-	Run(fn string, inputs []dlpack.Tensor, keys, args []string, nOutputs int) ([]dlpack.Tensor, error)
+	// value is ignored). ctx is handed to what the script calls back into (Redis' commands and
+	// models run as the user who ran the script).
+	Run(ctx context.Context, fn string, inputs []dlpack.Tensor, keys, args []string, nOutputs int) ([]dlpack.Tensor, error)
 	Close()
 }
 

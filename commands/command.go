@@ -116,6 +116,23 @@ type Reply interface {
 	Null()
 }
 
+// KeyArg is where a command names a key, and what it does with it: Redis holds a user to its key
+// permissions by these (a read-only user may read but not write), and routes by them in a cluster.
+type KeyArg struct {
+	Pos int
+	Use KeyUse
+}
+
+// KeyUse is what a command does with a key.
+type KeyUse int
+
+const (
+	KeyRead   KeyUse = iota // the value is read
+	KeyWrite                // the value is replaced
+	KeyRoute                // the key only routes the command (a DAG's ROUTING); it is not touched
+	KeyDelete               // the key is deleted
+)
+
 // ErrWrongArity makes the module send Redis' own wrong-arity error, naming the command.
 var ErrWrongArity = errors.New("wrong number of arguments")
 

@@ -172,63 +172,12 @@ type dagParser struct {
 }
 
 func (p *dagParser) parse(args [][]byte) error {
-	var load, persist, routing, timeout bool
-	var ops [][][]byte
-	// Header keywords come before the first op: past it, every op runs to the next "|>".
-	for pos := 1; pos < len(args); {
-		a := args[pos]
-		switch {
-		case is(a, "LOAD") && !load:
-			n, err := p.parseLoad(args[pos:])
-			if err != nil {
-				return err
-			}
-			pos, load = pos+n, true
-		case is(a, "PERSIST") && !persist:
-			if p.cmd.readOnly {
-				return errPersistReadOnly
-			}
-			n, err := p.parsePersist(args[pos:])
-			if err != nil {
-				return err
-			}
-			pos, persist = pos+n, true
-		case is(a, "ROUTING") && !routing:
-			// Only used to route the command in a cluster (DAGKeys reports it).
-			if pos+1 == len(args) {
-				return errRoutingMissing
-			}
-			pos, routing = pos+2, true
-		case is(a, "TIMEOUT") && !timeout:
-			if pos+1 == len(args) {
-				return errNoTimeoutValue
-			}
-			// RedisAI accepts a value ≤ 0 here (it compares a pointer, not the value); it is
-			// refused, as everywhere else.
-			t, err := timeoutValue(args[pos+1])
-			if err != nil {
-				return err
-			}
-			p.plan.Timeout, pos, timeout = t, pos+2, true
-		case string(a) == "|>" && pos < len(args)-1:
-			pos++
-			end := pos
-			for end < len(args) && string(args[end]) != "|>" {
-				end++
-			}
-			ops, pos = append(ops, args[pos:end]), end
-		default:
-			// Two spaces, as RedisAI sends it.
-			return errf("ERR Invalid DAG command. Unexpected argument:  " + string(a))
-		}
+	l, err := readDAG(args, p.cmd, p.loadTensors)
+	if err != nil {
+		return err
 	}
-	if !p.cmd.deprecated && !load && !persist && !routing {
-		return errDAGNoKeyword
-	}
-	if len(ops) == 0 {
-		return errDAGEmpty
-	}
-	for _, op := range ops {
+	p.plan.Timeout, p.persist = l.timeout, l.persist
+	for _, op := range l.ops {
 		if err := p.parseOp(op); err != nil {
 			return err
 		}
@@ -236,63 +185,128 @@ func (p *dagParser) parse(args [][]byte) error {
 	return p.resolve()
 }
 
-// parseLoad reads "LOAD n key...", reading the tensors, and returns the number of arguments taken.
-// As RedisAI, it takes the keys whatever they are ("|>" included).
-func (p *dagParser) parseLoad(args [][]byte) (int, error) {
+// dagLayout is what a DAG command's arguments say, read once for both the parser and DAGKeys: so
+// the keys Redis checks (ACL) and routes by (cluster) are the keys the DAG uses. Its keys are
+// sub-slices of the arguments.
+type dagLayout struct {
+	load, persist, routing [][]byte
+	timeout                time.Duration
+	ops                    [][][]byte // each from its command name to the next "|>"
+}
+
+// readDAG reads the header of a DAG command and splits its ops. load gets LOAD's keys where LOAD
+// is read: the parser reads the tensors then, as RedisAI does, before checking LOAD's count and
+// the rest of the header. On an error the layout holds what was read before it.
+func readDAG(args [][]byte, cmd dagCommand, load func(keys [][]byte) error) (dagLayout, error) {
+	var l dagLayout
+	var seenLoad, seenPersist, seenTimeout bool
+	// Header keywords come before the first op: past it, every op runs to the next "|>".
+	for pos := 1; pos < len(args); {
+		a := args[pos]
+		switch {
+		case is(a, "LOAD") && !seenLoad:
+			keys, n, err := countedKeys(args[pos:], errLoadMissing, errLoadCount)
+			if err != nil {
+				return l, err
+			}
+			l.load, seenLoad = keys, true
+			if err := load(keys); err != nil {
+				return l, err
+			}
+			if int64(len(keys)) != n {
+				return l, errLoadMismatch
+			}
+			pos += 2 + len(keys)
+		case is(a, "PERSIST") && !seenPersist:
+			if cmd.readOnly {
+				return l, errPersistReadOnly
+			}
+			keys, n, err := countedKeys(args[pos:], errPersistMissing, errPersistCount)
+			if err != nil {
+				return l, err
+			}
+			for i, k := range keys {
+				if slices.ContainsFunc(keys[:i], func(o []byte) bool { return bytes.Equal(o, k) }) {
+					return l, errPersistUnique
+				}
+			}
+			if int64(len(keys)) != n {
+				return l, errPersistMismatch
+			}
+			l.persist, seenPersist = keys, true
+			pos += 2 + len(keys)
+		case is(a, "ROUTING") && l.routing == nil:
+			// Only used to route the command in a cluster (DAGKeys reports it).
+			if pos+1 == len(args) {
+				return l, errRoutingMissing
+			}
+			l.routing, pos = args[pos+1:pos+2], pos+2
+		case is(a, "TIMEOUT") && !seenTimeout:
+			if pos+1 == len(args) {
+				return l, errNoTimeoutValue
+			}
+			// RedisAI accepts a value ≤ 0 here (it compares a pointer, not the value); it is
+			// refused, as everywhere else.
+			t, err := timeoutValue(args[pos+1])
+			if err != nil {
+				return l, err
+			}
+			l.timeout, pos, seenTimeout = t, pos+2, true
+		case string(a) == "|>" && pos < len(args)-1:
+			pos++
+			end := pos
+			for end < len(args) && string(args[end]) != "|>" {
+				end++
+			}
+			l.ops, pos = append(l.ops, args[pos:end]), end
+		default:
+			// Two spaces, as RedisAI sends it.
+			return l, errf("ERR Invalid DAG command. Unexpected argument:  " + string(a))
+		}
+	}
+	if !cmd.deprecated && !seenLoad && !seenPersist && l.routing == nil {
+		return l, errDAGNoKeyword
+	}
+	if len(l.ops) == 0 {
+		return l, errDAGEmpty
+	}
+	return l, nil
+}
+
+// countedKeys reads "WORD n key..." (n ≥ 1) and returns the keys there are, at most n, and n. As
+// RedisAI, it takes the keys whatever they are ("|>" included); fewer than n is the caller's error.
+func countedKeys(args [][]byte, errMissing, errCount error) ([][]byte, int64, error) {
 	if len(args) < 3 {
-		return 0, errLoadMissing
+		return nil, 0, errMissing
 	}
 	n, ok := dlpack.ParseInt(args[1])
 	if !ok || n <= 0 {
-		return 0, errLoadCount
+		return nil, 0, errCount
 	}
 	keys := args[2:]
 	if int64(len(keys)) > n {
 		keys = keys[:n]
 	}
+	return keys, n, nil
+}
+
+// loadTensors reads the LOADed tensors into the first slots.
+func (p *dagParser) loadTensors(keys [][]byte) error {
 	for _, k := range keys {
 		t, err := p.env.Keys.Tensor(k)
 		if err != nil {
-			return 0, err
+			return err
 		}
 		if t.IsZero() {
-			return 0, errTensorEmpty
+			return errTensorEmpty
 		}
 		if _, seen := p.names[string(k)]; !seen {
 			p.names[string(k)] = len(p.plan.Loaded)
 		}
 		p.plan.Loaded = append(p.plan.Loaded, t)
 	}
-	if int64(len(keys)) != n {
-		return 0, errLoadMismatch
-	}
 	p.plan.Slots = len(p.plan.Loaded)
-	return 2 + len(keys), nil
-}
-
-// parsePersist reads "PERSIST n key..." and returns the number of arguments taken.
-func (p *dagParser) parsePersist(args [][]byte) (int, error) {
-	if len(args) < 3 {
-		return 0, errPersistMissing
-	}
-	n, ok := dlpack.ParseInt(args[1])
-	if !ok || n <= 0 {
-		return 0, errPersistCount
-	}
-	keys := args[2:]
-	if int64(len(keys)) > n {
-		keys = keys[:n]
-	}
-	for i, k := range keys {
-		if slices.ContainsFunc(keys[:i], func(o []byte) bool { return bytes.Equal(o, k) }) {
-			return 0, errPersistUnique
-		}
-	}
-	if int64(len(keys)) != n {
-		return 0, errPersistMismatch
-	}
-	p.persist = keys
-	return 2 + len(keys), nil
+	return nil
 }
 
 // parseOp parses one op (its arguments from the command name on) with the parser of the command
@@ -420,36 +434,50 @@ func copyArgs(args [][]byte) [][]byte {
 	return out
 }
 
-// DAGKeys are the key positions of the four DAG commands, found as RedisAI finds them: anywhere in
-// the arguments, the keys after "LOAD n" and "PERSIST n", the value after ROUTING, and the argument
-// after each AI.MODELEXECUTE and AI.SCRIPTEXECUTE (so not the models of AI.MODELRUN ops). A
-// malformed count ends the search.
-func DAGKeys(args [][]byte) []int {
-	var keys []int
-	for pos := 1; pos < len(args); {
-		a := args[pos]
-		pos++
-		switch {
-		case is(a, "LOAD"), is(a, "PERSIST"):
-			if pos >= len(args) {
-				return keys
-			}
-			n, ok := dlpack.ParseInt(args[pos])
-			pos++
-			// RedisAI also gives up when the keys would end the command.
-			if !ok || n < 0 || n >= int64(len(args)-pos) {
-				return keys
-			}
-			for end := pos + int(n); pos < end; pos++ {
-				keys = append(keys, pos)
-			}
-		case is(a, "ROUTING"), is(a, "AI.MODELEXECUTE"), is(a, "AI.SCRIPTEXECUTE"):
-			if pos >= len(args) {
-				return keys
-			}
-			keys = append(keys, pos)
-			pos++
+// DAGKeys are the keys of the four DAG commands, where the parser finds them (readDAG): LOAD's
+// keys and every op's model and script, read; the KEYS of AI.SCRIPTEXECUTE ops, read (what a script
+// does with them is checked when it does it); PERSIST's keys, written; the ROUTING value. Unlike
+// RedisAI's, which scans for a few keywords, it reports AI.MODELRUN ops' models and the KEYS of
+// scripts. On a malformed command, the keys read up to the error, and those of every op.
+func DAGKeys(args [][]byte) []KeyArg {
+	var keys []KeyArg
+	add := func(names [][]byte, use KeyUse) {
+		for i := range names {
+			keys = append(keys, KeyArg{position(args, names, i), use})
 		}
 	}
+	l, _ := readDAG(args, dagCommandNamed(args[0]), func([][]byte) error { return nil })
+	add(l.load, KeyRead)
+	add(l.persist, KeyWrite)
+	add(l.routing, KeyRoute)
+	for _, op := range l.ops {
+		if len(op) < 2 {
+			continue
+		}
+		name := op[0]
+		if !is(name, "AI.MODELEXECUTE") && !is(name, "AI.MODELRUN") && !is(name, "AI.SCRIPTEXECUTE") && !is(name, "AI.SCRIPTRUN") {
+			continue
+		}
+		add(op[1:2], KeyRead)
+		if is(name, "AI.SCRIPTEXECUTE") && len(op) >= 3 {
+			c, _ := parseScriptSections(op)
+			add(c.keys, KeyRead)
+		}
+	}
+	slices.SortFunc(keys, func(a, b KeyArg) int { return a.Pos - b.Pos })
 	return keys
+}
+
+// position is the index in args of names[i], names being a sub-slice of args (as everything the
+// parsers return: they slice the arguments, never copy them).
+func position(args, names [][]byte, i int) int { return cap(args) - cap(names) + i }
+
+// dagCommandNamed is the DAG command args[0] names.
+func dagCommandNamed(name []byte) dagCommand {
+	for _, c := range []dagCommand{dagExecuteRO, dagRun, dagRunRO} {
+		if is(name, c.name) {
+			return c
+		}
+	}
+	return dagExecute
 }

@@ -1,9 +1,11 @@
 package commands
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -365,36 +367,60 @@ func checkDAGPlan(t *testing.T, ks *fakeKeyspace, rt *fakeRuntime, counter *dagT
 	counter.check(t, line+" (released)", 0)
 }
 
-// DAGKeys: the LOAD and PERSIST keys, the ROUTING value and the argument after each AI.MODELEXECUTE
-// and AI.SCRIPTEXECUTE, anywhere; in each line, the keys are marked with a leading '*'.
+// checkDAGKeysCover checks that DAGKeys reported, for reading, every key the parser looked up and
+// every KEYS name of the plan's scripts, and for writing, every PERSIST key: the keys Redis checks
+// and routes by are the keys the DAG uses.
+func checkDAGKeysCover(t *testing.T, what string, a [][]byte, keys []KeyArg, read []string, plans []*DAGPlan) {
+	t.Helper()
+	reported := func(key []byte, use KeyUse) bool {
+		return slices.ContainsFunc(keys, func(k KeyArg) bool { return k.Use == use && bytes.Equal(a[k.Pos], key) })
+	}
+	for _, k := range read {
+		if !reported([]byte(k), KeyRead) {
+			t.Fatalf("%s: the parser read %q, DAGKeys %v does not report it", what, k, keys)
+		}
+	}
+	for _, p := range plans {
+		for _, op := range p.Ops {
+			for _, k := range op.Keys {
+				if !reported(k, KeyRead) {
+					t.Fatalf("%s: a script gets KEYS %q, DAGKeys %v does not report it", what, k, keys)
+				}
+			}
+		}
+		for _, ps := range p.Persist {
+			if !reported(ps.Key, KeyWrite) {
+				t.Fatalf("%s: PERSIST %q, DAGKeys %v does not report it", what, ps.Key, keys)
+			}
+		}
+	}
+}
+
+// DAGKeys: where the parser finds them, LOAD's keys, models, scripts and scripts' KEYS (read),
+// PERSIST's keys (written) and the ROUTING value; on a malformed command, those read up to the
+// error and those of every op. Keys are marked as in checkMarkedKeys.
 func TestDAGKeys(t *testing.T) {
 	for _, line := range []string{
-		"AI.DAGEXECUTE LOAD 2 *a *b PERSIST 1 *c ROUTING *r TIMEOUT 5 |> AI.MODELEXECUTE *m INPUTS 1 a OUTPUTS 1 x " +
-			"|> AI.SCRIPTEXECUTE *s f KEYS 1 k INPUTS 1 x |> AI.TENSORGET x",
-		"AI.DAGRUN PERSIST 1 *p |> AI.MODELRUN m INPUTS a OUTPUTS b |> AI.SCRIPTRUN s f INPUTS a OUTPUTS b",
-		"AI.DAGEXECUTE_RO ROUTING *LOAD |> ai.modelexecute *m",
-		"AI.DAGEXECUTE ROUTING *r |> AI.TENSORSET LOAD 1 *x INT8",
-		"AI.DAGEXECUTE ROUTING *r |> AI.TENSORSET LOAD 1 x", // RedisAI stops when the keys would end the command
-		"AI.DAGEXECUTE LOAD 0 PERSIST 1 *p |> AI.TENSORGET p",
-		// Malformed: the search ends.
+		"AI.DAGEXECUTE LOAD 2 +a +b PERSIST 1 !c ROUTING ^r TIMEOUT 5 |> AI.MODELEXECUTE +m INPUTS 1 a OUTPUTS 1 x " +
+			"|> AI.SCRIPTEXECUTE +s f KEYS 2 +k +l INPUTS 1 x ARGS 1 y OUTPUTS 1 z |> AI.TENSORGET x",
+		"AI.DAGRUN PERSIST 1 !p |> AI.MODELRUN +m INPUTS a OUTPUTS b |> AI.SCRIPTRUN +s f INPUTS a OUTPUTS b",
+		"AI.DAGEXECUTE_RO ROUTING ^LOAD |> ai.modelexecute +m",
+		"AI.DAGEXECUTE ROUTING ^r |> AI.TENSORSET LOAD 1 x INT8",
+		"AI.DAGEXECUTE LOAD 1 +a |> AI.SCRIPTEXECUTE +s f INPUTS 1 a KEYS 1 +k OUTPUTS 1 b",
+		"AI.DAGEXECUTE ROUTING ^r |> AI.MODELEXECUTE +LOAD |> AI.SCRIPTEXECUTE +PERSIST f KEYS 1 +ROUTING",
+		// Malformed: what the parser read before the error (the tensors it looked up), every op.
 		"AI.DAGEXECUTE LOAD x a |> AI.MODELEXECUTE m",
 		"AI.DAGEXECUTE LOAD -1 a |> AI.MODELEXECUTE m",
-		"AI.DAGEXECUTE LOAD 2 *a *b PERSIST 9223372036854775807 c |> AI.MODELEXECUTE m",
-		"AI.DAGEXECUTE ROUTING *r LOAD 2 a b", // RedisAI also stops when the keys would end the command
+		"AI.DAGEXECUTE LOAD 2 +a +b PERSIST 9223372036854775807 c |> AI.MODELEXECUTE m",
+		"AI.DAGEXECUTE ROUTING ^r LOAD 3 +a +b",
+		"AI.DAGEXECUTE LOAD 1 +a FOO |> AI.MODELEXECUTE m",
+		"AI.DAGEXECUTE PERSIST 2 p p |> AI.MODELEXECUTE m",
+		"AI.DAGEXECUTE_RO LOAD 1 +a PERSIST 1 p |> AI.MODELEXECUTE m",
+		"AI.DAGEXECUTE ROUTING ^r |> AI.SCRIPTEXECUTE +s f KEYS 1 +k INPUTS 3 a |> AI.MODELRUN +m",
 		"AI.DAGEXECUTE LOAD", "AI.DAGEXECUTE PERSIST 1", "AI.DAGEXECUTE ROUTING", "AI.DAGEXECUTE |> AI.SCRIPTEXECUTE",
 		"AI.DAGEXECUTE",
 	} {
-		a := args(line)
-		var want []int
-		for i, arg := range a {
-			if len(arg) > 1 && arg[0] == '*' {
-				want = append(want, i)
-				a[i] = arg[1:]
-			}
-		}
-		if got := DAGKeys(a); !reflect.DeepEqual(got, want) {
-			t.Errorf("%s: keys %v, want %v", line, got, want)
-		}
+		checkMarkedKeys(t, line, DAGKeys)
 	}
 }
 
@@ -486,10 +512,13 @@ func FuzzDAGArgs(f *testing.F) {
 					rt.execErr = errors.New("refused")
 				}
 				a := fuzzArgs(c.name, line)
-				checkKeys(t, c.name, a, DAGKeys(a))
+				keys := DAGKeys(a)
+				checkKeys(t, c.name, a, keys)
 				var r textReply
+				ks.read = nil
 				err := c.h(Env{Keys: ks, Out: &r, AI: rt}, a)
 				what := fmt.Sprintf("%s %q (runtime refuses: %v)", c.name, line, refuse)
+				checkDAGKeysCover(t, what, a, keys, ks.read, rt.dags)
 				if len(r.parts) != 0 {
 					t.Fatalf("%s: the handler replied %s (error %v)", what, r.String(), err)
 				}

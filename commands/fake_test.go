@@ -2,6 +2,7 @@ package commands
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"slices"
@@ -26,6 +27,7 @@ type fakeKeyspace struct {
 	scriptSets int // SetScript calls
 	deletes    int // Delete calls
 	maxBulk    int64
+	read       []string // every key looked up (Tensor, Model, Script), in order
 }
 
 func newFakeKeyspace() *fakeKeyspace {
@@ -39,6 +41,7 @@ func (k *fakeKeyspace) notTensor(key []byte) bool {
 }
 
 func (k *fakeKeyspace) Tensor(key []byte) (dlpack.Tensor, error) {
+	k.read = append(k.read, string(key))
 	if k.notTensor(key) {
 		return dlpack.Tensor{}, ErrWrongType
 	}
@@ -60,6 +63,7 @@ func (k *fakeKeyspace) SetTensor(key []byte, t dlpack.Tensor) error {
 func (k *fakeKeyspace) ReplicateVerbatim() { k.replicated++ }
 
 func (k *fakeKeyspace) Model(key []byte) (Model, error) {
+	k.read = append(k.read, string(key))
 	if _, ok := k.tensors[string(key)]; ok || k.other[string(key)] || k.scripts[string(key)] != nil {
 		return nil, ErrWrongType
 	}
@@ -84,6 +88,7 @@ func (k *fakeKeyspace) SetModel(key []byte, meta ModelMeta, session backends.Mod
 }
 
 func (k *fakeKeyspace) Script(key []byte) (Script, error) {
+	k.read = append(k.read, string(key))
 	if _, ok := k.tensors[string(key)]; ok || k.other[string(key)] || k.models[string(key)] != nil {
 		return nil, ErrWrongType
 	}
@@ -171,7 +176,7 @@ func (s *fakeScript) Source() []byte   { return s.source }
 // fakeCompiled is what fakeRuntime.OpenScript builds.
 type fakeCompiled struct{ closed int }
 
-func (c *fakeCompiled) Run(fn string, inputs []dlpack.Tensor, keys, args []string, nOutputs int) ([]dlpack.Tensor, error) {
+func (c *fakeCompiled) Run(_ context.Context, fn string, inputs []dlpack.Tensor, keys, args []string, nOutputs int) ([]dlpack.Tensor, error) {
 	return nil, errors.New("fakeCompiled does not run")
 }
 func (c *fakeCompiled) Close() { c.closed++ }
@@ -211,16 +216,16 @@ type loadCall struct{ name, path string }
 // and execErr for models and scripts alike; txErr as a transaction refuses runs).
 type fakeRuntime struct {
 	openErr, execErr, loadErr, txErr error
-	opened                    []openCall
-	sessions                  []*fakeSession
-	executed                  []executeCall
-	scriptsOpened             []scriptOpenCall
-	compiled                  []*fakeCompiled
-	scriptsExecuted           []scriptExecuteCall
-	dags                      []*DAGPlan // every plan handed to ExecuteDAG, refused ones included
-	loaded                    []loadCall
-	stats                     *engine.Stats
-	config                    Config
+	opened                           []openCall
+	sessions                         []*fakeSession
+	executed                         []executeCall
+	scriptsOpened                    []scriptOpenCall
+	compiled                         []*fakeCompiled
+	scriptsExecuted                  []scriptExecuteCall
+	dags                             []*DAGPlan // every plan handed to ExecuteDAG, refused ones included
+	loaded                           []loadCall
+	stats                            *engine.Stats
+	config                           Config
 	// deferBuilds keeps offloaded builds in built instead of committing them at once.
 	deferBuilds bool
 	built       []Built

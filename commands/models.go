@@ -524,14 +524,15 @@ func parseTimeout(args [][]byte) (time.Duration, error) {
 	return timeout, nil
 }
 
-// ModelExecuteKeys are the key positions of AI.MODELEXECUTE: the model, INPUTS and OUTPUTS.
-func ModelExecuteKeys(args [][]byte) []int {
+// ModelExecuteKeys are the keys of AI.MODELEXECUTE: the model and INPUTS, read, and OUTPUTS,
+// written.
+func ModelExecuteKeys(args [][]byte) []KeyArg {
 	if len(args) < 2 {
 		return nil
 	}
-	keys := []int{1}
+	keys := []KeyArg{{1, KeyRead}}
 	i := 2
-	for _, word := range []string{"INPUTS", "OUTPUTS"} {
+	for use, word := range []string{"INPUTS", "OUTPUTS"} {
 		if i+1 >= len(args) || !is(args[i], word) {
 			return keys
 		}
@@ -540,7 +541,7 @@ func ModelExecuteKeys(args [][]byte) []int {
 			return keys
 		}
 		for j := 0; j < int(n); j++ {
-			keys = append(keys, i+2+j)
+			keys = append(keys, KeyArg{i + 2 + j, KeyUse(use)}) // KeyRead, then KeyWrite
 		}
 		i += 2 + int(n)
 	}
@@ -598,18 +599,21 @@ func parseModelRun(env Env, args [][]byte) (modelCall, error) {
 
 // ModelRunKeys are the key positions of AI.MODELRUN: the model and every name after INPUTS but
 // the OUTPUTS keyword.
-func ModelRunKeys(args [][]byte) []int {
+func ModelRunKeys(args [][]byte) []KeyArg {
 	if len(args) < 2 {
 		return nil
 	}
-	keys := []int{1}
+	keys := []KeyArg{{1, KeyRead}}
 	in := indexOf(args, "INPUTS", 2)
 	if in < 0 {
 		return keys
 	}
+	use := KeyRead
 	for i := in + 1; i < len(args); i++ {
-		if !is(args[i], "OUTPUTS") {
-			keys = append(keys, i)
+		if is(args[i], "OUTPUTS") {
+			use = KeyWrite
+		} else {
+			keys = append(keys, KeyArg{i, use})
 		}
 	}
 	return keys

@@ -592,26 +592,22 @@ func TestModelExecute(t *testing.T) {
 
 func TestModelKeys(t *testing.T) {
 	cases := []struct {
-		keys func([][]byte) []int
+		keys func([][]byte) []KeyArg
 		line string
-		want []int
 	}{
-		{ModelExecuteKeys, "AI.MODELEXECUTE m INPUTS 2 a b OUTPUTS 1 c TIMEOUT 5", []int{1, 4, 5, 8}},
-		{ModelExecuteKeys, "AI.MODELEXECUTE m inputs 1 a outputs 2 b c", []int{1, 4, 7, 8}},
-		{ModelExecuteKeys, "AI.MODELEXECUTE m INPUTS 2 a b", []int{1, 4, 5}},
-		{ModelExecuteKeys, "AI.MODELEXECUTE m", []int{1}},
-		{ModelExecuteKeys, "AI.MODELEXECUTE", []int{}},
-		{ModelRunKeys, "AI.MODELRUN m TIMEOUT 5 INPUTS a b OUTPUTS c", []int{1, 5, 6, 8}},
-		{ModelRunKeys, "AI.MODELRUN m INPUTS a OUTPUTS b c", []int{1, 3, 5, 6}},
-		{ModelRunKeys, "AI.MODELRUN m inputs a outputs b", []int{1, 3, 5}},
-		{ModelRunKeys, "AI.MODELRUN m", []int{1}},
-		{ModelRunKeys, "AI.MODELRUN", []int{}},
+		{ModelExecuteKeys, "AI.MODELEXECUTE +m INPUTS 2 +a +b OUTPUTS 1 !c TIMEOUT 5"},
+		{ModelExecuteKeys, "AI.MODELEXECUTE +m inputs 1 +a outputs 2 !b !c"},
+		{ModelExecuteKeys, "AI.MODELEXECUTE +m INPUTS 2 +a +b"},
+		{ModelExecuteKeys, "AI.MODELEXECUTE +m"},
+		{ModelExecuteKeys, "AI.MODELEXECUTE"},
+		{ModelRunKeys, "AI.MODELRUN +m TIMEOUT 5 INPUTS +a +b OUTPUTS !c"},
+		{ModelRunKeys, "AI.MODELRUN +m INPUTS +a OUTPUTS !b !c"},
+		{ModelRunKeys, "AI.MODELRUN +m inputs +a outputs !b"},
+		{ModelRunKeys, "AI.MODELRUN +m"},
+		{ModelRunKeys, "AI.MODELRUN"},
 	}
 	for _, c := range cases {
-		a := args(c.line)
-		if got := c.keys(a); !slices.Equal(got, c.want) {
-			t.Errorf("%s: keys %v, want %v", c.line, got, c.want)
-		}
+		checkMarkedKeys(t, c.line, c.keys)
 	}
 }
 
@@ -688,10 +684,27 @@ func fuzzArgs(name, line string) [][]byte {
 }
 
 // checkKeys: every position is an argument after the command name, in increasing order.
-func checkKeys(t *testing.T, what string, a [][]byte, keys []int) {
+// checkMarkedKeys checks the keys found in line, where each key is marked by a leading '+' (read),
+// '!' (written) or '^' (routing only).
+func checkMarkedKeys(t *testing.T, line string, keys func([][]byte) []KeyArg) {
+	t.Helper()
+	a := args(line)
+	var want []KeyArg
+	for i, arg := range a {
+		if use := strings.IndexByte("+!^", arg[0]); len(arg) > 1 && use >= 0 {
+			want = append(want, KeyArg{i, KeyUse(use)})
+			a[i] = arg[1:]
+		}
+	}
+	if got := keys(a); !slices.Equal(got, want) {
+		t.Errorf("%s: keys %v, want %v", line, got, want)
+	}
+}
+
+func checkKeys(t *testing.T, what string, a [][]byte, keys []KeyArg) {
 	t.Helper()
 	for i, k := range keys {
-		if k < 1 || k >= len(a) || i > 0 && k <= keys[i-1] {
+		if k.Pos < 1 || k.Pos >= len(a) || i > 0 && k.Pos <= keys[i-1].Pos || k.Use < KeyRead || k.Use > KeyRoute {
 			t.Fatalf("%s keys %v for %d arguments %q", what, keys, len(a), a)
 		}
 	}

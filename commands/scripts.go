@@ -335,13 +335,13 @@ func runScript(env Env, s Script, call scriptCall) error {
 		Keys: call.keys, Args: call.params, OutputKeys: call.outputs, Timeout: call.timeout})
 }
 
-// ScriptExecuteKeys are the key positions of AI.SCRIPTEXECUTE: the script, KEYS, INPUTS and
-// OUTPUTS (not ARGS), as far as the sections are well formed.
-func ScriptExecuteKeys(args [][]byte) []int {
+// ScriptExecuteKeys are the keys of AI.SCRIPTEXECUTE: the script, KEYS and INPUTS, read, and
+// OUTPUTS, written (not ARGS), as far as the sections are well formed.
+func ScriptExecuteKeys(args [][]byte) []KeyArg {
 	if len(args) < 2 {
 		return nil
 	}
-	keys := []int{1}
+	keys := []KeyArg{{1, KeyRead}}
 	for pos := 3; pos+1 < len(args); {
 		word := args[pos]
 		if !slices.ContainsFunc(scriptSections, func(s scriptSection) bool { return is(word, s.word) }) {
@@ -352,8 +352,12 @@ func ScriptExecuteKeys(args [][]byte) []int {
 			break
 		}
 		if !is(word, "ARGS") {
+			use := KeyRead
+			if is(word, "OUTPUTS") {
+				use = KeyWrite
+			}
 			for j := 0; j < int(n); j++ {
-				keys = append(keys, pos+2+j)
+				keys = append(keys, KeyArg{pos + 2 + j, use})
 			}
 		}
 		pos += 2 + int(n)
@@ -439,24 +443,27 @@ func parseScriptRun(args [][]byte) (scriptCall, error) {
 	return call, nil
 }
 
-// ScriptRunKeys are the key positions of AI.SCRIPTRUN: the script and every input and output name
-// (not the keywords, `$`, or TIMEOUT and its value).
-func ScriptRunKeys(args [][]byte) []int {
+// ScriptRunKeys are the keys of AI.SCRIPTRUN: the script and every input name, read, and every
+// output name, written (not the keywords, `$`, or TIMEOUT and its value).
+func ScriptRunKeys(args [][]byte) []KeyArg {
 	if len(args) < 2 {
 		return nil
 	}
-	keys := []int{1}
-	named := false // inside INPUTS or OUTPUTS
+	keys := []KeyArg{{1, KeyRead}}
+	named, use := false, KeyRead // inside INPUTS or OUTPUTS; which
 	for pos := 3; pos < len(args); pos++ {
 		a := args[pos]
 		switch {
 		case is(a, "TIMEOUT"):
 			pos++
 		case is(a, "INPUTS"), is(a, "OUTPUTS"):
-			named = true
+			named, use = true, KeyRead
+			if is(a, "OUTPUTS") {
+				use = KeyWrite
+			}
 		case string(a) == "$":
 		case named:
-			keys = append(keys, pos)
+			keys = append(keys, KeyArg{pos, use})
 		}
 	}
 	return keys

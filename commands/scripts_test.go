@@ -541,36 +541,32 @@ func TestScriptRunAsScriptExecute(t *testing.T) {
 
 func TestScriptKeys(t *testing.T) {
 	cases := []struct {
-		keys func([][]byte) []int
+		keys func([][]byte) []KeyArg
 		line string
-		want []int
 	}{
-		{ScriptExecuteKeys, "AI.SCRIPTEXECUTE sc bar KEYS 1 k INPUTS 2 a b ARGS 2 x y OUTPUTS 1 o TIMEOUT 5", []int{1, 5, 8, 9, 16}},
-		{ScriptExecuteKeys, "AI.SCRIPTEXECUTE sc bar outputs 1 o inputs 1 a", []int{1, 5, 8}},
-		{ScriptExecuteKeys, "AI.SCRIPTEXECUTE sc bar ARGS 1 x KEYS 2 k l", []int{1, 8, 9}},
-		{ScriptExecuteKeys, "AI.SCRIPTEXECUTE sc bar INPUTS 0 OUTPUTS 1 o", []int{1, 7}},
-		{ScriptExecuteKeys, "AI.SCRIPTEXECUTE sc bar INPUTS 1 a foo KEYS 1 k", []int{1, 5}},
-		{ScriptExecuteKeys, "AI.SCRIPTEXECUTE sc bar INPUTS 3 a b", []int{1}},
-		{ScriptExecuteKeys, "AI.SCRIPTEXECUTE sc bar INPUTS -1 a", []int{1}},
-		{ScriptExecuteKeys, "AI.SCRIPTEXECUTE sc bar INPUTS 1 a OUTPUTS", []int{1, 5}},
-		{ScriptExecuteKeys, "AI.SCRIPTEXECUTE sc bar INPUTS 9223372036854775807 a", []int{1}},
-		{ScriptExecuteKeys, "AI.SCRIPTEXECUTE sc bar", []int{1}},
-		{ScriptExecuteKeys, "AI.SCRIPTEXECUTE sc", []int{1}},
-		{ScriptExecuteKeys, "AI.SCRIPTEXECUTE", []int{}},
-		{ScriptRunKeys, "AI.SCRIPTRUN sc bar INPUTS a $ b c OUTPUTS o", []int{1, 4, 6, 7, 9}},
-		{ScriptRunKeys, "AI.SCRIPTRUN sc bar TIMEOUT 5 INPUTS a OUTPUTS o p", []int{1, 6, 8, 9}},
-		{ScriptRunKeys, "AI.SCRIPTRUN sc bar inputs a TIMEOUT 5 b", []int{1, 4, 7}},
-		{ScriptRunKeys, "AI.SCRIPTRUN sc bar x INPUTS a", []int{1, 5}},
-		{ScriptRunKeys, "AI.SCRIPTRUN sc bar INPUTS a TIMEOUT", []int{1, 4}},
-		{ScriptRunKeys, "AI.SCRIPTRUN sc bar", []int{1}},
-		{ScriptRunKeys, "AI.SCRIPTRUN sc", []int{1}},
-		{ScriptRunKeys, "AI.SCRIPTRUN", []int{}},
+		{ScriptExecuteKeys, "AI.SCRIPTEXECUTE +sc bar KEYS 1 +k INPUTS 2 +a +b ARGS 2 x y OUTPUTS 1 !o TIMEOUT 5"},
+		{ScriptExecuteKeys, "AI.SCRIPTEXECUTE +sc bar outputs 1 !o inputs 1 +a"},
+		{ScriptExecuteKeys, "AI.SCRIPTEXECUTE +sc bar ARGS 1 x KEYS 2 +k +l"},
+		{ScriptExecuteKeys, "AI.SCRIPTEXECUTE +sc bar INPUTS 0 OUTPUTS 1 !o"},
+		{ScriptExecuteKeys, "AI.SCRIPTEXECUTE +sc bar INPUTS 1 +a foo KEYS 1 k"},
+		{ScriptExecuteKeys, "AI.SCRIPTEXECUTE +sc bar INPUTS 3 a b"},
+		{ScriptExecuteKeys, "AI.SCRIPTEXECUTE +sc bar INPUTS -1 a"},
+		{ScriptExecuteKeys, "AI.SCRIPTEXECUTE +sc bar INPUTS 1 +a OUTPUTS"},
+		{ScriptExecuteKeys, "AI.SCRIPTEXECUTE +sc bar INPUTS 9223372036854775807 a"},
+		{ScriptExecuteKeys, "AI.SCRIPTEXECUTE +sc bar"},
+		{ScriptExecuteKeys, "AI.SCRIPTEXECUTE +sc"},
+		{ScriptExecuteKeys, "AI.SCRIPTEXECUTE"},
+		{ScriptRunKeys, "AI.SCRIPTRUN +sc bar INPUTS +a $ +b +c OUTPUTS !o"},
+		{ScriptRunKeys, "AI.SCRIPTRUN +sc bar TIMEOUT 5 INPUTS +a OUTPUTS !o !p"},
+		{ScriptRunKeys, "AI.SCRIPTRUN +sc bar inputs +a TIMEOUT 5 +b"},
+		{ScriptRunKeys, "AI.SCRIPTRUN +sc bar x INPUTS +a"},
+		{ScriptRunKeys, "AI.SCRIPTRUN +sc bar INPUTS +a TIMEOUT"},
+		{ScriptRunKeys, "AI.SCRIPTRUN +sc bar"},
+		{ScriptRunKeys, "AI.SCRIPTRUN +sc"},
+		{ScriptRunKeys, "AI.SCRIPTRUN"},
 	}
 	for _, c := range cases {
-		a := args(c.line)
-		if got := c.keys(a); !slices.Equal(got, c.want) {
-			t.Errorf("%s: keys %v, want %v", c.line, got, c.want)
-		}
+		checkMarkedKeys(t, c.line, c.keys)
 	}
 }
 

@@ -80,13 +80,9 @@ func (t Tensor) Slice(from, to int64) (Tensor, error) {
 	dt := t.DType()
 	var start, end int // byte range
 	if dt.IsString() {
-		// Rows run up to the next row's first offset, the last to the end; an RDB-loaded tensor
-		// may have a zero dim and so no offsets at all.
+		// Rows run up to the next row's first offset, the last to the end of the data.
 		off := t.offsets()
-		start, end = len(t.Data()), len(t.Data())
-		if lo < int64(len(off)) {
-			start = int(off[lo])
-		}
+		start, end = int(off[lo]), len(t.Data())
 		if hi < int64(len(off)) {
 			end = int(off[hi])
 		}

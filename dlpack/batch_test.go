@@ -159,17 +159,6 @@ func TestBatchErrors(t *testing.T) {
 	}
 }
 
-// TestBatchEmptyRows: RDB loads may give tensors with a zero trailing dim (no elements, no data).
-func TestBatchEmptyRows(t *testing.T) {
-	for _, dt := range []DType{Float, String} {
-		a, _ := newTensor(dt, []int64{2, 0}, 0, 0, false)
-		b, _ := newTensor(dt, []int64{1, 0}, 0, 0, false)
-		concatSliceBack(t, []Tensor{a, b})
-		a.Release()
-		b.Release()
-	}
-}
-
 // FuzzConcatSlice: dtype, trailing dims (each 1..3), dim-0 sizes of the parts (each 1..4) and
 // element data all come from the fuzzer; concat then slice back must give the parts.
 func FuzzConcatSlice(f *testing.F) {

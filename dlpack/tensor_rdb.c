@@ -13,7 +13,7 @@ static const char ERR_STRIDES[] = "tensor strides are not row-major contiguous";
 static const char ERR_BYTE_OFFSET[] = "tensor byte offset is not zero";
 static const char ERR_DATA_LEN[] = "tensor data length does not match its shape and type";
 static const char ERR_BOOL[] = "BOOL tensor elements must be 0 or 1";
-static const char ERR_STRINGS[] = "STRING tensor offsets do not match its data";
+static const char ERR_STRINGS[] = "STRING tensor data does not split into its elements at their offsets";
 static const char ERR_NOMEM[] = "out of memory loading a tensor";
 
 /* What precedes the data in every encoding, checked: a valid dtype and a shape whose element count fits. */
@@ -42,17 +42,13 @@ static int dtype_valid(uint64_t code, uint64_t bits) {
     }
 }
 
-/* shape_valid sets h->len. Zero dims are allowed (backends can output empty tensors); the product of the other
- * dims must fit too, so that any stride computed from the shape fits. */
+/* shape_valid sets h->len. Every dim must be positive and their product must fit, as AI.TENSORSET requires: a
+ * tensor is written back to the AOF as AI.TENSORSET, so one that command refuses would be lost there. */
 static int shape_valid(tensor_header *h) {
-    int64_t span = 1;
-    int empty = 0;
-    for (int i = 0; i < h->ndim; i++) {
-        if (h->shape[i] < 0) return 0;
-        if (h->shape[i] == 0) empty = 1;
-        else if (__builtin_mul_overflow(span, h->shape[i], &span)) return 0;
-    }
-    h->len = empty ? 0 : span;
+    int64_t len = 1;
+    for (int i = 0; i < h->ndim; i++)
+        if (h->shape[i] <= 0 || __builtin_mul_overflow(len, h->shape[i], &len)) return 0;
+    h->len = len;
     return 1;
 }
 
@@ -107,26 +103,32 @@ static int load_header_v0(const gorai_rdb_reader *r, tensor_header *h, const cha
     return 1;
 }
 
-/* string_offsets_valid requires offsets that start at 0 and increase strictly, each element ending with a NUL
- * right before the next begins (the last at the end of the data), so every element is a C string inside the
- * data. An element may hold more NULs: RedisAI copies string outputs of models as they are. */
+/* string_offsets_valid requires the offsets AI.TENSORSET would compute from the data: element i starts right
+ * after the i-th NUL. data_invalid has checked that the data holds exactly len NULs and ends with one. */
 static int string_offsets_valid(const gorai_tensor *t) {
     const char *data = t->dl.data;
-    if (t->len == 0) return t->nbytes == 0;
-    if (t->offsets[0] != 0) return 0;
+    uint64_t start = 0;
     for (int64_t i = 0; i < t->len; i++) {
-        uint64_t end = i + 1 < t->len ? t->offsets[i + 1] : t->nbytes;
-        if (end <= t->offsets[i] || end > t->nbytes || data[end - 1] != 0) return 0;
+        if (t->offsets[i] != start) return 0;
+        start += strlen(data + start) + 1;
     }
     return 1;
+}
+
+/* nul_count is the number of NUL bytes in data. */
+static uint64_t nul_count(const char *data, size_t len) {
+    uint64_t n = 0;
+    for (const char *p = data, *end = data + len; (p = memchr(p, 0, (size_t)(end - p))) != NULL; p++) n++;
+    return n;
 }
 
 /* data_invalid checks what can be checked before the tensor is allocated, so nothing is allocated for a size
  * that the data read does not back. */
 static const char *data_invalid(const tensor_header *h, const char *data, size_t data_len) {
     if (h->code == GORAI_DL_STRING) {
-        /* each element takes at least its NUL */
-        return (uint64_t)h->len > data_len ? ERR_STRINGS : NULL;
+        /* AI.TENSORSET's rule for a STRING blob: NUL-terminated elements, exactly len of them. */
+        int splits = data_len > 0 && data[data_len - 1] == 0 && nul_count(data, data_len) == (uint64_t)h->len;
+        return splits ? NULL : ERR_STRINGS;
     }
     uint64_t want;
     if (__builtin_mul_overflow((uint64_t)h->len, (uint64_t)(h->bits / 8), &want) || want != data_len)

@@ -6,6 +6,7 @@ package main
 import "C"
 
 import (
+	"context"
 	"runtime/cgo"
 	"sync/atomic"
 	"time"
@@ -26,6 +27,7 @@ type dagJob struct {
 	// sessions[i] is op i's model or script session; release drops the references to them.
 	sessions []*session
 	releases []func()
+	caller   context.Context // who the scripts' calls into Redis run as
 
 	// Set on the worker, read on the main thread after the unblock.
 	done     int   // ops run successfully
@@ -54,6 +56,9 @@ func (c *redisCall) ExecuteDAG(plan *commands.DAGPlan) error {
 			C.gorai_script_retain(s.c)
 			j.sessions[i] = s.session()
 			j.releases = append(j.releases, func() { C.gorai_script_release(s.c) })
+			if j.caller == nil {
+				j.caller = c.callerContext()
+			}
 		}
 	}
 	bc, h, err := c.block(j, &j.gone)
@@ -116,7 +121,7 @@ func (j *dagJob) runOp(op commands.DAGOp, s *session) error {
 	if op.Kind == commands.DAGModelExecute {
 		outputs, err = s.model.Run(inputs)
 	} else {
-		outputs, err = s.script.Run(op.Function, inputs, toStrings(op.Keys), toStrings(op.Args), len(op.Outputs))
+		outputs, err = s.script.Run(j.caller, op.Function, inputs, toStrings(op.Keys), toStrings(op.Args), len(op.Outputs))
 	}
 	err = recordRun(s, time.Since(start), outputs, len(op.Outputs), err)
 	for k, t := range outputs {

@@ -9,6 +9,7 @@ package main
 import "C"
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"syscall"
@@ -21,24 +22,29 @@ import (
 
 // The Redis torch extension: what scripts' redis.execute and redisAI.model_execute do. Both run on
 // the script's worker, so they take Redis' lock (a thread-safe context) for the time they touch
-// Redis, as RedisAI does; like RedisAI's, the context is db 0's.
+// Redis, as RedisAI does; like RedisAI's, the context is db 0's. Unlike RedisAI's, they run as the
+// user who ran the script (acl.go).
 func init() { torch.SetRedisCallbacks(redisExecute, scriptModelExecute) }
 
 // redisExecute runs a command for redis.execute. It is propagated to replicas and the AOF. An error
-// reply, or Redis refusing the call, is returned as an error (the backend adds RedisAI's "Redis
-// command returned an error: ").
-func redisExecute(cmd string, args []string) (any, error) {
-	ccmd := C.CString(cmd)
-	defer C.free(unsafe.Pointer(ccmd))
-	ptrs := (**C.char)(C.malloc(C.size_t(len(args)+1) * C.size_t(unsafe.Sizeof(uintptr(0)))))
-	lens := (*C.size_t)(C.malloc(C.size_t(len(args)+1) * C.size_t(unsafe.Sizeof(C.size_t(0)))))
+// reply, a refusal of ACL, or Redis refusing the call, is returned as an error (the backend adds
+// RedisAI's "Redis command returned an error: ").
+func redisExecute(run context.Context, cmd string, args []string) (any, error) {
+	who, err := callerOf(run)
+	if err != nil {
+		return nil, err
+	}
+	argv := append([]string{cmd}, args...)
+	n := len(argv)
+	ptrs := (**C.char)(C.malloc(C.size_t(n) * C.size_t(unsafe.Sizeof(uintptr(0)))))
+	lens := (*C.size_t)(C.malloc(C.size_t(n) * C.size_t(unsafe.Sizeof(C.size_t(0)))))
 	defer C.free(unsafe.Pointer(ptrs))
 	defer C.free(unsafe.Pointer(lens))
-	cargs := make([]*C.char, len(args))
-	for i, a := range args {
+	cargs := make([]*C.char, n)
+	for i, a := range argv {
 		cargs[i] = C.CString(a)
-		unsafe.Slice(ptrs, len(args))[i] = cargs[i]
-		unsafe.Slice(lens, len(args))[i] = C.size_t(len(a))
+		unsafe.Slice(ptrs, n)[i] = cargs[i]
+		unsafe.Slice(lens, n)[i] = C.size_t(len(a))
 	}
 	defer func() {
 		for _, p := range cargs {
@@ -48,7 +54,12 @@ func redisExecute(cmd string, args []string) (any, error) {
 
 	ctx := C.gorai_locked()
 	defer C.gorai_unlock(ctx)
-	r, err := C.gorai_call(ctx, ccmd, ptrs, lens, C.int(len(args)))
+	cargv := C.gorai_create_argv(ctx, ptrs, lens, C.int(n))
+	defer C.gorai_free_argv(ctx, cargv, C.int(n))
+	if err := who.mayRun(ctx, cargv, argv); err != nil {
+		return nil, err
+	}
+	r, err := C.gorai_call(ctx, cargv, C.int(n))
 	if r == nil {
 		// As RedisAI: the C library's text for why Redis refused, e.g. "Invalid argument".
 		errno, ok := err.(syscall.Errno)
@@ -94,8 +105,12 @@ func callReply(r *C.RedisModuleCallReply) (any, error) {
 
 // scriptModelExecute runs the model stored at key for redisAI.model_execute, synchronously on the
 // script's worker (no queue, no batching, as in RedisAI).
-func scriptModelExecute(key string, inputs []dlpack.Tensor, nOutputs int) ([]dlpack.Tensor, error) {
-	m, err := lockedModel(key)
+func scriptModelExecute(run context.Context, key string, inputs []dlpack.Tensor, nOutputs int) ([]dlpack.Tensor, error) {
+	who, err := callerOf(run)
+	if err != nil {
+		return nil, err
+	}
+	m, err := lockedModel(who, key)
 	if err != nil {
 		return nil, err
 	}
@@ -112,14 +127,18 @@ func scriptModelExecute(key string, inputs []dlpack.Tensor, nOutputs int) ([]dlp
 	return outputs, err
 }
 
-// lockedModel finds the model at key under Redis' lock and takes a reference to it.
-func lockedModel(key string) (storedModel, error) {
+// lockedModel finds the model at key, which who may read, under Redis' lock and takes a reference
+// to it.
+func lockedModel(who caller, key string) (storedModel, error) {
 	ctx := C.gorai_locked()
 	defer C.gorai_unlock(ctx)
 	ckey := C.CString(key)
 	defer C.free(unsafe.Pointer(ckey))
 	s := C.gorai_create_string(ctx, ckey, C.size_t(len(key)))
 	defer C.gorai_free_string(ctx, s)
+	if err := who.mayRead(ctx, s); err != nil {
+		return storedModel{}, err
+	}
 	r := C.gorai_key_value(ctx, s, C.gorai_model_type)
 	switch {
 	case r.wrong_type != 0:

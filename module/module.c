@@ -92,6 +92,27 @@ int gorai_create_command(RedisModuleCtx *ctx, int slot, const char *name, const 
     return RedisModule_CreateCommand(ctx, name, slots[slot], flags, firstkey, lastkey, keystep);
 }
 
+/* gorai_set_key_spec gives a command whose one key is argv[1] a key spec with flags (REDISMODULE_CMD_KEY_*). */
+int gorai_set_key_spec(RedisModuleCtx *ctx, const char *name, int flags) {
+    RedisModuleCommand *cmd = RedisModule_GetCommand(ctx, name);
+    if (cmd == NULL) return REDISMODULE_ERR;
+    static const RedisModuleCommandInfoVersion version = {
+        .version = 1,
+        .sizeof_historyentry = sizeof(RedisModuleCommandHistoryEntry),
+        .sizeof_keyspec = sizeof(RedisModuleCommandKeySpec),
+        .sizeof_arg = 0, /* no arguments are described */
+    };
+    RedisModuleCommandKeySpec specs[2] = {0}; /* a zeroed spec ends the list */
+    specs[0].flags = (uint64_t)flags;
+    specs[0].begin_search_type = REDISMODULE_KSPEC_BS_INDEX;
+    specs[0].bs.index.pos = 1;
+    specs[0].find_keys_type = REDISMODULE_KSPEC_FK_RANGE;
+    specs[0].fk.range.lastkey = 0;
+    specs[0].fk.range.keystep = 1;
+    RedisModuleCommandInfo info = {.version = &version, .key_specs = specs};
+    return RedisModule_SetCommandInfo(cmd, &info);
+}
+
 /* Keys. */
 gorai_key_lookup gorai_key_value(RedisModuleCtx *ctx, RedisModuleString *key, RedisModuleType *type) {
     gorai_key_lookup r = {NULL, 0};
@@ -138,7 +159,7 @@ static void replicate_tensor(RedisModuleCtx *ctx, RedisModuleString *key, gorai_
 
 int gorai_context_flags(RedisModuleCtx *ctx) { return RedisModule_GetContextFlags(ctx); }
 int gorai_is_keys_request(RedisModuleCtx *ctx) { return RedisModule_IsKeysPositionRequest(ctx); }
-void gorai_key_at_pos(RedisModuleCtx *ctx, int pos) { RedisModule_KeyAtPos(ctx, pos); }
+void gorai_key_at_pos(RedisModuleCtx *ctx, int pos, int flags) { RedisModule_KeyAtPosWithFlags(ctx, pos, flags); }
 
 /* Worker threads. */
 RedisModuleCtx *gorai_locked(void) {
@@ -152,13 +173,20 @@ void gorai_unlock(RedisModuleCtx *ctx) {
     RedisModule_FreeThreadSafeContext(ctx);
 }
 
-RedisModuleCallReply *gorai_call(RedisModuleCtx *ctx, const char *cmd, const char **args, const size_t *lens, int n) {
-    RedisModuleString **argv = RedisModule_Alloc(sizeof(*argv) * (size_t)(n > 0 ? n : 1));
+RedisModuleString **gorai_create_argv(RedisModuleCtx *ctx, const char **args, const size_t *lens, int n) {
+    RedisModuleString **argv = RedisModule_Alloc(sizeof(*argv) * (size_t)n);
     for (int i = 0; i < n; i++) argv[i] = RedisModule_CreateString(ctx, args[i], lens[i]);
-    RedisModuleCallReply *r = RedisModule_Call(ctx, cmd, "!v", argv, (size_t)n);
+    return argv;
+}
+
+void gorai_free_argv(RedisModuleCtx *ctx, RedisModuleString **argv, int n) {
     for (int i = 0; i < n; i++) RedisModule_FreeString(ctx, argv[i]);
     RedisModule_Free(argv);
-    return r;
+}
+
+RedisModuleCallReply *gorai_call(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
+    const char *cmd = RedisModule_StringPtrLen(argv[0], NULL);
+    return RedisModule_Call(ctx, cmd, "!v", argv + 1, (size_t)(argc - 1));
 }
 
 int gorai_reply_type(RedisModuleCallReply *r) { return RedisModule_CallReplyType(r); }

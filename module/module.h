@@ -11,6 +11,7 @@
 /* Loading. */
 int gorai_create_command(RedisModuleCtx *ctx, int slot, const char *name, const char *flags, int firstkey,
                          int lastkey, int keystep);
+int gorai_set_key_spec(RedisModuleCtx *ctx, const char *name, int flags);
 int gorai_create_types(RedisModuleCtx *ctx);
 int gorai_register_info(RedisModuleCtx *ctx);
 int gorai_subscribe_shutdown(RedisModuleCtx *ctx);
@@ -25,15 +26,27 @@ typedef struct gorai_key_lookup {
 gorai_key_lookup gorai_key_value(RedisModuleCtx *ctx, RedisModuleString *key, RedisModuleType *type);
 int gorai_context_flags(RedisModuleCtx *ctx);
 int gorai_is_keys_request(RedisModuleCtx *ctx);
-void gorai_key_at_pos(RedisModuleCtx *ctx, int pos);
+void gorai_key_at_pos(RedisModuleCtx *ctx, int pos, int flags);
 
 /* Commands and keys from worker threads (scripts' redis.execute and redisAI.model_execute): a
  * thread-safe context holding Redis' lock from gorai_locked to gorai_unlock. */
 RedisModuleCtx *gorai_locked(void);
 void gorai_unlock(RedisModuleCtx *ctx);
-/* gorai_call runs a command (propagated to replicas and the AOF, as RedisAI's "!"); NULL with errno
- * set when Redis refuses to run it. */
-RedisModuleCallReply *gorai_call(RedisModuleCtx *ctx, const char *cmd, const char **args, const size_t *lens, int n);
+/* gorai_call runs argv[0] with the rest of argv (propagated to replicas and the AOF, as RedisAI's
+ * "!"); NULL with errno set when Redis refuses to run it. */
+RedisModuleCallReply *gorai_call(RedisModuleCtx *ctx, RedisModuleString **argv, int argc);
+RedisModuleString **gorai_create_argv(RedisModuleCtx *ctx, const char **args, const size_t *lens, int n);
+void gorai_free_argv(RedisModuleCtx *ctx, RedisModuleString **argv, int n);
+
+/* ACL (acl.c): whether the named user may run argv (its arity checked), or read key; a refusal is
+ * logged in ACL LOG, and for a command gives what was refused (freed by the caller). The current
+ * user's name is freed by the caller. */
+enum { GORAI_ACL_OK = 0, GORAI_ACL_DENIED_CMD, GORAI_ACL_DENIED_KEY, GORAI_ACL_DENIED_CHANNEL };
+int gorai_acl_check_command(RedisModuleCtx *ctx, const char *user, size_t userlen, RedisModuleString **argv, int argc,
+                            RedisModuleString **object);
+int gorai_acl_check_read(RedisModuleCtx *ctx, const char *user, size_t userlen, RedisModuleString *key);
+RedisModuleString *gorai_current_user(RedisModuleCtx *ctx);
+RedisModuleCallReply *gorai_command_info(RedisModuleCtx *ctx, const char *name, size_t len);
 int gorai_reply_type(RedisModuleCallReply *r);
 const char *gorai_reply_string(RedisModuleCallReply *r, size_t *len);
 long long gorai_reply_integer(RedisModuleCallReply *r);

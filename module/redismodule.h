@@ -36,6 +36,92 @@ typedef struct RedisModuleCallReply RedisModuleCallReply;
 typedef struct RedisModuleDefragCtx RedisModuleDefragCtx;
 
 typedef struct RedisModuleBlockedClient RedisModuleBlockedClient;
+typedef struct RedisModuleUser RedisModuleUser;
+typedef struct RedisModuleCommand RedisModuleCommand;
+
+/* Key flags (Redis 7.0 key specs), for key positions, key specs and ACL checks. */
+#define REDISMODULE_CMD_KEY_RO (1ULL << 0)
+#define REDISMODULE_CMD_KEY_RW (1ULL << 1)
+#define REDISMODULE_CMD_KEY_OW (1ULL << 2)
+#define REDISMODULE_CMD_KEY_RM (1ULL << 3)
+#define REDISMODULE_CMD_KEY_ACCESS (1ULL << 4)
+#define REDISMODULE_CMD_KEY_UPDATE (1ULL << 5)
+#define REDISMODULE_CMD_KEY_INSERT (1ULL << 6)
+#define REDISMODULE_CMD_KEY_DELETE (1ULL << 7)
+
+/* Command info (RedisModule_SetCommandInfo, version 1 as in Redis 7.0): only the key specs are used. */
+typedef enum {
+    REDISMODULE_KSPEC_BS_INVALID = 0,
+    REDISMODULE_KSPEC_BS_UNKNOWN,
+    REDISMODULE_KSPEC_BS_INDEX,
+    REDISMODULE_KSPEC_BS_KEYWORD,
+} RedisModuleKeySpecBeginSearchType;
+
+typedef enum {
+    REDISMODULE_KSPEC_FK_OMITTED = 0,
+    REDISMODULE_KSPEC_FK_UNKNOWN,
+    REDISMODULE_KSPEC_FK_RANGE,
+    REDISMODULE_KSPEC_FK_KEYNUM,
+} RedisModuleKeySpecFindKeysType;
+
+typedef struct RedisModuleCommandKeySpec {
+    const char *notes;
+    uint64_t flags; /* REDISMODULE_CMD_KEY_* */
+    RedisModuleKeySpecBeginSearchType begin_search_type;
+    union {
+        struct {
+            int pos;
+        } index;
+        struct {
+            const char *keyword;
+            int startfrom;
+        } keyword;
+    } bs;
+    RedisModuleKeySpecFindKeysType find_keys_type;
+    union {
+        struct {
+            int lastkey;
+            int keystep;
+            int limit;
+        } range;
+        struct {
+            int keynumidx;
+            int firstkey;
+            int keystep;
+        } keynum;
+    } fk;
+} RedisModuleCommandKeySpec;
+
+typedef struct RedisModuleCommandHistoryEntry {
+    const char *since;
+    const char *changes;
+} RedisModuleCommandHistoryEntry;
+
+typedef struct RedisModuleCommandInfoVersion {
+    int version;
+    size_t sizeof_historyentry;
+    size_t sizeof_keyspec;
+    size_t sizeof_arg;
+} RedisModuleCommandInfoVersion;
+
+typedef struct RedisModuleCommandInfo {
+    const RedisModuleCommandInfoVersion *version;
+    const char *summary;
+    const char *complexity;
+    const char *since;
+    RedisModuleCommandHistoryEntry *history;
+    const char *tips;
+    int arity; /* 0: unchanged */
+    RedisModuleCommandKeySpec *key_specs;
+    void *args; /* RedisModuleCommandArg *, not used */
+} RedisModuleCommandInfo;
+
+typedef enum {
+    REDISMODULE_ACL_LOG_AUTH = 0,
+    REDISMODULE_ACL_LOG_CMD,
+    REDISMODULE_ACL_LOG_KEY,
+    REDISMODULE_ACL_LOG_CHANNEL,
+} RedisModuleACLLogEntryReason;
 
 #define REDISMODULE_CTX_FLAGS_LUA (1 << 0)
 #define REDISMODULE_CTX_FLAGS_MULTI (1 << 1)
@@ -90,6 +176,7 @@ typedef struct RedisModuleTypeMethods {
     X(int, ModuleTypeSetValue, (RedisModuleKey * key, RedisModuleType * mt, void *value))               \
     X(const char *, StringPtrLen, (const RedisModuleString *str, size_t *len))                          \
     X(RedisModuleString *, CreateString, (RedisModuleCtx * ctx, const char *ptr, size_t len))           \
+    X(RedisModuleString *, CreateStringFromString, (RedisModuleCtx * ctx, const RedisModuleString *str)) \
     X(RedisModuleString *, CreateStringFromLongLong, (RedisModuleCtx * ctx, long long ll))              \
     X(void, FreeString, (RedisModuleCtx * ctx, RedisModuleString * str))                                \
     X(int, WrongArity, (RedisModuleCtx * ctx))                                                          \
@@ -105,7 +192,16 @@ typedef struct RedisModuleTypeMethods {
     X(int, DeleteKey, (RedisModuleKey * key))                                                           \
     X(int, GetContextFlags, (RedisModuleCtx * ctx))                                                     \
     X(int, IsKeysPositionRequest, (RedisModuleCtx * ctx))                                               \
-    X(void, KeyAtPos, (RedisModuleCtx * ctx, int pos))                                                  \
+    X(void, KeyAtPosWithFlags, (RedisModuleCtx * ctx, int pos, int flags))                              \
+    X(RedisModuleCommand *, GetCommand, (RedisModuleCtx * ctx, const char *name))                       \
+    X(int, SetCommandInfo, (RedisModuleCommand * command, const RedisModuleCommandInfo *info))          \
+    X(RedisModuleString *, GetCurrentUserName, (RedisModuleCtx * ctx))                                  \
+    X(RedisModuleUser *, GetModuleUserFromUserName, (RedisModuleString * name))                         \
+    X(int, FreeModuleUser, (RedisModuleUser * user))                                                    \
+    X(int, ACLCheckCommandPermissions, (RedisModuleUser * user, RedisModuleString * *argv, int argc))   \
+    X(int, ACLCheckKeyPermissions, (RedisModuleUser * user, RedisModuleString * key, int flags))        \
+    X(int, ACLAddLogEntry, (RedisModuleCtx * ctx, RedisModuleUser * user, RedisModuleString * object,   \
+                            RedisModuleACLLogEntryReason reason))                                       \
     X(RedisModuleBlockedClient *, BlockClient, (RedisModuleCtx * ctx, RedisModuleCmdFunc reply_callback, \
                                                 RedisModuleCmdFunc timeout_callback,                     \
                                                 void (*free_privdata)(RedisModuleCtx *, void *),         \

@@ -67,12 +67,12 @@ func (c *redisCall) ExecuteScript(run commands.ScriptExecution) error {
 	s := run.Script.(storedScript)
 	fn, keys, args := run.Function, toStrings(run.Keys), toStrings(run.Args)
 	nout := len(run.OutputKeys)
-	script := s.session().script
+	script, who := s.session().script, c.callerContext()
 	C.gorai_script_retain(s.c)
 	j := &job{
 		session: s.session(),
 		call: func(inputs []dlpack.Tensor) ([]dlpack.Tensor, error) {
-			return script.Run(fn, inputs, keys, args, nout)
+			return script.Run(who, fn, inputs, keys, args, nout)
 		},
 		release: func() { C.gorai_script_release(s.c) },
 	}

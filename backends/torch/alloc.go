@@ -7,6 +7,7 @@ package torch
 import "C"
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"runtime/cgo"
@@ -15,17 +16,19 @@ import (
 	"gorai/dlpack"
 )
 
-// run is one Run in flight: the outputs made so far, and why the last allocation failed.
+// run is one Run in flight: the outputs made so far, why the last allocation failed, and the
+// context its script's Redis callbacks get.
 type run struct {
 	outs []dlpack.Tensor
 	err  error
+	ctx  context.Context
 }
 
 // collect makes a run for n outputs and calls the shim through call with its handle (for
-// goraiTorchAlloc) and an error out-parameter: the outputs, or the error (the allocator's own failure
-// first, else the shim's text), with what was allocated released.
-func collect(n int, call func(run C.uintptr_t, cerr **C.char) C.int) ([]dlpack.Tensor, error) {
-	r := &run{outs: make([]dlpack.Tensor, n)}
+// goraiTorchAlloc and the Redis callbacks) and an error out-parameter: the outputs, or the error
+// (the allocator's own failure first, else the shim's text), with what was allocated released.
+func collect(ctx context.Context, n int, call func(run C.uintptr_t, cerr **C.char) C.int) ([]dlpack.Tensor, error) {
+	r := &run{outs: make([]dlpack.Tensor, n), ctx: ctx}
 	h := cgo.NewHandle(r)
 	defer h.Delete()
 	var cerr *C.char

@@ -26,15 +26,21 @@ static struct {
     void (*set_callbacks)(gorai_torch_execute_fn, gorai_torch_model_execute_fn, gorai_torch_release_fn);
 } lib;
 
+/* The script run this thread is in, which the Redis extension's callbacks act for (as its user): the
+ * shim runs a function on the thread that calls it, so its callbacks come on that thread. The shim's
+ * callbacks carry no run, and this keeps the shim as it is; a callback from a thread TorchScript
+ * forked finds 0, and Go refuses it. */
+static __thread uintptr_t current_run;
+
 /* The Redis extension's callbacks: the shim's signatures (const) over the Go exports (cgo drops const). */
 static int execute_cb(const char *cmd, size_t cmdlen, const char *const *argv, const size_t *argvlen, int argc,
                       gorai_torch_reply *reply, char **err) {
-    return goraiTorchExecute((char *)cmd, cmdlen, (char **)argv, (size_t *)argvlen, argc, reply, err);
+    return goraiTorchExecute(current_run, (char *)cmd, cmdlen, (char **)argv, (size_t *)argvlen, argc, reply, err);
 }
 static int model_execute_cb(const char *key, size_t keylen, const gorai_torch_tensor *inputs, int ninputs,
                             int noutputs, gorai_torch_tensor *outputs, void **owners, char **err) {
-    return goraiTorchModelExecute((char *)key, keylen, (gorai_torch_tensor *)inputs, ninputs, noutputs, outputs,
-                                  owners, err);
+    return goraiTorchModelExecute(current_run, (char *)key, keylen, (gorai_torch_tensor *)inputs, ninputs, noutputs,
+                                  outputs, owners, err);
 }
 static void release_cb(void *owner) { goraiTorchRelease(owner); }
 
@@ -102,8 +108,12 @@ int gorai_torch_lib_script_run(void *script, const char *fn, size_t fnlen, int n
                                const gorai_torch_tensor *inputs, const char *key_data, const size_t *key_lens,
                                int nkeys, const char *arg_data, const size_t *arg_lens, int nargs, int noutputs,
                                uintptr_t run, char **err) {
-    return lib.script_run(script, fn, fnlen, ninputs, inputs, key_data, key_lens, nkeys, arg_data, arg_lens, nargs,
-                          noutputs, alloc_output, (void *)run, err);
+    uintptr_t outer = current_run;
+    current_run = run;
+    int rc = lib.script_run(script, fn, fnlen, ninputs, inputs, key_data, key_lens, nkeys, arg_data, arg_lens, nargs,
+                            noutputs, alloc_output, (void *)run, err);
+    current_run = outer;
+    return rc;
 }
 
 void gorai_torch_lib_script_free(void *script) { lib.script_free(script); }

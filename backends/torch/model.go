@@ -6,6 +6,7 @@ package torch
 import "C"
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"sync"
@@ -52,7 +53,7 @@ func (m *model) Run(inputs []dlpack.Tensor) ([]dlpack.Tensor, error) {
 	if m.h == nil {
 		return nil, errClosed
 	}
-	return collect(len(m.outputs), func(run C.uintptr_t, cerr **C.char) C.int {
+	return collect(context.Background(), len(m.outputs), func(run C.uintptr_t, cerr **C.char) C.int {
 		return C.gorai_torch_lib_model_run(m.h, C.int(len(in)), first(in), C.int(len(m.outputs)), run, cerr)
 	})
 }

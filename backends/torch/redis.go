@@ -7,9 +7,11 @@ package torch
 import "C"
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
+	"runtime/cgo"
 	"strconv"
 	"sync/atomic"
 	"unsafe"
@@ -22,15 +24,16 @@ import (
 // module's hooks serve them.
 
 type redisHooks struct {
-	execute      func(cmd string, args []string) (any, error)
-	modelExecute func(key string, inputs []dlpack.Tensor, nOutputs int) ([]dlpack.Tensor, error)
+	execute      func(ctx context.Context, cmd string, args []string) (any, error)
+	modelExecute func(ctx context.Context, key string, inputs []dlpack.Tensor, nOutputs int) ([]dlpack.Tensor, error)
 }
 
 var hooks atomic.Pointer[redisHooks]
 
 // SetRedisCallbacks sets what the scripts' Redis builtins call (process-wide; a nil function makes its
 // builtin fail with "... is not available"). Both run on the goroutine of the script's Run, possibly on
-// many at once, while the script waits.
+// many at once, while the script waits. Both get the ctx the script's Run was given (a background
+// context for a call from a thread the script forked, where the run is not known).
 //
 // execute serves redis.execute: it runs a Redis command and returns its reply as nil (None), a string or
 // []byte (str), an int or int64 (int; RedisAI 1.2.7 truncated integers to 32 bits, gorai keeps 64), a
@@ -41,8 +44,8 @@ var hooks atomic.Pointer[redisHooks]
 // modelExecute serves redisAI.model_execute: it runs the model stored at key on the inputs (tensors it
 // does not own: it must Retain what it keeps) and returns nOutputs new tensors, which it gives to the
 // script (they are released when libtorch is done with them); its error is what the script raises.
-func SetRedisCallbacks(execute func(cmd string, args []string) (any, error),
-	modelExecute func(key string, inputs []dlpack.Tensor, nOutputs int) ([]dlpack.Tensor, error)) {
+func SetRedisCallbacks(execute func(ctx context.Context, cmd string, args []string) (any, error),
+	modelExecute func(ctx context.Context, key string, inputs []dlpack.Tensor, nOutputs int) ([]dlpack.Tensor, error)) {
 	hooks.Store(&redisHooks{execute: execute, modelExecute: modelExecute})
 }
 
@@ -52,10 +55,19 @@ func setError(cerr **C.char, err error) C.int {
 	return -1
 }
 
-// goraiTorchExecute is the shim's execute callback (gorai_torch_execute_fn, through loader.c).
+// runContext is the context of the script run whose handle loader.c gives a callback.
+func runContext(handle C.uintptr_t) context.Context {
+	if handle == 0 {
+		return context.Background()
+	}
+	return cgo.Handle(handle).Value().(*run).ctx
+}
+
+// goraiTorchExecute is the shim's execute callback (gorai_torch_execute_fn, through loader.c), for
+// the script run in flight on this thread.
 //
 //export goraiTorchExecute
-func goraiTorchExecute(cmd *C.char, cmdlen C.size_t, argv **C.char, argvlen *C.size_t, argc C.int,
+func goraiTorchExecute(handle C.uintptr_t, cmd *C.char, cmdlen C.size_t, argv **C.char, argvlen *C.size_t, argc C.int,
 	reply *C.gorai_torch_reply, cerr **C.char) (rc C.int) {
 	defer func() {
 		// A panic must not unwind through libtorch's C++ frames.
@@ -75,7 +87,7 @@ func goraiTorchExecute(cmd *C.char, cmdlen C.size_t, argv **C.char, argvlen *C.s
 			args[i] = C.GoStringN(ptrs[i], C.int(lens[i]))
 		}
 	}
-	v, err := h.execute(name, args)
+	v, err := h.execute(runContext(handle), name, args)
 	if err == nil {
 		err = fillReply(reply, v, 0)
 	}
@@ -161,7 +173,7 @@ func cString(s string) *C.char {
 // shim without a copy, each owned by the shim until it calls goraiTorchRelease.
 //
 //export goraiTorchModelExecute
-func goraiTorchModelExecute(key *C.char, keylen C.size_t, inputs *C.gorai_torch_tensor, ninputs C.int, noutputs C.int,
+func goraiTorchModelExecute(handle C.uintptr_t, key *C.char, keylen C.size_t, inputs *C.gorai_torch_tensor, ninputs C.int, noutputs C.int,
 	outputs *C.gorai_torch_tensor, owners *unsafe.Pointer, cerr **C.char) (rc C.int) {
 	var ins, outs []dlpack.Tensor
 	defer func() {
@@ -184,7 +196,7 @@ func goraiTorchModelExecute(key *C.char, keylen C.size_t, inputs *C.gorai_torch_
 			ins = append(ins, t)
 		}
 	}
-	outs, err := h.modelExecute(C.GoStringN(key, C.int(keylen)), ins, int(noutputs))
+	outs, err := h.modelExecute(runContext(handle), C.GoStringN(key, C.int(keylen)), ins, int(noutputs))
 	if err == nil && len(outs) != int(noutputs) {
 		err = fmt.Errorf("redisAI.model_execute: the model gave %d outputs, expected %d", len(outs), int(noutputs))
 	}

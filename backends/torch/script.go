@@ -7,6 +7,7 @@ import "C"
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"strconv"
 	"sync"
@@ -70,7 +71,7 @@ func (s *script) Close() {
 // Run calls fn: an entry point with (inputs, keys, args), any other function with the inputs
 // positionally. The inputs' C memory is handed to libtorch without a copy; the outputs are new tensors
 // (none when nOutputs is 0, the function's result being ignored).
-func (s *script) Run(fn string, inputs []dlpack.Tensor, keys, args []string, nOutputs int) ([]dlpack.Tensor, error) {
+func (s *script) Run(ctx context.Context, fn string, inputs []dlpack.Tensor, keys, args []string, nOutputs int) ([]dlpack.Tensor, error) {
 	in, err := describe(inputs, func(i int) string { return strconv.Itoa(i) })
 	if err != nil {
 		return nil, err
@@ -82,7 +83,7 @@ func (s *script) Run(fn string, inputs []dlpack.Tensor, keys, args []string, nOu
 	if s.h == nil {
 		return nil, errScriptClosed
 	}
-	return collect(nOutputs, func(run C.uintptr_t, cerr **C.char) C.int {
+	return collect(ctx, nOutputs, func(run C.uintptr_t, cerr **C.char) C.int {
 		return C.gorai_torch_lib_script_run(s.h, name.data, C.size_t(len(fn)), C.int(len(in)), first(in),
 			k.data, k.lens, k.n, a.data, a.lens, a.n, C.int(nOutputs), run, cerr)
 	})

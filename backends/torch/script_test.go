@@ -1,9 +1,11 @@
 package torch
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -143,7 +145,7 @@ func TestScriptEntryPoints(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.fn, func(t *testing.T) {
-			got, err := s.Run(c.fn, c.inputs, c.keys, c.args, len(c.want))
+			got, err := s.Run(context.Background(), c.fn, c.inputs, c.keys, c.args, len(c.want))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -156,7 +158,7 @@ func TestScriptEntryPoints(t *testing.T) {
 	t.Run("svd", func(t *testing.T) {
 		// A tuple of three tensors is three outputs; U diag(S) V^T gives the input back.
 		m := floats(t, []int64{3, 2}, 1, 2, 3, 4, 5, 6)
-		got, err := s.Run("svd", []dlpack.Tensor{m}, nil, nil, 3)
+		got, err := s.Run(context.Background(), "svd", []dlpack.Tensor{m}, nil, nil, 3)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -181,7 +183,7 @@ func TestScriptEntryPoints(t *testing.T) {
 	t.Run("no outputs", func(t *testing.T) {
 		// With no OUTPUTS the return value is ignored, whatever it is.
 		for _, fn := range []string{"nothing", "bar"} {
-			got, err := s.Run(fn, []dlpack.Tensor{a, b}, nil, nil, 0)
+			got, err := s.Run(context.Background(), fn, []dlpack.Tensor{a, b}, nil, nil, 0)
 			if err != nil || len(got) != 0 {
 				t.Fatalf("%s: %v %v", fn, got, err)
 			}
@@ -212,7 +214,7 @@ func TestScriptLegacy(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.fn, func(t *testing.T) {
-			got, err := s.Run(c.fn, c.inputs, nil, nil, len(c.want))
+			got, err := s.Run(context.Background(), c.fn, c.inputs, nil, nil, len(c.want))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -224,7 +226,7 @@ func TestScriptLegacy(t *testing.T) {
 
 	// A function that is no entry point of an AI.SCRIPTSTORE script is called the legacy way too.
 	e := newScript(t, entrySource+legacySource, "bar")
-	got, err := e.Run("add", []dlpack.Tensor{a, b}, []string{"ignored"}, []string{"ignored"}, 1)
+	got, err := e.Run(context.Background(), "add", []dlpack.Tensor{a, b}, []string{"ignored"}, []string{"ignored"}, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -236,7 +238,7 @@ func TestScriptLegacy(t *testing.T) {
 func TestScriptIndented(t *testing.T) {
 	s := newScript(t, nestedSource)
 	a := floats(t, []int64{2}, 1, 2)
-	got, err := s.Run("nested_add", []dlpack.Tensor{a, a}, nil, nil, 1)
+	got, err := s.Run(context.Background(), "nested_add", []dlpack.Tensor{a, a}, nil, nil, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -246,7 +248,7 @@ func TestScriptIndented(t *testing.T) {
 	// Tabs, an entry point, and CRLF line ends.
 	tabbed := "\tdef tab(tensors: List[Tensor], keys: List[str], args: List[str]):\r\n\t\treturn tensors[0] * 3\r\n"
 	s = newScript(t, tabbed, "tab")
-	got, err = s.Run("tab", []dlpack.Tensor{a}, nil, nil, 1)
+	got, err = s.Run(context.Background(), "tab", []dlpack.Tensor{a}, nil, nil, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -309,7 +311,7 @@ func TestScriptDevices(t *testing.T) {
 			t.Fatal(err)
 		}
 		a := floats(t, []int64{2}, 1, 2)
-		got, err := s.Run("pair", []dlpack.Tensor{a, a}, nil, nil, 2)
+		got, err := s.Run(context.Background(), "pair", []dlpack.Tensor{a, a}, nil, nil, 2)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -357,7 +359,7 @@ func TestScriptRunErrors(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			got, err := s.Run(c.fn, c.inputs, nil, nil, c.nOutputs)
+			got, err := s.Run(context.Background(), c.fn, c.inputs, nil, nil, c.nOutputs)
 			if got != nil {
 				releaseAll(got)
 				t.Fatalf("outputs with error %v", err)
@@ -373,17 +375,17 @@ func TestScriptRunErrors(t *testing.T) {
 		})
 	}
 	// The exception's text reaches the caller; a negative sum passes.
-	if _, err := s.Run("raises", []dlpack.Tensor{a}, nil, nil, 1); err == nil || !strings.Contains(err.Error(), "the sum is positive") {
+	if _, err := s.Run(context.Background(), "raises", []dlpack.Tensor{a}, nil, nil, 1); err == nil || !strings.Contains(err.Error(), "the sum is positive") {
 		t.Fatalf("raise: %v", err)
 	}
-	got, err := s.Run("raises", []dlpack.Tensor{floats(t, []int64{1}, -1)}, nil, nil, 1)
+	got, err := s.Run(context.Background(), "raises", []dlpack.Tensor{floats(t, []int64{1}, -1)}, nil, nil, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
 	releaseAll(got)
 	// Returns ignored with no outputs: an int, None.
 	for _, fn := range []string{"returns_int", "returns_none"} {
-		if got, err := s.Run(fn, []dlpack.Tensor{a}, nil, nil, 0); err != nil || len(got) != 0 {
+		if got, err := s.Run(context.Background(), fn, []dlpack.Tensor{a}, nil, nil, 0); err != nil || len(got) != 0 {
 			t.Fatalf("%s with no outputs: %v %v", fn, got, err)
 		}
 	}
@@ -405,13 +407,13 @@ func TestScriptParallel(t *testing.T) {
 				var w []tensorJSON
 				switch (g + i) % 3 {
 				case 0:
-					got, err = s.Run("bar", []dlpack.Tensor{a, b}, nil, nil, 1)
+					got, err = s.Run(context.Background(), "bar", []dlpack.Tensor{a, b}, nil, nil, 1)
 					w = []tensorJSON{want("FLOAT", []int64{2, 2}, 11, 22, 33, 44)}
 				case 1:
-					got, err = s.Run("scale", []dlpack.Tensor{a}, nil, []string{fmt.Sprint(i)}, 1)
+					got, err = s.Run(context.Background(), "scale", []dlpack.Tensor{a}, nil, []string{fmt.Sprint(i)}, 1)
 					w = []tensorJSON{want("FLOAT", []int64{2, 2}, float64(2*i), float64(4*i), float64(6*i), float64(8*i))}
 				case 2:
-					got, err = s.Run("pair", []dlpack.Tensor{a, b}, nil, nil, 2)
+					got, err = s.Run(context.Background(), "pair", []dlpack.Tensor{a, b}, nil, nil, 2)
 					w = []tensorJSON{want("FLOAT", []int64{2, 2}, 11, 22, 33, 44), want("FLOAT", []int64{2, 2}, -9, -18, -27, -36)}
 				}
 				if err == nil {
@@ -443,7 +445,7 @@ func TestScriptClose(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for range 100 {
-				got, err := s.Run("add", []dlpack.Tensor{a, a}, nil, nil, 1)
+				got, err := s.Run(context.Background(), "add", []dlpack.Tensor{a, a}, nil, nil, 1)
 				if err == nil {
 					err = checkOutputs(got, []tensorJSON{want("FLOAT", []int64{2}, 2, 4)})
 				} else if errors.Is(err, errScriptClosed) {
@@ -459,7 +461,7 @@ func TestScriptClose(t *testing.T) {
 	time.Sleep(time.Millisecond)
 	s.Close()
 	wg.Wait()
-	if _, err := s.Run("add", []dlpack.Tensor{a, a}, nil, nil, 1); !errors.Is(err, errScriptClosed) {
+	if _, err := s.Run(context.Background(), "add", []dlpack.Tensor{a, a}, nil, nil, 1); !errors.Is(err, errScriptClosed) {
 		t.Fatalf("run after Close: %v", err)
 	}
 	s.Close() // twice is harmless
@@ -519,7 +521,7 @@ type fakeRedis struct {
 	calls []string
 }
 
-func (f *fakeRedis) execute(cmd string, args []string) (any, error) {
+func (f *fakeRedis) execute(_ context.Context, cmd string, args []string) (any, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls = append(f.calls, cmd+" "+strings.Join(args, " "))
@@ -555,7 +557,7 @@ func (f *fakeRedis) execute(cmd string, args []string) (any, error) {
 }
 
 // modelExecute stands in for a model that gives (x + y, x * y).
-func modelExecute(key string, inputs []dlpack.Tensor, nOutputs int) ([]dlpack.Tensor, error) {
+func modelExecute(_ context.Context, key string, inputs []dlpack.Tensor, nOutputs int) ([]dlpack.Tensor, error) {
 	if key != "m" {
 		return nil, errors.New("ERR model key is empty")
 	}
@@ -590,7 +592,7 @@ func TestScriptRedis(t *testing.T) {
 
 	run := func(fn string, inputs []dlpack.Tensor, keys, args []string, n int) []dlpack.Tensor {
 		t.Helper()
-		got, err := s.Run(fn, inputs, keys, args, n)
+		got, err := s.Run(context.Background(), fn, inputs, keys, args, n)
 		if err != nil {
 			t.Fatalf("%s: %v", fn, err)
 		}
@@ -620,7 +622,7 @@ func TestScriptRedis(t *testing.T) {
 		t.Fatalf("calls %q", fake.calls)
 	}
 
-	_, err := s.Run("fails", nil, []string{"h"}, nil, 0)
+	_, err := s.Run(context.Background(), "fails", nil, []string{"h"}, nil, 0)
 	checkOneLine(t, err)
 	if !strings.Contains(err.Error(), "Redis command returned an error: WRONGTYPE Operation against a key holding the wrong kind of value") {
 		t.Fatalf("error reply: %v", err)
@@ -631,7 +633,7 @@ func TestScriptRedis(t *testing.T) {
 	// model_execute(2a, b) = (2a + b, 2a * b); the script adds 1 to the first.
 	check(run("run_model", []dlpack.Tensor{a, b}, []string{"m"}, nil, 2),
 		want("FLOAT", []int64{2}, 13, 25), want("FLOAT", []int64{2}, 20, 80))
-	_, err = s.Run("run_model", []dlpack.Tensor{a, b}, []string{"other"}, nil, 2)
+	_, err = s.Run(context.Background(), "run_model", []dlpack.Tensor{a, b}, []string{"other"}, nil, 2)
 	checkOneLine(t, err)
 	if !strings.Contains(err.Error(), "ERR model key is empty") {
 		t.Fatalf("model error: %v", err)
@@ -645,7 +647,7 @@ func TestScriptRedis(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for range 100 {
-				got, err := s.Run("run_model", []dlpack.Tensor{a, b}, []string{"m"}, nil, 2)
+				got, err := s.Run(context.Background(), "run_model", []dlpack.Tensor{a, b}, []string{"m"}, nil, 2)
 				if err == nil {
 					err = checkOutputs(got, []tensorJSON{want("FLOAT", []int64{2}, 13, 25), want("FLOAT", []int64{2}, 20, 80)})
 				}
@@ -665,7 +667,7 @@ func TestScriptRedis(t *testing.T) {
 	// Without callbacks the builtins fail cleanly.
 	SetRedisCallbacks(nil, nil)
 	for _, fn := range []string{"set_get", "run_model"} {
-		_, err := s.Run(fn, []dlpack.Tensor{a, b}, []string{"m"}, []string{"1"}, 1)
+		_, err := s.Run(context.Background(), fn, []dlpack.Tensor{a, b}, []string{"m"}, []string{"1"}, 1)
 		checkOneLine(t, err)
 		if !strings.Contains(err.Error(), "is not available") {
 			t.Fatalf("%s without callbacks: %v", fn, err)
@@ -673,23 +675,53 @@ func TestScriptRedis(t *testing.T) {
 	}
 }
 
+// The Redis callbacks get the context the script's Run was given: the module's callbacks act for
+// the user who ran the script.
+func TestScriptRedisContext(t *testing.T) {
+	s := newScript(t, redisSource, "set_get", "run_model")
+	type callerKey struct{}
+	var got []any
+	SetRedisCallbacks(func(ctx context.Context, cmd string, _ []string) (any, error) {
+		got = append(got, ctx.Value(callerKey{}))
+		if cmd == "GET" {
+			return "1", nil
+		}
+		return "OK", nil
+	}, func(ctx context.Context, _ string, _ []dlpack.Tensor, _ int) ([]dlpack.Tensor, error) {
+		got = append(got, ctx.Value(callerKey{}))
+		return nil, errors.New("no model")
+	})
+	t.Cleanup(func() { SetRedisCallbacks(nil, nil) })
+	a := floats(t, []int64{2}, 1, 2)
+	ctx := context.WithValue(context.Background(), callerKey{}, "alice")
+	if _, err := s.Run(ctx, "set_get", nil, []string{"k"}, []string{"1"}, 1); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Run(context.WithValue(ctx, callerKey{}, "bob"), "run_model", []dlpack.Tensor{a, a}, []string{"m"}, nil, 2); err == nil {
+		t.Fatal("run_model: want the callback's error")
+	}
+	if want := []any{"alice", "alice", "bob"}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("callbacks got callers %v, want %v", got, want)
+	}
+}
+
 // A callback that panics fails the script instead of crashing through libtorch.
 func TestScriptRedisPanic(t *testing.T) {
 	s := newScript(t, redisSource, "set_get", "run_model")
-	SetRedisCallbacks(func(string, []string) (any, error) { panic("boom") },
-		func(string, []dlpack.Tensor, int) ([]dlpack.Tensor, error) { panic("bang") })
+	SetRedisCallbacks(func(context.Context, string, []string) (any, error) { panic("boom") },
+		func(context.Context, string, []dlpack.Tensor, int) ([]dlpack.Tensor, error) { panic("bang") })
 	t.Cleanup(func() { SetRedisCallbacks(nil, nil) })
 	a := floats(t, []int64{2}, 1, 2)
 	for fn, text := range map[string]string{"set_get": "boom", "run_model": "bang"} {
-		_, err := s.Run(fn, []dlpack.Tensor{a, a}, []string{"m"}, []string{"1"}, 1)
+		_, err := s.Run(context.Background(), fn, []dlpack.Tensor{a, a}, []string{"m"}, []string{"1"}, 1)
 		checkOneLine(t, err)
 		if !strings.Contains(err.Error(), text) {
 			t.Fatalf("%s: %v", fn, err)
 		}
 	}
 	// Replies the extension cannot give to TorchScript.
-	SetRedisCallbacks(func(string, []string) (any, error) { return struct{}{}, nil }, nil)
-	_, err := s.Run("set_get", nil, []string{"k"}, []string{"1"}, 1)
+	SetRedisCallbacks(func(context.Context, string, []string) (any, error) { return struct{}{}, nil }, nil)
+	_, err := s.Run(context.Background(), "set_get", nil, []string{"k"}, []string{"1"}, 1)
 	checkOneLine(t, err)
 	if !strings.Contains(err.Error(), "unsupported reply type struct {}") {
 		t.Fatal(err)

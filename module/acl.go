@@ -1,0 +1,170 @@
+package main
+
+/*
+#include "module.h"
+*/
+import "C"
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"unsafe"
+)
+
+// A script's calls into Redis (redis.execute, redisAI.model_execute) run as the user who ran the
+// script, with that user's command and key permissions: the user's name is taken on the main thread
+// when the command arrives and travels with the run in its context; each call checks it under
+// Redis' lock, where the user is looked up again (it may have changed or gone meanwhile).
+
+// caller is who ran a script. unchecked: Redis ran the command for no user (the AOF, a master's
+// stream), and checks nothing either.
+type caller struct {
+	user      string
+	unchecked bool
+}
+
+type callerKey struct{}
+
+// callerContext is the context a script run carries: the user running the command.
+func (c *redisCall) callerContext() context.Context {
+	who := caller{unchecked: true}
+	if s := C.gorai_current_user(c.ctx); s != nil {
+		var n C.size_t
+		p := C.gorai_string_ptr(s, &n)
+		who = caller{user: C.GoStringN(p, C.int(n))}
+		C.gorai_free_string(c.ctx, s)
+	}
+	return context.WithValue(context.Background(), callerKey{}, who)
+}
+
+// errNoCaller fails a call whose run is unknown (from a thread the script forked): it cannot be
+// checked, so it is not run.
+var errNoCaller = errors.New("ERR calls into Redis are only possible from the script's own thread")
+
+func callerOf(ctx context.Context) (caller, error) {
+	who, ok := ctx.Value(callerKey{}).(caller)
+	if !ok {
+		return caller{}, errNoCaller
+	}
+	return who, nil
+}
+
+// Redis' own refusals.
+var (
+	errNoPermKey     = errors.New("NOPERM this user has no permissions to access one of the keys used as arguments")
+	errNoPermChannel = errors.New("NOPERM this user has no permissions to access one of the channels used as arguments")
+)
+
+func errNoPermCommand(fullName string) error {
+	return errors.New("NOPERM this user has no permissions to run the '" + fullName + "' command")
+}
+
+// mayRun checks that the caller may run argv (args, the command first); a command Redis will refuse
+// for its name or arity is let through to that refusal.
+func (who caller) mayRun(ctx *C.RedisModuleCtx, argv **C.RedisModuleString, args []string) error {
+	if who.unchecked || !arityOK(ctx, args) {
+		return nil
+	}
+	var object *C.RedisModuleString
+	verdict := C.gorai_acl_check_command(ctx, userPtr(who.user), C.size_t(len(who.user)), argv, C.int(len(args)), &object)
+	if object == nil {
+		return nil
+	}
+	defer C.gorai_free_string(ctx, object)
+	switch verdict {
+	case C.GORAI_ACL_DENIED_KEY:
+		return errNoPermKey
+	case C.GORAI_ACL_DENIED_CHANNEL:
+		return errNoPermChannel
+	}
+	var n C.size_t
+	p := C.gorai_string_ptr(object, &n)
+	return errNoPermCommand(C.GoStringN(p, C.int(n))) // Redis' full name, e.g. "config|set"
+}
+
+// mayRead checks that the caller may read key.
+func (who caller) mayRead(ctx *C.RedisModuleCtx, key *C.RedisModuleString) error {
+	if who.unchecked || C.gorai_acl_check_read(ctx, userPtr(who.user), C.size_t(len(who.user)), key) == C.GORAI_ACL_OK {
+		return nil
+	}
+	return errNoPermKey
+}
+
+// userPtr is a user name's bytes for C, which reads them during the call only.
+func userPtr(user string) *C.char {
+	if user == "" {
+		return nil
+	}
+	return (*C.char)(unsafe.Pointer(unsafe.StringData(user)))
+}
+
+// arities caches the arity of Redis' commands (COMMAND INFO), which do not change, by lower-case
+// name; a container's subcommands as "name|sub".
+var arities = struct {
+	sync.Mutex
+	m map[string]commandArity
+}{m: map[string]commandArity{}}
+
+type commandArity struct {
+	arity     int64
+	container bool
+}
+
+// arityOK is whether Redis knows args[0] (and its subcommand) and would take len(args) arguments.
+func arityOK(ctx *C.RedisModuleCtx, args []string) bool {
+	name := strings.ToLower(args[0])
+	if name == "" {
+		return false
+	}
+	a, ok := cachedArity(ctx, name)
+	if ok && a.container && len(args) > 1 {
+		a, ok = cachedArity(ctx, name+"|"+strings.ToLower(args[1]))
+	}
+	n := int64(len(args))
+	return ok && (a.arity > 0 && n == a.arity || a.arity < 0 && n >= -a.arity)
+}
+
+func cachedArity(ctx *C.RedisModuleCtx, name string) (commandArity, bool) {
+	arities.Lock()
+	defer arities.Unlock()
+	if a, ok := arities.m[name]; ok {
+		return a, true
+	}
+	base, _, _ := strings.Cut(name, "|")
+	loadArities(ctx, base)
+	a, ok := arities.m[name]
+	return a, ok
+}
+
+// loadArities reads COMMAND INFO name into the cache: the command's arity and its subcommands'.
+func loadArities(ctx *C.RedisModuleCtx, name string) {
+	r := C.gorai_command_info(ctx, (*C.char)(unsafe.Pointer(unsafe.StringData(name))), C.size_t(len(name)))
+	if r == nil {
+		return
+	}
+	defer C.gorai_free_reply(r)
+	v, err := callReply(r)
+	infos, _ := v.([]any)
+	if err != nil || len(infos) != 1 {
+		return
+	}
+	info, _ := infos[0].([]any) // nil for an unknown command
+	if len(info) < 2 {
+		return
+	}
+	arity, _ := info[1].(int64)
+	var subs []any
+	if len(info) > 9 {
+		subs, _ = info[9].([]any)
+	}
+	arities.m[name] = commandArity{arity: arity, container: len(subs) > 0}
+	for _, s := range subs {
+		if sub, _ := s.([]any); len(sub) >= 2 {
+			subName, _ := sub[0].(string)
+			subArity, _ := sub[1].(int64)
+			arities.m[strings.ToLower(subName)] = commandArity{arity: subArity}
+		}
+	}
+}

@@ -1,0 +1,331 @@
+package tests
+
+// ACL: every AI.* command and DAG op reports each key it touches, with whether it reads or writes
+// it, so that a user limited to some keys (~allowed:*) or to reading (%R~*) is held to them, also
+// inside MULTI; and what a script does through redis.execute and redisAI.model_execute runs with
+// the permissions of the user who ran the script.
+
+import (
+	"strings"
+	"testing"
+
+	"gorai/tests/resp"
+)
+
+const (
+	errNoPermKey = "NOPERM this user has no permissions to access one of the keys used as arguments"
+	errNoPermSet = "NOPERM this user has no permissions to run the 'set' command"
+)
+
+// aclScriptSource touches keys named by its ARGS, which Redis cannot see when the command arrives.
+const aclScriptSource = `def double(tensors: List[Tensor], keys: List[str], args: List[str]):
+    return tensors[0] * 2
+
+def twice(x: Tensor):
+    return x * 2
+
+def set_arg(tensors: List[Tensor], keys: List[str], args: List[str]):
+    redis.execute("SET", args[0], args[1])
+
+def get_arg(tensors: List[Tensor], keys: List[str], args: List[str]):
+    redis.execute("GET", args[0])
+
+def copy_arg(tensors: List[Tensor], keys: List[str], args: List[str]):
+    v = redis.execute("GET", args[0])
+    redis.execute("SET", keys[0], str(v))
+
+def model_arg(tensors: List[Tensor], keys: List[str], args: List[str]):
+    return redisAI.model_execute(args[0], [tensors[0]], 1)
+
+def run_args(tensors: List[Tensor], keys: List[str], args: List[str]):
+    redis.execute(args[0], args[1:])
+
+def bad_arity(tensors: List[Tensor], keys: List[str], args: List[str]):
+    redis.execute("SET", args[0])
+
+def get_many(tensors: List[Tensor], keys: List[str], args: List[str]):
+    for i in range(int(args[0])):
+        redis.execute("GET", keys[0])
+`
+
+var aclScriptEntryPoints = []string{"double", "set_arg", "get_arg", "copy_arg", "model_arg", "run_args", "bad_arity", "get_many"}
+
+// aclServer starts a server holding, under both allowed: and secret:, an iris model, the ACL
+// script and an input tensor, with the users scoped (~allowed:*, no channels), reader (%R~*) and
+// noset (-set -config|set).
+func aclServer(t *testing.T) (admin *resp.Conn, connect func(user string) *resp.Conn) {
+	t.Helper()
+	iris := redisaiFixture(t, "linear_iris.onnx")
+	s := startServer(t)
+	admin = s.Conn(t)
+	for _, p := range []string{"allowed:", "secret:"} {
+		for _, m := range []string{"m", "mdel"} {
+			expectOK(t, admin, storeArgs(p+m, "ONNX", "CPU", iris)...)
+		}
+		for _, sc := range []string{"s", "sdel"} {
+			expectOK(t, admin, scriptStoreArgs(p+sc, "CPU", nil, aclScriptEntryPoints, aclScriptSource)...)
+		}
+		expectOK(t, admin, "AI.TENSORSET", p+"in", "FLOAT", "1", "4", "VALUES", "5.1", "3.5", "1.4", "0.2")
+		expectOK(t, admin, "SET", p+"str", "secret value")
+	}
+	expectOK(t, admin, "ACL", "SETUSER", "scoped", "on", "nopass", "~allowed:*", "+@all")
+	expectOK(t, admin, "ACL", "SETUSER", "reader", "on", "nopass", "%R~*", "+@all")
+	expectOK(t, admin, "ACL", "SETUSER", "noset", "on", "nopass", "~*", "+@all", "-set", "-config|set")
+	if t.Failed() {
+		t.FailNow()
+	}
+	return admin, func(user string) *resp.Conn {
+		c := s.Conn(t)
+		expectOK(t, c, "AUTH", user, "any")
+		return c
+	}
+}
+
+// aclCase is a command run once with keys the user may use, and once per key it may not.
+type aclCase struct {
+	name    string
+	allowed []any
+	denied  [][]any
+}
+
+// expectAllowed expects a reply that is no error (a DAG's array may hold none either).
+func expectAllowed(t *testing.T, c *resp.Conn, args ...any) {
+	t.Helper()
+	got := do(t, c, args...)
+	bad := got.IsError()
+	for _, e := range got.Elems {
+		bad = bad || e.IsError()
+	}
+	if bad {
+		t.Errorf("%s\n   got: %v\n  want: no error", fmtArgs(args), got)
+	}
+}
+
+func runACLCases(t *testing.T, c *resp.Conn, cases []aclCase) {
+	t.Helper()
+	for _, tc := range cases {
+		if tc.allowed != nil {
+			expectAllowed(t, c, tc.allowed...)
+		}
+		for _, d := range tc.denied {
+			if !expectErr(t, c, errNoPermKey, d...) {
+				t.Logf("case %s", tc.name)
+			}
+		}
+	}
+}
+
+// dagArgs is a DAG reading load, writing persist, running model and script (with key as its
+// KEYS), routed by routing.
+func dagArgs(load, persist, model, script, key, routing string) []any {
+	return []any{"AI.DAGEXECUTE", "LOAD", "1", load, "PERSIST", "1", persist, "ROUTING", routing,
+		"|>", "AI.MODELEXECUTE", model, "INPUTS", "1", load, "OUTPUTS", "1", persist,
+		"|>", "AI.SCRIPTEXECUTE", script, "double", "KEYS", "1", key, "INPUTS", "1", persist, "OUTPUTS", "1", "y",
+		"|>", "AI.TENSORGET", "y", "META"}
+}
+
+func dagROArgs(cmd, modelOp, load, model, routing string) []any {
+	inputs := []any{"INPUTS", "1", load, "OUTPUTS", "1", "y"}
+	if modelOp == "AI.MODELRUN" {
+		inputs = []any{"INPUTS", load, "OUTPUTS", "y"}
+	}
+	args := []any{cmd, "LOAD", "1", load}
+	if routing != "" {
+		args = append(args, "ROUTING", routing)
+	}
+	args = append(append(append(args, "|>", modelOp, model), inputs...), "|>", "AI.TENSORGET", "y", "META")
+	return args
+}
+
+func dagRunArgs(load, persist, model, script string) []any {
+	return []any{"AI.DAGRUN", "LOAD", "1", load, "PERSIST", "1", persist,
+		"|>", "AI.MODELRUN", model, "INPUTS", load, "OUTPUTS", "t",
+		"|>", "AI.SCRIPTRUN", script, "twice", "INPUTS", "t", "OUTPUTS", persist}
+}
+
+// TestACLKeyPatterns: a user limited to ~allowed:* runs every AI.* command and DAG op on allowed
+// keys, and is refused with NOPERM wherever one key, in any place, is outside the pattern.
+func TestACLKeyPatterns(t *testing.T) {
+	_, connect := aclServer(t)
+	c := connect("scoped")
+	iris := redisaiFixture(t, "linear_iris.onnx")
+	exec := func(m, in, out string) []any { return execArgs(m, []string{in}, []string{out}) }
+	run := func(m, in, out string) []any { return []any{"AI.MODELRUN", m, "INPUTS", in, "OUTPUTS", out} }
+	sexec := func(s, k, in, out string) []any {
+		return []any{"AI.SCRIPTEXECUTE", s, "double", "KEYS", "1", k, "INPUTS", "1", in, "OUTPUTS", "1", out}
+	}
+	srun := func(s, in, out string) []any { return []any{"AI.SCRIPTRUN", s, "twice", "INPUTS", in, "OUTPUTS", out} }
+	a := "allowed:"
+	runACLCases(t, c, []aclCase{
+		{"TENSORSET", []any{"AI.TENSORSET", a + "t", "FLOAT", "1", "VALUES", "1"}, [][]any{{"AI.TENSORSET", "secret:t", "FLOAT", "1", "VALUES", "1"}}},
+		{"TENSORGET", []any{"AI.TENSORGET", a + "in", "META"}, [][]any{{"AI.TENSORGET", "secret:in", "META"}}},
+		{"MODELSTORE", storeArgs(a+"m2", "ONNX", "CPU", iris), [][]any{storeArgs("secret:m2", "ONNX", "CPU", iris)}},
+		{"MODELSET", []any{"AI.MODELSET", a + "m3", "ONNX", "CPU", "BLOB", iris}, [][]any{{"AI.MODELSET", "secret:m3", "ONNX", "CPU", "BLOB", iris}}},
+		{"MODELGET", []any{"AI.MODELGET", a + "m", "META"}, [][]any{{"AI.MODELGET", "secret:m", "META"}}},
+		{"MODELDEL", []any{"AI.MODELDEL", a + "mdel"}, [][]any{{"AI.MODELDEL", "secret:mdel"}}},
+		{"MODELEXECUTE", exec(a+"m", a+"in", a+"out"), [][]any{exec("secret:m", a+"in", a+"out"), exec(a+"m", "secret:in", a+"out"), exec(a+"m", a+"in", "secret:out")}},
+		{"MODELRUN", run(a+"m", a+"in", a+"out"), [][]any{run("secret:m", a+"in", a+"out"), run(a+"m", "secret:in", a+"out"), run(a+"m", a+"in", "secret:out")}},
+		{"_MODELSCAN", []any{"AI._MODELSCAN"}, nil},
+		{"SCRIPTSTORE", scriptStoreArgs(a+"s2", "CPU", nil, aclScriptEntryPoints, aclScriptSource), [][]any{scriptStoreArgs("secret:s2", "CPU", nil, aclScriptEntryPoints, aclScriptSource)}},
+		{"SCRIPTSET", []any{"AI.SCRIPTSET", a + "s3", "CPU", "SOURCE", scLegacySource}, [][]any{{"AI.SCRIPTSET", "secret:s3", "CPU", "SOURCE", scLegacySource}}},
+		{"SCRIPTGET", []any{"AI.SCRIPTGET", a + "s", "META"}, [][]any{{"AI.SCRIPTGET", "secret:s", "META"}}},
+		{"SCRIPTDEL", []any{"AI.SCRIPTDEL", a + "sdel"}, [][]any{{"AI.SCRIPTDEL", "secret:sdel"}}},
+		{"SCRIPTEXECUTE", sexec(a+"s", a+"k", a+"in", a+"out"), [][]any{sexec("secret:s", a+"k", a+"in", a+"out"), sexec(a+"s", "secret:k", a+"in", a+"out"), sexec(a+"s", a+"k", "secret:in", a+"out"), sexec(a+"s", a+"k", a+"in", "secret:out")}},
+		{"SCRIPTRUN", srun(a+"s", a+"in", a+"out"), [][]any{srun("secret:s", a+"in", a+"out"), srun(a+"s", "secret:in", a+"out"), srun(a+"s", a+"in", "secret:out")}},
+		{"_SCRIPTSCAN", []any{"AI._SCRIPTSCAN"}, nil},
+		{"DAGEXECUTE", dagArgs(a+"in", a+"out", a+"m", a+"s", a+"k", a+"r"), [][]any{
+			dagArgs("secret:in", a+"out", a+"m", a+"s", a+"k", a+"r"),
+			dagArgs(a+"in", "secret:out", a+"m", a+"s", a+"k", a+"r"),
+			dagArgs(a+"in", a+"out", "secret:m", a+"s", a+"k", a+"r"),
+			dagArgs(a+"in", a+"out", a+"m", "secret:s", a+"k", a+"r"),
+			dagArgs(a+"in", a+"out", a+"m", a+"s", "secret:k", a+"r"),
+			dagArgs(a+"in", a+"out", a+"m", a+"s", a+"k", "secret:r"),
+		}},
+		{"DAGEXECUTE_RO", dagROArgs("AI.DAGEXECUTE_RO", "AI.MODELEXECUTE", a+"in", a+"m", a+"r"), [][]any{
+			dagROArgs("AI.DAGEXECUTE_RO", "AI.MODELEXECUTE", "secret:in", a+"m", a+"r"),
+			dagROArgs("AI.DAGEXECUTE_RO", "AI.MODELEXECUTE", a+"in", "secret:m", a+"r"),
+			dagROArgs("AI.DAGEXECUTE_RO", "AI.MODELEXECUTE", a+"in", a+"m", "secret:r"),
+		}},
+		{"DAGRUN", dagRunArgs(a+"in", a+"out", a+"m", a+"s"), [][]any{
+			dagRunArgs("secret:in", a+"out", a+"m", a+"s"),
+			dagRunArgs(a+"in", "secret:out", a+"m", a+"s"),
+			dagRunArgs(a+"in", a+"out", "secret:m", a+"s"),
+			dagRunArgs(a+"in", a+"out", a+"m", "secret:s"),
+		}},
+		{"DAGRUN_RO", dagROArgs("AI.DAGRUN_RO", "AI.MODELRUN", a+"in", a+"m", ""), [][]any{
+			dagROArgs("AI.DAGRUN_RO", "AI.MODELRUN", "secret:in", a+"m", ""),
+			dagROArgs("AI.DAGRUN_RO", "AI.MODELRUN", a+"in", "secret:m", ""),
+		}},
+		{"INFO", []any{"AI.INFO", a + "m"}, [][]any{{"AI.INFO", "secret:m"}}},
+		{"CONFIG", []any{"AI.CONFIG", "GET", "BACKENDSPATH"}, nil},
+	})
+}
+
+// TestACLReadOnlyUser: a user who may only read (%R~*) reads tensors, models and scripts, runs
+// read-only DAGs, and is refused every command or op that writes a key.
+func TestACLReadOnlyUser(t *testing.T) {
+	_, connect := aclServer(t)
+	c := connect("reader")
+	iris := redisaiFixture(t, "linear_iris.onnx")
+	s := "secret:"
+	for _, args := range [][]any{
+		{"AI.TENSORGET", s + "in", "META"},
+		{"AI.MODELGET", s + "m", "META"},
+		{"AI.SCRIPTGET", s + "s", "META"},
+		{"AI.INFO", s + "m"},
+		{"AI._MODELSCAN"},
+		dagROArgs("AI.DAGEXECUTE_RO", "AI.MODELEXECUTE", s+"in", s+"m", s+"r"),
+		dagROArgs("AI.DAGRUN_RO", "AI.MODELRUN", s+"in", s+"m", ""),
+		dagROArgs("AI.DAGEXECUTE", "AI.MODELEXECUTE", s+"in", s+"m", s+"r"),
+	} {
+		expectAllowed(t, c, args...)
+	}
+	runACLCases(t, c, []aclCase{{"writes", nil, [][]any{
+		{"AI.TENSORSET", s + "t", "FLOAT", "1", "VALUES", "1"},
+		storeArgs(s+"m2", "ONNX", "CPU", iris),
+		{"AI.MODELSET", s + "m3", "ONNX", "CPU", "BLOB", iris},
+		{"AI.MODELDEL", s + "mdel"},
+		scriptStoreArgs(s+"s2", "CPU", nil, aclScriptEntryPoints, aclScriptSource),
+		{"AI.SCRIPTSET", s + "s3", "CPU", "SOURCE", scLegacySource},
+		{"AI.SCRIPTDEL", s + "sdel"},
+		execArgs(s+"m", []string{s + "in"}, []string{s + "out"}),
+		{"AI.MODELRUN", s + "m", "INPUTS", s + "in", "OUTPUTS", s + "out"},
+		{"AI.SCRIPTEXECUTE", s + "s", "double", "INPUTS", "1", s + "in", "OUTPUTS", "1", s + "out"},
+		{"AI.SCRIPTRUN", s + "s", "twice", "INPUTS", s + "in", "OUTPUTS", s + "out"},
+		dagArgs(s+"in", s+"out", s+"m", s+"s", s+"k", s+"r"),
+		dagRunArgs(s+"in", s+"out", s+"m", s+"s"),
+	}}})
+}
+
+// TestACLMulti: inside MULTI a command outside the user's keys is refused when queued (and EXEC
+// aborts), whatever op of a DAG names the key; commands inside them run.
+func TestACLMulti(t *testing.T) {
+	_, connect := aclServer(t)
+	c := connect("scoped")
+	a := "allowed:"
+	expectOK(t, c, "MULTI")
+	expect(t, c, resp.Simple("QUEUED"), "AI.TENSORSET", a+"t", "FLOAT", "1", "VALUES", "7")
+	expect(t, c, resp.Simple("QUEUED"), "AI.TENSORGET", a+"t", "VALUES")
+	expect(t, c, resp.Arr(resp.Simple("OK"), resp.Arr(resp.BulkString("7"))), "EXEC")
+
+	for _, denied := range [][]any{
+		{"AI.TENSORSET", "secret:t", "FLOAT", "1", "VALUES", "1"},
+		dagArgs(a+"in", a+"out", a+"m", a+"s", "secret:k", a+"r"),
+		dagRunArgs(a+"in", a+"out", "secret:m", a+"s"),
+	} {
+		expectOK(t, c, "MULTI")
+		expect(t, c, resp.Simple("QUEUED"), "AI.TENSORGET", a+"in", "META")
+		expectErr(t, c, errNoPermKey, denied...)
+		expectErrPrefix(t, c, "EXECABORT", "EXEC")
+	}
+}
+
+// TestACLScriptRedisExecute: a script's redis.execute runs as the user who ran the script: a key
+// outside the user's pattern, a write by a read-only user or a command the user may not run fails
+// the run with Redis' NOPERM error (logged in ACL LOG), and nothing is written; within the user's
+// rights, and for the default user, it works. The same through a DAG.
+func TestACLScriptRedisExecute(t *testing.T) {
+	admin, connect := aclServer(t)
+	scoped, reader, noset := connect("scoped"), connect("reader"), connect("noset")
+	a := "allowed:"
+
+	expectErrContains(t, scoped, errNoPermKey, "AI.SCRIPTEXECUTE", a+"s", "set_arg", "KEYS", "1", a+"k", "ARGS", "2", "secret:pwned", "1")
+	expect(t, admin, resp.Int(0), "EXISTS", "secret:pwned")
+	log := do(t, admin, "ACL", "LOG", "1")
+	if s := log.String(); !strings.Contains(s, `"key"`) || !strings.Contains(s, "secret:pwned") || !strings.Contains(s, "scoped") {
+		t.Errorf("ACL LOG 1: %s; want the key refused to scoped", s)
+	}
+	expectErrContains(t, scoped, errNoPermKey, "AI.SCRIPTEXECUTE", a+"s", "copy_arg", "KEYS", "1", a+"copy", "ARGS", "1", "secret:str")
+	expect(t, admin, resp.Int(0), "EXISTS", a+"copy")
+	dag := []any{"AI.DAGEXECUTE", "ROUTING", a + "r",
+		"|>", "AI.SCRIPTEXECUTE", a + "s", "set_arg", "KEYS", "1", a + "k", "ARGS", "2", "secret:pwned", "1"}
+	if got := do(t, scoped, dag...); len(got.Elems) != 1 || !got.Elems[0].IsError() || !strings.Contains(got.Elems[0].Text(), errNoPermKey) {
+		t.Errorf("%s\n   got: %v\n  want: the op's error %q", fmtArgs(dag), got, errNoPermKey)
+	}
+	expect(t, admin, resp.Int(0), "EXISTS", "secret:pwned")
+
+	expectOK(t, scoped, "AI.SCRIPTEXECUTE", a+"s", "set_arg", "KEYS", "1", a+"k", "ARGS", "2", a+"x", "1")
+	expectOK(t, scoped, "AI.SCRIPTEXECUTE", a+"s", "copy_arg", "KEYS", "1", a+"copy", "ARGS", "1", a+"x")
+	expect(t, admin, resp.BulkString("1"), "GET", a+"copy")
+
+	expectErrContains(t, reader, errNoPermKey, "AI.SCRIPTEXECUTE", a+"s", "set_arg", "KEYS", "1", a+"k", "ARGS", "2", a+"y", "1")
+	expect(t, admin, resp.Int(0), "EXISTS", a+"y")
+	expectOK(t, reader, "AI.SCRIPTEXECUTE", a+"s", "get_arg", "KEYS", "1", a+"k", "ARGS", "1", "secret:str")
+
+	expectErrContains(t, noset, errNoPermSet, "AI.SCRIPTEXECUTE", a+"s", "set_arg", "KEYS", "1", a+"k", "ARGS", "2", a+"z", "1")
+	expect(t, admin, resp.Int(0), "EXISTS", a+"z")
+	runArgs := func(args ...any) []any {
+		return append([]any{"AI.SCRIPTEXECUTE", a + "s", "run_args", "KEYS", "1", a + "k", "ARGS", len(args)}, args...)
+	}
+	expectErrContains(t, noset, "NOPERM this user has no permissions to run the 'config|set' command", runArgs("CONFIG", "SET", "maxmemory-samples", "7")...)
+	expect(t, admin, resp.BulkStrings("maxmemory-samples", "5"), "CONFIG", "GET", "maxmemory-samples")
+	expectErrContains(t, scoped, "NOPERM this user has no permissions to access one of the channels used as arguments", runArgs("PUBLISH", "ch", "m")...)
+
+	// module commands too: a tensor outside the pattern, a write by a read-only user
+	tensorSet := func(key string) []any { return runArgs("AI.TENSORSET", key, "FLOAT", "1", "VALUES", "1") }
+	expectErrContains(t, scoped, errNoPermKey, tensorSet("secret:t")...)
+	expectErrContains(t, reader, errNoPermKey, tensorSet(a+"t")...)
+	expect(t, admin, resp.Int(0), "EXISTS", "secret:t", a+"t")
+	expectOK(t, scoped, tensorSet(a+"t")...)
+	expect(t, admin, resp.Int(1), "EXISTS", a+"t")
+
+	expectOK(t, admin, "AI.SCRIPTEXECUTE", a+"s", "set_arg", "KEYS", "1", a+"k", "ARGS", "2", "secret:ok", "1")
+	expect(t, admin, resp.BulkString("1"), "GET", "secret:ok")
+	// a call Redis refuses for its arity still fails as before, ACL or not
+	expectErrContains(t, scoped, errRedisCommand+": Invalid argument", "AI.SCRIPTEXECUTE", a+"s", "bad_arity", "KEYS", "1", a+"k", "ARGS", "1", a+"q")
+}
+
+// TestACLScriptModelExecute: redisAI.model_execute on a model the user may not read fails the run
+// with NOPERM; on one it may read, it runs.
+func TestACLScriptModelExecute(t *testing.T) {
+	admin, connect := aclServer(t)
+	scoped := connect("scoped")
+	a := "allowed:"
+	model := func(m string) []any {
+		return []any{"AI.SCRIPTEXECUTE", a + "s", "model_arg", "KEYS", "1", a + "k", "INPUTS", "1", a + "in", "ARGS", "1", m, "OUTPUTS", "1", a + "o"}
+	}
+	expectErrContains(t, scoped, errNoPermKey, model("secret:m")...)
+	expect(t, admin, resp.Int(0), "EXISTS", a+"o")
+	expectOK(t, scoped, model(a+"m")...)
+	expect(t, admin, resp.Int(1), "EXISTS", a+"o")
+}
