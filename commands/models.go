@@ -209,22 +209,33 @@ func batchingRules(m *ModelMeta, storeRules bool) error {
 	return nil
 }
 
-// CheckBatching gives the error AI.MODELSTORE would give for m's batching options, if any. Models
-// read from RDB or a DUMP payload are held to it: a model MODELSTORE refuses would be lost at the
-// replay of its AOF rewrite (an AI.MODELSTORE).
-func CheckBatching(m ModelMeta) error {
+// CheckLoadedModel gives the error AI.MODELSTORE would give for a model read from RDB or a DUMP
+// payload, if any: its batching options, and for TF its input and output names. A model MODELSTORE
+// refuses would be lost at the replay of its AOF rewrite (an AI.MODELSTORE).
+func CheckLoadedModel(m ModelMeta) error {
 	for _, o := range batchingOptions(&m) {
 		if *o.value < 0 { // beyond int64: RDB holds them unsigned
 			return errInvalidBatching(o.name)
 		}
 	}
-	return batchingRules(&m, true)
+	if err := batchingRules(&m, true); err != nil {
+		return err
+	}
+	if m.Backend == "TF" && len(m.Inputs) == 0 {
+		return errTFNamesMissing("INPUTS")
+	}
+	if m.Backend == "TF" && len(m.Outputs) == 0 {
+		return errTFNamesMissing("OUTPUTS")
+	}
+	return nil
 }
+
+func errTFNamesMissing(word string) error { return errf("ERR " + word + " not specified for TF") }
 
 // countedNames takes "WORD n name..." (TF's INPUTS and OUTPUTS) from the front of args.
 func countedNames(args [][]byte, word, singular, plural string) ([]string, [][]byte, error) {
 	if len(args) == 0 || !is(args[0], word) {
-		return nil, nil, errf("ERR " + word + " not specified for TF")
+		return nil, nil, errTFNamesMissing(word)
 	}
 	n, ok := int64(0), len(args) > 1
 	if ok {

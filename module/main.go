@@ -64,6 +64,7 @@ func goraiOnLoad(ctx *C.RedisModuleCtx, argv **C.RedisModuleString, argc C.int) 
 	if C.gorai_register_info(ctx) != C.REDISMODULE_OK || C.gorai_subscribe_shutdown(ctx) != C.REDISMODULE_OK {
 		return C.REDISMODULE_ERR
 	}
+	disableCrashMemcheck(ctx)
 	return C.REDISMODULE_OK
 }
 

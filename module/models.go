@@ -190,7 +190,7 @@ func goraiModelRestore(c *C.gorai_model, key *C.char, keylen C.size_t) (ok C.int
 	defer recoverEntry(nil, "loading a model", func() { ok = 0 })
 	m := storedModel{c}
 	meta := m.Meta()
-	err := commands.CheckBatching(meta)
+	err := commands.CheckLoadedModel(meta)
 	var model backends.Model
 	if err == nil {
 		model, err = ai.builder().OpenModel(meta, m.Blob())

@@ -250,6 +250,14 @@ long long gorai_config_integer(RedisModuleCtx *ctx, const char *name) {
     return value;
 }
 
+/* gorai_config_set sets a server setting through CONFIG SET: 0 when refused. */
+int gorai_config_set(RedisModuleCtx *ctx, const char *name, const char *value) {
+    RedisModuleCallReply *r = RedisModule_Call(ctx, "CONFIG", "ccc", "SET", name, value);
+    int ok = r != NULL && RedisModule_CallReplyType(r) != REDISMODULE_REPLY_ERROR;
+    if (r != NULL) RedisModule_FreeCallReply(r);
+    return ok;
+}
+
 /* Effects. */
 static int64_t read_i64(const unsigned char **p) {
     int64_t v;

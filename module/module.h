@@ -61,6 +61,7 @@ const char *gorai_string_ptr(RedisModuleString *s, size_t *len);
 RedisModuleString *gorai_create_string(RedisModuleCtx *ctx, const char *ptr, size_t len);
 void gorai_free_string(RedisModuleCtx *ctx, RedisModuleString *s);
 long long gorai_config_integer(RedisModuleCtx *ctx, const char *name);
+int gorai_config_set(RedisModuleCtx *ctx, const char *name, const char *value);
 
 /* What a command does, encoded by Go into one buffer (see effects.go) and applied with one call:
  * keyspace writes, replication and the reply, in order. Integers are int64, little-endian. */

@@ -221,6 +221,24 @@ func TestRestoreBatchingRange(t *testing.T) {
 	}
 }
 
+// TestRestoreTFWithoutNames: a TF model payload without input or output names is refused at load,
+// as AI.MODELSTORE refuses TF without INPUTS and OUTPUTS: the graph could not run, and the AOF
+// rewrite's AI.MODELSTORE would not replay.
+func TestRestoreTFWithoutNames(t *testing.T) {
+	s := startServer(t)
+	c := s.Conn(t)
+	graph := redisaiFixture(t, "graph.pb")
+	for _, names := range [][2][]string{{nil, nil}, {nil, {"c"}}, {{"a", "b"}, nil}} {
+		m := modelSpec{backend: 0, device: "CPU", inputs: names[0], outputs: names[1], blob: graph}
+		for encver := 0; encver <= 4; encver++ {
+			if !expectErr(t, c, "ERR Bad data format", "RESTORE", "tf", 0, sealFields("AI__MODEL", uint64(encver), modelFields(encver, m))) {
+				t.Errorf("TF v%d with inputs %q outputs %q was loaded", encver, names[0], names[1])
+			}
+			expect(t, c, resp.Int(0), "EXISTS", "tf")
+		}
+	}
+}
+
 // TestRestoreEveryEncoding: ONNX, TORCH and TF models in each encoding RedisAI wrote restore with
 // their settings, report their inputs and outputs and run. Encodings 0 and 1 held no names for
 // ONNX and TORCH (RedisAI read them from the model when loading, as gorai must); TF's are stored.
@@ -277,5 +295,29 @@ func TestRestoreEveryEncoding(t *testing.T) {
 			expect(t, c, withBlob(want, resp.BulkBytes(m.spec.blob)), "AI.MODELGET", key, "META", "BLOB")
 			m.run(key)
 		}
+	}
+}
+
+// TestRestoreScriptEveryEncoding: scripts of each encoding restore and run; before encoding 3 they
+// had no entry points and their functions are called positionally (AI.SCRIPTRUN).
+func TestRestoreScriptEveryEncoding(t *testing.T) {
+	s := startServer(t)
+	c := s.Conn(t)
+	const legacy = "def twice(x):\n    return x * 2\n"
+	for encver := 0; encver <= 4; encver++ {
+		key := fmt.Sprintf("s:v%d", encver)
+		spec := scriptSpec{device: "CPU", tag: "tag", source: legacy}
+		run := []any{"AI.SCRIPTRUN", key, "twice", "INPUTS", "twice:in", "OUTPUTS", "twice:out"}
+		if encver >= 3 {
+			spec.source, spec.entryPoints = copyScript, []string{"twice"}
+			run = []any{"AI.SCRIPTEXECUTE", key, "twice", "INPUTS", 1, "twice:in", "OUTPUTS", 1, "twice:out"}
+		}
+		if !expectOK(t, c, "RESTORE", key, 0, sealFields("AI_SCRIPT", uint64(encver), scriptFields(encver, spec))) {
+			continue
+		}
+		expect(t, c, scriptFull("CPU", "tag", spec.entryPoints, spec.source), "AI.SCRIPTGET", key, "META", "SOURCE")
+		expectOK(t, c, "AI.TENSORSET", "twice:in", "FLOAT", 2, "VALUES", 1, 2)
+		expectOK(t, c, run...)
+		expect(t, c, floatValues([]int64{2}, 2, 4), "AI.TENSORGET", "twice:out", "META", "VALUES")
 	}
 }
