@@ -33,10 +33,6 @@ type corruptKind struct {
 	batch int // payloads per pipelined RESTORE
 	// get is the command whose reply must not change, e.g. AI.TENSORGET key META BLOB.
 	get func(key string) []any
-	// copies: the type has a copy callback, so COPY must give an equal value.
-	copies bool
-	// digests: the type has a digest callback, so DEBUG DIGEST-VALUE must not change either.
-	digests bool
 	// seeds stores valid values on the server and returns their DUMPs.
 	seeds func(t *testing.T, c *resp.Conn) [][]byte
 }
@@ -44,7 +40,7 @@ type corruptKind struct {
 func corruptKinds() []corruptKind {
 	return []corruptKind{
 		{name: "tensor", count: envInt("GORAI_CORRUPT_TENSORS", 3000), batch: 500,
-			get: func(k string) []any { return []any{"AI.TENSORGET", k, "META", "BLOB"} }, copies: true, digests: true,
+			get:   func(k string) []any { return []any{"AI.TENSORGET", k, "META", "BLOB"} },
 			seeds: tensorSeeds},
 		{name: "model", count: envInt("GORAI_CORRUPT_MODELS", 200), batch: 20,
 			get: func(k string) []any { return []any{"AI.MODELGET", k, "META", "BLOB"} }, seeds: modelSeeds},
@@ -242,11 +238,8 @@ func (r *corruptRun) checkWaysOut(k *corruptKind, keys []string) {
 		r.kept[key] = k
 		cmds = append(cmds, []any{"RESTORE", key + ":dump", 0, first[2*i+1].Str}, k.get(key+":dump"),
 			[]any{"DUMP", key + ":dump"})
-		r.kept[key+":dump"] = k
-		if k.copies {
-			cmds = append(cmds, []any{"COPY", key, key + ":copy"}, k.get(key+":copy"))
-			r.kept[key+":copy"] = k
-		}
+		cmds = append(cmds, []any{"COPY", key, key + ":copy"}, k.get(key+":copy"))
+		r.kept[key+":dump"], r.kept[key+":copy"] = k, k
 	}
 	second := r.pipeline(cmds)
 	for i, key := range keys {
@@ -255,16 +248,12 @@ func (r *corruptRun) checkWaysOut(k *corruptKind, keys []string) {
 			t.Errorf("seed %d: %s %q was restored, then %v gives %v and DUMP %v", r.seed, k.name, key, k.get(key), got, dump)
 			continue
 		}
-		step := 3
-		if k.copies {
-			step = 5
-		}
-		again := second[i*step : (i+1)*step]
+		again := second[i*5 : (i+1)*5]
 		if !resp.Equal(again[0], resp.Simple("OK")) || !resp.Equal(again[1], got) || !bytes.Equal(again[2].Str, dump.Str) {
 			t.Errorf("seed %d: %s %q does not survive DUMP/RESTORE: %v, %v (was %v), same DUMP %v",
 				r.seed, k.name, key, again[0], again[1], got, bytes.Equal(again[2].Str, dump.Str))
 		}
-		if k.copies && (!resp.Equal(again[3], resp.Int(1)) || !resp.Equal(again[4], got)) {
+		if !resp.Equal(again[3], resp.Int(1)) || !resp.Equal(again[4], got) {
 			t.Errorf("seed %d: %s %q does not survive COPY: %v, %v (was %v)", r.seed, k.name, key, again[3], again[4], got)
 		}
 	}
@@ -280,7 +269,7 @@ func (r *corruptRun) pipeline(cmds [][]any) []resp.Value {
 	return replies
 }
 
-// snapshot is each kept key's GET reply, followed by its DEBUG DIGEST-VALUE where the type has a digest.
+// snapshot is each kept key's GET reply and its DEBUG DIGEST-VALUE.
 func (r *corruptRun) snapshot() map[string][]resp.Value {
 	var keys []string
 	var cmds [][]any
@@ -293,10 +282,7 @@ func (r *corruptRun) snapshot() map[string][]resp.Value {
 		replies := r.pipeline(cmds[first:min(first+2000, len(cmds))])
 		for i := 0; i < len(replies); i += 2 {
 			key := keys[(first+i)/2]
-			snap[key] = replies[i : i+1]
-			if r.kept[key].digests {
-				snap[key] = replies[i : i+2]
-			}
+			snap[key] = replies[i : i+2]
 		}
 	}
 	return snap
@@ -307,7 +293,7 @@ func (r *corruptRun) compare(before map[string][]resp.Value, after string) {
 	now, bad := r.snapshot(), 0
 	for key, want := range before {
 		got := now[key]
-		if len(got) != len(want) || !resp.Equal(got[0], want[0]) || len(got) == 2 && !resp.Equal(got[1], want[1]) {
+		if len(got) != 2 || !resp.Equal(got[0], want[0]) || !resp.Equal(got[1], want[1]) {
 			r.t.Errorf("seed %d: %s %q after %s:\n   got: %v\n  want: %v", r.seed, r.kept[key].name, key, after, got, want)
 			if bad++; bad == 10 {
 				r.t.Fatalf("seed %d: giving up after %d differences", r.seed, bad)

@@ -67,6 +67,9 @@ func (backend) NewModel(blob []byte, opts backends.ModelOptions) (backends.Model
 	if err != nil {
 		return nil, err
 	}
+	if err := checkArchive(blob); err != nil {
+		return nil, err
+	}
 	if err := setThreads(opts.InterOpThreads, opts.IntraOpThreads); err != nil {
 		return nil, err
 	}

@@ -559,3 +559,42 @@ func fileExists(p string) bool {
 	_, err := os.Stat(p)
 	return err == nil
 }
+
+// TestDamagedArchive: an archive whose bytes no longer match their CRC-32s is refused before libtorch
+// reads it. The first case is a damaged linear.pt that TestCorruptPayloads found: libtorch 1.13 loops
+// forever on it, inside Redis' main thread when it comes from RESTORE.
+func TestDamagedArchive(t *testing.T) {
+	b := needTorch(t)
+	_, good := testModel(t, "linear")
+	damage := func(at map[int]byte) []byte {
+		blob := append([]byte(nil), good...)
+		for i, v := range at {
+			blob[i] = v
+		}
+		return blob
+	}
+	for name, blob := range map[string][]byte{
+		"endless loop": damage(map[int]byte{1345: 0o215, 1893: 0o153, 2923: 0o026}),
+		"one byte":     damage(map[int]byte{1893: good[1893] ^ 1}),
+	} {
+		t.Run(name, func(t *testing.T) {
+			done := make(chan error, 1)
+			go func() {
+				m, err := b.NewModel(blob, backends.ModelOptions{Device: "CPU"})
+				if m != nil {
+					m.Close()
+				}
+				done <- err
+			}()
+			select {
+			case err := <-done:
+				if err == nil || !strings.Contains(err.Error(), "TorchScript archive is damaged") {
+					t.Fatalf("got %v, want the archive refused as damaged", err)
+				}
+				checkOneLine(t, err)
+			case <-time.After(30 * time.Second):
+				t.Fatal("NewModel did not return in 30 s (libtorch read the damaged archive)")
+			}
+		})
+	}
+}
