@@ -210,8 +210,9 @@ func batchingRules(m *ModelMeta, storeRules bool) error {
 }
 
 // CheckLoadedModel gives the error AI.MODELSTORE would give for a model read from RDB or a DUMP
-// payload, if any: its batching options, and for TF its input and output names. A model MODELSTORE
-// refuses would be lost at the replay of its AOF rewrite (an AI.MODELSTORE).
+// payload, if any: its batching options, and for TF its input and output names; a device MODELSTORE
+// refuses must be one AI.MODELSET takes. A model neither takes would be lost at the replay of its AOF
+// rewrite.
 func CheckLoadedModel(m ModelMeta) error {
 	for _, o := range batchingOptions(&m) {
 		if *o.value < 0 { // beyond int64: RDB holds them unsigned
@@ -226,6 +227,9 @@ func CheckLoadedModel(m ModelMeta) error {
 	}
 	if m.Backend == "TF" && len(m.Outputs) == 0 {
 		return errTFNamesMissing("OUTPUTS")
+	}
+	if !validDevice([]byte(m.Device)) && !modelSetDevice([]byte(m.Device)) {
+		return errInvalidDevice
 	}
 	return nil
 }
@@ -272,13 +276,24 @@ func ModelSet(env Env, args [][]byte) error {
 // modelSetKeywords may not be taken for a device by AI.MODELSET.
 var modelSetKeywords = []string{"INPUTS", "OUTPUTS", "TAG", "BATCHSIZE", "MINBATCHSIZE", "MINBATCHTIMEOUT", "BLOB"}
 
+// modelSetDevice: AI.MODELSET takes nearly any device, as RedisAI's did: up to 10 bytes, no keyword.
+func modelSetDevice(d []byte) bool {
+	return len(d) <= 10 && !slices.ContainsFunc(modelSetKeywords, func(k string) bool { return is(d, k) })
+}
+
+// OnlyModelSetTakes says whether device is one AI.MODELSET takes and AI.MODELSTORE refuses: such a
+// model's AOF rewrite is an AI.MODELSET.
+func OnlyModelSetTakes(device string) bool {
+	return !validDevice([]byte(device)) && modelSetDevice([]byte(device))
+}
+
 func parseModelSet(args [][]byte) (ModelMeta, [][]byte, error) {
 	var m ModelMeta
 	var err error
 	if m.Backend, err = parseBackend(args[0]); err != nil {
 		return m, nil, err
 	}
-	if len(args[1]) > 10 || slices.ContainsFunc(modelSetKeywords, func(k string) bool { return is(args[1], k) }) {
+	if !modelSetDevice(args[1]) {
 		return m, nil, errInvalidDevice
 	}
 	m.Device = string(args[1])

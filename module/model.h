@@ -23,6 +23,7 @@ typedef struct gorai_model {
     char *blob;
     size_t bloblen;
     uintptr_t session; /* the Go session's handle; 0 when none */
+    int aof_modelset;  /* the device is one only AI.MODELSET takes: the AOF rewrite writes AI.MODELSET */
 } gorai_model;
 
 /* gorai_model_new makes an empty model with refcount 1; the fields are filled by the caller with

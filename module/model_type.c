@@ -135,7 +135,9 @@ static void model_rdb_save(RedisModuleIO *io, void *value) {
 }
 
 /* AOF: AI.MODELSTORE key backend device TAG t BATCHSIZE n MINBATCHSIZE m MINBATCHTIMEOUT t
- * [INPUTS n names... OUTPUTS m names...] (TF only) BLOB chunks... */
+ * [INPUTS n names... OUTPUTS m names...] (TF only) BLOB chunks...; AI.MODELSET, whose INPUTS and
+ * OUTPUTS have no counts, for a model whose device only AI.MODELSET takes (MODELSTORE would refuse
+ * it at replay and the model would be lost). */
 static void model_aof_rewrite(RedisModuleIO *aof, RedisModuleString *key, void *value) {
     gorai_model *m = value;
     size_t chunk = gorai_model_chunk_size;
@@ -159,10 +161,10 @@ static void model_aof_rewrite(RedisModuleIO *aof, RedisModuleString *key, void *
     NARG(m->minbatchtimeout);
     if (tf) {
         CARG("INPUTS");
-        NARG(m->ninputs);
+        if (!m->aof_modelset) NARG(m->ninputs);
         for (uint64_t i = 0; i < m->ninputs; i++) CARG(m->inputs[i]);
         CARG("OUTPUTS");
-        NARG(m->noutputs);
+        if (!m->aof_modelset) NARG(m->noutputs);
         for (uint64_t i = 0; i < m->noutputs; i++) CARG(m->outputs[i]);
     }
     CARG("BLOB");
@@ -173,7 +175,7 @@ static void model_aof_rewrite(RedisModuleIO *aof, RedisModuleString *key, void *
 #undef ARG
 #undef CARG
 #undef NARG
-    RedisModule_EmitAOF(aof, "AI.MODELSTORE", "sv", key, args, n);
+    RedisModule_EmitAOF(aof, m->aof_modelset ? "AI.MODELSET" : "AI.MODELSTORE", "sv", key, args, n);
     for (size_t i = 0; i < n; i++) RedisModule_FreeString(NULL, args[i]);
     RedisModule_Free(args);
 }
@@ -209,6 +211,7 @@ static void *model_copy(RedisModuleString *from, RedisModuleString *to, const vo
     gorai_model *m = gorai_model_new();
     m->backend = src->backend;
     m->device = gorai_strdup(src->device, strlen(src->device));
+    m->aof_modelset = src->aof_modelset;
     m->tag = gorai_strdup(src->tag, src->taglen);
     m->taglen = src->taglen;
     m->batchsize = src->batchsize;

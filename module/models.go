@@ -141,6 +141,7 @@ func newStoredModel(key string, meta commands.ModelMeta, model backends.Model, b
 		}
 	}
 	c.device = cString(meta.Device)
+	setAOFCommand(c, meta.Device)
 	c.tag, c.taglen = cBytes(meta.Tag), C.size_t(len(meta.Tag))
 	c.batchsize, c.minbatchsize, c.minbatchtimeout = C.uint64_t(meta.BatchSize), C.uint64_t(meta.MinBatchSize), C.uint64_t(meta.MinBatchTimeout)
 	setNames(c, model)
@@ -148,6 +149,15 @@ func newStoredModel(key string, meta commands.ModelMeta, model backends.Model, b
 	c.blob, c.bloblen = cb.p, C.size_t(cb.n)
 	c.session = C.uintptr_t(newModelSession(key, meta, model))
 	return c
+}
+
+// setAOFCommand marks a model whose device only AI.MODELSET takes, for the AOF rewrite (which runs in
+// a forked child, where no Go may run) to write it back as AI.MODELSET.
+func setAOFCommand(c *C.gorai_model, device string) {
+	c.aof_modelset = 0
+	if commands.OnlyModelSetTakes(device) {
+		c.aof_modelset = 1
+	}
 }
 
 // setNames gives the C model the input and output names its backend model reports: the model's own
@@ -200,6 +210,7 @@ func goraiModelRestore(c *C.gorai_model, key *C.char, keylen C.size_t) (ok C.int
 		return 0
 	}
 	setNames(c, model)
+	setAOFCommand(c, meta.Device)
 	c.session = C.uintptr_t(newModelSession(C.GoStringN(key, C.int(keylen)), meta, model))
 	return 1
 }

@@ -46,12 +46,13 @@ char *gorai_load_string(RedisModuleIO *io, size_t *len) {
     return s;
 }
 
-/* gorai_load_cstring reads a string saved with its NUL (RedisAI saves names that way). */
+/* gorai_load_cstring reads a string saved with its NUL (RedisAI saves names that way). One without
+ * it, or with a NUL inside, is damaged: kept, it would read back other than it was written. */
 char *gorai_load_cstring(RedisModuleIO *io) {
     size_t n;
     char *s = gorai_load_string(io, &n);
     if (s == NULL) return NULL;
-    char *c = gorai_strdup(s, (n > 0 && s[n - 1] == 0) ? n - 1 : n);
+    char *c = (n > 0 && memchr(s, 0, n) == s + n - 1) ? gorai_strdup(s, n - 1) : NULL;
     RedisModule_Free(s);
     return c;
 }

@@ -321,3 +321,48 @@ func TestRestoreScriptEveryEncoding(t *testing.T) {
 		expect(t, c, floatValues([]int64{2}, 2, 4), "AI.TENSORGET", "twice:out", "META", "VALUES")
 	}
 }
+
+// TestModelSetDevicesSurviveAOF: AI.MODELSET takes devices AI.MODELSTORE refuses (as RedisAI's did),
+// so the AOF rewrite writes such a model back as AI.MODELSET, and it is there after a restart.
+// RESTORE takes such a device only where MODELSET could say it, and refuses a device whose NUL
+// terminator is damaged or missing.
+func TestModelSetDevicesSurviveAOF(t *testing.T) {
+	s := startServer(t, "appendonly yes", "aof-use-rdb-preamble no")
+	c := s.Conn(t)
+	iris, graph := redisaiFixture(t, "linear_iris.onnx"), redisaiFixture(t, "graph.pb")
+	want := map[string]resp.Value{}
+	for _, device := range []string{"cpu:x", "CPU:", "cpuxyz", "CPU:1x", "cpu"} {
+		key := "set:" + device
+		if expectOK(t, c, "AI.MODELSET", key, "ONNX", device, "TAG", "t", "BLOB", iris) {
+			want[key] = modelMeta("ONNX", device, "t", 0, 0, 0, irisInputs, irisOutputs)
+		}
+	}
+	if expectOK(t, c, "AI.MODELSET", "set:tf", "TF", "cpuxyz", "BATCHSIZE", 2, "INPUTS", "a", "b", "OUTPUTS", "c", "BLOB", graph) {
+		want["set:tf"] = modelMeta("TF", "cpuxyz", "", 2, 0, 0, []string{"a", "b"}, []string{"c"})
+	}
+	tf := modelSpec{backend: 0, device: "cpuxyz", inputs: []string{"a", "b"}, outputs: []string{"c"}, blob: graph}
+	if expectOK(t, c, "RESTORE", "restored:tf", 0, sealFields("AI__MODEL", 4, modelFields(4, tf))) {
+		want["restored:tf"] = modelMeta("TF", "cpuxyz", "", 0, 0, 0, tf.inputs, tf.outputs)
+	}
+	refused := map[string][]field{
+		"device longer than MODELSET takes": modelFields(4, modelSpec{backend: 3, device: "cpuxyz12345", blob: iris}),
+		"device named like a keyword":       modelFields(4, modelSpec{backend: 3, device: "BLOB", blob: iris}),
+	}
+	for name, nul := range map[string]string{"device without its NUL": "CPU@", "device with a NUL inside": "C\x00U\x00"} {
+		fs := modelFields(4, modelSpec{backend: 3, device: "CPU", blob: iris})
+		fs[1] = strField("device", nul)
+		refused[name] = fs
+	}
+	for name, fs := range refused {
+		if !expectErr(t, c, "ERR Bad data format", "RESTORE", "refused", 0, sealFields("AI__MODEL", 4, fs)) {
+			t.Errorf("%s: loaded", name)
+		}
+		expect(t, c, resp.Int(0), "EXISTS", "refused")
+	}
+	expect(t, c, resp.Simple("Background append only file rewriting started"), "BGREWRITEAOF")
+	waitAOFRewrite(t, c)
+	c = restart(t, s)
+	for key, meta := range want {
+		expect(t, c, meta, "AI.MODELGET", key, "META")
+	}
+}
