@@ -52,6 +52,7 @@ func goraiOnLoad(ctx *C.RedisModuleCtx, argv **C.RedisModuleString, argc C.int) 
 	ai.engine.Queue("CPU")
 	C.gorai_model_chunk_size = C.size_t(cfg.ModelChunkSize)
 	ai.loadBackends(ctx)
+	ai.preloadBackends()
 	if C.gorai_create_types(ctx) != C.REDISMODULE_OK || C.gorai_create_model_type(ctx) != C.REDISMODULE_OK ||
 		C.gorai_create_script_type(ctx) != C.REDISMODULE_OK {
 		logf(ctx, "warning", "gorai: could not create the data types")
