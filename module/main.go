@@ -52,7 +52,6 @@ func goraiOnLoad(ctx *C.RedisModuleCtx, argv **C.RedisModuleString, argc C.int) 
 	ai.engine.Queue("CPU")
 	C.gorai_model_chunk_size = C.size_t(cfg.ModelChunkSize)
 	ai.loadBackends(ctx)
-	ai.preloadBackends()
 	if C.gorai_create_types(ctx) != C.REDISMODULE_OK || C.gorai_create_model_type(ctx) != C.REDISMODULE_OK ||
 		C.gorai_create_script_type(ctx) != C.REDISMODULE_OK {
 		logf(ctx, "warning", "gorai: could not create the data types")
@@ -66,6 +65,7 @@ func goraiOnLoad(ctx *C.RedisModuleCtx, argv **C.RedisModuleString, argc C.int) 
 		return C.REDISMODULE_ERR
 	}
 	disableCrashMemcheck(ctx)
+	C.gorai_when_started(ctx)
 	return C.REDISMODULE_OK
 }
 
