@@ -22,7 +22,7 @@ from smartsim import Experiment
 from smartsim.status import SmartSimStatus
 
 HERE = Path(__file__).resolve().parent
-EXAMPLES = ["torch_cnn", "sklearn_onnx"]
+EXAMPLES = ["torch_cnn", "sklearn_onnx", "keras_fcn"]
 
 
 def free_port():
