@@ -22,7 +22,14 @@ from smartsim import Experiment
 from smartsim.status import SmartSimStatus
 
 HERE = Path(__file__).resolve().parent
-EXAMPLES = ["torch_cnn", "sklearn_onnx", "keras_fcn"]
+# An example is one script, or a producer and a consumer of what it puts (the chapter's online
+# training: the producer's keys prefixed with its name, the consumer told to read them).
+EXAMPLES = {
+    "torch_cnn": ["torch_cnn"],
+    "sklearn_onnx": ["sklearn_onnx"],
+    "keras_fcn": ["keras_fcn"],
+    "online_training": ["online_producer", "online_trainer"],
+}
 
 
 def free_port():
@@ -40,14 +47,24 @@ def check_setup():
         sys.exit(f"set RAI_PATH to gorai.so and put a redis-server in {bin_dir}: see docs/smartsim.md")
 
 
-def run(exp, name):
-    settings = exp.create_run_settings(exe=sys.executable, exe_args=str(HERE / f"{name}.py"))
-    model = exp.create_model(name, settings)
-    exp.generate(model, overwrite=True)
+def run(exp, name, scripts):
+    models = []
+    for script in scripts:
+        settings = exp.create_run_settings(exe=sys.executable, exe_args=str(HERE / f"{script}.py"))
+        model = exp.create_model(script, settings)
+        exp.generate(model, overwrite=True)
+        models.append(model)
+    if len(models) == 2:
+        models[0].enable_key_prefixing()
+        models[1].register_incoming_entity(models[0])
     start = time.time()
-    exp.start(model, block=True, summary=False)
-    ok = exp.get_status(model)[0] == SmartSimStatus.STATUS_COMPLETED
-    out = Path(model.path, f"{name}.out").read_text() + Path(model.path, f"{name}.err").read_text()
+    for model in models[:-1]:
+        exp.start(model, block=False, summary=False)
+    exp.start(models[-1], block=True, summary=False)
+    while not all(exp.finished(m) for m in models):
+        time.sleep(0.2)
+    ok = all(s == SmartSimStatus.STATUS_COMPLETED for s in exp.get_status(*models))
+    out = "".join(Path(m.path, f"{m.name}.{ext}").read_text() for m in models for ext in ("out", "err"))
     print(f"--- {name}: {'passed' if ok else 'FAILED'} in {time.time() - start:.1f} s\n{out.strip()}", flush=True)
     return ok
 
@@ -62,7 +79,7 @@ def main():
     exp.generate(db)
     exp.start(db)
     try:
-        failed = [name for name in names if not run(exp, name)]
+        failed = [name for name in names if not run(exp, name, EXAMPLES[name])]
     finally:
         exp.stop(db)
     if failed:
