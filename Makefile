@@ -21,8 +21,9 @@ FUZZ_TARGETS := ./dlpack:FuzzTensorRDBLoad ./commands:FuzzParseTensor ./commands
 ONNXRUNTIME := build/backends/onnx/libonnxruntime.so.1
 TORCH_SHIM := build/backends/torch/libgorai_torch.so
 TENSORFLOW := build/backends/tf/libtensorflow_cc.so.2
+LITERT := build/backends/tflite/libLiteRt.so
 
-build: deps $(MODULE) $(ONNXRUNTIME) $(TORCH_SHIM) $(TENSORFLOW)
+build: deps $(MODULE) $(ONNXRUNTIME) $(TORCH_SHIM) $(TENSORFLOW) $(LITERT)
 
 deps:
 	@build/install-deps.sh system
@@ -43,6 +44,10 @@ $(TORCH_SHIM): backends/torch/shim/torch_shim.cpp backends/torch/shim/torch_shim
 # TensorFlow's official C library (the tensorflow-cpu wheel), opened by the module on first TF use.
 $(TENSORFLOW):
 	build/fetch-tensorflow.sh
+
+# LiteRT's C library (the ai-edge-litert wheel), opened by the module on first TFLITE use.
+$(LITERT):
+	build/fetch-litert.sh
 
 run: build
 	redis-server redis.conf --port $(PORT)
