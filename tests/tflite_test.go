@@ -97,7 +97,8 @@ func tfliteRun(t *testing.T, c *resp.Conn, model, prefix string, tc tfliteCase, 
 // TestTFLiteModels: a float model with two inputs and two outputs and a uint8-quantized one through the
 // server (META with the interpreter's tensor names, the blob as stored, outputs equal to TF Lite's, a batch
 // the flatbuffer does not say), RedisAI's errors (AI.MODELSET alone refuses BATCHSIZE for TFLITE), a DAG, INFO, and the model surviving DEBUG RELOAD and an
-// AOF rewrite (written without INPUTS and OUTPUTS) with a restart.
+// AOF rewrite (written without INPUTS and OUTPUTS) with a restart, DUMP/RESTORE, and reaching a replica that
+// runs it.
 func TestTFLiteModels(t *testing.T) {
 	dense, dm := tfliteTestdata(t, "dense.tflite")
 	quant, qm := tfliteTestdata(t, "quantized.tflite")
@@ -173,6 +174,17 @@ func TestTFLiteModels(t *testing.T) {
 	c = restart(t, s)
 	tfliteRun(t, c, "d", "d", dm.Cases[0], "after an AOF rewrite and a restart")
 	tfliteRun(t, c, "q", "q", qm.Cases[1], "quantized, after an AOF rewrite and a restart")
+
+	dump := do(t, c, "DUMP", "d")
+	expectOK(t, c, "RESTORE", "d2", 0, dump.Str)
+	expect(t, c, modelMeta("TFLITE", "CPU", "v1", 0, 0, 0, dm.Inputs, dm.Outputs), "AI.MODELGET", "d2", "META")
+	tfliteRun(t, c, "d2", "d2", dm.Cases[0], "after DUMP and RESTORE")
+
+	rc := startReplica(t, s.Port(), "replica-read-only no")
+	expectOK(t, c, "AI.MODELSTORE", "d3", "TFLITE", "CPU", "BLOB", dense)
+	waitReplicaSynced(t, c, rc)
+	tfliteRun(t, rc, "d", "d", dm.Cases[1], "on a replica (from the full sync)")
+	tfliteRun(t, rc, "d3", "d3", dm.Cases[0], "on a replica (replicated MODELSTORE)")
 }
 
 // TestTFLiteBatching: AI.MODELSTORE takes BATCHSIZE for TFLITE (RedisAI refused it in AI.MODELSET only);
