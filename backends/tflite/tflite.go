@@ -34,7 +34,8 @@ func init() { backends.Register("TFLITE", Open) }
 var library = backends.Library{Name: "LiteRT", Hint: "build/fetch-litert.sh fetches it"}
 
 // version is what INFO reports: the VERSION file beside the library (written by build/fetch-litert.sh from the
-// wheel's version), since libLiteRt.so exports no version function.
+// wheel's version), since libLiteRt.so exports no version function; "unknown" without one, or for a bare
+// library name, which dlopen looks up in its own search path.
 var version string
 
 // Open loads LiteRT's C library from libPath, once per process (backends.Library).
@@ -56,6 +57,9 @@ func Open(libPath string) (backends.Backend, error) {
 }
 
 func readVersion(libPath string) string {
+	if !strings.Contains(libPath, "/") {
+		return "unknown"
+	}
 	b, err := os.ReadFile(filepath.Join(filepath.Dir(libPath), "VERSION"))
 	if v := strings.TrimSpace(string(b)); err == nil && v != "" && !strings.ContainsAny(v, "\r\n") {
 		return v

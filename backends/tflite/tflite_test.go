@@ -341,3 +341,38 @@ func TestMissingLibrary(t *testing.T) {
 		t.Fatalf("Open after failures: %v", err)
 	}
 }
+
+// The version comes from the VERSION file beside the library, which build/fetch-litert.sh writes.
+func TestReadVersion(t *testing.T) {
+	dir := t.TempDir()
+	lib := filepath.Join(dir, "libLiteRt.so")
+	if v := readVersion(lib); v != "unknown" {
+		t.Errorf("no VERSION file: %q", v)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "VERSION"), []byte("9.8.7\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if v := readVersion(lib); v != "9.8.7" {
+		t.Errorf("VERSION 9.8.7: %q", v)
+	}
+	if v := readVersion("libLiteRt.so"); v != "unknown" {
+		t.Errorf("a bare library name: %q", v)
+	}
+}
+
+// BenchmarkDense: one in-process run of dense.tflite at batch 1, the inputs copied in and the outputs out.
+func BenchmarkDense(b *testing.B) {
+	blob, want := expected(b, "dense.tflite")
+	m := newModel(b, blob)
+	c := want.Cases[0]
+	in := []dlpack.Tensor{c.Inputs[0].tensor(b), c.Inputs[1].tensor(b)}
+	for b.Loop() {
+		out, err := m.Run(in)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, o := range out {
+			o.Release()
+		}
+	}
+}
