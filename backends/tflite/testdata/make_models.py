@@ -1,6 +1,8 @@
 """Makes the TFLITE test models and their expected outputs (run once; the results are committed).
 
-  python3 backends/tflite/testdata/make_models.py   (needs tensorflow-cpu; 2.20.0 made the committed files)
+  python3 -m venv /tmp/tf && /tmp/tf/bin/pip install tensorflow-cpu==2.20.0   (made the committed files; a venv,
+  since TensorFlow wants numpy 2 and the client tests' smartredis numpy < 2)
+  /tmp/tf/bin/python backends/tflite/testdata/make_models.py
 
 dense.tflite      float32: inputs a [?,2] and b [?,3], outputs y = dense(relu(dense(concat(a, b)))) [?,4] and
                   s = a[:,:1] + b[:,:1] [?,1], with a dynamic batch dimension (the flatbuffer says [1,2] and [1,3]);
