@@ -453,7 +453,7 @@ int gorai_torch_set_threads(int inter_op, int intra_op, char **err) {
     // RedisAI's texts (libtorch_c/torch_c.cpp); libtorch's own say the same less plainly.
     if (inter_op > 0) {
         try {
-            if (at::get_num_interop_threads() != inter_op) at::set_num_interop_threads(inter_op);
+            if (at::get_num_interop_threads() != static_cast<size_t>(inter_op)) at::set_num_interop_threads(inter_op);
         } catch (...) {
             fail(err, "Cannot set number of inter-op threads after parallel work has started");
             return -1;
