@@ -41,7 +41,7 @@ func setUp() {
 	if p := os.Getenv("GORAI_TORCH_LIB"); p != "" {
 		libPath = p
 	} else {
-		// Builds only when missing or stale; fails quickly without libtorch-dev.
+		// Fetches libtorch and builds only when missing or stale.
 		out, err := exec.Command(filepath.Join("..", "..", "build", "build-torch-shim.sh")).CombinedOutput()
 		if err != nil {
 			noLibReason = fmt.Sprintf("build/build-torch-shim.sh failed (%v): %s", err, strings.TrimSpace(string(out)))
