@@ -1,10 +1,13 @@
 package torch
 
 import (
+	"archive/zip"
+	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"math"
 	"os"
@@ -598,23 +601,102 @@ func TestDamagedArchive(t *testing.T) {
 		"one byte":     damage(map[int]byte{1893: good[1893] ^ 1}),
 	} {
 		t.Run(name, func(t *testing.T) {
-			done := make(chan error, 1)
-			go func() {
-				m, err := b.NewModel(blob, backends.ModelOptions{Device: "CPU"})
-				if m != nil {
-					m.Close()
-				}
-				done <- err
-			}()
-			select {
-			case err := <-done:
-				if err == nil || !strings.Contains(err.Error(), "TorchScript archive is damaged") {
-					t.Fatalf("got %v, want the archive refused as damaged", err)
-				}
-				checkOneLine(t, err)
-			case <-time.After(30 * time.Second):
-				t.Fatal("NewModel did not return in 30 s (libtorch read the damaged archive)")
+			err := loadWithin(t, b, blob)
+			if err == nil || !strings.Contains(err.Error(), "TorchScript archive is damaged") {
+				t.Fatalf("got %v, want the archive refused as damaged", err)
 			}
+			checkOneLine(t, err)
 		})
 	}
+}
+
+// loadWithin loads a model and closes it, failing the test if libtorch has not returned in 30 s.
+func loadWithin(t *testing.T, b backends.Backend, blob []byte) error {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() {
+		m, err := b.NewModel(blob, backends.ModelOptions{Device: "CPU"})
+		if m != nil {
+			m.Close()
+		}
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(30 * time.Second):
+		t.Fatal("NewModel did not return in 30 s")
+		return nil
+	}
+}
+
+// TestDebugFilesIgnored: the archive's debug files (.debug_pkl, source ranges of the Python that made the
+// model) are not read, so a model whose debug files are unreadable, with consistent checksums, loads, runs,
+// and words a failed run with the failure (libtorch reading them replied "Expected PROTO opcode at the
+// start of pickle archive, found 110").
+func TestDebugFilesIgnored(t *testing.T) {
+	b := needTorch(t)
+	for _, name := range []string{"linear", torch2 + "linear"} {
+		want, good := testModel(t, name)
+		archive, err := zip.NewReader(bytes.NewReader(good), int64(len(good)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out bytes.Buffer
+		w := zip.NewWriter(&out)
+		replaced := 0
+		for _, f := range archive.File {
+			dst, err := w.CreateHeader(&zip.FileHeader{Name: f.Name, Method: zip.Store})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if strings.HasSuffix(f.Name, ".debug_pkl") {
+				replaced++
+				_, err = dst.Write([]byte("not a pickle"))
+			} else {
+				err = copyArchiveFile(dst, f)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if replaced == 0 {
+			t.Fatalf("%s has no .debug_pkl", name)
+		}
+		if err := loadWithin(t, b, out.Bytes()); err != nil {
+			t.Fatalf("%s with unreadable debug files: %v", name, err)
+		}
+		got, err := newModel(t, out.Bytes(), backends.ModelOptions{}).Run(inputsOf(t, want))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := checkOutputs(got, want.Outputs); err != nil {
+			t.Fatal(err)
+		}
+		// An error in a run, whose message libtorch would word with the debug files' source ranges.
+		m := newModel(t, out.Bytes(), backends.ModelOptions{})
+		bad, err := dlpack.Zeros(dlpack.Float, []int64{2, 4}, 1<<20)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(bad.Release)
+		_, err = m.Run([]dlpack.Tensor{bad})
+		checkOneLine(t, err)
+		if !strings.Contains(err.Error(), "mat1 and mat2 shapes cannot be multiplied (2x4 and 3x2)") {
+			t.Fatalf("%s: run error %q", name, err)
+		}
+	}
+}
+
+func copyArchiveFile(dst io.Writer, f *zip.File) error {
+	r, err := f.Open()
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	_, err = io.Copy(dst, r)
+	return err
 }
