@@ -68,13 +68,21 @@ fetch_wheel() {
             die "pip download $spec failed: $out"
         fi
         file=$tmp/$name
-        [ -f "$file" ] || die "pip download did not write $name: $(ls "$tmp") $out"
+        if [ ! -f "$file" ]; then
+            local got_files
+            got_files=$(ls "$tmp")
+            rm -rf "$tmp"
+            die "pip download did not write $name: $got_files $out"
+        fi
     fi
     got=$(sha256sum "$file" | cut -d' ' -f1)
-    [ "$got" = "$sha" ] || die "$name has sha256 $got, expected $sha (delete $file to fetch it again)"
-    if [ "$file" != "$wheel" ]; then
-        mv "$file" "$wheel" && rm -rf "$(dirname "$file")"
+    if [ "$file" = "$wheel" ]; then
+        [ "$got" = "$sha" ] || die "$wheel has sha256 $got, expected $sha (delete it to fetch it again)"
+        return
     fi
+    tmp=$(dirname "$file")
+    [ "$got" = "$sha" ] || { rm -rf "$tmp"; die "$name from PyPI has sha256 $got, expected $sha"; }
+    mv "$file" "$wheel" && rm -rf "$tmp"
 }
 
 have_prefix() {
