@@ -37,8 +37,9 @@ $(MODULE): $(SOURCES)
 $(ONNXRUNTIME):
 	build/fetch-onnxruntime.sh
 
-# gorai's C++ shim over libtorch, opened by the module on first TORCH use (gorai.so does not link it).
-$(TORCH_SHIM): backends/torch/shim/torch_shim.cpp backends/torch/shim/torch_shim.h build/build-torch-shim.sh
+# gorai's C++ shim over libtorch, opened by the module on first TORCH use (gorai.so does not link it); the
+# script first puts the torch wheel's CPU libraries beside it (build/fetch-torch.sh).
+$(TORCH_SHIM): backends/torch/shim/torch_shim.cpp backends/torch/shim/torch_shim.h build/build-torch-shim.sh build/fetch-torch.sh
 	build/build-torch-shim.sh
 
 # TensorFlow's official C library (the tensorflow-cpu wheel), opened by the module on first TF use.
