@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"gorai/dlpack"
@@ -96,13 +97,22 @@ func (e *LoadError) Unwrap() error { return e.Err }
 
 // entry is one registered backend and what became of its opening.
 type entry struct {
-	open    func(libPath string) (Backend, error)
-	backend Backend // set once opened; never unset (libraries cannot be unloaded safely)
-	err     error   // the last failure, replayed to lazy loads of the same path so a missing library is tried once
+	open func(libPath string) (Backend, error)
+	// opening is held while the library is opened, and while the fields below change: a caller that
+	// needs the backend while another opens it waits for that opening instead of starting its own.
+	opening sync.Mutex
+	path    string // where the backend was opened from
+	err     error  // the last failure, replayed to lazy loads of the same path so a missing library is tried once
+	// preloaded: opened by Preload and not yet asked for, so an explicit Open of the same path is still
+	// the first one (the preload stays invisible to AI.CONFIG LOADBACKEND).
+	preloaded bool
+	// opened is the Backend once opened; never unset (libraries cannot be unloaded safely). It is
+	// read without taking opening: INFO, on Redis' main thread, must not wait for a library to open.
+	opened atomic.Value
 }
 
 var (
-	mu       sync.Mutex // held while opening too: a library is opened by one caller at a time
+	mu       sync.Mutex // guards registry
 	registry = map[string]*entry{}
 )
 
@@ -125,51 +135,72 @@ func Register(name string, open func(libPath string) (Backend, error)) {
 // another try, until an explicit Open succeeds: a missing library costs one attempt, not one
 // per command.
 func Load(name, libPath string) (Backend, error) {
-	mu.Lock()
-	defer mu.Unlock()
 	e, err := lookup(name, libPath)
 	if err != nil {
 		return nil, err
 	}
-	if e.backend == nil && (e.err == nil || e.err.(*LoadError).Path != libPath) {
-		e.open1(name, libPath)
+	e.opening.Lock()
+	defer e.opening.Unlock()
+	e.preloaded = false
+	return e.openLazily(name, libPath)
+}
+
+// Preload is Load ahead of any need, at the server's start: a backend it opens still looks unopened
+// to the next Open of the same path.
+func Preload(name, libPath string) (Backend, error) {
+	e, err := lookup(name, libPath)
+	if err != nil {
+		return nil, err
 	}
-	if e.backend != nil {
-		return e.backend, nil
+	e.opening.Lock()
+	defer e.opening.Unlock()
+	if e.backend() != nil {
+		return e.backend(), nil
 	}
-	return nil, e.err
+	b, err := e.openLazily(name, libPath)
+	e.preloaded = b != nil
+	return b, err
 }
 
 // Open is the explicit path (a load-time argument, AI.CONFIG LOADBACKEND): it tries libPath even
-// after a failure, and refuses a backend that is already open (RedisAI cannot load one twice).
+// after a failure, and refuses a backend that is already open (RedisAI cannot load one twice),
+// unless only a preload opened it, from this same path.
 func Open(name, libPath string) (Backend, error) {
-	mu.Lock()
-	defer mu.Unlock()
 	e, err := lookup(name, libPath)
 	if err != nil {
 		return nil, err
 	}
-	if e.backend != nil {
+	e.opening.Lock()
+	defer e.opening.Unlock()
+	if b := e.backend(); b != nil {
+		if e.preloaded && e.path == libPath {
+			e.preloaded = false
+			return b, nil
+		}
 		return nil, &LoadError{Backend: key(name), Path: libPath, Err: fmt.Errorf("already loaded")}
 	}
 	e.open1(name, libPath)
-	if e.backend != nil {
-		return e.backend, nil
+	if b := e.backend(); b != nil {
+		return b, nil
 	}
 	return nil, e.err
 }
 
-// Loaded is the backend if it is open, else nil; it never opens anything (for INFO).
+// Loaded is the backend if it is open, else nil; it never opens anything, nor waits for an opening
+// in progress (for INFO).
 func Loaded(name string) Backend {
 	mu.Lock()
-	defer mu.Unlock()
-	if e := registry[key(name)]; e != nil {
-		return e.backend
+	e := registry[key(name)]
+	mu.Unlock()
+	if e == nil {
+		return nil
 	}
-	return nil
+	return e.backend()
 }
 
 func lookup(name, libPath string) (*entry, error) {
+	mu.Lock()
+	defer mu.Unlock()
 	e := registry[key(name)]
 	if e == nil {
 		return nil, &LoadError{Backend: key(name), Path: libPath, Err: fmt.Errorf("no such backend in this build")}
@@ -177,13 +208,31 @@ func lookup(name, libPath string) (*entry, error) {
 	return e, nil
 }
 
+func (e *entry) backend() Backend {
+	b, _ := e.opened.Load().(Backend)
+	return b
+}
+
+// openLazily is Load's rule, with opening held.
+func (e *entry) openLazily(name, libPath string) (Backend, error) {
+	if e.backend() == nil && (e.err == nil || e.err.(*LoadError).Path != libPath) {
+		e.open1(name, libPath)
+	}
+	if b := e.backend(); b != nil {
+		return b, nil
+	}
+	return nil, e.err
+}
+
+// open1 opens the library, with opening held.
 func (e *entry) open1(name, libPath string) {
 	b, err := e.open(libPath)
 	if err != nil {
 		e.err = &LoadError{Backend: key(name), Path: libPath, Err: err}
 		return
 	}
-	e.backend, e.err = b, nil
+	e.path, e.err = libPath, nil
+	e.opened.Store(b)
 }
 
 // ErrBadDevice is RedisAI's reply to a device no backend understands.

@@ -82,3 +82,70 @@ func TestRegisterTwice(t *testing.T) {
 	}()
 	Register("twice", nil)
 }
+
+// TestPreloadStaysInvisible: a preloaded backend is the one a lazy Load finds, and the first
+// explicit Open of the same path still succeeds, as on a server that had loaded nothing.
+func TestPreloadStaysInvisible(t *testing.T) {
+	opens := 0
+	Register("PRE", func(path string) (Backend, error) {
+		opens++
+		return fake{path}, nil
+	})
+	b, err := Preload("PRE", "lib")
+	if err != nil || Loaded("PRE") != b {
+		t.Fatalf("Preload: %v", err)
+	}
+	if _, err := Open("PRE", "other"); err == nil {
+		t.Error("Open from another path than the preload's succeeded")
+	}
+	if b2, err := Open("PRE", "lib"); err != nil || b2 != b {
+		t.Errorf("first Open of the preloaded path: %v", err)
+	}
+	if _, err := Open("PRE", "lib"); err == nil {
+		t.Error("second Open succeeded")
+	}
+	if opens != 1 {
+		t.Errorf("%d opens", opens)
+	}
+
+	// Once a lazy Load has used it, the backend counts as loaded.
+	Register("PRE2", func(path string) (Backend, error) { return fake{path}, nil })
+	b, _ = Preload("PRE2", "lib")
+	if b2, err := Load("PRE2", "lib"); err != nil || b2 != b {
+		t.Fatalf("Load after Preload: %v", err)
+	}
+	if _, err := Open("PRE2", "lib"); err == nil {
+		t.Error("Open after a Load of the preloaded backend succeeded")
+	}
+}
+
+// TestOpeningInProgress: a Load waits for an opening in progress and gets its backend (no second
+// open); Loaded answers at once meanwhile.
+func TestOpeningInProgress(t *testing.T) {
+	started, release := make(chan struct{}), make(chan struct{})
+	opens := 0
+	Register("SLOW", func(path string) (Backend, error) {
+		opens++
+		close(started)
+		<-release
+		return fake{path}, nil
+	})
+	preloaded := make(chan Backend)
+	go func() {
+		b, _ := Preload("SLOW", "lib")
+		preloaded <- b
+	}()
+	<-started
+	if Loaded("SLOW") != nil {
+		t.Error("Loaded during the opening")
+	}
+	loaded := make(chan Backend)
+	go func() {
+		b, _ := Load("SLOW", "lib")
+		loaded <- b
+	}()
+	close(release)
+	if p, l := <-preloaded, <-loaded; p == nil || l != p || opens != 1 {
+		t.Errorf("preload %v, load %v, %d opens", p, l, opens)
+	}
+}

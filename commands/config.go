@@ -21,6 +21,8 @@ type Config struct {
 	ModelChunkSize        int64
 	ModelExecutionTimeout int64 // ms, ONNX only
 	BackendMemoryLimit    int64 // MB, ONNX only; 0: unlimited
+	// PreloadBackends: open, at the server's start, the backends whose libraries are in place.
+	PreloadBackends bool
 }
 
 // Backends are the backend names RedisAI knows, in the order it lists them.
@@ -34,6 +36,7 @@ func DefaultConfig(moduleDir string) Config {
 		ThreadsPerQueue:       1,
 		ModelChunkSize:        511 * 1024 * 1024,
 		ModelExecutionTimeout: 5000,
+		PreloadBackends:       true,
 	}
 }
 
@@ -87,6 +90,9 @@ func (c *Config) apply(key, val []byte) error {
 			return nil
 		}
 	}
+	if bytes.EqualFold(key, []byte("PRELOAD_BACKENDS")) {
+		return parseYesNo(key, val, &c.PreloadBackends)
+	}
 	if min, field := c.integerOption(key); field != nil {
 		if v, ok := dlpack.ParseInt(val); ok && v >= min {
 			*field = v
@@ -94,6 +100,19 @@ func (c *Config) apply(key, val []byte) error {
 		}
 	}
 	return fmt.Errorf("ERR error processing argument: %s %s", key, val)
+}
+
+// parseYesNo sets a switch from "yes" or "no".
+func parseYesNo(key, val []byte, field *bool) error {
+	switch {
+	case bytes.EqualFold(val, []byte("yes")):
+		*field = true
+	case bytes.EqualFold(val, []byte("no")):
+		*field = false
+	default:
+		return fmt.Errorf("ERR error processing argument: %s %s", key, val)
+	}
+	return nil
 }
 
 var (

@@ -86,11 +86,19 @@ func goraiInfo(ctx *C.RedisModuleInfoCtx, forCrashReport C.int) {
 	info.section("backends_config")
 	info.str("backends_path", ai.config.BackendsPath)
 	info.num("model_chunk_size", ai.config.ModelChunkSize)
+	info.str("preload_backends", yesNo(ai.config.PreloadBackends))
 	for _, b := range commands.Backends {
 		if p, ok := ai.config.BackendPaths[b]; ok {
 			info.str(strings.ToLower(b)+"_path", p)
 		}
 	}
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
 }
 
 // rusageThread is Linux's RUSAGE_THREAD: INFO runs on Redis' main thread.

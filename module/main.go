@@ -65,6 +65,7 @@ func goraiOnLoad(ctx *C.RedisModuleCtx, argv **C.RedisModuleString, argc C.int) 
 		return C.REDISMODULE_ERR
 	}
 	disableCrashMemcheck(ctx)
+	C.gorai_when_started(ctx)
 	return C.REDISMODULE_OK
 }
 

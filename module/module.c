@@ -377,6 +377,15 @@ int gorai_subscribe_shutdown(RedisModuleCtx *ctx) {
     RedisModuleEvent shutdown = {REDISMODULE_EVENT_SHUTDOWN, 1};
     return RedisModule_SubscribeToServerEvent(ctx, shutdown, shutdown_event);
 }
+/* Started: a timer of 0 ms fires on the event loop's first turn, once the server has finished starting
+ * (its threads created, the RDB or AOF loaded). */
+static void started_timer(RedisModuleCtx *ctx, void *data) {
+    (void)data;
+    goraiStarted(ctx);
+}
+
+void gorai_when_started(RedisModuleCtx *ctx) { RedisModule_CreateTimer(ctx, 0, started_timer, NULL); }
+
 void gorai_info_section(RedisModuleInfoCtx *ctx, const char *name) { RedisModule_InfoAddSection(ctx, name); }
 void gorai_info_string(RedisModuleInfoCtx *ctx, const char *field, const char *value) {
     RedisModule_InfoAddFieldCString(ctx, field, value);

@@ -15,6 +15,7 @@ int gorai_set_key_spec(RedisModuleCtx *ctx, const char *name, int flags);
 int gorai_create_types(RedisModuleCtx *ctx);
 int gorai_register_info(RedisModuleCtx *ctx);
 int gorai_subscribe_shutdown(RedisModuleCtx *ctx);
+void gorai_when_started(RedisModuleCtx *ctx);
 const char *gorai_module_path(void);
 void gorai_log(RedisModuleCtx *ctx, const char *level, const char *msg);
 

@@ -138,6 +138,8 @@ typedef struct RedisModuleEvent {
     uint64_t dataver; /* version of the data the callback gets */
 } RedisModuleEvent;
 typedef void (*RedisModuleEventCallback)(RedisModuleCtx *ctx, RedisModuleEvent eid, uint64_t subevent, void *data);
+typedef uint64_t RedisModuleTimerID;
+typedef void (*RedisModuleTimerProc)(RedisModuleCtx *ctx, void *data);
 
 typedef struct RedisModuleTypeMethods {
     uint64_t version;
@@ -237,6 +239,7 @@ typedef struct RedisModuleTypeMethods {
     X(void, DigestEndSequence, (RedisModuleDigest * md))                                                \
     X(int, RegisterInfoFunc, (RedisModuleCtx * ctx, RedisModuleInfoFunc cb))                            \
     X(int, SubscribeToServerEvent, (RedisModuleCtx * ctx, RedisModuleEvent event, RedisModuleEventCallback cb)) \
+    X(RedisModuleTimerID, CreateTimer, (RedisModuleCtx * ctx, long long period, RedisModuleTimerProc cb, void *data)) \
     X(int, InfoAddSection, (RedisModuleInfoCtx * ctx, const char *name))                                \
     X(int, InfoAddFieldCString, (RedisModuleInfoCtx * ctx, const char *field, const char *value))       \
     X(int, InfoAddFieldLongLong, (RedisModuleInfoCtx * ctx, const char *field, long long value))

@@ -1,0 +1,87 @@
+"""The first set_model of each backend on a fresh server, from a SmartRedis 0.6.1
+client with default settings, succeeds at the first try: no socket timeout,
+no "Redis IO error" and no resend.
+
+SmartRedis gives up on a reply after SR_SOCKET_TIMEOUT (250 ms by default),
+logs "Redis IO error ... Resource temporarily unavailable" and sends the
+command again; opening libtorch or TensorFlow takes longer than that. gorai
+opens the backends in the background as the server starts, so the first
+store finds them open. The client comes once the server is up, as after
+SmartSim's Experiment.start: here when the server's log says the backends
+are open, or after PRELOAD_WAIT seconds (a module that does not preload
+never says it).
+
+The models are the committed fixtures of the other SmartRedis tests.
+"""
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import _Server
+
+MODELS = Path(__file__).resolve().parent / "models"
+BACKENDS = Path(__file__).resolve().parents[2] / "build" / "backends"
+PRELOAD_WAIT = 10.0
+
+
+def _wait_for_preload(srv, libraries):
+    deadline = time.time() + PRELOAD_WAIT
+    while time.time() < deadline and srv.log().count("preloaded from") < libraries:
+        time.sleep(0.05)
+
+
+@pytest.fixture
+def fresh_server():
+    libraries = [p for p in ("onnx/libonnxruntime.so.1", "torch/libgorai_torch.so", "tf/libtensorflow_cc.so.2")
+                 if (BACKENDS / p).exists()]
+    if len(libraries) < 3:
+        pytest.skip(f"backend libraries missing under {BACKENDS} (make build)")
+    srv = _Server()
+    names = ("SR_DB_TYPE", "SSDB", "SR_SOCKET_TIMEOUT")
+    saved = {k: os.environ.get(k) for k in names}
+    os.environ.pop("SR_SOCKET_TIMEOUT", None)  # the client's default, 250 ms
+    os.environ["SR_DB_TYPE"] = "Standalone"
+    os.environ["SSDB"] = f"127.0.0.1:{srv.port}"
+    try:
+        _wait_for_preload(srv, len(libraries))
+        yield srv
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+        srv.cleanup()
+
+
+def _keras_names():
+    import json
+
+    meta = json.loads((MODELS / "keras_fcn.json").read_text())
+    return meta["inputs"], meta["outputs"]
+
+
+def test_first_set_model_of_each_backend(fresh_server, capfd):
+    from smartredis import Client
+
+    client = Client(logger_name="first-store")
+    inputs, outputs = _keras_names()
+    stores = {
+        "TORCH": lambda: client.set_model("cnn", (MODELS / "cnn.pt").read_bytes(), "TORCH", device="CPU"),
+        "TF": lambda: client.set_model("fcn", (MODELS / "keras_fcn.pb").read_bytes(), "TF", device="CPU",
+                                       inputs=inputs, outputs=outputs),
+        "ONNX": lambda: client.set_model("kmeans", (MODELS / "kmeans.onnx").read_bytes(), "ONNX", device="CPU"),
+    }
+    for backend, store in stores.items():
+        start = time.perf_counter()
+        store()
+        took = time.perf_counter() - start
+        out, err = capfd.readouterr()
+        assert "Redis IO error" not in out + err, f"first {backend} set_model timed out and was resent:\n{out}{err}"
+        # One try, under the client's socket timeout (a resend comes after 1 s at least).
+        assert took < 0.25, f"first {backend} set_model took {took:.3f} s"
+    for key in ("cnn", "fcn", "kmeans"):
+        assert client.model_exists(key)
