@@ -2,6 +2,8 @@
 # make test  runs every test: Go unit and fuzz tests, integration tests against a real server, and the
 #            Python client tests
 # make bench prints throughput ratios against plain Redis commands
+# make examples runs SmartSim's "Machine Learning" workflows (examples/) through a SmartSim Orchestrator on
+#               gorai and checks their numbers against the same models in process; not part of make test
 # make corrupt restores 100,000 damaged tensor payloads and 10,000 model and script payloads on a live server
 #              (TestCorruptPayloads; GORAI_CORRUPT_SEED=n replays a run)
 
@@ -16,7 +18,7 @@ SOURCES := go.mod go.sum $(shell find module commands dlpack engine backends -pa
 # Fuzz targets, as package:Target.
 FUZZ_TARGETS := ./dlpack:FuzzTensorRDBLoad ./commands:FuzzParseTensor ./commands:FuzzParseTensorFormat ./commands:FuzzParseLoadArgs ./commands:FuzzModelStoreArgs ./commands:FuzzModelExecuteArgs ./commands:FuzzScriptStoreArgs ./commands:FuzzScriptExecuteArgs ./commands:FuzzDAGArgs ./dlpack:FuzzConcatSlice
 
-.PHONY: build run test unit fuzz python bench corrupt deps clean
+.PHONY: build run test unit fuzz python bench examples corrupt deps clean
 
 ONNXRUNTIME := build/backends/onnx/libonnxruntime.so.1
 TORCH_SHIM := build/backends/torch/libgorai_torch.so
@@ -72,6 +74,12 @@ python: build
 
 bench: build
 	$(GO) run ./tests/bench
+
+# The Python that has SmartSim, torch, scikit-learn and skl2onnx (examples/README.md).
+EXAMPLES_PYTHON ?= python3
+
+examples: build
+	RAI_PATH=$(CURDIR)/$(MODULE) $(EXAMPLES_PYTHON) examples/run_all.py
 
 # Payload counts of `make corrupt`; the environment or the make command line may change them.
 GORAI_CORRUPT_TENSORS ?= 100000

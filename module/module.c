@@ -377,6 +377,7 @@ int gorai_subscribe_shutdown(RedisModuleCtx *ctx) {
     RedisModuleEvent shutdown = {REDISMODULE_EVENT_SHUTDOWN, 1};
     return RedisModule_SubscribeToServerEvent(ctx, shutdown, shutdown_event);
 }
+
 /* Started: a timer of 0 ms fires on the event loop's first turn, once the server has finished starting
  * (its threads created, the RDB or AOF loaded). */
 static void started_timer(RedisModuleCtx *ctx, void *data) {

@@ -21,9 +21,9 @@ func goraiStarted(ctx *C.RedisModuleCtx) {
 	ai.preloadBackends()
 }
 
-// preloadBackends opens, on a goroutine, every backend whose library is in place and that the
+// preloadBackends opens, on goroutines, every backend whose library is in place and that the
 // module's arguments did not load already, so that a client's first AI.MODELSTORE does not wait for
-// the library (TORCH and TF take about half a second, more than SmartRedis' 250 ms socket timeout,
+// the library (TORCH and TF take about a second, more than SmartRedis' 250 ms socket timeout,
 // and the client then logs an IO error and sends the command again). A store arriving meanwhile waits
 // for the opening in progress (backends.Load) instead of opening the library a second time. Redis'
 // main thread never waits, and no Go runs in its forked children, so BGSAVE and replication go on.

@@ -14,6 +14,7 @@ never says it).
 The models are the committed fixtures of the other SmartRedis tests.
 """
 
+import json
 import os
 import time
 from pathlib import Path
@@ -58,8 +59,6 @@ def fresh_server():
 
 
 def _keras_names():
-    import json
-
     meta = json.loads((MODELS / "keras_fcn.json").read_text())
     return meta["inputs"], meta["outputs"]
 
@@ -76,12 +75,8 @@ def test_first_set_model_of_each_backend(fresh_server, capfd):
         "ONNX": lambda: client.set_model("kmeans", (MODELS / "kmeans.onnx").read_bytes(), "ONNX", device="CPU"),
     }
     for backend, store in stores.items():
-        start = time.perf_counter()
         store()
-        took = time.perf_counter() - start
         out, err = capfd.readouterr()
         assert "Redis IO error" not in out + err, f"first {backend} set_model timed out and was resent:\n{out}{err}"
-        # One try, under the client's socket timeout (a resend comes after 1 s at least).
-        assert took < 0.25, f"first {backend} set_model took {took:.3f} s"
     for key in ("cnn", "fcn", "kmeans"):
         assert client.model_exists(key)
