@@ -23,8 +23,9 @@ FUZZ_TARGETS := ./dlpack:FuzzTensorRDBLoad ./commands:FuzzParseTensor ./commands
 ONNXRUNTIME := build/backends/onnx/libonnxruntime.so.1
 TORCH_SHIM := build/backends/torch/libgorai_torch.so
 TENSORFLOW := build/backends/tf/libtensorflow_cc.so.2
+LITERT := build/backends/tflite/libLiteRt.so
 
-build: deps $(MODULE) $(ONNXRUNTIME) $(TORCH_SHIM) $(TENSORFLOW)
+build: deps $(MODULE) $(ONNXRUNTIME) $(TORCH_SHIM) $(TENSORFLOW) $(LITERT)
 
 deps:
 	@build/install-deps.sh system
@@ -38,13 +39,18 @@ $(MODULE): $(SOURCES)
 $(ONNXRUNTIME):
 	build/fetch-onnxruntime.sh
 
-# gorai's C++ shim over libtorch, opened by the module on first TORCH use (gorai.so does not link it).
-$(TORCH_SHIM): backends/torch/shim/torch_shim.cpp backends/torch/shim/torch_shim.h build/build-torch-shim.sh
+# gorai's C++ shim over libtorch, opened by the module on first TORCH use (gorai.so does not link it); the
+# script first puts the torch wheel's CPU libraries beside it (build/fetch-torch.sh).
+$(TORCH_SHIM): backends/torch/shim/torch_shim.cpp backends/torch/shim/torch_shim.h build/build-torch-shim.sh build/fetch-torch.sh
 	build/build-torch-shim.sh
 
 # TensorFlow's official C library (the tensorflow-cpu wheel), opened by the module on first TF use.
 $(TENSORFLOW):
 	build/fetch-tensorflow.sh
+
+# LiteRT's C library (the ai-edge-litert wheel), opened by the module on first TFLITE use.
+$(LITERT):
+	build/fetch-litert.sh
 
 run: build
 	redis-server redis.conf --port $(PORT)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what building and running gorai needs, when it is missing:
 #   system  Debian packages: redis-server (the server the module loads into), libdlpack-dev (DLTensor),
-#           libtorch-dev (libtorch 1.13 for the TORCH backend's shim; about 190 packages, 850 MB)
+#           gcc and g++ (cgo, the TORCH shim; libtorch itself comes from build/fetch-torch.sh)
 #   python  the Python packages the client tests use (tests/requirements.txt)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,7 +22,7 @@ need_debs() {
 }
 
 case "${1:-system}" in
-system) need_debs redis-server libdlpack-dev gcc g++ libtorch-dev ;;
+system) need_debs redis-server libdlpack-dev gcc g++ ;;
 python)
     if ! python3 -c 'import smartredis, redisai, numpy, pytest' 2>/dev/null; then
         python3 -m pip install -q -r tests/requirements.txt

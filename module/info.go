@@ -55,6 +55,9 @@ func goraiInfo(ctx *C.RedisModuleInfoCtx, forCrashReport C.int) {
 	if b := backends.Loaded("TF"); b != nil {
 		info.str("TensorFlow_version", b.Version())
 	}
+	if b := backends.Loaded("TFLITE"); b != nil {
+		info.str("TensorFlowLite_version", b.Version())
+	}
 	if b := backends.Loaded("TORCH"); b != nil {
 		info.str("Torch_version", b.Version())
 	}

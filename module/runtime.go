@@ -11,6 +11,7 @@ import (
 	"gorai/backends"
 	"gorai/backends/onnx"
 	"gorai/backends/tf"
+	"gorai/backends/tflite"
 	"gorai/backends/torch"
 	"gorai/commands"
 	"gorai/engine"
@@ -32,7 +33,8 @@ var (
 )
 
 // defaultLibraries are where each backend's library is under BACKENDSPATH when no path was given.
-var defaultLibraries = map[string]string{"ONNX": onnx.DefaultLibrary, "TORCH": torch.DefaultLibrary, "TF": tf.DefaultLibrary}
+var defaultLibraries = map[string]string{"ONNX": onnx.DefaultLibrary, "TORCH": torch.DefaultLibrary, "TF": tf.DefaultLibrary,
+	"TFLITE": tflite.DefaultLibrary}
 
 // libraryPath is where the backend's library is: the path given at load, else the default, both
 // under BACKENDSPATH when relative.

@@ -9,8 +9,8 @@ import (
 	"gorai/tests/redistest"
 )
 
-// preloadedVersions are the ai_backends_info fields of the three backends built into build/backends.
-var preloadedVersions = []string{"ai_TensorFlow_version", "ai_Torch_version", "ai_onnxruntime_version"}
+// preloadedVersions are the ai_backends_info fields of the four backends built into build/backends.
+var preloadedVersions = []string{"ai_TensorFlow_version", "ai_TensorFlowLite_version", "ai_Torch_version", "ai_onnxruntime_version"}
 
 // loadedBackends lists which of preloadedVersions INFO shows now.
 func loadedBackends(t *testing.T, s *redistest.Server) []string {
@@ -88,7 +88,7 @@ func waitBGSaveOK(t *testing.T, s *redistest.Server) {
 // TestPreloadBackendsOff: PRELOAD_BACKENDS no leaves every backend unopened until it is needed.
 func TestPreloadBackendsOff(t *testing.T) {
 	s := redistest.Start(t, redistest.Options{ModuleArgs: []string{"PRELOAD_BACKENDS", "no"}})
-	// Longer than a preload takes on this machine (about 1 s for all three).
+	// Longer than a preload takes on this machine (about 1 s for all four).
 	time.Sleep(3 * time.Second)
 	if got := loadedBackends(t, s); len(got) != 0 {
 		t.Errorf("loaded without preloading: %v", got)

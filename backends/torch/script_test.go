@@ -352,7 +352,7 @@ func TestScriptRunErrors(t *testing.T) {
 		{"mixed tuple", "returns_mixed", []dlpack.Tensor{a}, 2, "Function returned non-tensor valuesreturns_mixed"},
 		{"None", "returns_none", []dlpack.Tensor{a}, 1, "Function returned non-tensor valuesreturns_none"},
 		{"raise", "raises", []dlpack.Tensor{a}, 1, "..."},
-		{"shapes", "bad_shapes", []dlpack.Tensor{floats(t, []int64{2, 3}, 1, 2, 3, 4, 5, 6), a}, 1, "RuntimeError: mat1 and mat2 shapes cannot be multiplied (2x3 and 2x2) "},
+		{"shapes", "bad_shapes", []dlpack.Tensor{floats(t, []int64{2, 3}, 1, 2, 3, 4, 5, 6), a}, 1, "RuntimeError: mm: mat1 and mat2 shapes cannot be multiplied (2x3 and 2x2) "},
 		{"entry point input", "bar", []dlpack.Tensor{a}, 1, "..."},
 		{"string tensor", "add", []dlpack.Tensor{a, str}, 1, "Unsupported code 7"},
 		{"no tensor", "add", []dlpack.Tensor{a, {}}, 1, "ERR Torch input 1: no tensor"},

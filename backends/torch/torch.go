@@ -39,7 +39,7 @@ func Open(libPath string) (backends.Backend, error) {
 		if C.gorai_torch_open(cpath, &msg[0], C.size_t(len(msg))) != 0 {
 			text := C.GoString(&msg[0])
 			if strings.Contains(text, "libtorch") || strings.Contains(text, "libc10") {
-				text += " (libtorch is missing: on Debian, apt-get install libtorch1.13)"
+				text += " (libtorch is missing: build/fetch-torch.sh puts it beside the shim)"
 			}
 			return errors.New(text)
 		}

@@ -2,10 +2,13 @@
 """Generates the TorchScript CNN and its expected outputs used by
 test_smartredis_torch.py and ../torch_test.go. The outputs are committed beside
 this script under models/, so running the tests needs neither torch nor this
-script; rerun it only to regenerate them, with Debian's python3-torch (1.13,
-the libtorch the TORCH shim links):
+script; rerun it only to regenerate them. cnn* were made with Debian's
+python3-torch 1.13 (which the TORCH shim linked then), cnn_torch2* with the
+torch wheel that build/fetch-torch.sh pins (2.15.0), in a virtual environment
+of its own, naming the files:
 
     /usr/bin/python3 tests/python/make_torch_models.py
+    python3 tests/python/make_torch_models.py cnn_torch2
 
 The model is the CNN of SmartSim's tests/backends/run_torch.py (the MNIST
 example network), stored there with set_model(..., "TORCH", device):
@@ -26,6 +29,7 @@ Files:
   ([1, 1, 28, 28] -> [1, 10]), run through the module by itself.
 * manifest.txt: this script replaces its own lines there (a "torch" line with
   the versions, and the sha256 of each file above) and keeps the others.
+A name given as the argument replaces "cnn" in the file names.
 """
 
 import hashlib
@@ -38,7 +42,8 @@ import torch.nn.functional as F
 from torch import nn
 
 OUT = Path(__file__).resolve().parent / "models"
-FILES = ["cnn.pt", "cnn_input.npy", "cnn_output.npy", "cnn_input_1.npy", "cnn_output_1.npy"]
+NAME = sys.argv[1] if len(sys.argv) > 1 else "cnn"
+FILES = [f"{NAME}{suffix}" for suffix in (".pt", "_input.npy", "_output.npy", "_input_1.npy", "_output_1.npy")]
 
 
 class Net(nn.Module):
@@ -69,8 +74,9 @@ class Net(nn.Module):
 def update_manifest():
     path = OUT / "manifest.txt"
     lines = path.read_text().splitlines() if path.exists() else []
-    keep = [l for l in lines if not l.startswith("torch ") and l.split("  ")[-1] not in FILES]
-    keep.append(f"torch {torch.__version__} (numpy {np.__version__}, python {sys.version.split()[0]}: make_torch_models.py)")
+    mine = f"make_torch_models.py {NAME})"
+    keep = [l for l in lines if not (l.startswith("torch ") and l.endswith(mine)) and l.split("  ")[-1] not in FILES]
+    keep.append(f"torch {torch.__version__} (numpy {np.__version__}, python {sys.version.split()[0]}: {mine}")
     for name in FILES:
         keep.append(f"{hashlib.sha256((OUT / name).read_bytes()).hexdigest()}  {name}")
     path.write_text("\n".join(keep) + "\n")
@@ -81,23 +87,21 @@ def main():
     torch.manual_seed(0)
     net = Net().eval()
     traced = torch.jit.trace(net, torch.rand(1, 1, 28, 28))
-    torch.jit.save(traced, str(OUT / "cnn.pt"))
+    torch.jit.save(traced, str(OUT / FILES[0]))
     names = [a.name for a in traced.forward.schema.arguments[1:]]
     assert names == ["x"], names
 
     X = torch.rand(20, 1, 28, 28)
     X1 = X[:1].clone()
     # Outputs of the module as saved and loaded again, as the server will run it.
-    loaded = torch.jit.load(str(OUT / "cnn.pt"))
+    loaded = torch.jit.load(str(OUT / FILES[0]))
     with torch.no_grad():
         out = loaded(X)
         out1 = loaded(X1)
     assert out.shape == (20, 10) and out.dtype == torch.float32
     assert out1.shape == (1, 10)
-    np.save(OUT / "cnn_input.npy", X.numpy())
-    np.save(OUT / "cnn_output.npy", out.numpy())
-    np.save(OUT / "cnn_input_1.npy", X1.numpy())
-    np.save(OUT / "cnn_output_1.npy", out1.numpy())
+    for name, t in zip(FILES[1:], (X, out, X1, out1)):
+        np.save(OUT / name, t.numpy())
     update_manifest()
 
 

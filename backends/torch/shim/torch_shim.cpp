@@ -453,7 +453,7 @@ int gorai_torch_set_threads(int inter_op, int intra_op, char **err) {
     // RedisAI's texts (libtorch_c/torch_c.cpp); libtorch's own say the same less plainly.
     if (inter_op > 0) {
         try {
-            if (at::get_num_interop_threads() != inter_op) at::set_num_interop_threads(inter_op);
+            if (at::get_num_interop_threads() != static_cast<size_t>(inter_op)) at::set_num_interop_threads(inter_op);
         } catch (...) {
             fail(err, "Cannot set number of inter-op threads after parallel work has started");
             return -1;
@@ -473,8 +473,11 @@ int gorai_torch_set_threads(int inter_op, int intra_op, char **err) {
 void *gorai_torch_model_load(const void *blob, size_t len, int gpu, int device_id, char **err) {
     try {
         // As RedisAI: load on the CPU (a blob that is no model fails first), then check for CUDA and move.
+        // Without the archive's debug files (.debug_pkl: the source ranges of the Python that made the
+        // model), which only lengthen the tracebacks that message() drops: they cost load time, and a
+        // damaged one once sent libtorch into an endless loop.
         std::istringstream in(std::string(static_cast<const char *>(blob), len), std::ios_base::binary);
-        torch::jit::Module module = torch::jit::load(in, torch::kCPU);
+        torch::jit::Module module = torch::jit::load(in, torch::kCPU, /*load_debug_files=*/false);
         if (gpu && !torch::cuda::is_available()) {
             throw std::runtime_error("GPU requested but Torch couldn't find CUDA");
         }

@@ -2,17 +2,23 @@
 """Makes the TorchScript models the torch backend tests load, and expected.json with their inputs
 and outputs as PyTorch computes them.
 
-Run it with Debian's python3-torch (1.13, the version of libtorch-dev the shim links):
+The files it makes are committed, so the tests need no Python. Those next to this script were made
+with Debian's python3-torch 1.13 (the shim linked libtorch 1.13 then; libtorch 2.x must still load them):
     /usr/bin/python3 backends/torch/testdata/make_models.py
-It writes next to itself; the files it makes are committed, so the tests need no Python.
+Those in torch2/ with the torch wheel that build/fetch-torch.sh pins (2.15.0, which also makes models
+with operators that libtorch 1.13 lacks), in a virtual environment of its own:
+    python3 backends/torch/testdata/make_models.py torch2
 """
 import json
 import os
+import sys
 
 import torch
+import torch.nn.functional as F
 from typing import List, Tuple
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+OUT = os.path.join(HERE, sys.argv[1]) if len(sys.argv) > 1 else HERE
 
 DTYPES = {
     torch.float32: "FLOAT",
@@ -84,9 +90,30 @@ class ListOut(torch.nn.Module):
         return [x, x + 1.0]
 
 
+class Attention(torch.nn.Module):
+    """Causal self-attention through F.scaled_dot_product_attention, which libtorch 1.13 does not have."""
+
+    def __init__(self):
+        super().__init__()
+        self.qkv = torch.nn.Linear(4, 12)
+
+    def forward(self, x):
+        q, k, v = self.qkv(x).chunk(3, dim=-1)
+        return F.scaled_dot_product_attention(q, k, v, is_causal=True)
+
+
+class AttentionBranch(torch.nn.Module):
+    """Attention behind a branch on the input, which only scripting keeps (tracing records one path)."""
+
+    def forward(self, q, k, v):
+        if q.size(-2) > 1:
+            return F.scaled_dot_product_attention(q, k, v, is_causal=True)
+        return v
+
+
 def save(name, module, inputs, trace=True):
     m = torch.jit.trace(module, inputs) if trace else torch.jit.script(module)
-    path = os.path.join(HERE, name + ".pt")
+    path = os.path.join(OUT, name + ".pt")
     torch.jit.save(m, path)
     with torch.no_grad():
         out = m(*inputs)
@@ -102,6 +129,7 @@ def save(name, module, inputs, trace=True):
 
 
 def main():
+    os.makedirs(OUT, exist_ok=True)
     torch.manual_seed(0)
     models = {
         "linear": save("linear", Linear().eval(), (torch.tensor([[1.0, 2.0, 3.0], [-1.0, 0.5, 4.0]]),)),
@@ -117,7 +145,11 @@ def main():
     lst = save("list_out", ListOut(), (torch.ones(2),), trace=False)
     lst["outputs"] = []
     models["list_out"] = lst
-    with open(os.path.join(HERE, "expected.json"), "w") as f:
+    if hasattr(F, "scaled_dot_product_attention"):  # torch 2.0 on
+        models["attention"] = save("attention", Attention().eval(), (torch.randn(2, 5, 4),))
+        models["attention_branch"] = save("attention_branch", AttentionBranch(), (
+            torch.randn(1, 2, 3, 4), torch.randn(1, 2, 3, 4), torch.randn(1, 2, 3, 4)), trace=False)
+    with open(os.path.join(OUT, "expected.json"), "w") as f:
         json.dump({"torch_version": torch.__version__, "models": models}, f, indent=1, sort_keys=True)
         f.write("\n")
 

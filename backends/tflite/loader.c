@@ -1,0 +1,448 @@
+#include "loader.h"
+
+#include "dlopen.h"
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* LiteRT's C API types, declared here as litert/c/ of google-ai-edge/LiteRT defines them for the pinned
+ * ai-edge-litert 2.3.0 (litert_common.h, litert_layout.h, litert_model_types.h, litert_tensor_buffer_types.h)
+ * so that gorai builds without LiteRT's headers. Only the layouts of LiteRtLayout and LiteRtRankedTensorType
+ * matter (tflite_test.go checks them against real models); the handles are opaque. */
+typedef struct LiteRtEnvironmentT *LiteRtEnvironment;
+typedef struct LiteRtModelT *LiteRtModel;
+typedef struct LiteRtSubgraphT *LiteRtSubgraph;
+typedef struct LiteRtSignatureT *LiteRtSignature;
+typedef struct LiteRtTensorT *LiteRtTensor;
+typedef struct LiteRtOptionsT *LiteRtOptions;
+typedef struct LiteRtCompiledModelT *LiteRtCompiledModel;
+typedef struct LiteRtTensorBufferT *LiteRtTensorBuffer;
+typedef int LiteRtStatus;
+typedef size_t LiteRtParamIndex;
+
+typedef struct {
+    unsigned int rank : 7;
+    unsigned int has_strides : 1;
+    int32_t dimensions[GORAI_TFL_MAX_RANK];
+    uint32_t strides[GORAI_TFL_MAX_RANK];
+} LiteRtLayout;
+
+typedef struct {
+    int element_type;
+    LiteRtLayout layout;
+} LiteRtRankedTensorType;
+
+_Static_assert(sizeof(LiteRtRankedTensorType) == 72, "LiteRtRankedTensorType is 72 bytes in LiteRT's ABI");
+
+enum {
+    kLiteRtStatusOk = 0,
+    kLiteRtHwAcceleratorCpu = 1,
+    kLiteRtTensorBufferTypeHostMemory = 1,
+    kLiteRtRankedTensorType = 0,
+};
+
+/* The functions used. Filled once by gorai_tfl_open (under the Go side's lock), read-only after. */
+static struct {
+    LiteRtStatus (*CreateEnvironment)(int, const void *, LiteRtEnvironment *);
+    LiteRtStatus (*CreateModelFromBuffer)(LiteRtEnvironment, const void *, size_t, LiteRtModel *);
+    void (*DestroyModel)(LiteRtModel);
+    LiteRtStatus (*GetMainModelSubgraphIndex)(LiteRtModel, LiteRtParamIndex *);
+    LiteRtStatus (*GetModelSubgraph)(LiteRtModel, LiteRtParamIndex, LiteRtSubgraph *);
+    LiteRtStatus (*GetNumModelSignatures)(LiteRtModel, LiteRtParamIndex *);
+    LiteRtStatus (*GetModelSignature)(LiteRtModel, LiteRtParamIndex, LiteRtSignature *);
+    LiteRtStatus (*GetSignatureSubgraph)(LiteRtSignature, LiteRtSubgraph *);
+    LiteRtStatus (*GetNumSignatureInputs)(LiteRtSignature, LiteRtParamIndex *);
+    LiteRtStatus (*GetSignatureInputTensorByIndex)(LiteRtSignature, LiteRtParamIndex, LiteRtTensor *);
+    LiteRtStatus (*GetNumSignatureOutputs)(LiteRtSignature, LiteRtParamIndex *);
+    LiteRtStatus (*GetSignatureOutputTensorByIndex)(LiteRtSignature, LiteRtParamIndex, LiteRtTensor *);
+    LiteRtStatus (*GetNumSubgraphInputs)(LiteRtSubgraph, LiteRtParamIndex *);
+    LiteRtStatus (*GetSubgraphInput)(LiteRtSubgraph, LiteRtParamIndex, LiteRtTensor *);
+    LiteRtStatus (*GetNumSubgraphOutputs)(LiteRtSubgraph, LiteRtParamIndex *);
+    LiteRtStatus (*GetSubgraphOutput)(LiteRtSubgraph, LiteRtParamIndex, LiteRtTensor *);
+    LiteRtStatus (*GetTensorName)(LiteRtTensor, const char **);
+    LiteRtStatus (*GetTensorIndex)(LiteRtTensor, uint32_t *);
+    LiteRtStatus (*GetTensorTypeId)(LiteRtTensor, int *);
+    LiteRtStatus (*GetRankedTensorType)(LiteRtTensor, LiteRtRankedTensorType *);
+    LiteRtStatus (*CreateOptions)(LiteRtOptions *);
+    void (*DestroyOptions)(LiteRtOptions);
+    LiteRtStatus (*SetOptionsHardwareAccelerators)(LiteRtOptions, int);
+    LiteRtStatus (*CreateCompiledModel)(LiteRtEnvironment, LiteRtModel, LiteRtOptions, LiteRtCompiledModel *);
+    void (*DestroyCompiledModel)(LiteRtCompiledModel);
+    LiteRtStatus (*GetCompiledModelInputTensorLayout)(LiteRtCompiledModel, LiteRtParamIndex, LiteRtParamIndex,
+                                                      LiteRtLayout *);
+    LiteRtStatus (*GetCompiledModelOutputTensorLayouts)(LiteRtCompiledModel, LiteRtParamIndex, size_t, LiteRtLayout *,
+                                                        bool);
+    LiteRtStatus (*CompiledModelResizeInputTensorNonStrict)(LiteRtCompiledModel, LiteRtParamIndex, LiteRtParamIndex,
+                                                            const int *, size_t);
+    LiteRtStatus (*RunCompiledModel)(LiteRtCompiledModel, LiteRtParamIndex, size_t, LiteRtTensorBuffer *, size_t,
+                                     LiteRtTensorBuffer *);
+    LiteRtStatus (*CreateManagedTensorBuffer)(LiteRtEnvironment, int, const LiteRtRankedTensorType *, size_t,
+                                              LiteRtTensorBuffer *);
+    LiteRtStatus (*GetTensorBufferHostMemory)(LiteRtTensorBuffer, void **);
+    void (*DestroyTensorBuffer)(LiteRtTensorBuffer);
+} lrt;
+
+/* One environment for the process: it holds LiteRT's accelerator registry, which models share. */
+static LiteRtEnvironment env;
+
+int gorai_tfl_open(const char *path, char *err, size_t errlen) {
+    gorai_symbol syms[] = {
+        {"LiteRtCreateEnvironment", (void **)&lrt.CreateEnvironment},
+        {"LiteRtCreateModelFromBuffer", (void **)&lrt.CreateModelFromBuffer},
+        {"LiteRtDestroyModel", (void **)&lrt.DestroyModel},
+        {"LiteRtGetMainModelSubgraphIndex", (void **)&lrt.GetMainModelSubgraphIndex},
+        {"LiteRtGetModelSubgraph", (void **)&lrt.GetModelSubgraph},
+        {"LiteRtGetNumModelSignatures", (void **)&lrt.GetNumModelSignatures},
+        {"LiteRtGetModelSignature", (void **)&lrt.GetModelSignature},
+        {"LiteRtGetSignatureSubgraph", (void **)&lrt.GetSignatureSubgraph},
+        {"LiteRtGetNumSignatureInputs", (void **)&lrt.GetNumSignatureInputs},
+        {"LiteRtGetSignatureInputTensorByIndex", (void **)&lrt.GetSignatureInputTensorByIndex},
+        {"LiteRtGetNumSignatureOutputs", (void **)&lrt.GetNumSignatureOutputs},
+        {"LiteRtGetSignatureOutputTensorByIndex", (void **)&lrt.GetSignatureOutputTensorByIndex},
+        {"LiteRtGetNumSubgraphInputs", (void **)&lrt.GetNumSubgraphInputs},
+        {"LiteRtGetSubgraphInput", (void **)&lrt.GetSubgraphInput},
+        {"LiteRtGetNumSubgraphOutputs", (void **)&lrt.GetNumSubgraphOutputs},
+        {"LiteRtGetSubgraphOutput", (void **)&lrt.GetSubgraphOutput},
+        {"LiteRtGetTensorName", (void **)&lrt.GetTensorName},
+        {"LiteRtGetTensorIndex", (void **)&lrt.GetTensorIndex},
+        {"LiteRtGetTensorTypeId", (void **)&lrt.GetTensorTypeId},
+        {"LiteRtGetRankedTensorType", (void **)&lrt.GetRankedTensorType},
+        {"LiteRtCreateOptions", (void **)&lrt.CreateOptions},
+        {"LiteRtDestroyOptions", (void **)&lrt.DestroyOptions},
+        {"LiteRtSetOptionsHardwareAccelerators", (void **)&lrt.SetOptionsHardwareAccelerators},
+        {"LiteRtCreateCompiledModel", (void **)&lrt.CreateCompiledModel},
+        {"LiteRtDestroyCompiledModel", (void **)&lrt.DestroyCompiledModel},
+        {"LiteRtGetCompiledModelInputTensorLayout", (void **)&lrt.GetCompiledModelInputTensorLayout},
+        {"LiteRtGetCompiledModelOutputTensorLayouts", (void **)&lrt.GetCompiledModelOutputTensorLayouts},
+        {"LiteRtCompiledModelResizeInputTensorNonStrict", (void **)&lrt.CompiledModelResizeInputTensorNonStrict},
+        {"LiteRtRunCompiledModel", (void **)&lrt.RunCompiledModel},
+        {"LiteRtCreateManagedTensorBuffer", (void **)&lrt.CreateManagedTensorBuffer},
+        {"LiteRtGetTensorBufferHostMemory", (void **)&lrt.GetTensorBufferHostMemory},
+        {"LiteRtDestroyTensorBuffer", (void **)&lrt.DestroyTensorBuffer},
+    };
+    if (gorai_dlopen_symbols(path, syms, sizeof syms / sizeof syms[0], "(LiteRT's C API)", err, errlen) == NULL) {
+        return -1;
+    }
+    LiteRtStatus st = lrt.CreateEnvironment(0, NULL, &env);
+    if (st != kLiteRtStatusOk) {
+        snprintf(err, errlen, "LiteRtCreateEnvironment failed (LiteRT status %d)", st);
+        return -1;
+    }
+    return 0;
+}
+
+/* A tensor of the main subgraph: where the signature has it, its name and element type. */
+typedef struct {
+    LiteRtParamIndex sig_index;
+    const char *name; /* owned by the LiteRtModel */
+    int dtype;
+} port;
+
+struct gorai_tfl_model {
+    pthread_mutex_t mu; /* a compiled model's run and resize state is not safe across threads */
+    void *blob;         /* LiteRT reads the flatbuffer in place for the model's lifetime */
+    LiteRtModel model;
+    LiteRtCompiledModel compiled;
+    LiteRtParamIndex signature;
+    int ninputs, noutputs;
+    port *inputs, *outputs;
+};
+
+static char *errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static char *errorf(const char *fmt, ...) {
+    char buf[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    return strdup(buf);
+}
+
+/* describe fills p from tensor t of the main subgraph, which signature sig must list too. */
+static int describe(LiteRtSignature sig, bool input, LiteRtTensor t, port *p) {
+    uint32_t want, idx;
+    int type_id;
+    LiteRtRankedTensorType type;
+    if (lrt.GetTensorName(t, &p->name) != kLiteRtStatusOk || lrt.GetTensorIndex(t, &want) != kLiteRtStatusOk ||
+        lrt.GetTensorTypeId(t, &type_id) != kLiteRtStatusOk || type_id != kLiteRtRankedTensorType ||
+        lrt.GetRankedTensorType(t, &type) != kLiteRtStatusOk) {
+        return -1;
+    }
+    p->dtype = type.element_type;
+    LiteRtParamIndex n;
+    if ((input ? lrt.GetNumSignatureInputs(sig, &n) : lrt.GetNumSignatureOutputs(sig, &n)) != kLiteRtStatusOk) {
+        return -1;
+    }
+    for (LiteRtParamIndex j = 0; j < n; j++) {
+        LiteRtTensor s;
+        LiteRtStatus st = input ? lrt.GetSignatureInputTensorByIndex(sig, j, &s)
+                                : lrt.GetSignatureOutputTensorByIndex(sig, j, &s);
+        if (st == kLiteRtStatusOk && lrt.GetTensorIndex(s, &idx) == kLiteRtStatusOk && idx == want) {
+            p->sig_index = j;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+/* ports lists the main subgraph's inputs or outputs in its own order (TF Lite's interpreter order, which
+ * RedisAI's positional INPUTS and OUTPUTS follow); a signature may order them otherwise. */
+static port *ports(LiteRtSubgraph sg, LiteRtSignature sig, bool input, int *count) {
+    LiteRtParamIndex n;
+    if ((input ? lrt.GetNumSubgraphInputs(sg, &n) : lrt.GetNumSubgraphOutputs(sg, &n)) != kLiteRtStatusOk) {
+        return NULL;
+    }
+    port *ps = calloc(n ? n : 1, sizeof *ps);
+    if (ps == NULL) return NULL;
+    for (LiteRtParamIndex i = 0; i < n; i++) {
+        LiteRtTensor t;
+        if ((input ? lrt.GetSubgraphInput(sg, i, &t) : lrt.GetSubgraphOutput(sg, i, &t)) != kLiteRtStatusOk ||
+            describe(sig, input, t, &ps[i]) != 0) {
+            free(ps);
+            return NULL;
+        }
+    }
+    *count = (int)n;
+    return ps;
+}
+
+/* main_signature is the index of the first signature that runs the main subgraph, which LiteRT makes up
+ * for models saved without signatures. */
+static int main_signature(LiteRtModel model, LiteRtSubgraph main, LiteRtParamIndex *index, LiteRtSignature *sig) {
+    LiteRtParamIndex n;
+    if (lrt.GetNumModelSignatures(model, &n) != kLiteRtStatusOk) return -1;
+    for (LiteRtParamIndex i = 0; i < n; i++) {
+        LiteRtSubgraph sg;
+        if (lrt.GetModelSignature(model, i, sig) == kLiteRtStatusOk &&
+            lrt.GetSignatureSubgraph(*sig, &sg) == kLiteRtStatusOk && sg == main) {
+            *index = i;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+gorai_tfl_model *gorai_tfl_model_new(const void *blob, size_t len, char **err) {
+    gorai_tfl_model *m = calloc(1, sizeof *m);
+    if (m == NULL || (m->blob = malloc(len ? len : 1)) == NULL) {
+        free(m);
+        *err = errorf("ERR out of memory");
+        return NULL;
+    }
+    memcpy(m->blob, blob, len);
+    pthread_mutex_init(&m->mu, NULL);
+    LiteRtParamIndex main_index;
+    LiteRtSubgraph main;
+    LiteRtSignature sig;
+    if (lrt.CreateModelFromBuffer(env, m->blob, len, &m->model) != kLiteRtStatusOk) {
+        m->model = NULL;
+        *err = errorf("Failed to load model from buffer");
+        goto fail;
+    }
+    if (lrt.GetMainModelSubgraphIndex(m->model, &main_index) != kLiteRtStatusOk ||
+        lrt.GetModelSubgraph(m->model, main_index, &main) != kLiteRtStatusOk ||
+        main_signature(m->model, main, &m->signature, &sig) != 0 ||
+        (m->inputs = ports(main, sig, true, &m->ninputs)) == NULL ||
+        (m->outputs = ports(main, sig, false, &m->noutputs)) == NULL) {
+        *err = errorf("Failed to load model from buffer");
+        goto fail;
+    }
+    LiteRtOptions opts;
+    if (lrt.CreateOptions(&opts) != kLiteRtStatusOk) {
+        *err = errorf("Failed to construct interpreter");
+        goto fail;
+    }
+    LiteRtStatus st = lrt.SetOptionsHardwareAccelerators(opts, kLiteRtHwAcceleratorCpu);
+    if (st == kLiteRtStatusOk) st = lrt.CreateCompiledModel(env, m->model, opts, &m->compiled);
+    lrt.DestroyOptions(opts);
+    if (st != kLiteRtStatusOk) {
+        m->compiled = NULL;
+        *err = errorf("Failed to construct interpreter");
+        goto fail;
+    }
+    return m;
+fail:
+    gorai_tfl_model_free(m);
+    return NULL;
+}
+
+int gorai_tfl_model_ninputs(const gorai_tfl_model *m) { return m->ninputs; }
+int gorai_tfl_model_noutputs(const gorai_tfl_model *m) { return m->noutputs; }
+const char *gorai_tfl_model_input_name(const gorai_tfl_model *m, int i) { return m->inputs[i].name; }
+const char *gorai_tfl_model_output_name(const gorai_tfl_model *m, int i) { return m->outputs[i].name; }
+
+static size_t element_size(int dtype) {
+    switch (dtype) {
+    case GORAI_TFL_BOOL:
+    case GORAI_TFL_INT8:
+    case GORAI_TFL_UINT8:
+        return 1;
+    case GORAI_TFL_INT16:
+        return 2;
+    case GORAI_TFL_FLOAT32:
+    case GORAI_TFL_INT32:
+        return 4;
+    case GORAI_TFL_INT64:
+        return 8;
+    }
+    return 0;
+}
+
+/* host_buffer makes a LiteRT-owned host buffer for a tensor of this type and shape; its memory is *mem. */
+static LiteRtTensorBuffer host_buffer(int dtype, const LiteRtLayout *layout, size_t nbytes, void **mem) {
+    LiteRtRankedTensorType type = {.element_type = dtype, .layout = *layout};
+    LiteRtTensorBuffer b;
+    if (lrt.CreateManagedTensorBuffer(env, kLiteRtTensorBufferTypeHostMemory, &type, nbytes ? nbytes : 1, &b) !=
+        kLiteRtStatusOk) {
+        return NULL;
+    }
+    if (lrt.GetTensorBufferHostMemory(b, mem) != kLiteRtStatusOk) {
+        lrt.DestroyTensorBuffer(b);
+        return NULL;
+    }
+    return b;
+}
+
+/* prepare checks the inputs and resizes the model's where the shapes given differ; 0 or -1 with *err. */
+static int prepare(gorai_tfl_model *m, const gorai_tfl_input *in, bool *resized, char **err) {
+    for (int i = 0; i < m->ninputs; i++) {
+        if (in[i].dtype != m->inputs[i].dtype) {
+            *err = errorf("Input tensor type doesn't match the type expected by the model definition");
+            return -1;
+        }
+        if (in[i].ndim > GORAI_TFL_MAX_RANK) {
+            *err = errorf("ERR TFLITE input %d has %d dimensions, LiteRT takes at most %d", i, in[i].ndim,
+                          GORAI_TFL_MAX_RANK);
+            return -1;
+        }
+        LiteRtLayout cur;
+        if (lrt.GetCompiledModelInputTensorLayout(m->compiled, m->signature, m->inputs[i].sig_index, &cur) !=
+            kLiteRtStatusOk) {
+            *err = errorf("Failed to allocate tensors");
+            return -1;
+        }
+        int dims[GORAI_TFL_MAX_RANK];
+        bool same = (int)cur.rank == in[i].ndim;
+        for (int d = 0; d < in[i].ndim; d++) {
+            if (in[i].dims[d] > INT32_MAX) {
+                *err = errorf("ERR TFLITE input %d: dimension %lld is too large", i, (long long)in[i].dims[d]);
+                return -1;
+            }
+            dims[d] = (int)in[i].dims[d];
+            same = same && cur.dimensions[d] == dims[d];
+        }
+        if (!same) {
+            if (lrt.CompiledModelResizeInputTensorNonStrict(m->compiled, m->signature, m->inputs[i].sig_index, dims,
+                                                            (size_t)in[i].ndim) != kLiteRtStatusOk) {
+                *err = errorf("Failed to resize input tensor %d to the shape given", i);
+                return -1;
+            }
+            *resized = true;
+        }
+    }
+    return 0;
+}
+
+static int run_locked(gorai_tfl_model *m, const gorai_tfl_input *in, LiteRtTensorBuffer *bufs, void **mems,
+                      gorai_tfl_output *out, char **err) {
+    bool resized = false;
+    if (prepare(m, in, &resized, err) != 0) return -1;
+    LiteRtLayout layouts[m->noutputs ? m->noutputs : 1];
+    if (lrt.GetCompiledModelOutputTensorLayouts(m->compiled, m->signature, (size_t)m->noutputs, layouts, resized) !=
+        kLiteRtStatusOk) {
+        *err = errorf("Failed to allocate tensors");
+        return -1;
+    }
+    /* bufs holds the signature's inputs then its outputs, in the signature's order. */
+    LiteRtTensorBuffer *ins = bufs, *outs = bufs + m->ninputs;
+    for (int i = 0; i < m->ninputs; i++) {
+        LiteRtLayout l = {.rank = (unsigned)in[i].ndim};
+        for (int d = 0; d < in[i].ndim; d++) l.dimensions[d] = (int32_t)in[i].dims[d];
+        LiteRtParamIndex s = m->inputs[i].sig_index;
+        if ((ins[s] = host_buffer(in[i].dtype, &l, in[i].nbytes, &mems[s])) == NULL) {
+            *err = errorf("Failed to allocate tensors");
+            return -1;
+        }
+        if (in[i].nbytes > 0) memcpy(mems[s], in[i].data, in[i].nbytes);
+    }
+    for (int i = 0; i < m->noutputs; i++) {
+        port *p = &m->outputs[i];
+        const LiteRtLayout *l = &layouts[p->sig_index];
+        gorai_tfl_output *o = &out[i];
+        o->dtype = p->dtype;
+        o->ndim = (int)l->rank;
+        o->nbytes = element_size(p->dtype);
+        for (int d = 0; d < o->ndim; d++) {
+            o->dims[d] = l->dimensions[d];
+            o->nbytes *= l->dimensions[d] > 0 ? (size_t)l->dimensions[d] : 0;
+        }
+        void **mem = &mems[m->ninputs + p->sig_index];
+        if ((outs[p->sig_index] = host_buffer(p->dtype, l, o->nbytes, mem)) == NULL) {
+            *err = errorf("Failed to allocate tensors");
+            return -1;
+        }
+    }
+    LiteRtStatus st =
+        lrt.RunCompiledModel(m->compiled, m->signature, (size_t)m->ninputs, ins, (size_t)m->noutputs, outs);
+    if (st != kLiteRtStatusOk) {
+        *err = errorf("Failed to invoke the TFLITE model (LiteRT status %d)", st);
+        return -1;
+    }
+    for (int i = 0; i < m->noutputs; i++) {
+        gorai_tfl_output *o = &out[i];
+        if (o->nbytes == 0) continue;
+        if ((o->data = malloc(o->nbytes)) == NULL) {
+            *err = errorf("ERR out of memory");
+            return -1;
+        }
+        memcpy(o->data, mems[m->ninputs + m->outputs[i].sig_index], o->nbytes);
+    }
+    return 0;
+}
+
+int gorai_tfl_model_run(gorai_tfl_model *m, const gorai_tfl_input *inputs, int ninputs, gorai_tfl_output *outputs,
+                        char **err) {
+    if (ninputs != m->ninputs) {
+        *err = errorf("ERR TFLITE model takes %d inputs, got %d", m->ninputs, ninputs);
+        return -1;
+    }
+    int n = m->ninputs + m->noutputs;
+    LiteRtTensorBuffer *bufs = calloc(n ? n : 1, sizeof *bufs);
+    void **mems = calloc(n ? n : 1, sizeof *mems);
+    if (bufs == NULL || mems == NULL) {
+        free(bufs);
+        free(mems);
+        *err = errorf("ERR out of memory");
+        return -1;
+    }
+    memset(outputs, 0, (size_t)m->noutputs * sizeof *outputs);
+    pthread_mutex_lock(&m->mu);
+    int rc = run_locked(m, inputs, bufs, mems, outputs, err);
+    pthread_mutex_unlock(&m->mu);
+    for (int i = 0; i < n; i++) {
+        if (bufs[i] != NULL) lrt.DestroyTensorBuffer(bufs[i]);
+    }
+    free(bufs);
+    free(mems);
+    if (rc != 0) {
+        for (int i = 0; i < m->noutputs; i++) {
+            free(outputs[i].data);
+            outputs[i].data = NULL;
+        }
+    }
+    return rc;
+}
+
+void gorai_tfl_model_free(gorai_tfl_model *m) {
+    if (m == NULL) return;
+    if (m->compiled != NULL) lrt.DestroyCompiledModel(m->compiled);
+    if (m->model != NULL) lrt.DestroyModel(m->model);
+    pthread_mutex_destroy(&m->mu);
+    free(m->inputs);
+    free(m->outputs);
+    free(m->blob);
+    free(m);
+}

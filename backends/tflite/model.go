@@ -1,0 +1,136 @@
+package tflite
+
+/*
+#include <stdlib.h>
+#include "loader.h"
+*/
+import "C"
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"unsafe"
+
+	"gorai/dlpack"
+)
+
+// model is one compiled model. loader.c serializes its runs; the lock only keeps Close from freeing it under
+// a Run.
+type model struct {
+	mu      sync.RWMutex
+	h       *C.gorai_tfl_model // nil once closed
+	inputs  []string
+	outputs []string
+}
+
+var errClosed = errors.New("ERR TFLITE model was freed")
+
+func (m *model) InputNames() []string  { return m.inputs }
+func (m *model) OutputNames() []string { return m.outputs }
+
+func (m *model) Close() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.h != nil {
+		C.gorai_tfl_model_free(m.h)
+		m.h = nil
+	}
+}
+
+// tflTypes maps tensor dtypes to LiteRT's, for the types RedisAI's TFLITE took; any other input is reported
+// as not matching the model (type 0 matches no tensor), as RedisAI did.
+var tflTypes = map[dlpack.DType]C.int{
+	dlpack.Float: C.GORAI_TFL_FLOAT32,
+	dlpack.Int8:  C.GORAI_TFL_INT8,
+	dlpack.Int16: C.GORAI_TFL_INT16,
+	dlpack.Int32: C.GORAI_TFL_INT32,
+	dlpack.Int64: C.GORAI_TFL_INT64,
+	dlpack.UInt8: C.GORAI_TFL_UINT8,
+	dlpack.Bool:  C.GORAI_TFL_BOOL,
+}
+
+// dtypes maps LiteRT's types back.
+var dtypes = map[C.int]dlpack.DType{}
+
+func init() {
+	for dt, t := range tflTypes {
+		dtypes[t] = dt
+	}
+}
+
+// Run copies the inputs into LiteRT's buffers by position (resizing the model's inputs to their shapes) and
+// each output into a new tensor.
+func (m *model) Run(inputs []dlpack.Tensor) ([]dlpack.Tensor, error) {
+	if len(inputs) != len(m.inputs) {
+		return nil, fmt.Errorf("ERR Expected %d inputs but got %d", len(m.inputs), len(inputs))
+	}
+	// C memory: the array holds pointers to the tensors' C memory, which Go memory may not pass to C.
+	n := max(len(inputs), 1)
+	in := unsafe.Slice((*C.gorai_tfl_input)(C.calloc(C.size_t(n), C.size_t(unsafe.Sizeof(C.gorai_tfl_input{})))), n)
+	defer C.free(unsafe.Pointer(&in[0]))
+	for i, t := range inputs {
+		if t.IsZero() {
+			return nil, fmt.Errorf("ERR TFLITE input %s: no tensor", m.inputs[i])
+		}
+		d, s := t.Data(), t.Shape()
+		in[i] = C.gorai_tfl_input{dtype: tflTypes[t.DType()], ndim: C.int(len(s)), nbytes: C.size_t(len(d))}
+		if len(s) > 0 {
+			in[i].dims = (*C.int64_t)(unsafe.Pointer(&s[0])) // C memory, like the data
+		}
+		if len(d) > 0 {
+			in[i].data = unsafe.Pointer(&d[0])
+		}
+	}
+
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	if m.h == nil {
+		return nil, errClosed
+	}
+	nout := max(len(m.outputs), 1)
+	out := unsafe.Slice((*C.gorai_tfl_output)(C.calloc(C.size_t(nout), C.size_t(unsafe.Sizeof(C.gorai_tfl_output{})))), nout)
+	defer C.free(unsafe.Pointer(&out[0]))
+	var cerr *C.char
+	if C.gorai_tfl_model_run(m.h, &in[0], C.int(len(inputs)), &out[0], &cerr) != 0 {
+		return nil, takeError(cerr)
+	}
+	out = out[:len(m.outputs)]
+	defer func() {
+		for _, o := range out {
+			C.free(o.data)
+		}
+	}()
+	results := make([]dlpack.Tensor, len(out))
+	for i := range out {
+		t, err := fromLiteRT(&out[i])
+		if err != nil {
+			for _, r := range results[:i] {
+				r.Release()
+			}
+			return nil, fmt.Errorf("ERR TFLITE output %s: %v", m.outputs[i], err)
+		}
+		results[i] = t
+	}
+	return results, nil
+}
+
+// fromLiteRT copies an output into a new tensor.
+func fromLiteRT(o *C.gorai_tfl_output) (dlpack.Tensor, error) {
+	dt, ok := dtypes[o.dtype]
+	if !ok {
+		return dlpack.Tensor{}, fmt.Errorf("LiteRT type %d has no tensor data type", int(o.dtype))
+	}
+	shape := make([]int64, int(o.ndim))
+	for i := range shape {
+		shape[i] = int64(o.dims[i])
+		if shape[i] <= 0 { // tensors cannot hold an empty output
+			return dlpack.Tensor{}, fmt.Errorf("shape %v is empty; tensors need dimensions > 0", shape[:i+1])
+		}
+	}
+	var data []byte
+	if o.nbytes > 0 {
+		data = unsafe.Slice((*byte)(o.data), int(o.nbytes))
+	}
+	return dlpack.FromBlob(dt, shape, data)
+}

@@ -1,0 +1,242 @@
+package tests
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"gorai/tests/redistest"
+	"gorai/tests/resp"
+)
+
+// tfliteCase is one case of backends/tflite/testdata/expected.json: TF Lite's own outputs for the inputs,
+// in the interpreter's order.
+type tfliteCase struct {
+	Inputs, Outputs []struct {
+		DType  string
+		Shape  []int64
+		Values []float64
+	}
+}
+
+type tfliteModel struct {
+	Inputs, Outputs []string
+	Cases           []tfliteCase
+}
+
+// tfliteTestdata is a model converted by backends/tflite/testdata/make_models.py and what TF Lite says of it.
+func tfliteTestdata(t *testing.T, name string) ([]byte, tfliteModel) {
+	t.Helper()
+	dir := filepath.Join(redistest.RepoRoot(), "backends", "tflite", "testdata")
+	blob, err := os.ReadFile(filepath.Join(dir, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	j, err := os.ReadFile(filepath.Join(dir, "expected.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var all map[string]tfliteModel
+	if err := json.Unmarshal(j, &all); err != nil {
+		t.Fatal(err)
+	}
+	return blob, all[name]
+}
+
+// tfliteRun sets the case's inputs at <prefix>:in<i>, runs the model and compares the outputs at
+// <prefix>:out<i> with TF Lite's. It may be called from several goroutines.
+func tfliteRun(t *testing.T, c *resp.Conn, model, prefix string, tc tfliteCase, context string) {
+	t.Helper()
+	var ins, outs []string
+	for i, in := range tc.Inputs {
+		k := prefix + ":in" + string(rune('0'+i))
+		args := []any{"AI.TENSORSET", k, strings.ToUpper(strings.TrimSuffix(in.DType, "32"))}
+		for _, d := range in.Shape {
+			args = append(args, d)
+		}
+		args = append(args, "VALUES")
+		for _, v := range in.Values {
+			args = append(args, formatG17(v))
+		}
+		expectOK(t, c, args...)
+		ins = append(ins, k)
+	}
+	for i := range tc.Outputs {
+		outs = append(outs, prefix+":out"+string(rune('0'+i)))
+	}
+	if !expectOK(t, c, execArgs(model, ins, outs)...) {
+		t.Errorf("%s: the TFLITE model does not run", context)
+		return
+	}
+	for i, want := range tc.Outputs {
+		v := do(t, c, "AI.TENSORGET", outs[i], "META", "BLOB")
+		wantType := strings.ToUpper(strings.TrimSuffix(want.DType, "32"))
+		if v.Kind != resp.Array || len(v.Elems) != 6 || v.Elems[1].Text() != wantType || !resp.Equal(v.Elems[3], resp.Ints(want.Shape...)) {
+			t.Errorf("%s: output %d: %v, want %s %v", context, i, v, wantType, want.Shape)
+			continue
+		}
+		blob := v.Elems[5].Str
+		for k, w := range want.Values {
+			got := float64(blob[k])
+			if wantType == "FLOAT" {
+				got = float64(math.Float32frombits(binary.LittleEndian.Uint32(blob[4*k:])))
+			}
+			if math.Abs(got-w) > 1e-5*math.Max(1, math.Abs(w)) {
+				t.Errorf("%s: output %d [%d] = %v, want %v (TF Lite)", context, i, k, got, w)
+			}
+		}
+	}
+}
+
+// TestTFLiteModels: a float model with two inputs and two outputs and a uint8-quantized one through the
+// server (META with the interpreter's tensor names, the blob as stored, outputs equal to TF Lite's, a batch
+// the flatbuffer does not say), RedisAI's errors (AI.MODELSET alone refuses BATCHSIZE for TFLITE), a DAG, INFO, and the model surviving DEBUG RELOAD and an
+// AOF rewrite (written without INPUTS and OUTPUTS) with a restart, DUMP/RESTORE, and reaching a replica that
+// runs it.
+func TestTFLiteModels(t *testing.T) {
+	dense, dm := tfliteTestdata(t, "dense.tflite")
+	quant, qm := tfliteTestdata(t, "quantized.tflite")
+	s := startServer(t, "appendonly yes", "aof-use-rdb-preamble no", "enable-debug-command yes")
+	c := s.Conn(t)
+	if _, ok := info(t, c, "ai_backends_info")["ai_TensorFlowLite_version"]; ok {
+		t.Error("INFO lists TFLITE before it is loaded")
+	}
+	expectOK(t, c, "AI.MODELSTORE", "d", "TFLITE", "CPU", "TAG", "v1", "BLOB", dense)
+	expectOK(t, c, "AI.MODELSTORE", "q", "TFLITE", "CPU", "BLOB", quant)
+	if v := info(t, c, "ai_backends_info")["ai_TensorFlowLite_version"]; v != "2.3.0" {
+		t.Errorf("INFO ai_TensorFlowLite_version = %q, want 2.3.0", v)
+	}
+	expect(t, c, modelMeta("TFLITE", "CPU", "v1", 0, 0, 0, dm.Inputs, dm.Outputs), "AI.MODELGET", "d", "META")
+	expect(t, c, modelMeta("TFLITE", "CPU", "", 0, 0, 0, qm.Inputs, qm.Outputs), "AI.MODELGET", "q", "META")
+	expect(t, c, resp.BulkBytes(dense), "AI.MODELGET", "d", "BLOB")
+	for _, tc := range dm.Cases {
+		tfliteRun(t, c, "d", "d", tc, "float model")
+	}
+	for _, tc := range qm.Cases {
+		tfliteRun(t, c, "q", "q", tc, "quantized model")
+	}
+
+	// RedisAI's errors at store and at run.
+	expectErr(t, c, "ERR INPUTS argument should not be specified for this backend",
+		"AI.MODELSTORE", "e", "TFLITE", "CPU", "INPUTS", 1, "a", "OUTPUTS", 1, "b", "BLOB", dense)
+	expectErr(t, c, "Failed to load model from buffer", "AI.MODELSTORE", "e", "TFLITE", "CPU", "BLOB", "not a model")
+	expectErr(t, c, "Failed to load model from buffer", "AI.MODELSTORE", "e", "TFLITE", "CPU", "BLOB", dense[:len(dense)/2])
+	expect(t, c, resp.Int(0), "EXISTS", "e")
+	expectOK(t, c, "AI.TENSORSET", "i8", "INT8", 1, 4, "VALUES", 1, 2, 3, 4)
+	expectErr(t, c, "Input tensor type doesn't match the type expected by the model definition",
+		execArgs("q", []string{"i8"}, []string{"o"})...)
+	expectErr(t, c, "Number of keys given as INPUTS here does not match model definition",
+		execArgs("d", []string{"d:in0"}, []string{"o1", "o2"})...)
+	expectErr(t, c, "Number of keys given as OUTPUTS here does not match model definition",
+		execArgs("d", []string{"d:in0", "d:in1"}, []string{"o1"})...)
+
+	// A DAG: inputs by position (the last case's, set last), the outputs read inside it.
+	tc := dm.Cases[len(dm.Cases)-1]
+	v := do(t, c, "AI.DAGEXECUTE", "LOAD", 2, "d:in0", "d:in1", "|>",
+		"AI.MODELEXECUTE", "d", "INPUTS", 2, "d:in0", "d:in1", "OUTPUTS", 2, "x", "y", "|>",
+		"AI.TENSORGET", "y", "META")
+	if want := resp.Arr(resp.BulkString("dtype"), resp.BulkString("FLOAT"), resp.BulkString("shape"), resp.Ints(tc.Outputs[1].Shape...)); v.Kind != resp.Array ||
+		len(v.Elems) != 2 || !resp.Equal(v.Elems[0], resp.Simple("OK")) || !resp.Equal(v.Elems[1], want) {
+		t.Errorf("DAG: %v", v)
+	}
+
+	expectOK(t, c, "DEBUG", "RELOAD")
+	expect(t, c, modelMeta("TFLITE", "CPU", "v1", 0, 0, 0, dm.Inputs, dm.Outputs), "AI.MODELGET", "d", "META")
+	tfliteRun(t, c, "d", "d", dm.Cases[1], "after DEBUG RELOAD")
+	tfliteRun(t, c, "q", "q", qm.Cases[0], "quantized, after DEBUG RELOAD")
+
+	expect(t, c, resp.Simple("Background append only file rewriting started"), "BGREWRITEAOF")
+	waitAOFRewrite(t, c)
+	bases, _ := filepath.Glob(filepath.Join(s.Dir(), "appendonlydir", "*.base.aof"))
+	if len(bases) != 1 {
+		t.Fatalf("base AOF files: %v", bases)
+	}
+	found := false
+	for _, cmd := range parseAOF(t, bases[0]) {
+		if strings.EqualFold(cmd[0], "AI.MODELSTORE") && cmd[1] == "d" {
+			found = true
+			want := []string{"d", "TFLITE", "CPU", "TAG", "v1", "BATCHSIZE", "0", "MINBATCHSIZE", "0", "MINBATCHTIMEOUT", "0",
+				"BLOB", string(dense)}
+			if strings.Join(cmd[1:], "\x01") != strings.Join(want, "\x01") {
+				t.Errorf("AOF: %s", fmtStrings(cmd))
+			}
+		}
+	}
+	if !found {
+		t.Error("the rewritten AOF has no AI.MODELSTORE for the TFLITE model")
+	}
+	c = restart(t, s)
+	tfliteRun(t, c, "d", "d", dm.Cases[0], "after an AOF rewrite and a restart")
+	tfliteRun(t, c, "q", "q", qm.Cases[1], "quantized, after an AOF rewrite and a restart")
+
+	dump := do(t, c, "DUMP", "d")
+	expectOK(t, c, "RESTORE", "d2", 0, dump.Str)
+	expect(t, c, modelMeta("TFLITE", "CPU", "v1", 0, 0, 0, dm.Inputs, dm.Outputs), "AI.MODELGET", "d2", "META")
+	tfliteRun(t, c, "d2", "d2", dm.Cases[0], "after DUMP and RESTORE")
+
+	rc := startReplica(t, s.Port(), "replica-read-only no")
+	expectOK(t, c, "AI.MODELSTORE", "d3", "TFLITE", "CPU", "BLOB", dense)
+	waitReplicaSynced(t, c, rc)
+	tfliteRun(t, rc, "d", "d", dm.Cases[1], "on a replica (from the full sync)")
+	tfliteRun(t, rc, "d3", "d3", dm.Cases[0], "on a replica (replicated MODELSTORE)")
+}
+
+// TestTFLiteBatching: AI.MODELSTORE takes BATCHSIZE for TFLITE (RedisAI refused it in AI.MODELSET only);
+// runs from two clients, of 1 and 3 rows, reach MINBATCHSIZE 4 and run as one batch of 4 rows (the model's
+// inputs resized to it), each client getting TF Lite's outputs for its own rows.
+func TestTFLiteBatching(t *testing.T) {
+	dense, dm := tfliteTestdata(t, "dense.tflite")
+	s := startServer(t)
+	c := s.Conn(t)
+	expectOK(t, c, "AI.MODELSTORE", "b", "TFLITE", "CPU", "BATCHSIZE", 4, "MINBATCHSIZE", 4, "MINBATCHTIMEOUT", 5000, "BLOB", dense)
+	expect(t, c, modelMeta("TFLITE", "CPU", "", 4, 4, 5000, dm.Inputs, dm.Outputs), "AI.MODELGET", "b", "META")
+	conns := []*resp.Conn{s.Conn(t), s.Conn(t)}
+	start := time.Now()
+	done := make(chan struct{})
+	for i, cc := range conns {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			tfliteRun(t, cc, "b", fmt.Sprint("b", i), dm.Cases[i], fmt.Sprintf("client %d of a batch", i))
+		}()
+	}
+	for range conns {
+		<-done
+	}
+	if took := time.Since(start); took > 4*time.Second {
+		t.Errorf("the two runs took %v: they did not run as one batch before MINBATCHTIMEOUT", took)
+	}
+}
+
+// TestTFLiteMissing: without LiteRT the module loads and a TFLITE model is refused with RedisAI's error;
+// AI.CONFIG LOADBACKEND then loads it, as does the TFLITE load-time argument.
+func TestTFLiteMissing(t *testing.T) {
+	lib := filepath.Join(redistest.RepoRoot(), "build", "backends", "tflite", "libLiteRt.so")
+	if _, err := os.Stat(lib); err != nil {
+		t.Fatalf("the LiteRT library is not built (make build): %v", err)
+	}
+	dense, dm := tfliteTestdata(t, "dense.tflite")
+	empty := t.TempDir()
+	s := redistest.Start(t, redistest.Options{ModuleArgs: []string{"BACKENDSPATH", empty}})
+	c := s.Conn(t)
+	expectErr(t, c, "ERR Could not load backend", "AI.MODELSTORE", "d", "TFLITE", "CPU", "BLOB", dense)
+	if !strings.Contains(s.Log(), filepath.Join(empty, "tflite", "libLiteRt.so")) {
+		t.Errorf("the log does not say which library is missing:\n%s", s.LogTail(2000))
+	}
+	expectOK(t, c, "AI.CONFIG", "LOADBACKEND", "TFLITE", lib)
+	expectOK(t, c, "AI.MODELSTORE", "d", "TFLITE", "CPU", "BLOB", dense)
+	tfliteRun(t, c, "d", "d", dm.Cases[0], "after LOADBACKEND")
+
+	s2 := redistest.Start(t, redistest.Options{ModuleArgs: []string{"BACKENDSPATH", empty, "TFLITE", lib}})
+	c2 := s2.Conn(t)
+	if v := info(t, c2, "ai_backends_info")["ai_TensorFlowLite_version"]; v != "2.3.0" {
+		t.Errorf("loaded at start: INFO ai_TensorFlowLite_version = %q", v)
+	}
+	expectOK(t, c2, "AI.MODELSTORE", "d", "TFLITE", "CPU", "BLOB", dense)
+	tfliteRun(t, c2, "d", "d", dm.Cases[1], "loaded by the TFLITE argument")
+}
