@@ -16,6 +16,7 @@ The models are the committed fixtures of the other SmartRedis tests.
 
 import json
 import os
+import re
 import time
 from pathlib import Path
 
@@ -26,20 +27,25 @@ from conftest import _Server
 MODELS = Path(__file__).resolve().parent / "models"
 BACKENDS = Path(__file__).resolve().parents[2] / "build" / "backends"
 PRELOAD_WAIT = 10.0
+# The backends stored here, and their libraries.
+LIBRARIES = {"TORCH": "torch/libgorai_torch.so", "TF": "tf/libtensorflow_cc.so.2", "ONNX": "onnx/libonnxruntime.so.1"}
 
 
-def _wait_for_preload(srv, libraries):
+def _preloaded(log, backend):
+    return re.search(rf"backend {backend} \S+ preloaded from", log) is not None
+
+
+def _wait_for_preload(srv, backends):
     deadline = time.time() + PRELOAD_WAIT
-    while time.time() < deadline and srv.log().count("preloaded from") < libraries:
+    while time.time() < deadline and not all(_preloaded(srv.log(), b) for b in backends):
         time.sleep(0.05)
 
 
 @pytest.fixture
 def fresh_server():
-    libraries = [p for p in ("onnx/libonnxruntime.so.1", "torch/libgorai_torch.so", "tf/libtensorflow_cc.so.2")
-                 if (BACKENDS / p).exists()]
-    if len(libraries) < 3:
-        pytest.skip(f"backend libraries missing under {BACKENDS} (make build)")
+    missing = [p for p in LIBRARIES.values() if not (BACKENDS / p).exists()]
+    if missing:
+        pytest.skip(f"backend libraries missing under {BACKENDS}: {missing} (make build)")
     srv = _Server()
     names = ("SR_DB_TYPE", "SSDB", "SR_SOCKET_TIMEOUT")
     saved = {k: os.environ.get(k) for k in names}
@@ -47,7 +53,7 @@ def fresh_server():
     os.environ["SR_DB_TYPE"] = "Standalone"
     os.environ["SSDB"] = f"127.0.0.1:{srv.port}"
     try:
-        _wait_for_preload(srv, len(libraries))
+        _wait_for_preload(srv, LIBRARIES)
         yield srv
     finally:
         for k, v in saved.items():
