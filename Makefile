@@ -75,10 +75,16 @@ python: build
 bench: build
 	$(GO) run ./tests/bench
 
-# The Python that has SmartSim, torch, scikit-learn and skl2onnx (examples/README.md).
-EXAMPLES_PYTHON ?= python3
+# The Python that has SmartSim (set up for gorai), torch, TensorFlow, scikit-learn and skl2onnx: by default
+# the venv build/install-deps.sh examples makes (examples/README.md); EXAMPLES_PYTHON=... uses another,
+# and then make sets nothing up.
+EXAMPLES_VENV := build/venv-examples
+EXAMPLES_PYTHON ?= $(CURDIR)/$(EXAMPLES_VENV)/bin/python
 
 examples: build
+ifeq ($(origin EXAMPLES_PYTHON),file)
+	@build/install-deps.sh examples
+endif
 	RAI_PATH=$(CURDIR)/$(MODULE) $(EXAMPLES_PYTHON) examples/run_all.py
 
 # Payload counts of `make corrupt`; the environment or the make command line may change them.
