@@ -3,7 +3,8 @@
 #            Python client tests
 # make bench prints throughput ratios against plain Redis commands
 # make examples runs SmartSim's "Machine Learning" workflows (examples/) through a SmartSim Orchestrator on
-#               gorai and checks their numbers against the same models in process; not part of make test
+#               gorai and checks their numbers against the same models in process; not part of make test.
+#               The first run sets up its venv, build/venv-examples/ (build/install-deps.sh examples)
 # make corrupt restores 100,000 damaged tensor payloads and 10,000 model and script payloads on a live server
 #              (TestCorruptPayloads; GORAI_CORRUPT_SEED=n replays a run)
 
