@@ -38,7 +38,7 @@ setup_examples() {
     if [ -x "$venv/bin/python" ] && [ "$(cat "$venv/.gorai-stamp" 2>/dev/null)" = "$stamp" ]; then
         return 0
     fi
-    echo "setting up $venv (SmartSim, SmartRedis, TensorFlow, scikit-learn; several minutes the first time)"
+    echo "setting up $venv (SmartSim, SmartRedis, TensorFlow, scikit-learn; a minute or two, once)"
     rm -rf "$venv"
     # --system-site-packages: Debian's torch (python3-torch). The torch wheel on PyPI needs the CUDA
     # runtime wheels, gigabytes, just to be imported.
