@@ -15,15 +15,16 @@ import (
 	"time"
 
 	"gorai/backends"
+	"gorai/backends/backendtest"
 	"gorai/dlpack"
 )
 
 // The real library, as build/fetch-onnxruntime.sh places it (GORAI_ONNX_LIB overrides), and the
 // reference system's model fixtures (CI has ../shared beside the checkout).
 var (
-	libPath     = filepath.Join("..", "..", "build", "backends", DefaultLibrary)
-	fixtures    = filepath.Join("..", "..", "..", "shared", "fixtures", "redisai")
-	noLibReason string // why the ORT tests skip; "" when the library is loaded
+	lib = &backendtest.Library{Backend: "ONNX", What: "ONNX Runtime", Env: "GORAI_ONNX_LIB", Script: "fetch-onnxruntime.sh",
+		Path: filepath.Join("..", "..", "build", "backends", DefaultLibrary)}
+	fixtures = filepath.Join("..", "..", "..", "shared", "fixtures", "redisai")
 )
 
 // childEnv marks a test binary started by TestMissingLibrary: a process where ORT must not be
@@ -32,40 +33,9 @@ const childEnv = "GORAI_ONNX_TEST_CHILD"
 
 func TestMain(m *testing.M) {
 	if os.Getenv(childEnv) == "" {
-		setUp()
+		lib.Prepare()
 	}
 	os.Exit(m.Run())
-}
-
-func setUp() {
-	if p := os.Getenv("GORAI_ONNX_LIB"); p != "" {
-		libPath = p
-	} else if _, err := os.Stat(libPath); err != nil {
-		out, err := exec.Command(filepath.Join("..", "..", "build", "fetch-onnxruntime.sh")).CombinedOutput()
-		if err != nil {
-			noLibReason = fmt.Sprintf("build/fetch-onnxruntime.sh failed (%v): %s", err, out)
-		}
-	}
-	if noLibReason == "" {
-		if _, err := backends.Load("ONNX", libPath); err != nil {
-			noLibReason = err.Error()
-		}
-	}
-	if noLibReason != "" {
-		fmt.Fprintf(os.Stderr, "\n*** ONNX RUNTIME TESTS SKIPPED: %s ***\n\n", noLibReason)
-	}
-}
-
-func needORT(t *testing.T) backends.Backend {
-	t.Helper()
-	if noLibReason != "" {
-		t.Skipf("SKIPPED, no ONNX Runtime: %s", noLibReason)
-	}
-	b, err := backends.Load("ONNX", libPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
 }
 
 func fixture(t *testing.T, name string) []byte {
@@ -82,7 +52,7 @@ func newModel(t *testing.T, blob []byte, opts backends.ModelOptions) backends.Mo
 	if opts.Device == "" {
 		opts.Device = "CPU"
 	}
-	m, err := needORT(t).NewModel(blob, opts)
+	m, err := lib.Need(t).NewModel(blob, opts)
 	if err != nil {
 		t.Fatalf("NewModel: %v", err)
 	}
@@ -150,7 +120,7 @@ func argmax(x dlpack.Tensor) int {
 }
 
 func TestVersion(t *testing.T) {
-	b := needORT(t)
+	b := lib.Need(t)
 	if b.Name() != "ONNX" || b.Version() != "1.30.0" {
 		t.Errorf("backend %s %s, want ONNX 1.30.0", b.Name(), b.Version())
 	}
@@ -198,7 +168,7 @@ func TestLinearIris(t *testing.T) {
 }
 
 func TestBadModel(t *testing.T) {
-	b := needORT(t)
+	b := lib.Need(t)
 	for _, blob := range [][]byte{[]byte("this is not an ONNX model"), {}, {0x08}} {
 		_, err := b.NewModel(blob, backends.ModelOptions{Device: "CPU"})
 		if err == nil {
@@ -281,7 +251,7 @@ func TestParallelRuns(t *testing.T) {
 }
 
 func TestDevicesAndThreads(t *testing.T) {
-	b := needORT(t)
+	b := lib.Need(t)
 	blob := fixture(t, "linear_iris.onnx")
 	cases := []struct {
 		opts backends.ModelOptions
@@ -317,7 +287,7 @@ func TestDevicesAndThreads(t *testing.T) {
 }
 
 func TestClosedModel(t *testing.T) {
-	m, err := needORT(t).NewModel(fixture(t, "linear_iris.onnx"), backends.ModelOptions{Device: "CPU"})
+	m, err := lib.Need(t).NewModel(fixture(t, "linear_iris.onnx"), backends.ModelOptions{Device: "CPU"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -332,7 +302,7 @@ func TestClosedModel(t *testing.T) {
 // TestDTypes runs an Identity model for each data type, with dynamic dimensions, a fixed shape,
 // and as a scalar.
 func TestDTypes(t *testing.T) {
-	b := needORT(t)
+	b := lib.Need(t)
 	cases := []struct {
 		dt     dlpack.DType
 		onnxT  int
@@ -387,7 +357,7 @@ func TestDTypes(t *testing.T) {
 }
 
 func TestScalar(t *testing.T) {
-	b := needORT(t)
+	b := lib.Need(t)
 	for _, unknown := range []bool{false, true} {
 		m, err := b.NewModel(identity(1, []any{}, unknown), backends.ModelOptions{Device: "CPU"})
 		if err != nil {
@@ -489,7 +459,7 @@ func TestMissingLibrary(t *testing.T) {
 }
 
 func absLib(t *testing.T) string {
-	p := libPath
+	p := lib.Path
 	if e := os.Getenv("GORAI_ONNX_LIB"); e != "" {
 		p = e
 	}
@@ -566,14 +536,14 @@ func pbBytes(b []byte, field int, data []byte) []byte {
 }
 
 func BenchmarkMNIST(b *testing.B) {
-	if noLibReason != "" {
-		b.Skip(noLibReason)
+	if lib.SkipReason() != "" {
+		b.Skip(lib.SkipReason())
 	}
 	blob, err := os.ReadFile(filepath.Join(fixtures, "mnist.onnx"))
 	if err != nil {
 		b.Skip(err)
 	}
-	be, _ := backends.Load("ONNX", libPath)
+	be, _ := backends.Load("ONNX", lib.Path)
 	m, err := be.NewModel(blob, backends.ModelOptions{Device: "CPU"})
 	if err != nil {
 		b.Fatal(err)

@@ -17,6 +17,7 @@ import (
 	"testing"
 
 	"gorai/backends"
+	"gorai/backends/backendtest"
 	"gorai/dlpack"
 )
 
@@ -24,10 +25,10 @@ import (
 // graph.pb (CI has ../shared beside the checkout); and the Keras model that tests/python/make_keras_model.py
 // froze, with Keras' own predictions.
 var (
-	libPath     = filepath.Join("..", "..", "build", "backends", DefaultLibrary)
-	fixtures    = filepath.Join("..", "..", "..", "shared", "fixtures", "redisai")
-	models      = filepath.Join("..", "..", "tests", "python", "models")
-	noLibReason string // why the TensorFlow tests skip; "" when the library is loaded
+	lib = &backendtest.Library{Backend: "TF", What: "TensorFlow", Env: "GORAI_TF_LIB", Script: "fetch-tensorflow.sh",
+		Path: filepath.Join("..", "..", "build", "backends", DefaultLibrary)}
+	fixtures = filepath.Join("..", "..", "..", "shared", "fixtures", "redisai")
+	models   = filepath.Join("..", "..", "tests", "python", "models")
 )
 
 // childEnv marks a test binary started by TestMissingLibrary: a process where TensorFlow must not be loaded
@@ -36,41 +37,9 @@ const childEnv = "GORAI_TF_TEST_CHILD"
 
 func TestMain(m *testing.M) {
 	if os.Getenv(childEnv) == "" {
-		setUp()
+		lib.Prepare()
 	}
 	os.Exit(m.Run())
-}
-
-func setUp() {
-	if p := os.Getenv("GORAI_TF_LIB"); p != "" {
-		libPath = p
-	} else if _, err := os.Stat(libPath); err != nil {
-		// Fetches once (260 MB from PyPI), then works offline.
-		out, err := exec.Command(filepath.Join("..", "..", "build", "fetch-tensorflow.sh")).CombinedOutput()
-		if err != nil {
-			noLibReason = fmt.Sprintf("build/fetch-tensorflow.sh failed (%v): %s", err, strings.TrimSpace(string(out)))
-		}
-	}
-	if noLibReason == "" {
-		if _, err := backends.Load("TF", libPath); err != nil {
-			noLibReason = err.Error()
-		}
-	}
-	if noLibReason != "" {
-		fmt.Fprintf(os.Stderr, "\n*** TENSORFLOW TESTS SKIPPED: %s ***\n\n", noLibReason)
-	}
-}
-
-func needTF(t testing.TB) backends.Backend {
-	t.Helper()
-	if noLibReason != "" {
-		t.Skipf("SKIPPED, no TensorFlow: %s", noLibReason)
-	}
-	b, err := backends.Load("TF", libPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
 }
 
 func fixture(t testing.TB, name string) []byte {
@@ -87,7 +56,7 @@ func newModel(t testing.TB, blob []byte, opts backends.ModelOptions) backends.Mo
 	if opts.Device == "" {
 		opts.Device = "CPU"
 	}
-	m, err := needTF(t).NewModel(blob, opts)
+	m, err := lib.Need(t).NewModel(blob, opts)
 	if err != nil {
 		t.Fatalf("NewModel: %v", err)
 	}
@@ -139,7 +108,7 @@ func release(ts []dlpack.Tensor) {
 }
 
 func TestVersion(t *testing.T) {
-	b := needTF(t)
+	b := lib.Need(t)
 	if b.Name() != "TF" || !regexp.MustCompile(`^2\.\d+\.\d+`).MatchString(b.Version()) {
 		t.Errorf("backend %s %q, want TF 2.x", b.Name(), b.Version())
 	}
@@ -284,7 +253,7 @@ func TestKeras(t *testing.T) {
 }
 
 func TestErrors(t *testing.T) {
-	b := needTF(t)
+	b := lib.Need(t)
 	graph := fixture(t, "graph.pb")
 	kblob, meta := keras(t)
 	cases := []struct {
@@ -478,7 +447,7 @@ func TestSessionConfig(t *testing.T) {
 }
 
 func TestClosedModel(t *testing.T) {
-	m, err := needTF(t).NewModel(fixture(t, "graph.pb"), graphOpts)
+	m, err := lib.Need(t).NewModel(fixture(t, "graph.pb"), graphOpts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -602,7 +571,7 @@ func TestNoLeaks(t *testing.T) {
 	if testing.Short() {
 		t.Skip("short")
 	}
-	b := needTF(t)
+	b := lib.Need(t)
 	graph := fixture(t, "graph.pb")
 	kblob, meta := keras(t)
 	x := npy(t, "keras_fcn_input_5.npy")
@@ -731,7 +700,7 @@ func TestMissingLibrary(t *testing.T) {
 }
 
 func absLib(t *testing.T) string {
-	p := libPath
+	p := lib.Path
 	if e := os.Getenv("GORAI_TF_LIB"); e != "" {
 		p = e
 	}

@@ -13,14 +13,15 @@ import (
 	"testing"
 
 	"gorai/backends"
+	"gorai/backends/backendtest"
 	"gorai/dlpack"
 )
 
 // The real library, as build/fetch-litert.sh places it (GORAI_TFLITE_LIB overrides), and the models that
 // testdata/make_models.py converted with TensorFlow, with TF Lite's own outputs for them.
 var (
-	libPath     = filepath.Join("..", "..", "build", "backends", DefaultLibrary)
-	noLibReason string // why the LiteRT tests skip; "" when the library is loaded
+	lib = &backendtest.Library{Backend: "TFLITE", What: "LiteRT", Env: "GORAI_TFLITE_LIB", Script: "fetch-litert.sh",
+		Path: filepath.Join("..", "..", "build", "backends", DefaultLibrary)}
 )
 
 // childEnv marks a test binary started by TestMissingLibrary: a process where LiteRT must not be loaded
@@ -29,41 +30,9 @@ const childEnv = "GORAI_TFLITE_TEST_CHILD"
 
 func TestMain(m *testing.M) {
 	if os.Getenv(childEnv) == "" {
-		setUp()
+		lib.Prepare()
 	}
 	os.Exit(m.Run())
-}
-
-func setUp() {
-	if p := os.Getenv("GORAI_TFLITE_LIB"); p != "" {
-		libPath = p
-	} else if _, err := os.Stat(libPath); err != nil {
-		// Fetches once (22 MB from PyPI), then works offline.
-		out, err := exec.Command(filepath.Join("..", "..", "build", "fetch-litert.sh")).CombinedOutput()
-		if err != nil {
-			noLibReason = fmt.Sprintf("build/fetch-litert.sh failed (%v): %s", err, strings.TrimSpace(string(out)))
-		}
-	}
-	if noLibReason == "" {
-		if _, err := backends.Load("TFLITE", libPath); err != nil {
-			noLibReason = err.Error()
-		}
-	}
-	if noLibReason != "" {
-		fmt.Fprintf(os.Stderr, "\n*** LITERT TESTS SKIPPED: %s ***\n\n", noLibReason)
-	}
-}
-
-func needLiteRT(t testing.TB) backends.Backend {
-	t.Helper()
-	if noLibReason != "" {
-		t.Skipf("SKIPPED, no LiteRT: %s", noLibReason)
-	}
-	b, err := backends.Load("TFLITE", libPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
 }
 
 // expectation is one model's entry in testdata/expected.json.
@@ -144,7 +113,7 @@ func values(t testing.TB, x dlpack.Tensor) []float64 {
 
 func newModel(t testing.TB, blob []byte) backends.Model {
 	t.Helper()
-	m, err := needLiteRT(t).NewModel(blob, backends.ModelOptions{Device: "CPU"})
+	m, err := lib.Need(t).NewModel(blob, backends.ModelOptions{Device: "CPU"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,7 +156,7 @@ func checkCase(t *testing.T, m backends.Model, inputs, outputs []jsonTensor) {
 }
 
 func TestVersion(t *testing.T) {
-	b := needLiteRT(t)
+	b := lib.Need(t)
 	if b.Name() != "TFLITE" || b.Version() != "2.3.0" {
 		t.Errorf("backend %s version %q, want TFLITE 2.3.0 (build/fetch-litert.sh's VERSION)", b.Name(), b.Version())
 	}
@@ -242,7 +211,7 @@ func TestConcurrentRuns(t *testing.T) {
 }
 
 func TestBadBlobs(t *testing.T) {
-	b := needLiteRT(t)
+	b := lib.Need(t)
 	blob, _ := expected(t, "dense.tflite")
 	for name, bad := range map[string][]byte{
 		"empty":     nil,
@@ -301,7 +270,7 @@ func TestRunErrors(t *testing.T) {
 }
 
 func absLib(t *testing.T) string {
-	p, err := filepath.Abs(libPath)
+	p, err := filepath.Abs(lib.Path)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -95,7 +95,7 @@ const nestedSource = "    def nested_add(a, b):\n" +
 
 func newScript(t *testing.T, source string, entryPoints ...string) backends.Script {
 	t.Helper()
-	sb, ok := needTorch(t).(backends.ScriptBackend)
+	sb, ok := lib.Need(t).(backends.ScriptBackend)
 	if !ok {
 		t.Fatal("the TORCH backend is no ScriptBackend")
 	}
@@ -109,7 +109,7 @@ func newScript(t *testing.T, source string, entryPoints ...string) backends.Scri
 
 func compile(t *testing.T, source string, opts backends.ScriptOptions) (backends.Script, error) {
 	t.Helper()
-	s, err := needTorch(t).(backends.ScriptBackend).NewScript([]byte(source), opts)
+	s, err := lib.Need(t).(backends.ScriptBackend).NewScript([]byte(source), opts)
 	if s != nil {
 		t.Cleanup(s.Close)
 	}

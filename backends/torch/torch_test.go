@@ -19,14 +19,15 @@ import (
 	"time"
 
 	"gorai/backends"
+	"gorai/backends/backendtest"
 	"gorai/dlpack"
 )
 
 // The shim as build/build-torch-shim.sh places it (GORAI_TORCH_LIB overrides), and the models that
 // testdata/make_models.py made, with the outputs PyTorch computed for them.
 var (
-	libPath     = filepath.Join("..", "..", "build", "backends", DefaultLibrary)
-	noLibReason string // why the libtorch tests skip; "" when the shim is loaded
+	lib = &backendtest.Library{Backend: "TORCH", What: "torch shim", Env: "GORAI_TORCH_LIB", Script: "build-torch-shim.sh", Rebuild: true,
+		Path: filepath.Join("..", "..", "build", "backends", DefaultLibrary)}
 )
 
 // childEnv marks a test binary started by TestMissingLibrary: a process where the shim must not be
@@ -35,41 +36,9 @@ const childEnv = "GORAI_TORCH_TEST_CHILD"
 
 func TestMain(m *testing.M) {
 	if os.Getenv(childEnv) == "" {
-		setUp()
+		lib.Prepare()
 	}
 	os.Exit(m.Run())
-}
-
-func setUp() {
-	if p := os.Getenv("GORAI_TORCH_LIB"); p != "" {
-		libPath = p
-	} else {
-		// Fetches libtorch and builds only when missing or stale.
-		out, err := exec.Command(filepath.Join("..", "..", "build", "build-torch-shim.sh")).CombinedOutput()
-		if err != nil {
-			noLibReason = fmt.Sprintf("build/build-torch-shim.sh failed (%v): %s", err, strings.TrimSpace(string(out)))
-		}
-	}
-	if noLibReason == "" {
-		if _, err := backends.Load("TORCH", libPath); err != nil {
-			noLibReason = err.Error()
-		}
-	}
-	if noLibReason != "" {
-		fmt.Fprintf(os.Stderr, "\n*** LIBTORCH TESTS SKIPPED: %s ***\n\n", noLibReason)
-	}
-}
-
-func needTorch(t *testing.T) backends.Backend {
-	t.Helper()
-	if noLibReason != "" {
-		t.Skipf("SKIPPED, no torch shim: %s", noLibReason)
-	}
-	b, err := backends.Load("TORCH", libPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
 }
 
 type tensorJSON struct {
@@ -133,7 +102,7 @@ func newModel(t *testing.T, blob []byte, opts backends.ModelOptions) backends.Mo
 	if opts.Device == "" {
 		opts.Device = "CPU"
 	}
-	m, err := needTorch(t).NewModel(blob, opts)
+	m, err := lib.Need(t).NewModel(blob, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -225,7 +194,7 @@ func checkOutputs(got []dlpack.Tensor, want []tensorJSON) error {
 }
 
 func TestVersion(t *testing.T) {
-	b := needTorch(t)
+	b := lib.Need(t)
 	// The torch wheel that build/fetch-torch.sh pins.
 	if b.Name() != "TORCH" || !strings.HasPrefix(b.Version(), "2.") {
 		t.Fatalf("name %q version %q", b.Name(), b.Version())
@@ -294,7 +263,7 @@ func TestFirstRun(t *testing.T) {
 func TestListOutputRefused(t *testing.T) {
 	for _, name := range []string{"list_out", torch2 + "list_out"} {
 		_, blob := testModel(t, name)
-		_, err := needTorch(t).NewModel(blob, backends.ModelOptions{Device: "CPU"})
+		_, err := lib.Need(t).NewModel(blob, backends.ModelOptions{Device: "CPU"})
 		if !errors.Is(err, errUnknownOutputs) {
 			t.Fatalf("%s: got %v, want %v", name, err, errUnknownOutputs)
 		}
@@ -313,7 +282,7 @@ func checkOneLine(t *testing.T, err error) {
 }
 
 func TestBadBlob(t *testing.T) {
-	b := needTorch(t)
+	b := lib.Need(t)
 	_, good := testModel(t, "linear")
 	for name, blob := range map[string][]byte{
 		"garbage":   []byte("this is not a TorchScript model"),
@@ -331,7 +300,7 @@ func TestBadBlob(t *testing.T) {
 }
 
 func TestDevices(t *testing.T) {
-	b := needTorch(t)
+	b := lib.Need(t)
 	_, blob := testModel(t, "linear")
 	for _, dev := range []string{"bad", "GPU:x", "GPU:-1"} {
 		if _, err := b.NewModel(blob, backends.ModelOptions{Device: dev}); err == nil || err.Error() != "ERR unsupported device" {
@@ -439,7 +408,7 @@ func TestParallel(t *testing.T) {
 
 func TestClose(t *testing.T) {
 	want, blob := testModel(t, "linear")
-	m, err := needTorch(t).NewModel(blob, backends.ModelOptions{Device: "CPU"})
+	m, err := lib.Need(t).NewModel(blob, backends.ModelOptions{Device: "CPU"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -587,7 +556,7 @@ func fileExists(p string) bool {
 // reads it. The first case is a damaged linear.pt that TestCorruptPayloads found: libtorch 1.13 loops
 // forever on it, inside Redis' main thread when it comes from RESTORE.
 func TestDamagedArchive(t *testing.T) {
-	b := needTorch(t)
+	b := lib.Need(t)
 	_, good := testModel(t, "linear")
 	damage := func(at map[int]byte) []byte {
 		blob := append([]byte(nil), good...)
@@ -635,7 +604,7 @@ func loadWithin(t *testing.T, b backends.Backend, blob []byte) error {
 // and words a failed run with the failure (libtorch reading them replied "Expected PROTO opcode at the
 // start of pickle archive, found 110").
 func TestDebugFilesIgnored(t *testing.T) {
-	b := needTorch(t)
+	b := lib.Need(t)
 	for _, name := range []string{"linear", torch2 + "linear"} {
 		want, good := testModel(t, name)
 		archive, err := zip.NewReader(bytes.NewReader(good), int64(len(good)))
