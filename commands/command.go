@@ -9,7 +9,7 @@ import (
 
 	"gorai/backends"
 	"gorai/dlpack"
-	"gorai/engine"
+	"gorai/stats"
 )
 
 // Handler runs one command. args[0] is the command name. A returned error is sent as an error reply
@@ -49,7 +49,7 @@ type Runtime interface {
 	ExecuteDAG(plan *DAGPlan) error
 	// LoadBackend opens a backend library explicitly (AI.CONFIG LOADBACKEND).
 	LoadBackend(name, path string) error
-	Stats() *engine.Stats
+	Stats() *stats.Table
 	Config() *Config
 }
 

@@ -13,7 +13,7 @@ import (
 
 	"gorai/backends"
 	"gorai/dlpack"
-	"gorai/engine"
+	"gorai/stats"
 )
 
 // fakeKeyspace is an in-memory keyspace: tensors, models, scripts, plus keys of some other type.
@@ -224,7 +224,7 @@ type fakeRuntime struct {
 	scriptsExecuted                  []scriptExecuteCall
 	dags                             []*DAGPlan // every plan handed to ExecuteDAG, refused ones included
 	loaded                           []loadCall
-	stats                            *engine.Stats
+	stats                            *stats.Table
 	config                           Config
 	// deferBuilds keeps offloaded builds in built instead of committing them at once.
 	deferBuilds bool
@@ -260,7 +260,7 @@ func (r *fakeRuntime) Offload(env Env, build func(Builder) Built) error {
 }
 
 func newFakeRuntime() *fakeRuntime {
-	return &fakeRuntime{stats: engine.NewStats(), config: DefaultConfig("/m")}
+	return &fakeRuntime{stats: stats.NewTable(), config: DefaultConfig("/m")}
 }
 
 func (r *fakeRuntime) OpenModel(meta ModelMeta, blob []byte) (backends.Model, error) {
@@ -378,8 +378,8 @@ func (r *fakeRuntime) LoadBackend(name, path string) error {
 	return r.loadErr
 }
 
-func (r *fakeRuntime) Stats() *engine.Stats { return r.stats }
-func (r *fakeRuntime) Config() *Config      { return &r.config }
+func (r *fakeRuntime) Stats() *stats.Table { return r.stats }
+func (r *fakeRuntime) Config() *Config     { return &r.config }
 
 // textReply renders a reply as text: +OK, *n, $"bulk", :int, ,double, _ (null).
 type textReply struct{ parts []string }

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"gorai/engine"
+	"gorai/stats"
 )
 
 // modelFixture is a keyspace with tensors t1 (INT8 [1]) and t2 (INT8 [2]), a key s of another type,
@@ -613,11 +613,11 @@ func TestModelKeys(t *testing.T) {
 
 func TestInfo(t *testing.T) {
 	ks, rt := modelFixture(t)
-	e := rt.stats.Register(engine.RunStats{Key: "m", Backend: "TF", Device: "cpu", Tag: ""})
+	e := rt.stats.Register(stats.Entry{Key: "m", Backend: "TF", Device: "cpu", Tag: ""})
 	rt.stats.Record(e, 12, 3, false)
 	rt.stats.Record(e, 30, 2, false)
 	rt.stats.Record(e, 99, 99, true)
-	se := rt.stats.Register(engine.RunStats{Key: "sc", IsScript: true, Backend: "TORCH", Device: "GPU:0", Tag: "v2"})
+	se := rt.stats.Register(stats.Entry{Key: "sc", IsScript: true, Backend: "TORCH", Device: "GPU:0", Tag: "v2"})
 	rt.stats.Record(se, 5, 4, false)
 	model := `*18 $"key" $"m" $"type" $"MODEL" $"backend" $"TF" $"device" $"cpu" $"tag" $"" ` +
 		`$"duration" :42 $"samples" :5 $"calls" :3 $"errors" :1`
@@ -654,12 +654,12 @@ func TestModelScan(t *testing.T) {
 	if got := runAI(ks, rt, ModelScan, "AI._MODELSCAN"); got != "*0" {
 		t.Errorf("empty: %s", got)
 	}
-	rt.stats.Register(engine.RunStats{Key: "m", Backend: "TF", Device: "CPU", Tag: "v1"})
-	rt.stats.Register(engine.RunStats{Key: "sc", IsScript: true, Backend: "TORCH", Device: "CPU", Tag: "x"})
+	rt.stats.Register(stats.Entry{Key: "m", Backend: "TF", Device: "CPU", Tag: "v1"})
+	rt.stats.Register(stats.Entry{Key: "sc", IsScript: true, Backend: "TORCH", Device: "CPU", Tag: "x"})
 	if got := runAI(ks, rt, ModelScan, "AI._MODELSCAN"); got != `*1 *2 $"m" $"v1"` {
 		t.Errorf("one model: %s", got)
 	}
-	rt.stats.Register(engine.RunStats{Key: "m2", Backend: "ONNX", Device: "CPU"})
+	rt.stats.Register(stats.Entry{Key: "m2", Backend: "ONNX", Device: "CPU"})
 	got := runAI(ks, rt, ModelScan, "AI._MODELSCAN")
 	if got != `*2 *2 $"m" $"v1" *2 $"m2" $""` && got != `*2 *2 $"m2" $"" *2 $"m" $"v1"` {
 		t.Errorf("two models: %s", got)

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"gorai/engine"
+	"gorai/stats"
 )
 
 // scriptFixture is modelFixture plus scripts sc (SCRIPTSTORE: device CPU, tag v1, entry points bar
@@ -575,12 +575,12 @@ func TestScriptScan(t *testing.T) {
 	if got := runAI(ks, rt, ScriptScan, "AI._SCRIPTSCAN"); got != "*0" {
 		t.Errorf("empty: %s", got)
 	}
-	rt.stats.Register(engine.RunStats{Key: "sc", IsScript: true, Backend: "TORCH", Device: "CPU", Tag: "v1"})
-	rt.stats.Register(engine.RunStats{Key: "m", Backend: "TF", Device: "CPU", Tag: "x"})
+	rt.stats.Register(stats.Entry{Key: "sc", IsScript: true, Backend: "TORCH", Device: "CPU", Tag: "v1"})
+	rt.stats.Register(stats.Entry{Key: "m", Backend: "TF", Device: "CPU", Tag: "x"})
 	if got := runAI(ks, rt, ScriptScan, "AI._SCRIPTSCAN"); got != `*1 *2 $"sc" $"v1"` {
 		t.Errorf("one script: %s", got)
 	}
-	rt.stats.Register(engine.RunStats{Key: "old", IsScript: true, Backend: "TORCH", Device: "gpu:0"})
+	rt.stats.Register(stats.Entry{Key: "old", IsScript: true, Backend: "TORCH", Device: "gpu:0"})
 	if got := runAI(ks, rt, ScriptScan, "AI._SCRIPTSCAN"); got != `*2 *2 $"old" $"" *2 $"sc" $"v1"` {
 		t.Errorf("two scripts: %s", got)
 	}

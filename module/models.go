@@ -14,6 +14,7 @@ import (
 	"gorai/backends"
 	"gorai/commands"
 	"gorai/engine"
+	"gorai/stats"
 )
 
 // backendNames are RedisAI's backend numbers, as stored in RDB files.
@@ -25,14 +26,14 @@ type session struct {
 	model  backends.Model  // for a model
 	script backends.Script // for a script
 	key    string
-	stats  *engine.RunStats
+	stats  *stats.Entry
 	queue  *engine.Queue
 	users  *atomic.Int64 // the sessions sharing model or script (COPY makes more); the last closes it
 }
 
 // newSession registers fresh statistics for key (a store resets them, as in RedisAI) and returns
 // the handle the C model or script keeps.
-func newSession(s *session, stats engine.RunStats, device string) cgo.Handle {
+func newSession(s *session, stats stats.Entry, device string) cgo.Handle {
 	s.queue = ai.engine.Queue(device)
 	s.stats = ai.stats.Register(stats)
 	s.users = new(atomic.Int64)
@@ -51,7 +52,7 @@ func goraiSessionCopy(h C.uintptr_t, key *C.char, keylen C.size_t) (copied C.uin
 	s := &session{model: src.model, script: src.script, key: C.GoStringN(key, C.int(keylen)), queue: src.queue, users: src.users}
 	s.users.Add(1)
 	// Backend, device and tag never change after the store: no race with the runs' counters.
-	s.stats = ai.stats.Register(engine.RunStats{Key: s.key, IsScript: src.stats.IsScript,
+	s.stats = ai.stats.Register(stats.Entry{Key: s.key, IsScript: src.stats.IsScript,
 		Backend: src.stats.Backend, Device: src.stats.Device, Tag: src.stats.Tag})
 	return C.uintptr_t(cgo.NewHandle(s))
 }
@@ -174,7 +175,7 @@ func setNames(c *C.gorai_model, model backends.Model) {
 
 func newModelSession(key string, meta commands.ModelMeta, model backends.Model) cgo.Handle {
 	return newSession(&session{model: model, key: key},
-		engine.RunStats{Key: key, Backend: meta.Backend, Device: meta.Device, Tag: string(meta.Tag)}, meta.Device)
+		stats.Entry{Key: key, Backend: meta.Backend, Device: meta.Device, Tag: string(meta.Tag)}, meta.Device)
 }
 
 func cString(s string) *C.char {

@@ -15,6 +15,7 @@ import (
 	"gorai/backends/torch"
 	"gorai/commands"
 	"gorai/engine"
+	"gorai/stats"
 )
 
 // aiState is the module's state beyond the keyspace: configuration, the execution engine and the
@@ -22,10 +23,10 @@ import (
 type aiState struct {
 	config commands.Config
 	engine *engine.Engine
-	stats  *engine.Stats
+	stats  *stats.Table
 }
 
-var ai = aiState{stats: engine.NewStats()}
+var ai = aiState{stats: stats.NewTable()}
 
 var (
 	errCouldNotLoadBackend = errors.New("ERR Could not load backend")
@@ -71,7 +72,7 @@ func (a *aiState) LoadBackend(name, path string) error {
 // The commands.Runtime of a call.
 
 func (c *redisCall) LoadBackend(name, path string) error { return ai.LoadBackend(name, path) }
-func (c *redisCall) Stats() *engine.Stats                { return ai.stats }
+func (c *redisCall) Stats() *stats.Table                 { return ai.stats }
 func (c *redisCall) Config() *commands.Config            { return &ai.config }
 
 // configCommand is AI.CONFIG, keeping the C side's copy of MODEL_CHUNK_SIZE in step.

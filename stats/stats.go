@@ -1,9 +1,10 @@
-package engine
+// Package stats keeps the per-key run counters AI.INFO reports and lists them in RedisAI's order.
+package stats
 
 import "sync"
 
-// RunStats are the counters AI.INFO reports for one model or script key.
-type RunStats struct {
+// Entry holds the counters AI.INFO reports for one model or script key.
+type Entry struct {
 	Key        string
 	IsScript   bool
 	Backend    string
@@ -15,20 +16,20 @@ type RunStats struct {
 	Errors     int64
 }
 
-// Stats holds RunStats by key. Storing a model or script replaces its entry (so overwriting resets
+// Table holds Entry by key. Storing a model or script replaces its entry (so overwriting resets
 // the counters, as RedisAI does); entries are kept apart from the keyspace, as RedisAI keeps them,
 // and listed in RedisAI's order.
-type Stats struct {
+type Table struct {
 	mu      sync.Mutex
-	entries map[string]*RunStats
+	entries map[string]*Entry
 	order   *scanOrder
 }
 
-// NewStats makes an empty table.
-func NewStats() *Stats { return &Stats{entries: map[string]*RunStats{}, order: newScanOrder()} }
+// NewTable makes an empty table.
+func NewTable() *Table { return &Table{entries: map[string]*Entry{}, order: newScanOrder()} }
 
 // Register starts fresh counters for s.Key and returns them (the identity a run reports to).
-func (s *Stats) Register(r RunStats) *RunStats {
+func (s *Table) Register(r Entry) *Entry {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	e := &r
@@ -43,7 +44,7 @@ func (s *Stats) Register(r RunStats) *RunStats {
 }
 
 // Unregister removes the entry for key if it is still e (a newer store keeps its own).
-func (s *Stats) Unregister(key string, e *RunStats) {
+func (s *Table) Unregister(key string, e *Entry) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.entries[key] == e {
@@ -53,19 +54,19 @@ func (s *Stats) Unregister(key string, e *RunStats) {
 }
 
 // Get is a copy of the counters of key.
-func (s *Stats) Get(key string) (RunStats, bool) {
+func (s *Table) Get(key string) (Entry, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.order.find()
 	e, ok := s.entries[key]
 	if !ok {
-		return RunStats{}, false
+		return Entry{}, false
 	}
 	return *e, true
 }
 
 // Reset zeroes the counters of key.
-func (s *Stats) Reset(key string) bool {
+func (s *Table) Reset(key string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.order.find()
@@ -77,7 +78,7 @@ func (s *Stats) Reset(key string) bool {
 }
 
 // Record adds one finished run to e.
-func (s *Stats) Record(e *RunStats, durationUS, samples int64, failed bool) {
+func (s *Table) Record(e *Entry, durationUS, samples int64, failed bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	e.Calls++
@@ -90,10 +91,10 @@ func (s *Stats) Record(e *RunStats, durationUS, samples int64, failed bool) {
 }
 
 // All lists every entry in RedisAI's order, for AI._MODELSCAN and AI._SCRIPTSCAN.
-func (s *Stats) All() []RunStats {
+func (s *Table) All() []Entry {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make([]RunStats, 0, len(s.entries))
+	out := make([]Entry, 0, len(s.entries))
 	for _, key := range s.order.keys() {
 		out = append(out, *s.entries[key])
 	}
