@@ -9,6 +9,7 @@ import (
 
 	"gorai/backends"
 	"gorai/dlpack"
+	"gorai/exec"
 	"gorai/stats"
 )
 
@@ -37,16 +38,10 @@ type Runtime interface {
 	// CanExecute refuses, with its reply text, where a run cannot wait for its result: inside
 	// MULTI or a script. Execution commands ask it before anything else, as RedisAI does.
 	CanExecute() error
-	// ExecuteModel blocks the client and runs the model in the background; the runtime replies
-	// when the run is done. Its errors (a transaction, say) are reply texts, sent at once.
-	ExecuteModel(run ModelExecution) error
-	// ExecuteScript blocks the client and runs the script's function in the background, as
-	// ExecuteModel does.
-	ExecuteScript(run ScriptExecution) error
-	// ExecuteDAG blocks the client and runs the DAG's ops in order in the background; the
-	// runtime replies when it is done (one entry per op) and writes the PERSIST tensors. When it
-	// returns nil it owns the plan (see DAGPlan.Release); on an error the caller still does.
-	ExecuteDAG(plan *DAGPlan) error
+	// Execute blocks the client and runs the plan in the background; the runtime replies (ReplyRun)
+	// when it is over. When it returns nil it owns the plan (exec.Submit); on an error, a reply text
+	// sent at once, the caller still does.
+	Execute(plan *exec.Plan) error
 	// LoadBackend opens a backend library explicitly (AI.CONFIG LOADBACKEND).
 	LoadBackend(name, path string) error
 	Stats() *stats.Table
@@ -94,6 +89,9 @@ type Keyspace interface {
 	Script(key []byte) (Script, error)
 	// SetScript stores a script at key, taking over compiled (closed on error too).
 	SetScript(key []byte, meta ScriptMeta, compiled backends.Script, source []byte)
+	// PersistTensor stores t at key, taking over the caller's reference, and replicates it as
+	// AI.TENSORSET (a run's outputs, whose command does not say their contents).
+	PersistTensor(key []byte, t dlpack.Tensor)
 	// Delete removes key.
 	Delete(key []byte)
 	// ReplicateVerbatim sends the current command to replicas and the AOF as it is.
@@ -111,6 +109,10 @@ type Reply interface {
 	// TensorData sends a tensor's raw bytes as one bulk string, without copying them first.
 	TensorData(t dlpack.Tensor)
 	Int(v int64)
+	// Simple sends a simple string ("+TIMEDOUT", a DAG's "+NA").
+	Simple(s string)
+	// Error sends an error reply as an element of an array (a DAG's failed op).
+	Error(text string)
 	// Double is sent as Redis sends doubles: a bulk string in RESP2.
 	Double(v float64)
 	Null()

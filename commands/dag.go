@@ -9,73 +9,11 @@ import (
 	"time"
 
 	"gorai/dlpack"
+	"gorai/exec"
 )
 
-// DAGOpKind is what one op of a DAG does.
-type DAGOpKind int
-
-const (
-	DAGTensorSet DAGOpKind = iota
-	DAGTensorGet
-	DAGModelExecute
-	DAGScriptExecute
-)
-
-// DAGOp is one op of a parsed DAG. Tensors are named by slot: a DAG's tensors live in an array of
-// slots, the LOADed ones first; each output gets a fresh slot (a name assigned again gets a new one,
-// later reads bind to the latest).
-type DAGOp struct {
-	Kind DAGOpKind
-	// TensorSet: the tensor, built at parse time (owned by the plan), and its slot.
-	Tensor dlpack.Tensor
-	// TensorGet: the format.
-	Format TensorFormat
-	// ModelExecute: the model; ScriptExecute: the script, its function, keys and args.
-	Model      Model
-	Script     Script
-	Function   string
-	Keys, Args [][]byte
-	// Inputs and Outputs are slots (TensorGet reads Inputs[0]; TensorSet writes Outputs[0]).
-	Inputs, Outputs []int
-}
-
-// DAGPlan is a parsed DAG, handed to the Runtime to run in the background.
-type DAGPlan struct {
-	Loaded  []dlpack.Tensor // the LOADed tensors, slots 0..len-1 (borrowed: the runtime retains them)
-	Slots   int             // the number of slots
-	Ops     []DAGOp
-	Persist []DAGPersist
-	Timeout time.Duration // 0: none
-}
-
-// DAGPersist is a tensor written to the keyspace after a DAG succeeded.
-type DAGPersist struct {
-	Key  []byte
-	Slot int
-}
-
-// Release drops the references the plan holds to the tensors its TENSORSET ops built; it may be
-// called more than once.
-//
-// Ownership: the plan owns those tensors and copies of every key and argument it keeps (the
-// command's arguments do not outlive the command); the LOADed tensors, the models and the scripts
-// are borrowed from the keyspace, so the runtime takes its own references to them before
-// ExecuteDAG returns. ExecuteDAG takes the plan over when it returns nil (the runtime calls Release
-// when it is done with it); when it returns an error, the handler releases the plan.
-func (p *DAGPlan) Release() {
-	for i := range p.Ops {
-		if t := p.Ops[i].Tensor; !t.IsZero() {
-			releaseDAGTensor(t)
-			p.Ops[i].Tensor = dlpack.Tensor{}
-		}
-	}
-}
-
-// The tensors a DAG builds and releases go through these, so that tests can count them.
-var (
-	buildDAGTensor   = ParseTensor
-	releaseDAGTensor = dlpack.Tensor.Release
-)
+// The tensors a DAG builds go through this, so that tests can follow them.
+var buildDAGTensor = ParseTensor
 
 var (
 	errDAGEmpty          = errf("ERR DAG is empty")
@@ -135,25 +73,21 @@ func executeDAG(env Env, args [][]byte, cmd dagCommand) error {
 	if err != nil {
 		return err
 	}
-	if err := env.AI.ExecuteDAG(plan); err != nil {
-		plan.Release()
-		return err
-	}
-	return nil
+	return execute(env, plan)
 }
 
 // parseDAG builds the plan of a DAG command, as RedisAI does: the header (LOAD tensors read from
 // the keyspace now), then every op in order (TENSORSET tensors built, models and scripts looked up
 // now), then the names (every output a fresh slot, every input the latest slot of its name), then
 // PERSIST. On an error, whatever it built is released.
-func parseDAG(env Env, args [][]byte, cmd dagCommand) (*DAGPlan, error) {
+func parseDAG(env Env, args [][]byte, cmd dagCommand) (*exec.Plan, error) {
 	if cmd.deprecated && len(args) < 4 {
 		return nil, errf("ERR wrong number of arguments for '" + cmd.name + "' command")
 	}
 	if !cmd.deprecated && len(args) < 6 {
 		return nil, errf("ERR missing arguments for '" + cmd.name + "' command")
 	}
-	p := dagParser{env: env, cmd: cmd, plan: &DAGPlan{}, names: map[string]int{}}
+	p := dagParser{env: env, cmd: cmd, plan: &exec.Plan{}, names: map[string]int{}}
 	if err := p.parse(args); err != nil {
 		p.plan.Release()
 		return nil, err
@@ -164,7 +98,7 @@ func parseDAG(env Env, args [][]byte, cmd dagCommand) (*DAGPlan, error) {
 type dagParser struct {
 	env     Env
 	cmd     dagCommand
-	plan    *DAGPlan
+	plan    *exec.Plan
 	names   map[string]int // a name's latest slot
 	persist [][]byte
 	// The names each op reads and writes, resolved to slots once every op is parsed.
@@ -315,7 +249,7 @@ func (p *dagParser) parseOp(a [][]byte) error {
 	if len(a) == 0 {
 		return errUnsupportedOp // "|> |>": RedisAI reads the second "|>" as the op's name
 	}
-	var op DAGOp
+	var op exec.Op
 	var in, out [][]byte
 	deprecated := p.cmd.deprecated
 	switch name := a[0]; {
@@ -327,7 +261,7 @@ func (p *dagParser) parseOp(a [][]byte) error {
 		if err != nil {
 			return err
 		}
-		op, in = DAGOp{Kind: DAGTensorGet, Format: f}, a[1:2]
+		op, in = exec.Op{Kind: exec.TensorGet, Format: f}, a[1:2]
 	case is(name, "AI.TENSORSET"):
 		if len(a) < 4 {
 			return errDAGTensorSetArity
@@ -336,7 +270,7 @@ func (p *dagParser) parseOp(a [][]byte) error {
 		if err != nil {
 			return err
 		}
-		op, out = DAGOp{Kind: DAGTensorSet, Tensor: t}, a[1:2]
+		op, out = exec.Op{Kind: exec.TensorSet, Tensor: t}, a[1:2]
 	case is(name, "AI.MODELEXECUTE") && !deprecated, is(name, "AI.MODELRUN") && deprecated:
 		parse := parseModelExecute
 		if deprecated {
@@ -349,7 +283,7 @@ func (p *dagParser) parseOp(a [][]byte) error {
 		if c.timeout > 0 {
 			return errTimeoutInDAG
 		}
-		op, in, out = DAGOp{Kind: DAGModelExecute, Model: c.model}, c.inputs, c.outputs
+		op, in, out = exec.Op{Kind: exec.ModelRun, Model: c.model}, c.inputs, c.outputs
 	case is(name, "AI.SCRIPTEXECUTE") && !deprecated, is(name, "AI.SCRIPTRUN") && deprecated:
 		if p.cmd.readOnly && !deprecated {
 			return errScriptReadOnly
@@ -372,8 +306,8 @@ func (p *dagParser) parseOp(a [][]byte) error {
 		if c.timeout > 0 {
 			return errTimeoutInDAG
 		}
-		op = DAGOp{Kind: DAGScriptExecute, Script: s, Function: string(c.function), Keys: copyArgs(c.keys),
-			Args: copyArgs(c.params)}
+		op = exec.Op{Kind: exec.ScriptRun, Script: s, Function: string(c.function), Keys: toStrings(c.keys),
+			Args: toStrings(c.params)}
 		in, out = c.inputs, c.outputs
 	case is(name, "AI.MODELRUN"), is(name, "AI.SCRIPTRUN"):
 		return errf("Deprecated " + canonicalOp(name) + " cannot be used in AI.DAGEXECUTE command")
@@ -414,24 +348,9 @@ func (p *dagParser) resolve() error {
 		if !ok {
 			return errPersistNotFound
 		}
-		p.plan.Persist = append(p.plan.Persist, DAGPersist{Key: bytes.Clone(k), Slot: slot})
+		p.plan.Persist = append(p.plan.Persist, exec.Persist{Key: bytes.Clone(k), Slot: slot})
 	}
 	return nil
-}
-
-// copyArgs is a deep copy of args (nil stays nil).
-func copyArgs(args [][]byte) [][]byte {
-	if args == nil {
-		return nil
-	}
-	out := make([][]byte, len(args))
-	for i, a := range args {
-		out[i] = bytes.Clone(a)
-		if out[i] == nil {
-			out[i] = []byte{}
-		}
-	}
-	return out
 }
 
 // DAGKeys are the keys of the four DAG commands, where the parser finds them (readDAG): LOAD's

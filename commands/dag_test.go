@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"gorai/exec"
 	"reflect"
 	"slices"
 	"strings"
@@ -211,13 +212,13 @@ func TestDAGRuntimeRefuses(t *testing.T) {
 	counter.check(t, line, 0)
 }
 
-// opView is a DAGOp with its tensor's data instead of the tensor and the keys and args as strings.
+// opView is an op with its tensor's data instead of the tensor and the keys and args as strings.
 type opView struct {
-	Kind            DAGOpKind
+	Kind            exec.OpKind
 	Data            string
 	Format          TensorFormat
-	Model           Model
-	Script          Script
+	Model           exec.StoredModel
+	Script          exec.StoredScript
 	Function        string
 	Keys, Args      []string
 	Inputs, Outputs []int
@@ -231,14 +232,15 @@ type planView struct {
 	Timeout time.Duration
 }
 
-func viewPlan(p *DAGPlan) planView {
+func viewPlan(p *exec.Plan) planView {
 	v := planView{Slots: p.Slots, Timeout: p.Timeout}
 	for _, t := range p.Loaded {
 		v.Loaded = append(v.Loaded, string(t.Data()))
 	}
 	for _, op := range p.Ops {
-		o := opView{Kind: op.Kind, Format: op.Format, Model: op.Model, Script: op.Script, Function: op.Function,
-			Keys: toStrings(op.Keys), Args: toStrings(op.Args), Inputs: op.Inputs, Outputs: op.Outputs}
+		format, _ := op.Format.(TensorFormat)
+		o := opView{Kind: op.Kind, Format: format, Model: op.Model, Script: op.Script, Function: op.Function,
+			Keys: append([]string{}, op.Keys...), Args: append([]string{}, op.Args...), Inputs: op.Inputs, Outputs: op.Outputs}
 		if !op.Tensor.IsZero() {
 			o.Data = string(op.Tensor.Data())
 		}
@@ -253,18 +255,18 @@ func viewPlan(p *DAGPlan) planView {
 	return v
 }
 
-// The plans handed to ExecuteDAG: slots, single-assignment renaming, PERSIST, LOAD, the ops.
+// The plans handed to Execute: slots, single-assignment renaming, PERSIST, LOAD, the ops.
 func TestDAGPlans(t *testing.T) {
 	ks, _ := scriptFixture(t) // the models and scripts the plans name
 	m, m1, m22, sc, old := ks.models["m"], ks.models["m1"], ks.models["m22"], ks.scripts["sc"], ks.scripts["old"]
 	get := func(in int, f TensorFormat) opView {
-		return opView{Kind: DAGTensorGet, Format: f, Inputs: []int{in}, Keys: []string{}, Args: []string{}}
+		return opView{Kind: exec.TensorGet, Format: f, Inputs: []int{in}, Keys: []string{}, Args: []string{}}
 	}
 	set := func(data string, out int) opView {
-		return opView{Kind: DAGTensorSet, Data: data, Outputs: []int{out}, Keys: []string{}, Args: []string{}}
+		return opView{Kind: exec.TensorSet, Data: data, Outputs: []int{out}, Keys: []string{}, Args: []string{}}
 	}
 	model := func(m Model, in []int, out ...int) opView {
-		return opView{Kind: DAGModelExecute, Model: m, Inputs: in, Outputs: out, Keys: []string{}, Args: []string{}}
+		return opView{Kind: exec.ModelRun, Model: m, Inputs: in, Outputs: out, Keys: []string{}, Args: []string{}}
 	}
 	metaBlob := TensorFormat{Meta: true, Blob: true}
 	cases := []struct {
@@ -292,12 +294,12 @@ func TestDAGPlans(t *testing.T) {
 			"|> AI.SCRIPTEXECUTE sc bar ARGS 2 x 7 OUTPUTS 2 o a KEYS 2 {x}k1 {x}k2 INPUTS 2 a a |> AI.TENSORGET a BLOB META",
 			planView{Slots: 3, Ops: []opView{
 				set("\x00\x00\x00\x00", 0),
-				{Kind: DAGScriptExecute, Script: sc, Function: "bar", Keys: []string{"{x}k1", "{x}k2"}, Args: []string{"x", "7"},
+				{Kind: exec.ScriptRun, Script: sc, Function: "bar", Keys: []string{"{x}k1", "{x}k2"}, Args: []string{"x", "7"},
 					Inputs: []int{0, 0}, Outputs: []int{1, 2}},
 				get(2, metaBlob),
 			}}},
 		{"AI.DAGEXECUTE ROUTING r |> AI.SCRIPTEXECUTE sc bar",
-			planView{Slots: 0, Ops: []opView{{Kind: DAGScriptExecute, Script: sc, Function: "bar", Keys: []string{}, Args: []string{}}}}},
+			planView{Slots: 0, Ops: []opView{{Kind: exec.ScriptRun, Script: sc, Function: "bar", Keys: []string{}, Args: []string{}}}}},
 		// LOAD of one key twice: two slots, the name bound to the first.
 		{"AI.DAGEXECUTE_RO LOAD 2 t1 t1 |> AI.MODELEXECUTE m1 INPUTS 1 t1 OUTPUTS 1 o |> AI.TENSORGET o BLOB",
 			planView{Loaded: []string{"\x01", "\x01"}, Slots: 3, Ops: []opView{
@@ -313,7 +315,7 @@ func TestDAGPlans(t *testing.T) {
 			"|> AI.SCRIPTRUN old foo INPUTS a $ b a OUTPUTS c |> AI.TENSORGET c",
 			planView{Slots: 3, Ops: []opView{
 				set("\x03", 0), model(m1, []int{0}, 1),
-				{Kind: DAGScriptExecute, Script: old, Function: "foo", Keys: []string{}, Args: []string{}, Inputs: []int{0, 1, 0}, Outputs: []int{2}},
+				{Kind: exec.ScriptRun, Script: old, Function: "foo", Keys: []string{}, Args: []string{}, Inputs: []int{0, 1, 0}, Outputs: []int{2}},
 				get(2, metaBlob),
 			}}},
 		{"AI.DAGRUN LOAD 1 t1 PERSIST 1 b ROUTING r TIMEOUT 9 |> AI.MODELRUN m1 INPUTS t1 OUTPUTS b",
@@ -322,7 +324,7 @@ func TestDAGPlans(t *testing.T) {
 		// DAGRUN_RO: AI.SCRIPTRUN is accepted, as RedisAI does.
 		{"AI.DAGRUN_RO LOAD 1 t1 |> AI.SCRIPTRUN old foo INPUTS t1 OUTPUTS c",
 			planView{Loaded: []string{"\x01"}, Slots: 2, Ops: []opView{
-				{Kind: DAGScriptExecute, Script: old, Function: "foo", Keys: []string{}, Args: []string{}, Inputs: []int{0}, Outputs: []int{1}},
+				{Kind: exec.ScriptRun, Script: old, Function: "foo", Keys: []string{}, Args: []string{}, Inputs: []int{0}, Outputs: []int{1}},
 			}}},
 	}
 	for i, c := range cases {
@@ -357,7 +359,7 @@ func checkDAGPlan(t *testing.T, ks *fakeKeyspace, rt *fakeRuntime, counter *dagT
 	}
 	sets := 0
 	for _, op := range plan.Ops {
-		if op.Kind == DAGTensorSet {
+		if op.Kind == exec.TensorSet {
 			sets++
 		}
 	}
@@ -370,7 +372,7 @@ func checkDAGPlan(t *testing.T, ks *fakeKeyspace, rt *fakeRuntime, counter *dagT
 // checkDAGKeysCover checks that DAGKeys reported, for reading, every key the parser looked up and
 // every KEYS name of the plan's scripts, and for writing, every PERSIST key: the keys Redis checks
 // and routes by are the keys the DAG uses.
-func checkDAGKeysCover(t *testing.T, what string, a [][]byte, keys []KeyArg, read []string, plans []*DAGPlan) {
+func checkDAGKeysCover(t *testing.T, what string, a [][]byte, keys []KeyArg, read []string, plans []*exec.Plan) {
 	t.Helper()
 	reported := func(key []byte, use KeyUse) bool {
 		return slices.ContainsFunc(keys, func(k KeyArg) bool { return k.Use == use && bytes.Equal(a[k.Pos], key) })
@@ -383,7 +385,7 @@ func checkDAGKeysCover(t *testing.T, what string, a [][]byte, keys []KeyArg, rea
 	for _, p := range plans {
 		for _, op := range p.Ops {
 			for _, k := range op.Keys {
-				if !reported(k, KeyRead) {
+				if !reported([]byte(k), KeyRead) {
 					t.Fatalf("%s: a script gets KEYS %q, DAGKeys %v does not report it", what, k, keys)
 				}
 			}
@@ -426,7 +428,7 @@ func TestDAGKeys(t *testing.T) {
 
 // checkPlan: every slot an op reads exists before it, every output is a fresh slot, each op has what
 // its kind needs, the read-only commands persist nothing.
-func checkPlan(t *testing.T, what string, p *DAGPlan, readOnly bool) {
+func checkPlan(t *testing.T, what string, p *exec.Plan, readOnly bool) {
 	t.Helper()
 	fail := func(format string, a ...any) { t.Fatalf("%s: plan %+v: %s", what, *p, fmt.Sprintf(format, a...)) }
 	next := len(p.Loaded)
@@ -449,14 +451,15 @@ func checkPlan(t *testing.T, what string, p *DAGPlan, readOnly bool) {
 		}
 		ok := true
 		switch op.Kind {
-		case DAGTensorSet:
+		case exec.TensorSet:
 			ok = !op.Tensor.IsZero() && len(op.Inputs) == 0 && len(op.Outputs) == 1
-		case DAGTensorGet:
-			ok = op.Tensor.IsZero() && len(op.Inputs) == 1 && len(op.Outputs) == 0 && !(op.Format.Blob && op.Format.Values)
-		case DAGModelExecute:
-			nin, nout := op.Model.Arity()
+		case exec.TensorGet:
+			f, isFormat := op.Format.(TensorFormat)
+			ok = op.Tensor.IsZero() && len(op.Inputs) == 1 && len(op.Outputs) == 0 && isFormat && !(f.Blob && f.Values)
+		case exec.ModelRun:
+			nin, nout := op.Model.(Model).Arity()
 			ok = op.Tensor.IsZero() && len(op.Inputs) == nin && len(op.Outputs) == nout
-		case DAGScriptExecute:
+		case exec.ScriptRun:
 			ok = op.Tensor.IsZero() && op.Script != nil
 		default:
 			ok = false
@@ -533,7 +536,7 @@ func FuzzDAGArgs(f *testing.F) {
 				case len(rt.dags) > 1:
 					t.Fatalf("%s: %d plans", what, len(rt.dags))
 				case refuse:
-					// The handler released the plan: ExecuteDAG's error is the reply.
+					// The handler released the plan: Execute's error is the reply.
 					if err == nil || err.Error() != "refused" {
 						t.Fatalf("%s: error %v", what, err)
 					}

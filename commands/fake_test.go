@@ -9,10 +9,10 @@ import (
 	"strings"
 	"testing"
 	"time"
-	"unsafe"
 
 	"gorai/backends"
 	"gorai/dlpack"
+	"gorai/exec"
 	"gorai/stats"
 )
 
@@ -58,6 +58,13 @@ func (k *fakeKeyspace) SetTensor(key []byte, t dlpack.Tensor) error {
 	}
 	k.tensors[string(key)] = t
 	return nil
+}
+
+// PersistTensor stores t, counting it as replicated.
+func (k *fakeKeyspace) PersistTensor(key []byte, t dlpack.Tensor) {
+	if k.SetTensor(key, t) == nil {
+		k.replicated++
+	}
 }
 
 func (k *fakeKeyspace) ReplicateVerbatim() { k.replicated++ }
@@ -150,6 +157,11 @@ func (m *fakeModel) Meta() ModelMeta   { return m.meta }
 func (m *fakeModel) Blob() []byte      { return m.blob }
 func (m *fakeModel) Arity() (int, int) { return len(m.meta.Inputs), len(m.meta.Outputs) }
 
+// A fake model's runs are recorded, not run: it has no session.
+func (m *fakeModel) Retain()                     {}
+func (m *fakeModel) Release()                    {}
+func (m *fakeModel) Session() *exec.ModelSession { return nil }
+
 // fakeSession is what fakeRuntime.OpenModel builds.
 type fakeSession struct {
 	inputs, outputs []string
@@ -173,6 +185,10 @@ type fakeScript struct {
 func (s *fakeScript) Meta() ScriptMeta { return s.meta }
 func (s *fakeScript) Source() []byte   { return s.source }
 
+func (s *fakeScript) Retain()                      {}
+func (s *fakeScript) Release()                     {}
+func (s *fakeScript) Session() *exec.ScriptSession { return nil }
+
 // fakeCompiled is what fakeRuntime.OpenScript builds.
 type fakeCompiled struct{ closed int }
 
@@ -186,7 +202,7 @@ type scriptOpenCall struct {
 	source []byte
 }
 
-// scriptExecuteCall is a ScriptExecution with its borrowed parts copied.
+// scriptExecuteCall is a single script run's plan, with its borrowed parts copied.
 type scriptExecuteCall struct {
 	script                 Script
 	function               string
@@ -201,7 +217,7 @@ type openCall struct {
 	blob []byte
 }
 
-// executeCall is a ModelExecution with its borrowed parts copied.
+// executeCall is a single model run's plan, with its borrowed parts copied.
 type executeCall struct {
 	model      Model
 	inputs     [][]byte // the data of each input tensor
@@ -222,7 +238,7 @@ type fakeRuntime struct {
 	scriptsOpened                    []scriptOpenCall
 	compiled                         []*fakeCompiled
 	scriptsExecuted                  []scriptExecuteCall
-	dags                             []*DAGPlan // every plan handed to ExecuteDAG, refused ones included
+	dags                             []*exec.Plan // every DAG plan handed to Execute, refused ones included
 	loaded                           []loadCall
 	stats                            *stats.Table
 	config                           Config
@@ -276,22 +292,6 @@ func (r *fakeRuntime) OpenModel(meta ModelMeta, blob []byte) (backends.Model, er
 
 func (r *fakeRuntime) CanExecute() error { return r.txErr }
 
-func (r *fakeRuntime) ExecuteModel(run ModelExecution) error {
-	c := executeCall{model: run.Model, timeout: run.Timeout, inputPtrs: append([]dlpack.Tensor{}, run.Inputs...)}
-	for _, t := range run.Inputs {
-		if t.IsZero() {
-			c.inputs = append(c.inputs, nil)
-		} else {
-			c.inputs = append(c.inputs, append([]byte{}, t.Data()...))
-		}
-	}
-	for _, k := range run.OutputKeys {
-		c.outputKeys = append(c.outputKeys, string(k))
-	}
-	r.executed = append(r.executed, c)
-	return r.execErr
-}
-
 func (r *fakeRuntime) OpenScript(meta ScriptMeta, source []byte) (backends.Script, error) {
 	meta.Tag = append([]byte{}, meta.Tag...)
 	meta.EntryPoints = slices.Clone(meta.EntryPoints) // keeps nil apart from empty
@@ -304,25 +304,30 @@ func (r *fakeRuntime) OpenScript(meta ScriptMeta, source []byte) (backends.Scrip
 	return c, nil
 }
 
-func (r *fakeRuntime) ExecuteScript(run ScriptExecution) error {
-	c := scriptExecuteCall{script: run.Script, function: run.Function, timeout: run.Timeout,
-		inputPtrs: append([]dlpack.Tensor{}, run.Inputs...)}
-	for _, t := range run.Inputs {
-		if t.IsZero() {
-			c.inputs = append(c.inputs, nil)
-		} else {
-			c.inputs = append(c.inputs, append([]byte{}, t.Data()...))
-		}
+// Execute records the plan: a single run as the run it describes, a DAG as it is. When it fails
+// (execErr), the handler releases the plan; otherwise the test releases DAGs (releaseDAGs).
+func (r *fakeRuntime) Execute(plan *exec.Plan) error {
+	if !plan.Single {
+		r.dags = append(r.dags, plan)
+		return r.execErr
 	}
-	c.keys, c.args, c.outputKeys = toStrings(run.Keys), toStrings(run.Args), toStrings(run.OutputKeys)
-	r.scriptsExecuted = append(r.scriptsExecuted, c)
-	return r.execErr
-}
-
-// ExecuteDAG records the plan. When it fails (execErr), the handler still owns the plan and
-// releases it; otherwise the test does (releaseDAGs).
-func (r *fakeRuntime) ExecuteDAG(plan *DAGPlan) error {
-	r.dags = append(r.dags, plan)
+	op := plan.Ops[0]
+	var inputs [][]byte
+	for _, t := range plan.Loaded {
+		inputs = append(inputs, append([]byte{}, t.Data()...))
+	}
+	var outputKeys []string
+	for _, p := range plan.Persist {
+		outputKeys = append(outputKeys, string(p.Key))
+	}
+	loaded := append([]dlpack.Tensor{}, plan.Loaded...)
+	if op.Kind == exec.ModelRun {
+		r.executed = append(r.executed, executeCall{model: op.Model.(Model), timeout: plan.Timeout,
+			inputs: inputs, inputPtrs: loaded, outputKeys: outputKeys})
+	} else {
+		r.scriptsExecuted = append(r.scriptsExecuted, scriptExecuteCall{script: op.Script.(Script), function: op.Function,
+			timeout: plan.Timeout, inputs: inputs, inputPtrs: loaded, keys: op.Keys, args: op.Args, outputKeys: outputKeys})
+	}
 	return r.execErr
 }
 
@@ -333,43 +338,51 @@ func (r *fakeRuntime) releaseDAGs() {
 	}
 }
 
-// dagTensorCounter counts the tensors DAG parsing builds and releases, through the seams of dag.go
-// (buildDAGTensor, releaseDAGTensor).
-type dagTensorCounter struct {
-	built, released int
-	live            map[unsafe.Pointer]bool
-	bad             string // a release of a tensor that is not live
-}
+// dagTensorCounter follows the tensors DAG parsing builds (through dag.go's buildDAGTensor seam):
+// it holds two references of its own to each, so that the plan's release can be seen in the count
+// (3 while the plan holds the tensor, 2 once it has released it) and a second release frees nothing.
+type dagTensorCounter struct{ built []dlpack.Tensor }
 
-// countDAGTensors installs a counter until the test ends.
+// countDAGTensors installs a counter until the test ends, when it drops its references.
 func countDAGTensors(tb testing.TB) *dagTensorCounter {
-	c := &dagTensorCounter{live: map[unsafe.Pointer]bool{}}
-	build, release := buildDAGTensor, releaseDAGTensor
+	c := &dagTensorCounter{}
+	build := buildDAGTensor
 	buildDAGTensor = func(args [][]byte, maxBulkLen func() int64) (dlpack.Tensor, error) {
 		t, err := build(args, maxBulkLen)
 		if err == nil {
-			c.built++
-			c.live[t.Pointer()] = true
+			t.Retain()
+			t.Retain()
+			c.built = append(c.built, t)
 		}
 		return t, err
 	}
-	releaseDAGTensor = func(t dlpack.Tensor) {
-		if !c.live[t.Pointer()] {
-			c.bad = "a tensor released twice, or not built by the DAG"
+	tb.Cleanup(func() {
+		buildDAGTensor = build
+		for _, t := range c.built {
+			for n := t.RefCount(); n > 0; n-- {
+				t.Release()
+			}
 		}
-		delete(c.live, t.Pointer())
-		c.released++
-		release(t)
-	}
-	tb.Cleanup(func() { buildDAGTensor, releaseDAGTensor = build, release })
+	})
 	return c
 }
 
-// check fails unless exactly want built tensors are live and no release was wrong.
+// check fails unless exactly want built tensors are live (held by their plan) and none was
+// released more than once.
 func (c *dagTensorCounter) check(tb testing.TB, what string, want int) {
 	tb.Helper()
-	if len(c.live) != want || c.bad != "" || c.built-c.released != want {
-		tb.Fatalf("%s: %d tensors live (built %d, released %d), want %d %s", what, len(c.live), c.built, c.released, want, c.bad)
+	live := 0
+	for _, t := range c.built {
+		switch t.RefCount() {
+		case 3:
+			live++
+		case 2:
+		default:
+			tb.Fatalf("%s: a tensor the DAG built was released more than once", what)
+		}
+	}
+	if live != want {
+		tb.Fatalf("%s: %d tensors live (built %d), want %d", what, live, len(c.built), want)
 	}
 }
 
@@ -391,11 +404,13 @@ func (r *textReply) BulkBytes(b []byte) { r.add(fmt.Sprintf("$%q", b)) }
 func (r *textReply) TensorData(t dlpack.Tensor) {
 	r.add(fmt.Sprintf("$%q", t.Data()))
 }
-func (r *textReply) Int(v int64)      { r.add(fmt.Sprintf(":%d", v)) }
-func (r *textReply) Double(v float64) { r.add(fmt.Sprintf(",%.17g", v)) }
-func (r *textReply) Null()            { r.add("_") }
-func (r *textReply) add(s string)     { r.parts = append(r.parts, s) }
-func (r *textReply) String() string   { return strings.Join(r.parts, " ") }
+func (r *textReply) Int(v int64)       { r.add(fmt.Sprintf(":%d", v)) }
+func (r *textReply) Double(v float64)  { r.add(fmt.Sprintf(",%.17g", v)) }
+func (r *textReply) Null()             { r.add("_") }
+func (r *textReply) Simple(s string)   { r.add("+" + s) }
+func (r *textReply) Error(text string) { r.add("-" + text) }
+func (r *textReply) add(s string)      { r.parts = append(r.parts, s) }
+func (r *textReply) String() string    { return strings.Join(r.parts, " ") }
 
 // run runs a handler with the command line split on spaces; it returns the reply text, or the error
 // text ("-" + error, "-ARITY" for the wrong-arity error).

@@ -11,6 +11,7 @@ import (
 
 	"gorai/backends"
 	"gorai/dlpack"
+	"gorai/exec"
 )
 
 // ModelMeta is what is stored with a model besides its blob.
@@ -26,19 +27,12 @@ type ModelMeta struct {
 
 // Model is a stored model, borrowed from the keyspace for the length of a command.
 type Model interface {
+	exec.StoredModel
 	Meta() ModelMeta
 	// Arity is the number of inputs and outputs the model takes and gives.
 	Arity() (inputs, outputs int)
 	// Blob is the model exactly as it was stored.
 	Blob() []byte
-}
-
-// ModelExecution is one execution of a model, handed to the Runtime to run in the background.
-type ModelExecution struct {
-	Model      Model
-	Inputs     []dlpack.Tensor // borrowed: the runtime takes its own references
-	OutputKeys [][]byte        // borrowed: the runtime copies them
-	Timeout    time.Duration   // 0: none
 }
 
 var (
@@ -494,18 +488,11 @@ func parseModelExecute(env Env, args [][]byte) (modelCall, error) {
 
 // runModel reads the input tensors and hands the run to the runtime, which replies when it is done.
 func runModel(env Env, m Model, inputs, outputs [][]byte, timeout time.Duration) error {
-	tensors := make([]dlpack.Tensor, len(inputs))
-	for i, k := range inputs {
-		t, err := env.Keys.Tensor(k)
-		if err != nil {
-			return err
-		}
-		if t.IsZero() {
-			return errTensorEmpty
-		}
-		tensors[i] = t
+	tensors, err := readInputs(env, inputs)
+	if err != nil {
+		return err
 	}
-	return env.AI.ExecuteModel(ModelExecution{Model: m, Inputs: tensors, OutputKeys: outputs, Timeout: timeout})
+	return execute(env, exec.Single(exec.Op{Kind: exec.ModelRun, Model: m}, tensors, outputs, timeout))
 }
 
 // executeKeys reads "n key..." for MODELEXECUTE's INPUTS or OUTPUTS, checking n against the model.

@@ -11,6 +11,7 @@ import (
 
 	"gorai/backends"
 	"gorai/dlpack"
+	"gorai/exec"
 )
 
 // ScriptMeta is what is stored with a script besides its source.
@@ -22,20 +23,10 @@ type ScriptMeta struct {
 
 // Script is a stored script, borrowed from the keyspace for the length of a command.
 type Script interface {
+	exec.StoredScript
 	Meta() ScriptMeta
 	// Source is the TorchScript source exactly as it was stored.
 	Source() []byte
-}
-
-// ScriptExecution is one run of a script's function, handed to the Runtime to run in the
-// background.
-type ScriptExecution struct {
-	Script     Script
-	Function   string
-	Inputs     []dlpack.Tensor // borrowed: the runtime takes its own references
-	Keys, Args [][]byte        // borrowed: the runtime copies them
-	OutputKeys [][]byte        // borrowed: the runtime copies them
-	Timeout    time.Duration   // 0: none
 }
 
 var (
@@ -320,19 +311,13 @@ func timeoutValue(arg []byte) (time.Duration, error) {
 
 // runScript reads the input tensors and hands the run to the runtime, which replies when it is done.
 func runScript(env Env, s Script, call scriptCall) error {
-	tensors := make([]dlpack.Tensor, len(call.inputs))
-	for i, k := range call.inputs {
-		t, err := env.Keys.Tensor(k)
-		if err != nil {
-			return err
-		}
-		if t.IsZero() {
-			return errTensorEmpty
-		}
-		tensors[i] = t
+	tensors, err := readInputs(env, call.inputs)
+	if err != nil {
+		return err
 	}
-	return env.AI.ExecuteScript(ScriptExecution{Script: s, Function: string(call.function), Inputs: tensors,
-		Keys: call.keys, Args: call.params, OutputKeys: call.outputs, Timeout: call.timeout})
+	op := exec.Op{Kind: exec.ScriptRun, Script: s, Function: string(call.function), Keys: toStrings(call.keys),
+		Args: toStrings(call.params)}
+	return execute(env, exec.Single(op, tensors, call.outputs, call.timeout))
 }
 
 // ScriptExecuteKeys are the keys of AI.SCRIPTEXECUTE: the script, KEYS and INPUTS, read, and

@@ -96,9 +96,6 @@ func newTensor(dt DType, shape []int64, n int64, nbytes int, zero bool) (Tensor,
 	return Tensor{c}, nil
 }
 
-// UseRedisAllocator makes every later tensor come from the given C allocator pair (the module passes
-// RedisModule_Alloc and RedisModule_Free at load).
-func UseRedisAllocator(alloc, free unsafe.Pointer) {
-	C.gorai_mem.alloc = (*[0]byte)(alloc)
-	C.gorai_mem.free = (*[0]byte)(free)
-}
+
+// RefCount is the number of references held: for checks that a holder released its own.
+func (t Tensor) RefCount() int64 { return atomic.LoadInt64(t.refcount()) }

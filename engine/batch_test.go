@@ -42,7 +42,7 @@ func blockQueue(q *Queue) func() {
 }
 
 func TestBatchingGathersCompatibleJobs(t *testing.T) {
-	q := New(1).Queue("CPU")
+	q := New(1, nil).Queue("CPU")
 	release := blockQueue(q)
 	var r batchRecorder
 	q.Submit(r.job("m", "f32[2]", 1, 4, 0, 0))
@@ -66,7 +66,7 @@ func TestBatchingGathersCompatibleJobs(t *testing.T) {
 
 // A batch below MINBATCHSIZE waits for more jobs, and runs as it is once MINBATCHTIMEOUT passed.
 func TestMinBatchSize(t *testing.T) {
-	q := New(1).Queue("CPU")
+	q := New(1, nil).Queue("CPU")
 	var r batchRecorder
 	q.Submit(r.job("m", "s", 1, 8, 3, 0))
 	time.Sleep(30 * time.Millisecond)

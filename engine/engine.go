@@ -7,6 +7,7 @@ package engine
 
 import (
 	"runtime"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -31,6 +32,7 @@ type Job struct {
 // Engine holds the queues.
 type Engine struct {
 	threadsPerQueue int
+	logPanic        func(p any, stack []byte)
 
 	mu     sync.Mutex
 	queues map[string]*Queue
@@ -38,12 +40,13 @@ type Engine struct {
 	busy sync.WaitGroup
 }
 
-// New makes an engine whose queues each have threadsPerQueue workers.
-func New(threadsPerQueue int) *Engine {
+// New makes an engine whose queues each have threadsPerQueue workers. A panic that escapes a job is
+// given to logPanic (when not nil) with its stack, and the worker goes on.
+func New(threadsPerQueue int, logPanic func(p any, stack []byte)) *Engine {
 	if threadsPerQueue < 1 {
 		threadsPerQueue = 1
 	}
-	return &Engine{threadsPerQueue: threadsPerQueue, queues: map[string]*Queue{}}
+	return &Engine{threadsPerQueue: threadsPerQueue, logPanic: logPanic, queues: map[string]*Queue{}}
 }
 
 // QueueName is the queue a device string runs on: device strings are case-insensitive.
@@ -67,7 +70,7 @@ func (e *Engine) Queue(device string) *Queue {
 	defer e.mu.Unlock()
 	q := e.queues[name]
 	if q == nil {
-		q = &Queue{workers: make([]worker, e.threadsPerQueue), busy: &e.busy}
+		q = &Queue{workers: make([]worker, e.threadsPerQueue), busy: &e.busy, logPanic: e.logPanic}
 		for i := range q.workers {
 			go q.work(&q.workers[i])
 		}
@@ -121,8 +124,9 @@ type Queue struct {
 	arrived chan struct{}
 	workers []worker
 	// stopped: the workers take no more jobs (see Engine.Stop).
-	stopped bool
-	busy    *sync.WaitGroup
+	stopped  bool
+	busy     *sync.WaitGroup
+	logPanic func(p any, stack []byte)
 }
 
 // worker is one of a queue's workers.
@@ -196,10 +200,14 @@ func (q *Queue) work(w *worker) {
 	}
 }
 
-// do runs one job. A panic that escapes it is dropped here, so that it cannot end the process
-// (the jobs' own callbacks are expected to recover and report their failures).
+// do runs one job. A panic that escapes it is logged here, so that it cannot end the process (the
+// jobs' own callbacks are expected to recover and report their failures).
 func (q *Queue) do(j *Job) {
-	defer func() { _ = recover() }()
+	defer func() {
+		if p := recover(); p != nil && q.logPanic != nil {
+			q.logPanic(p, debug.Stack())
+		}
+	}()
 	if j.Timeout > 0 && time.Since(j.queued) > j.Timeout {
 		j.TimedOut()
 		return

@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -8,7 +10,7 @@ import (
 )
 
 func TestJobsRunOnTheirQueues(t *testing.T) {
-	e := New(2)
+	e := New(2, nil)
 	var wg sync.WaitGroup
 	var ran atomic.Int64
 	for i := 0; i < 100; i++ {
@@ -30,7 +32,7 @@ func TestJobsRunOnTheirQueues(t *testing.T) {
 
 // A job that waits behind a slow one for longer than its timeout is given up, not run.
 func TestTimeoutWhileQueued(t *testing.T) {
-	e := New(1)
+	e := New(1, nil)
 	release := make(chan struct{})
 	started := make(chan struct{})
 	e.Queue("CPU").Submit(&Job{Run: func() { close(started); <-release }})
@@ -45,9 +47,10 @@ func TestTimeoutWhileQueued(t *testing.T) {
 	}
 }
 
-// A job that panics does not stop its queue's worker.
+// A job that panics does not stop its queue's worker, and the panic is logged with its stack.
 func TestPanickingJob(t *testing.T) {
-	e := New(1)
+	logged := make(chan string, 1)
+	e := New(1, func(p any, stack []byte) { logged <- fmt.Sprintf("%v %s", p, stack) })
 	done := make(chan bool)
 	e.Queue("CPU").Submit(&Job{Run: func() { panic("boom") }})
 	e.Queue("CPU").Submit(&Job{Run: func() { done <- true }})
@@ -56,11 +59,14 @@ func TestPanickingJob(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("the worker stopped after a panicking job")
 	}
+	if got := <-logged; !strings.HasPrefix(got, "boom ") || !strings.Contains(got, "TestPanickingJob") {
+		t.Fatalf("logged %q", got)
+	}
 }
 
 // The CPU time a job uses is counted to the worker that ran it.
 func TestWorkerCPU(t *testing.T) {
-	e := New(2)
+	e := New(2, nil)
 	q := e.Queue("CPU")
 	done := make(chan struct{})
 	q.Submit(&Job{Run: func() {
@@ -90,7 +96,7 @@ func TestWorkerCPU(t *testing.T) {
 // Workers sleep between jobs and are woken for each: submitted one at a time from several
 // goroutines, each waiting for its job before the next, every job runs (no wake-up is lost).
 func TestNoLostWakeups(t *testing.T) {
-	q := New(2).Queue("CPU")
+	q := New(2, nil).Queue("CPU")
 	var wg sync.WaitGroup
 	for g := 0; g < 4; g++ {
 		wg.Add(1)
@@ -113,7 +119,7 @@ func TestNoLostWakeups(t *testing.T) {
 
 // Stop waits for the job being run and for background tasks, and starts no queued job.
 func TestStop(t *testing.T) {
-	e := New(1)
+	e := New(1, nil)
 	q := e.Queue("CPU")
 	release, started := make(chan struct{}), make(chan struct{})
 	q.Submit(&Job{Run: func() { close(started); <-release }})

@@ -14,6 +14,7 @@ import (
 	"unsafe"
 
 	"gorai/commands"
+	"gorai/exec"
 )
 
 // command is one entry of the command table: what Redis needs to know of it, and its handler.
@@ -117,7 +118,7 @@ func (c *redisCall) run(h commands.Handler) {
 	defer func() {
 		if p := recover(); p != nil {
 			logf(c.ctx, "warning", "gorai: panic in %q: %v\n%s", c.name(), p, debug.Stack())
-			c.effects.fail(errInternal.Error())
+			c.effects.fail(exec.ErrInternal.Error())
 			c.effects.apply(c.ctx, c.argv)
 		}
 	}()

@@ -77,7 +77,9 @@ func (e *effects) replicateVerbatim() { e.buf = append(e.buf, C.GORAI_REPLICATE_
 // The commands.Reply methods.
 
 func (e *effects) OK() { e.buf = append(e.buf, C.GORAI_REPLY_OK) }
-func (e *effects) simple(s string) {
+
+// Simple sends a simple string.
+func (e *effects) Simple(s string) {
 	e.op(C.GORAI_REPLY_SIMPLE, int64(len(s)))
 	e.buf = append(e.buf, s...)
 	e.buf = append(e.buf, 0)
@@ -111,8 +113,8 @@ func (e *effects) TensorData(t dlpack.Tensor) {
 	e.buf = binary.LittleEndian.AppendUint64(e.buf, uint64(len(d)))
 }
 
-// errorElement adds an error reply, as an element of an array (a DAG's failed op).
-func (e *effects) errorElement(text string) {
+// Error adds an error reply, as an element of an array (a DAG's failed op).
+func (e *effects) Error(text string) {
 	e.op(C.GORAI_REPLY_ERROR, int64(len(text)))
 	e.buf = append(e.buf, text...)
 	e.buf = append(e.buf, 0)
@@ -121,7 +123,7 @@ func (e *effects) errorElement(text string) {
 // fail drops everything queued and replies with an error instead.
 func (e *effects) fail(text string) {
 	e.discard()
-	e.errorElement(text)
+	e.Error(text)
 }
 
 // failArity drops everything queued and replies with Redis' wrong-arity error.

@@ -115,7 +115,7 @@ func scriptModelExecute(run context.Context, key string, inputs []dlpack.Tensor,
 		return nil, err
 	}
 	defer C.gorai_model_release(m.c)
-	outputs, err := m.session().model.Run(inputs)
+	outputs, err := m.Session().Backend.Run(inputs)
 	if err == nil && len(outputs) != nOutputs {
 		for _, o := range outputs {
 			if !o.IsZero() {

@@ -69,6 +69,13 @@ func (c *redisCall) SetTensor(key []byte, t dlpack.Tensor) error {
 	return nil
 }
 
+// PersistTensor queues the write and its replication as AI.TENSORSET.
+func (c *redisCall) PersistTensor(key []byte, t dlpack.Tensor) {
+	c.effects.key(c.argIndex(key), key)
+	c.effects.setTensor(t)
+	c.effects.replicateTensor(t)
+}
+
 func (c *redisCall) Model(key []byte) (commands.Model, error) {
 	p, err := c.lookup(key, C.gorai_model_type)
 	if p == nil {

@@ -26,6 +26,7 @@ import (
 
 	"gorai/commands"
 	"gorai/engine"
+	"gorai/exec"
 )
 
 func main() {}
@@ -48,7 +49,12 @@ func goraiOnLoad(ctx *C.RedisModuleCtx, argv **C.RedisModuleString, argc C.int) 
 	// Redis' main thread needs a P each time it calls into Go; workers hold theirs through long
 	// backend calls. Without a spare P, a command waits until the scheduler takes one back.
 	runtime.GOMAXPROCS(runtime.NumCPU() + 1 + int(cfg.ThreadsPerQueue))
-	ai.engine = engine.New(int(cfg.ThreadsPerQueue))
+	ai.engine = engine.New(int(cfg.ThreadsPerQueue), func(p any, stack []byte) {
+		logf(nil, "warning", "gorai: panic in a worker: %v\n%s", p, stack)
+	})
+	ai.exec = &exec.Executor{Engine: ai.engine, Stats: ai.stats, Log: func(format string, args ...any) {
+		logf(nil, "warning", format, args...)
+	}}
 	ai.engine.Queue("CPU")
 	C.gorai_model_chunk_size = C.size_t(cfg.ModelChunkSize)
 	ai.loadBackends(ctx)

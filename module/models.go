@@ -8,38 +8,21 @@ import "C"
 
 import (
 	"runtime/cgo"
-	"sync/atomic"
+	"time"
 	"unsafe"
 
 	"gorai/backends"
 	"gorai/commands"
-	"gorai/engine"
+	"gorai/exec"
 	"gorai/stats"
 )
 
 // backendNames are RedisAI's backend numbers, as stored in RDB files.
 var backendNames = []string{"TF", "TFLITE", "TORCH", "ONNX"}
 
-// session is the Go side of a stored model or script: what the backend built, the statistics
-// entry and the device's queue. The C model or script holds it through a cgo.Handle.
-type session struct {
-	model  backends.Model  // for a model
-	script backends.Script // for a script
-	key    string
-	stats  *stats.Entry
-	queue  *engine.Queue
-	users  *atomic.Int64 // the sessions sharing model or script (COPY makes more); the last closes it
-}
-
-// newSession registers fresh statistics for key (a store resets them, as in RedisAI) and returns
-// the handle the C model or script keeps.
-func newSession(s *session, stats stats.Entry, device string) cgo.Handle {
-	s.queue = ai.engine.Queue(device)
-	s.stats = ai.stats.Register(stats)
-	s.users = new(atomic.Int64)
-	s.users.Store(1)
-	return cgo.NewHandle(s)
-}
+// A stored model or script keeps its session (an *exec.ModelSession or *exec.ScriptSession) through a
+// cgo.Handle; its statistics are registered under its key while it exists (a store resets them, as in
+// RedisAI).
 
 // goraiSessionCopy is the session of a COPY of a model or script to key: the source's backend
 // model or script and queue, and fresh statistics under key, as a RESTORE to that name would have.
@@ -48,32 +31,36 @@ func newSession(s *session, stats stats.Entry, device string) cgo.Handle {
 //export goraiSessionCopy
 func goraiSessionCopy(h C.uintptr_t, key *C.char, keylen C.size_t) (copied C.uintptr_t) {
 	defer recoverEntry(nil, "copying a model or script", func() { copied = 0 })
-	src := cgo.Handle(h).Value().(*session)
-	s := &session{model: src.model, script: src.script, key: C.GoStringN(key, C.int(keylen)), queue: src.queue, users: src.users}
-	s.users.Add(1)
 	// Backend, device and tag never change after the store: no race with the runs' counters.
-	s.stats = ai.stats.Register(stats.Entry{Key: s.key, IsScript: src.stats.IsScript,
-		Backend: src.stats.Backend, Device: src.stats.Device, Tag: src.stats.Tag})
-	return C.uintptr_t(cgo.NewHandle(s))
+	copyStats := func(src *stats.Entry) *stats.Entry {
+		return ai.stats.Register(stats.Entry{Key: C.GoStringN(key, C.int(keylen)), IsScript: src.IsScript,
+			Backend: src.Backend, Device: src.Device, Tag: src.Tag})
+	}
+	switch s := cgo.Handle(h).Value().(type) {
+	case *exec.ModelSession:
+		return C.uintptr_t(cgo.NewHandle(s.Copy(copyStats(s.Stats))))
+	case *exec.ScriptSession:
+		return C.uintptr_t(cgo.NewHandle(s.Copy(copyStats(s.Stats))))
+	}
+	return 0
 }
 
-// goraiSessionClose closes a model's or script's session when its last reference is gone.
+// goraiSessionClose closes a model's or script's session: its statistics go, and the last session
+// sharing the backend's model or script closes it.
 //
 //export goraiSessionClose
 func goraiSessionClose(h C.uintptr_t) {
 	defer recoverEntry(nil, "closing a session", nil)
 	handle := cgo.Handle(h)
-	s := handle.Value().(*session)
+	s := handle.Value()
 	handle.Delete()
-	ai.stats.Unregister(s.key, s.stats)
-	if s.users.Add(-1) > 0 {
-		return
-	}
-	if s.model != nil {
-		s.model.Close()
-	}
-	if s.script != nil {
-		s.script.Close()
+	switch s := s.(type) {
+	case *exec.ModelSession:
+		ai.stats.Unregister(s.Stats.Key, s.Stats)
+		s.Close()
+	case *exec.ScriptSession:
+		ai.stats.Unregister(s.Stats.Key, s.Stats)
+		s.Close()
 	}
 }
 
@@ -100,7 +87,11 @@ func (m storedModel) Blob() []byte {
 	return unsafe.Slice((*byte)(unsafe.Pointer(m.c.blob)), int(m.c.bloblen))
 }
 
-func (m storedModel) session() *session { return cgo.Handle(m.c.session).Value().(*session) }
+func (m storedModel) Session() *exec.ModelSession {
+	return cgo.Handle(m.c.session).Value().(*exec.ModelSession)
+}
+func (m storedModel) Retain()  { C.gorai_model_retain(m.c) }
+func (m storedModel) Release() { C.gorai_model_release(m.c) }
 
 func cStrings(p **C.char, n C.uint64_t) []string {
 	out := make([]string, int(n))
@@ -173,9 +164,12 @@ func setNames(c *C.gorai_model, model backends.Model) {
 	c.noutputs, c.outputs = C.uint64_t(len(out)), cNames(out)
 }
 
+// newModelSession registers fresh statistics for key and returns the handle the C model keeps.
 func newModelSession(key string, meta commands.ModelMeta, model backends.Model) cgo.Handle {
-	return newSession(&session{model: model, key: key},
-		stats.Entry{Key: key, Backend: meta.Backend, Device: meta.Device, Tag: string(meta.Tag)}, meta.Device)
+	st := ai.stats.Register(stats.Entry{Key: key, Backend: meta.Backend, Device: meta.Device, Tag: string(meta.Tag)})
+	batching := exec.Batching{Size: meta.BatchSize, MinSize: meta.MinBatchSize,
+		MinTimeout: time.Duration(meta.MinBatchTimeout) * time.Millisecond}
+	return cgo.NewHandle(exec.NewModelSession(model, st, ai.engine.Queue(meta.Device), batching))
 }
 
 func cString(s string) *C.char {

@@ -5,7 +5,10 @@ package main
 */
 import "C"
 
-import "gorai/commands"
+import (
+	"gorai/commands"
+	"gorai/exec"
+)
 
 // cannotWait are the contexts in which a client is not blocked for a build: where it cannot be
 // blocked at all, while applying the master's stream on a replica, and while loading the AOF.
@@ -20,14 +23,14 @@ func (c *redisCall) Offload(env commands.Env, build func(commands.Builder) comma
 		return build(b).Commit(env)
 	}
 	w := &offloaded{}
-	bc, h, err := c.block(w, nil)
+	bc, h, err := c.block(w)
 	if err != nil {
 		return err
 	}
 	ai.engine.Background(func() {
 		defer unblock(bc, h)
 		defer recoverEntry(nil, "building a model or script", func() {
-			w.built = commands.Built{Commit: func(commands.Env) error { return errInternal }, Drop: func() {}}
+			w.built = commands.Built{Commit: func(commands.Env) error { return exec.ErrInternal }, Drop: func() {}}
 		})
 		w.built = build(b)
 	})

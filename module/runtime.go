@@ -15,6 +15,7 @@ import (
 	"gorai/backends/torch"
 	"gorai/commands"
 	"gorai/engine"
+	"gorai/exec"
 	"gorai/stats"
 )
 
@@ -23,6 +24,7 @@ import (
 type aiState struct {
 	config commands.Config
 	engine *engine.Engine
+	exec   *exec.Executor
 	stats  *stats.Table
 }
 
@@ -30,7 +32,6 @@ var ai = aiState{stats: stats.NewTable()}
 
 var (
 	errCouldNotLoadBackend = errors.New("ERR Could not load backend")
-	errInTransaction       = errors.New("ERR Cannot run RedisAI command within a transaction or a LUA script")
 )
 
 // defaultLibraries are where each backend's library is under BACKENDSPATH when no path was given.

@@ -11,7 +11,7 @@ import (
 
 	"gorai/backends"
 	"gorai/commands"
-	"gorai/dlpack"
+	"gorai/exec"
 	"gorai/stats"
 )
 
@@ -31,7 +31,11 @@ func (s storedScript) Source() []byte {
 	return unsafe.Slice((*byte)(unsafe.Pointer(s.c.source)), int(s.c.sourcelen))
 }
 
-func (s storedScript) session() *session { return cgo.Handle(s.c.session).Value().(*session) }
+func (s storedScript) Session() *exec.ScriptSession {
+	return cgo.Handle(s.c.session).Value().(*exec.ScriptSession)
+}
+func (s storedScript) Retain()  { C.gorai_script_retain(s.c) }
+func (s storedScript) Release() { C.gorai_script_release(s.c) }
 
 // newStoredScript makes the C script for meta and source, holding compiled, with refcount 1.
 func newStoredScript(key string, meta commands.ScriptMeta, compiled backends.Script, source []byte) *C.gorai_script {
@@ -44,9 +48,10 @@ func newStoredScript(key string, meta commands.ScriptMeta, compiled backends.Scr
 	return c
 }
 
+// newScriptSession registers fresh statistics for key and returns the handle the C script keeps.
 func newScriptSession(key string, meta commands.ScriptMeta, compiled backends.Script) cgo.Handle {
-	return newSession(&session{script: compiled, key: key},
-		stats.Entry{Key: key, IsScript: true, Backend: "TORCH", Device: meta.Device, Tag: string(meta.Tag)}, meta.Device)
+	st := ai.stats.Register(stats.Entry{Key: key, IsScript: true, Backend: "TORCH", Device: meta.Device, Tag: string(meta.Tag)})
+	return cgo.NewHandle(exec.NewScriptSession(compiled, st, ai.engine.Queue(meta.Device)))
 }
 
 func (c *redisCall) Script(key []byte) (commands.Script, error) {
@@ -60,31 +65,6 @@ func (c *redisCall) Script(key []byte) (commands.Script, error) {
 func (c *redisCall) SetScript(key []byte, meta commands.ScriptMeta, compiled backends.Script, source []byte) {
 	c.effects.key(c.argIndex(key), key)
 	c.effects.setScript(newStoredScript(string(key), meta, compiled, source))
-}
-
-// ExecuteScript blocks the client and queues the function's run on the script's device.
-func (c *redisCall) ExecuteScript(run commands.ScriptExecution) error {
-	s := run.Script.(storedScript)
-	fn, keys, args := run.Function, toStrings(run.Keys), toStrings(run.Args)
-	nout := len(run.OutputKeys)
-	script, who := s.session().script, c.callerContext()
-	C.gorai_script_retain(s.c)
-	j := &job{
-		session: s.session(),
-		call: func(inputs []dlpack.Tensor) ([]dlpack.Tensor, error) {
-			return script.Run(who, fn, inputs, keys, args, nout)
-		},
-		release: func() { C.gorai_script_release(s.c) },
-	}
-	return c.submit(j, run.Inputs, run.OutputKeys, run.Timeout)
-}
-
-func toStrings(b [][]byte) []string {
-	out := make([]string, len(b))
-	for i, s := range b {
-		out[i] = string(s)
-	}
-	return out
 }
 
 // goraiScriptRestore compiles a script read from an RDB file (or DUMP payload): 1 on success.

@@ -1,5 +1,6 @@
 /* The AI_TENSOR data type. Every callback is C: rdb_save and aof_rewrite run in forked children,
- * where Go must never run (see spec/platform.md). */
+ * where Go must never run: the child has only the forking thread, and a call into Go's runtime there
+ * waits for threads that do not exist, so the save hangs. */
 #include <string.h>
 
 #include "module.h"

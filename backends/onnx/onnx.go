@@ -88,7 +88,7 @@ func (backend) NewModel(blob []byte, opts backends.ModelOptions) (backends.Model
 // sessionOptions are RedisAI's (basic graph optimizations, threads from the configuration) with
 // gorai's defaults: one intra-op thread that does not spin unless INTRA_OP_PARALLELISM says
 // otherwise, because ORT's default pool (a spinning worker per core) takes CPU from Redis' own
-// thread and the clients (spec/platform.md measured 22.8k against 32.4k mnist runs/s).
+// thread and the clients (measured: 22.8k against 32.4k mnist runs/s).
 func sessionOptions(opts backends.ModelOptions, gpu bool, id int) (*ort.SessionOptions, error) {
 	so, err := ort.NewSessionOptions()
 	if err != nil {

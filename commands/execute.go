@@ -1,0 +1,130 @@
+package commands
+
+// The runs of AI.MODELEXECUTE, AI.SCRIPTEXECUTE, the DAG commands and their deprecated forms: each
+// is a plan (a single run a one-op plan) that the runtime runs in the background; when it is over,
+// ReplyRun writes its outputs and its reply on the main thread.
+
+import (
+	"gorai/dlpack"
+	"gorai/exec"
+)
+
+// dagNA is the entry of a DAG op that did not run.
+const dagNA = "NA"
+
+// readInputs reads the tensors a run takes, borrowed from the keyspace.
+func readInputs(env Env, keys [][]byte) ([]dlpack.Tensor, error) {
+	tensors := make([]dlpack.Tensor, len(keys))
+	for i, k := range keys {
+		t, err := env.Keys.Tensor(k)
+		if err != nil {
+			return nil, err
+		}
+		if t.IsZero() {
+			return nil, errTensorEmpty
+		}
+		tensors[i] = t
+	}
+	return tensors, nil
+}
+
+// execute hands the plan to the runtime, which replies when the run is over; when the runtime
+// refuses it, the plan is released here.
+func execute(env Env, plan *exec.Plan) error {
+	if err := env.AI.Execute(plan); err != nil {
+		plan.Release()
+		return err
+	}
+	return nil
+}
+
+// ReplyRun writes a finished run's outputs to the keyspace, replicated as AI.TENSORSET, and its
+// reply: for a single run, OK or its error; for a DAG, one entry per op.
+func ReplyRun(env Env, r *exec.Run) error {
+	if r.TimedOut {
+		env.Out.Simple("TIMEDOUT")
+		return nil
+	}
+	if r.Plan.Single {
+		return replySingle(env, r)
+	}
+	replyDAG(env, r)
+	return nil
+}
+
+// replySingle writes every output (none when a key holds another type) and replies OK.
+func replySingle(env Env, r *exec.Run) error {
+	if r.Err != nil {
+		return r.Err
+	}
+	for _, p := range r.Plan.Persist {
+		if _, err := env.Keys.Tensor(p.Key); err != nil {
+			return err
+		}
+	}
+	persist(env, r)
+	env.Out.OK()
+	return nil
+}
+
+// replyDAG sends one entry per op: OK, the tensor for TENSORGET, the failed op's error, NA for ops
+// not run. When every op ran, the PERSIST tensors are written; a key holding another type is not,
+// and adds one error entry.
+func replyDAG(env Env, r *exec.Run) {
+	var persistErr error
+	if r.Err == nil {
+		for _, p := range r.Plan.Persist {
+			if _, err := env.Keys.Tensor(p.Key); err != nil {
+				persistErr = err
+			}
+		}
+	}
+	n := len(r.Plan.Ops)
+	if persistErr != nil {
+		n++
+	}
+	out := env.Out
+	out.Array(n)
+	for i, op := range r.Plan.Ops {
+		switch {
+		case i > r.Done:
+			out.Simple(dagNA)
+		case i == r.Done:
+			if r.Err != nil {
+				out.Error(r.Err.Error())
+			} else {
+				out.Simple(dagNA)
+			}
+		case op.Kind == exec.TensorGet:
+			if t := r.Slot(op.Inputs[0]); !t.IsZero() {
+				ReplyTensor(out, t, op.Format.(TensorFormat))
+			} else {
+				out.Simple(dagNA)
+			}
+		default:
+			out.OK()
+		}
+	}
+	if persistErr != nil {
+		out.Error(persistErr.Error())
+	}
+	if r.Err == nil {
+		persist(env, r)
+	}
+}
+
+// persist writes the run's outputs to their keys, skipping keys that hold another type and
+// outputs the runtime could not express.
+func persist(env Env, r *exec.Run) {
+	for _, p := range r.Plan.Persist {
+		t := r.Slot(p.Slot)
+		if t.IsZero() {
+			continue
+		}
+		if _, err := env.Keys.Tensor(p.Key); err != nil {
+			continue
+		}
+		t.Retain()
+		env.Keys.PersistTensor(p.Key, t)
+	}
+}

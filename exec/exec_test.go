@@ -1,0 +1,422 @@
+package exec
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"gorai/dlpack"
+	"gorai/engine"
+	"gorai/stats"
+)
+
+// The tests run plans on a real engine against fake backends, with no server: a model whose run
+// adds one to every byte of each input (so that batched rows are told apart), and stored objects
+// that count their references.
+
+// addOne is a backend model: each output is its input plus one, byte by byte.
+type addOne struct {
+	mu    sync.Mutex
+	calls [][]int64 // the dim 0 of the first input of each call
+	fail  error
+	panic bool
+	// rows, when set, is the dim 0 of the outputs instead of the inputs'.
+	rows int64
+	// outputs, when set, is the number of outputs instead of one per input.
+	outputs int
+}
+
+func (m *addOne) Run(inputs []dlpack.Tensor) ([]dlpack.Tensor, error) {
+	m.mu.Lock()
+	m.calls = append(m.calls, []int64{inputs[0].Shape()[0]})
+	m.mu.Unlock()
+	if m.panic {
+		panic("boom")
+	}
+	if m.fail != nil {
+		return nil, m.fail
+	}
+	n := len(inputs)
+	if m.outputs > 0 {
+		n = m.outputs
+	}
+	var out []dlpack.Tensor
+	for i := range n {
+		in := inputs[i%len(inputs)]
+		shape := slices.Clone(in.Shape())
+		data := slices.Clone(in.Data())
+		if m.rows > 0 {
+			shape[0] = m.rows
+			data = make([]byte, m.rows*int64(len(data))/in.Shape()[0])
+		}
+		for k := range data {
+			data[k]++
+		}
+		t, err := dlpack.FromBlob(in.DType(), shape, data)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, t)
+	}
+	return out, nil
+}
+
+func (m *addOne) callSizes() []int64 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var sizes []int64
+	for _, c := range m.calls {
+		sizes = append(sizes, c[0])
+	}
+	return sizes
+}
+
+func (m *addOne) InputNames() []string  { return nil }
+func (m *addOne) OutputNames() []string { return nil }
+func (m *addOne) Close()                {}
+
+// stored is a stored model whose references are counted.
+type stored struct {
+	refs    atomic.Int64
+	session *ModelSession
+}
+
+func (s *stored) Retain()                { s.refs.Add(1) }
+func (s *stored) Release()               { s.refs.Add(-1) }
+func (s *stored) Session() *ModelSession { return s.session }
+
+type fixture struct {
+	x      *Executor
+	logged atomic.Int64
+}
+
+func newFixture(t *testing.T) *fixture {
+	f := &fixture{}
+	e := engine.New(1, nil)
+	t.Cleanup(func() { e.Stop(time.Second) })
+	f.x = &Executor{Engine: e, Stats: stats.NewTable(), Log: func(string, ...any) { f.logged.Add(1) }}
+	return f
+}
+
+func (f *fixture) model(m *addOne, b Batching) *stored {
+	st := f.x.Stats.Register(stats.Entry{Key: fmt.Sprintf("m%p", m)})
+	return &stored{session: NewModelSession(m, st, f.x.Engine.Queue("CPU"), b)}
+}
+
+// hold keeps the CPU queue's only worker busy until the returned func is called.
+func (f *fixture) hold(t *testing.T) func() {
+	started, release := make(chan struct{}), make(chan struct{})
+	f.x.Engine.Queue("CPU").Submit(&engine.Job{Run: func() { close(started); <-release }})
+	<-started
+	var once sync.Once
+	stop := func() { once.Do(func() { close(release) }) }
+	t.Cleanup(stop)
+	return stop
+}
+
+// submit submits p and returns the run and a channel closed when it is over.
+func (f *fixture) submit(p *Plan) (*Run, chan struct{}) {
+	done := make(chan struct{})
+	return f.x.Submit(p, func() { close(done) }), done
+}
+
+func wait(t *testing.T, done chan struct{}) {
+	t.Helper()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the run never finished")
+	}
+}
+
+// tensor is a UINT8 tensor of the given rows of width bytes each, every byte v.
+func tensor(t *testing.T, rows, width int64, v byte) dlpack.Tensor {
+	t.Helper()
+	data := make([]byte, rows*width)
+	for i := range data {
+		data[i] = v
+	}
+	tt, err := dlpack.FromBlob(dlpack.UInt8, []int64{rows, width}, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tt
+}
+
+// released checks that the run's Release gave back every reference it took.
+func released(t *testing.T, r *Run, inputs []dlpack.Tensor, models ...*stored) {
+	t.Helper()
+	r.Release()
+	for i, in := range inputs {
+		if n := in.RefCount(); n != 1 {
+			t.Errorf("input %d: %d references after the run's release, want the caller's 1", i, n)
+		}
+		in.Release()
+	}
+	for i, m := range models {
+		if n := m.refs.Load(); n != 0 {
+			t.Errorf("model %d: %d references left", i, n)
+		}
+	}
+}
+
+func TestSingleModelRun(t *testing.T) {
+	f := newFixture(t)
+	m := &addOne{}
+	sm := f.model(m, Batching{})
+	in := tensor(t, 2, 3, 7)
+	r, done := f.submit(Single(Op{Kind: ModelRun, Model: sm}, []dlpack.Tensor{in}, [][]byte{[]byte("out")}, 0))
+	wait(t, done)
+	if r.Err != nil || r.TimedOut || r.Done != 1 {
+		t.Fatalf("err %v, timed out %v, done %d", r.Err, r.TimedOut, r.Done)
+	}
+	out := r.Slot(r.Plan.Persist[0].Slot)
+	if got := out.Data(); string(got) != strings.Repeat("\x08", 6) {
+		t.Fatalf("output %v", got)
+	}
+	if e, _ := f.x.Stats.Get(sm.session.Stats.Key); e.Calls != 1 || e.Samples != 2 || e.Errors != 0 {
+		t.Fatalf("stats %+v", e)
+	}
+	released(t, r, []dlpack.Tensor{in}, sm)
+}
+
+// A DAG stops at its failing op: the ops before it ran, the ones after did not, and everything is
+// released whatever ran.
+func TestDAGFailsInTheMiddle(t *testing.T) {
+	f := newFixture(t)
+	ok, failing, never := &addOne{}, &addOne{fail: errors.New("ERR no")}, &addOne{}
+	a, b, c := f.model(ok, Batching{}), f.model(failing, Batching{}), f.model(never, Batching{})
+	in := tensor(t, 1, 4, 1)
+	set := tensor(t, 1, 4, 5)
+	p := &Plan{Loaded: []dlpack.Tensor{in}, Slots: 5, Ops: []Op{
+		{Kind: TensorSet, Tensor: set, Outputs: []int{1}},
+		{Kind: ModelRun, Model: a, Inputs: []int{1}, Outputs: []int{2}},
+		{Kind: ModelRun, Model: b, Inputs: []int{2}, Outputs: []int{3}},
+		{Kind: ModelRun, Model: c, Inputs: []int{3}, Outputs: []int{4}},
+	}, Persist: []Persist{{Key: []byte("y"), Slot: 4}}}
+	set.Retain() // the test's own, to see the plan let go of it
+	r, done := f.submit(p)
+	wait(t, done)
+	if r.Done != 2 || r.Err == nil || r.Err.Error() != "ERR no" {
+		t.Fatalf("done %d, err %v", r.Done, r.Err)
+	}
+	if len(never.callSizes()) != 0 {
+		t.Fatal("the op after the failure ran")
+	}
+	if got := r.Slot(2).Data(); string(got) != "\x06\x06\x06\x06" {
+		t.Fatalf("the op before the failure gave %v", got)
+	}
+	if !r.Slot(3).IsZero() || !r.Slot(4).IsZero() {
+		t.Fatal("slots of ops that failed or did not run hold tensors")
+	}
+	if e, _ := f.x.Stats.Get(b.session.Stats.Key); e.Calls != 1 || e.Errors != 1 {
+		t.Fatalf("failing model's stats %+v", e)
+	}
+	released(t, r, []dlpack.Tensor{in, set}, a, b, c)
+}
+
+// A plan that waited in its queue longer than its timeout does not run.
+func TestTimeout(t *testing.T) {
+	f := newFixture(t)
+	m := &addOne{}
+	sm := f.model(m, Batching{})
+	in := tensor(t, 1, 1, 0)
+	free := f.hold(t)
+	r, done := f.submit(Single(Op{Kind: ModelRun, Model: sm}, []dlpack.Tensor{in}, [][]byte{[]byte("o")}, time.Millisecond))
+	time.Sleep(5 * time.Millisecond)
+	free()
+	wait(t, done)
+	if !r.TimedOut || len(m.callSizes()) != 0 {
+		t.Fatalf("timed out %v, backend calls %v", r.TimedOut, m.callSizes())
+	}
+	released(t, r, []dlpack.Tensor{in}, sm)
+}
+
+// A run whose client left before it started is skipped, batched or not.
+func TestCancel(t *testing.T) {
+	for _, b := range []Batching{{}, {Size: 4}} {
+		f := newFixture(t)
+		m := &addOne{}
+		sm := f.model(m, b)
+		in := tensor(t, 1, 1, 0)
+		free := f.hold(t)
+		r, done := f.submit(Single(Op{Kind: ModelRun, Model: sm}, []dlpack.Tensor{in}, [][]byte{[]byte("o")}, 0))
+		r.Cancel()
+		free()
+		wait(t, done)
+		if r.Err == nil || len(m.callSizes()) != 0 {
+			t.Fatalf("batching %+v: err %v, backend calls %v", b, r.Err, m.callSizes())
+		}
+		released(t, r, []dlpack.Tensor{in}, sm)
+	}
+}
+
+// A panicking backend fails the run with ErrInternal and is logged; the worker goes on.
+func TestBackendPanic(t *testing.T) {
+	f := newFixture(t)
+	sm := f.model(&addOne{panic: true}, Batching{})
+	in := tensor(t, 1, 1, 0)
+	r, done := f.submit(Single(Op{Kind: ModelRun, Model: sm}, []dlpack.Tensor{in}, [][]byte{[]byte("o")}, 0))
+	wait(t, done)
+	if !errors.Is(r.Err, ErrInternal) || f.logged.Load() != 1 {
+		t.Fatalf("err %v, logged %d", r.Err, f.logged.Load())
+	}
+	released(t, r, []dlpack.Tensor{in}, sm)
+}
+
+// A model that gives another number of outputs than asked fails the run.
+func TestOutputCount(t *testing.T) {
+	f := newFixture(t)
+	sm := f.model(&addOne{outputs: 2}, Batching{})
+	in := tensor(t, 1, 1, 0)
+	r, done := f.submit(Single(Op{Kind: ModelRun, Model: sm}, []dlpack.Tensor{in}, [][]byte{[]byte("o")}, 0))
+	wait(t, done)
+	if !errors.Is(r.Err, errOutputCount) {
+		t.Fatalf("err %v", r.Err)
+	}
+	released(t, r, []dlpack.Tensor{in}, sm)
+}
+
+// batchRuns queues one single run per input while the worker is held, then lets them run.
+func batchRuns(t *testing.T, f *fixture, sm *stored, inputs []dlpack.Tensor, between time.Duration) []*Run {
+	free := f.hold(t)
+	var runs []*Run
+	var dones []chan struct{}
+	for i, in := range inputs {
+		if i > 0 {
+			time.Sleep(between)
+		}
+		r, done := f.submit(Single(Op{Kind: ModelRun, Model: sm}, []dlpack.Tensor{in}, [][]byte{[]byte("o")}, 0))
+		runs, dones = append(runs, r), append(dones, done)
+		if i == 0 && between > 0 {
+			free() // the first waits for more on the worker
+		}
+	}
+	free()
+	for _, d := range dones {
+		wait(t, d)
+	}
+	t.Cleanup(func() {
+		for i, r := range runs {
+			released(t, r, inputs[i:i+1])
+		}
+		if n := sm.refs.Load(); n != 0 {
+			t.Errorf("model: %d references left", n)
+		}
+	})
+	return runs
+}
+
+// Runs of one model whose inputs agree past dim 0 are run as one call up to BATCHSIZE, and each
+// gets its own rows back.
+func TestBatchSizes(t *testing.T) {
+	f := newFixture(t)
+	m := &addOne{}
+	sm := f.model(m, Batching{Size: 4})
+	runs := batchRuns(t, f, sm, []dlpack.Tensor{tensor(t, 1, 2, 1), tensor(t, 2, 2, 2), tensor(t, 1, 2, 3), tensor(t, 3, 2, 4)}, 0)
+	if got := m.callSizes(); !slices.Equal(got, []int64{4, 3}) {
+		t.Fatalf("backend calls of dims %v, want [4 3]", got)
+	}
+	for i, want := range []string{"\x02\x02", "\x03\x03\x03\x03", "\x04\x04", "\x05\x05\x05\x05\x05\x05"} {
+		if r := runs[i]; r.Err != nil || string(r.Slot(1).Data()) != want {
+			t.Fatalf("run %d: err %v, output %v", i, r.Err, r.Slot(1).Data())
+		}
+	}
+	if e, _ := f.x.Stats.Get(sm.session.Stats.Key); e.Calls != 4 || e.Samples != 7 {
+		t.Fatalf("stats %+v", e)
+	}
+}
+
+// Inputs that differ past dim 0, or in dtype, do not batch.
+func TestBatchMixedShapes(t *testing.T) {
+	f := newFixture(t)
+	m := &addOne{}
+	sm := f.model(m, Batching{Size: 8})
+	other, err := dlpack.FromBlob(dlpack.Int8, []int64{1, 2}, []byte{1, 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	batchRuns(t, f, sm, []dlpack.Tensor{tensor(t, 1, 2, 1), tensor(t, 1, 3, 1), other, tensor(t, 1, 2, 1)}, 0)
+	if got := m.callSizes(); !slices.Equal(got, []int64{2, 1, 1}) {
+		t.Fatalf("backend calls of dims %v, want [2 1 1] (the two alike together, then each other alone)", got)
+	}
+}
+
+// MINBATCHSIZE holds a small batch back until more arrive; MINBATCHTIMEOUT bounds the wait.
+func TestMinBatch(t *testing.T) {
+	f := newFixture(t)
+	m := &addOne{}
+	sm := f.model(m, Batching{Size: 8, MinSize: 3})
+	batchRuns(t, f, sm, []dlpack.Tensor{tensor(t, 1, 1, 1), tensor(t, 1, 1, 1), tensor(t, 1, 1, 1)}, 20*time.Millisecond)
+	if got := m.callSizes(); !slices.Equal(got, []int64{3}) {
+		t.Fatalf("backend calls of dims %v, want one of 3", got)
+	}
+
+	m = &addOne{}
+	sm = f.model(m, Batching{Size: 8, MinSize: 3, MinTimeout: 30 * time.Millisecond})
+	batchRuns(t, f, sm, []dlpack.Tensor{tensor(t, 1, 1, 1)}, 0)
+	if got := m.callSizes(); !slices.Equal(got, []int64{1}) {
+		t.Fatalf("backend calls of dims %v, want one of 1 after MINBATCHTIMEOUT", got)
+	}
+}
+
+// A batch whose outputs are not the batch's size fails every run in it.
+func TestBatchWrongOutputSize(t *testing.T) {
+	f := newFixture(t)
+	sm := f.model(&addOne{rows: 5}, Batching{Size: 4})
+	runs := batchRuns(t, f, sm, []dlpack.Tensor{tensor(t, 1, 1, 1), tensor(t, 1, 1, 1)}, 0)
+	for i, r := range runs {
+		if !errors.Is(r.Err, errBatchSize) {
+			t.Fatalf("run %d: err %v", i, r.Err)
+		}
+	}
+}
+
+// Scripts get the caller's context, their function, keys and args.
+func TestScriptRun(t *testing.T) {
+	f := newFixture(t)
+	sc := &echoScript{}
+	st := f.x.Stats.Register(stats.Entry{Key: "s", IsScript: true})
+	ss := &storedScript{session: NewScriptSession(sc, st, f.x.Engine.Queue("CPU"))}
+	in := tensor(t, 1, 1, 9)
+	p := Single(Op{Kind: ScriptRun, Script: ss, Function: "fn", Keys: []string{"k"}, Args: []string{"a"}},
+		[]dlpack.Tensor{in}, [][]byte{[]byte("o")}, 0)
+	p.Caller = context.WithValue(context.Background(), callerKey{}, "alice")
+	r, done := f.submit(p)
+	wait(t, done)
+	if r.Err != nil || sc.got != "alice fn [k] [a] 1" || r.Slot(1).IsZero() {
+		t.Fatalf("err %v, script saw %q", r.Err, sc.got)
+	}
+	r.Release()
+	if ss.refs.Load() != 0 || in.RefCount() != 1 {
+		t.Fatalf("references left: script %d, input %d", ss.refs.Load(), in.RefCount())
+	}
+	in.Release()
+}
+
+// callerKey carries who runs a script, as the module's context does.
+type callerKey struct{}
+
+type echoScript struct{ got string }
+
+func (s *echoScript) Run(ctx context.Context, fn string, inputs []dlpack.Tensor, keys, args []string, n int) ([]dlpack.Tensor, error) {
+	s.got = fmt.Sprintf("%v %s %v %v %d", ctx.Value(callerKey{}), fn, keys, args, n)
+	inputs[0].Retain()
+	return inputs[:1], nil
+}
+func (s *echoScript) Close() {}
+
+type storedScript struct {
+	refs    atomic.Int64
+	session *ScriptSession
+}
+
+func (s *storedScript) Retain()                 { s.refs.Add(1) }
+func (s *storedScript) Release()                { s.refs.Add(-1) }
+func (s *storedScript) Session() *ScriptSession { return s.session }

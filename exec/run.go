@@ -1,0 +1,198 @@
+package exec
+
+import (
+	"errors"
+	"runtime/debug"
+	"sync/atomic"
+	"time"
+
+	"gorai/dlpack"
+	"gorai/engine"
+	"gorai/stats"
+)
+
+// Executor submits plans to the engine's queues and records their runs in the statistics.
+type Executor struct {
+	Engine *engine.Engine
+	Stats  *stats.Table
+	// Log reports a panic caught in a run (with its stack), which the run's client gets as
+	// ErrInternal.
+	Log func(format string, args ...any)
+}
+
+var (
+	// ErrInternal answers a run that panicked: the server goes on.
+	ErrInternal = errors.New("ERR internal error in gorai, see the server log")
+	// errClientGone is the outcome of a run skipped because its client left; nobody reads it.
+	errClientGone  = errors.New("ERR client disconnected")
+	errOutputCount = errors.New("ERR the model gave a different number of outputs than it declares")
+	errBatchSize   = errors.New("ERR Model did not generate the expected batch size")
+)
+
+// Run is a plan in flight. It holds its own references to everything it uses, so deleting or
+// overwriting the keys meanwhile is safe. Its outcome is written on a worker before finish is
+// called, and read after it (on Redis' main thread, in the module).
+type Run struct {
+	Plan *Plan
+	// Done counts the ops that ran; Err is the error of op Done, if any; TimedOut: the plan waited
+	// in its queue longer than its timeout and did not run.
+	Done     int
+	Err      error
+	TimedOut bool
+
+	slots []dlpack.Tensor // one reference each
+	// batchSize is a batchable run's dim 0, its share of a batch.
+	batchSize int64
+	finish    func()
+	gone      atomic.Bool
+	x         *Executor
+}
+
+// Submit takes references to the plan's loaded tensors, models and scripts, queues it on the queue
+// of its first model or script (the CPU queue when it has none), and takes the plan over: the
+// caller's Release of the run releases it. finish is called on a worker when the run is over, run or
+// not.
+func (x *Executor) Submit(p *Plan, finish func()) *Run {
+	r := &Run{Plan: p, slots: make([]dlpack.Tensor, p.Slots), finish: finish, x: x}
+	for i, t := range p.Loaded {
+		t.Retain()
+		r.slots[i] = t
+	}
+	var queue *engine.Queue
+	for _, op := range p.Ops {
+		switch op.Kind {
+		case ModelRun:
+			op.Model.Retain()
+			if queue == nil {
+				queue = op.Model.Session().Queue
+			}
+		case ScriptRun:
+			op.Script.Retain()
+			if queue == nil {
+				queue = op.Script.Session().Queue
+			}
+		}
+	}
+	if queue == nil {
+		queue = x.Engine.Queue("CPU")
+	}
+	queue.Submit(&engine.Job{
+		Timeout:  p.Timeout,
+		Run:      func() { r.execute(); r.finish() },
+		TimedOut: func() { r.TimedOut = true; r.finish() },
+		Batch:    r.batch(),
+	})
+	return r
+}
+
+// Cancel tells the run that its client has gone: if it has not started, it will not.
+func (r *Run) Cancel() { r.gone.Store(true) }
+
+// Slot is the tensor in slot i once the run is over (the zero Tensor when the op writing it did not
+// run, or gave nothing the runtime could express); borrowed until Release.
+func (r *Run) Slot(i int) dlpack.Tensor { return r.slots[i] }
+
+// Release drops every reference the run holds, the plan's included; the run is over.
+func (r *Run) Release() {
+	for _, t := range r.slots {
+		if !t.IsZero() {
+			t.Release()
+		}
+	}
+	for _, op := range r.Plan.Ops {
+		switch op.Kind {
+		case ModelRun:
+			op.Model.Release()
+		case ScriptRun:
+			op.Script.Release()
+		}
+	}
+	r.Plan.Release()
+}
+
+// execute runs the ops in order until one fails; the others are left undone. A panic in a backend
+// becomes the run's error: it must not take the server down, and the client must still be answered.
+func (r *Run) execute() {
+	defer r.recoverAs("running a plan")
+	if r.gone.Load() {
+		r.Err = errClientGone
+		return
+	}
+	for _, op := range r.Plan.Ops {
+		if err := r.runOp(op); err != nil {
+			r.Err = err
+			return
+		}
+		r.Done++
+	}
+}
+
+// recoverAs turns a panic into ErrInternal, logged with its stack.
+func (r *Run) recoverAs(what string) {
+	if p := recover(); p != nil {
+		r.x.Log("gorai: panic %s: %v\n%s", what, p, debug.Stack())
+		r.Err = ErrInternal
+	}
+}
+
+func (r *Run) runOp(op Op) error {
+	switch op.Kind {
+	case TensorSet:
+		op.Tensor.Retain()
+		r.set(op.Outputs[0], op.Tensor)
+		return nil
+	case TensorGet:
+		return nil // the reply reads the slot
+	}
+	inputs := r.inputs(op)
+	start := time.Now()
+	var outputs []dlpack.Tensor
+	var err error
+	var entry *stats.Entry
+	if op.Kind == ModelRun {
+		s := op.Model.Session()
+		entry = s.Stats
+		outputs, err = s.Backend.Run(inputs)
+	} else {
+		s := op.Script.Session()
+		entry = s.Stats
+		outputs, err = s.Backend.Run(r.Plan.Caller, op.Function, inputs, op.Keys, op.Args, len(op.Outputs))
+	}
+	return r.keep(op, outputs, r.x.record(entry, time.Since(start), outputs, len(op.Outputs), err))
+}
+
+// keep puts the op's outputs in its slots when it succeeded, and drops them when it did not; it
+// returns err.
+func (r *Run) keep(op Op, outputs []dlpack.Tensor, err error) error {
+	for k, t := range outputs {
+		if err == nil {
+			r.set(op.Outputs[k], t)
+		} else if !t.IsZero() {
+			t.Release()
+		}
+	}
+	return err
+}
+
+// set puts t (a reference the run owns) in a slot.
+func (r *Run) set(slot int, t dlpack.Tensor) {
+	if old := r.slots[slot]; !old.IsZero() {
+		old.Release()
+	}
+	r.slots[slot] = t
+}
+
+// record checks that a run gave the outputs expected and adds it to its statistics: its duration
+// and batch size (dim 0 of the first output; AI.INFO shows none for scripts). It returns the run's
+// error.
+func (x *Executor) record(entry *stats.Entry, d time.Duration, outputs []dlpack.Tensor, want int, err error) error {
+	if err == nil && len(outputs) != want {
+		err = errOutputCount
+	}
+	var samples int64
+	if err == nil && len(outputs) > 0 && !outputs[0].IsZero() {
+		samples = outputs[0].BatchSize()
+	}
+	x.Stats.Record(entry, d.Microseconds(), samples, err != nil)
+	return err
+}
