@@ -151,16 +151,17 @@ type fakeModel struct {
 	meta    ModelMeta
 	blob    []byte
 	session backends.Model
+	// exec is what runs of it use, for the tests that run plans (nil elsewhere).
+	exec *exec.ModelSession
 }
 
 func (m *fakeModel) Meta() ModelMeta   { return m.meta }
 func (m *fakeModel) Blob() []byte      { return m.blob }
 func (m *fakeModel) Arity() (int, int) { return len(m.meta.Inputs), len(m.meta.Outputs) }
 
-// A fake model's runs are recorded, not run: it has no session.
 func (m *fakeModel) Retain()                     {}
 func (m *fakeModel) Release()                    {}
-func (m *fakeModel) Session() *exec.ModelSession { return nil }
+func (m *fakeModel) Session() *exec.ModelSession { return m.exec }
 
 // fakeSession is what fakeRuntime.OpenModel builds.
 type fakeSession struct {
@@ -239,6 +240,7 @@ type fakeRuntime struct {
 	compiled                         []*fakeCompiled
 	scriptsExecuted                  []scriptExecuteCall
 	dags                             []*exec.Plan // every DAG plan handed to Execute, refused ones included
+	plans                            []*exec.Plan // every plan handed to Execute
 	loaded                           []loadCall
 	stats                            *stats.Table
 	config                           Config
@@ -307,6 +309,7 @@ func (r *fakeRuntime) OpenScript(meta ScriptMeta, source []byte) (backends.Scrip
 // Execute records the plan: a single run as the run it describes, a DAG as it is. When it fails
 // (execErr), the handler releases the plan; otherwise the test releases DAGs (releaseDAGs).
 func (r *fakeRuntime) Execute(plan *exec.Plan) error {
+	r.plans = append(r.plans, plan)
 	if !plan.Single {
 		r.dags = append(r.dags, plan)
 		return r.execErr
