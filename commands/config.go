@@ -23,6 +23,8 @@ type Config struct {
 	BackendMemoryLimit    int64 // MB, ONNX only; 0: unlimited
 	// PreloadBackends: open, at the server's start, the backends whose libraries are in place.
 	PreloadBackends bool
+	// OnChange, when set, is called after AI.CONFIG has changed a setting.
+	OnChange func(*Config)
 }
 
 // Backends are the backend names RedisAI knows, in the order it lists them.
@@ -172,6 +174,9 @@ func ConfigCommand(env Env, args [][]byte) error {
 		return nil
 	default:
 		return errUnsupportedSubcommand
+	}
+	if c.OnChange != nil {
+		c.OnChange(c)
 	}
 	env.Out.OK()
 	return nil

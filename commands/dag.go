@@ -112,6 +112,16 @@ var (
 	dagRunRO     = dagCommand{name: "AI.DAGRUN_RO", readOnly: true, deprecated: true}
 )
 
+// errDAGArity is a deprecated DAG command's reply to too few arguments, errDAGMissingArgs the
+// others'.
+func errDAGArity(cmd dagCommand) error {
+	return errf("ERR wrong number of arguments for '" + cmd.name + "' command")
+}
+
+func errDAGMissingArgs(cmd dagCommand) error {
+	return errf("ERR missing arguments for '" + cmd.name + "' command")
+}
+
 // DAGExecute: AI.DAGEXECUTE [LOAD n key...] [PERSIST n key...] [ROUTING key] [TIMEOUT ms]
 // |> op [|> op...], the ops being AI.TENSORSET, AI.TENSORGET, AI.MODELEXECUTE and AI.SCRIPTEXECUTE.
 // The runtime replies when the DAG has run.
@@ -148,10 +158,10 @@ func executeDAG(env Env, args [][]byte, cmd dagCommand) error {
 // PERSIST. On an error, whatever it built is released.
 func parseDAG(env Env, args [][]byte, cmd dagCommand) (*DAGPlan, error) {
 	if cmd.deprecated && len(args) < 4 {
-		return nil, errf("ERR wrong number of arguments for '" + cmd.name + "' command")
+		return nil, errDAGArity(cmd)
 	}
 	if !cmd.deprecated && len(args) < 6 {
-		return nil, errf("ERR missing arguments for '" + cmd.name + "' command")
+		return nil, errDAGMissingArgs(cmd)
 	}
 	p := dagParser{env: env, cmd: cmd, plan: &DAGPlan{}, names: map[string]int{}}
 	if err := p.parse(args); err != nil {
