@@ -128,9 +128,6 @@ var (
 // ConfigCommand: AI.CONFIG LOADBACKEND backend path | BACKENDSPATH path | MODEL_CHUNK_SIZE bytes |
 // GET BACKENDSPATH|MODEL_CHUNK_SIZE. Not replicated: each server has its own configuration.
 func ConfigCommand(env Env, args [][]byte) error {
-	if len(args) < 2 {
-		return ErrWrongArity
-	}
 	c := env.AI.Config()
 	sub, rest := args[1], args[2:]
 	switch {

@@ -138,9 +138,6 @@ func DAGRun(env Env, args [][]byte) error { return executeDAG(env, args, dagRun)
 func DAGRunRO(env Env, args [][]byte) error { return executeDAG(env, args, dagRunRO) }
 
 func executeDAG(env Env, args [][]byte, cmd dagCommand) error {
-	if err := env.AI.CanExecute(); err != nil {
-		return err
-	}
 	plan, err := parseDAG(env, args, cmd)
 	if err != nil {
 		return err
@@ -157,12 +154,6 @@ func executeDAG(env Env, args [][]byte, cmd dagCommand) error {
 // now), then the names (every output a fresh slot, every input the latest slot of its name), then
 // PERSIST. On an error, whatever it built is released.
 func parseDAG(env Env, args [][]byte, cmd dagCommand) (*DAGPlan, error) {
-	if cmd.deprecated && len(args) < 4 {
-		return nil, errDAGArity(cmd)
-	}
-	if !cmd.deprecated && len(args) < 6 {
-		return nil, errDAGMissingArgs(cmd)
-	}
 	p := dagParser{env: env, cmd: cmd, plan: &DAGPlan{}, names: map[string]int{}}
 	if err := p.parse(args); err != nil {
 		p.plan.Release()

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -414,7 +415,7 @@ func runArgs(ks *fakeKeyspace, rt *fakeRuntime, h Handler, a [][]byte) string {
 	if rt != nil {
 		env.AI = rt
 	}
-	err := h(env, a)
+	err := call(h, env, a)
 	switch {
 	case errors.Is(err, ErrWrongArity):
 		return "-ARITY"
@@ -433,4 +434,16 @@ func args(line string) [][]byte {
 		out = append(out, []byte(strings.ReplaceAll(f, `\0`, "\x00")))
 	}
 	return out
+}
+
+// call runs h as the module does, through its entry in Commands (an execution command's transaction
+// check, then the arity), or alone when it has no entry.
+func call(h Handler, env Env, a [][]byte) error {
+	p := reflect.ValueOf(h).Pointer()
+	for i := range Commands {
+		if reflect.ValueOf(Commands[i].Handler).Pointer() == p {
+			return Commands[i].Run(env, a)
+		}
+	}
+	return h(env, a)
 }
