@@ -29,6 +29,7 @@ type fakeKeyspace struct {
 	deletes    int // Delete calls
 	maxBulk    int64
 	read       []string // every key looked up (Tensor, Model, Script), in order
+	written    []string // every key set or deleted, in order
 }
 
 func newFakeKeyspace() *fakeKeyspace {
@@ -50,6 +51,7 @@ func (k *fakeKeyspace) Tensor(key []byte) (dlpack.Tensor, error) {
 }
 
 func (k *fakeKeyspace) SetTensor(key []byte, t dlpack.Tensor) error {
+	k.written = append(k.written, string(key))
 	if k.notTensor(key) {
 		t.Release()
 		return ErrWrongType
@@ -78,6 +80,7 @@ func (k *fakeKeyspace) Model(key []byte) (Model, error) {
 // freeing blob as the module's stored model would when it goes.
 func (k *fakeKeyspace) SetModel(key []byte, meta ModelMeta, session backends.Model, blob Blob) {
 	k.modelSets++
+	k.written = append(k.written, string(key))
 	if old := k.models[string(key)]; old != nil && old.session != nil {
 		old.session.Close()
 	}
@@ -102,6 +105,7 @@ func (k *fakeKeyspace) Script(key []byte) (Script, error) {
 // SetScript stores the script with copies of meta and source (the caller's buffers may be reused).
 func (k *fakeKeyspace) SetScript(key []byte, meta ScriptMeta, compiled backends.Script, source []byte) {
 	k.scriptSets++
+	k.written = append(k.written, string(key))
 	if old := k.scripts[string(key)]; old != nil && old.compiled != nil {
 		old.compiled.Close()
 	}
@@ -112,6 +116,7 @@ func (k *fakeKeyspace) SetScript(key []byte, meta ScriptMeta, compiled backends.
 
 func (k *fakeKeyspace) Delete(key []byte) {
 	k.deletes++
+	k.written = append(k.written, string(key))
 	if m := k.models[string(key)]; m != nil && m.session != nil {
 		m.session.Close()
 	}
