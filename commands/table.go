@@ -14,10 +14,11 @@ type Command struct {
 	// Arity counts the arguments, the command's name included, in Redis' convention: N, exactly N;
 	// -N, at least N. MaxArgs, when not 0, is the most a command of arity -N takes. Run checks
 	// them before the handler runs: handlers do not count their arguments again, only the counts
-	// their grammar needs (after INPUTS, say). They are not given to Redis, which would check them
-	// itself, with other texts (a script gets "Wrong number of args calling Redis command from
-	// script") and at other times (a MULTI would be aborted at EXEC instead of replying the error
-	// inside it).
+	// their grammar needs (after INPUTS, say). They are not given to Redis (RM_SetCommandInfo's
+	// arity): COMMAND INFO reports -1 for every AI.* command, as for RedisAI's; and Redis would
+	// check them itself, with another text in a script ("Wrong number of args calling Redis
+	// command from script") and at another time in MULTI (the transaction aborted at EXEC,
+	// instead of the error replied inside it).
 	Arity, MaxArgs int
 	// ArityErr is the reply to a wrong count: nil, Redis' own (ErrWrongArity); otherwise RedisAI's
 	// own text for the command.
