@@ -225,7 +225,7 @@ func TestCommandTableKeys(t *testing.T) {
 		}
 		for _, p := range rt.dags {
 			for _, op := range p.Ops {
-				runReads = append(runReads, toStrings(op.Keys)...)
+				runReads = append(runReads, keyStrings(op.Keys)...)
 			}
 			for _, ps := range p.Persist {
 				runWrites = append(runWrites, string(ps.Key))
@@ -242,4 +242,13 @@ func TestCommandTableKeys(t *testing.T) {
 			}
 		}
 	}
+}
+
+// keyStrings is keys as strings, whichever way a plan holds them.
+func keyStrings[K string | []byte](keys []K) []string {
+	out := make([]string, len(keys))
+	for i, k := range keys {
+		out[i] = string(k)
+	}
+	return out
 }
