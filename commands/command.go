@@ -14,7 +14,9 @@ import (
 )
 
 // Handler runs one command. args[0] is the command name. A returned error is sent as an error reply
-// with exactly its text; nothing may have been written to Env.Out before it.
+// with exactly its text; nothing may have been written to Env.Out before it. Handlers are run by
+// Command.Run, which has checked the number of arguments (and, for an execution command,
+// Runtime.CanExecute) first.
 type Handler func(env Env, args [][]byte) error
 
 // Env is what a handler works with.

@@ -23,6 +23,8 @@ type Config struct {
 	BackendMemoryLimit    int64 // MB, ONNX only; 0: unlimited
 	// PreloadBackends: open, at the server's start, the backends whose libraries are in place.
 	PreloadBackends bool
+	// OnChange, when set, is called after AI.CONFIG has changed a setting.
+	OnChange func(*Config)
 }
 
 // Backends are the backend names RedisAI knows, in the order it lists them.
@@ -126,9 +128,6 @@ var (
 // ConfigCommand: AI.CONFIG LOADBACKEND backend path | BACKENDSPATH path | MODEL_CHUNK_SIZE bytes |
 // GET BACKENDSPATH|MODEL_CHUNK_SIZE. Not replicated: each server has its own configuration.
 func ConfigCommand(env Env, args [][]byte) error {
-	if len(args) < 2 {
-		return ErrWrongArity
-	}
 	c := env.AI.Config()
 	sub, rest := args[1], args[2:]
 	switch {
@@ -172,6 +171,9 @@ func ConfigCommand(env Env, args [][]byte) error {
 		return nil
 	default:
 		return errUnsupportedSubcommand
+	}
+	if c.OnChange != nil {
+		c.OnChange(c)
 	}
 	env.Out.OK()
 	return nil

@@ -50,6 +50,16 @@ var (
 	dagRunRO     = dagCommand{name: "AI.DAGRUN_RO", readOnly: true, deprecated: true}
 )
 
+// errDAGArity is a deprecated DAG command's reply to too few arguments, errDAGMissingArgs the
+// others'.
+func errDAGArity(cmd dagCommand) error {
+	return errf("ERR wrong number of arguments for '" + cmd.name + "' command")
+}
+
+func errDAGMissingArgs(cmd dagCommand) error {
+	return errf("ERR missing arguments for '" + cmd.name + "' command")
+}
+
 // DAGExecute: AI.DAGEXECUTE [LOAD n key...] [PERSIST n key...] [ROUTING key] [TIMEOUT ms]
 // |> op [|> op...], the ops being AI.TENSORSET, AI.TENSORGET, AI.MODELEXECUTE and AI.SCRIPTEXECUTE.
 // The runtime replies when the DAG has run.
@@ -66,9 +76,6 @@ func DAGRun(env Env, args [][]byte) error { return executeDAG(env, args, dagRun)
 func DAGRunRO(env Env, args [][]byte) error { return executeDAG(env, args, dagRunRO) }
 
 func executeDAG(env Env, args [][]byte, cmd dagCommand) error {
-	if err := env.AI.CanExecute(); err != nil {
-		return err
-	}
 	plan, err := parseDAG(env, args, cmd)
 	if err != nil {
 		return err
@@ -81,12 +88,6 @@ func executeDAG(env Env, args [][]byte, cmd dagCommand) error {
 // now), then the names (every output a fresh slot, every input the latest slot of its name), then
 // PERSIST. On an error, whatever it built is released.
 func parseDAG(env Env, args [][]byte, cmd dagCommand) (*exec.Plan, error) {
-	if cmd.deprecated && len(args) < 4 {
-		return nil, errf("ERR wrong number of arguments for '" + cmd.name + "' command")
-	}
-	if !cmd.deprecated && len(args) < 6 {
-		return nil, errf("ERR missing arguments for '" + cmd.name + "' command")
-	}
 	p := dagParser{env: env, cmd: cmd, plan: &exec.Plan{}, names: map[string]int{}}
 	if err := p.parse(args); err != nil {
 		p.plan.Release()

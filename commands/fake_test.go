@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -28,6 +29,7 @@ type fakeKeyspace struct {
 	deletes    int // Delete calls
 	maxBulk    int64
 	read       []string // every key looked up (Tensor, Model, Script), in order
+	written    []string // every key set or deleted, in order
 }
 
 func newFakeKeyspace() *fakeKeyspace {
@@ -49,6 +51,7 @@ func (k *fakeKeyspace) Tensor(key []byte) (dlpack.Tensor, error) {
 }
 
 func (k *fakeKeyspace) SetTensor(key []byte, t dlpack.Tensor) error {
+	k.written = append(k.written, string(key))
 	if k.notTensor(key) {
 		t.Release()
 		return ErrWrongType
@@ -84,6 +87,7 @@ func (k *fakeKeyspace) Model(key []byte) (Model, error) {
 // freeing blob as the module's stored model would when it goes.
 func (k *fakeKeyspace) SetModel(key []byte, meta ModelMeta, session backends.Model, blob Blob) {
 	k.modelSets++
+	k.written = append(k.written, string(key))
 	if old := k.models[string(key)]; old != nil && old.session != nil {
 		old.session.Close()
 	}
@@ -108,6 +112,7 @@ func (k *fakeKeyspace) Script(key []byte) (Script, error) {
 // SetScript stores the script with copies of meta and source (the caller's buffers may be reused).
 func (k *fakeKeyspace) SetScript(key []byte, meta ScriptMeta, compiled backends.Script, source []byte) {
 	k.scriptSets++
+	k.written = append(k.written, string(key))
 	if old := k.scripts[string(key)]; old != nil && old.compiled != nil {
 		old.compiled.Close()
 	}
@@ -118,6 +123,7 @@ func (k *fakeKeyspace) SetScript(key []byte, meta ScriptMeta, compiled backends.
 
 func (k *fakeKeyspace) Delete(key []byte) {
 	k.deletes++
+	k.written = append(k.written, string(key))
 	if m := k.models[string(key)]; m != nil && m.session != nil {
 		m.session.Close()
 	}
@@ -432,7 +438,7 @@ func runArgs(ks *fakeKeyspace, rt *fakeRuntime, h Handler, a [][]byte) string {
 	if rt != nil {
 		env.AI = rt
 	}
-	err := h(env, a)
+	err := call(h, env, a)
 	switch {
 	case errors.Is(err, ErrWrongArity):
 		return "-ARITY"
@@ -451,4 +457,16 @@ func args(line string) [][]byte {
 		out = append(out, []byte(strings.ReplaceAll(f, `\0`, "\x00")))
 	}
 	return out
+}
+
+// call runs h as the module does, through its entry in Commands (an execution command's transaction
+// check, then the arity), or alone when it has no entry.
+func call(h Handler, env Env, a [][]byte) error {
+	p := reflect.ValueOf(h).Pointer()
+	for i := range Commands {
+		if reflect.ValueOf(Commands[i].Handler).Pointer() == p {
+			return Commands[i].Run(env, a)
+		}
+	}
+	return h(env, a)
 }

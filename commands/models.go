@@ -84,9 +84,6 @@ func validDevice(d []byte) bool {
 // ModelStore: AI.MODELSTORE key backend device [TAG t] [BATCHSIZE n [MINBATCHSIZE m
 // [MINBATCHTIMEOUT t]]] [INPUTS n name... OUTPUTS m name...] BLOB chunk...
 func ModelStore(env Env, args [][]byte) error {
-	if len(args) < 6 {
-		return ErrWrongArity
-	}
 	meta, chunks, err := parseModelStore(args[2:])
 	if err != nil {
 		return err
@@ -257,9 +254,6 @@ func countedNames(args [][]byte, word, singular, plural string) ([]string, [][]b
 // MODELSTORE's (no counts, a device that is barely checked, other tokens ignored but for TF), so it
 // has its own parser; storing is shared.
 func ModelSet(env Env, args [][]byte) error {
-	if len(args) < 4 {
-		return ErrWrongArity
-	}
 	meta, chunks, err := parseModelSet(args[2:])
 	if err != nil {
 		return err
@@ -345,9 +339,6 @@ func indexOf(args [][]byte, word string, start int) int {
 
 // ModelGet: AI.MODELGET key [META] [BLOB]
 func ModelGet(env Env, args [][]byte) error {
-	if len(args) < 2 || len(args) > 4 {
-		return ErrWrongArity
-	}
 	m, err := existingModel(env, args[1])
 	if err != nil {
 		return err
@@ -423,9 +414,6 @@ func existingModel(env Env, key []byte) (Model, error) {
 
 // ModelDel: AI.MODELDEL key
 func ModelDel(env Env, args [][]byte) error {
-	if len(args) != 2 {
-		return ErrWrongArity
-	}
 	if _, err := existingModel(env, args[1]); err != nil {
 		return err
 	}
@@ -437,9 +425,6 @@ func ModelDel(env Env, args [][]byte) error {
 
 // ModelExecute: AI.MODELEXECUTE key INPUTS n in... OUTPUTS m out... [TIMEOUT ms]
 func ModelExecute(env Env, args [][]byte) error {
-	if err := env.AI.CanExecute(); err != nil {
-		return err
-	}
 	call, err := parseModelExecute(env, args)
 	if err != nil {
 		return err
@@ -564,9 +549,6 @@ func ModelExecuteKeys(args [][]byte) []KeyArg {
 // ModelRun: the deprecated AI.MODELRUN key [TIMEOUT ms] INPUTS in... OUTPUTS out..., run as
 // AI.MODELEXECUTE.
 func ModelRun(env Env, args [][]byte) error {
-	if err := env.AI.CanExecute(); err != nil {
-		return err
-	}
 	call, err := parseModelRun(env, args)
 	if err != nil {
 		return err
@@ -638,9 +620,6 @@ func ModelScan(env Env, args [][]byte) error {
 }
 
 func scan(env Env, args [][]byte, scripts bool) error {
-	if len(args) != 1 {
-		return ErrWrongArity
-	}
 	var entries [][2]string
 	for _, s := range env.AI.Stats().All() {
 		if s.IsScript == scripts {
@@ -658,9 +637,6 @@ func scan(env Env, args [][]byte, scripts bool) error {
 
 // Info: AI.INFO key [RESETSTAT]
 func Info(env Env, args [][]byte) error {
-	if len(args) < 2 || len(args) > 3 {
-		return ErrWrongArity
-	}
 	key := string(args[1])
 	if len(args) == 3 && is(args[2], "RESETSTAT") {
 		if !env.AI.Stats().Reset(key) {

@@ -731,7 +731,7 @@ func FuzzModelStoreArgs(f *testing.F) {
 			ks.other["s"] = true
 			a := fuzzArgs(name, line)
 			var r textReply
-			err := h(Env{Keys: ks, Out: &r, AI: rt}, a)
+			err := call(h, Env{Keys: ks, Out: &r, AI: rt}, a)
 			if err != nil {
 				if len(r.parts) != 0 {
 					t.Fatalf("%s %q: error %q after %s", name, line, err, r.String())
@@ -800,7 +800,7 @@ func FuzzModelExecuteArgs(f *testing.F) {
 			positions := keys(a)
 			checkKeys(t, name, a, positions)
 			var r textReply
-			err := h(Env{Keys: ks, Out: &r, AI: rt}, a)
+			err := call(h, Env{Keys: ks, Out: &r, AI: rt}, a)
 			if len(r.parts) != 0 {
 				t.Fatalf("%s %q: the handler replied %s (error %v)", name, line, r.String(), err)
 			}

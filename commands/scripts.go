@@ -41,9 +41,6 @@ var (
 
 // ScriptStore: AI.SCRIPTSTORE key device [TAG t] ENTRY_POINTS n fn... SOURCE src
 func ScriptStore(env Env, args [][]byte) error {
-	if len(args) < 8 {
-		return ErrWrongArity
-	}
 	meta, source, err := parseScriptStore(args[2:])
 	if err != nil {
 		return err
@@ -103,7 +100,7 @@ func storeScript(env Env, key []byte, meta ScriptMeta, source []byte) error {
 // ScriptSet: the deprecated AI.SCRIPTSET key device [TAG t] SOURCE src, stored without entry points
 // (its functions then run in RedisAI's legacy positional mode).
 func ScriptSet(env Env, args [][]byte) error {
-	if len(args) != 5 && len(args) != 7 {
+	if len(args) == 6 { // the table takes 5 to 7
 		return ErrWrongArity
 	}
 	meta, rest := scriptDeviceAndTag(args[2:])
@@ -124,9 +121,6 @@ func existingScript(env Env, key []byte) (Script, error) {
 
 // ScriptGet: AI.SCRIPTGET key [META] [SOURCE]
 func ScriptGet(env Env, args [][]byte) error {
-	if len(args) < 2 || len(args) > 4 {
-		return ErrWrongArity
-	}
 	s, err := existingScript(env, args[1])
 	if err != nil {
 		return err
@@ -159,9 +153,6 @@ func ScriptGet(env Env, args [][]byte) error {
 
 // ScriptDel: AI.SCRIPTDEL key
 func ScriptDel(env Env, args [][]byte) error {
-	if len(args) != 2 {
-		return ErrWrongArity
-	}
 	if _, err := existingScript(env, args[1]); err != nil {
 		return err
 	}
@@ -182,12 +173,6 @@ type scriptCall struct {
 // [INPUTS n in...] [ARGS n a...] [OUTPUTS n out...] [TIMEOUT ms]: the sections after the first in
 // any order, each at most once, TIMEOUT last.
 func ScriptExecute(env Env, args [][]byte) error {
-	if err := env.AI.CanExecute(); err != nil {
-		return err
-	}
-	if len(args) < 3 {
-		return errScriptExecuteArity
-	}
 	s, err := existingScript(env, args[1])
 	if err != nil {
 		return err
@@ -355,12 +340,6 @@ func ScriptExecuteKeys(args [][]byte) []KeyArg {
 // after the function; `$` (the start of a variadic list, which RedisAI 1.2.7 records but does not
 // use) is dropped.
 func ScriptRun(env Env, args [][]byte) error {
-	if err := env.AI.CanExecute(); err != nil {
-		return err
-	}
-	if len(args) < 3 {
-		return errScriptRunArity
-	}
 	s, err := existingScript(env, args[1])
 	if err != nil {
 		return err

@@ -23,9 +23,6 @@ var (
 
 // TensorSet: AI.TENSORSET key type [dim ...] [BLOB data | VALUES v ...]
 func TensorSet(env Env, args [][]byte) error {
-	if len(args) < 4 {
-		return ErrWrongArity
-	}
 	// The key is checked before the arguments, as RedisAI does.
 	if _, err := env.Keys.Tensor(args[1]); err != nil {
 		return err
@@ -113,9 +110,6 @@ func ParseTensorFormat(args [][]byte) (TensorFormat, error) {
 
 // TensorGet: AI.TENSORGET key [META] [BLOB | VALUES]
 func TensorGet(env Env, args [][]byte) error {
-	if len(args) < 2 || len(args) > 4 {
-		return ErrWrongArity
-	}
 	t, err := env.Keys.Tensor(args[1])
 	if err != nil {
 		return err

@@ -75,10 +75,3 @@ func (a *aiState) LoadBackend(name, path string) error {
 func (c *redisCall) LoadBackend(name, path string) error { return ai.LoadBackend(name, path) }
 func (c *redisCall) Stats() *stats.Table                 { return ai.stats }
 func (c *redisCall) Config() *commands.Config            { return &ai.config }
-
-// configCommand is AI.CONFIG, keeping the C side's copy of MODEL_CHUNK_SIZE in step.
-func configCommand(env commands.Env, args [][]byte) error {
-	err := commands.ConfigCommand(env, args)
-	C.gorai_model_chunk_size = C.size_t(ai.config.ModelChunkSize)
-	return err
-}
