@@ -21,9 +21,9 @@ type Handler func(env Env, args [][]byte) error
 
 // Env is what a handler works with.
 type Env struct {
-	Keys Keyspace
-	Out  Reply
-	AI   Runtime
+	Keys    Keyspace
+	Out     Reply
+	Runtime Runtime
 }
 
 // Runtime is what model and script commands need beyond the keyspace: backends, background

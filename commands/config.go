@@ -128,7 +128,7 @@ var (
 // ConfigCommand: AI.CONFIG LOADBACKEND backend path | BACKENDSPATH path | MODEL_CHUNK_SIZE bytes |
 // GET BACKENDSPATH|MODEL_CHUNK_SIZE. Not replicated: each server has its own configuration.
 func ConfigCommand(env Env, args [][]byte) error {
-	c := env.AI.Config()
+	c := env.Runtime.Config()
 	sub, rest := args[1], args[2:]
 	switch {
 	case is(sub, "LOADBACKEND"):
@@ -139,7 +139,7 @@ func ConfigCommand(env Env, args [][]byte) error {
 		if err != nil {
 			return err
 		}
-		if env.AI.LoadBackend(name, c.ResolveBackendPath(string(rest[1]))) != nil {
+		if env.Runtime.LoadBackend(name, c.ResolveBackendPath(string(rest[1]))) != nil {
 			return errLoadingBackend
 		}
 	case is(sub, "BACKENDSPATH"):

@@ -519,7 +519,7 @@ func FuzzDAGArgs(f *testing.F) {
 				checkKeys(t, c.name, a, keys)
 				var r textReply
 				ks.read = nil
-				err := call(c.h, Env{Keys: ks, Out: &r, AI: rt}, a)
+				err := call(c.h, Env{Keys: ks, Out: &r, Runtime: rt}, a)
 				what := fmt.Sprintf("%s %q (runtime refuses: %v)", c.name, line, refuse)
 				checkDAGKeysCover(t, what, a, keys, ks.read, rt.dags)
 				if len(r.parts) != 0 {

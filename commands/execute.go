@@ -31,7 +31,7 @@ func readInputs(env Env, keys [][]byte) ([]dlpack.Tensor, error) {
 // execute hands the plan to the runtime, which replies when the run is over; when the runtime
 // refuses it, the plan is released here.
 func execute(env Env, plan *exec.Plan) error {
-	if err := env.AI.Execute(plan); err != nil {
+	if err := env.Runtime.Execute(plan); err != nil {
 		plan.Release()
 		return err
 	}

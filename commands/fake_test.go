@@ -436,7 +436,7 @@ func runArgs(ks *fakeKeyspace, rt *fakeRuntime, h Handler, a [][]byte) string {
 	var r textReply
 	env := Env{Keys: ks, Out: &r}
 	if rt != nil {
-		env.AI = rt
+		env.Runtime = rt
 	}
 	err := call(h, env, a)
 	switch {

@@ -88,7 +88,7 @@ func ModelStore(env Env, args [][]byte) error {
 	if err != nil {
 		return err
 	}
-	return storeModel(env, args[1], meta, env.AI.JoinBlob(chunks))
+	return storeModel(env, args[1], meta, env.Runtime.JoinBlob(chunks))
 }
 
 // storeModel builds the model, then stores it (see storeBuilt); the stored model adopts blob,
@@ -258,7 +258,7 @@ func ModelSet(env Env, args [][]byte) error {
 	if err != nil {
 		return err
 	}
-	return storeModel(env, args[1], meta, env.AI.JoinBlob(chunks))
+	return storeModel(env, args[1], meta, env.Runtime.JoinBlob(chunks))
 }
 
 // modelSetKeywords may not be taken for a device by AI.MODELSET.
@@ -376,7 +376,7 @@ func ModelGet(env Env, args [][]byte) error {
 		}
 	}
 	if blob {
-		replyChunks(out, m.Blob(), env.AI.Config().ModelChunkSize)
+		replyChunks(out, m.Blob(), env.Runtime.Config().ModelChunkSize)
 	}
 	return nil
 }
@@ -621,7 +621,7 @@ func ModelScan(env Env, args [][]byte) error {
 
 func scan(env Env, args [][]byte, scripts bool) error {
 	var entries [][2]string
-	for _, s := range env.AI.Stats().All() {
+	for _, s := range env.Runtime.Stats().All() {
 		if s.IsScript == scripts {
 			entries = append(entries, [2]string{s.Key, s.Tag})
 		}
@@ -639,13 +639,13 @@ func scan(env Env, args [][]byte, scripts bool) error {
 func Info(env Env, args [][]byte) error {
 	key := string(args[1])
 	if len(args) == 3 && is(args[2], "RESETSTAT") {
-		if !env.AI.Stats().Reset(key) {
+		if !env.Runtime.Stats().Reset(key) {
 			return errCannotFindRunInfo
 		}
 		env.Out.OK()
 		return nil
 	}
-	s, ok := env.AI.Stats().Get(key)
+	s, ok := env.Runtime.Stats().Get(key)
 	if !ok {
 		return errCannotFindRunInfo
 	}

@@ -381,7 +381,7 @@ func TestModelGet(t *testing.T) {
 	}
 	rt.config.ModelChunkSize = int64(len(blob) / 3)
 	var r textReply
-	if err := ModelGet(Env{Keys: ks, Out: &r, AI: rt}, args("AI.MODELGET k BLOB")); err != nil {
+	if err := ModelGet(Env{Keys: ks, Out: &r, Runtime: rt}, args("AI.MODELGET k BLOB")); err != nil {
 		t.Fatal(err)
 	}
 	want := textReply{}
@@ -731,7 +731,7 @@ func FuzzModelStoreArgs(f *testing.F) {
 			ks.other["s"] = true
 			a := fuzzArgs(name, line)
 			var r textReply
-			err := call(h, Env{Keys: ks, Out: &r, AI: rt}, a)
+			err := call(h, Env{Keys: ks, Out: &r, Runtime: rt}, a)
 			if err != nil {
 				if len(r.parts) != 0 {
 					t.Fatalf("%s %q: error %q after %s", name, line, err, r.String())
@@ -800,7 +800,7 @@ func FuzzModelExecuteArgs(f *testing.F) {
 			positions := keys(a)
 			checkKeys(t, name, a, positions)
 			var r textReply
-			err := call(h, Env{Keys: ks, Out: &r, AI: rt}, a)
+			err := call(h, Env{Keys: ks, Out: &r, Runtime: rt}, a)
 			if len(r.parts) != 0 {
 				t.Fatalf("%s %q: the handler replied %s (error %v)", name, line, r.String(), err)
 			}

@@ -255,7 +255,7 @@ func TestScriptGet(t *testing.T) {
 		t.Fatal(got)
 	}
 	var r textReply
-	if err := ScriptGet(Env{Keys: ks, Out: &r, AI: rt}, args("AI.SCRIPTGET k SOURCE")); err != nil {
+	if err := ScriptGet(Env{Keys: ks, Out: &r, Runtime: rt}, args("AI.SCRIPTGET k SOURCE")); err != nil {
 		t.Fatal(err)
 	}
 	var want textReply
@@ -616,7 +616,7 @@ func FuzzScriptStoreArgs(f *testing.F) {
 			ks.other["s"] = true
 			a := fuzzArgs(name, line)
 			var r textReply
-			err := call(h, Env{Keys: ks, Out: &r, AI: rt}, a)
+			err := call(h, Env{Keys: ks, Out: &r, Runtime: rt}, a)
 			if err != nil {
 				if len(r.parts) != 0 {
 					t.Fatalf("%s %q: error %q after %s", name, line, err, r.String())
@@ -683,7 +683,7 @@ func FuzzScriptExecuteArgs(f *testing.F) {
 			positions := keys(a)
 			checkKeys(t, name, a, positions)
 			var r textReply
-			err := call(h, Env{Keys: ks, Out: &r, AI: rt}, a)
+			err := call(h, Env{Keys: ks, Out: &r, Runtime: rt}, a)
 			if len(r.parts) != 0 {
 				t.Fatalf("%s %q: the handler replied %s (error %v)", name, line, r.String(), err)
 			}

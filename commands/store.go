@@ -18,7 +18,7 @@ func storeBuilt[T interface{ Close() }](env Env, key []byte, build func(Builder)
 			unstored()
 		}
 	}
-	return env.AI.Offload(env, func(b Builder) Built {
+	return env.Runtime.Offload(env, func(b Builder) Built {
 		built, err := build(b)
 		return Built{
 			Commit: func(env Env) error {

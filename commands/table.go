@@ -92,7 +92,7 @@ func (c *Command) ArityOK(n int) bool {
 // execution command, then the count of its arguments, then its handler.
 func (c *Command) Run(env Env, args [][]byte) error {
 	if c.Executes {
-		if err := env.AI.CanExecute(); err != nil {
+		if err := env.Runtime.CanExecute(); err != nil {
 			return err
 		}
 	}

@@ -184,7 +184,7 @@ func TestCommandTableKeys(t *testing.T) {
 		a := args(line)
 		c := Lookup(string(a[0]))
 		var r textReply
-		if err := c.Run(Env{Keys: ks, Out: &r, AI: rt}, a); err != nil {
+		if err := c.Run(Env{Keys: ks, Out: &r, Runtime: rt}, a); err != nil {
 			t.Errorf("%s: %v", line, err)
 			continue
 		}

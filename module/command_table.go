@@ -91,7 +91,7 @@ func (c *redisCall) run(h commands.Handler) {
 }
 
 // env is what a handler works with: c's keyspace, reply and runtime.
-func (c *redisCall) env() commands.Env { return commands.Env{Keys: c, Out: &c.effects, AI: c} }
+func (c *redisCall) env() commands.Env { return commands.Env{Keys: c, Out: &c.effects, Runtime: c} }
 
 // name is the command's name, for the log.
 func (c *redisCall) name() string {
