@@ -45,6 +45,7 @@ func goraiOnLoad(ctx *C.RedisModuleCtx, argv **C.RedisModuleString, argc C.int) 
 		return C.REDISMODULE_ERR
 	}
 	ai.config = cfg
+	shareBackends()
 	// Redis' main thread needs a P each time it calls into Go; workers hold theirs through long
 	// backend calls. Without a spare P, a command waits until the scheduler takes one back.
 	runtime.GOMAXPROCS(runtime.NumCPU() + 1 + int(cfg.ThreadsPerQueue))

@@ -46,7 +46,7 @@ func newStoredScript(key string, meta commands.ScriptMeta, compiled backends.Scr
 
 func newScriptSession(key string, meta commands.ScriptMeta, compiled backends.Script) cgo.Handle {
 	return newSession(&session{script: compiled, key: key},
-		stats.Entry{Key: key, IsScript: true, Backend: "TORCH", Device: meta.Device, Tag: string(meta.Tag)}, meta.Device)
+		stats.Entry{Key: key, IsScript: true, Backend: scriptBackend(), Device: meta.Device, Tag: string(meta.Tag)}, meta.Device)
 }
 
 func (c *redisCall) Script(key []byte) (commands.Script, error) {

@@ -28,7 +28,18 @@ import (
 // build/fetch-tensorflow.sh fills.
 const DefaultLibrary = "tf/libtensorflow_cc.so.2"
 
-func init() { backends.Register("TF", Open) }
+func init() {
+	backends.Register(backends.Driver{
+		Name:           "TF",
+		RDBIndex:       0,
+		DefaultLibrary: DefaultLibrary,
+		Open:           Open,
+		Info: func(b backends.Backend, _ backends.InfoEnv) []backends.InfoField {
+			return []backends.InfoField{{Name: "TensorFlow_version", Value: b.Version()}}
+		},
+		NodeNames: true, // a GraphDef does not say which nodes are the inputs and outputs
+	})
+}
 
 var library = backends.Library{Name: "TensorFlow", Hint: "build/fetch-tensorflow.sh fetches it"}
 

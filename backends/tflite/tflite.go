@@ -29,7 +29,17 @@ import (
 // build/fetch-litert.sh fills.
 const DefaultLibrary = "tflite/libLiteRt.so"
 
-func init() { backends.Register("TFLITE", Open) }
+func init() {
+	backends.Register(backends.Driver{
+		Name:           "TFLITE",
+		RDBIndex:       1,
+		DefaultLibrary: DefaultLibrary,
+		Open:           Open,
+		Info: func(b backends.Backend, _ backends.InfoEnv) []backends.InfoField {
+			return []backends.InfoField{{Name: "TensorFlowLite_version", Value: b.Version()}}
+		},
+	})
+}
 
 var library = backends.Library{Name: "LiteRT", Hint: "build/fetch-litert.sh fetches it"}
 

@@ -26,7 +26,19 @@ import (
 // build/build-torch-shim.sh fills.
 const DefaultLibrary = "torch/libgorai_torch.so"
 
-func init() { backends.Register("TORCH", Open) }
+func init() {
+	backends.Register(backends.Driver{
+		Name:           "TORCH",
+		RDBIndex:       2,
+		DefaultLibrary: DefaultLibrary,
+		Open:           Open,
+		Info: func(b backends.Backend, _ backends.InfoEnv) []backends.InfoField {
+			return []backends.InfoField{{Name: "Torch_version", Value: b.Version()}}
+		},
+		Scripts: true,
+		UseHost: useHost,
+	})
+}
 
 var library = backends.Library{Name: "the torch shim", Hint: "build/build-torch-shim.sh builds it"}
 
