@@ -128,7 +128,10 @@ func (backend) NewModel(blob []byte, opts backends.ModelOptions) (backends.Model
 	if h == nil {
 		return nil, takeError(cerr)
 	}
-	return &model{h: h, inputs: append([]string(nil), opts.Inputs...), outputs: append([]string(nil), opts.Outputs...)}, nil
+	m := &model{}
+	m.Init(h, func(h *C.gorai_tf_model) { C.gorai_tf_model_free(h) })
+	m.Inputs, m.Outputs = append([]string(nil), opts.Inputs...), append([]string(nil), opts.Outputs...)
+	return m, nil
 }
 
 // sessionConfig is the serialized ConfigProto (tensorflow/core/protobuf/config.proto) of a session, written

@@ -98,17 +98,18 @@ func (backend) NewModel(blob []byte, opts backends.ModelOptions) (backends.Model
 	if h == nil {
 		return nil, takeError(cerr)
 	}
-	m := &model{h: h}
-	m.inputs = make([]string, int(C.gorai_torch_lib_model_num_inputs(h)))
-	for i := range m.inputs {
-		m.inputs[i] = C.GoString(C.gorai_torch_lib_model_input_name(h, C.int(i)))
+	m := &model{}
+	m.Init(h, func(h unsafe.Pointer) { C.gorai_torch_lib_model_free(h) })
+	m.Inputs = make([]string, int(C.gorai_torch_lib_model_num_inputs(h)))
+	for i := range m.Inputs {
+		m.Inputs[i] = C.GoString(C.gorai_torch_lib_model_input_name(h, C.int(i)))
 	}
 	n := int(C.gorai_torch_lib_model_num_outputs(h))
 	if n < 0 {
 		C.gorai_torch_lib_model_free(h)
 		return nil, errUnknownOutputs
 	}
-	m.outputs = make([]string, n)
+	m.Outputs = make([]string, n)
 	return m, nil
 }
 
