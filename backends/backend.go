@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -95,9 +96,61 @@ func (e *LoadError) Error() string {
 
 func (e *LoadError) Unwrap() error { return e.Err }
 
+// Driver is a backend as the core knows it before its library is opened: what a runtime's package
+// registers from its init. The registry of drivers is the one list of backends: the module's
+// load-time arguments, AI.MODELSTORE's backend argument, the RDB backend numbers, the AOF rewrite,
+// INFO's fields, the preload and the scripts' runtime all come from it. Adding a backend is a
+// package that registers a Driver, and a blank import of it in the module (module/backends.go).
+type Driver struct {
+	// Name is RedisAI's name for the backend, upper-case ("TF"); it is matched case-insensitively.
+	// INFO's backends_config section reports a path given for it as <lower-case name>_path.
+	Name string
+	// RDBIndex is the backend's number in RDB files (RedisAI's: TF 0, TFLITE 1, TORCH 2, ONNX 3).
+	// The registry lists the backends in this order, as RedisAI's INFO does.
+	RDBIndex int
+	// DefaultLibrary is where the library is when no path was given, relative to BACKENDSPATH.
+	DefaultLibrary string
+	// Open loads the library from libPath (once it succeeds, never again: see Load and Open).
+	Open func(libPath string) (Backend, error)
+	// Info gives the backend's fields in INFO's backends_info section, once it is open (nil: none).
+	Info func(b Backend, env InfoEnv) []InfoField
+	// Scripts: the opened Backend is a ScriptBackend, the one that AI.SCRIPTSTORE uses (TORCH).
+	Scripts bool
+	// NodeNames: the runtime's blobs do not name their graph's inputs and outputs, so AI.MODELSTORE
+	// takes them (INPUTS n names... OUTPUTS m names...) and the AOF rewrite writes them back (TF).
+	NodeNames bool
+	// UseHost, when set, is handed the module's Host (see SetHost), for a runtime whose code calls
+	// back into Redis (TORCH scripts' redis.execute and redisAI.model_execute); nil takes it back.
+	UseHost func(Host)
+}
+
+// InfoEnv is what a backend's INFO fields may depend on beside the backend itself.
+type InfoEnv struct {
+	// RunSessions is how many runs may be in flight at once: the device queues times
+	// THREADS_PER_QUEUE (ONNX's onnxruntime_maximum_run_sessions_number).
+	RunSessions int64
+}
+
+// InfoField is one INFO field: Value is a string or an int64.
+type InfoField struct {
+	Name  string
+	Value any
+}
+
+// Host is what the module offers runtimes whose code calls back into Redis. Both methods run on the
+// goroutine of the caller's run (possibly many at once) and get the context that run was given.
+type Host interface {
+	// Execute runs a Redis command as the run's user and returns its reply: nil, a string, an
+	// int64 or a []any of those; an error reply (returned, or inside an array) is an error.
+	Execute(ctx context.Context, cmd string, args []string) (any, error)
+	// ModelExecute runs the model stored at key on inputs (which it does not own) and returns
+	// nOutputs new tensors, owned by the caller.
+	ModelExecute(ctx context.Context, key string, inputs []dlpack.Tensor, nOutputs int) ([]dlpack.Tensor, error)
+}
+
 // entry is one registered backend and what became of its opening.
 type entry struct {
-	open func(libPath string) (Backend, error)
+	Driver
 	// opening is held while the library is opened, and while the fields below change: a caller that
 	// needs the backend while another opens it waits for that opening instead of starting its own.
 	opening sync.Mutex
@@ -112,22 +165,112 @@ type entry struct {
 }
 
 var (
-	mu       sync.Mutex // guards registry
+	mu       sync.Mutex // guards registry, ordered and host
 	registry = map[string]*entry{}
+	ordered  []*entry // by RDBIndex
+	host     Host     // the module's, handed to drivers registered later too
 )
 
 // key makes names case-insensitive, as RedisAI's backend names are.
 func key(name string) string { return strings.ToUpper(name) }
 
-// Register makes a backend known under name; open loads its library from libPath. Backends call
-// it from init, so the core only needs a blank import.
-func Register(name string, open func(libPath string) (Backend, error)) {
+// Register makes a backend known under d.Name and d.RDBIndex, both unique. Backends call it from
+// init, so the core only needs a blank import.
+func Register(d Driver) {
 	mu.Lock()
 	defer mu.Unlock()
-	if _, dup := registry[key(name)]; dup {
-		panic("backends: Register called twice for " + name)
+	if _, dup := registry[key(d.Name)]; dup {
+		panic("backends: Register called twice for " + d.Name)
 	}
-	registry[key(name)] = &entry{open: open}
+	for _, e := range ordered {
+		if e.RDBIndex == d.RDBIndex {
+			panic(fmt.Sprintf("backends: %s and %s both have RDB index %d", e.Name, d.Name, d.RDBIndex))
+		}
+	}
+	if d.RDBIndex < 0 {
+		panic(fmt.Sprintf("backends: %s has a negative RDB index", d.Name))
+	}
+	d.Name = key(d.Name)
+	e := &entry{Driver: d}
+	registry[e.Name] = e
+	ordered = append(ordered, e)
+	sort.Slice(ordered, func(i, j int) bool { return ordered[i].RDBIndex < ordered[j].RDBIndex })
+	if host != nil && d.UseHost != nil {
+		d.UseHost(host)
+	}
+}
+
+// Drivers are the registered backends, by RDB index.
+func Drivers() []Driver {
+	mu.Lock()
+	defer mu.Unlock()
+	out := make([]Driver, len(ordered))
+	for i, e := range ordered {
+		out[i] = e.Driver
+	}
+	return out
+}
+
+// Names are the registered backends' names, by RDB index.
+func Names() []string {
+	mu.Lock()
+	defer mu.Unlock()
+	out := make([]string, len(ordered))
+	for i, e := range ordered {
+		out[i] = e.Name
+	}
+	return out
+}
+
+// Lookup is the backend registered under name (any case).
+func Lookup(name string) (Driver, bool) {
+	mu.Lock()
+	defer mu.Unlock()
+	if e := registry[key(name)]; e != nil {
+		return e.Driver, true
+	}
+	return Driver{}, false
+}
+
+// ByIndex is the backend registered under RDB index i.
+func ByIndex(i int) (Driver, bool) {
+	mu.Lock()
+	defer mu.Unlock()
+	for _, e := range ordered {
+		if e.RDBIndex == i {
+			return e.Driver, true
+		}
+	}
+	return Driver{}, false
+}
+
+// ScriptDriver is the backend that runs scripts (the first by RDB index, should there be more).
+func ScriptDriver() (Driver, bool) {
+	mu.Lock()
+	defer mu.Unlock()
+	for _, e := range ordered {
+		if e.Scripts {
+			return e.Driver, true
+		}
+	}
+	return Driver{}, false
+}
+
+// SetHost hands h to every backend that wants it (Driver.UseHost), now and as they register; nil
+// takes it back.
+func SetHost(h Host) {
+	mu.Lock()
+	host = h
+	var use []func(Host)
+	for _, e := range ordered {
+		if e.UseHost != nil {
+			use = append(use, e.UseHost)
+		}
+	}
+	mu.Unlock()
+	for _, u := range use {
+		u(h)
+	}
 }
 
 // Load is the lazy path (a model that needs the backend, an RDB load): the opened backend, or
@@ -226,7 +369,7 @@ func (e *entry) openLazily(name, libPath string) (Backend, error) {
 
 // open1 opens the library, with opening held.
 func (e *entry) open1(name, libPath string) {
-	b, err := e.open(libPath)
+	b, err := e.Open(libPath)
 	if err != nil {
 		e.err = &LoadError{Backend: key(name), Path: libPath, Err: err}
 		return

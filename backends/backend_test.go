@@ -2,6 +2,7 @@ package backends
 
 import (
 	"errors"
+	"strings"
 	"testing"
 )
 
@@ -13,9 +14,18 @@ func (fake) NewModel([]byte, ModelOptions) (Model, error) {
 	return nil, errors.New("no models here")
 }
 
+// nextIndex gives the test backends RDB indexes of their own, past RedisAI's.
+var nextIndex = 100
+
+// register registers a test backend.
+func register(name string, open func(path string) (Backend, error)) {
+	nextIndex++
+	Register(Driver{Name: name, RDBIndex: nextIndex, Open: open})
+}
+
 func TestRegistry(t *testing.T) {
 	opens := 0
-	Register("Fake", func(path string) (Backend, error) {
+	register("Fake", func(path string) (Backend, error) {
 		opens++
 		if path != "good" {
 			return nil, errors.New("cannot open " + path)
@@ -74,20 +84,20 @@ func TestUnknownBackend(t *testing.T) {
 }
 
 func TestRegisterTwice(t *testing.T) {
-	Register("TWICE", nil)
+	register("TWICE", nil)
 	defer func() {
 		if recover() == nil {
 			t.Error("no panic")
 		}
 	}()
-	Register("twice", nil)
+	register("twice", nil)
 }
 
 // TestPreloadStaysInvisible: a preloaded backend is the one a lazy Load finds, and the first
 // explicit Open of the same path still succeeds, as on a server that had loaded nothing.
 func TestPreloadStaysInvisible(t *testing.T) {
 	opens := 0
-	Register("PRE", func(path string) (Backend, error) {
+	register("PRE", func(path string) (Backend, error) {
 		opens++
 		return fake{path}, nil
 	})
@@ -109,7 +119,7 @@ func TestPreloadStaysInvisible(t *testing.T) {
 	}
 
 	// Once a lazy Load has used it, the backend counts as loaded.
-	Register("PRE2", func(path string) (Backend, error) { return fake{path}, nil })
+	register("PRE2", func(path string) (Backend, error) { return fake{path}, nil })
 	b, _ = Preload("PRE2", "lib")
 	if b2, err := Load("PRE2", "lib"); err != nil || b2 != b {
 		t.Fatalf("Load after Preload: %v", err)
@@ -124,7 +134,7 @@ func TestPreloadStaysInvisible(t *testing.T) {
 func TestOpeningInProgress(t *testing.T) {
 	started, release := make(chan struct{}), make(chan struct{})
 	opens := 0
-	Register("SLOW", func(path string) (Backend, error) {
+	register("SLOW", func(path string) (Backend, error) {
 		opens++
 		close(started)
 		<-release
@@ -147,5 +157,62 @@ func TestOpeningInProgress(t *testing.T) {
 	close(release)
 	if p, l := <-preloaded, <-loaded; p == nil || l != p || opens != 1 {
 		t.Errorf("preload %v, load %v, %d opens", p, l, opens)
+	}
+}
+
+func TestRegisterSameIndex(t *testing.T) {
+	Register(Driver{Name: "IDX1", RDBIndex: 90})
+	defer func() {
+		if recover() == nil {
+			t.Error("no panic")
+		}
+	}()
+	Register(Driver{Name: "IDX2", RDBIndex: 90})
+}
+
+// TestDriversOrder: the registry lists backends by RDB index, whatever the order they registered in,
+// and finds them by name (any case) and index.
+func TestDriversOrder(t *testing.T) {
+	Register(Driver{Name: "ord2", RDBIndex: 81, DefaultLibrary: "two.so"})
+	Register(Driver{Name: "ORD1", RDBIndex: 80, Scripts: true})
+	var got []string
+	for _, d := range Drivers() {
+		if strings.HasPrefix(d.Name, "ORD") {
+			got = append(got, d.Name)
+		}
+	}
+	if strings.Join(got, " ") != "ORD1 ORD2" {
+		t.Errorf("Drivers: %v", got)
+	}
+	if n := Names(); len(n) != len(Drivers()) {
+		t.Errorf("Names: %v", n)
+	}
+	if d, ok := Lookup("Ord2"); !ok || d.RDBIndex != 81 || d.DefaultLibrary != "two.so" {
+		t.Errorf("Lookup: %+v %v", d, ok)
+	}
+	if d, ok := ByIndex(80); !ok || d.Name != "ORD1" {
+		t.Errorf("ByIndex: %+v %v", d, ok)
+	}
+	if _, ok := ByIndex(79); ok {
+		t.Error("ByIndex of an unregistered index")
+	}
+}
+
+type fakeHost struct{ Host }
+
+// TestSetHost: the host reaches the backends that want it, registered before or after it is set.
+func TestSetHost(t *testing.T) {
+	var before, after Host
+	Register(Driver{Name: "HOST1", RDBIndex: 70, UseHost: func(h Host) { before = h }})
+	h := fakeHost{}
+	SetHost(h)
+	defer SetHost(nil)
+	Register(Driver{Name: "HOST2", RDBIndex: 71, UseHost: func(h Host) { after = h }})
+	if before != h || after != h {
+		t.Errorf("hosts %v %v", before, after)
+	}
+	SetHost(nil)
+	if before != nil || after != nil {
+		t.Errorf("hosts after SetHost(nil): %v %v", before, after)
 	}
 }

@@ -37,29 +37,15 @@ esac
 libdir=$cache/litert-$VERSION-linux-x86_64
 
 mkdir -p "$cache" || die "cannot create $cache"
+# fetch_wheel (build/wheel.sh) puts the pinned wheel in the cache, checked against its sha256.
+. "$root/build/wheel.sh"
 
 if [ ! -s "$libdir/$LIB" ]; then
-    command -v python3 >/dev/null || die "python3 (with pip) is needed once to fetch ai-edge-litert==$VERSION"
-    if [ ! -f "$wheel" ]; then
-        tmp=$(mktemp -d "$cache/pip.XXXXXX")
-        trap 'rm -rf "$tmp"' EXIT
-        # The platform and Python version are pinned so that every machine gets the same wheel.
-        if ! out=$(python3 -m pip download --quiet --no-deps --only-binary=:all: --no-cache-dir \
-            --python-version 3.11 --platform manylinux_2_27_x86_64 \
-            "ai-edge-litert==$VERSION" -d "$tmp" 2>&1); then
-            die "pip download ai-edge-litert==$VERSION failed: $out"
-        fi
-        [ -f "$tmp/$WHEEL" ] || die "pip download did not write $WHEEL: $(ls "$tmp") $out"
-        got=$(sha256sum "$tmp/$WHEEL" | cut -d' ' -f1)
-        [ "$got" = "$SHA256" ] || die "$WHEEL has sha256 $got, expected $SHA256"
-        mv "$tmp/$WHEEL" "$wheel"
-    else
-        got=$(sha256sum "$wheel" | cut -d' ' -f1)
-        [ "$got" = "$SHA256" ] || die "$wheel has sha256 $got, expected $SHA256 (delete it to fetch again)"
-    fi
+    command -v python3 >/dev/null || die "python3 is needed once to extract $LIB from ai-edge-litert==$VERSION"
+    fetch_wheel "$WHEEL" "$SHA256"
     # Extracted into a scratch folder and checked there, so that a failed run leaves no library in the cache.
     stage=$(mktemp -d "$cache/litert-extract.XXXXXX")
-    trap 'rm -rf "$stage" ${tmp:+"$tmp"}' EXIT
+    trap 'rm -rf "$stage"' EXIT
     python3 - "$wheel" "$stage/$LIB" <<'EOF2' || die "cannot extract $LIB from $wheel"
 import shutil, sys, zipfile
 wheel, out = sys.argv[1], sys.argv[2]

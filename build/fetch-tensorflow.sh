@@ -37,35 +37,20 @@ esac
 libdir=$cache/tensorflow-$VERSION-linux-x86_64
 
 mkdir -p "$cache" || die "cannot create $cache"
+# fetch_wheel (build/wheel.sh) puts the pinned wheel in the cache, checked against its sha256.
+. "$root/build/wheel.sh"
 
 have_libs() {
     for l in "${LIBS[@]}"; do [ -s "$libdir/$l" ] || return 1; done
 }
 
 if ! have_libs; then
-    command -v python3 >/dev/null || die "python3 (with pip) is needed once to fetch tensorflow-cpu==$VERSION"
-    if [ ! -f "$wheel" ]; then
-        tmp=$(mktemp -d "$cache/pip.XXXXXX")
-        trap 'rm -rf "$tmp"' EXIT
-        # The platform and Python version are pinned so that every machine gets the same wheel, whatever
-        # its own Python is.
-        if ! out=$(python3 -m pip download --quiet --no-deps --only-binary=:all: --no-cache-dir \
-            --python-version 3.11 --platform manylinux_2_17_x86_64 \
-            "tensorflow-cpu==$VERSION" -d "$tmp" 2>&1); then
-            die "pip download tensorflow-cpu==$VERSION failed: $out"
-        fi
-        [ -f "$tmp/$WHEEL" ] || die "pip download did not write $WHEEL: $(ls "$tmp") $out"
-        got=$(sha256sum "$tmp/$WHEEL" | cut -d' ' -f1)
-        [ "$got" = "$SHA256" ] || die "$WHEEL has sha256 $got, expected $SHA256"
-        mv "$tmp/$WHEEL" "$wheel"
-    else
-        got=$(sha256sum "$wheel" | cut -d' ' -f1)
-        [ "$got" = "$SHA256" ] || die "$wheel has sha256 $got, expected $SHA256 (delete it to fetch again)"
-    fi
+    command -v python3 >/dev/null || die "python3 is needed once to extract the libraries from tensorflow-cpu==$VERSION"
+    fetch_wheel "$WHEEL" "$SHA256" manylinux_2_17_x86_64
     # Extracted into a scratch folder and checked there, so that an interrupted or failed run leaves no
     # library behind in the cache.
     stage=$(mktemp -d "$cache/tf-extract.XXXXXX")
-    trap 'rm -rf "$stage" ${tmp:+"$tmp"}' EXIT
+    trap 'rm -rf "$stage"' EXIT
     python3 - "$wheel" "$stage" "${LIBS[@]}" <<'EOF2' || die "cannot extract the libraries from $wheel"
 import shutil, sys, zipfile
 wheel, stage, libs = sys.argv[1], sys.argv[2], sys.argv[3:]

@@ -51,39 +51,8 @@ esac
 
 mkdir -p "$cache" || die "cannot create $cache"
 
-# fetch_wheel puts the pinned wheel $1 in the cache, checked against its sha256 $2.
-fetch_wheel() {
-    local name=$1 sha=$2 wheel=$cache/$1 file=$cache/$1 got
-    if [ ! -f "$wheel" ]; then
-        command -v python3 >/dev/null || die "python3 (with pip) is needed once to fetch $name"
-        local tags spec tmp
-        # torch==2.15.0 and the wheel's own platform tag (pip matches --platform exactly), from the file
-        # name; Python 3.11 and the platform are pinned so that every machine gets the same file.
-        tags=${name%.whl}
-        spec=$(echo "$name" | cut -d- -f1)==$(echo "$name" | cut -d- -f2)
-        tmp=$(mktemp -d "$cache/pip.XXXXXX")
-        if ! out=$(python3 -m pip download --quiet --no-deps --only-binary=:all: --no-cache-dir \
-            --python-version 3.11 --platform "${tags##*[-.]}" "$spec" -d "$tmp" 2>&1); then
-            rm -rf "$tmp"
-            die "pip download $spec failed: $out"
-        fi
-        file=$tmp/$name
-        if [ ! -f "$file" ]; then
-            local got_files
-            got_files=$(ls "$tmp")
-            rm -rf "$tmp"
-            die "pip download did not write $name: $got_files $out"
-        fi
-    fi
-    got=$(sha256sum "$file" | cut -d' ' -f1)
-    if [ "$file" = "$wheel" ]; then
-        [ "$got" = "$sha" ] || die "$wheel has sha256 $got, expected $sha (delete it to fetch it again)"
-        return
-    fi
-    tmp=$(dirname "$file")
-    [ "$got" = "$sha" ] || { rm -rf "$tmp"; die "$name from PyPI has sha256 $got, expected $sha"; }
-    mv "$file" "$wheel" && rm -rf "$tmp"
-}
+# fetch_wheel (build/wheel.sh) puts each pinned wheel in the cache, checked against its sha256.
+. "$root/build/wheel.sh"
 
 have_prefix() {
     [ -s "$prefix/include/torch/csrc/api/include/torch/version.h" ] || return 1

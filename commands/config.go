@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"path/filepath"
 
+	"gorai/backends"
 	"gorai/dlpack"
 )
 
@@ -14,7 +15,7 @@ import (
 // first use.
 type Config struct {
 	BackendsPath          string
-	BackendPaths          map[string]string // "TF", "TFLITE", "TORCH", "ONNX" -> path
+	BackendPaths          map[string]string // a registered backend's name ("TF") -> path
 	ThreadsPerQueue       int64
 	IntraOpParallelism    int64 // 0: the backend's default
 	InterOpParallelism    int64 // 0: the backend's default
@@ -26,9 +27,6 @@ type Config struct {
 	// OnChange, when set, is called after AI.CONFIG has changed a setting.
 	OnChange func(*Config)
 }
-
-// Backends are the backend names RedisAI knows, in the order it lists them.
-var Backends = []string{"TF", "TFLITE", "TORCH", "ONNX"}
 
 // DefaultConfig is the configuration of a module loaded from moduleDir with no arguments.
 func DefaultConfig(moduleDir string) Config {
@@ -86,7 +84,7 @@ func (c *Config) apply(key, val []byte) error {
 	if bytes.EqualFold(key, []byte("BACKENDSPATH")) {
 		return nil
 	}
-	for _, b := range Backends {
+	for _, b := range backends.Names() {
 		if bytes.EqualFold(key, []byte(b)) {
 			c.BackendPaths[b] = string(val)
 			return nil

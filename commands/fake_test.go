@@ -17,6 +17,14 @@ import (
 	"gorai/stats"
 )
 
+// The backends as the module registers them (backends/registrytest checks the real ones): their
+// names, order and TF's node names are what the commands read.
+func init() {
+	for i, name := range []string{"TF", "TFLITE", "TORCH", "ONNX"} {
+		backends.Register(backends.Driver{Name: name, RDBIndex: i, NodeNames: name == "TF", Scripts: name == "TORCH"})
+	}
+}
+
 // fakeKeyspace is an in-memory keyspace: tensors, models, scripts, plus keys of some other type.
 type fakeKeyspace struct {
 	tensors    map[string]dlpack.Tensor

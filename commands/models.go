@@ -52,14 +52,20 @@ var (
 
 func is(arg []byte, word string) bool { return bytes.EqualFold(arg, []byte(word)) }
 
-// parseBackend is RedisAI's backend name, upper-case.
+// parseBackend is a registered backend's name, upper-case.
 func parseBackend(arg []byte) (string, error) {
-	for _, b := range Backends {
+	for _, b := range backends.Names() {
 		if is(arg, b) {
 			return b, nil
 		}
 	}
 	return "", errUnsupportedBackend
+}
+
+// takesNodeNames: the backend's models are stored with INPUTS and OUTPUTS (TF's).
+func takesNodeNames(backend string) bool {
+	d, _ := backends.Lookup(backend)
+	return d.NodeNames
 }
 
 // validDevice: CPU, GPU, CPU:<digits> or GPU:<digits>, shorter than 10 bytes.
@@ -122,7 +128,7 @@ func parseModelStore(args [][]byte) (ModelMeta, [][]byte, error) {
 	if len(rest) == 0 {
 		return m, nil, errMissingBlob
 	}
-	if m.Backend == "TF" {
+	if takesNodeNames(m.Backend) {
 		if m.Inputs, rest, err = countedNames(rest, "INPUTS", "input", "inputs"); err != nil {
 			return m, nil, err
 		}
@@ -213,10 +219,10 @@ func CheckLoadedModel(m ModelMeta) error {
 	if err := batchingRules(&m, true); err != nil {
 		return err
 	}
-	if m.Backend == "TF" && len(m.Inputs) == 0 {
+	if takesNodeNames(m.Backend) && len(m.Inputs) == 0 {
 		return errTFNamesMissing("INPUTS")
 	}
-	if m.Backend == "TF" && len(m.Outputs) == 0 {
+	if takesNodeNames(m.Backend) && len(m.Outputs) == 0 {
 		return errTFNamesMissing("OUTPUTS")
 	}
 	if !validDevice([]byte(m.Device)) && !modelSetDevice([]byte(m.Device)) {
@@ -293,7 +299,7 @@ func parseModelSet(args [][]byte) (ModelMeta, [][]byte, error) {
 		return m, nil, errf("ERR Auto-batching not supported by the TFLITE backend")
 	}
 	blob := indexOf(rest, "BLOB", 0)
-	if m.Backend == "TF" {
+	if takesNodeNames(m.Backend) {
 		end := blob
 		if end < 0 {
 			end = len(rest)

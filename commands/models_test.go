@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"gorai/backends"
 	"gorai/stats"
 )
 
@@ -750,7 +751,7 @@ func FuzzModelStoreArgs(f *testing.F) {
 				t.Fatalf("%s %q: reply %s, %d opens, %d sets, %d replications", name, line, r.String(), len(rt.opened), ks.modelSets, ks.replicated)
 			}
 			meta := rt.opened[0].meta
-			if !slices.Contains(Backends, meta.Backend) || meta.BatchSize < 0 || meta.MinBatchSize < 0 || meta.MinBatchTimeout < 0 {
+			if !slices.Contains(backends.Names(), meta.Backend) || meta.BatchSize < 0 || meta.MinBatchSize < 0 || meta.MinBatchTimeout < 0 {
 				t.Fatalf("%s %q: meta %+v", name, line, meta)
 			}
 			if meta.MinBatchSize > 0 && meta.BatchSize == 0 || meta.MinBatchTimeout > 0 && meta.MinBatchSize == 0 {

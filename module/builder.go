@@ -17,13 +17,13 @@ type builder struct {
 
 func (a *aiState) builder() builder {
 	b := builder{
-		libraries: make(map[string]string, len(commands.Backends)),
+		libraries: make(map[string]string),
 		intraOp:   int(a.config.IntraOpParallelism),
 		interOp:   int(a.config.InterOpParallelism),
 		// MODEL_EXECUTION_TIMEOUT is in milliseconds.
 		executionTimeout: time.Duration(a.config.ModelExecutionTimeout) * time.Millisecond,
 	}
-	for _, name := range commands.Backends {
+	for _, name := range backends.Names() {
 		b.libraries[name] = a.libraryPath(name)
 	}
 	return b
@@ -55,7 +55,7 @@ func (b builder) OpenModel(meta commands.ModelMeta, blob []byte) (backends.Model
 }
 
 func (b builder) OpenScript(meta commands.ScriptMeta, source []byte) (backends.Script, error) {
-	be, err := b.backend("TORCH")
+	be, err := b.backend(scriptBackend())
 	if err != nil {
 		return nil, err
 	}

@@ -15,7 +15,7 @@ import (
 	"syscall"
 	"unsafe"
 
-	"gorai/backends/torch"
+	"gorai/backends"
 	"gorai/commands"
 	"gorai/dlpack"
 )
@@ -24,7 +24,18 @@ import (
 // the script's worker, so they take Redis' lock (a thread-safe context) for the time they touch
 // Redis, as RedisAI does; like RedisAI's, the context is db 0's. Unlike RedisAI's, they run as the
 // user who ran the script (acl.go).
-func init() { torch.SetRedisCallbacks(redisExecute, scriptModelExecute) }
+// The module is the backends' Host (backends.SetHost): the TORCH driver hands it to its scripts.
+func init() { backends.SetHost(redisHost{}) }
+
+type redisHost struct{}
+
+func (redisHost) Execute(ctx context.Context, cmd string, args []string) (any, error) {
+	return redisExecute(ctx, cmd, args)
+}
+
+func (redisHost) ModelExecute(ctx context.Context, key string, inputs []dlpack.Tensor, nOutputs int) ([]dlpack.Tensor, error) {
+	return scriptModelExecute(ctx, key, inputs, nOutputs)
+}
 
 // redisExecute runs a command for redis.execute. It is propagated to replicas and the AOF. An error
 // reply, a refusal of ACL, or Redis refusing the call, is returned as an error (the backend adds

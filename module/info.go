@@ -15,7 +15,6 @@ import (
 	"unsafe"
 
 	"gorai/backends"
-	"gorai/commands"
 )
 
 // Versions reported in INFO: gorai speaks RedisAI 1.2.7's protocol and RDB format.
@@ -52,18 +51,20 @@ func goraiInfo(ctx *C.RedisModuleInfoCtx, forCrashReport C.int) {
 	info.num("model_execution_timeout", ai.config.ModelExecutionTimeout)
 	info.num("backend_memory_limit", ai.config.BackendMemoryLimit)
 	info.section("backends_info")
-	if b := backends.Loaded("TF"); b != nil {
-		info.str("TensorFlow_version", b.Version())
-	}
-	if b := backends.Loaded("TFLITE"); b != nil {
-		info.str("TensorFlowLite_version", b.Version())
-	}
-	if b := backends.Loaded("TORCH"); b != nil {
-		info.str("Torch_version", b.Version())
-	}
-	if b := backends.Loaded("ONNX"); b != nil {
-		info.str("onnxruntime_version", b.Version())
-		info.num("onnxruntime_maximum_run_sessions_number", int64(len(ai.engine.Queues()))*ai.config.ThreadsPerQueue)
+	env := backends.InfoEnv{RunSessions: int64(len(ai.engine.Queues())) * ai.config.ThreadsPerQueue}
+	for _, d := range backends.Drivers() {
+		b := backends.Loaded(d.Name)
+		if b == nil || d.Info == nil {
+			continue
+		}
+		for _, f := range d.Info(b, env) {
+			switch v := f.Value.(type) {
+			case int64:
+				info.num(f.Name, v)
+			default:
+				info.str(f.Name, fmt.Sprint(v))
+			}
+		}
 	}
 	info.section("cpu")
 	for _, u := range []struct {
@@ -87,7 +88,7 @@ func goraiInfo(ctx *C.RedisModuleInfoCtx, forCrashReport C.int) {
 	info.str("backends_path", ai.config.BackendsPath)
 	info.num("model_chunk_size", ai.config.ModelChunkSize)
 	info.str("preload_backends", yesNo(ai.config.PreloadBackends))
-	for _, b := range commands.Backends {
+	for _, b := range backends.Names() {
 		if p, ok := ai.config.BackendPaths[b]; ok {
 			info.str(strings.ToLower(b)+"_path", p)
 		}

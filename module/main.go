@@ -49,6 +49,7 @@ func goraiOnLoad(ctx *C.RedisModuleCtx, argv **C.RedisModuleString, argc C.int) 
 	// The model type's save callbacks (C, run in Redis' fork for a BGSAVE) read their own copy of
 	// MODEL_CHUNK_SIZE; AI.CONFIG keeps it in step.
 	ai.config.OnChange = func(c *commands.Config) { C.gorai_model_chunk_size = C.size_t(c.ModelChunkSize) }
+	shareBackends()
 	// Redis' main thread needs a P each time it calls into Go; workers hold theirs through long
 	// backend calls. Without a spare P, a command waits until the scheduler takes one back.
 	runtime.GOMAXPROCS(runtime.NumCPU() + 1 + int(cfg.ThreadsPerQueue))

@@ -8,8 +8,12 @@
 
 #include "redismodule.h"
 
-/* RedisAI's backend numbers: they are stored in RDB files. */
-enum { GORAI_BACKEND_TF = 0, GORAI_BACKEND_TFLITE = 1, GORAI_BACKEND_TORCH = 2, GORAI_BACKEND_ONNX = 3 };
+/* The registered backends by their RDB number (RedisAI's: TF 0, TFLITE 1, TORCH 2, ONNX 3), as Go
+ * sets them at load from the registry (module/backends.go): the name (NULL for a number no backend
+ * has) and whether AI.MODELSTORE takes the model's INPUTS and OUTPUTS (TF). */
+extern const char **gorai_backend_names;
+extern unsigned char *gorai_backend_node_names;
+extern uint64_t gorai_backend_count;
 
 typedef struct gorai_model {
     int64_t refcount; /* atomic; the keyspace holds one reference, each run in flight another */

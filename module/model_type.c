@@ -10,7 +10,9 @@
 RedisModuleType *gorai_model_type;
 size_t gorai_model_chunk_size = 511 * 1024 * 1024;
 
-static const char *backend_names[] = {"TF", "TFLITE", "TORCH", "ONNX"};
+const char **gorai_backend_names;
+unsigned char *gorai_backend_node_names;
+uint64_t gorai_backend_count;
 
 gorai_model *gorai_model_new(void) {
     gorai_model *m = RedisModule_Alloc(sizeof *m);
@@ -80,7 +82,8 @@ static void *model_rdb_load(RedisModuleIO *io, int encver) {
     gorai_model *m = gorai_model_new();
     int ok = 0;
     m->backend = RedisModule_LoadUnsigned(io);
-    if (RedisModule_IsIOError(io) || m->backend > GORAI_BACKEND_ONNX) goto done;
+    if (RedisModule_IsIOError(io) || m->backend >= gorai_backend_count || gorai_backend_names[m->backend] == NULL)
+        goto done;
     if ((m->device = gorai_load_cstring(io)) == NULL) goto done;
     if (encver == 0) {
         m->tag = gorai_load_cstring(io);
@@ -135,21 +138,21 @@ static void model_rdb_save(RedisModuleIO *io, void *value) {
 }
 
 /* AOF: AI.MODELSTORE key backend device TAG t BATCHSIZE n MINBATCHSIZE m MINBATCHTIMEOUT t
- * [INPUTS n names... OUTPUTS m names...] (TF only) BLOB chunks...; AI.MODELSET, whose INPUTS and
+ * [INPUTS n names... OUTPUTS m names...] (TF: gorai_backend_node_names) BLOB chunks...; AI.MODELSET, whose INPUTS and
  * OUTPUTS have no counts, for a model whose device only AI.MODELSET takes (MODELSTORE would refuse
  * it at replay and the model would be lost). */
 static void model_aof_rewrite(RedisModuleIO *aof, RedisModuleString *key, void *value) {
     gorai_model *m = value;
     size_t chunk = gorai_model_chunk_size;
     size_t nchunks = m->bloblen / chunk + 1;
-    int tf = m->backend == GORAI_BACKEND_TF;
+    int tf = gorai_backend_node_names[m->backend];
     size_t nargs = 12 + (tf ? 4 + m->ninputs + m->noutputs : 0) + nchunks;
     RedisModuleString **args = RedisModule_Alloc(sizeof(*args) * nargs);
     size_t n = 0;
 #define ARG(p, len) args[n++] = RedisModule_CreateString(NULL, (p), (len))
 #define CARG(s) ARG((s), strlen(s))
 #define NARG(v) args[n++] = RedisModule_CreateStringFromLongLong(NULL, (long long)(v))
-    CARG(backend_names[m->backend]);
+    CARG(gorai_backend_names[m->backend]);
     CARG(m->device);
     CARG("TAG");
     ARG(m->tag, m->taglen);

@@ -17,9 +17,6 @@ import (
 	"gorai/stats"
 )
 
-// backendNames are RedisAI's backend numbers, as stored in RDB files.
-var backendNames = []string{"TF", "TFLITE", "TORCH", "ONNX"}
-
 // A stored model or script keeps its session (an *exec.ModelSession or *exec.ScriptSession) through a
 // cgo.Handle; its statistics are registered under its key while it exists (a store resets them, as in
 // RedisAI).
@@ -70,7 +67,7 @@ type storedModel struct{ c *C.gorai_model }
 func (m storedModel) Meta() commands.ModelMeta {
 	c := m.c
 	return commands.ModelMeta{
-		Backend:         backendNames[c.backend],
+		Backend:         backendName(c.backend),
 		Device:          C.GoString(c.device),
 		Tag:             C.GoBytes(unsafe.Pointer(c.tag), C.int(c.taglen)),
 		BatchSize:       int64(c.batchsize),
@@ -127,11 +124,7 @@ func (c *redisCall) JoinBlob(chunks [][]byte) commands.Blob {
 // newStoredModel makes the C model for meta and blob, holding s, with refcount 1; it adopts blob.
 func newStoredModel(key string, meta commands.ModelMeta, model backends.Model, blob commands.Blob) *C.gorai_model {
 	c := C.gorai_model_new()
-	for i, name := range backendNames {
-		if name == meta.Backend {
-			c.backend = C.uint64_t(i)
-		}
-	}
+	c.backend = backendIndex(meta.Backend)
 	c.device = cString(meta.Device)
 	setAOFCommand(c, meta.Device)
 	c.tag, c.taglen = cBytes(meta.Tag), C.size_t(len(meta.Tag))

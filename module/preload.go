@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"gorai/backends"
-	"gorai/commands"
 )
 
 // goraiStarted runs on the main thread once the server has started.
@@ -35,7 +34,7 @@ func (a *aiState) preloadBackends() {
 	if !a.config.PreloadBackends {
 		return
 	}
-	for _, name := range commands.Backends {
+	for _, name := range backends.Names() {
 		path := a.libraryPath(name)
 		if backends.Loaded(name) != nil || !isFile(path) {
 			continue

@@ -9,10 +9,6 @@ import (
 	"errors"
 
 	"gorai/backends"
-	"gorai/backends/onnx"
-	"gorai/backends/tf"
-	"gorai/backends/tflite"
-	"gorai/backends/torch"
 	"gorai/commands"
 	"gorai/engine"
 	"gorai/exec"
@@ -34,16 +30,12 @@ var (
 	errCouldNotLoadBackend = errors.New("ERR Could not load backend")
 )
 
-// defaultLibraries are where each backend's library is under BACKENDSPATH when no path was given.
-var defaultLibraries = map[string]string{"ONNX": onnx.DefaultLibrary, "TORCH": torch.DefaultLibrary, "TF": tf.DefaultLibrary,
-	"TFLITE": tflite.DefaultLibrary}
-
 // libraryPath is where the backend's library is: the path given at load, else the default, both
 // under BACKENDSPATH when relative.
 func (a *aiState) libraryPath(backend string) string {
 	p, ok := a.config.BackendPaths[backend]
 	if !ok {
-		p = defaultLibraries[backend]
+		p = defaultLibrary(backend)
 	}
 	return a.config.ResolveBackendPath(p)
 }
@@ -52,10 +44,10 @@ func (a *aiState) libraryPath(backend string) string {
 // first use from its default path: launch scripts written for RedisAI name RedisAI's own backend
 // objects, which gorai cannot load, and should not keep the server from starting.
 func (a *aiState) loadBackends(ctx *C.RedisModuleCtx) {
-	for _, b := range commands.Backends {
+	for _, b := range backends.Names() {
 		if _, ok := a.config.BackendPaths[b]; ok {
 			if _, err := backends.Open(b, a.libraryPath(b)); err != nil {
-				logf(ctx, "warning", "gorai: %v; it will be loaded from %s when first needed", err, a.config.ResolveBackendPath(defaultLibraries[b]))
+				logf(ctx, "warning", "gorai: %v; it will be loaded from %s when first needed", err, a.config.ResolveBackendPath(defaultLibrary(b)))
 				delete(a.config.BackendPaths, b)
 			}
 		}

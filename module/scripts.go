@@ -50,7 +50,7 @@ func newStoredScript(key string, meta commands.ScriptMeta, compiled backends.Scr
 
 // newScriptSession registers fresh statistics for key and returns the handle the C script keeps.
 func newScriptSession(key string, meta commands.ScriptMeta, compiled backends.Script) cgo.Handle {
-	st := ai.stats.Register(stats.Entry{Key: key, IsScript: true, Backend: "TORCH", Device: meta.Device, Tag: string(meta.Tag)})
+	st := ai.stats.Register(stats.Entry{Key: key, IsScript: true, Backend: scriptBackend(), Device: meta.Device, Tag: string(meta.Tag)})
 	return cgo.NewHandle(exec.NewScriptSession(compiled, st, ai.engine.Queue(meta.Device)))
 }
 

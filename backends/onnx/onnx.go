@@ -19,7 +19,20 @@ import (
 // build/fetch-onnxruntime.sh fills.
 const DefaultLibrary = "onnx/libonnxruntime.so.1"
 
-func init() { backends.Register("ONNX", Open) }
+func init() {
+	backends.Register(backends.Driver{
+		Name:           "ONNX",
+		RDBIndex:       3,
+		DefaultLibrary: DefaultLibrary,
+		Open:           Open,
+		Info: func(b backends.Backend, env backends.InfoEnv) []backends.InfoField {
+			return []backends.InfoField{
+				{Name: "onnxruntime_version", Value: b.Version()},
+				{Name: "onnxruntime_maximum_run_sessions_number", Value: env.RunSessions},
+			}
+		},
+	})
+}
 
 var library = backends.Library{Name: "ONNX Runtime", Hint: "build/fetch-onnxruntime.sh fetches it"}
 

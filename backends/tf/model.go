@@ -10,34 +10,19 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"sync"
 	"unsafe"
 
+	"gorai/backends"
 	"gorai/dlpack"
 )
 
-// model is one graph and its session. TF sessions may run from many threads at once; the lock only keeps
+// model is one graph and its session. TF sessions may run from many threads at once; Native only keeps
 // Close from freeing the session under a Run.
 type model struct {
-	mu      sync.RWMutex
-	h       *C.gorai_tf_model // nil once closed
-	inputs  []string
-	outputs []string
+	backends.Native[*C.gorai_tf_model]
 }
 
 var errClosed = errors.New("ERR TF model was freed")
-
-func (m *model) InputNames() []string  { return m.inputs }
-func (m *model) OutputNames() []string { return m.outputs }
-
-func (m *model) Close() {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.h != nil {
-		C.gorai_tf_model_free(m.h)
-		m.h = nil
-	}
-}
 
 // tfTypes maps tensor dtypes to TensorFlow's; every RedisAI dtype has one.
 var tfTypes = map[dlpack.DType]C.int{
@@ -57,17 +42,17 @@ var tfTypes = map[dlpack.DType]C.int{
 // without copying it (TensorFlow does not write to fed tensors); each output, port 0 of its node, is copied
 // into a new tensor.
 func (m *model) Run(inputs []dlpack.Tensor) ([]dlpack.Tensor, error) {
-	if len(inputs) != len(m.inputs) {
-		return nil, fmt.Errorf("ERR Expected %d inputs but got %d", len(m.inputs), len(inputs))
+	if err := m.CheckInputs(len(inputs)); err != nil {
+		return nil, err
 	}
 	in := make([]C.gorai_tf_input, len(inputs))
 	for i, t := range inputs {
 		if t.IsZero() {
-			return nil, fmt.Errorf("ERR TF input %s: no tensor", m.inputs[i])
+			return nil, fmt.Errorf("ERR TF input %s: no tensor", m.Inputs[i])
 		}
 		dt, ok := tfTypes[t.DType()]
 		if !ok {
-			return nil, fmt.Errorf("ERR TF input %s: unsupported data type", m.inputs[i])
+			return nil, fmt.Errorf("ERR TF input %s: unsupported data type", m.Inputs[i])
 		}
 		d := t.Data()
 		in[i] = C.gorai_tf_input{dtype: dt, ndim: C.int(len(t.Shape())), nbytes: C.size_t(len(d)), nelems: C.int64_t(t.Len())}
@@ -83,13 +68,13 @@ func (m *model) Run(inputs []dlpack.Tensor) ([]dlpack.Tensor, error) {
 		first = &in[0] // Go memory holding C pointers only, read during the call
 	}
 
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	if m.h == nil {
+	h, ok := m.Acquire()
+	if !ok {
 		return nil, errClosed
 	}
+	defer m.Release()
 	// The output handles are written by C: C memory, so that Go memory never holds them across the call.
-	n := len(m.outputs)
+	n := len(m.Outputs)
 	cout := (*unsafe.Pointer)(C.calloc(C.size_t(max(n, 1)), C.size_t(unsafe.Sizeof(unsafe.Pointer(nil)))))
 	if cout == nil {
 		return nil, dlpack.ErrOutOfMemory
@@ -97,7 +82,7 @@ func (m *model) Run(inputs []dlpack.Tensor) ([]dlpack.Tensor, error) {
 	defer C.free(unsafe.Pointer(cout))
 	outs := unsafe.Slice(cout, n)
 	var cerr *C.char
-	if C.gorai_tf_model_run(m.h, first, C.int(len(in)), cout, &cerr) != 0 {
+	if C.gorai_tf_model_run(h, first, C.int(len(in)), cout, &cerr) != 0 {
 		return nil, takeError(cerr)
 	}
 	// Every output is copied before any is freed: two may share a buffer, and any may share an input's.
@@ -117,7 +102,7 @@ func (m *model) Run(inputs []dlpack.Tensor) ([]dlpack.Tensor, error) {
 					r.Release()
 				}
 			}
-			return nil, fmt.Errorf("ERR TF output %s: %v", m.outputs[i], err)
+			return nil, fmt.Errorf("ERR TF output %s: %v", m.Outputs[i], err)
 		}
 		results[i] = t
 	}

@@ -28,7 +28,18 @@ import (
 // build/fetch-tensorflow.sh fills.
 const DefaultLibrary = "tf/libtensorflow_cc.so.2"
 
-func init() { backends.Register("TF", Open) }
+func init() {
+	backends.Register(backends.Driver{
+		Name:           "TF",
+		RDBIndex:       0,
+		DefaultLibrary: DefaultLibrary,
+		Open:           Open,
+		Info: func(b backends.Backend, _ backends.InfoEnv) []backends.InfoField {
+			return []backends.InfoField{{Name: "TensorFlow_version", Value: b.Version()}}
+		},
+		NodeNames: true, // a GraphDef does not say which nodes are the inputs and outputs
+	})
+}
 
 var library = backends.Library{Name: "TensorFlow", Hint: "build/fetch-tensorflow.sh fetches it"}
 
@@ -117,7 +128,10 @@ func (backend) NewModel(blob []byte, opts backends.ModelOptions) (backends.Model
 	if h == nil {
 		return nil, takeError(cerr)
 	}
-	return &model{h: h, inputs: append([]string(nil), opts.Inputs...), outputs: append([]string(nil), opts.Outputs...)}, nil
+	m := &model{}
+	m.Init(h, func(h *C.gorai_tf_model) { C.gorai_tf_model_free(h) })
+	m.Inputs, m.Outputs = append([]string(nil), opts.Inputs...), append([]string(nil), opts.Outputs...)
+	return m, nil
 }
 
 // sessionConfig is the serialized ConfigProto (tensorflow/core/protobuf/config.proto) of a session, written

@@ -9,34 +9,19 @@ import "C"
 import (
 	"errors"
 	"fmt"
-	"sync"
 	"unsafe"
 
+	"gorai/backends"
 	"gorai/dlpack"
 )
 
-// model is one compiled model. loader.c serializes its runs; the lock only keeps Close from freeing it under
+// model is one compiled model. loader.c serializes its runs; Native only keeps Close from freeing it under
 // a Run.
 type model struct {
-	mu      sync.RWMutex
-	h       *C.gorai_tfl_model // nil once closed
-	inputs  []string
-	outputs []string
+	backends.Native[*C.gorai_tfl_model]
 }
 
 var errClosed = errors.New("ERR TFLITE model was freed")
-
-func (m *model) InputNames() []string  { return m.inputs }
-func (m *model) OutputNames() []string { return m.outputs }
-
-func (m *model) Close() {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.h != nil {
-		C.gorai_tfl_model_free(m.h)
-		m.h = nil
-	}
-}
 
 // tflTypes maps tensor dtypes to LiteRT's, for the types RedisAI's TFLITE took; any other input is reported
 // as not matching the model (type 0 matches no tensor), as RedisAI did.
@@ -62,8 +47,8 @@ func init() {
 // Run copies the inputs into LiteRT's buffers by position (resizing the model's inputs to their shapes) and
 // each output into a new tensor.
 func (m *model) Run(inputs []dlpack.Tensor) ([]dlpack.Tensor, error) {
-	if len(inputs) != len(m.inputs) {
-		return nil, fmt.Errorf("ERR Expected %d inputs but got %d", len(m.inputs), len(inputs))
+	if err := m.CheckInputs(len(inputs)); err != nil {
+		return nil, err
 	}
 	// C memory: the array holds pointers to the tensors' C memory, which Go memory may not pass to C.
 	n := max(len(inputs), 1)
@@ -71,7 +56,7 @@ func (m *model) Run(inputs []dlpack.Tensor) ([]dlpack.Tensor, error) {
 	defer C.free(unsafe.Pointer(&in[0]))
 	for i, t := range inputs {
 		if t.IsZero() {
-			return nil, fmt.Errorf("ERR TFLITE input %s: no tensor", m.inputs[i])
+			return nil, fmt.Errorf("ERR TFLITE input %s: no tensor", m.Inputs[i])
 		}
 		d, s := t.Data(), t.Shape()
 		in[i] = C.gorai_tfl_input{dtype: tflTypes[t.DType()], ndim: C.int(len(s)), nbytes: C.size_t(len(d))}
@@ -83,19 +68,19 @@ func (m *model) Run(inputs []dlpack.Tensor) ([]dlpack.Tensor, error) {
 		}
 	}
 
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	if m.h == nil {
+	h, ok := m.Acquire()
+	if !ok {
 		return nil, errClosed
 	}
-	nout := max(len(m.outputs), 1)
+	defer m.Release()
+	nout := max(len(m.Outputs), 1)
 	out := unsafe.Slice((*C.gorai_tfl_output)(C.calloc(C.size_t(nout), C.size_t(unsafe.Sizeof(C.gorai_tfl_output{})))), nout)
 	defer C.free(unsafe.Pointer(&out[0]))
 	var cerr *C.char
-	if C.gorai_tfl_model_run(m.h, &in[0], C.int(len(inputs)), &out[0], &cerr) != 0 {
+	if C.gorai_tfl_model_run(h, &in[0], C.int(len(inputs)), &out[0], &cerr) != 0 {
 		return nil, takeError(cerr)
 	}
-	out = out[:len(m.outputs)]
+	out = out[:len(m.Outputs)]
 	defer func() {
 		for _, o := range out {
 			C.free(o.data)
@@ -108,7 +93,7 @@ func (m *model) Run(inputs []dlpack.Tensor) ([]dlpack.Tensor, error) {
 			for _, r := range results[:i] {
 				r.Release()
 			}
-			return nil, fmt.Errorf("ERR TFLITE output %s: %v", m.outputs[i], err)
+			return nil, fmt.Errorf("ERR TFLITE output %s: %v", m.Outputs[i], err)
 		}
 		results[i] = t
 	}

@@ -29,7 +29,17 @@ import (
 // build/fetch-litert.sh fills.
 const DefaultLibrary = "tflite/libLiteRt.so"
 
-func init() { backends.Register("TFLITE", Open) }
+func init() {
+	backends.Register(backends.Driver{
+		Name:           "TFLITE",
+		RDBIndex:       1,
+		DefaultLibrary: DefaultLibrary,
+		Open:           Open,
+		Info: func(b backends.Backend, _ backends.InfoEnv) []backends.InfoField {
+			return []backends.InfoField{{Name: "TensorFlowLite_version", Value: b.Version()}}
+		},
+	})
+}
 
 var library = backends.Library{Name: "LiteRT", Hint: "build/fetch-litert.sh fetches it"}
 
@@ -102,12 +112,13 @@ func (backend) NewModel(blob []byte, opts backends.ModelOptions) (backends.Model
 	if h == nil {
 		return nil, takeError(cerr)
 	}
-	m := &model{h: h}
+	m := &model{}
+	m.Init(h, func(h *C.gorai_tfl_model) { C.gorai_tfl_model_free(h) })
 	for i := range int(C.gorai_tfl_model_ninputs(h)) {
-		m.inputs = append(m.inputs, C.GoString(C.gorai_tfl_model_input_name(h, C.int(i))))
+		m.Inputs = append(m.Inputs, C.GoString(C.gorai_tfl_model_input_name(h, C.int(i))))
 	}
 	for i := range int(C.gorai_tfl_model_noutputs(h)) {
-		m.outputs = append(m.outputs, C.GoString(C.gorai_tfl_model_output_name(h, C.int(i))))
+		m.Outputs = append(m.Outputs, C.GoString(C.gorai_tfl_model_output_name(h, C.int(i))))
 	}
 	return m, nil
 }

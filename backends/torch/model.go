@@ -9,52 +9,37 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"unsafe"
 
+	"gorai/backends"
 	"gorai/dlpack"
 )
 
-// model is one loaded TorchScript module. TorchScript methods may run from many threads at once; the
-// lock only keeps Close from freeing the module under a Run.
+// model is one loaded TorchScript module (the shim's model). TorchScript methods may run from many
+// threads at once; Native only keeps Close from freeing the module under a Run.
 type model struct {
-	mu      sync.RWMutex
-	h       unsafe.Pointer // the shim's model; nil once closed
-	inputs  []string
-	outputs []string
+	backends.Native[unsafe.Pointer]
 }
 
 var errClosed = errors.New("ERR torch model was freed")
 
-func (m *model) InputNames() []string  { return m.inputs }
-func (m *model) OutputNames() []string { return m.outputs }
-
-func (m *model) Close() {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.h != nil {
-		C.gorai_torch_lib_model_free(m.h)
-		m.h = nil
-	}
-}
-
 // Run hands libtorch the inputs' C memory without copying it, and the shim copies each output into a
 // new tensor that alloc.go makes for it.
 func (m *model) Run(inputs []dlpack.Tensor) ([]dlpack.Tensor, error) {
-	if len(inputs) != len(m.inputs) {
-		return nil, fmt.Errorf("ERR Expected %d inputs but got %d", len(m.inputs), len(inputs))
+	if err := m.CheckInputs(len(inputs)); err != nil {
+		return nil, err
 	}
-	in, err := describe(inputs, func(i int) string { return m.inputs[i] })
+	in, err := describe(inputs, func(i int) string { return m.Inputs[i] })
 	if err != nil {
 		return nil, err
 	}
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	if m.h == nil {
+	h, ok := m.Acquire()
+	if !ok {
 		return nil, errClosed
 	}
-	return collect(context.Background(), len(m.outputs), func(run C.uintptr_t, cerr **C.char) C.int {
-		return C.gorai_torch_lib_model_run(m.h, C.int(len(in)), first(in), C.int(len(m.outputs)), run, cerr)
+	defer m.Release()
+	return collect(context.Background(), len(m.Outputs), func(run C.uintptr_t, cerr **C.char) C.int {
+		return C.gorai_torch_lib_model_run(h, C.int(len(in)), first(in), C.int(len(m.Outputs)), run, cerr)
 	})
 }
 

@@ -16,6 +16,7 @@ import (
 	"sync/atomic"
 	"unsafe"
 
+	"gorai/backends"
 	"gorai/dlpack"
 )
 
@@ -47,6 +48,15 @@ var hooks atomic.Pointer[redisHooks]
 func SetRedisCallbacks(execute func(ctx context.Context, cmd string, args []string) (any, error),
 	modelExecute func(ctx context.Context, key string, inputs []dlpack.Tensor, nOutputs int) ([]dlpack.Tensor, error)) {
 	hooks.Store(&redisHooks{execute: execute, modelExecute: modelExecute})
+}
+
+// useHost serves the builtins with the module's Host (backends.SetHost); nil makes them fail.
+func useHost(h backends.Host) {
+	if h == nil {
+		SetRedisCallbacks(nil, nil)
+		return
+	}
+	SetRedisCallbacks(h.Execute, h.ModelExecute)
 }
 
 // setError gives the shim an error text (malloc'd, freed by the shim).

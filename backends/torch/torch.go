@@ -26,7 +26,19 @@ import (
 // build/build-torch-shim.sh fills.
 const DefaultLibrary = "torch/libgorai_torch.so"
 
-func init() { backends.Register("TORCH", Open) }
+func init() {
+	backends.Register(backends.Driver{
+		Name:           "TORCH",
+		RDBIndex:       2,
+		DefaultLibrary: DefaultLibrary,
+		Open:           Open,
+		Info: func(b backends.Backend, _ backends.InfoEnv) []backends.InfoField {
+			return []backends.InfoField{{Name: "Torch_version", Value: b.Version()}}
+		},
+		Scripts: true,
+		UseHost: useHost,
+	})
+}
 
 var library = backends.Library{Name: "the torch shim", Hint: "build/build-torch-shim.sh builds it"}
 
@@ -86,17 +98,18 @@ func (backend) NewModel(blob []byte, opts backends.ModelOptions) (backends.Model
 	if h == nil {
 		return nil, takeError(cerr)
 	}
-	m := &model{h: h}
-	m.inputs = make([]string, int(C.gorai_torch_lib_model_num_inputs(h)))
-	for i := range m.inputs {
-		m.inputs[i] = C.GoString(C.gorai_torch_lib_model_input_name(h, C.int(i)))
+	m := &model{}
+	m.Init(h, func(h unsafe.Pointer) { C.gorai_torch_lib_model_free(h) })
+	m.Inputs = make([]string, int(C.gorai_torch_lib_model_num_inputs(h)))
+	for i := range m.Inputs {
+		m.Inputs[i] = C.GoString(C.gorai_torch_lib_model_input_name(h, C.int(i)))
 	}
 	n := int(C.gorai_torch_lib_model_num_outputs(h))
 	if n < 0 {
 		C.gorai_torch_lib_model_free(h)
 		return nil, errUnknownOutputs
 	}
-	m.outputs = make([]string, n)
+	m.Outputs = make([]string, n)
 	return m, nil
 }
 
