@@ -18,12 +18,6 @@ import (
 	_ "gorai/backends/torch"
 )
 
-// defaultLibrary is where the backend's library is under BACKENDSPATH when no path was given.
-func defaultLibrary(backend string) string {
-	d, _ := backends.Lookup(backend)
-	return d.DefaultLibrary
-}
-
 // backendName is the name of the backend with RDB number i ("" if none is registered).
 func backendName(i C.uint64_t) string {
 	if i > C.uint64_t(^uint(0)>>1) {
@@ -59,10 +53,4 @@ func shareBackends() {
 		}
 	}
 	C.gorai_backend_names, C.gorai_backend_node_names, C.gorai_backend_count = names, nodeNames, C.uint64_t(n)
-}
-
-// scriptBackend is the backend that runs scripts (RedisAI's TORCH).
-func scriptBackend() string {
-	d, _ := backends.ScriptDriver()
-	return d.Name
 }

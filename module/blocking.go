@@ -70,7 +70,7 @@ func (c *redisCall) Execute(plan *exec.Plan) error {
 	if plan.RunsScript() {
 		plan.Caller = c.callerContext()
 	}
-	w.run = ai.exec.Submit(plan, func() { unblock(bc, h) })
+	w.run = ai.Exec.Submit(plan, func() { unblock(bc, h) })
 	cancels[bc] = w.run.Cancel
 	return nil
 }

@@ -76,18 +76,18 @@ func (c *redisCall) run(h commands.Handler) {
 	defer func() {
 		if p := recover(); p != nil {
 			logf(c.ctx, "warning", "gorai: panic in %q: %v\n%s", c.name(), p, debug.Stack())
-			c.effects.fail(exec.ErrInternal.Error())
-			c.effects.apply(c.ctx, c.argv)
+			c.effects.Fail(exec.ErrInternal.Error())
+			apply(c.ctx, c.argv, &c.effects)
 		}
 	}()
 	err := h(c.env(), c.args)
 	switch {
 	case errors.Is(err, commands.ErrWrongArity):
-		c.effects.failArity()
+		c.effects.FailArity()
 	case err != nil:
-		c.effects.fail(err.Error())
+		c.effects.Fail(err.Error())
 	}
-	c.effects.apply(c.ctx, c.argv)
+	apply(c.ctx, c.argv, &c.effects)
 }
 
 // env is what a handler works with: c's keyspace, reply and runtime.

@@ -12,6 +12,7 @@ import (
 	"gorai/backends"
 	"gorai/commands"
 	"gorai/dlpack"
+	"gorai/effects"
 )
 
 // redisCall is one command call: its arguments, its reply, and the keyspace as commands see it.
@@ -19,13 +20,13 @@ type redisCall struct {
 	ctx     *C.RedisModuleCtx
 	argv    []*C.RedisModuleString
 	args    [][]byte
-	effects effects
+	effects effects.Effects
 }
 
 func (c *redisCall) reset() {
 	clear(c.args)
 	c.ctx, c.argv, c.args = nil, nil, c.args[:0]
-	c.effects.reset()
+	c.effects.Reset()
 }
 
 // argIndex is the index of the argument that key is, or -1: keys given as arguments are passed to
@@ -64,16 +65,16 @@ func (c *redisCall) Tensor(key []byte) (dlpack.Tensor, error) {
 
 // SetTensor queues the write: it is applied when the command has succeeded.
 func (c *redisCall) SetTensor(key []byte, t dlpack.Tensor) error {
-	c.effects.key(c.argIndex(key), key)
-	c.effects.setTensor(t)
+	c.effects.Key(c.argIndex(key), key)
+	c.effects.SetTensor(t)
 	return nil
 }
 
 // PersistTensor queues the write and its replication as AI.TENSORSET.
 func (c *redisCall) PersistTensor(key []byte, t dlpack.Tensor) {
-	c.effects.key(c.argIndex(key), key)
-	c.effects.setTensor(t)
-	c.effects.replicateTensor(t)
+	c.effects.Key(c.argIndex(key), key)
+	c.effects.SetTensor(t)
+	c.effects.ReplicateTensor(t)
 }
 
 func (c *redisCall) Model(key []byte) (commands.Model, error) {
@@ -85,16 +86,17 @@ func (c *redisCall) Model(key []byte) (commands.Model, error) {
 }
 
 func (c *redisCall) SetModel(key []byte, meta commands.ModelMeta, session backends.Model, blob commands.Blob) {
-	c.effects.key(c.argIndex(key), key)
-	c.effects.setModel(newStoredModel(string(key), meta, session, blob))
+	c.effects.Key(c.argIndex(key), key)
+	m := newStoredModel(string(key), meta, session, blob)
+	c.effects.SetStored(effects.OpSetModel, unsafe.Pointer(m), func() { C.gorai_model_release(m) })
 }
 
 func (c *redisCall) Delete(key []byte) {
-	c.effects.key(c.argIndex(key), key)
-	c.effects.deleteKey()
+	c.effects.Key(c.argIndex(key), key)
+	c.effects.Delete()
 }
 
-func (c *redisCall) ReplicateVerbatim() { c.effects.replicateVerbatim() }
+func (c *redisCall) ReplicateVerbatim() { c.effects.ReplicateVerbatim() }
 
 func (c *redisCall) MaxBulkLen() int64 {
 	name := C.CString("proto-max-bulk-len")

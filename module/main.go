@@ -21,12 +21,10 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
-	"time"
 	"unsafe"
 
 	"gorai/commands"
-	"gorai/engine"
-	"gorai/exec"
+	"gorai/server"
 )
 
 func main() {}
@@ -40,28 +38,25 @@ func goraiOnLoad(ctx *C.RedisModuleCtx, argv **C.RedisModuleString, argc C.int) 
 		p := C.gorai_string_ptr(s, &n)
 		args[i] = C.GoBytes(unsafe.Pointer(p), C.int(n))
 	}
+	if err := checkEffectOps(); err != nil {
+		logf(ctx, "warning", "gorai: %v", err)
+		return C.REDISMODULE_ERR
+	}
 	cfg, err := commands.ParseLoadArgs(filepath.Dir(C.GoString(C.gorai_module_path())), args)
 	if err != nil {
 		logf(ctx, "warning", "%s", err)
 		return C.REDISMODULE_ERR
 	}
-	ai.config = cfg
-	// The model type's save callbacks (C, run in Redis' fork for a BGSAVE) read their own copy of
-	// MODEL_CHUNK_SIZE; AI.CONFIG keeps it in step.
-	ai.config.OnChange = func(c *commands.Config) { C.gorai_model_chunk_size = C.size_t(c.ModelChunkSize) }
-	shareBackends()
 	// Redis' main thread needs a P each time it calls into Go; workers hold theirs through long
 	// backend calls. Without a spare P, a command waits until the scheduler takes one back.
 	runtime.GOMAXPROCS(runtime.NumCPU() + 1 + int(cfg.ThreadsPerQueue))
-	ai.engine = engine.New(int(cfg.ThreadsPerQueue), func(p any, stack []byte) {
-		logf(nil, "warning", "gorai: panic in a worker: %v\n%s", p, stack)
-	})
-	ai.exec = &exec.Executor{Engine: ai.engine, Stats: ai.stats, Log: func(format string, args ...any) {
-		logf(nil, "warning", format, args...)
-	}}
-	ai.engine.Queue("CPU")
+	ai = server.New(cfg, func(level, format string, args ...any) { logf(nil, level, format, args...) })
+	// The model type's save callbacks (C, run in Redis' fork for a BGSAVE) read their own copy of
+	// MODEL_CHUNK_SIZE; AI.CONFIG keeps it in step.
+	ai.Config.OnChange = func(c *commands.Config) { C.gorai_model_chunk_size = C.size_t(c.ModelChunkSize) }
 	C.gorai_model_chunk_size = C.size_t(cfg.ModelChunkSize)
-	ai.loadBackends(ctx)
+	shareBackends()
+	ai.LoadConfiguredBackends()
 	if C.gorai_create_types(ctx) != C.REDISMODULE_OK || C.gorai_create_model_type(ctx) != C.REDISMODULE_OK ||
 		C.gorai_create_script_type(ctx) != C.REDISMODULE_OK {
 		logf(ctx, "warning", "gorai: could not create the data types")
@@ -79,19 +74,21 @@ func goraiOnLoad(ctx *C.RedisModuleCtx, argv **C.RedisModuleString, argc C.int) 
 	return C.REDISMODULE_OK
 }
 
-// shutdownGrace bounds how long the exit waits for runs and builds (a script blocked on
-// redis.execute, say, cannot finish while the main thread waits here).
-const shutdownGrace = 10 * time.Second
-
 // goraiShutdown holds the server's exit until no worker or build is inside a backend: exit runs the
 // backends' static destructors, and tearing libtorch down under a run crashed the server.
 //
 //export goraiShutdown
 func goraiShutdown(ctx *C.RedisModuleCtx) {
 	defer recoverEntry(ctx, "at shutdown", nil)
-	if !ai.engine.Stop(shutdownGrace) {
-		logf(ctx, "warning", "gorai: exiting with runs or model builds still under way after %v", shutdownGrace)
-	}
+	ai.Stop()
+}
+
+// goraiStarted runs on the main thread once the server has started.
+//
+//export goraiStarted
+func goraiStarted(ctx *C.RedisModuleCtx) {
+	defer recoverEntry(ctx, "after the start", nil)
+	ai.Preload()
 }
 
 // recoverEntry is deferred by every function that C calls, and by the workers: a panic is logged

@@ -8,57 +8,33 @@ import "C"
 
 import (
 	"runtime/cgo"
-	"time"
 	"unsafe"
 
 	"gorai/backends"
 	"gorai/commands"
 	"gorai/exec"
-	"gorai/stats"
 )
 
-// A stored model or script keeps its session (an *exec.ModelSession or *exec.ScriptSession) through a
-// cgo.Handle; its statistics are registered under its key while it exists (a store resets them, as in
-// RedisAI).
-
-// goraiSessionCopy is the session of a COPY of a model or script to key: the source's backend
-// model or script and queue, and fresh statistics under key, as a RESTORE to that name would have.
-// 0 on failure.
+// goraiSessionCopy is the session of a COPY of a model or script to key (server.CopySession); 0 on
+// failure.
 //
 //export goraiSessionCopy
 func goraiSessionCopy(h C.uintptr_t, key *C.char, keylen C.size_t) (copied C.uintptr_t) {
 	defer recoverEntry(nil, "copying a model or script", func() { copied = 0 })
-	// Backend, device and tag never change after the store: no race with the runs' counters.
-	copyStats := func(src *stats.Entry) *stats.Entry {
-		return ai.stats.Register(stats.Entry{Key: C.GoStringN(key, C.int(keylen)), IsScript: src.IsScript,
-			Backend: src.Backend, Device: src.Device, Tag: src.Tag})
-	}
-	switch s := cgo.Handle(h).Value().(type) {
-	case *exec.ModelSession:
-		return C.uintptr_t(cgo.NewHandle(s.Copy(copyStats(s.Stats))))
-	case *exec.ScriptSession:
-		return C.uintptr_t(cgo.NewHandle(s.Copy(copyStats(s.Stats))))
+	if s := ai.CopySession(cgo.Handle(h).Value(), C.GoStringN(key, C.int(keylen))); s != nil {
+		return C.uintptr_t(cgo.NewHandle(s))
 	}
 	return 0
 }
 
-// goraiSessionClose closes a model's or script's session: its statistics go, and the last session
-// sharing the backend's model or script closes it.
+// goraiSessionClose closes a model's or script's session when the C side frees it.
 //
 //export goraiSessionClose
 func goraiSessionClose(h C.uintptr_t) {
 	defer recoverEntry(nil, "closing a session", nil)
 	handle := cgo.Handle(h)
-	s := handle.Value()
-	handle.Delete()
-	switch s := s.(type) {
-	case *exec.ModelSession:
-		ai.stats.Unregister(s.Stats.Key, s.Stats)
-		s.Close()
-	case *exec.ScriptSession:
-		ai.stats.Unregister(s.Stats.Key, s.Stats)
-		s.Close()
-	}
+	defer handle.Delete()
+	ai.CloseSession(handle.Value())
 }
 
 // storedModel is a model in the keyspace (commands.Model).
@@ -157,12 +133,9 @@ func setNames(c *C.gorai_model, model backends.Model) {
 	c.noutputs, c.outputs = C.uint64_t(len(out)), cNames(out)
 }
 
-// newModelSession registers fresh statistics for key and returns the handle the C model keeps.
+// newModelSession is the handle the C model keeps to its session.
 func newModelSession(key string, meta commands.ModelMeta, model backends.Model) cgo.Handle {
-	st := ai.stats.Register(stats.Entry{Key: key, Backend: meta.Backend, Device: meta.Device, Tag: string(meta.Tag)})
-	batching := exec.Batching{Size: meta.BatchSize, MinSize: meta.MinBatchSize,
-		MinTimeout: time.Duration(meta.MinBatchTimeout) * time.Millisecond}
-	return cgo.NewHandle(exec.NewModelSession(model, st, ai.engine.Queue(meta.Device), batching))
+	return cgo.NewHandle(ai.NewModelSession(key, meta, model))
 }
 
 func cString(s string) *C.char {
@@ -191,7 +164,7 @@ func goraiModelRestore(c *C.gorai_model, key *C.char, keylen C.size_t) (ok C.int
 	err := commands.CheckLoadedModel(meta)
 	var model backends.Model
 	if err == nil {
-		model, err = ai.builder().OpenModel(meta, m.Blob())
+		model, err = ai.Builder().OpenModel(meta, m.Blob())
 	}
 	if err != nil {
 		logf(nil, "warning", "gorai: could not load model %q from RDB: %v", C.GoStringN(key, C.int(keylen)), err)

@@ -18,7 +18,7 @@ const cannotWait = cannotBlock | C.REDISMODULE_CTX_FLAGS_REPLICATED | C.REDISMOD
 // it) while the client is blocked, and commits in the reply callback; where the client cannot
 // wait, it builds and commits now (see commands.Runtime).
 func (c *redisCall) Offload(env commands.Env, build func(commands.Builder) commands.Built) error {
-	b := ai.builder()
+	b := ai.Builder()
 	if C.gorai_context_flags(c.ctx)&cannotWait != 0 {
 		return build(b).Commit(env)
 	}
@@ -27,7 +27,7 @@ func (c *redisCall) Offload(env commands.Env, build func(commands.Builder) comma
 	if err != nil {
 		return err
 	}
-	ai.engine.Background(func() {
+	ai.Engine.Background(func() {
 		defer unblock(bc, h)
 		defer recoverEntry(nil, "building a model or script", func() {
 			w.built = commands.Built{Commit: func(commands.Env) error { return exec.ErrInternal }, Drop: func() {}}

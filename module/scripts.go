@@ -11,8 +11,8 @@ import (
 
 	"gorai/backends"
 	"gorai/commands"
+	"gorai/effects"
 	"gorai/exec"
-	"gorai/stats"
 )
 
 // storedScript is a script in the keyspace (commands.Script).
@@ -48,10 +48,9 @@ func newStoredScript(key string, meta commands.ScriptMeta, compiled backends.Scr
 	return c
 }
 
-// newScriptSession registers fresh statistics for key and returns the handle the C script keeps.
+// newScriptSession is the handle the C script keeps to its session.
 func newScriptSession(key string, meta commands.ScriptMeta, compiled backends.Script) cgo.Handle {
-	st := ai.stats.Register(stats.Entry{Key: key, IsScript: true, Backend: scriptBackend(), Device: meta.Device, Tag: string(meta.Tag)})
-	return cgo.NewHandle(exec.NewScriptSession(compiled, st, ai.engine.Queue(meta.Device)))
+	return cgo.NewHandle(ai.NewScriptSession(key, meta, compiled))
 }
 
 func (c *redisCall) Script(key []byte) (commands.Script, error) {
@@ -63,8 +62,9 @@ func (c *redisCall) Script(key []byte) (commands.Script, error) {
 }
 
 func (c *redisCall) SetScript(key []byte, meta commands.ScriptMeta, compiled backends.Script, source []byte) {
-	c.effects.key(c.argIndex(key), key)
-	c.effects.setScript(newStoredScript(string(key), meta, compiled, source))
+	c.effects.Key(c.argIndex(key), key)
+	s := newStoredScript(string(key), meta, compiled, source)
+	c.effects.SetStored(effects.OpSetScript, unsafe.Pointer(s), func() { C.gorai_script_release(s) })
 }
 
 // goraiScriptRestore compiles a script read from an RDB file (or DUMP payload): 1 on success.
@@ -74,7 +74,7 @@ func goraiScriptRestore(c *C.gorai_script, key *C.char, keylen C.size_t) (ok C.i
 	defer recoverEntry(nil, "loading a script", func() { ok = 0 })
 	s := storedScript{c}
 	meta := s.Meta()
-	compiled, err := ai.builder().OpenScript(meta, s.Source())
+	compiled, err := ai.Builder().OpenScript(meta, s.Source())
 	if err != nil {
 		logf(nil, "warning", "gorai: could not load script %q from RDB: %v", C.GoStringN(key, C.int(keylen)), err)
 		return 0

@@ -1,4 +1,4 @@
-package main
+package server
 
 import (
 	"time"
@@ -13,18 +13,21 @@ type builder struct {
 	libraries        map[string]string // backend name -> library path
 	intraOp, interOp int
 	executionTimeout time.Duration
+	log              func(level, format string, args ...any)
 }
 
-func (a *aiState) builder() builder {
+// Builder is a commands.Builder with the configuration of now; call it on the main thread.
+func (s *Server) Builder() commands.Builder {
 	b := builder{
 		libraries: make(map[string]string),
-		intraOp:   int(a.config.IntraOpParallelism),
-		interOp:   int(a.config.InterOpParallelism),
+		intraOp:   int(s.Config.IntraOpParallelism),
+		interOp:   int(s.Config.InterOpParallelism),
 		// MODEL_EXECUTION_TIMEOUT is in milliseconds.
-		executionTimeout: time.Duration(a.config.ModelExecutionTimeout) * time.Millisecond,
+		executionTimeout: time.Duration(s.Config.ModelExecutionTimeout) * time.Millisecond,
+		log:              s.Log,
 	}
 	for _, name := range backends.Names() {
-		b.libraries[name] = a.libraryPath(name)
+		b.libraries[name] = s.LibraryPath(name)
 	}
 	return b
 }
@@ -33,7 +36,7 @@ func (a *aiState) builder() builder {
 func (b builder) backend(name string) (backends.Backend, error) {
 	be, err := backends.Load(name, b.libraries[name])
 	if err != nil {
-		logf(nil, "warning", "gorai: %v", err)
+		b.log("warning", "gorai: %v", err)
 		return nil, errCouldNotLoadBackend
 	}
 	return be, nil
@@ -55,7 +58,8 @@ func (b builder) OpenModel(meta commands.ModelMeta, blob []byte) (backends.Model
 }
 
 func (b builder) OpenScript(meta commands.ScriptMeta, source []byte) (backends.Script, error) {
-	be, err := b.backend(scriptBackend())
+	d, _ := backends.ScriptDriver()
+	be, err := b.backend(d.Name)
 	if err != nil {
 		return nil, err
 	}

@@ -1,0 +1,119 @@
+package effects
+
+import (
+	"bytes"
+	"encoding/binary"
+	"math"
+	"testing"
+	"unsafe"
+
+	"gorai/dlpack"
+)
+
+func tensor(t *testing.T) dlpack.Tensor {
+	t.Helper()
+	tt, err := dlpack.FromBlob(dlpack.UInt8, []int64{3}, []byte{1, 2, 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tt
+}
+
+func le(v int64) []byte { return binary.LittleEndian.AppendUint64(nil, uint64(v)) }
+
+// join concatenates ops and operands into the program expected.
+func join(parts ...any) []byte {
+	var b []byte
+	for _, p := range parts {
+		switch p := p.(type) {
+		case byte:
+			b = append(b, p)
+		case rune:
+			b = append(b, byte(p))
+		case int64:
+			b = append(b, le(p)...)
+		case int:
+			b = append(b, le(int64(p))...)
+		case string:
+			b = append(b, p...)
+		}
+	}
+	return b
+}
+
+// The program's layout is what gorai_apply reads (module.h).
+func TestProgramLayout(t *testing.T) {
+	var e Effects
+	tt := tensor(t)
+	e.Key(2, nil)
+	e.Key(-1, []byte("out"))
+	e.SetTensor(tt)
+	e.ReplicateTensor(tt)
+	e.Delete()
+	e.ReplicateVerbatim()
+	e.Array(3)
+	e.Simple("NA")
+	e.Error("ERR x")
+	e.Bulk("hi")
+	e.BulkBytes([]byte{0})
+	e.Int(-5)
+	e.Double(1.5)
+	e.Null()
+	e.OK()
+	p := int64(uintptr(tt.Pointer()))
+	want := join(OpKeyArg, 2, OpBytes, 3, "out", OpKeyBytes, OpSetTensor, p, OpReplicateTensor, p, OpDelete,
+		OpReplicateVerbatim, OpReplyArray, 3, OpReplySimple, 2, "NA\x00", OpReplyError, 5, "ERR x\x00", OpReplyBulk, 2, "hi",
+		OpReplyBulk, 1, "\x00", OpReplyInt, -5, OpReplyDouble, int64(math.Float64bits(1.5)), OpReplyNull, OpReplyOK)
+	if got := e.Program(); !bytes.Equal(got, want) {
+		t.Fatalf("program\n got %q\nwant %q", got, want)
+	}
+	e.Reset() // the queued write took the reference: the keyspace would own it now
+	if len(e.Program()) != 0 || tt.RefCount() != 1 {
+		t.Fatalf("after Reset: %d bytes, %d references", len(e.Program()), tt.RefCount())
+	}
+	tt.Release()
+}
+
+// A failing command changes nothing: its queued writes are released and only the error is left.
+func TestFailDiscardsWrites(t *testing.T) {
+	var e Effects
+	tt := tensor(t)
+	tt.Retain() // the test's own
+	released := 0
+	e.Key(1, nil)
+	e.SetTensor(tt)
+	e.Key(1, nil)
+	var model byte
+	e.SetStored(OpSetModel, unsafe.Pointer(&model), func() { released++ })
+	e.Fail("ERR no")
+	if got, want := e.Program(), join(OpReplyError, 6, "ERR no\x00"); !bytes.Equal(got, want) {
+		t.Fatalf("program %q, want %q", got, want)
+	}
+	if tt.RefCount() != 1 || released != 1 {
+		t.Fatalf("tensor references %d (want the test's 1), model releases %d", tt.RefCount(), released)
+	}
+	e.FailArity()
+	if got := e.Program(); !bytes.Equal(got, []byte{OpReplyArity}) {
+		t.Fatalf("program %q", got)
+	}
+	tt.Release()
+}
+
+// A reply that refers to a tensor's data holds the tensor until the reply is sent (Reset).
+func TestTensorDataHeld(t *testing.T) {
+	var e Effects
+	tt := tensor(t)
+	e.TensorData(tt)
+	if tt.RefCount() != 2 {
+		t.Fatalf("%d references while the reply refers to it", tt.RefCount())
+	}
+	want := join(OpReplyBulkPtr, int64(uintptr(unsafe.Pointer(&tt.Data()[0]))), 3)
+	if got := e.Program(); !bytes.Equal(got, want) {
+		t.Fatalf("program %q, want %q", got, want)
+	}
+	e.Reset()
+	if tt.RefCount() != 1 {
+		t.Fatalf("%d references after the reply", tt.RefCount())
+	}
+	tt.Release()
+}

@@ -1,0 +1,47 @@
+package main
+
+/*
+#include "module.h"
+*/
+import "C"
+
+import (
+	"fmt"
+	"unsafe"
+
+	"gorai/effects"
+)
+
+// apply runs a command's effects program (keyspace writes, replication, reply) with one C call;
+// keys given as argument indexes refer to argv. The effects are emptied.
+func apply(ctx *C.RedisModuleCtx, argv []*C.RedisModuleString, e *effects.Effects) {
+	if p := e.Program(); len(p) > 0 {
+		C.gorai_apply(ctx, unsafe.SliceData(argv), (*C.uchar)(unsafe.Pointer(&p[0])), C.size_t(len(p)))
+	}
+	e.Reset()
+}
+
+// checkEffectOps makes sure the effects package and gorai_apply agree on every op's byte.
+func checkEffectOps() error {
+	for _, op := range []struct {
+		name   string
+		goOp   byte
+		cValue C.int
+	}{
+		{"BYTES", effects.OpBytes, C.GORAI_BYTES}, {"KEY_ARG", effects.OpKeyArg, C.GORAI_KEY_ARG},
+		{"KEY_BYTES", effects.OpKeyBytes, C.GORAI_KEY_BYTES}, {"SET_TENSOR", effects.OpSetTensor, C.GORAI_SET_TENSOR},
+		{"SET_MODEL", effects.OpSetModel, C.GORAI_SET_MODEL}, {"SET_SCRIPT", effects.OpSetScript, C.GORAI_SET_SCRIPT},
+		{"DELETE", effects.OpDelete, C.GORAI_DELETE}, {"REPLICATE_TENSOR", effects.OpReplicateTensor, C.GORAI_REPLICATE_TENSOR},
+		{"REPLICATE_VERBATIM", effects.OpReplicateVerbatim, C.GORAI_REPLICATE_VERBATIM},
+		{"REPLY_SIMPLE", effects.OpReplySimple, C.GORAI_REPLY_SIMPLE}, {"REPLY_OK", effects.OpReplyOK, C.GORAI_REPLY_OK},
+		{"REPLY_ARRAY", effects.OpReplyArray, C.GORAI_REPLY_ARRAY}, {"REPLY_BULK", effects.OpReplyBulk, C.GORAI_REPLY_BULK},
+		{"REPLY_BULK_PTR", effects.OpReplyBulkPtr, C.GORAI_REPLY_BULK_PTR}, {"REPLY_INT", effects.OpReplyInt, C.GORAI_REPLY_INT},
+		{"REPLY_DOUBLE", effects.OpReplyDouble, C.GORAI_REPLY_DOUBLE}, {"REPLY_NULL", effects.OpReplyNull, C.GORAI_REPLY_NULL},
+		{"REPLY_ERROR", effects.OpReplyError, C.GORAI_REPLY_ERROR}, {"REPLY_ARITY", effects.OpReplyArity, C.GORAI_REPLY_ARITY},
+	} {
+		if C.int(op.goOp) != op.cValue {
+			return fmt.Errorf("effects op %s is %q in Go and %q in module.h", op.name, op.goOp, rune(op.cValue))
+		}
+	}
+	return nil
+}
