@@ -8,9 +8,9 @@ import "C"
 import (
 	"context"
 	"errors"
-	"strings"
-	"sync"
 	"unsafe"
+
+	"gorai/commands"
 )
 
 // A script's calls into Redis (redis.execute, redisAI.model_execute) run as the user who ran the
@@ -64,7 +64,7 @@ func errNoPermCommand(fullName string) error {
 // mayRun checks that the caller may run argv (args, the command first); a command Redis will refuse
 // for its name or arity is let through to that refusal.
 func (who caller) mayRun(ctx *C.RedisModuleCtx, argv **C.RedisModuleString, args []string) error {
-	if who.unchecked || !arityOK(ctx, args) {
+	if who.unchecked || !arities.Accepts(args, func(name string) any { return commandInfo(ctx, name) }) {
 		return nil
 	}
 	var object *C.RedisModuleString
@@ -100,78 +100,16 @@ func userPtr(user string) *C.char {
 	return (*C.char)(unsafe.Pointer(unsafe.StringData(user)))
 }
 
-// arities caches the arity of Redis' commands (COMMAND INFO), which do not change, by lower-case
-// name and by the spelling scripts use (no lower-casing on the hot path); a container's
-// subcommands as "name|sub".
-var arities = struct {
-	sync.Mutex
-	m map[string]commandArity
-}{m: map[string]commandArity{}}
+// arities are Redis' commands' arities, for mayRun.
+var arities commands.RedisArities
 
-type commandArity struct {
-	arity     int64
-	container bool
-}
-
-// arityOK is whether Redis knows args[0] (and its subcommand) and would take len(args) arguments.
-func arityOK(ctx *C.RedisModuleCtx, args []string) bool {
-	if args[0] == "" {
-		return false
-	}
-	a, ok := cachedArity(ctx, args[0])
-	if ok && a.container && len(args) > 1 {
-		a, ok = cachedArity(ctx, args[0]+"|"+args[1])
-	}
-	n := int64(len(args))
-	return ok && (a.arity > 0 && n == a.arity || a.arity < 0 && n >= -a.arity)
-}
-
-func cachedArity(ctx *C.RedisModuleCtx, spelled string) (commandArity, bool) {
-	arities.Lock()
-	defer arities.Unlock()
-	if a, ok := arities.m[spelled]; ok {
-		return a, true
-	}
-	name := strings.ToLower(spelled)
-	a, ok := arities.m[name]
-	if !ok {
-		base, _, _ := strings.Cut(name, "|")
-		loadArities(ctx, base)
-		a, ok = arities.m[name]
-	}
-	if ok {
-		arities.m[spelled] = a
-	}
-	return a, ok
-}
-
-// loadArities reads COMMAND INFO name into the cache: the command's arity and its subcommands'.
-func loadArities(ctx *C.RedisModuleCtx, name string) {
+// commandInfo is COMMAND INFO name's reply as Go values (nil on failure).
+func commandInfo(ctx *C.RedisModuleCtx, name string) any {
 	r := C.gorai_command_info(ctx, (*C.char)(unsafe.Pointer(unsafe.StringData(name))), C.size_t(len(name)))
 	if r == nil {
-		return
+		return nil
 	}
 	defer C.gorai_free_reply(r)
-	v, err := callReply(r)
-	infos, _ := v.([]any)
-	if err != nil || len(infos) != 1 {
-		return
-	}
-	info, _ := infos[0].([]any) // nil for an unknown command
-	if len(info) < 2 {
-		return
-	}
-	arity, _ := info[1].(int64)
-	var subs []any
-	if len(info) > 9 {
-		subs, _ = info[9].([]any)
-	}
-	arities.m[name] = commandArity{arity: arity, container: len(subs) > 0}
-	for _, s := range subs {
-		if sub, _ := s.([]any); len(sub) >= 2 {
-			subName, _ := sub[0].(string)
-			subArity, _ := sub[1].(int64)
-			arities.m[strings.ToLower(subName)] = commandArity{arity: subArity}
-		}
-	}
+	v, _ := callReply(r)
+	return v
 }

@@ -10,7 +10,6 @@ import (
 	"runtime/cgo"
 
 	"gorai/commands"
-	"gorai/exec"
 )
 
 // blockedWork is what a blocked client waits for: a run (Execute) or a build (Offload).
@@ -40,13 +39,6 @@ const inTransaction = C.REDISMODULE_CTX_FLAGS_LUA | C.REDISMODULE_CTX_FLAGS_MULT
 
 var errInTransaction = errors.New("ERR Cannot run RedisAI command within a transaction or a LUA script")
 
-func (c *redisCall) CanExecute() error {
-	if C.gorai_context_flags(c.ctx)&inTransaction != 0 {
-		return errInTransaction
-	}
-	return nil
-}
-
 // block blocks the client until w is done, and returns the handle that its reply and free
 // callbacks get. Inside MULTI or a script it refuses.
 func (c *redisCall) block(w blockedWork) (*C.RedisModuleBlockedClient, cgo.Handle, error) {
@@ -59,27 +51,6 @@ func (c *redisCall) block(w blockedWork) (*C.RedisModuleBlockedClient, cgo.Handl
 
 // unblock hands w's handle back to Redis, which calls the reply (main thread) and free callbacks.
 func unblock(bc *C.RedisModuleBlockedClient, h cgo.Handle) { C.gorai_unblock(bc, C.uintptr_t(h)) }
-
-// Execute blocks the client and submits the plan; the reply callback answers when it is over.
-func (c *redisCall) Execute(plan *exec.Plan) error {
-	w := &running{}
-	bc, h, err := c.block(w)
-	if err != nil {
-		return err
-	}
-	if plan.RunsScript() {
-		plan.Caller = c.callerContext()
-	}
-	w.run = ai.Exec.Submit(plan, func() { unblock(bc, h) })
-	cancels[bc] = w.run.Cancel
-	return nil
-}
-
-// running is a run whose client is blocked.
-type running struct{ run *exec.Run }
-
-func (w *running) reply(call *redisCall) error { return commands.ReplyRun(call.env(), w.run) }
-func (w *running) free()                       { w.run.Release() }
 
 // goraiJobReply runs on the main thread once a run or build is done: it writes the results and
 // replies. It is not called when the client has gone.

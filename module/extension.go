@@ -47,15 +47,10 @@ func redisExecute(run context.Context, cmd string, args []string) (any, error) {
 	}
 	argv := append([]string{cmd}, args...)
 	n := len(argv)
-	ptrs := (**C.char)(C.malloc(C.size_t(n) * C.size_t(unsafe.Sizeof(uintptr(0)))))
-	lens := (*C.size_t)(C.malloc(C.size_t(n) * C.size_t(unsafe.Sizeof(C.size_t(0)))))
-	defer C.free(unsafe.Pointer(ptrs))
-	defer C.free(unsafe.Pointer(lens))
-	cargs := make([]*C.char, n)
+	// Go slices of C pointers: C copies the strings into Redis' and keeps neither.
+	cargs, lens := make([]*C.char, n), make([]C.size_t, n)
 	for i, a := range argv {
-		cargs[i] = C.CString(a)
-		unsafe.Slice(ptrs, n)[i] = cargs[i]
-		unsafe.Slice(lens, n)[i] = C.size_t(len(a))
+		cargs[i], lens[i] = C.CString(a), C.size_t(len(a))
 	}
 	defer func() {
 		for _, p := range cargs {
@@ -65,7 +60,7 @@ func redisExecute(run context.Context, cmd string, args []string) (any, error) {
 
 	ctx := C.gorai_locked()
 	defer C.gorai_unlock(ctx)
-	cargv := C.gorai_create_argv(ctx, ptrs, lens, C.int(n))
+	cargv := C.gorai_create_argv(ctx, &cargs[0], &lens[0], C.int(n))
 	defer C.gorai_free_argv(ctx, cargv, C.int(n))
 	if err := who.mayRun(ctx, cargv, argv); err != nil {
 		return nil, err

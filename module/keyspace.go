@@ -103,3 +103,17 @@ func (c *redisCall) MaxBulkLen() int64 {
 	defer C.free(unsafe.Pointer(name))
 	return int64(C.gorai_config_integer(c.ctx, name))
 }
+
+func (c *redisCall) Script(key []byte) (commands.Script, error) {
+	p, err := c.lookup(key, C.gorai_script_type)
+	if p == nil {
+		return nil, err
+	}
+	return storedScript{(*C.gorai_script)(p)}, nil
+}
+
+func (c *redisCall) SetScript(key []byte, meta commands.ScriptMeta, compiled backends.Script, source []byte) {
+	c.effects.Key(c.argIndex(key), key)
+	s := newStoredScript(string(key), meta, compiled, source)
+	c.effects.SetStored(effects.OpSetScript, unsafe.Pointer(s), func() { C.gorai_script_release(s) })
+}

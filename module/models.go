@@ -74,29 +74,6 @@ func cStrings(p **C.char, n C.uint64_t) []string {
 	return out
 }
 
-// cBlob is a model's blob in Redis' memory (a commands.Blob); the stored model adopts it.
-type cBlob struct {
-	p *C.char
-	n int
-}
-
-func (b *cBlob) Bytes() []byte { return unsafe.Slice((*byte)(unsafe.Pointer(b.p)), b.n) }
-func (b *cBlob) Free()         { C.gorai_free_bytes(b.p) }
-
-// JoinBlob copies the chunks of a model's blob into one buffer from Redis' allocator.
-func (c *redisCall) JoinBlob(chunks [][]byte) commands.Blob {
-	n := 0
-	for _, ch := range chunks {
-		n += len(ch)
-	}
-	b := &cBlob{C.gorai_alloc_bytes(C.size_t(n)), n}
-	dst := b.Bytes()
-	for _, ch := range chunks {
-		dst = dst[copy(dst, ch):]
-	}
-	return b
-}
-
 // newStoredModel makes the C model for meta and blob, holding s, with refcount 1; it adopts blob.
 func newStoredModel(key string, meta commands.ModelMeta, model backends.Model, blob commands.Blob) *C.gorai_model {
 	c := C.gorai_model_new()

@@ -1,7 +1,15 @@
 package main
 
+/*
+#include "module.h"
+*/
+import "C"
+
 import (
+	"unsafe"
+
 	"gorai/commands"
+	"gorai/exec"
 	"gorai/server"
 	"gorai/stats"
 )
@@ -10,9 +18,105 @@ import (
 // commands.Runtime, Redis' callbacks directly.
 var ai *server.Server
 
-// The commands.Runtime of a call (with CanExecute, Execute and Offload in blocking.go and
-// offload.go, JoinBlob in models.go).
+// The commands.Runtime of a call.
 
 func (c *redisCall) LoadBackend(name, path string) error { return ai.LoadBackend(name, path) }
 func (c *redisCall) Stats() *stats.Table                 { return ai.Stats }
 func (c *redisCall) Config() *commands.Config            { return &ai.Config }
+
+func (c *redisCall) CanExecute() error {
+	if C.gorai_context_flags(c.ctx)&inTransaction != 0 {
+		return errInTransaction
+	}
+	return nil
+}
+
+// Execute blocks the client and submits the plan; the reply callback answers when it is over.
+func (c *redisCall) Execute(plan *exec.Plan) error {
+	w := &running{}
+	bc, h, err := c.block(w)
+	if err != nil {
+		return err
+	}
+	if plan.RunsScript() {
+		plan.Caller = c.callerContext()
+	}
+	w.run = ai.Exec.Submit(plan, func() { unblock(bc, h) })
+	cancels[bc] = w.run.Cancel
+	return nil
+}
+
+// running is a run whose client is blocked.
+type running struct{ run *exec.Run }
+
+func (w *running) reply(call *redisCall) error { return commands.ReplyRun(call.env(), w.run) }
+func (w *running) free()                       { w.run.Release() }
+
+// cannotWait are the contexts in which a client is not blocked for a build: where it cannot be
+// blocked at all, while applying the master's stream on a replica, and while loading the AOF.
+const cannotWait = cannotBlock | C.REDISMODULE_CTX_FLAGS_REPLICATED | C.REDISMODULE_CTX_FLAGS_LOADING
+
+// Offload builds on a goroutine of its own (an engine background task, so that the exit waits for
+// it) while the client is blocked, and commits in the reply callback; where the client cannot
+// wait, it builds and commits now (see commands.Runtime).
+func (c *redisCall) Offload(env commands.Env, build func(commands.Builder) commands.Built) error {
+	b := ai.Builder()
+	if C.gorai_context_flags(c.ctx)&cannotWait != 0 {
+		return build(b).Commit(env)
+	}
+	w := &offloaded{}
+	bc, h, err := c.block(w)
+	if err != nil {
+		return err
+	}
+	ai.Engine.Background(func() {
+		defer unblock(bc, h)
+		defer recoverEntry(nil, "building a model or script", func() {
+			w.built = commands.Built{Commit: func(commands.Env) error { return exec.ErrInternal }, Drop: func() {}}
+		})
+		w.built = build(b)
+	})
+	return nil
+}
+
+// offloaded is a build whose client is blocked: the build is written on its goroutine before the
+// unblock, and read on the main thread after it.
+type offloaded struct {
+	built     commands.Built
+	committed bool
+}
+
+func (w *offloaded) reply(call *redisCall) error {
+	w.committed = true
+	return w.built.Commit(call.env())
+}
+
+// free drops a build that was not committed: its client has gone.
+func (w *offloaded) free() {
+	if !w.committed {
+		w.built.Drop()
+	}
+}
+
+// cBlob is a model's blob in Redis' memory (a commands.Blob); the stored model adopts it.
+type cBlob struct {
+	p *C.char
+	n int
+}
+
+func (b *cBlob) Bytes() []byte { return unsafe.Slice((*byte)(unsafe.Pointer(b.p)), b.n) }
+func (b *cBlob) Free()         { C.gorai_free_bytes(b.p) }
+
+// JoinBlob copies the chunks of a model's blob into one buffer from Redis' allocator.
+func (c *redisCall) JoinBlob(chunks [][]byte) commands.Blob {
+	n := 0
+	for _, ch := range chunks {
+		n += len(ch)
+	}
+	b := &cBlob{C.gorai_alloc_bytes(C.size_t(n)), n}
+	dst := b.Bytes()
+	for _, ch := range chunks {
+		dst = dst[copy(dst, ch):]
+	}
+	return b
+}

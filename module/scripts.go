@@ -11,7 +11,6 @@ import (
 
 	"gorai/backends"
 	"gorai/commands"
-	"gorai/effects"
 	"gorai/exec"
 )
 
@@ -51,20 +50,6 @@ func newStoredScript(key string, meta commands.ScriptMeta, compiled backends.Scr
 // newScriptSession is the handle the C script keeps to its session.
 func newScriptSession(key string, meta commands.ScriptMeta, compiled backends.Script) cgo.Handle {
 	return cgo.NewHandle(ai.NewScriptSession(key, meta, compiled))
-}
-
-func (c *redisCall) Script(key []byte) (commands.Script, error) {
-	p, err := c.lookup(key, C.gorai_script_type)
-	if p == nil {
-		return nil, err
-	}
-	return storedScript{(*C.gorai_script)(p)}, nil
-}
-
-func (c *redisCall) SetScript(key []byte, meta commands.ScriptMeta, compiled backends.Script, source []byte) {
-	c.effects.Key(c.argIndex(key), key)
-	s := newStoredScript(string(key), meta, compiled, source)
-	c.effects.SetStored(effects.OpSetScript, unsafe.Pointer(s), func() { C.gorai_script_release(s) })
 }
 
 // goraiScriptRestore compiles a script read from an RDB file (or DUMP payload): 1 on success.
