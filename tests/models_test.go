@@ -3,7 +3,7 @@ package tests
 // Model commands against a real server: AI.MODELSTORE / MODELSET / MODELGET /
 // MODELDEL / MODELEXECUTE / MODELRUN / _MODELSCAN, AI.INFO and AI.CONFIG with
 // the ONNX backend. Models: RedisAI's own test models in
-// ../shared/fixtures/redisai (mnist.onnx, linear_iris.onnx, one.png) and the
+// testdata/redisai (mnist.onnx, linear_iris.onnx, one.png) and the
 // scikit-learn models committed in python/models (kmeans.onnx has two outputs,
 // random_forest.onnx takes any batch size).
 
@@ -49,14 +49,14 @@ func arityErr(name string) string {
 // ---------------------------------------------------------------------------
 // fixtures
 
-// redisaiFixture reads ../shared/fixtures/redisai/<name>, skipping the test if
-// the shared fixtures are not beside the checkout.
+// redisaiFixture reads testdata/redisai/<name> (RedisAI's fixtures, shipped in
+// the repository); a missing one fails the test.
 func redisaiFixture(t testing.TB, name string) []byte {
 	t.Helper()
-	p := filepath.Join(redistest.RepoRoot(), "..", "shared", "fixtures", "redisai", name)
+	p := filepath.Join(redistest.RepoRoot(), "testdata", "redisai", name)
 	b, err := os.ReadFile(p)
 	if err != nil {
-		t.Skipf("SKIPPED: RedisAI model fixture not found (expected ../shared/fixtures/redisai beside the checkout): %v", err)
+		t.Fatalf("RedisAI model fixture missing (testdata/redisai is part of the repository): %v", err)
 	}
 	return b
 }

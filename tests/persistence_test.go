@@ -228,9 +228,9 @@ func TestDumpRestore(t *testing.T) {
 
 func fixturesDir(t *testing.T) string {
 	t.Helper()
-	dir := filepath.Join(redistest.RepoRoot(), "..", "shared", "fixtures", "redisai", "dumps")
+	dir := filepath.Join(redistest.RepoRoot(), "testdata", "redisai", "dumps")
 	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
-		t.Skipf("SKIPPED: RedisAI dump fixtures not found at %s (expected ../shared/fixtures/redisai/dumps beside the checkout): %v", dir, err)
+		t.Fatalf("RedisAI dump fixtures missing at %s (they are part of the repository): %v", dir, err)
 	}
 	return dir
 }
