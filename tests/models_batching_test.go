@@ -15,6 +15,7 @@ import (
 // runs on a model with a MINBATCHTIMEOUT of 30 s, so that answers before it prove the batch
 // without a speed limit that load could break.
 func TestModelBatching(t *testing.T) {
+	t.Parallel()
 	rf := testModel(t, "random_forest.onnx")
 	X, _ := npyData(t, testModel(t, "random_forest_X_all.npy")) // 150 iris rows, float32 [150,4]
 	row := func(i int) []byte { return X[i*16 : (i+1)*16] }

@@ -19,6 +19,8 @@ import (
 // everything deleted, used_memory is back within 1 MiB of what it was after a
 // warm-up (which counts ONNX Runtime's own one-time allocations).
 func TestModelConcurrentRunsWithOverwrites(t *testing.T) {
+	// Serial (no t.Parallel): its 50 clients load both cores for 3 s (disturbing parallel tests' waits), and
+	// it compares used_memory with a baseline taken under its own load only.
 	mnist := redisaiFixture(t, "mnist.onnx")
 	in := mnistInput(t)
 	s := startServer(t)

@@ -100,6 +100,7 @@ func tfliteRun(t *testing.T, c *resp.Conn, model, prefix string, tc tfliteCase, 
 // AOF rewrite (written without INPUTS and OUTPUTS) with a restart, DUMP/RESTORE, and reaching a replica that
 // runs it.
 func TestTFLiteModels(t *testing.T) {
+	t.Parallel()
 	dense, dm := tfliteTestdata(t, "dense.tflite")
 	quant, qm := tfliteTestdata(t, "quantized.tflite")
 	s := startServer(t, "appendonly yes", "aof-use-rdb-preamble no", "enable-debug-command yes")
@@ -188,6 +189,7 @@ func TestTFLiteModels(t *testing.T) {
 // runs from two clients, of 1 and 3 rows, reach MINBATCHSIZE 4 and run as one batch of 4 rows (the model's
 // inputs resized to it), each client getting TF Lite's outputs for its own rows.
 func TestTFLiteBatching(t *testing.T) {
+	t.Parallel()
 	dense, dm := tfliteTestdata(t, "dense.tflite")
 	s := startServer(t)
 	c := s.Conn(t)
@@ -215,6 +217,7 @@ func TestTFLiteBatching(t *testing.T) {
 // TestTFLiteMissing: without LiteRT the module loads and a TFLITE model is refused with RedisAI's error;
 // AI.CONFIG LOADBACKEND then loads it, as does the TFLITE load-time argument.
 func TestTFLiteMissing(t *testing.T) {
+	t.Parallel()
 	lib := filepath.Join(redistest.RepoRoot(), "build", "backends", "tflite", "libLiteRt.so")
 	if _, err := os.Stat(lib); err != nil {
 		t.Fatalf("the LiteRT library is not built (make build): %v", err)
