@@ -1,6 +1,15 @@
 # make run   builds gorai.so and starts redis-server with it on 127.0.0.1:$(PORT)
-# make test  runs every test: Go unit and fuzz tests, integration tests against a real server, and the
-#            Python client tests
+# make test  runs every tier below, cheapest first, stopping at the first failure:
+#            build, unit, race, backends, fuzz, integration, python (tests/README.md)
+#   make unit        go vet ./... and the pure-Go tests that need no server and no ML library: every
+#                    package but ./tests/... and the backend packages (a new package is in it unless listed)
+#   make race        the same packages under the race detector (go test -race)
+#   make backends    the backend packages (backends/onnx, tf, tflite, torch), which load the real ML
+#                    libraries from build/backends but need no server
+#   make integration ./tests/...: one redis-server with the module per test, run in parallel
+#                    (-parallel $(PARALLEL)); needs make build
+#   make fuzz        each fuzz target for $(FUZZTIME)
+#   make python      tests/python against servers started by its conftest
 # make bench prints throughput ratios against plain Redis commands
 # make examples runs SmartSim's "Machine Learning" workflows (examples/) through a SmartSim Orchestrator on
 #               gorai and checks their numbers against the same models in process; not part of make test.
@@ -16,10 +25,21 @@ FUZZTIME ?= 200000x
 MODULE := build/gorai.so
 SOURCES := go.mod go.sum $(shell find module commands dlpack engine backends -path backends/torch/shim -prune -o -name '*.go' -print -o -name '*.c' -print -o -name '*.h' -print)
 
+# Test tiers. Packages are listed by go list when a target needs them: the backend packages are those
+# under backends/ with a library to load (backendtest is their helper; backends itself is pure Go); the
+# integration packages are those under tests/; unit is everything else.
+GO_PACKAGES = $(shell $(GO) list ./...)
+BACKEND_PACKAGES = $(filter-out gorai/backends/backendtest,$(filter gorai/backends/%,$(GO_PACKAGES)))
+INTEGRATION_PACKAGES = $(filter gorai/tests gorai/tests/%,$(GO_PACKAGES))
+UNIT_PACKAGES = $(filter-out $(BACKEND_PACKAGES) $(INTEGRATION_PACKAGES),$(GO_PACKAGES))
+# Integration tests that call t.Parallel run this many at a time (servers mostly wait; measured on 2 cores
+# in tests/README.md).
+PARALLEL ?= 4
+
 # Fuzz targets, as package:Target.
 FUZZ_TARGETS := ./dlpack:FuzzTensorRDBLoad ./commands:FuzzParseTensor ./commands:FuzzParseTensorFormat ./commands:FuzzParseLoadArgs ./commands:FuzzModelStoreArgs ./commands:FuzzModelExecuteArgs ./commands:FuzzScriptStoreArgs ./commands:FuzzScriptExecuteArgs ./commands:FuzzDAGArgs ./dlpack:FuzzConcatSlice
 
-.PHONY: build run test unit fuzz python bench examples corrupt deps clean
+.PHONY: build run test unit race backends integration fuzz python bench examples corrupt deps clean
 
 ONNXRUNTIME := build/backends/onnx/libonnxruntime.so.1
 TORCH_SHIM := build/backends/torch/libgorai_torch.so
@@ -56,11 +76,21 @@ $(LITERT):
 run: build
 	redis-server redis.conf --port $(PORT)
 
-test: build unit fuzz python
+# Cheapest first: a failing tier stops make before the slower ones run.
+test: build unit race backends fuzz integration python
 
 unit:
 	$(GO) vet ./...
-	$(GO) test -count=1 ./...
+	$(GO) test -count=1 $(UNIT_PACKAGES)
+
+race:
+	$(GO) test -count=1 -race $(UNIT_PACKAGES)
+
+backends: build
+	$(GO) test -count=1 $(BACKEND_PACKAGES)
+
+integration: build
+	$(GO) test -count=1 -parallel $(PARALLEL) -timeout 20m $(INTEGRATION_PACKAGES)
 
 fuzz:
 	@for t in $(FUZZ_TARGETS); do \

@@ -12,8 +12,8 @@ import (
 	"testing"
 )
 
-// The DUMP payloads RedisAI wrote; CI has ../shared beside the checkout.
-const fixtureDumps = "../../shared/fixtures/redisai/dumps"
+// The DUMP payloads RedisAI wrote, shipped in the repository (testdata/redisai/README.md says where from).
+const fixtureDumps = "../testdata/redisai/dumps"
 
 // rdbLen is Redis' length encoding in its shortest form (rdbSaveLen), written independently of the C writer so
 // each checks the other.
@@ -124,7 +124,7 @@ func readFixtures(t testing.TB) map[string][]byte {
 	t.Helper()
 	paths, _ := filepath.Glob(filepath.Join(fixtureDumps, "tensor_*.dump"))
 	if len(paths) == 0 {
-		return nil
+		t.Fatalf("no RedisAI DUMP fixtures (tensor_*.dump) in %s: they are part of the repository", fixtureDumps)
 	}
 	fixtures := map[string][]byte{}
 	for _, p := range paths {
@@ -139,9 +139,6 @@ func readFixtures(t testing.TB) map[string][]byte {
 
 func TestRDBFixtures(t *testing.T) {
 	fixtures := readFixtures(t)
-	if fixtures == nil {
-		t.Skip("SKIPPING: no RedisAI DUMP fixtures at " + fixtureDumps + " (../shared must sit beside the checkout)")
-	}
 	int32Value := v4(Int32, []int64{2, 1}, le32(1, 2))
 	stringValue := v4(String, []int64{2}, []byte("str_val1\x00str_val2\x00"), 0, 9)
 	for name, payload := range fixtures {

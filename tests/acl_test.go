@@ -146,6 +146,7 @@ func dagRunArgs(load, persist, model, script string) []any {
 // TestACLKeyPatterns: a user limited to ~allowed:* runs every AI.* command and DAG op on allowed
 // keys, and is refused with NOPERM wherever one key, in any place, is outside the pattern.
 func TestACLKeyPatterns(t *testing.T) {
+	t.Parallel()
 	_, connect := aclServer(t)
 	c := connect("scoped")
 	iris := redisaiFixture(t, "linear_iris.onnx")
@@ -204,6 +205,7 @@ func TestACLKeyPatterns(t *testing.T) {
 // TestACLReadOnlyUser: a user who may only read (%R~*) reads tensors, models and scripts, runs
 // read-only DAGs, and is refused every command or op that writes a key.
 func TestACLReadOnlyUser(t *testing.T) {
+	t.Parallel()
 	_, connect := aclServer(t)
 	c := connect("reader")
 	iris := redisaiFixture(t, "linear_iris.onnx")
@@ -240,6 +242,7 @@ func TestACLReadOnlyUser(t *testing.T) {
 // TestACLMulti: inside MULTI a command outside the user's keys is refused when queued (and EXEC
 // aborts), whatever op of a DAG names the key; commands inside them run.
 func TestACLMulti(t *testing.T) {
+	t.Parallel()
 	_, connect := aclServer(t)
 	c := connect("scoped")
 	a := "allowed:"
@@ -265,6 +268,7 @@ func TestACLMulti(t *testing.T) {
 // the run with Redis' NOPERM error (logged in ACL LOG), and nothing is written; within the user's
 // rights, and for the default user, it works. The same through a DAG.
 func TestACLScriptRedisExecute(t *testing.T) {
+	t.Parallel()
 	admin, connect := aclServer(t)
 	scoped, reader, noset := connect("scoped"), connect("reader"), connect("noset")
 	a := "allowed:"
@@ -318,6 +322,7 @@ func TestACLScriptRedisExecute(t *testing.T) {
 // TestACLScriptModelExecute: redisAI.model_execute on a model the user may not read fails the run
 // with NOPERM; on one it may read, it runs.
 func TestACLScriptModelExecute(t *testing.T) {
+	t.Parallel()
 	admin, connect := aclServer(t)
 	scoped := connect("scoped")
 	a := "allowed:"

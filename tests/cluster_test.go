@@ -12,6 +12,7 @@ import (
 // AI.MODELEXECUTE, AI.SCRIPTEXECUTE and DAGs: keys sharing a hash tag run, keys in different slots
 // are refused by Redis with CROSSSLOT before the module sees them.
 func TestClusterKeys(t *testing.T) {
+	t.Parallel()
 	iris := redisaiFixture(t, "linear_iris.onnx")
 	s := startServer(t, "cluster-enabled yes", "cluster-config-file nodes.conf")
 	c := s.Conn(t)

@@ -129,6 +129,7 @@ type corruptRun struct {
 }
 
 func TestCorruptPayloads(t *testing.T) {
+	t.Parallel()
 	seed := int64(envInt("GORAI_CORRUPT_SEED", time.Now().UnixNano()))
 	t.Logf("GORAI_CORRUPT_SEED=%d", seed)
 	s := startServer(t, corruptServerConfig...)

@@ -12,6 +12,7 @@ import (
 // bug report. Redis' crash-report memory test rewrote the Go runtime's memory under its running
 // threads and the report died half-way ("FAST MEMORY TEST", no END), so the module turns it off.
 func TestCrashReportCompletes(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, "enable-debug-command yes")
 	c := s.Conn(t)
 	expect(t, c, resp.Arr(resp.BulkString("crash-memcheck-enabled"), resp.BulkString("no")), "CONFIG", "GET", "crash-memcheck-enabled")

@@ -8,6 +8,7 @@ import (
 
 // TestDAG: AI.DAGEXECUTE and friends through a real server, with RedisAI's reply layouts.
 func TestDAG(t *testing.T) {
+	t.Parallel()
 	iris := redisaiFixture(t, "linear_iris.onnx")
 	s := startServer(t)
 	c := s.Conn(t)

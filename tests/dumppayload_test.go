@@ -117,6 +117,7 @@ func resealDump(dump []byte) string {
 // TestPayloadBuilder: the builder reproduces RedisAI's own DUMP of a tensor byte for byte, so
 // payloads made with it are what RedisAI wrote.
 func TestPayloadBuilder(t *testing.T) {
+	t.Parallel()
 	if got := redisCRC64([]byte("123456789")); got != 0xe9c6d914c4b8d9ca {
 		t.Fatalf("crc64(123456789) = %#x, want Redis' 0xe9c6d914c4b8d9ca", got)
 	}

@@ -177,6 +177,7 @@ func rdbLength(n uint64) []byte {
 // TestDumpLengths: the reader finds every length the builder wrote, through plain, integer-encoded and LZF
 // strings.
 func TestDumpLengths(t *testing.T) {
+	t.Parallel()
 	p := newPayload("AI_TENSOR", 4).Uint(7).Int(-1).Str("abc")
 	p.Write([]byte{moduleOpcodeStr, 0xc0, 12})                           // the string "12" as an 8-bit integer
 	p.Write([]byte{moduleOpcodeStr, 0xc3, 0x04, 0x05, 2, 'x', 'y', 'z'}) // LZF: 4 bytes for 5 (not decompressed)

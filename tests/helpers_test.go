@@ -409,6 +409,7 @@ func checkAll(t *testing.T, c *resp.Conn, ts []tensor, context string) {
 }
 
 func TestFormatG17(t *testing.T) {
+	t.Parallel()
 	// Values checked against C printf("%.17g").
 	cases := map[float64]string{
 		4:                              "4",

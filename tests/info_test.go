@@ -75,6 +75,7 @@ func sectionNames(secs []redistest.InfoSection) []string {
 }
 
 func TestInfoModulesDefaults(t *testing.T) {
+	t.Parallel()
 	s := startServer(t)
 	c := s.Conn(t)
 	secs := moduleInfo(t, c)
@@ -142,6 +143,7 @@ func TestInfoModulesDefaults(t *testing.T) {
 }
 
 func TestInfoLoadTimeArgs(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		args []string
 		want []string
@@ -164,6 +166,7 @@ func TestInfoLoadTimeArgs(t *testing.T) {
 }
 
 func TestInfoBadLoadTimeArgsRefused(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		args    []string
 		mention string // text the log must contain, if any
@@ -215,6 +218,7 @@ func TestInfoBadLoadTimeArgsRefused(t *testing.T) {
 // TestInfoCPU: the ai_cpu section has RedisAI's fields: the process', its children's and the main
 // thread's CPU time, and one total per worker of each queue, which grows when a worker runs.
 func TestInfoCPU(t *testing.T) {
+	t.Parallel()
 	mnist := redisaiFixture(t, "mnist.onnx")
 	s := redistest.Start(t, redistest.Options{ModuleArgs: []string{"THREADS_PER_QUEUE", "2"}})
 	c := s.Conn(t)

@@ -9,6 +9,7 @@ import (
 // TestNoLeakOnErrors: refused commands free what they allocated on the way: used_memory (which
 // counts tensor memory, from Redis' allocator) does not grow over thousands of them.
 func TestNoLeakOnErrors(t *testing.T) {
+	t.Parallel()
 	iris := redisaiFixture(t, "linear_iris.onnx")
 	s := startServer(t)
 	c := s.Conn(t)

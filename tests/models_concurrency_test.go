@@ -19,6 +19,8 @@ import (
 // everything deleted, used_memory is back within 1 MiB of what it was after a
 // warm-up (which counts ONNX Runtime's own one-time allocations).
 func TestModelConcurrentRunsWithOverwrites(t *testing.T) {
+	// Serial (no t.Parallel): its 50 clients load both cores for 3 s (disturbing parallel tests' waits), and
+	// it compares used_memory with a baseline taken under its own load only.
 	mnist := redisaiFixture(t, "mnist.onnx")
 	in := mnistInput(t)
 	s := startServer(t)
@@ -197,8 +199,11 @@ func TestModelConcurrentRunsWithOverwrites(t *testing.T) {
 	if okRuns.Load() == 0 {
 		t.Errorf("no run succeeded")
 	}
-	if slowest > 2*time.Second {
-		t.Errorf("a PING took %v", slowest)
+	// Every PING was answered within the watcher's 5 s I/O deadline (a failure is a problem above); how
+	// fast is logged, not asserted: a speed limit fails under load. That stores do not hold the main
+	// thread is checked structurally by TestStoreBuildsOffTheMainThread (the storing client is blocked).
+	if pings == 0 {
+		t.Errorf("no PING was answered while the runners ran")
 	}
 	expectPing(t, c)
 

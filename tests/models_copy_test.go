@@ -32,6 +32,7 @@ func runTwice(t *testing.T, c *resp.Conn, key, context string) {
 // TestModelScriptCopy: COPY of a model or a script makes a key that runs on its own, with its own
 // AI.INFO entry (as a RESTORE to that name would), and outlives its source.
 func TestModelScriptCopy(t *testing.T) {
+	t.Parallel()
 	s := startServer(t)
 	c := s.Conn(t)
 	iris := redisaiFixture(t, "linear_iris.onnx")
@@ -83,6 +84,7 @@ func TestModelScriptCopy(t *testing.T) {
 // TestModelScriptDigest: DEBUG DIGEST-VALUE of models and scripts is equal for equal ones and a copy,
 // different when anything that defines them differs, and the same after DEBUG RELOAD.
 func TestModelScriptDigest(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, "enable-debug-command yes")
 	c := s.Conn(t)
 	iris := redisaiFixture(t, "linear_iris.onnx")

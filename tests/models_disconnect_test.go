@@ -12,6 +12,8 @@ import (
 // TestModelClientGoneWhileQueued: a run whose client disconnected while it waited in the queue is
 // skipped (AI.INFO does not count it) and writes nothing.
 func TestModelClientGoneWhileQueued(t *testing.T) {
+	// Serial (no t.Parallel): 20 ms sleeps order the busy run, the queued run and its client's leaving;
+	// other tests' load could let the server read them in another order.
 	rf := testModel(t, "random_forest.onnx")
 	X, _ := npyData(t, testModel(t, "random_forest_X_all.npy"))
 	s := redistest.Start(t, redistest.Options{ModuleArgs: []string{"THREADS_PER_QUEUE", "1"}})

@@ -136,6 +136,7 @@ func checkModels(t *testing.T, c *resp.Conn, ms []storedModel, context string) {
 // TestModelPersistenceBGSAVE: models survive BGSAVE + restart (also with a
 // small MODEL_CHUNK_SIZE, which chunks the RDB encoding).
 func TestModelPersistenceBGSAVE(t *testing.T) {
+	t.Parallel()
 	ms := persistenceModels(t)
 	for _, chunk := range []int{defaultChunkSize, 10000} {
 		t.Run("MODEL_CHUNK_SIZE="+strconv.Itoa(chunk), func(t *testing.T) {
@@ -167,6 +168,7 @@ func TestModelPersistenceBGSAVE(t *testing.T) {
 // <tag> BATCHSIZE <n> MINBATCHSIZE <m> MINBATCHTIMEOUT <t> BLOB <bytes>; in
 // the incremental AOF a MODELEXECUTE appears only as AI.TENSORSET of its outputs.
 func TestModelPersistenceAOF(t *testing.T) {
+	t.Parallel()
 	ms := persistenceModels(t)
 	for _, preamble := range []string{"no", "yes"} {
 		t.Run("aof-use-rdb-preamble="+preamble, func(t *testing.T) {
@@ -292,6 +294,7 @@ func TestModelPersistenceAOF(t *testing.T) {
 
 // TestModelDebugReload: DEBUG RELOAD keeps models, with fresh statistics.
 func TestModelDebugReload(t *testing.T) {
+	t.Parallel()
 	ms := persistenceModels(t)
 	s := startServer(t, "enable-debug-command yes")
 	c := s.Conn(t)
@@ -305,6 +308,7 @@ func TestModelDebugReload(t *testing.T) {
 
 // TestModelDumpRestore: DUMP/RESTORE of models, under new names, with REPLACE.
 func TestModelDumpRestore(t *testing.T) {
+	t.Parallel()
 	ms := persistenceModels(t)
 	s := startServer(t)
 	c := s.Conn(t)
@@ -353,6 +357,7 @@ func TestModelDumpRestore(t *testing.T) {
 // on the master reaches the replica as its output tensors (AI.TENSORSET), not
 // as a run: the replica's AI.INFO does not count it.
 func TestModelReplication(t *testing.T) {
+	t.Parallel()
 	ms := persistenceModels(t)
 	m := startServer(t)
 	mc := m.Conn(t)

@@ -133,6 +133,7 @@ const scaleScript = "def scale(tensors: List[Tensor], keys: List[str], args: Lis
 // payload can back (2^31 to 2^64-1) is refused with Redis' "Bad data format"; the server stays up
 // and nothing is written. (Before, a blob length of 2^48 or more made Redis abort, out of memory.)
 func TestRestoreHugeLengths(t *testing.T) {
+	t.Parallel()
 	s := startServer(t)
 	c := s.Conn(t)
 	model := modelSpec{backend: 3, device: "CPU", tag: "t", inputs: irisInputs, outputs: irisOutputs,
@@ -176,6 +177,7 @@ func TestRestoreHugeLengths(t *testing.T) {
 // rewrite, an AI.MODELSTORE, would not replay and the model would be lost at restart; the largest
 // values MODELSTORE takes load and survive an AOF rewrite and restart.
 func TestRestoreBatchingRange(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, "appendonly yes", "aof-use-rdb-preamble no")
 	c := s.Conn(t)
 	specs := map[string]modelSpec{
@@ -225,6 +227,7 @@ func TestRestoreBatchingRange(t *testing.T) {
 // as AI.MODELSTORE refuses TF without INPUTS and OUTPUTS: the graph could not run, and the AOF
 // rewrite's AI.MODELSTORE would not replay.
 func TestRestoreTFWithoutNames(t *testing.T) {
+	t.Parallel()
 	s := startServer(t)
 	c := s.Conn(t)
 	graph := redisaiFixture(t, "graph.pb")
@@ -243,6 +246,7 @@ func TestRestoreTFWithoutNames(t *testing.T) {
 // their settings, report their inputs and outputs and run. Encodings 0 and 1 held no names for
 // ONNX and TORCH (RedisAI read them from the model when loading, as gorai must); TF's are stored.
 func TestRestoreEveryEncoding(t *testing.T) {
+	t.Parallel()
 	s := startServer(t)
 	c := s.Conn(t)
 	b := resp.BulkString
@@ -301,6 +305,7 @@ func TestRestoreEveryEncoding(t *testing.T) {
 // TestRestoreScriptEveryEncoding: scripts of each encoding restore and run; before encoding 3 they
 // had no entry points and their functions are called positionally (AI.SCRIPTRUN).
 func TestRestoreScriptEveryEncoding(t *testing.T) {
+	t.Parallel()
 	s := startServer(t)
 	c := s.Conn(t)
 	const legacy = "def twice(x):\n    return x * 2\n"
@@ -327,6 +332,7 @@ func TestRestoreScriptEveryEncoding(t *testing.T) {
 // RESTORE takes such a device only where MODELSET could say it, and refuses a device whose NUL
 // terminator is damaged or missing.
 func TestModelSetDevicesSurviveAOF(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, "appendonly yes", "aof-use-rdb-preamble no")
 	c := s.Conn(t)
 	iris, graph := redisaiFixture(t, "linear_iris.onnx"), redisaiFixture(t, "graph.pb")

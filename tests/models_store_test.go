@@ -34,6 +34,7 @@ func blockedOn(t *testing.T, c *resp.Conn, cmd string) bool {
 // libtorch and the model (hundreds of milliseconds), its client waits, blocked, and the others are
 // served; the model is stored, and the store replicated, when it is built.
 func TestStoreBuildsOffTheMainThread(t *testing.T) {
+	t.Parallel()
 	s := startServer(t)
 	storer, other := s.Conn(t), s.Conn(t)
 	sendStore(t, storer, "cnn")
@@ -53,6 +54,7 @@ func TestStoreBuildsOffTheMainThread(t *testing.T) {
 // A store whose client leaves before its model is built is dropped, as the client never learnt of
 // it, and its model freed; the server goes on.
 func TestStoreOfAGoneClientIsDropped(t *testing.T) {
+	t.Parallel()
 	s := startServer(t)
 	c := s.Conn(t)
 	gone, err := s.Dial()

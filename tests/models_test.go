@@ -3,7 +3,7 @@ package tests
 // Model commands against a real server: AI.MODELSTORE / MODELSET / MODELGET /
 // MODELDEL / MODELEXECUTE / MODELRUN / _MODELSCAN, AI.INFO and AI.CONFIG with
 // the ONNX backend. Models: RedisAI's own test models in
-// ../shared/fixtures/redisai (mnist.onnx, linear_iris.onnx, one.png) and the
+// testdata/redisai (mnist.onnx, linear_iris.onnx, one.png) and the
 // scikit-learn models committed in python/models (kmeans.onnx has two outputs,
 // random_forest.onnx takes any batch size).
 
@@ -49,14 +49,14 @@ func arityErr(name string) string {
 // ---------------------------------------------------------------------------
 // fixtures
 
-// redisaiFixture reads ../shared/fixtures/redisai/<name>, skipping the test if
-// the shared fixtures are not beside the checkout.
+// redisaiFixture reads testdata/redisai/<name> (RedisAI's fixtures, shipped in
+// the repository); a missing one fails the test.
 func redisaiFixture(t testing.TB, name string) []byte {
 	t.Helper()
-	p := filepath.Join(redistest.RepoRoot(), "..", "shared", "fixtures", "redisai", name)
+	p := filepath.Join(redistest.RepoRoot(), "testdata", "redisai", name)
 	b, err := os.ReadFile(p)
 	if err != nil {
-		t.Skipf("SKIPPED: RedisAI model fixture not found (expected ../shared/fixtures/redisai beside the checkout): %v", err)
+		t.Fatalf("RedisAI model fixture missing (testdata/redisai is part of the repository): %v", err)
 	}
 	return b
 }
@@ -256,6 +256,7 @@ func checkMnistOutput(t *testing.T, c *resp.Conn, key string) bool {
 
 // TestModelMnist: RedisAI's mnist.onnx on one.png gives 1.
 func TestModelMnist(t *testing.T) {
+	t.Parallel()
 	mnist := redisaiFixture(t, "mnist.onnx")
 	in := mnistInput(t)
 	s := startServer(t)
@@ -303,6 +304,7 @@ func TestModelMnist(t *testing.T) {
 // TestModelLinearIris: linear_iris.onnx on [[5.1,3.5,1.4,0.2]] gives exactly
 // float32 -0.090524077415466309 (ONNX Runtime and RedisAI agree).
 func TestModelLinearIris(t *testing.T) {
+	t.Parallel()
 	iris := redisaiFixture(t, "linear_iris.onnx")
 	s := startServer(t)
 	c := s.Conn(t)
@@ -322,6 +324,7 @@ func TestModelLinearIris(t *testing.T) {
 
 // TestModelKMeansTwoOutputs: a model with two outputs of different dtypes.
 func TestModelKMeansTwoOutputs(t *testing.T) {
+	t.Parallel()
 	km := testModel(t, "kmeans.onnx")
 	X, _ := npyData(t, testModel(t, "kmeans_X.npy"))
 	labels, _ := npyData(t, testModel(t, "kmeans_labels.npy"))
@@ -349,6 +352,7 @@ func TestModelKMeansTwoOutputs(t *testing.T) {
 
 // TestModelGet: MODELGET reply layouts.
 func TestModelGet(t *testing.T) {
+	t.Parallel()
 	mnist := redisaiFixture(t, "mnist.onnx")
 	s := startServer(t)
 	c := s.Conn(t)
@@ -386,6 +390,7 @@ func TestModelGet(t *testing.T) {
 // len/size+1 chunks, so an exact multiple ends with an empty chunk), and the
 // BLOB of MODELSTORE/MODELSET may come in several chunks.
 func TestModelChunking(t *testing.T) {
+	t.Parallel()
 	mnist := redisaiFixture(t, "mnist.onnx")
 	iris := redisaiFixture(t, "linear_iris.onnx")
 	s := startServer(t)
@@ -449,6 +454,7 @@ func TestModelChunking(t *testing.T) {
 
 // TestModelDel: MODELDEL and plain DEL remove the model and its run info.
 func TestModelDel(t *testing.T) {
+	t.Parallel()
 	mnist := redisaiFixture(t, "mnist.onnx")
 	s := startServer(t)
 	c := s.Conn(t)
@@ -488,6 +494,7 @@ type modelErrorCase struct {
 // TestModelStoreErrors: every AI.MODELSTORE error text of the spec, exactly;
 // a failed store creates nothing and leaves an existing model as it was.
 func TestModelStoreErrors(t *testing.T) {
+	t.Parallel()
 	mnist := redisaiFixture(t, "mnist.onnx")
 	graph := redisaiFixture(t, "graph.pb")
 	s := startServer(t)
@@ -572,6 +579,7 @@ func TestModelStoreErrors(t *testing.T) {
 // TestModelStoreBadBlobs: garbage and truncated models give an error reply
 // (ONNX Runtime's text) and the server lives on.
 func TestModelStoreBadBlobs(t *testing.T) {
+	t.Parallel()
 	mnist := redisaiFixture(t, "mnist.onnx")
 	s := startServer(t)
 	c := s.Conn(t)
@@ -614,6 +622,7 @@ func TestModelStoreBadBlobs(t *testing.T) {
 
 // TestModelSetDeprecated: AI.MODELSET (no counts, lax device check).
 func TestModelSetDeprecated(t *testing.T) {
+	t.Parallel()
 	mnist := redisaiFixture(t, "mnist.onnx")
 	s := startServer(t)
 	c := s.Conn(t)
@@ -656,6 +665,7 @@ func TestModelSetDeprecated(t *testing.T) {
 
 // TestModelExecuteErrors: every AI.MODELEXECUTE / AI.MODELRUN error text of the spec, exactly.
 func TestModelExecuteErrors(t *testing.T) {
+	t.Parallel()
 	mnist := redisaiFixture(t, "mnist.onnx")
 	km := testModel(t, "kmeans.onnx")
 	s := startServer(t)
@@ -725,6 +735,7 @@ func TestModelExecuteErrors(t *testing.T) {
 // TestModelExecuteRuntimeErrors: a wrong input shape or dtype is the backend's
 // error reply, counted in AI.INFO; nothing is written and the server lives on.
 func TestModelExecuteRuntimeErrors(t *testing.T) {
+	t.Parallel()
 	mnist := redisaiFixture(t, "mnist.onnx")
 	iris := redisaiFixture(t, "linear_iris.onnx")
 	s := startServer(t)
@@ -774,6 +785,7 @@ func TestModelExecuteRuntimeErrors(t *testing.T) {
 
 // TestModelExecuteTransactionsAndScripts: execution commands are refused in MULTI and Lua.
 func TestModelExecuteTransactionsAndScripts(t *testing.T) {
+	t.Parallel()
 	mnist := redisaiFixture(t, "mnist.onnx")
 	s := startServer(t)
 	c := s.Conn(t)
@@ -828,6 +840,8 @@ func TestModelExecuteTransactionsAndScripts(t *testing.T) {
 // behind a long queue a request gets +TIMEDOUT (and writes nothing); on an idle
 // queue a run longer than its TIMEOUT still succeeds.
 func TestModelTimeout(t *testing.T) {
+	// Serial (no t.Parallel): a 20 ms sleep puts the blockers in the queue before the timed request, and the
+	// idle-queue TIMEOUT is derived from measured run times; other tests' load would reorder or distort both.
 	mnist := redisaiFixture(t, "mnist.onnx")
 	rf := testModel(t, "random_forest.onnx")
 	X, _ := npyData(t, testModel(t, "random_forest_X_all.npy"))
@@ -911,6 +925,7 @@ func TestModelTimeout(t *testing.T) {
 
 // TestModelInfo: AI.INFO statistics, RESETSTAT, overwrite, errors.
 func TestModelInfo(t *testing.T) {
+	t.Parallel()
 	mnist := redisaiFixture(t, "mnist.onnx")
 	s := startServer(t)
 	c := s.Conn(t)
@@ -959,6 +974,7 @@ func TestModelInfo(t *testing.T) {
 
 // TestModelScan: AI._MODELSCAN lists [key, tag] for every model.
 func TestModelScan(t *testing.T) {
+	t.Parallel()
 	mnist := redisaiFixture(t, "mnist.onnx")
 	s := startServer(t)
 	c := s.Conn(t)
@@ -1000,6 +1016,7 @@ func TestModelScan(t *testing.T) {
 
 // TestModelConfig: AI.CONFIG subcommands and errors.
 func TestModelConfig(t *testing.T) {
+	t.Parallel()
 	mnist := redisaiFixture(t, "mnist.onnx")
 	s := startServer(t)
 	c := s.Conn(t)
@@ -1048,6 +1065,7 @@ func TestModelConfig(t *testing.T) {
 
 // TestModelCommandKeys: COMMAND GETKEYS and COMMAND INFO for the model commands.
 func TestModelCommandKeys(t *testing.T) {
+	t.Parallel()
 	s := startServer(t)
 	c := s.Conn(t)
 	keys := resp.BulkStrings
@@ -1110,6 +1128,7 @@ func TestModelCommandKeys(t *testing.T) {
 // TestModelDenyOOM: MODELSTORE, MODELSET and MODELEXECUTE are deny-oom;
 // MODELGET, MODELDEL and AI.INFO are not.
 func TestModelDenyOOM(t *testing.T) {
+	t.Parallel()
 	mnist := redisaiFixture(t, "mnist.onnx")
 	s := startServer(t)
 	c := s.Conn(t)
@@ -1132,6 +1151,7 @@ func TestModelDenyOOM(t *testing.T) {
 
 // TestModelRunDeprecated: AI.MODELRUN <key> [TIMEOUT t] INPUTS ... OUTPUTS ...
 func TestModelRunDeprecated(t *testing.T) {
+	t.Parallel()
 	mnist := redisaiFixture(t, "mnist.onnx")
 	km := testModel(t, "kmeans.onnx")
 	X, _ := npyData(t, testModel(t, "kmeans_X.npy"))
@@ -1156,6 +1176,7 @@ func TestModelRunDeprecated(t *testing.T) {
 
 // TestModelBinaryKeys: model and tensor keys with NUL, CR/LF and high bytes.
 func TestModelBinaryKeys(t *testing.T) {
+	t.Parallel()
 	mnist := redisaiFixture(t, "mnist.onnx")
 	s := startServer(t)
 	c := s.Conn(t)
@@ -1181,6 +1202,7 @@ func TestModelBinaryKeys(t *testing.T) {
 // client has selected another database. RedisAI 1.2.7 read the model and
 // inputs from db 0 and wrote the outputs to the selected db.
 func TestModelSelectedDB(t *testing.T) {
+	t.Parallel()
 	mnist := redisaiFixture(t, "mnist.onnx")
 	in := mnistInput(t)
 	s := startServer(t)
@@ -1222,6 +1244,7 @@ func TestModelSelectedDB(t *testing.T) {
 // TestModelOverwriteWhileQueued: MODELDEL and overwrite of a model with runs in
 // flight: the runs finish with the model they were queued with.
 func TestModelOverwriteWhileQueued(t *testing.T) {
+	t.Parallel()
 	mnist := redisaiFixture(t, "mnist.onnx")
 	s := redistest.Start(t, redistest.Options{ModuleArgs: []string{"THREADS_PER_QUEUE", "1"}})
 	c := s.Conn(t)
@@ -1263,6 +1286,7 @@ func TestModelOverwriteWhileQueued(t *testing.T) {
 // written for RedisAI names RedisAI's own backend objects) is logged, and the server starts; the
 // backend is then loaded from its default path when a model needs it. A working path loads it.
 func TestModelLoadTimeBackendPaths(t *testing.T) {
+	t.Parallel()
 	mnist := redisaiFixture(t, "mnist.onnx")
 	s := redistest.Start(t, redistest.Options{ModuleArgs: []string{
 		"ONNX", "/nonexistent/redisai_onnxruntime/redisai_onnxruntime.so", "TORCH", "/nonexistent/redisai_torch.so"}})

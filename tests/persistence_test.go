@@ -53,6 +53,7 @@ func restart(t *testing.T, s *redistest.Server) *resp.Conn {
 // TestPersistenceBGSAVE: BGSAVE, restart, every tensor identical; a write
 // after the BGSAVE is gone (proves the restart loaded the RDB).
 func TestPersistenceBGSAVE(t *testing.T) {
+	t.Parallel()
 	s := startServer(t)
 	c := s.Conn(t)
 	ts := dataset("rdb:", 10)
@@ -107,6 +108,7 @@ func parseAOF(t *testing.T, path string) [][]string {
 
 // TestPersistenceAOF: appendonly + BGREWRITEAOF, more writes, restart: identical.
 func TestPersistenceAOF(t *testing.T) {
+	t.Parallel()
 	for _, preamble := range []string{"no", "yes"} {
 		t.Run("aof-use-rdb-preamble="+preamble, func(t *testing.T) {
 			s := startServer(t, "appendonly yes", "appendfsync always", "aof-use-rdb-preamble "+preamble)
@@ -184,6 +186,7 @@ func fmtStrings(ss []string) string {
 
 // TestPersistenceDebugReload: DEBUG RELOAD (save + flush + load in process).
 func TestPersistenceDebugReload(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, "enable-debug-command yes")
 	c := s.Conn(t)
 	ts := dataset("reload:", 30)
@@ -197,6 +200,7 @@ func TestPersistenceDebugReload(t *testing.T) {
 
 // TestDumpRestore: DUMP/RESTORE of every dataset tensor, under a new name and with REPLACE.
 func TestDumpRestore(t *testing.T) {
+	t.Parallel()
 	s := startServer(t)
 	c := s.Conn(t)
 	ts := dataset("dump:", 40)
@@ -228,9 +232,9 @@ func TestDumpRestore(t *testing.T) {
 
 func fixturesDir(t *testing.T) string {
 	t.Helper()
-	dir := filepath.Join(redistest.RepoRoot(), "..", "shared", "fixtures", "redisai", "dumps")
+	dir := filepath.Join(redistest.RepoRoot(), "testdata", "redisai", "dumps")
 	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
-		t.Skipf("SKIPPED: RedisAI dump fixtures not found at %s (expected ../shared/fixtures/redisai/dumps beside the checkout): %v", dir, err)
+		t.Fatalf("RedisAI dump fixtures missing at %s (they are part of the repository): %v", dir, err)
 	}
 	return dir
 }
@@ -248,6 +252,7 @@ func readFixture(t *testing.T, dir, name string) []byte {
 // (encoding versions 0 to 4), and DUMP of the same tensors gives the same
 // encoding bytes as RedisAI (everything but the RDB version and CRC trailer).
 func TestRestoreRedisAIDumps(t *testing.T) {
+	t.Parallel()
 	dir := fixturesDir(t)
 	s := startServer(t)
 	c := s.Conn(t)
@@ -302,6 +307,7 @@ func TestRestoreRedisAIDumps(t *testing.T) {
 
 // TestCopy: COPY makes an identical, independent tensor.
 func TestCopy(t *testing.T) {
+	t.Parallel()
 	s := startServer(t)
 	c := s.Conn(t)
 	ts := dataset("copy:", 50)
@@ -347,6 +353,7 @@ func TestCopy(t *testing.T) {
 
 // TestDigest: DEBUG DIGEST-VALUE (Redis 7.0 has no DIGEST-KEY) is equal for equal tensors, different otherwise.
 func TestDigest(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, "enable-debug-command yes")
 	c := s.Conn(t)
 	data := []byte{0, 1, 2, 3, 4, 5}
@@ -405,6 +412,7 @@ func TestDigest(t *testing.T) {
 
 // TestMemoryAccounting: tensors are visible to MEMORY USAGE and used_memory.
 func TestMemoryAccounting(t *testing.T) {
+	t.Parallel()
 	s := startServer(t)
 	c := s.Conn(t)
 	const mib = 1 << 20
@@ -460,6 +468,7 @@ func TestMemoryAccounting(t *testing.T) {
 
 // TestModuleUnloadRefused: MODULE UNLOAD ai is refused and the module keeps working.
 func TestModuleUnloadRefused(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, "enable-module-command yes")
 	c := s.Conn(t)
 	expectOK(t, c, "AI.TENSORSET", "k", "INT8", "1", "VALUES", "5")
@@ -484,6 +493,7 @@ func TestModuleUnloadRefused(t *testing.T) {
 
 // TestReplication: a replica holds identical tensors, written before and after it connected.
 func TestReplication(t *testing.T) {
+	t.Parallel()
 	m := startServer(t)
 	mc := m.Conn(t)
 	before := dataset("repl:a:", 60)
@@ -530,6 +540,7 @@ func TestReplication(t *testing.T) {
 // TestBGSAVEUnderLoad: forks (BGSAVE, BGREWRITEAOF) while clients keep the
 // module busy must still finish: a forked child must never need Go.
 func TestBGSAVEUnderLoad(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, "appendonly yes", "aof-use-rdb-preamble no")
 	c := s.Conn(t)
 	ts := dataset("load:", 80)

@@ -31,6 +31,7 @@ func loadedBackends(t *testing.T, s *redistest.Server) []string {
 // TestPreloadBackends: with no store at all, the backends whose libraries are in BACKENDSPATH are
 // opened shortly after the start, and BGSAVEs forked meanwhile complete (no Go runs in the child).
 func TestPreloadBackends(t *testing.T) {
+	t.Parallel()
 	s := startServer(t)
 	c := s.Conn(t)
 	expectOK(t, c, "AI.TENSORSET", "t", "FLOAT", 2, "VALUES", 1, 2)
@@ -87,6 +88,7 @@ func waitBGSaveOK(t *testing.T, s *redistest.Server) {
 
 // TestPreloadBackendsOff: PRELOAD_BACKENDS no leaves every backend unopened until it is needed.
 func TestPreloadBackendsOff(t *testing.T) {
+	t.Parallel()
 	s := redistest.Start(t, redistest.Options{ModuleArgs: []string{"PRELOAD_BACKENDS", "no"}})
 	// Longer than a preload takes on this machine (about 1 s for all four).
 	time.Sleep(3 * time.Second)
@@ -102,6 +104,7 @@ func TestPreloadBackendsOff(t *testing.T) {
 // succeeds; AI.CONFIG LOADBACKEND of a preloaded backend that nothing has used yet succeeds once, as
 // on a server that had loaded nothing, and a used one is refused as loaded.
 func TestPreloadedStoreAndLoadBackend(t *testing.T) {
+	t.Parallel()
 	s := startServer(t)
 	c := s.Conn(t)
 	cnn := cnnModel(t, "cnn")

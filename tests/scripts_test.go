@@ -213,6 +213,7 @@ func setScriptInputs(t *testing.T, c *resp.Conn) {
 // TestScriptStoreExecute: SCRIPTSTORE with entry points and SCRIPTEXECUTE with
 // INPUTS, KEYS, ARGS and OUTPUTS in the shapes RedisAI's tests use.
 func TestScriptStoreExecute(t *testing.T) {
+	t.Parallel()
 	s := startServer(t)
 	c := s.Conn(t)
 	setScriptInputs(t, c)
@@ -313,6 +314,7 @@ func checkSVD(t *testing.T, c *resp.Conn, A []float32, m, n int) {
 // AI.SCRIPTRUN with positional arguments, a trailing List[Tensor], tuple
 // results, and the indented source of a nested def.
 func TestScriptSetRun(t *testing.T) {
+	t.Parallel()
 	s := startServer(t)
 	c := s.Conn(t)
 	setScriptInputs(t, c)
@@ -365,6 +367,7 @@ func TestScriptSetRun(t *testing.T) {
 // validation texts (no ERR), a compile error, devices, WRONGTYPE; none of them
 // creates a key or replaces an existing script.
 func TestScriptStoreErrors(t *testing.T) {
+	t.Parallel()
 	s := startServer(t)
 	c := s.Conn(t)
 	src := scEntrySource
@@ -450,6 +453,7 @@ func TestScriptStoreErrors(t *testing.T) {
 // (unknown function, a failing assert, output count, non-tensor result), which
 // are counted by AI.INFO; the server keeps serving.
 func TestScriptExecuteErrors(t *testing.T) {
+	t.Parallel()
 	s := startServer(t)
 	c := s.Conn(t)
 	setScriptInputs(t, c)
@@ -521,6 +525,7 @@ func TestScriptExecuteErrors(t *testing.T) {
 
 // TestScriptGetDel: SCRIPTGET's three layouts and SCRIPTDEL.
 func TestScriptGetDel(t *testing.T) {
+	t.Parallel()
 	s := startServer(t)
 	c := s.Conn(t)
 	eps := []string{"scale", "add"}
@@ -576,6 +581,7 @@ func TestScriptGetDel(t *testing.T) {
 // TestScriptInfo: AI.INFO for a script: type SCRIPT, backend TORCH, samples -1,
 // calls and errors counted, RESETSTAT, reset by an overwrite.
 func TestScriptInfo(t *testing.T) {
+	t.Parallel()
 	s := startServer(t)
 	c := s.Conn(t)
 	setScriptInputs(t, c)
@@ -605,6 +611,7 @@ func TestScriptInfo(t *testing.T) {
 
 // TestScriptScan: AI._SCRIPTSCAN lists [key, tag] of every script (not models).
 func TestScriptScan(t *testing.T) {
+	t.Parallel()
 	iris := redisaiFixture(t, "linear_iris.onnx")
 	s := startServer(t)
 	c := s.Conn(t)
@@ -647,6 +654,7 @@ func TestScriptScan(t *testing.T) {
 // TestScriptCommandKeys: COMMAND GETKEYS (script, KEYS, INPUTS and OUTPUTS;
 // not ARGS) and COMMAND INFO flags.
 func TestScriptCommandKeys(t *testing.T) {
+	t.Parallel()
 	s := startServer(t)
 	c := s.Conn(t)
 	keys := resp.BulkStrings
@@ -707,6 +715,7 @@ func TestScriptCommandKeys(t *testing.T) {
 // TestScriptTransactionsAndLua: SCRIPTEXECUTE and SCRIPTRUN are refused in
 // MULTI and Lua; the other script commands work there.
 func TestScriptTransactionsAndLua(t *testing.T) {
+	t.Parallel()
 	s := startServer(t)
 	c := s.Conn(t)
 	setScriptInputs(t, c)
@@ -846,6 +855,7 @@ func storeAndRunScripts(t *testing.T, c *resp.Conn, ss []storedScript) {
 // TestScriptPersistenceBGSAVE: scripts (SCRIPTSTORE and SCRIPTSET, binary key)
 // survive BGSAVE + restart with their source, tag, device and entry points.
 func TestScriptPersistenceBGSAVE(t *testing.T) {
+	t.Parallel()
 	ss := persistenceScripts()
 	s := startServer(t)
 	c := s.Conn(t)
@@ -868,6 +878,7 @@ func TestScriptPersistenceBGSAVE(t *testing.T) {
 // script without entry points (which SCRIPTSTORE would refuse on replay); in the
 // incremental AOF a SCRIPTEXECUTE appears only as AI.TENSORSET of its outputs.
 func TestScriptPersistenceAOF(t *testing.T) {
+	t.Parallel()
 	ss := persistenceScripts()
 	for _, preamble := range []string{"no", "yes"} {
 		t.Run("aof-use-rdb-preamble="+preamble, func(t *testing.T) {
@@ -972,6 +983,7 @@ func TestScriptPersistenceAOF(t *testing.T) {
 // TestScriptDebugReloadDumpRestore: DEBUG RELOAD keeps scripts; DUMP/RESTORE
 // copies one under a new name.
 func TestScriptDebugReloadDumpRestore(t *testing.T) {
+	t.Parallel()
 	ss := persistenceScripts()
 	s := startServer(t, "enable-debug-command yes")
 	c := s.Conn(t)
@@ -1028,6 +1040,7 @@ func startReplica(t *testing.T, masterPort int, config ...string) *resp.Conn {
 // (the replica's AI.INFO counts no run), SCRIPTDEL reaches it, and it runs its
 // copies itself with replica-read-only no.
 func TestScriptReplication(t *testing.T) {
+	t.Parallel()
 	ss := persistenceScripts()
 	m := startServer(t)
 	mc := m.Conn(t)
@@ -1098,6 +1111,7 @@ func storeExtScript(t *testing.T, c *resp.Conn) {
 // land in the keyspace, replies come back typed (str, int, None, lists), and an
 // error reply raises "Redis command returned an error: ...".
 func TestScriptRedisExecute(t *testing.T) {
+	t.Parallel()
 	s := startServer(t)
 	c := s.Conn(t)
 	storeExtScript(t, c)
@@ -1151,6 +1165,7 @@ func TestScriptRedisExecute(t *testing.T) {
 // stored in the server from inside a script; a missing model and a model error
 // surface as the script's error.
 func TestScriptModelExecute(t *testing.T) {
+	t.Parallel()
 	iris := redisaiFixture(t, "linear_iris.onnx")
 	exp := torchExpected(t)
 	two := fixtureModel(t, exp, "two_inputs", "two")
@@ -1194,6 +1209,7 @@ func TestScriptModelExecute(t *testing.T) {
 // redis.execute reaches a replica and the AOF (so a restart keeps it), next to
 // the script's outputs as AI.TENSORSET.
 func TestScriptRedisExecutePropagation(t *testing.T) {
+	t.Parallel()
 	m := startServer(t, "appendonly yes", "appendfsync always")
 	mc := m.Conn(t)
 	storeExtScript(t, mc)

@@ -12,6 +12,7 @@ import (
 // exits cleanly (status 0, no crash report): the module holds the exit until its workers and builds
 // are out of the backends, whose libraries are torn down at exit.
 func TestShutdownWhileRunning(t *testing.T) {
+	t.Parallel()
 	cnn := testModel(t, "cnn.pt")
 	mnist := redisaiFixture(t, "mnist.onnx")
 	for trial := 0; trial < 4; trial++ {

@@ -13,6 +13,7 @@ import (
 // arguments): 50 clients at once set their input, run mnist, the seed's CNN (TORCH) and graph.pb
 // (TF) and read the outputs, which are right.
 func TestSmartSimServerConfiguration(t *testing.T) {
+	t.Parallel()
 	s := redistest.Start(t, redistest.Options{
 		Config:     []string{"io-threads 4", "io-threads-do-reads yes", "maxclients 50000", "tcp-backlog 4096", "protected-mode no"},
 		ModuleArgs: []string{"THREADS_PER_QUEUE", "4", "INTER_OP_PARALLELISM", "1", "INTRA_OP_PARALLELISM", "1"},

@@ -12,6 +12,7 @@ import (
 // models of every backend, scripts and tensors. Whatever the replies, the server must stay up and
 // no handler may panic (a recovered panic is logged, and is a bug).
 func TestCommandStorm(t *testing.T) {
+	t.Parallel()
 	s := startServer(t)
 	c := s.Conn(t)
 	c.SetTimeout(60 * time.Second)

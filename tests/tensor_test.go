@@ -33,6 +33,7 @@ const (
 
 // TestTensorBlobRoundTrip: every dtype, set by BLOB, read back in every reply form.
 func TestTensorBlobRoundTrip(t *testing.T) {
+	t.Parallel()
 	s := startServer(t)
 	c := s.Conn(t)
 	rng := rand.New(rand.NewSource(1))
@@ -64,6 +65,7 @@ func TestTensorBlobRoundTrip(t *testing.T) {
 // TestTensorValuesSpecialFloats: NaN and infinities set by BLOB are spelled
 // as Redis' RESP2 double reply spells them (glibc printf: nan, -nan, inf, -inf).
 func TestTensorValuesSpecialFloats(t *testing.T) {
+	t.Parallel()
 	s := startServer(t)
 	c := s.Conn(t)
 	f32 := []uint32{0x7fc00000, 0xffc00000, 0x7f800000, 0xff800000, 0x80000000, 0x00000001}
@@ -203,6 +205,7 @@ func randomValuesCases(rng *rand.Rand) []valuesCase {
 
 // TestTensorValuesRoundTrip: every dtype set through VALUES, read back as VALUES and BLOB.
 func TestTensorValuesRoundTrip(t *testing.T) {
+	t.Parallel()
 	s := startServer(t)
 	c := s.Conn(t)
 	cases := randomValuesCases(rand.New(rand.NewSource(2)))
@@ -243,6 +246,7 @@ func TestTensorValuesRoundTrip(t *testing.T) {
 
 // TestTensorGetReplyShapes checks every TENSORGET format combination on one tensor.
 func TestTensorGetReplyShapes(t *testing.T) {
+	t.Parallel()
 	s := startServer(t)
 	c := s.Conn(t)
 	vc := intValuesCase("INT16", []int64{2, 2}, 1, -2, 3, 4)
@@ -314,6 +318,7 @@ func TestTensorGetReplyShapes(t *testing.T) {
 
 // TestTensorScalars: tensors with no dims have shape [].
 func TestTensorScalars(t *testing.T) {
+	t.Parallel()
 	s := startServer(t)
 	c := s.Conn(t)
 	b := resp.BulkString
@@ -340,6 +345,7 @@ func TestTensorScalars(t *testing.T) {
 
 // TestTensorZeroFilled: no BLOB/VALUES allocates zeros ("" for STRING).
 func TestTensorZeroFilled(t *testing.T) {
+	t.Parallel()
 	s := startServer(t)
 	c := s.Conn(t)
 	for _, d := range allDtypes {
@@ -358,6 +364,7 @@ func TestTensorZeroFilled(t *testing.T) {
 
 // TestTensorOverwrite: TENSORSET replaces an existing tensor, whatever its dtype/shape.
 func TestTensorOverwrite(t *testing.T) {
+	t.Parallel()
 	s := startServer(t)
 	c := s.Conn(t)
 	expectOK(t, c, "AI.TENSORSET", "k", "DOUBLE", "2", "2", "VALUES", "1", "2", "3", "4")
@@ -438,6 +445,7 @@ func tensorSetErrorCases() []errorCase {
 // TestTensorSetErrors checks every TENSORSET error text exactly, and that a
 // failed TENSORSET neither creates a key nor changes an existing tensor.
 func TestTensorSetErrors(t *testing.T) {
+	t.Parallel()
 	s := startServer(t)
 	c := s.Conn(t)
 	keep := tensor{key: "keep", dtype: dtypeByName("INT32"), dims: []int64{2}, blob: append(le32(7), le32(-7)...)}
@@ -464,6 +472,7 @@ func TestTensorSetErrors(t *testing.T) {
 // TestTensorNegativeIntsAccepted: unlike RedisAI 1.2.7 (which rejected every
 // negative INT* value, a bug its tests enshrined), negative values in range are accepted.
 func TestTensorNegativeIntsAccepted(t *testing.T) {
+	t.Parallel()
 	s := startServer(t)
 	c := s.Conn(t)
 	expectOK(t, c, "AI.TENSORSET", "z", "INT8", "2", "VALUES", "-1", "-128")
@@ -480,6 +489,7 @@ func TestTensorNegativeIntsAccepted(t *testing.T) {
 
 // TestTensorStringValues covers STRING-specific rules.
 func TestTensorStringValues(t *testing.T) {
+	t.Parallel()
 	s := startServer(t)
 	c := s.Conn(t)
 	b := resp.BulkString
@@ -516,6 +526,7 @@ func TestTensorStringValues(t *testing.T) {
 
 // TestTensorWrongType: a non-tensor key gives WRONGTYPE, checked before any argument parsing.
 func TestTensorWrongType(t *testing.T) {
+	t.Parallel()
 	s := startServer(t)
 	c := s.Conn(t)
 	expectOK(t, c, "SET", "str", "x")
@@ -541,6 +552,7 @@ func TestTensorWrongType(t *testing.T) {
 
 // TestTensorGetMissingKey: missing key error comes before format parsing.
 func TestTensorGetMissingKey(t *testing.T) {
+	t.Parallel()
 	s := startServer(t)
 	c := s.Conn(t)
 	expectErr(t, c, errEmptyKey, "AI.TENSORGET", "nokey")
@@ -552,6 +564,7 @@ func TestTensorGetMissingKey(t *testing.T) {
 
 // TestTensorBinaryKeys: key names are binary-safe (NUL, CR/LF, high bytes).
 func TestTensorBinaryKeys(t *testing.T) {
+	t.Parallel()
 	s := startServer(t)
 	c := s.Conn(t)
 	keys := []string{"a\x00b", "a\x00c", "\x00", "a", "\xff\xfe\r\n", "sp ace"}
@@ -578,6 +591,7 @@ func TestTensorBinaryKeys(t *testing.T) {
 // TestTensorHugeShapes: shapes whose size overflows or exceeds
 // proto-max-bulk-len (512 MB) are refused with an ERR error; the server survives.
 func TestTensorHugeShapes(t *testing.T) {
+	t.Parallel()
 	s := startServer(t)
 	c := s.Conn(t)
 	cases := [][]any{
@@ -612,6 +626,7 @@ func TestTensorHugeShapes(t *testing.T) {
 
 // TestTensorTransactionsAndScripts: TENSORSET/TENSORGET work inside MULTI and Lua.
 func TestTensorTransactionsAndScripts(t *testing.T) {
+	t.Parallel()
 	s := startServer(t)
 	c := s.Conn(t)
 	b := resp.BulkString
@@ -628,6 +643,7 @@ func TestTensorTransactionsAndScripts(t *testing.T) {
 
 // TestTensorCommandInfo checks what Redis reports about the two commands.
 func TestTensorCommandInfo(t *testing.T) {
+	t.Parallel()
 	s := startServer(t)
 	c := s.Conn(t)
 	got := do(t, c, "COMMAND", "INFO", "ai.tensorset", "ai.tensorget")
@@ -680,6 +696,7 @@ func TestTensorCommandInfo(t *testing.T) {
 
 // TestTensorKeyspaceOps: generic keyspace commands on tensor keys.
 func TestTensorKeyspaceOps(t *testing.T) {
+	t.Parallel()
 	s := startServer(t)
 	c := s.Conn(t)
 	ts := dataset("ks:", 70)
@@ -731,6 +748,7 @@ func TestTensorKeyspaceOps(t *testing.T) {
 
 // TestTensorDenyOOM: TENSORSET is deny-oom, TENSORGET is not.
 func TestTensorDenyOOM(t *testing.T) {
+	t.Parallel()
 	s := startServer(t)
 	c := s.Conn(t)
 	expectOK(t, c, "AI.TENSORSET", "k", "INT8", "1", "VALUES", "3")

@@ -31,6 +31,7 @@ func tfRun(t *testing.T, c *resp.Conn, key, context string) {
 // stored), a graph failing at run time, and the model surviving BGSAVE, an AOF rewrite (written
 // with its INPUTS and OUTPUTS) and restarts, and reaching a replica that runs it.
 func TestTFModels(t *testing.T) {
+	t.Parallel()
 	graph := redisaiFixture(t, "graph.pb")
 	s := startServer(t, "appendonly yes", "aof-use-rdb-preamble no")
 	c := s.Conn(t)
@@ -89,6 +90,7 @@ func TestTFModels(t *testing.T) {
 // TestTFMissing: without the TensorFlow library the module loads and serves tensors and ONNX;
 // a TF model is refused with RedisAI's error, and the log says why; LOADBACKEND then loads it.
 func TestTFMissing(t *testing.T) {
+	t.Parallel()
 	lib := filepath.Join(redistest.RepoRoot(), "build", "backends", "tf", "libtensorflow_cc.so.2")
 	if _, err := os.Stat(lib); err != nil {
 		t.Fatalf("the TensorFlow library is not built (make build): %v", err)

@@ -71,6 +71,7 @@ func expressibleEdgeTensors() []tensorPayload {
 }
 
 func TestRestoreRefusesUnexpressibleTensors(t *testing.T) {
+	t.Parallel()
 	s := startServer(t)
 	c := s.Conn(t)
 	for _, p := range unexpressibleTensors() {
@@ -88,6 +89,7 @@ func TestRestoreRefusesUnexpressibleTensors(t *testing.T) {
 // Whatever RESTORE accepts comes back identical from an AOF rewritten without an RDB preamble, which holds
 // nothing but AI.TENSORSET commands.
 func TestRestoredTensorsSurviveAOFRewrite(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, "appendonly yes", "aof-use-rdb-preamble no")
 	c := s.Conn(t)
 	restored := map[string]resp.Value{}

@@ -20,11 +20,11 @@ import (
 )
 
 // The real library, as build/fetch-onnxruntime.sh places it (GORAI_ONNX_LIB overrides), and the
-// reference system's model fixtures (CI has ../shared beside the checkout).
+// reference system's model fixtures (shipped in testdata/redisai at the repository root).
 var (
 	lib = &backendtest.Library{Backend: "ONNX", What: "ONNX Runtime", Env: "GORAI_ONNX_LIB", Script: "fetch-onnxruntime.sh",
 		Path: filepath.Join("..", "..", "build", "backends", DefaultLibrary)}
-	fixtures = filepath.Join("..", "..", "..", "shared", "fixtures", "redisai")
+	fixtures = filepath.Join("..", "..", "testdata", "redisai")
 )
 
 // childEnv marks a test binary started by TestMissingLibrary: a process where ORT must not be
@@ -42,7 +42,7 @@ func fixture(t *testing.T, name string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(fixtures, name))
 	if err != nil {
-		t.Skipf("SKIPPED, fixture missing (../shared/fixtures/redisai beside the checkout): %v", err)
+		t.Fatalf("RedisAI fixture missing (testdata/redisai is part of the repository): %v", err)
 	}
 	return b
 }
@@ -89,7 +89,7 @@ func release(ts []dlpack.Tensor) {
 func mnistInput(t *testing.T) dlpack.Tensor {
 	f, err := os.Open(filepath.Join(fixtures, "one.png"))
 	if err != nil {
-		t.Skipf("SKIPPED, fixture missing: %v", err)
+		t.Fatalf("RedisAI fixture missing (testdata/redisai is part of the repository): %v", err)
 	}
 	defer f.Close()
 	img, err := png.Decode(f)
@@ -541,7 +541,7 @@ func BenchmarkMNIST(b *testing.B) {
 	}
 	blob, err := os.ReadFile(filepath.Join(fixtures, "mnist.onnx"))
 	if err != nil {
-		b.Skip(err)
+		b.Fatalf("RedisAI fixture missing (testdata/redisai is part of the repository): %v", err)
 	}
 	be, _ := backends.Load("ONNX", lib.Path)
 	m, err := be.NewModel(blob, backends.ModelOptions{Device: "CPU"})

@@ -22,12 +22,12 @@ import (
 )
 
 // The real library, as build/fetch-tensorflow.sh places it (GORAI_TF_LIB overrides); the reference system's
-// graph.pb (CI has ../shared beside the checkout); and the Keras model that tests/python/make_keras_model.py
+// graph.pb (shipped in testdata/redisai at the repository root); and the Keras model that tests/python/make_keras_model.py
 // froze, with Keras' own predictions.
 var (
 	lib = &backendtest.Library{Backend: "TF", What: "TensorFlow", Env: "GORAI_TF_LIB", Script: "fetch-tensorflow.sh",
 		Path: filepath.Join("..", "..", "build", "backends", DefaultLibrary)}
-	fixtures = filepath.Join("..", "..", "..", "shared", "fixtures", "redisai")
+	fixtures = filepath.Join("..", "..", "testdata", "redisai")
 	models   = filepath.Join("..", "..", "tests", "python", "models")
 )
 
@@ -46,7 +46,7 @@ func fixture(t testing.TB, name string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(fixtures, name))
 	if err != nil {
-		t.Skipf("SKIPPED, fixture missing (../shared/fixtures/redisai beside the checkout): %v", err)
+		t.Fatalf("RedisAI fixture missing (testdata/redisai is part of the repository): %v", err)
 	}
 	return b
 }

@@ -9,9 +9,8 @@ MODEL_CHUNK_SIZE, ``config`` returns the integer chunk size as-is and ``None``
 for an unknown name, and redisai-py's own test suite compares several error
 strings exactly (redis-py strips the leading ``ERR ``).
 
-Fixtures: RedisAI's models in ../shared/fixtures/redisai (graph.pb, mnist.onnx,
-linear_iris.onnx, one.png; tests skip when that folder is not beside the
-checkout) and the TorchScript model backends/torch/testdata/two_inputs.pt
+Fixtures: RedisAI's models in testdata/redisai (graph.pb, mnist.onnx,
+linear_iris.onnx, one.png; shipped in the repository, a missing one fails) and the TorchScript model backends/torch/testdata/two_inputs.pt
 (forward(a, b) = a + 2*b). The server fixture is in conftest.py.
 """
 
@@ -28,7 +27,7 @@ import redis  # noqa: E402  (redis-py, installed with redisai)
 from redis.exceptions import ResponseError  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
-FIXTURES = REPO.parent / "shared" / "fixtures" / "redisai"
+FIXTURES = REPO / "testdata" / "redisai"
 TWO_INPUTS_PT = REPO / "backends" / "torch" / "testdata" / "two_inputs.pt"
 
 DEFAULT_CHUNK_SIZE = 511 * 1024 * 1024
@@ -92,7 +91,7 @@ def func(tensors: List[Tensor], keys: List[str], args: List[str]):
 def _fixture(name):
     p = FIXTURES / name
     if not p.exists():
-        pytest.skip(f"fixture missing: {p} (../shared/fixtures/redisai beside the checkout)")
+        pytest.fail(f"fixture missing: {p} (testdata/redisai is part of the repository)")
     return p.read_bytes()
 
 

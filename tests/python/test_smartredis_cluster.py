@@ -316,9 +316,9 @@ def test_set_run_model_kmeans(cclient, nodes, cluster):
 
 
 def test_set_model_mnist_onnx(cclient, nodes):
-    path = REPO.parent / "shared" / "fixtures" / "redisai" / "mnist.onnx"
+    path = REPO / "testdata" / "redisai" / "mnist.onnx"
     if not path.exists():
-        pytest.skip(f"{path} not present")
+        pytest.fail(f"{path} missing (testdata/redisai is part of the repository)")
     cclient.set_model_from_file("mnist", str(path), "ONNX", device="CPU")
     assert cclient.model_exists("mnist")
     x = np.zeros((1, 1, 28, 28), dtype=np.float32)

@@ -20,7 +20,7 @@ import pytest
 
 MODELS = Path(__file__).resolve().parent / "models"
 KERAS = MODELS / "keras_fcn.pb"
-GRAPH = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "redisai" / "graph.pb"
+GRAPH = Path(__file__).resolve().parents[2] / "testdata" / "redisai" / "graph.pb"
 
 # Softmax outputs of about 0.1; the server runs the same TensorFlow as the one
 # that made the expected outputs, so only thread-count dependent rounding can
@@ -46,7 +46,7 @@ def _check(got, want):
 
 def _graph_bytes():
     if not GRAPH.exists():
-        pytest.skip(f"fixture missing: {GRAPH} (../shared/fixtures/redisai beside the checkout)")
+        pytest.fail(f"fixture missing: {GRAPH} (testdata/redisai is part of the repository)")
     return GRAPH.read_bytes()
 
 
