@@ -23,7 +23,9 @@ GO ?= go
 # (golang/go#75804, "context deadline exceeded" with no failing input).
 FUZZTIME ?= 200000x
 MODULE := build/gorai.so
-SOURCES := go.mod go.sum $(shell find module commands dlpack engine backends -path backends/torch/shim -prune -o -name '*.go' -print -o -name '*.c' -print -o -name '*.h' -print)
+# Every file of the packages gorai.so is built from (go list -deps), so a new package is in without editing.
+MODULE_DIRS := $(shell $(GO) list -deps -f '{{if not .Standard}}{{.Dir}}{{end}}' ./module 2>/dev/null | grep '^$(CURDIR)/')
+SOURCES := go.mod go.sum $(filter-out %_test.go,$(foreach d,$(MODULE_DIRS),$(wildcard $(d)/*.go $(d)/*.c $(d)/*.h)))
 
 # Test tiers. Packages are listed by go list when a target needs them: the backend packages are those
 # under backends/ with a library to load (backendtest is their helper; backends itself is pure Go); the
