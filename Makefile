@@ -39,7 +39,7 @@ UNIT_PACKAGES = $(filter-out $(BACKEND_PACKAGES) $(INTEGRATION_PACKAGES),$(GO_PA
 PARALLEL ?= 4
 
 # Fuzz targets, as package:Target.
-FUZZ_TARGETS := ./dlpack:FuzzTensorRDBLoad ./commands:FuzzParseTensor ./commands:FuzzParseTensorFormat ./commands:FuzzParseLoadArgs ./commands:FuzzModelStoreArgs ./commands:FuzzModelExecuteArgs ./commands:FuzzScriptStoreArgs ./commands:FuzzScriptExecuteArgs ./commands:FuzzDAGArgs ./dlpack:FuzzConcatSlice
+FUZZ_TARGETS := ./tensor:FuzzTensorRDBLoad ./commands:FuzzParseTensor ./commands:FuzzParseTensorFormat ./commands:FuzzParseLoadArgs ./commands:FuzzModelStoreArgs ./commands:FuzzModelExecuteArgs ./commands:FuzzScriptStoreArgs ./commands:FuzzScriptExecuteArgs ./commands:FuzzDAGArgs ./tensor:FuzzConcatSlice
 
 .PHONY: build run test unit race backends integration fuzz python bench examples corrupt deps clean
 

@@ -16,7 +16,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"gorai/dlpack"
+	"gorai/tensor"
 )
 
 // Backend is an opened runtime.
@@ -34,7 +34,7 @@ type Model interface {
 	// Run takes the inputs in the order of InputNames (it keeps no reference to them after it
 	// returns) and gives new tensors, owned by the caller, in the order of OutputNames. An
 	// output the runtime cannot express as a tensor is a zero Tensor (RedisAI skips it too).
-	Run(inputs []dlpack.Tensor) ([]dlpack.Tensor, error)
+	Run(inputs []tensor.Tensor) ([]tensor.Tensor, error)
 	InputNames() []string
 	OutputNames() []string
 	Close()
@@ -65,7 +65,7 @@ type Script interface {
 	// tensors is flattened into exactly nOutputs tensors, owned by the caller (0: the return
 	// value is ignored). ctx is handed to what the script calls back into (Redis' commands and
 	// models run as the user who ran the script).
-	Run(ctx context.Context, fn string, inputs []dlpack.Tensor, keys, args []string, nOutputs int) ([]dlpack.Tensor, error)
+	Run(ctx context.Context, fn string, inputs []tensor.Tensor, keys, args []string, nOutputs int) ([]tensor.Tensor, error)
 	Close()
 }
 
@@ -145,7 +145,7 @@ type Host interface {
 	Execute(ctx context.Context, cmd string, args []string) (any, error)
 	// ModelExecute runs the model stored at key on inputs (which it does not own) and returns
 	// nOutputs new tensors, owned by the caller.
-	ModelExecute(ctx context.Context, key string, inputs []dlpack.Tensor, nOutputs int) ([]dlpack.Tensor, error)
+	ModelExecute(ctx context.Context, key string, inputs []tensor.Tensor, nOutputs int) ([]tensor.Tensor, error)
 }
 
 // entry is one registered backend and what became of its opening.

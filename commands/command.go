@@ -8,9 +8,9 @@ import (
 	"errors"
 
 	"gorai/backends"
-	"gorai/dlpack"
 	"gorai/exec"
 	"gorai/stats"
+	"gorai/tensor"
 )
 
 // Handler runs one command. args[0] is the command name. A returned error is sent as an error reply
@@ -78,9 +78,9 @@ type Built struct {
 type Keyspace interface {
 	// Tensor is the tensor stored at key, the zero Tensor when the key is empty, or ErrWrongType.
 	// The tensor is borrowed: it stays valid until the command returns.
-	Tensor(key []byte) (dlpack.Tensor, error)
+	Tensor(key []byte) (tensor.Tensor, error)
 	// SetTensor stores t at key, taking over the caller's reference (released on error too).
-	SetTensor(key []byte, t dlpack.Tensor) error
+	SetTensor(key []byte, t tensor.Tensor) error
 	// Model is the model stored at key, nil when the key is empty, or ErrWrongType. It is borrowed
 	// until the command returns.
 	Model(key []byte) (Model, error)
@@ -93,7 +93,7 @@ type Keyspace interface {
 	SetScript(key []byte, meta ScriptMeta, compiled backends.Script, source []byte)
 	// PersistTensor stores t at key, taking over the caller's reference, and replicates it as
 	// AI.TENSORSET (a run's outputs, whose command does not say their contents).
-	PersistTensor(key []byte, t dlpack.Tensor)
+	PersistTensor(key []byte, t tensor.Tensor)
 	// Delete removes key.
 	Delete(key []byte)
 	// ReplicateVerbatim sends the current command to replicas and the AOF as it is.
@@ -109,7 +109,7 @@ type Reply interface {
 	Bulk(s string)
 	BulkBytes(b []byte)
 	// TensorData sends a tensor's raw bytes as one bulk string, without copying them first.
-	TensorData(t dlpack.Tensor)
+	TensorData(t tensor.Tensor)
 	Int(v int64)
 	// Simple sends a simple string ("+TIMEDOUT", a DAG's "+NA").
 	Simple(s string)

@@ -8,7 +8,7 @@ import (
 	"path/filepath"
 
 	"gorai/backends"
-	"gorai/dlpack"
+	"gorai/tensor"
 )
 
 // Config holds the module's settings. Backend paths are kept as given; they are loaded later, on
@@ -94,7 +94,7 @@ func (c *Config) apply(key, val []byte) error {
 		return parseYesNo(key, val, &c.PreloadBackends)
 	}
 	if min, field := c.integerOption(key); field != nil {
-		if v, ok := dlpack.ParseInt(val); ok && v >= min {
+		if v, ok := tensor.ParseInt(val); ok && v >= min {
 			*field = v
 			return nil
 		}
@@ -149,7 +149,7 @@ func ConfigCommand(env Env, args [][]byte) error {
 		if len(rest) < 1 {
 			return errChunkSizeMissing
 		}
-		n, ok := dlpack.ParseInt(rest[0])
+		n, ok := tensor.ParseInt(rest[0])
 		if !ok || n <= 0 {
 			return errChunkSizeInvalid
 		}

@@ -8,8 +8,8 @@ import (
 	"strings"
 	"time"
 
-	"gorai/dlpack"
 	"gorai/exec"
+	"gorai/tensor"
 )
 
 // The tensors a DAG builds go through this, so that tests can follow them.
@@ -214,7 +214,7 @@ func countedKeys(args [][]byte, errMissing, errCount error) ([][]byte, int64, er
 	if len(args) < 3 {
 		return nil, 0, errMissing
 	}
-	n, ok := dlpack.ParseInt(args[1])
+	n, ok := tensor.ParseInt(args[1])
 	if !ok || n <= 0 {
 		return nil, 0, errCount
 	}

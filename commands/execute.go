@@ -5,16 +5,16 @@ package commands
 // ReplyRun writes its outputs and its reply on the main thread.
 
 import (
-	"gorai/dlpack"
 	"gorai/exec"
+	"gorai/tensor"
 )
 
 // dagNA is the entry of a DAG op that did not run.
 const dagNA = "NA"
 
 // readInputs reads the tensors a run takes, borrowed from the keyspace.
-func readInputs(env Env, keys [][]byte) ([]dlpack.Tensor, error) {
-	tensors := make([]dlpack.Tensor, len(keys))
+func readInputs(env Env, keys [][]byte) ([]tensor.Tensor, error) {
+	tensors := make([]tensor.Tensor, len(keys))
 	for i, k := range keys {
 		t, err := env.Keys.Tensor(k)
 		if err != nil {

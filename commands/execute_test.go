@@ -5,10 +5,10 @@ import (
 	"testing"
 	"time"
 
-	"gorai/dlpack"
 	"gorai/engine"
 	"gorai/exec"
 	"gorai/stats"
+	"gorai/tensor"
 )
 
 // The replies and writes of finished runs (ReplyRun): plans parsed by the handlers, run by a real
@@ -17,12 +17,12 @@ import (
 // copyModel is a backend model whose output is a copy of its input, or fail.
 type copyModel struct{ fail error }
 
-func (m copyModel) Run(in []dlpack.Tensor) ([]dlpack.Tensor, error) {
+func (m copyModel) Run(in []tensor.Tensor) ([]tensor.Tensor, error) {
 	if m.fail != nil {
 		return nil, m.fail
 	}
-	t, err := dlpack.FromBlob(in[0].DType(), in[0].Shape(), in[0].Data())
-	return []dlpack.Tensor{t}, err
+	t, err := tensor.FromBlob(in[0].DType(), in[0].Shape(), in[0].Data())
+	return []tensor.Tensor{t}, err
 }
 func (copyModel) InputNames() []string  { return []string{"x"} }
 func (copyModel) OutputNames() []string { return []string{"y"} }
@@ -32,7 +32,7 @@ func (copyModel) Close()                {}
 func runFixture(t *testing.T, x *exec.Executor, backend copyModel) *fakeKeyspace {
 	ks := newFakeKeyspace()
 	t.Cleanup(ks.release)
-	a, err := dlpack.FromBlob(dlpack.Float, []int64{1}, []byte{0, 0, 0, 0x40})
+	a, err := tensor.FromBlob(tensor.Float, []int64{1}, []byte{0, 0, 0, 0x40})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,9 +12,9 @@ import (
 	"time"
 
 	"gorai/backends"
-	"gorai/dlpack"
 	"gorai/exec"
 	"gorai/stats"
+	"gorai/tensor"
 )
 
 // The backends as the module registers them (backends/registrytest checks the real ones): their
@@ -27,7 +27,7 @@ func init() {
 
 // fakeKeyspace is an in-memory keyspace: tensors, models, scripts, plus keys of some other type.
 type fakeKeyspace struct {
-	tensors    map[string]dlpack.Tensor
+	tensors    map[string]tensor.Tensor
 	models     map[string]*fakeModel
 	scripts    map[string]*fakeScript
 	other      map[string]bool
@@ -41,7 +41,7 @@ type fakeKeyspace struct {
 }
 
 func newFakeKeyspace() *fakeKeyspace {
-	return &fakeKeyspace{tensors: map[string]dlpack.Tensor{}, models: map[string]*fakeModel{},
+	return &fakeKeyspace{tensors: map[string]tensor.Tensor{}, models: map[string]*fakeModel{},
 		scripts: map[string]*fakeScript{}, other: map[string]bool{}, maxBulk: 512 << 20}
 }
 
@@ -50,15 +50,15 @@ func (k *fakeKeyspace) notTensor(key []byte) bool {
 	return k.other[string(key)] || k.models[string(key)] != nil || k.scripts[string(key)] != nil
 }
 
-func (k *fakeKeyspace) Tensor(key []byte) (dlpack.Tensor, error) {
+func (k *fakeKeyspace) Tensor(key []byte) (tensor.Tensor, error) {
 	k.read = append(k.read, string(key))
 	if k.notTensor(key) {
-		return dlpack.Tensor{}, ErrWrongType
+		return tensor.Tensor{}, ErrWrongType
 	}
 	return k.tensors[string(key)], nil
 }
 
-func (k *fakeKeyspace) SetTensor(key []byte, t dlpack.Tensor) error {
+func (k *fakeKeyspace) SetTensor(key []byte, t tensor.Tensor) error {
 	k.written = append(k.written, string(key))
 	if k.notTensor(key) {
 		t.Release()
@@ -72,7 +72,7 @@ func (k *fakeKeyspace) SetTensor(key []byte, t dlpack.Tensor) error {
 }
 
 // PersistTensor stores t, counting it as replicated.
-func (k *fakeKeyspace) PersistTensor(key []byte, t dlpack.Tensor) {
+func (k *fakeKeyspace) PersistTensor(key []byte, t tensor.Tensor) {
 	if k.SetTensor(key, t) == nil {
 		k.replicated++
 	}
@@ -183,7 +183,7 @@ type fakeSession struct {
 	closed          int
 }
 
-func (s *fakeSession) Run(inputs []dlpack.Tensor) ([]dlpack.Tensor, error) {
+func (s *fakeSession) Run(inputs []tensor.Tensor) ([]tensor.Tensor, error) {
 	return nil, errors.New("fakeSession does not run")
 }
 func (s *fakeSession) InputNames() []string  { return s.inputs }
@@ -207,7 +207,7 @@ func (s *fakeScript) Session() *exec.ScriptSession { return nil }
 // fakeCompiled is what fakeRuntime.OpenScript builds.
 type fakeCompiled struct{ closed int }
 
-func (c *fakeCompiled) Run(_ context.Context, fn string, inputs []dlpack.Tensor, keys, args []string, nOutputs int) ([]dlpack.Tensor, error) {
+func (c *fakeCompiled) Run(_ context.Context, fn string, inputs []tensor.Tensor, keys, args []string, nOutputs int) ([]tensor.Tensor, error) {
 	return nil, errors.New("fakeCompiled does not run")
 }
 func (c *fakeCompiled) Close() { c.closed++ }
@@ -222,7 +222,7 @@ type scriptExecuteCall struct {
 	script                 Script
 	function               string
 	inputs                 [][]byte // the data of each input tensor
-	inputPtrs              []dlpack.Tensor
+	inputPtrs              []tensor.Tensor
 	keys, args, outputKeys []string
 	timeout                time.Duration
 }
@@ -236,7 +236,7 @@ type openCall struct {
 type executeCall struct {
 	model      Model
 	inputs     [][]byte // the data of each input tensor
-	inputPtrs  []dlpack.Tensor
+	inputPtrs  []tensor.Tensor
 	outputKeys []string
 	timeout    time.Duration
 }
@@ -337,7 +337,7 @@ func (r *fakeRuntime) Execute(plan *exec.Plan) error {
 	for _, p := range plan.Persist {
 		outputKeys = append(outputKeys, string(p.Key))
 	}
-	loaded := append([]dlpack.Tensor{}, plan.Loaded...)
+	loaded := append([]tensor.Tensor{}, plan.Loaded...)
 	if op.Kind == exec.ModelRun {
 		r.executed = append(r.executed, executeCall{model: op.Model.(Model), timeout: plan.Timeout,
 			inputs: inputs, inputPtrs: loaded, outputKeys: outputKeys})
@@ -358,13 +358,13 @@ func (r *fakeRuntime) releaseDAGs() {
 // dagTensorCounter follows the tensors DAG parsing builds (through dag.go's buildDAGTensor seam):
 // it holds two references of its own to each, so that the plan's release can be seen in the count
 // (3 while the plan holds the tensor, 2 once it has released it) and a second release frees nothing.
-type dagTensorCounter struct{ built []dlpack.Tensor }
+type dagTensorCounter struct{ built []tensor.Tensor }
 
 // countDAGTensors installs a counter until the test ends, when it drops its references.
 func countDAGTensors(tb testing.TB) *dagTensorCounter {
 	c := &dagTensorCounter{}
 	build := buildDAGTensor
-	buildDAGTensor = func(args [][]byte, maxBulkLen func() int64) (dlpack.Tensor, error) {
+	buildDAGTensor = func(args [][]byte, maxBulkLen func() int64) (tensor.Tensor, error) {
 		t, err := build(args, maxBulkLen)
 		if err == nil {
 			t.Retain()
@@ -418,7 +418,7 @@ func (r *textReply) OK()                { r.add("+OK") }
 func (r *textReply) Array(n int)        { r.add(fmt.Sprintf("*%d", n)) }
 func (r *textReply) Bulk(s string)      { r.add(fmt.Sprintf("$%q", s)) }
 func (r *textReply) BulkBytes(b []byte) { r.add(fmt.Sprintf("$%q", b)) }
-func (r *textReply) TensorData(t dlpack.Tensor) {
+func (r *textReply) TensorData(t tensor.Tensor) {
 	r.add(fmt.Sprintf("$%q", t.Data()))
 }
 func (r *textReply) Int(v int64)       { r.add(fmt.Sprintf(":%d", v)) }

@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"gorai/backends"
-	"gorai/dlpack"
 	"gorai/exec"
+	"gorai/tensor"
 )
 
 // ModelMeta is what is stored with a model besides its blob.
@@ -168,7 +168,7 @@ func parseModelOptions(m *ModelMeta, rest [][]byte, storeRules bool) ([][]byte, 
 		var n int64
 		ok := len(rest) > 1
 		if ok {
-			n, ok = dlpack.ParseInt(rest[1])
+			n, ok = tensor.ParseInt(rest[1])
 		}
 		if !ok || n < 0 {
 			return nil, errInvalidBatching(o.name)
@@ -240,7 +240,7 @@ func countedNames(args [][]byte, word, singular, plural string) ([]string, [][]b
 	}
 	n, ok := int64(0), len(args) > 1
 	if ok {
-		n, ok = dlpack.ParseInt(args[1])
+		n, ok = tensor.ParseInt(args[1])
 	}
 	if !ok || n <= 0 {
 		return nil, nil, errf("ERR Invalid argument for " + singular + "_count")
@@ -491,7 +491,7 @@ func executeKeys(args [][]byte, what, word string, want int) ([][]byte, [][]byte
 	if len(args) == 0 {
 		return nil, nil, errf("ERR Invalid argument for " + what + "_count")
 	}
-	n, ok := dlpack.ParseInt(args[0])
+	n, ok := tensor.ParseInt(args[0])
 	if !ok {
 		return nil, nil, errf("ERR Invalid argument for " + what + "_count")
 	}
@@ -540,7 +540,7 @@ func ModelExecuteKeys(args [][]byte) []KeyArg {
 		if i+1 >= len(args) || !is(args[i], word) {
 			return keys
 		}
-		n, ok := dlpack.ParseInt(args[i+1])
+		n, ok := tensor.ParseInt(args[i+1])
 		if !ok || n < 0 || int64(len(args)-i-2) < n {
 			return keys
 		}

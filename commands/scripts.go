@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"gorai/backends"
-	"gorai/dlpack"
 	"gorai/exec"
+	"gorai/tensor"
 )
 
 // ScriptMeta is what is stored with a script besides its source.
@@ -57,7 +57,7 @@ func parseScriptStore(args [][]byte) (ScriptMeta, []byte, error) {
 	}
 	n, ok := int64(0), len(rest) > 1
 	if ok {
-		n, ok = dlpack.ParseInt(rest[1])
+		n, ok = tensor.ParseInt(rest[1])
 	}
 	if !ok {
 		return m, nil, errf("ERR Non numeric entry points number provided to AI.SCRIPTSTORE command")
@@ -256,7 +256,7 @@ func scriptKeys(args [][]byte) ([][]byte, error) {
 	if len(args) < 3 {
 		return nil, errf("ERR Missing arguments after KEYS keyword")
 	}
-	n, ok := dlpack.ParseInt(args[1])
+	n, ok := tensor.ParseInt(args[1])
 	if !ok || n <= 0 {
 		return nil, errf("ERR Invalid or negative value found in number of KEYS")
 	}
@@ -272,7 +272,7 @@ func scriptSectionNames(args [][]byte, sec scriptSection) ([][]byte, error) {
 	if len(args) == 0 {
 		return nil, errScriptExecuteNoCount
 	}
-	n, ok := dlpack.ParseInt(args[0])
+	n, ok := tensor.ParseInt(args[0])
 	if !ok || n < 0 {
 		return nil, errf("ERR Invalid argument for " + sec.count + " count in AI.SCRIPTEXECUTE")
 	}
@@ -284,7 +284,7 @@ func scriptSectionNames(args [][]byte, sec scriptSection) ([][]byte, error) {
 
 // timeoutValue is a TIMEOUT in milliseconds (> 0), kept within time.Duration's range.
 func timeoutValue(arg []byte) (time.Duration, error) {
-	ms, ok := dlpack.ParseInt(arg)
+	ms, ok := tensor.ParseInt(arg)
 	if !ok || ms <= 0 {
 		return 0, errInvalidTimeout
 	}
@@ -317,7 +317,7 @@ func ScriptExecuteKeys(args [][]byte) []KeyArg {
 		if !slices.ContainsFunc(scriptSections, func(s scriptSection) bool { return is(word, s.word) }) {
 			break // TIMEOUT ends the command; anything else is an error
 		}
-		n, ok := dlpack.ParseInt(args[pos+1])
+		n, ok := tensor.ParseInt(args[pos+1])
 		if !ok || n < 0 || int64(len(args)-pos-2) < n {
 			break
 		}

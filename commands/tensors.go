@@ -7,7 +7,7 @@ import (
 	"errors"
 	"fmt"
 
-	"gorai/dlpack"
+	"gorai/tensor"
 )
 
 var (
@@ -15,7 +15,7 @@ var (
 	errInvalidShape   = errf("ERR invalid or negative value found in tensor shape")
 	errSingleBlob     = errf("ERR a single binary string should come after the BLOB argument in 'AI.TENSORSET' command")
 	errTensorTooLarge = errf("ERR tensor is larger than proto-max-bulk-len")
-	errTooManyDims    = errf(fmt.Sprintf("ERR tensor has more than %d dimensions", dlpack.MaxDims))
+	errTooManyDims    = errf(fmt.Sprintf("ERR tensor has more than %d dimensions", tensor.MaxDims))
 	errTensorEmpty    = errf("ERR tensor key is empty or in a different shard")
 	errFormat         = errf("ERR unsupported data format")
 	errBlobAndValues  = errf("ERR both BLOB and VALUES specified")
@@ -41,42 +41,42 @@ func TensorSet(env Env, args [][]byte) error {
 
 // ParseTensor builds a tensor from "type [dim ...] [BLOB data | VALUES v ...]". maxBulkLen bounds
 // a zero-filled tensor, whose size no argument limits; it is only asked for then.
-func ParseTensor(args [][]byte, maxBulkLen func() int64) (dlpack.Tensor, error) {
-	dt, ok := dlpack.ParseDType(args[0])
+func ParseTensor(args [][]byte, maxBulkLen func() int64) (tensor.Tensor, error) {
+	dt, ok := tensor.ParseDType(args[0])
 	if !ok {
-		return dlpack.Tensor{}, errInvalidDType
+		return tensor.Tensor{}, errInvalidDType
 	}
 	shape := make([]int64, 0, 8)
 	for i := 1; i < len(args); i++ {
 		switch {
 		case bytes.EqualFold(args[i], []byte("BLOB")):
 			if len(args) != i+2 {
-				return dlpack.Tensor{}, errSingleBlob
+				return tensor.Tensor{}, errSingleBlob
 			}
-			return tensorOrError(dlpack.FromBlob(dt, shape, args[i+1]))
+			return tensorOrError(tensor.FromBlob(dt, shape, args[i+1]))
 		case bytes.EqualFold(args[i], []byte("VALUES")):
-			return tensorOrError(dlpack.FromValues(dt, shape, args[i+1:]))
+			return tensorOrError(tensor.FromValues(dt, shape, args[i+1:]))
 		}
-		d, ok := dlpack.ParseInt(args[i])
+		d, ok := tensor.ParseInt(args[i])
 		if !ok || d <= 0 {
-			return dlpack.Tensor{}, errInvalidShape
+			return tensor.Tensor{}, errInvalidShape
 		}
-		if len(shape) == dlpack.MaxDims {
-			return dlpack.Tensor{}, errTooManyDims
+		if len(shape) == tensor.MaxDims {
+			return tensor.Tensor{}, errTooManyDims
 		}
 		shape = append(shape, d)
 	}
-	t, err := dlpack.Zeros(dt, shape, maxBulkLen())
-	if errors.Is(err, dlpack.ErrTooLarge) {
-		return dlpack.Tensor{}, errTensorTooLarge
+	t, err := tensor.Zeros(dt, shape, maxBulkLen())
+	if errors.Is(err, tensor.ErrTooLarge) {
+		return tensor.Tensor{}, errTensorTooLarge
 	}
 	return tensorOrError(t, err)
 }
 
 // tensorOrError gives codec errors their "ERR " prefix.
-func tensorOrError(t dlpack.Tensor, err error) (dlpack.Tensor, error) {
+func tensorOrError(t tensor.Tensor, err error) (tensor.Tensor, error) {
 	if err != nil {
-		return dlpack.Tensor{}, errf("ERR " + err.Error())
+		return tensor.Tensor{}, errf("ERR " + err.Error())
 	}
 	return t, nil
 }
@@ -127,7 +127,7 @@ func TensorGet(env Env, args [][]byte) error {
 
 // ReplyTensor sends t in format f: ["dtype", T, "shape", [dims], "blob"|"values", data] with META,
 // the data alone without.
-func ReplyTensor(out Reply, t dlpack.Tensor, f TensorFormat) {
+func ReplyTensor(out Reply, t tensor.Tensor, f TensorFormat) {
 	if f.Meta {
 		n := 4
 		if f.Blob || f.Values {
@@ -157,7 +157,7 @@ func ReplyTensor(out Reply, t dlpack.Tensor, f TensorFormat) {
 	}
 }
 
-func replyValues(out Reply, t dlpack.Tensor) {
+func replyValues(out Reply, t tensor.Tensor) {
 	n, dt := t.Len(), t.DType()
 	out.Array(n)
 	for i := 0; i < n; i++ {

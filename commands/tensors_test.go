@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"gorai/dlpack"
+	"gorai/tensor"
 )
 
 func TestTensorSetAndGet(t *testing.T) {
@@ -150,36 +150,36 @@ func FuzzParseTensor(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, line string) {
 		a := bytes.Split([]byte(line), []byte(" "))
-		tensor, err := ParseTensor(a, func() int64 { return 1 << 20 })
+		parsed, err := ParseTensor(a, func() int64 { return 1 << 20 })
 		if err != nil {
 			if !bytes.HasPrefix([]byte(err.Error()), []byte("ERR ")) {
 				t.Fatalf("error without ERR: %q", err)
 			}
 			return
 		}
-		defer tensor.Release()
+		defer parsed.Release()
 		n := 1
-		for _, d := range tensor.Shape() {
+		for _, d := range parsed.Shape() {
 			n *= int(d)
 		}
-		if n != tensor.Len() {
-			t.Fatalf("len %d for shape %v", tensor.Len(), tensor.Shape())
+		if n != parsed.Len() {
+			t.Fatalf("len %d for shape %v", parsed.Len(), parsed.Shape())
 		}
-		dt := tensor.DType()
+		dt := parsed.DType()
 		if dt.Name() == "" {
 			t.Fatalf("unknown dtype %v", dt)
 		}
 		if dt.IsString() {
-			if bytes.Count(tensor.Data(), []byte{0}) != n {
-				t.Fatalf("string tensor with %d elements: %q", n, tensor.Data())
+			if bytes.Count(parsed.Data(), []byte{0}) != n {
+				t.Fatalf("string tensor with %d elements: %q", n, parsed.Data())
 			}
 			return
 		}
-		if len(tensor.Data()) != n*dt.ElemSize() {
-			t.Fatalf("%d bytes for %d elements of %s", len(tensor.Data()), n, dt.Name())
+		if len(parsed.Data()) != n*dt.ElemSize() {
+			t.Fatalf("%d bytes for %d elements of %s", len(parsed.Data()), n, dt.Name())
 		}
 		// What BLOB gives back, BLOB takes again.
-		again, err := dlpack.FromBlob(dt, tensor.Shape(), tensor.Data())
+		again, err := tensor.FromBlob(dt, parsed.Shape(), parsed.Data())
 		if err != nil {
 			t.Fatalf("blob of a parsed tensor refused: %v", err)
 		}

@@ -13,7 +13,7 @@ import (
 	"math"
 	"unsafe"
 
-	"gorai/dlpack"
+	"gorai/tensor"
 )
 
 // The ops, as module.h names them (GORAI_*).
@@ -43,9 +43,9 @@ const (
 // module's Keyspace methods. The zero value is ready; Reset makes it so again, keeping its buffers.
 type Effects struct {
 	buf     []byte
-	tensors []dlpack.Tensor // queued tensor writes, whose references are dropped if the command fails
+	tensors []tensor.Tensor // queued tensor writes, whose references are dropped if the command fails
 	stored  []func()        // the releases of queued model and script writes, likewise
-	held    []dlpack.Tensor // tensors whose data the reply refers to, held until it is sent
+	held    []tensor.Tensor // tensors whose data the reply refers to, held until it is sent
 }
 
 func (e *Effects) op(op byte, v int64) {
@@ -71,7 +71,7 @@ func (e *Effects) Key(arg int, key []byte) {
 }
 
 // SetTensor queues storing t at the key, taking over the reference.
-func (e *Effects) SetTensor(t dlpack.Tensor) {
+func (e *Effects) SetTensor(t tensor.Tensor) {
 	e.op(OpSetTensor, int64(uintptr(t.Pointer())))
 	e.tensors = append(e.tensors, t)
 }
@@ -88,7 +88,7 @@ func (e *Effects) Delete() { e.buf = append(e.buf, OpDelete) }
 
 // ReplicateTensor queues sending AI.TENSORSET key TYPE dims... BLOB data to replicas and the AOF;
 // t must stay alive until the program is applied.
-func (e *Effects) ReplicateTensor(t dlpack.Tensor) {
+func (e *Effects) ReplicateTensor(t tensor.Tensor) {
 	e.op(OpReplicateTensor, int64(uintptr(t.Pointer())))
 }
 
@@ -123,7 +123,7 @@ func (e *Effects) Error(text string) {
 
 // TensorData refers to the tensor's C memory, holding a reference until the reply is sent (a write
 // queued before it may replace the tensor in the keyspace).
-func (e *Effects) TensorData(t dlpack.Tensor) {
+func (e *Effects) TensorData(t tensor.Tensor) {
 	t.Retain()
 	e.held = append(e.held, t)
 	d := t.Data()

@@ -7,12 +7,12 @@ import (
 	"testing"
 	"unsafe"
 
-	"gorai/dlpack"
+	"gorai/tensor"
 )
 
-func tensor(t *testing.T) dlpack.Tensor {
+func newTensor(t *testing.T) tensor.Tensor {
 	t.Helper()
-	tt, err := dlpack.FromBlob(dlpack.UInt8, []int64{3}, []byte{1, 2, 3})
+	tt, err := tensor.FromBlob(tensor.UInt8, []int64{3}, []byte{1, 2, 3})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,7 +44,7 @@ func join(parts ...any) []byte {
 // The program's layout is what gorai_apply reads (module.h).
 func TestProgramLayout(t *testing.T) {
 	var e Effects
-	tt := tensor(t)
+	tt := newTensor(t)
 	e.Key(2, nil)
 	e.Key(-1, []byte("out"))
 	e.SetTensor(tt)
@@ -77,7 +77,7 @@ func TestProgramLayout(t *testing.T) {
 // A failing command changes nothing: its queued writes are released and only the error is left.
 func TestFailDiscardsWrites(t *testing.T) {
 	var e Effects
-	tt := tensor(t)
+	tt := newTensor(t)
 	tt.Retain() // the test's own
 	released := 0
 	e.Key(1, nil)
@@ -102,7 +102,7 @@ func TestFailDiscardsWrites(t *testing.T) {
 // A reply that refers to a tensor's data holds the tensor until the reply is sent (Reset).
 func TestTensorDataHeld(t *testing.T) {
 	var e Effects
-	tt := tensor(t)
+	tt := newTensor(t)
 	e.TensorData(tt)
 	if tt.RefCount() != 2 {
 		t.Fatalf("%d references while the reply refers to it", tt.RefCount())

@@ -6,8 +6,8 @@ import (
 	"strings"
 	"time"
 
-	"gorai/dlpack"
 	"gorai/engine"
+	"gorai/tensor"
 )
 
 // batch describes how a single model run may run together with other runs of the same stored model
@@ -37,8 +37,8 @@ func (r *Run) batch() *engine.Batch {
 }
 
 // inputs are the tensors op reads, borrowed from the slots.
-func (r *Run) inputs(op Op) []dlpack.Tensor {
-	inputs := make([]dlpack.Tensor, len(op.Inputs))
+func (r *Run) inputs(op Op) []tensor.Tensor {
+	inputs := make([]tensor.Tensor, len(op.Inputs))
 	for k, slot := range op.Inputs {
 		inputs[k] = r.slots[slot]
 	}
@@ -47,7 +47,7 @@ func (r *Run) inputs(op Op) []dlpack.Tensor {
 
 // batchShape is the inputs' common dim 0 (0 when they have none in common, so the run is not
 // batched) and a key naming their dtypes and other dims.
-func batchShape(inputs []dlpack.Tensor) (int64, string) {
+func batchShape(inputs []tensor.Tensor) (int64, string) {
 	var size int64
 	var key strings.Builder
 	for i, t := range inputs {
@@ -100,7 +100,7 @@ func runTogether(runs []*Run) {
 	for _, r := range runs {
 		op := r.Plan.Ops[0]
 		size := r.batchSize
-		var mine []dlpack.Tensor
+		var mine []tensor.Tensor
 		runErr := err
 		if err == nil {
 			mine, runErr = sliceOutputs(outputs, from, from+size)
@@ -120,13 +120,13 @@ func runTogether(runs []*Run) {
 
 // runConcatenated runs the model once on the runs' inputs joined along dim 0, and checks that every
 // output has the batch's size.
-func runConcatenated(runs []*Run) ([]dlpack.Tensor, error) {
+func runConcatenated(runs []*Run) ([]tensor.Tensor, error) {
 	var total int64
 	for _, r := range runs {
 		total += r.batchSize
 	}
 	first := runs[0].Plan.Ops[0]
-	inputs := make([]dlpack.Tensor, len(first.Inputs))
+	inputs := make([]tensor.Tensor, len(first.Inputs))
 	defer func() {
 		for _, t := range inputs {
 			if !t.IsZero() {
@@ -134,12 +134,12 @@ func runConcatenated(runs []*Run) ([]dlpack.Tensor, error) {
 			}
 		}
 	}()
-	parts := make([]dlpack.Tensor, len(runs))
+	parts := make([]tensor.Tensor, len(runs))
 	for i := range inputs {
 		for k, r := range runs {
 			parts[k] = r.slots[r.Plan.Ops[0].Inputs[i]]
 		}
-		t, err := dlpack.Concat(parts)
+		t, err := tensor.Concat(parts)
 		if err != nil {
 			return nil, err
 		}
@@ -163,8 +163,8 @@ func runConcatenated(runs []*Run) ([]dlpack.Tensor, error) {
 }
 
 // sliceOutputs cuts rows [from, to) out of the batch's outputs.
-func sliceOutputs(outputs []dlpack.Tensor, from, to int64) ([]dlpack.Tensor, error) {
-	mine := make([]dlpack.Tensor, len(outputs))
+func sliceOutputs(outputs []tensor.Tensor, from, to int64) ([]tensor.Tensor, error) {
+	mine := make([]tensor.Tensor, len(outputs))
 	for i, o := range outputs {
 		if o.IsZero() {
 			continue

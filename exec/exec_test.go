@@ -11,9 +11,9 @@ import (
 	"testing"
 	"time"
 
-	"gorai/dlpack"
 	"gorai/engine"
 	"gorai/stats"
+	"gorai/tensor"
 )
 
 // The tests run plans on a real engine against fake backends, with no server: a model whose run
@@ -32,7 +32,7 @@ type addOne struct {
 	outputs int
 }
 
-func (m *addOne) Run(inputs []dlpack.Tensor) ([]dlpack.Tensor, error) {
+func (m *addOne) Run(inputs []tensor.Tensor) ([]tensor.Tensor, error) {
 	m.mu.Lock()
 	m.calls = append(m.calls, []int64{inputs[0].Shape()[0]})
 	m.mu.Unlock()
@@ -46,7 +46,7 @@ func (m *addOne) Run(inputs []dlpack.Tensor) ([]dlpack.Tensor, error) {
 	if m.outputs > 0 {
 		n = m.outputs
 	}
-	var out []dlpack.Tensor
+	var out []tensor.Tensor
 	for i := range n {
 		in := inputs[i%len(inputs)]
 		shape := slices.Clone(in.Shape())
@@ -58,7 +58,7 @@ func (m *addOne) Run(inputs []dlpack.Tensor) ([]dlpack.Tensor, error) {
 		for k := range data {
 			data[k]++
 		}
-		t, err := dlpack.FromBlob(in.DType(), shape, data)
+		t, err := tensor.FromBlob(in.DType(), shape, data)
 		if err != nil {
 			return nil, err
 		}
@@ -136,13 +136,13 @@ func wait(t *testing.T, done chan struct{}) {
 }
 
 // tensor is a UINT8 tensor of the given rows of width bytes each, every byte v.
-func tensor(t *testing.T, rows, width int64, v byte) dlpack.Tensor {
+func newTensor(t *testing.T, rows, width int64, v byte) tensor.Tensor {
 	t.Helper()
 	data := make([]byte, rows*width)
 	for i := range data {
 		data[i] = v
 	}
-	tt, err := dlpack.FromBlob(dlpack.UInt8, []int64{rows, width}, data)
+	tt, err := tensor.FromBlob(tensor.UInt8, []int64{rows, width}, data)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -150,7 +150,7 @@ func tensor(t *testing.T, rows, width int64, v byte) dlpack.Tensor {
 }
 
 // released checks that the run's Release gave back every reference it took.
-func released(t *testing.T, r *Run, inputs []dlpack.Tensor, models ...*stored) {
+func released(t *testing.T, r *Run, inputs []tensor.Tensor, models ...*stored) {
 	t.Helper()
 	r.Release()
 	for i, in := range inputs {
@@ -170,8 +170,8 @@ func TestSingleModelRun(t *testing.T) {
 	f := newFixture(t)
 	m := &addOne{}
 	sm := f.model(m, Batching{})
-	in := tensor(t, 2, 3, 7)
-	r, done := f.submit(Single(Op{Kind: ModelRun, Model: sm}, []dlpack.Tensor{in}, [][]byte{[]byte("out")}, 0))
+	in := newTensor(t, 2, 3, 7)
+	r, done := f.submit(Single(Op{Kind: ModelRun, Model: sm}, []tensor.Tensor{in}, [][]byte{[]byte("out")}, 0))
 	wait(t, done)
 	if r.Err != nil || r.TimedOut || r.Done != 1 {
 		t.Fatalf("err %v, timed out %v, done %d", r.Err, r.TimedOut, r.Done)
@@ -183,7 +183,7 @@ func TestSingleModelRun(t *testing.T) {
 	if e, _ := f.x.Stats.Get(sm.session.Stats.Key); e.Calls != 1 || e.Samples != 2 || e.Errors != 0 {
 		t.Fatalf("stats %+v", e)
 	}
-	released(t, r, []dlpack.Tensor{in}, sm)
+	released(t, r, []tensor.Tensor{in}, sm)
 }
 
 // A DAG stops at its failing op: the ops before it ran, the ones after did not, and everything is
@@ -192,9 +192,9 @@ func TestDAGFailsInTheMiddle(t *testing.T) {
 	f := newFixture(t)
 	ok, failing, never := &addOne{}, &addOne{fail: errors.New("ERR no")}, &addOne{}
 	a, b, c := f.model(ok, Batching{}), f.model(failing, Batching{}), f.model(never, Batching{})
-	in := tensor(t, 1, 4, 1)
-	set := tensor(t, 1, 4, 5)
-	p := &Plan{Loaded: []dlpack.Tensor{in}, Slots: 5, Ops: []Op{
+	in := newTensor(t, 1, 4, 1)
+	set := newTensor(t, 1, 4, 5)
+	p := &Plan{Loaded: []tensor.Tensor{in}, Slots: 5, Ops: []Op{
 		{Kind: TensorSet, Tensor: set, Outputs: []int{1}},
 		{Kind: ModelRun, Model: a, Inputs: []int{1}, Outputs: []int{2}},
 		{Kind: ModelRun, Model: b, Inputs: []int{2}, Outputs: []int{3}},
@@ -218,7 +218,7 @@ func TestDAGFailsInTheMiddle(t *testing.T) {
 	if e, _ := f.x.Stats.Get(b.session.Stats.Key); e.Calls != 1 || e.Errors != 1 {
 		t.Fatalf("failing model's stats %+v", e)
 	}
-	released(t, r, []dlpack.Tensor{in, set}, a, b, c)
+	released(t, r, []tensor.Tensor{in, set}, a, b, c)
 }
 
 // A plan that waited in its queue longer than its timeout does not run.
@@ -226,16 +226,16 @@ func TestTimeout(t *testing.T) {
 	f := newFixture(t)
 	m := &addOne{}
 	sm := f.model(m, Batching{})
-	in := tensor(t, 1, 1, 0)
+	in := newTensor(t, 1, 1, 0)
 	free := f.hold(t)
-	r, done := f.submit(Single(Op{Kind: ModelRun, Model: sm}, []dlpack.Tensor{in}, [][]byte{[]byte("o")}, time.Millisecond))
+	r, done := f.submit(Single(Op{Kind: ModelRun, Model: sm}, []tensor.Tensor{in}, [][]byte{[]byte("o")}, time.Millisecond))
 	time.Sleep(5 * time.Millisecond)
 	free()
 	wait(t, done)
 	if !r.TimedOut || len(m.callSizes()) != 0 {
 		t.Fatalf("timed out %v, backend calls %v", r.TimedOut, m.callSizes())
 	}
-	released(t, r, []dlpack.Tensor{in}, sm)
+	released(t, r, []tensor.Tensor{in}, sm)
 }
 
 // A run whose client left before it started is skipped, batched or not.
@@ -244,16 +244,16 @@ func TestCancel(t *testing.T) {
 		f := newFixture(t)
 		m := &addOne{}
 		sm := f.model(m, b)
-		in := tensor(t, 1, 1, 0)
+		in := newTensor(t, 1, 1, 0)
 		free := f.hold(t)
-		r, done := f.submit(Single(Op{Kind: ModelRun, Model: sm}, []dlpack.Tensor{in}, [][]byte{[]byte("o")}, 0))
+		r, done := f.submit(Single(Op{Kind: ModelRun, Model: sm}, []tensor.Tensor{in}, [][]byte{[]byte("o")}, 0))
 		r.Cancel()
 		free()
 		wait(t, done)
 		if r.Err == nil || len(m.callSizes()) != 0 {
 			t.Fatalf("batching %+v: err %v, backend calls %v", b, r.Err, m.callSizes())
 		}
-		released(t, r, []dlpack.Tensor{in}, sm)
+		released(t, r, []tensor.Tensor{in}, sm)
 	}
 }
 
@@ -261,30 +261,30 @@ func TestCancel(t *testing.T) {
 func TestBackendPanic(t *testing.T) {
 	f := newFixture(t)
 	sm := f.model(&addOne{panic: true}, Batching{})
-	in := tensor(t, 1, 1, 0)
-	r, done := f.submit(Single(Op{Kind: ModelRun, Model: sm}, []dlpack.Tensor{in}, [][]byte{[]byte("o")}, 0))
+	in := newTensor(t, 1, 1, 0)
+	r, done := f.submit(Single(Op{Kind: ModelRun, Model: sm}, []tensor.Tensor{in}, [][]byte{[]byte("o")}, 0))
 	wait(t, done)
 	if !errors.Is(r.Err, ErrInternal) || f.logged.Load() != 1 {
 		t.Fatalf("err %v, logged %d", r.Err, f.logged.Load())
 	}
-	released(t, r, []dlpack.Tensor{in}, sm)
+	released(t, r, []tensor.Tensor{in}, sm)
 }
 
 // A model that gives another number of outputs than asked fails the run.
 func TestOutputCount(t *testing.T) {
 	f := newFixture(t)
 	sm := f.model(&addOne{outputs: 2}, Batching{})
-	in := tensor(t, 1, 1, 0)
-	r, done := f.submit(Single(Op{Kind: ModelRun, Model: sm}, []dlpack.Tensor{in}, [][]byte{[]byte("o")}, 0))
+	in := newTensor(t, 1, 1, 0)
+	r, done := f.submit(Single(Op{Kind: ModelRun, Model: sm}, []tensor.Tensor{in}, [][]byte{[]byte("o")}, 0))
 	wait(t, done)
 	if !errors.Is(r.Err, errOutputCount) {
 		t.Fatalf("err %v", r.Err)
 	}
-	released(t, r, []dlpack.Tensor{in}, sm)
+	released(t, r, []tensor.Tensor{in}, sm)
 }
 
 // batchRuns queues one single run per input while the worker is held, then lets them run.
-func batchRuns(t *testing.T, f *fixture, sm *stored, inputs []dlpack.Tensor, between time.Duration) []*Run {
+func batchRuns(t *testing.T, f *fixture, sm *stored, inputs []tensor.Tensor, between time.Duration) []*Run {
 	free := f.hold(t)
 	var runs []*Run
 	var dones []chan struct{}
@@ -292,7 +292,7 @@ func batchRuns(t *testing.T, f *fixture, sm *stored, inputs []dlpack.Tensor, bet
 		if i > 0 {
 			time.Sleep(between)
 		}
-		r, done := f.submit(Single(Op{Kind: ModelRun, Model: sm}, []dlpack.Tensor{in}, [][]byte{[]byte("o")}, 0))
+		r, done := f.submit(Single(Op{Kind: ModelRun, Model: sm}, []tensor.Tensor{in}, [][]byte{[]byte("o")}, 0))
 		runs, dones = append(runs, r), append(dones, done)
 		if i == 0 && between > 0 {
 			free() // the first waits for more on the worker
@@ -319,7 +319,7 @@ func TestBatchSizes(t *testing.T) {
 	f := newFixture(t)
 	m := &addOne{}
 	sm := f.model(m, Batching{Size: 4})
-	runs := batchRuns(t, f, sm, []dlpack.Tensor{tensor(t, 1, 2, 1), tensor(t, 2, 2, 2), tensor(t, 1, 2, 3), tensor(t, 3, 2, 4)}, 0)
+	runs := batchRuns(t, f, sm, []tensor.Tensor{newTensor(t, 1, 2, 1), newTensor(t, 2, 2, 2), newTensor(t, 1, 2, 3), newTensor(t, 3, 2, 4)}, 0)
 	if got := m.callSizes(); !slices.Equal(got, []int64{4, 3}) {
 		t.Fatalf("backend calls of dims %v, want [4 3]", got)
 	}
@@ -338,11 +338,11 @@ func TestBatchMixedShapes(t *testing.T) {
 	f := newFixture(t)
 	m := &addOne{}
 	sm := f.model(m, Batching{Size: 8})
-	other, err := dlpack.FromBlob(dlpack.Int8, []int64{1, 2}, []byte{1, 1})
+	other, err := tensor.FromBlob(tensor.Int8, []int64{1, 2}, []byte{1, 1})
 	if err != nil {
 		t.Fatal(err)
 	}
-	batchRuns(t, f, sm, []dlpack.Tensor{tensor(t, 1, 2, 1), tensor(t, 1, 3, 1), other, tensor(t, 1, 2, 1)}, 0)
+	batchRuns(t, f, sm, []tensor.Tensor{newTensor(t, 1, 2, 1), newTensor(t, 1, 3, 1), other, newTensor(t, 1, 2, 1)}, 0)
 	if got := m.callSizes(); !slices.Equal(got, []int64{2, 1, 1}) {
 		t.Fatalf("backend calls of dims %v, want [2 1 1] (the two alike together, then each other alone)", got)
 	}
@@ -353,14 +353,14 @@ func TestMinBatch(t *testing.T) {
 	f := newFixture(t)
 	m := &addOne{}
 	sm := f.model(m, Batching{Size: 8, MinSize: 3})
-	batchRuns(t, f, sm, []dlpack.Tensor{tensor(t, 1, 1, 1), tensor(t, 1, 1, 1), tensor(t, 1, 1, 1)}, 20*time.Millisecond)
+	batchRuns(t, f, sm, []tensor.Tensor{newTensor(t, 1, 1, 1), newTensor(t, 1, 1, 1), newTensor(t, 1, 1, 1)}, 20*time.Millisecond)
 	if got := m.callSizes(); !slices.Equal(got, []int64{3}) {
 		t.Fatalf("backend calls of dims %v, want one of 3", got)
 	}
 
 	m = &addOne{}
 	sm = f.model(m, Batching{Size: 8, MinSize: 3, MinTimeout: 30 * time.Millisecond})
-	batchRuns(t, f, sm, []dlpack.Tensor{tensor(t, 1, 1, 1)}, 0)
+	batchRuns(t, f, sm, []tensor.Tensor{newTensor(t, 1, 1, 1)}, 0)
 	if got := m.callSizes(); !slices.Equal(got, []int64{1}) {
 		t.Fatalf("backend calls of dims %v, want one of 1 after MINBATCHTIMEOUT", got)
 	}
@@ -370,7 +370,7 @@ func TestMinBatch(t *testing.T) {
 func TestBatchWrongOutputSize(t *testing.T) {
 	f := newFixture(t)
 	sm := f.model(&addOne{rows: 5}, Batching{Size: 4})
-	runs := batchRuns(t, f, sm, []dlpack.Tensor{tensor(t, 1, 1, 1), tensor(t, 1, 1, 1)}, 0)
+	runs := batchRuns(t, f, sm, []tensor.Tensor{newTensor(t, 1, 1, 1), newTensor(t, 1, 1, 1)}, 0)
 	for i, r := range runs {
 		if !errors.Is(r.Err, errBatchSize) {
 			t.Fatalf("run %d: err %v", i, r.Err)
@@ -384,9 +384,9 @@ func TestScriptRun(t *testing.T) {
 	sc := &echoScript{}
 	st := f.x.Stats.Register(stats.Entry{Key: "s", IsScript: true})
 	ss := &storedScript{session: NewScriptSession(sc, st, f.x.Engine.Queue("CPU"))}
-	in := tensor(t, 1, 1, 9)
+	in := newTensor(t, 1, 1, 9)
 	p := Single(Op{Kind: ScriptRun, Script: ss, Function: "fn", Keys: []string{"k"}, Args: []string{"a"}},
-		[]dlpack.Tensor{in}, [][]byte{[]byte("o")}, 0)
+		[]tensor.Tensor{in}, [][]byte{[]byte("o")}, 0)
 	p.Caller = context.WithValue(context.Background(), callerKey{}, "alice")
 	r, done := f.submit(p)
 	wait(t, done)
@@ -405,7 +405,7 @@ type callerKey struct{}
 
 type echoScript struct{ got string }
 
-func (s *echoScript) Run(ctx context.Context, fn string, inputs []dlpack.Tensor, keys, args []string, n int) ([]dlpack.Tensor, error) {
+func (s *echoScript) Run(ctx context.Context, fn string, inputs []tensor.Tensor, keys, args []string, n int) ([]tensor.Tensor, error) {
 	s.got = fmt.Sprintf("%v %s %v %v %d", ctx.Value(callerKey{}), fn, keys, args, n)
 	inputs[0].Retain()
 	return inputs[:1], nil

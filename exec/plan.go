@@ -10,7 +10,7 @@ import (
 	"context"
 	"time"
 
-	"gorai/dlpack"
+	"gorai/tensor"
 )
 
 // OpKind is what one op does.
@@ -28,7 +28,7 @@ const (
 type Op struct {
 	Kind OpKind
 	// TensorSet: the tensor, built when the command was parsed (owned by the plan).
-	Tensor dlpack.Tensor
+	Tensor tensor.Tensor
 	// TensorGet: how the reply shows the tensor; exec only carries it (commands.TensorFormat).
 	Format any
 	// ModelRun: the model. ScriptRun: the script, its function, keys and args.
@@ -42,7 +42,7 @@ type Op struct {
 
 // Plan is a parsed run, handed to the runtime to run in the background.
 type Plan struct {
-	Loaded  []dlpack.Tensor // the tensors read from keys, slots 0..len-1 (borrowed: Submit retains them)
+	Loaded  []tensor.Tensor // the tensors read from keys, slots 0..len-1 (borrowed: Submit retains them)
 	Slots   int             // the number of slots
 	Ops     []Op
 	Persist []Persist     // written to the keyspace once every op has run
@@ -62,7 +62,7 @@ type Persist struct {
 
 // Single is the plan of one model or script run: op reads inputs (slots 0..n-1) and writes one
 // slot per output key. The keys are copied; the inputs are borrowed, as Loaded is.
-func Single(op Op, inputs []dlpack.Tensor, outputKeys [][]byte, timeout time.Duration) *Plan {
+func Single(op Op, inputs []tensor.Tensor, outputKeys [][]byte, timeout time.Duration) *Plan {
 	p := &Plan{Loaded: inputs, Slots: len(inputs) + len(outputKeys), Timeout: timeout, Single: true}
 	for i := range inputs {
 		op.Inputs = append(op.Inputs, i)
@@ -96,7 +96,7 @@ func (p *Plan) Release() {
 	for i := range p.Ops {
 		if t := p.Ops[i].Tensor; !t.IsZero() {
 			t.Release()
-			p.Ops[i].Tensor = dlpack.Tensor{}
+			p.Ops[i].Tensor = tensor.Tensor{}
 		}
 	}
 }

@@ -6,9 +6,9 @@ import (
 	"sync/atomic"
 	"time"
 
-	"gorai/dlpack"
 	"gorai/engine"
 	"gorai/stats"
+	"gorai/tensor"
 )
 
 // Executor submits plans to the engine's queues and records their runs in the statistics.
@@ -40,7 +40,7 @@ type Run struct {
 	Err      error
 	TimedOut bool
 
-	slots []dlpack.Tensor // one reference each
+	slots []tensor.Tensor // one reference each
 	// batchSize is a batchable run's dim 0, its share of a batch.
 	batchSize int64
 	finish    func()
@@ -53,7 +53,7 @@ type Run struct {
 // caller's Release of the run releases it. finish is called on a worker when the run is over, run or
 // not.
 func (x *Executor) Submit(p *Plan, finish func()) *Run {
-	r := &Run{Plan: p, slots: make([]dlpack.Tensor, p.Slots), finish: finish, x: x}
+	r := &Run{Plan: p, slots: make([]tensor.Tensor, p.Slots), finish: finish, x: x}
 	for i, t := range p.Loaded {
 		t.Retain()
 		r.slots[i] = t
@@ -90,7 +90,7 @@ func (r *Run) Cancel() { r.gone.Store(true) }
 
 // Slot is the tensor in slot i once the run is over (the zero Tensor when the op writing it did not
 // run, or gave nothing the runtime could express); borrowed until Release.
-func (r *Run) Slot(i int) dlpack.Tensor { return r.slots[i] }
+func (r *Run) Slot(i int) tensor.Tensor { return r.slots[i] }
 
 // Release drops every reference the run holds, the plan's included; the run is over.
 func (r *Run) Release() {
@@ -146,7 +146,7 @@ func (r *Run) runOp(op Op) error {
 	}
 	inputs := r.inputs(op)
 	start := time.Now()
-	var outputs []dlpack.Tensor
+	var outputs []tensor.Tensor
 	var err error
 	var entry *stats.Entry
 	if op.Kind == ModelRun {
@@ -163,7 +163,7 @@ func (r *Run) runOp(op Op) error {
 
 // keep puts the op's outputs in its slots when it succeeded, and drops them when it did not; it
 // returns err.
-func (r *Run) keep(op Op, outputs []dlpack.Tensor, err error) error {
+func (r *Run) keep(op Op, outputs []tensor.Tensor, err error) error {
 	for k, t := range outputs {
 		if err == nil {
 			r.set(op.Outputs[k], t)
@@ -175,7 +175,7 @@ func (r *Run) keep(op Op, outputs []dlpack.Tensor, err error) error {
 }
 
 // set puts t (a reference the run owns) in a slot.
-func (r *Run) set(slot int, t dlpack.Tensor) {
+func (r *Run) set(slot int, t tensor.Tensor) {
 	if old := r.slots[slot]; !old.IsZero() {
 		old.Release()
 	}
@@ -185,7 +185,7 @@ func (r *Run) set(slot int, t dlpack.Tensor) {
 // record checks that a run gave the outputs expected and adds it to its statistics: its duration
 // and batch size (dim 0 of the first output; AI.INFO shows none for scripts). It returns the run's
 // error.
-func (x *Executor) record(entry *stats.Entry, d time.Duration, outputs []dlpack.Tensor, want int, err error) error {
+func (x *Executor) record(entry *stats.Entry, d time.Duration, outputs []tensor.Tensor, want int, err error) error {
 	if err == nil && len(outputs) != want {
 		err = errOutputCount
 	}

@@ -17,7 +17,7 @@ import (
 
 	"gorai/backends"
 	"gorai/commands"
-	"gorai/dlpack"
+	"gorai/tensor"
 )
 
 // The Redis torch extension: what scripts' redis.execute and redisAI.model_execute do. Both run on
@@ -33,7 +33,7 @@ func (redisHost) Execute(ctx context.Context, cmd string, args []string) (any, e
 	return redisExecute(ctx, cmd, args)
 }
 
-func (redisHost) ModelExecute(ctx context.Context, key string, inputs []dlpack.Tensor, nOutputs int) ([]dlpack.Tensor, error) {
+func (redisHost) ModelExecute(ctx context.Context, key string, inputs []tensor.Tensor, nOutputs int) ([]tensor.Tensor, error) {
 	return scriptModelExecute(ctx, key, inputs, nOutputs)
 }
 
@@ -111,7 +111,7 @@ func callReply(r *C.RedisModuleCallReply) (any, error) {
 
 // scriptModelExecute runs the model stored at key for redisAI.model_execute, synchronously on the
 // script's worker (no queue, no batching, as in RedisAI).
-func scriptModelExecute(run context.Context, key string, inputs []dlpack.Tensor, nOutputs int) ([]dlpack.Tensor, error) {
+func scriptModelExecute(run context.Context, key string, inputs []tensor.Tensor, nOutputs int) ([]tensor.Tensor, error) {
 	who, err := callerOf(run)
 	if err != nil {
 		return nil, err

@@ -11,8 +11,8 @@ import (
 
 	"gorai/backends"
 	"gorai/commands"
-	"gorai/dlpack"
 	"gorai/effects"
+	"gorai/tensor"
 )
 
 // redisCall is one command call: its arguments, its reply, and the keyspace as commands see it.
@@ -58,20 +58,20 @@ func (c *redisCall) lookup(key []byte, typ *C.RedisModuleType) (unsafe.Pointer, 
 	return r.value, nil
 }
 
-func (c *redisCall) Tensor(key []byte) (dlpack.Tensor, error) {
+func (c *redisCall) Tensor(key []byte) (tensor.Tensor, error) {
 	p, err := c.lookup(key, C.gorai_tensor_type)
-	return dlpack.FromPointer(p), err
+	return tensor.FromPointer(p), err
 }
 
 // SetTensor queues the write: it is applied when the command has succeeded.
-func (c *redisCall) SetTensor(key []byte, t dlpack.Tensor) error {
+func (c *redisCall) SetTensor(key []byte, t tensor.Tensor) error {
 	c.effects.Key(c.argIndex(key), key)
 	c.effects.SetTensor(t)
 	return nil
 }
 
 // PersistTensor queues the write and its replication as AI.TENSORSET.
-func (c *redisCall) PersistTensor(key []byte, t dlpack.Tensor) {
+func (c *redisCall) PersistTensor(key []byte, t tensor.Tensor) {
 	c.effects.Key(c.argIndex(key), key)
 	c.effects.SetTensor(t)
 	c.effects.ReplicateTensor(t)

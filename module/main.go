@@ -3,7 +3,7 @@
 package main
 
 /*
-#cgo CFLAGS: -O2 -Wall -Wextra -I${SRCDIR}/../dlpack
+#cgo CFLAGS: -O2 -Wall -Wextra -I${SRCDIR}/../tensor
 // Every C symbol must resolve when gorai.so is linked, not when Redis loads it.
 #cgo LDFLAGS: -Wl,--no-undefined
 // The hot-path calls neither call back into Go nor keep Go pointers.

@@ -9,7 +9,7 @@ import (
 
 	"gorai/backends"
 	"gorai/commands"
-	"gorai/dlpack"
+	"gorai/tensor"
 	// The real backends register themselves; their libraries are not opened by these tests.
 	_ "gorai/backends/onnx"
 	_ "gorai/backends/tf"
@@ -151,7 +151,7 @@ func TestSessions(t *testing.T) {
 // closeCounter is a backend model that only counts its closes.
 type closeCounter struct{ closed int }
 
-func (c *closeCounter) Run([]dlpack.Tensor) ([]dlpack.Tensor, error) { return nil, nil }
+func (c *closeCounter) Run([]tensor.Tensor) ([]tensor.Tensor, error) { return nil, nil }
 func (c *closeCounter) InputNames() []string                         { return nil }
 func (c *closeCounter) OutputNames() []string                        { return nil }
 func (c *closeCounter) Close()                                       { c.closed++ }

@@ -12,7 +12,7 @@ import (
 
 	ort "github.com/yalue/onnxruntime_go"
 
-	"gorai/dlpack"
+	"gorai/tensor"
 )
 
 // model is one ORT session. ORT sessions may run from many threads at once; the lock only keeps
@@ -41,7 +41,7 @@ func (m *model) Close() {
 
 // Run feeds the inputs to ORT without copying them (ORT reads the tensors' C memory in place),
 // and copies each output into a new tensor.
-func (m *model) Run(inputs []dlpack.Tensor) ([]dlpack.Tensor, error) {
+func (m *model) Run(inputs []tensor.Tensor) ([]tensor.Tensor, error) {
 	if len(inputs) != len(m.inputs) {
 		return nil, fmt.Errorf("ERR Expected %d inputs but got %d", len(m.inputs), len(inputs))
 	}
@@ -69,7 +69,7 @@ func (m *model) Run(inputs []dlpack.Tensor) ([]dlpack.Tensor, error) {
 	}
 	defer destroyAll(out)
 
-	results := make([]dlpack.Tensor, len(out))
+	results := make([]tensor.Tensor, len(out))
 	for i, v := range out {
 		t, err := fromORT(v)
 		if err != nil {
@@ -190,23 +190,23 @@ func value[V ort.Value](v V, err error) (ort.Value, error) {
 }
 
 // ortTypes maps tensor dtypes to ORT's element types; every RedisAI dtype has one.
-var ortTypes = map[dlpack.DType]ort.TensorElementDataType{
-	dlpack.Float:  ort.TensorElementDataTypeFloat,
-	dlpack.Double: ort.TensorElementDataTypeDouble,
-	dlpack.Int8:   ort.TensorElementDataTypeInt8,
-	dlpack.Int16:  ort.TensorElementDataTypeInt16,
-	dlpack.Int32:  ort.TensorElementDataTypeInt32,
-	dlpack.Int64:  ort.TensorElementDataTypeInt64,
-	dlpack.UInt8:  ort.TensorElementDataTypeUint8,
-	dlpack.UInt16: ort.TensorElementDataTypeUint16,
-	dlpack.Bool:   ort.TensorElementDataTypeBool,
-	dlpack.String: ort.TensorElementDataTypeString,
+var ortTypes = map[tensor.DType]ort.TensorElementDataType{
+	tensor.Float:  ort.TensorElementDataTypeFloat,
+	tensor.Double: ort.TensorElementDataTypeDouble,
+	tensor.Int8:   ort.TensorElementDataTypeInt8,
+	tensor.Int16:  ort.TensorElementDataTypeInt16,
+	tensor.Int32:  ort.TensorElementDataTypeInt32,
+	tensor.Int64:  ort.TensorElementDataTypeInt64,
+	tensor.UInt8:  ort.TensorElementDataTypeUint8,
+	tensor.UInt16: ort.TensorElementDataTypeUint16,
+	tensor.Bool:   ort.TensorElementDataTypeBool,
+	tensor.String: ort.TensorElementDataTypeString,
 }
 
 // toORT wraps a tensor's C memory as an ORT value, without a copy. ORT does not write to inputs.
 // Strings and scalars are copied: the binding fills string tensors itself and wraps no memory
 // for shapes without dimensions.
-func toORT(t dlpack.Tensor) (ort.Value, error) {
+func toORT(t tensor.Tensor) (ort.Value, error) {
 	dt := t.DType()
 	et, ok := ortTypes[dt]
 	if !ok {
@@ -237,26 +237,26 @@ func toORT(t dlpack.Tensor) (ort.Value, error) {
 	return value(ort.NewCustomDataTensor(shape, t.Data(), et))
 }
 
-func scalarToORT(t dlpack.Tensor) (ort.Value, error) {
+func scalarToORT(t tensor.Tensor) (ort.Value, error) {
 	d := t.Data()
 	switch t.DType() {
-	case dlpack.Float:
+	case tensor.Float:
 		return value(ort.NewScalar(elem[float32](d)))
-	case dlpack.Double:
+	case tensor.Double:
 		return value(ort.NewScalar(elem[float64](d)))
-	case dlpack.Int8:
+	case tensor.Int8:
 		return value(ort.NewScalar(elem[int8](d)))
-	case dlpack.Int16:
+	case tensor.Int16:
 		return value(ort.NewScalar(elem[int16](d)))
-	case dlpack.Int32:
+	case tensor.Int32:
 		return value(ort.NewScalar(elem[int32](d)))
-	case dlpack.Int64:
+	case tensor.Int64:
 		return value(ort.NewScalar(elem[int64](d)))
-	case dlpack.UInt8:
+	case tensor.UInt8:
 		return value(ort.NewScalar(elem[uint8](d)))
-	case dlpack.UInt16:
+	case tensor.UInt16:
 		return value(ort.NewScalar(elem[uint16](d)))
-	case dlpack.Bool:
+	case tensor.Bool:
 		return value(ort.NewScalar(d[0] != 0))
 	}
 	return nil, fmt.Errorf("unsupported scalar type %s", t.DType().Name())
@@ -296,64 +296,64 @@ func elem[T any](d []byte) T {
 
 // fromORT copies an ORT output into a new tensor. A value that is not a tensor (a sequence or a
 // map, such as scikit-learn's ZipMap) gives the zero Tensor, as RedisAI skips those.
-func fromORT(v ort.Value) (dlpack.Tensor, error) {
+func fromORT(v ort.Value) (tensor.Tensor, error) {
 	switch v := v.(type) {
 	case *ort.Tensor[float32]:
-		return tensorFrom(dlpack.Float, v.GetShape(), v.GetData())
+		return tensorFrom(tensor.Float, v.GetShape(), v.GetData())
 	case *ort.Tensor[float64]:
-		return tensorFrom(dlpack.Double, v.GetShape(), v.GetData())
+		return tensorFrom(tensor.Double, v.GetShape(), v.GetData())
 	case *ort.Tensor[int8]:
-		return tensorFrom(dlpack.Int8, v.GetShape(), v.GetData())
+		return tensorFrom(tensor.Int8, v.GetShape(), v.GetData())
 	case *ort.Tensor[int16]:
-		return tensorFrom(dlpack.Int16, v.GetShape(), v.GetData())
+		return tensorFrom(tensor.Int16, v.GetShape(), v.GetData())
 	case *ort.Tensor[int32]:
-		return tensorFrom(dlpack.Int32, v.GetShape(), v.GetData())
+		return tensorFrom(tensor.Int32, v.GetShape(), v.GetData())
 	case *ort.Tensor[int64]:
-		return tensorFrom(dlpack.Int64, v.GetShape(), v.GetData())
+		return tensorFrom(tensor.Int64, v.GetShape(), v.GetData())
 	case *ort.Tensor[uint8]:
-		return tensorFrom(dlpack.UInt8, v.GetShape(), v.GetData())
+		return tensorFrom(tensor.UInt8, v.GetShape(), v.GetData())
 	case *ort.Tensor[uint16]:
-		return tensorFrom(dlpack.UInt16, v.GetShape(), v.GetData())
+		return tensorFrom(tensor.UInt16, v.GetShape(), v.GetData())
 	case *ort.Tensor[bool]:
-		return tensorFrom(dlpack.Bool, v.GetShape(), v.GetData())
+		return tensorFrom(tensor.Bool, v.GetShape(), v.GetData())
 	case *ort.Scalar[float32]:
-		return scalarFrom(dlpack.Float, v.GetData())
+		return scalarFrom(tensor.Float, v.GetData())
 	case *ort.Scalar[float64]:
-		return scalarFrom(dlpack.Double, v.GetData())
+		return scalarFrom(tensor.Double, v.GetData())
 	case *ort.Scalar[int8]:
-		return scalarFrom(dlpack.Int8, v.GetData())
+		return scalarFrom(tensor.Int8, v.GetData())
 	case *ort.Scalar[int16]:
-		return scalarFrom(dlpack.Int16, v.GetData())
+		return scalarFrom(tensor.Int16, v.GetData())
 	case *ort.Scalar[int32]:
-		return scalarFrom(dlpack.Int32, v.GetData())
+		return scalarFrom(tensor.Int32, v.GetData())
 	case *ort.Scalar[int64]:
-		return scalarFrom(dlpack.Int64, v.GetData())
+		return scalarFrom(tensor.Int64, v.GetData())
 	case *ort.Scalar[uint8]:
-		return scalarFrom(dlpack.UInt8, v.GetData())
+		return scalarFrom(tensor.UInt8, v.GetData())
 	case *ort.Scalar[uint16]:
-		return scalarFrom(dlpack.UInt16, v.GetData())
+		return scalarFrom(tensor.UInt16, v.GetData())
 	case *ort.Scalar[bool]:
-		return scalarFrom(dlpack.Bool, v.GetData())
+		return scalarFrom(tensor.Bool, v.GetData())
 	case *ort.StringTensor:
 		return stringsFrom(v)
 	case *ort.Sequence, *ort.Map:
-		return dlpack.Tensor{}, nil
+		return tensor.Tensor{}, nil
 	}
-	return dlpack.Tensor{}, fmt.Errorf("type %s has no tensor data type", ort.TensorElementDataType(v.DataType()))
+	return tensor.Tensor{}, fmt.Errorf("type %s has no tensor data type", ort.TensorElementDataType(v.DataType()))
 }
 
-func tensorFrom[T any](dt dlpack.DType, shape ort.Shape, data []T) (dlpack.Tensor, error) {
+func tensorFrom[T any](dt tensor.DType, shape ort.Shape, data []T) (tensor.Tensor, error) {
 	if err := checkShape(shape); err != nil {
-		return dlpack.Tensor{}, err
+		return tensor.Tensor{}, err
 	}
 	var b []byte
 	if len(data) > 0 {
 		b = unsafe.Slice((*byte)(unsafe.Pointer(&data[0])), len(data)*int(unsafe.Sizeof(data[0])))
 	}
-	return dlpack.FromBlob(dt, shape, b)
+	return tensor.FromBlob(dt, shape, b)
 }
 
-func scalarFrom[T any](dt dlpack.DType, v T) (dlpack.Tensor, error) {
+func scalarFrom[T any](dt tensor.DType, v T) (tensor.Tensor, error) {
 	return tensorFrom(dt, nil, []T{v})
 }
 
@@ -369,22 +369,22 @@ func checkShape(shape ort.Shape) error {
 
 // stringsFrom copies a STRING output: tensors keep each element NUL-terminated, so an element
 // that holds a NUL cannot be stored.
-func stringsFrom(v *ort.StringTensor) (dlpack.Tensor, error) {
+func stringsFrom(v *ort.StringTensor) (tensor.Tensor, error) {
 	shape := v.GetShape()
 	if err := checkShape(shape); err != nil {
-		return dlpack.Tensor{}, err
+		return tensor.Tensor{}, err
 	}
 	strs, err := v.GetContents()
 	if err != nil {
-		return dlpack.Tensor{}, innermost(err)
+		return tensor.Tensor{}, innermost(err)
 	}
 	var blob bytes.Buffer
 	for _, s := range strs {
 		if bytes.IndexByte([]byte(s), 0) >= 0 {
-			return dlpack.Tensor{}, fmt.Errorf("a string element holds a NUL byte")
+			return tensor.Tensor{}, fmt.Errorf("a string element holds a NUL byte")
 		}
 		blob.WriteString(s)
 		blob.WriteByte(0)
 	}
-	return dlpack.FromBlob(dlpack.String, shape, blob.Bytes())
+	return tensor.FromBlob(tensor.String, shape, blob.Bytes())
 }

@@ -16,7 +16,7 @@ import (
 
 	"gorai/backends"
 	"gorai/backends/backendtest"
-	"gorai/dlpack"
+	"gorai/tensor"
 )
 
 // The real library, as build/fetch-onnxruntime.sh places it (GORAI_ONNX_LIB overrides), and the
@@ -60,24 +60,24 @@ func newModel(t *testing.T, blob []byte, opts backends.ModelOptions) backends.Mo
 	return m
 }
 
-func tensor(t testing.TB, dt dlpack.DType, shape []int64, data []byte) dlpack.Tensor {
+func newTensor(t testing.TB, dt tensor.DType, shape []int64, data []byte) tensor.Tensor {
 	t.Helper()
-	x, err := dlpack.FromBlob(dt, shape, data)
+	x, err := tensor.FromBlob(dt, shape, data)
 	if err != nil {
 		t.Fatalf("FromBlob: %v", err)
 	}
 	return x
 }
 
-func floats(t testing.TB, shape []int64, vals ...float32) dlpack.Tensor {
+func floats(t testing.TB, shape []int64, vals ...float32) tensor.Tensor {
 	b := make([]byte, 4*len(vals))
 	for i, v := range vals {
 		binary.LittleEndian.PutUint32(b[4*i:], math.Float32bits(v))
 	}
-	return tensor(t, dlpack.Float, shape, b)
+	return newTensor(t, tensor.Float, shape, b)
 }
 
-func release(ts []dlpack.Tensor) {
+func release(ts []tensor.Tensor) {
 	for _, x := range ts {
 		if !x.IsZero() {
 			x.Release()
@@ -86,7 +86,7 @@ func release(ts []dlpack.Tensor) {
 }
 
 // mnistInput is one.png as float32 pixels 0..255, shape [1,1,28,28].
-func mnistInput(t *testing.T) dlpack.Tensor {
+func mnistInput(t *testing.T) tensor.Tensor {
 	f, err := os.Open(filepath.Join(fixtures, "one.png"))
 	if err != nil {
 		t.Fatalf("RedisAI fixture missing (testdata/redisai is part of the repository): %v", err)
@@ -109,7 +109,7 @@ func mnistInput(t *testing.T) dlpack.Tensor {
 	return floats(t, []int64{1, 1, 28, 28}, px...)
 }
 
-func argmax(x dlpack.Tensor) int {
+func argmax(x tensor.Tensor) int {
 	best := 0
 	for i := 1; i < x.Len(); i++ {
 		if x.Float(i) > x.Float(best) {
@@ -136,12 +136,12 @@ func TestMNIST(t *testing.T) {
 	}
 	in := mnistInput(t)
 	defer in.Release()
-	out, err := m.Run([]dlpack.Tensor{in})
+	out, err := m.Run([]tensor.Tensor{in})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer release(out)
-	if len(out) != 1 || out[0].DType() != dlpack.Float || fmt.Sprint(out[0].Shape()) != "[1 10]" {
+	if len(out) != 1 || out[0].DType() != tensor.Float || fmt.Sprint(out[0].Shape()) != "[1 10]" {
 		t.Fatalf("output %d tensors, %s %v", len(out), out[0].DType().Name(), out[0].Shape())
 	}
 	if got := argmax(out[0]); got != 1 {
@@ -156,7 +156,7 @@ func TestLinearIris(t *testing.T) {
 	}
 	in := floats(t, []int64{1, 4}, 5.1, 3.5, 1.4, 0.2)
 	defer in.Release()
-	out, err := m.Run([]dlpack.Tensor{in})
+	out, err := m.Run([]tensor.Tensor{in})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,20 +187,20 @@ func TestBadInputs(t *testing.T) {
 	defer good.Release()
 	short := floats(t, []int64{1, 3}, 1, 2, 3)
 	defer short.Release()
-	double := tensor(t, dlpack.Double, []int64{1, 4}, make([]byte, 32))
+	double := newTensor(t, tensor.Double, []int64{1, 4}, make([]byte, 32))
 	defer double.Release()
-	str := tensor(t, dlpack.String, []int64{1, 4}, []byte("a\x00b\x00c\x00d\x00"))
+	str := newTensor(t, tensor.String, []int64{1, 4}, []byte("a\x00b\x00c\x00d\x00"))
 	defer str.Release()
 	cases := []struct {
 		name   string
-		inputs []dlpack.Tensor
+		inputs []tensor.Tensor
 		want   string
 	}{
 		{"none", nil, "ERR Expected 1 inputs but got 0"},
-		{"two", []dlpack.Tensor{good, good}, "ERR Expected 1 inputs but got 2"},
-		{"shape", []dlpack.Tensor{short}, "Got invalid dimensions for input: float_input for the following indices"},
-		{"dtype", []dlpack.Tensor{double}, "Unexpected input data type"},
-		{"string", []dlpack.Tensor{str}, "Unexpected input data type"},
+		{"two", []tensor.Tensor{good, good}, "ERR Expected 1 inputs but got 2"},
+		{"shape", []tensor.Tensor{short}, "Got invalid dimensions for input: float_input for the following indices"},
+		{"dtype", []tensor.Tensor{double}, "Unexpected input data type"},
+		{"string", []tensor.Tensor{str}, "Unexpected input data type"},
 	}
 	for _, c := range cases {
 		out, err := m.Run(c.inputs)
@@ -215,7 +215,7 @@ func TestBadInputs(t *testing.T) {
 		t.Logf("%s: %v", c.name, err)
 	}
 	// The model still works after failed runs.
-	out, err := m.Run([]dlpack.Tensor{good})
+	out, err := m.Run([]tensor.Tensor{good})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -232,7 +232,7 @@ func TestParallelRuns(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			out, err := m.Run([]dlpack.Tensor{in})
+			out, err := m.Run([]tensor.Tensor{in})
 			if err != nil {
 				errs <- err
 				return
@@ -276,7 +276,7 @@ func TestDevicesAndThreads(t *testing.T) {
 			t.Errorf("%+v: no error, want %q (a CUDA-enabled library?)", c.opts, c.err)
 		}
 		in := floats(t, []int64{1, 4}, 5.1, 3.5, 1.4, 0.2)
-		out, err := m.Run([]dlpack.Tensor{in})
+		out, err := m.Run([]tensor.Tensor{in})
 		in.Release()
 		if err != nil || float32(out[0].Float(0)) != float32(-0.090524077415466309) {
 			t.Errorf("%+v: run %v", c.opts, err)
@@ -294,7 +294,7 @@ func TestClosedModel(t *testing.T) {
 	m.Close()
 	in := floats(t, []int64{1, 4}, 1, 2, 3, 4)
 	defer in.Release()
-	if _, err := m.Run([]dlpack.Tensor{in}); err == nil {
+	if _, err := m.Run([]tensor.Tensor{in}); err == nil {
 		t.Error("Run after Close succeeded")
 	}
 }
@@ -304,22 +304,22 @@ func TestClosedModel(t *testing.T) {
 func TestDTypes(t *testing.T) {
 	b := lib.Need(t)
 	cases := []struct {
-		dt     dlpack.DType
+		dt     tensor.DType
 		onnxT  int
 		shape  []int64
 		data   []byte
 		shapes [][]any // declared input/output shapes to try; nil: no shape declared
 	}{
-		{dlpack.Float, 1, []int64{2, 2}, le32(0x3f800000, 0xc0000000, 0, 0x7f800000), nil},
-		{dlpack.Double, 11, []int64{2}, le64(math.Float64bits(1.5), math.Float64bits(-2)), nil},
-		{dlpack.Int8, 3, []int64{3}, []byte{1, 0x80, 0x7f}, nil},
-		{dlpack.Int16, 5, []int64{2}, []byte{1, 2, 0xff, 0xff}, nil},
-		{dlpack.Int32, 6, []int64{1, 2}, le32(7, 0xffffffff), nil},
-		{dlpack.Int64, 7, []int64{2, 1}, le64(1<<40, math.MaxUint64), nil},
-		{dlpack.UInt8, 2, []int64{4}, []byte{0, 1, 254, 255}, nil},
-		{dlpack.UInt16, 4, []int64{2}, []byte{0xff, 0xff, 1, 0}, nil},
-		{dlpack.Bool, 9, []int64{3}, []byte{1, 0, 1}, nil},
-		{dlpack.String, 8, []int64{3}, []byte("a\x00\x00hello\x00"), nil},
+		{tensor.Float, 1, []int64{2, 2}, le32(0x3f800000, 0xc0000000, 0, 0x7f800000), nil},
+		{tensor.Double, 11, []int64{2}, le64(math.Float64bits(1.5), math.Float64bits(-2)), nil},
+		{tensor.Int8, 3, []int64{3}, []byte{1, 0x80, 0x7f}, nil},
+		{tensor.Int16, 5, []int64{2}, []byte{1, 2, 0xff, 0xff}, nil},
+		{tensor.Int32, 6, []int64{1, 2}, le32(7, 0xffffffff), nil},
+		{tensor.Int64, 7, []int64{2, 1}, le64(1<<40, math.MaxUint64), nil},
+		{tensor.UInt8, 2, []int64{4}, []byte{0, 1, 254, 255}, nil},
+		{tensor.UInt16, 4, []int64{2}, []byte{0xff, 0xff, 1, 0}, nil},
+		{tensor.Bool, 9, []int64{3}, []byte{1, 0, 1}, nil},
+		{tensor.String, 8, []int64{3}, []byte("a\x00\x00hello\x00"), nil},
 	}
 	for _, c := range cases {
 		for _, decl := range []string{"dynamic", "fixed", "unknown"} {
@@ -340,8 +340,8 @@ func TestDTypes(t *testing.T) {
 				t.Errorf("%s: NewModel: %v", name, err)
 				continue
 			}
-			in := tensor(t, c.dt, c.shape, c.data)
-			out, err := m.Run([]dlpack.Tensor{in})
+			in := newTensor(t, c.dt, c.shape, c.data)
+			out, err := m.Run([]tensor.Tensor{in})
 			if err != nil {
 				t.Errorf("%s: Run: %v", name, err)
 			} else if out[0].DType() != c.dt || fmt.Sprint(out[0].Shape()) != fmt.Sprint(c.shape) ||
@@ -364,9 +364,9 @@ func TestScalar(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer m.Close()
-		in := tensor(t, dlpack.Float, nil, le32(math.Float32bits(2.5)))
+		in := newTensor(t, tensor.Float, nil, le32(math.Float32bits(2.5)))
 		defer in.Release()
-		out, err := m.Run([]dlpack.Tensor{in})
+		out, err := m.Run([]tensor.Tensor{in})
 		if err != nil {
 			t.Errorf("unknown shape %v: %v", unknown, err)
 			continue
@@ -401,7 +401,7 @@ func TestSequenceOutput(t *testing.T) {
 	}
 	in := floats(t, []int64{2}, 1, 2)
 	defer in.Release()
-	out, err := m.Run([]dlpack.Tensor{in})
+	out, err := m.Run([]tensor.Tensor{in})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -553,7 +553,7 @@ func BenchmarkMNIST(b *testing.B) {
 	defer in.Release()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			out, err := m.Run([]dlpack.Tensor{in})
+			out, err := m.Run([]tensor.Tensor{in})
 			if err != nil {
 				b.Error(err)
 				return
@@ -568,7 +568,7 @@ func BenchmarkMNIST(b *testing.B) {
 // the model runs normally afterwards with a generous timeout.
 func TestKillSwitch(t *testing.T) {
 	blob := fixture(t, "mnist.onnx")
-	input, err := dlpack.Zeros(dlpack.Float, []int64{1, 1, 28, 28}, 1<<20)
+	input, err := tensor.Zeros(tensor.Float, []int64{1, 1, 28, 28}, 1<<20)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -577,7 +577,7 @@ func TestKillSwitch(t *testing.T) {
 	m := newModel(t, blob, backends.ModelOptions{ExecutionTimeout: time.Nanosecond})
 	terminated := 0
 	for i := 0; i < 200; i++ {
-		outs, err := m.Run([]dlpack.Tensor{input})
+		outs, err := m.Run([]tensor.Tensor{input})
 		switch {
 		case err == nil:
 			release(outs)
@@ -594,7 +594,7 @@ func TestKillSwitch(t *testing.T) {
 
 	generous := newModel(t, blob, backends.ModelOptions{ExecutionTimeout: time.Minute})
 	for i := 0; i < 50; i++ {
-		outs, err := generous.Run([]dlpack.Tensor{input})
+		outs, err := generous.Run([]tensor.Tensor{input})
 		if err != nil {
 			t.Fatalf("a run within the timeout: %v", err)
 		}

@@ -13,7 +13,7 @@ import (
 	"unsafe"
 
 	"gorai/backends"
-	"gorai/dlpack"
+	"gorai/tensor"
 )
 
 // model is one graph and its session. TF sessions may run from many threads at once; Native only keeps
@@ -25,23 +25,23 @@ type model struct {
 var errClosed = errors.New("ERR TF model was freed")
 
 // tfTypes maps tensor dtypes to TensorFlow's; every RedisAI dtype has one.
-var tfTypes = map[dlpack.DType]C.int{
-	dlpack.Float:  C.GORAI_TF_FLOAT,
-	dlpack.Double: C.GORAI_TF_DOUBLE,
-	dlpack.Int8:   C.GORAI_TF_INT8,
-	dlpack.Int16:  C.GORAI_TF_INT16,
-	dlpack.Int32:  C.GORAI_TF_INT32,
-	dlpack.Int64:  C.GORAI_TF_INT64,
-	dlpack.UInt8:  C.GORAI_TF_UINT8,
-	dlpack.UInt16: C.GORAI_TF_UINT16,
-	dlpack.Bool:   C.GORAI_TF_BOOL,
-	dlpack.String: C.GORAI_TF_STRING,
+var tfTypes = map[tensor.DType]C.int{
+	tensor.Float:  C.GORAI_TF_FLOAT,
+	tensor.Double: C.GORAI_TF_DOUBLE,
+	tensor.Int8:   C.GORAI_TF_INT8,
+	tensor.Int16:  C.GORAI_TF_INT16,
+	tensor.Int32:  C.GORAI_TF_INT32,
+	tensor.Int64:  C.GORAI_TF_INT64,
+	tensor.UInt8:  C.GORAI_TF_UINT8,
+	tensor.UInt16: C.GORAI_TF_UINT16,
+	tensor.Bool:   C.GORAI_TF_BOOL,
+	tensor.String: C.GORAI_TF_STRING,
 }
 
 // Run binds the inputs to the graph's input nodes by name, in order, and hands TensorFlow their C memory
 // without copying it (TensorFlow does not write to fed tensors); each output, port 0 of its node, is copied
 // into a new tensor.
-func (m *model) Run(inputs []dlpack.Tensor) ([]dlpack.Tensor, error) {
+func (m *model) Run(inputs []tensor.Tensor) ([]tensor.Tensor, error) {
 	if err := m.CheckInputs(len(inputs)); err != nil {
 		return nil, err
 	}
@@ -77,7 +77,7 @@ func (m *model) Run(inputs []dlpack.Tensor) ([]dlpack.Tensor, error) {
 	n := len(m.Outputs)
 	cout := (*unsafe.Pointer)(C.calloc(C.size_t(max(n, 1)), C.size_t(unsafe.Sizeof(unsafe.Pointer(nil)))))
 	if cout == nil {
-		return nil, dlpack.ErrOutOfMemory
+		return nil, tensor.ErrOutOfMemory
 	}
 	defer C.free(unsafe.Pointer(cout))
 	outs := unsafe.Slice(cout, n)
@@ -93,7 +93,7 @@ func (m *model) Run(inputs []dlpack.Tensor) ([]dlpack.Tensor, error) {
 			}
 		}
 	}()
-	results := make([]dlpack.Tensor, n)
+	results := make([]tensor.Tensor, n)
 	for i, o := range outs {
 		t, err := fromTF(o)
 		if err != nil {
@@ -110,7 +110,7 @@ func (m *model) Run(inputs []dlpack.Tensor) ([]dlpack.Tensor, error) {
 }
 
 // dtypes maps TensorFlow's types back.
-var dtypes = map[C.int]dlpack.DType{}
+var dtypes = map[C.int]tensor.DType{}
 
 func init() {
 	for dt, t := range tfTypes {
@@ -119,14 +119,14 @@ func init() {
 }
 
 // fromTF copies an output into a new tensor.
-func fromTF(o unsafe.Pointer) (dlpack.Tensor, error) {
+func fromTF(o unsafe.Pointer) (tensor.Tensor, error) {
 	if o == nil {
-		return dlpack.Tensor{}, errors.New("no tensor")
+		return tensor.Tensor{}, errors.New("no tensor")
 	}
 	code := C.gorai_tf_tensor_type(o)
 	dt, ok := dtypes[code]
 	if !ok {
-		return dlpack.Tensor{}, fmt.Errorf("TensorFlow type %d has no tensor data type", int(code))
+		return tensor.Tensor{}, fmt.Errorf("TensorFlow type %d has no tensor data type", int(code))
 	}
 	shape := make([]int64, int(C.gorai_tf_tensor_ndim(o)))
 	for i := range shape {
@@ -134,7 +134,7 @@ func fromTF(o unsafe.Pointer) (dlpack.Tensor, error) {
 	}
 	for _, d := range shape {
 		if d <= 0 { // tensors cannot hold an empty output
-			return dlpack.Tensor{}, fmt.Errorf("shape %v is empty; tensors need dimensions > 0", shape)
+			return tensor.Tensor{}, fmt.Errorf("shape %v is empty; tensors need dimensions > 0", shape)
 		}
 	}
 	if dt.IsString() {
@@ -144,12 +144,12 @@ func fromTF(o unsafe.Pointer) (dlpack.Tensor, error) {
 	if nb := int(C.gorai_tf_tensor_nbytes(o)); nb > 0 {
 		data = unsafe.Slice((*byte)(C.gorai_tf_tensor_data(o)), nb)
 	}
-	return dlpack.FromBlob(dt, shape, data)
+	return tensor.FromBlob(dt, shape, data)
 }
 
 // stringsFrom copies a STRING output: tensors keep each element NUL-terminated, so an element that holds a
 // NUL cannot be stored, but for one at its end, which RedisAI keeps as the terminator.
-func stringsFrom(o unsafe.Pointer, shape []int64) (dlpack.Tensor, error) {
+func stringsFrom(o unsafe.Pointer, shape []int64) (tensor.Tensor, error) {
 	n := int64(C.gorai_tf_tensor_nelems(o))
 	var blob bytes.Buffer
 	for i := int64(0); i < n; i++ {
@@ -161,10 +161,10 @@ func stringsFrom(o unsafe.Pointer, shape []int64) (dlpack.Tensor, error) {
 		}
 		s = bytes.TrimSuffix(s, []byte{0})
 		if bytes.IndexByte(s, 0) >= 0 {
-			return dlpack.Tensor{}, errors.New("a string element holds a NUL byte")
+			return tensor.Tensor{}, errors.New("a string element holds a NUL byte")
 		}
 		blob.Write(s)
 		blob.WriteByte(0)
 	}
-	return dlpack.FromBlob(dlpack.String, shape, blob.Bytes())
+	return tensor.FromBlob(tensor.String, shape, blob.Bytes())
 }

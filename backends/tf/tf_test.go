@@ -18,7 +18,7 @@ import (
 
 	"gorai/backends"
 	"gorai/backends/backendtest"
-	"gorai/dlpack"
+	"gorai/tensor"
 )
 
 // The real library, as build/fetch-tensorflow.sh places it (GORAI_TF_LIB overrides); the reference system's
@@ -66,32 +66,32 @@ func newModel(t testing.TB, blob []byte, opts backends.ModelOptions) backends.Mo
 
 var graphOpts = backends.ModelOptions{Device: "CPU", Inputs: []string{"a", "b"}, Outputs: []string{"c"}}
 
-func tensor(t testing.TB, dt dlpack.DType, shape []int64, data []byte) dlpack.Tensor {
+func newTensor(t testing.TB, dt tensor.DType, shape []int64, data []byte) tensor.Tensor {
 	t.Helper()
-	x, err := dlpack.FromBlob(dt, shape, data)
+	x, err := tensor.FromBlob(dt, shape, data)
 	if err != nil {
 		t.Fatalf("FromBlob: %v", err)
 	}
 	return x
 }
 
-func floats(t testing.TB, shape []int64, vals ...float32) dlpack.Tensor {
+func floats(t testing.TB, shape []int64, vals ...float32) tensor.Tensor {
 	b := make([]byte, 4*len(vals))
 	for i, v := range vals {
 		binary.LittleEndian.PutUint32(b[4*i:], math.Float32bits(v))
 	}
-	return tensor(t, dlpack.Float, shape, b)
+	return newTensor(t, tensor.Float, shape, b)
 }
 
-func strs(t testing.TB, shape []int64, vals ...string) dlpack.Tensor {
+func strs(t testing.TB, shape []int64, vals ...string) tensor.Tensor {
 	var b []byte
 	for _, v := range vals {
 		b = append(append(b, v...), 0)
 	}
-	return tensor(t, dlpack.String, shape, b)
+	return newTensor(t, tensor.String, shape, b)
 }
 
-func values(x dlpack.Tensor) []float64 {
+func values(x tensor.Tensor) []float64 {
 	v := make([]float64, x.Len())
 	for i := range v {
 		v[i] = x.Float(i)
@@ -99,7 +99,7 @@ func values(x dlpack.Tensor) []float64 {
 	return v
 }
 
-func release(ts []dlpack.Tensor) {
+func release(ts []tensor.Tensor) {
 	for _, x := range ts {
 		if !x.IsZero() {
 			x.Release()
@@ -127,12 +127,12 @@ func TestGraphPB(t *testing.T) {
 	a, b := floats(t, []int64{2}, 2, 3), floats(t, []int64{2}, 2, 3)
 	defer a.Release()
 	defer b.Release()
-	out, err := m.Run([]dlpack.Tensor{a, b})
+	out, err := m.Run([]tensor.Tensor{a, b})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer release(out)
-	if len(out) != 1 || out[0].DType() != dlpack.Float || fmt.Sprint(out[0].Shape(), values(out[0])) != "[2] [4 9]" {
+	if len(out) != 1 || out[0].DType() != tensor.Float || fmt.Sprint(out[0].Shape(), values(out[0])) != "[2] [4 9]" {
 		t.Errorf("c = %v %v, want FLOAT [2] [4 9]", out[0].Shape(), values(out[0]))
 	}
 	// The inputs are untouched, and the same output may be fetched twice.
@@ -143,7 +143,7 @@ func TestGraphPB(t *testing.T) {
 	x, y := floats(t, []int64{2, 2}, 1, 2, 3, 4), floats(t, []int64{2, 2}, 5, 6, 7, 8)
 	defer x.Release()
 	defer y.Release()
-	out2, err := m2.Run([]dlpack.Tensor{x, y})
+	out2, err := m2.Run([]tensor.Tensor{x, y})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,7 +156,7 @@ func TestGraphPB(t *testing.T) {
 }
 
 // npy reads a little-endian float32 C-order .npy file.
-func npy(t testing.TB, name string) dlpack.Tensor {
+func npy(t testing.TB, name string) tensor.Tensor {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(models, name))
 	if err != nil {
@@ -189,7 +189,7 @@ func npy(t testing.TB, name string) dlpack.Tensor {
 			shape = append(shape, n)
 		}
 	}
-	return tensor(t, dlpack.Float, shape, b[off+hlen:])
+	return newTensor(t, tensor.Float, shape, b[off+hlen:])
 }
 
 type kerasMeta struct {
@@ -213,7 +213,7 @@ func keras(t testing.TB) (blob []byte, meta kerasMeta) {
 	return blob, meta
 }
 
-func closeTo(t testing.TB, what string, got, want dlpack.Tensor, tol float64) {
+func closeTo(t testing.TB, what string, got, want tensor.Tensor, tol float64) {
 	t.Helper()
 	if got.DType() != want.DType() || fmt.Sprint(got.Shape()) != fmt.Sprint(want.Shape()) {
 		t.Fatalf("%s: %s %v, want %s %v", what, got.DType().Name(), got.Shape(), want.DType().Name(), want.Shape())
@@ -234,7 +234,7 @@ func TestKeras(t *testing.T) {
 	m := newModel(t, blob, backends.ModelOptions{Inputs: meta.Inputs, Outputs: meta.Outputs})
 	for _, suffix := range []string{"", "_5"} {
 		x, want := npy(t, "keras_fcn_input"+suffix+".npy"), npy(t, "keras_fcn_output"+suffix+".npy")
-		out, err := m.Run([]dlpack.Tensor{x})
+		out, err := m.Run([]tensor.Tensor{x})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -303,7 +303,7 @@ func TestErrors(t *testing.T) {
 	m := newModel(t, graph, graphOpts)
 	a := floats(t, []int64{1}, 3)
 	defer a.Release()
-	out, err := m.Run([]dlpack.Tensor{a, a})
+	out, err := m.Run([]tensor.Tensor{a, a})
 	if err != nil || out[0].Float(0) != 9 {
 		t.Errorf("after the errors: %v", err)
 	}
@@ -316,20 +316,20 @@ func TestRunErrors(t *testing.T) {
 	a2, a3 := floats(t, []int64{2}, 1, 2), floats(t, []int64{2, 2, 3}, make([]float32, 12)...)
 	defer a2.Release()
 	defer a3.Release()
-	i32 := tensor(t, dlpack.Int32, []int64{2}, make([]byte, 8))
+	i32 := newTensor(t, tensor.Int32, []int64{2}, make([]byte, 8))
 	defer i32.Release()
 	s := strs(t, []int64{2}, "a", "b")
 	defer s.Release()
 	cases := []struct {
-		in   []dlpack.Tensor
+		in   []tensor.Tensor
 		want string // a regular expression
 	}{
 		// The reference's text: "Incompatible shapes: [2] vs. [2,2,3] \t [[{{node mul}}]]".
-		{[]dlpack.Tensor{a2, a3}, `^Incompatible shapes: \[2\] vs\. \[2,2,3\] \t \[\[\{\{node mul\}\}\]\]`},
-		{[]dlpack.Tensor{a2, i32}, `int32`},
-		{[]dlpack.Tensor{s, a2}, `string`},
-		{[]dlpack.Tensor{a2}, `^ERR Expected 2 inputs but got 1$`},
-		{[]dlpack.Tensor{a2, {}}, `^ERR TF input b: no tensor$`},
+		{[]tensor.Tensor{a2, a3}, `^Incompatible shapes: \[2\] vs\. \[2,2,3\] \t \[\[\{\{node mul\}\}\]\]`},
+		{[]tensor.Tensor{a2, i32}, `int32`},
+		{[]tensor.Tensor{s, a2}, `string`},
+		{[]tensor.Tensor{a2}, `^ERR Expected 2 inputs but got 1$`},
+		{[]tensor.Tensor{a2, {}}, `^ERR TF input b: no tensor$`},
 	}
 	for _, c := range cases {
 		out, err := m.Run(c.in)
@@ -343,7 +343,7 @@ func TestRunErrors(t *testing.T) {
 		}
 		t.Logf("%q", err)
 	}
-	out, err := m.Run([]dlpack.Tensor{a2, a2})
+	out, err := m.Run([]tensor.Tensor{a2, a2})
 	if err != nil || fmt.Sprint(values(out[0])) != "[1 4]" {
 		t.Errorf("after the errors: %v %v", err, out)
 	}
@@ -366,7 +366,7 @@ func TestParallelRuns(t *testing.T) {
 			for i := 0; i < 25; i++ {
 				v := float32(g*100 + i)
 				a, b := floats(t, []int64{1}, v), floats(t, []int64{1}, 2)
-				out, err := graph.Run([]dlpack.Tensor{a, b})
+				out, err := graph.Run([]tensor.Tensor{a, b})
 				a.Release()
 				b.Release()
 				if err != nil {
@@ -377,7 +377,7 @@ func TestParallelRuns(t *testing.T) {
 					errs <- fmt.Errorf("%v*2 = %v", v, got)
 				}
 				release(out)
-				kout, err := km.Run([]dlpack.Tensor{x})
+				kout, err := km.Run([]tensor.Tensor{x})
 				if err != nil {
 					errs <- err
 					return
@@ -410,7 +410,7 @@ func TestThreadsAndDevices(t *testing.T) {
 		opts.Inputs, opts.Outputs = graphOpts.Inputs, graphOpts.Outputs
 		m := newModel(t, blob, opts)
 		a := floats(t, []int64{2}, 2, 3)
-		out, err := m.Run([]dlpack.Tensor{a, a})
+		out, err := m.Run([]tensor.Tensor{a, a})
 		a.Release()
 		if err != nil || fmt.Sprint(values(out[0])) != "[4 9]" {
 			t.Errorf("%+v: %v", opts, err)
@@ -455,7 +455,7 @@ func TestClosedModel(t *testing.T) {
 	m.Close()
 	a := floats(t, []int64{1}, 1)
 	defer a.Release()
-	if _, err := m.Run([]dlpack.Tensor{a, a}); !errors.Is(err, errClosed) {
+	if _, err := m.Run([]tensor.Tensor{a, a}); !errors.Is(err, errClosed) {
 		t.Errorf("Run after Close: %v", err)
 	}
 }
@@ -511,7 +511,7 @@ func TestDTypes(t *testing.T) {
 			if shape == nil {
 				n = 1
 			}
-			var in dlpack.Tensor
+			var in tensor.Tensor
 			if dt.IsString() {
 				vals := []string{"", "a", "hello, world", strings.Repeat("long string ", 10), "é", "x"}
 				in = strs(t, shape, vals[len(vals)-n:]...)
@@ -523,9 +523,9 @@ func TestDTypes(t *testing.T) {
 						data[i] = byte(i % 2)
 					}
 				}
-				in = tensor(t, dt, shape, data)
+				in = newTensor(t, dt, shape, data)
 			}
-			out, err := m.Run([]dlpack.Tensor{in})
+			out, err := m.Run([]tensor.Tensor{in})
 			if err != nil {
 				t.Errorf("%s %v: %v", dt.Name(), shape, err)
 				in.Release()
@@ -552,13 +552,13 @@ func TestStrings(t *testing.T) {
 	defer a.Release()
 	defer b.Release()
 	for i := 0; i < 3; i++ {
-		out, err := m.Run([]dlpack.Tensor{a, b})
+		out, err := m.Run([]tensor.Tensor{a, b})
 		if err != nil {
 			t.Fatal(err)
 		}
 		o := out[0]
 		got := []string{string(o.Str(0)), string(o.Str(1)), string(o.Str(2))}
-		if o.DType() != dlpack.String || fmt.Sprint(o.Shape()) != "[3]" || fmt.Sprint(got) != fmt.Sprint([]string{"x-y", "-z", long + "-" + long}) {
+		if o.DType() != tensor.String || fmt.Sprint(o.Shape()) != "[3]" || fmt.Sprint(got) != fmt.Sprint([]string{"x-y", "-z", long + "-" + long}) {
 			t.Errorf("StringJoin: %s %v %q", o.DType().Name(), o.Shape(), got)
 		}
 		release(out)
@@ -587,7 +587,7 @@ func TestNoLeaks(t *testing.T) {
 			if m, err := b.NewModel(kblob, backends.ModelOptions{Device: "CPU", Inputs: meta.Inputs, Outputs: meta.Outputs}); err != nil {
 				t.Fatal(err)
 			} else {
-				out, err := m.Run([]dlpack.Tensor{x})
+				out, err := m.Run([]tensor.Tensor{x})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -613,10 +613,10 @@ func TestNoLeaks(t *testing.T) {
 		}
 		defer m.Close()
 		for i := 0; i < 200; i++ {
-			if _, err := m.Run([]dlpack.Tensor{a2, a3}); err == nil {
+			if _, err := m.Run([]tensor.Tensor{a2, a3}); err == nil {
 				t.Fatal("no error")
 			}
-			out, err := sm.Run([]dlpack.Tensor{s})
+			out, err := sm.Run([]tensor.Tensor{s})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -718,7 +718,7 @@ func BenchmarkKeras(b *testing.B) {
 	defer x.Release()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			out, err := m.Run([]dlpack.Tensor{x})
+			out, err := m.Run([]tensor.Tensor{x})
 			if err != nil {
 				b.Error(err)
 				return

@@ -12,7 +12,7 @@ import (
 	"unsafe"
 
 	"gorai/backends"
-	"gorai/dlpack"
+	"gorai/tensor"
 )
 
 // model is one compiled model. loader.c serializes its runs; Native only keeps Close from freeing it under
@@ -25,18 +25,18 @@ var errClosed = errors.New("ERR TFLITE model was freed")
 
 // tflTypes maps tensor dtypes to LiteRT's, for the types RedisAI's TFLITE took; any other input is reported
 // as not matching the model (type 0 matches no tensor), as RedisAI did.
-var tflTypes = map[dlpack.DType]C.int{
-	dlpack.Float: C.GORAI_TFL_FLOAT32,
-	dlpack.Int8:  C.GORAI_TFL_INT8,
-	dlpack.Int16: C.GORAI_TFL_INT16,
-	dlpack.Int32: C.GORAI_TFL_INT32,
-	dlpack.Int64: C.GORAI_TFL_INT64,
-	dlpack.UInt8: C.GORAI_TFL_UINT8,
-	dlpack.Bool:  C.GORAI_TFL_BOOL,
+var tflTypes = map[tensor.DType]C.int{
+	tensor.Float: C.GORAI_TFL_FLOAT32,
+	tensor.Int8:  C.GORAI_TFL_INT8,
+	tensor.Int16: C.GORAI_TFL_INT16,
+	tensor.Int32: C.GORAI_TFL_INT32,
+	tensor.Int64: C.GORAI_TFL_INT64,
+	tensor.UInt8: C.GORAI_TFL_UINT8,
+	tensor.Bool:  C.GORAI_TFL_BOOL,
 }
 
 // dtypes maps LiteRT's types back.
-var dtypes = map[C.int]dlpack.DType{}
+var dtypes = map[C.int]tensor.DType{}
 
 func init() {
 	for dt, t := range tflTypes {
@@ -46,7 +46,7 @@ func init() {
 
 // Run copies the inputs into LiteRT's buffers by position (resizing the model's inputs to their shapes) and
 // each output into a new tensor.
-func (m *model) Run(inputs []dlpack.Tensor) ([]dlpack.Tensor, error) {
+func (m *model) Run(inputs []tensor.Tensor) ([]tensor.Tensor, error) {
 	if err := m.CheckInputs(len(inputs)); err != nil {
 		return nil, err
 	}
@@ -86,7 +86,7 @@ func (m *model) Run(inputs []dlpack.Tensor) ([]dlpack.Tensor, error) {
 			C.free(o.data)
 		}
 	}()
-	results := make([]dlpack.Tensor, len(out))
+	results := make([]tensor.Tensor, len(out))
 	for i := range out {
 		t, err := fromLiteRT(&out[i])
 		if err != nil {
@@ -101,21 +101,21 @@ func (m *model) Run(inputs []dlpack.Tensor) ([]dlpack.Tensor, error) {
 }
 
 // fromLiteRT copies an output into a new tensor.
-func fromLiteRT(o *C.gorai_tfl_output) (dlpack.Tensor, error) {
+func fromLiteRT(o *C.gorai_tfl_output) (tensor.Tensor, error) {
 	dt, ok := dtypes[o.dtype]
 	if !ok {
-		return dlpack.Tensor{}, fmt.Errorf("LiteRT type %d has no tensor data type", int(o.dtype))
+		return tensor.Tensor{}, fmt.Errorf("LiteRT type %d has no tensor data type", int(o.dtype))
 	}
 	shape := make([]int64, int(o.ndim))
 	for i := range shape {
 		shape[i] = int64(o.dims[i])
 		if shape[i] <= 0 { // tensors cannot hold an empty output
-			return dlpack.Tensor{}, fmt.Errorf("shape %v is empty; tensors need dimensions > 0", shape[:i+1])
+			return tensor.Tensor{}, fmt.Errorf("shape %v is empty; tensors need dimensions > 0", shape[:i+1])
 		}
 	}
 	var data []byte
 	if o.nbytes > 0 {
 		data = unsafe.Slice((*byte)(o.data), int(o.nbytes))
 	}
-	return dlpack.FromBlob(dt, shape, data)
+	return tensor.FromBlob(dt, shape, data)
 }

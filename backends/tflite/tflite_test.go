@@ -14,7 +14,7 @@ import (
 
 	"gorai/backends"
 	"gorai/backends/backendtest"
-	"gorai/dlpack"
+	"gorai/tensor"
 )
 
 // The real library, as build/fetch-litert.sh places it (GORAI_TFLITE_LIB overrides), and the models that
@@ -65,25 +65,25 @@ func expected(t testing.TB, name string) ([]byte, expectation) {
 }
 
 // tensor makes a tensor of the JSON's values.
-func (j jsonTensor) tensor(t testing.TB) dlpack.Tensor {
+func (j jsonTensor) tensor(t testing.TB) tensor.Tensor {
 	t.Helper()
-	var dt dlpack.DType
+	var dt tensor.DType
 	var blob []byte
 	switch j.DType {
 	case "float32":
-		dt = dlpack.Float
+		dt = tensor.Float
 		for _, v := range j.Values {
 			blob = binary.LittleEndian.AppendUint32(blob, math.Float32bits(float32(v)))
 		}
 	case "uint8":
-		dt = dlpack.UInt8
+		dt = tensor.UInt8
 		for _, v := range j.Values {
 			blob = append(blob, byte(v))
 		}
 	default:
 		t.Fatalf("dtype %s", j.DType)
 	}
-	x, err := dlpack.FromBlob(dt, j.Shape, blob)
+	x, err := tensor.FromBlob(dt, j.Shape, blob)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,16 +92,16 @@ func (j jsonTensor) tensor(t testing.TB) dlpack.Tensor {
 }
 
 // values reads a FLOAT or UINT8 tensor back as float64s.
-func values(t testing.TB, x dlpack.Tensor) []float64 {
+func values(t testing.TB, x tensor.Tensor) []float64 {
 	t.Helper()
 	var vs []float64
 	d := x.Data()
 	switch x.DType() {
-	case dlpack.Float:
+	case tensor.Float:
 		for i := 0; i+4 <= len(d); i += 4 {
 			vs = append(vs, float64(math.Float32frombits(binary.LittleEndian.Uint32(d[i:]))))
 		}
-	case dlpack.UInt8:
+	case tensor.UInt8:
 		for _, b := range d {
 			vs = append(vs, float64(b))
 		}
@@ -125,7 +125,7 @@ func newModel(t testing.TB, blob []byte) backends.Model {
 // rounding (LiteRT may fuse differently); quantized outputs must be equal.
 func checkCase(t *testing.T, m backends.Model, inputs, outputs []jsonTensor) {
 	t.Helper()
-	in := make([]dlpack.Tensor, len(inputs))
+	in := make([]tensor.Tensor, len(inputs))
 	for i, j := range inputs {
 		in[i] = j.tensor(t)
 	}
@@ -231,19 +231,19 @@ func TestRunErrors(t *testing.T) {
 	blob, want := expected(t, "dense.tflite")
 	m := newModel(t, blob)
 	c := want.Cases[0]
-	good := []dlpack.Tensor{c.Inputs[0].tensor(t), c.Inputs[1].tensor(t)}
-	dbl, err := dlpack.FromBlob(dlpack.Double, []int64{1, 3}, make([]byte, 24))
+	good := []tensor.Tensor{c.Inputs[0].tensor(t), c.Inputs[1].tensor(t)}
+	dbl, err := tensor.FromBlob(tensor.Double, []int64{1, 3}, make([]byte, 24))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer dbl.Release()
-	u8, err := dlpack.FromBlob(dlpack.UInt8, []int64{1, 3}, make([]byte, 3))
+	u8, err := tensor.FromBlob(tensor.UInt8, []int64{1, 3}, make([]byte, 3))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer u8.Release()
 	const typeErr = "Input tensor type doesn't match the type expected by the model definition"
-	for name, in := range map[string][]dlpack.Tensor{
+	for name, in := range map[string][]tensor.Tensor{
 		"uint8 for float": {u8, good[1]},
 		"double":          {dbl, good[1]},
 	} {
@@ -256,12 +256,12 @@ func TestRunErrors(t *testing.T) {
 	}
 	// A shape the graph cannot take (concatenating batches 1 and 2) fails the run, and the model still
 	// works afterwards.
-	b2, err := dlpack.FromBlob(dlpack.Float, []int64{2, 2}, make([]byte, 16))
+	b2, err := tensor.FromBlob(tensor.Float, []int64{2, 2}, make([]byte, 16))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer b2.Release()
-	if _, err := m.Run([]dlpack.Tensor{good[0], b2}); err == nil {
+	if _, err := m.Run([]tensor.Tensor{good[0], b2}); err == nil {
 		t.Error("batches 1 and 2 ran")
 	} else {
 		t.Logf("mismatched batches: %v", err)
@@ -336,7 +336,7 @@ func BenchmarkDense(b *testing.B) {
 	blob, want := expected(b, "dense.tflite")
 	m := newModel(b, blob)
 	c := want.Cases[0]
-	in := []dlpack.Tensor{c.Inputs[0].tensor(b), c.Inputs[1].tensor(b)}
+	in := []tensor.Tensor{c.Inputs[0].tensor(b), c.Inputs[1].tensor(b)}
 	for b.Loop() {
 		out, err := m.Run(in)
 		if err != nil {

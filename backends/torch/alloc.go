@@ -13,13 +13,13 @@ import (
 	"runtime/cgo"
 	"unsafe"
 
-	"gorai/dlpack"
+	"gorai/tensor"
 )
 
 // run is one Run in flight: the outputs made so far, why the last allocation failed, and the
 // context its script's Redis callbacks get.
 type run struct {
-	outs []dlpack.Tensor
+	outs []tensor.Tensor
 	err  error
 	ctx  context.Context
 }
@@ -27,8 +27,8 @@ type run struct {
 // collect makes a run for n outputs and calls the shim through call with its handle (for
 // goraiTorchAlloc and the Redis callbacks) and an error out-parameter: the outputs, or the error
 // (the allocator's own failure first, else the shim's text), with what was allocated released.
-func collect(ctx context.Context, n int, call func(run C.uintptr_t, cerr **C.char) C.int) ([]dlpack.Tensor, error) {
-	r := &run{outs: make([]dlpack.Tensor, n), ctx: ctx}
+func collect(ctx context.Context, n int, call func(run C.uintptr_t, cerr **C.char) C.int) ([]tensor.Tensor, error) {
+	r := &run{outs: make([]tensor.Tensor, n), ctx: ctx}
 	h := cgo.NewHandle(r)
 	defer h.Delete()
 	var cerr *C.char
@@ -49,7 +49,7 @@ func (r *run) release() {
 	for i, t := range r.outs {
 		if !t.IsZero() {
 			t.Release()
-			r.outs[i] = dlpack.Tensor{}
+			r.outs[i] = tensor.Tensor{}
 		}
 	}
 }
@@ -83,7 +83,7 @@ func goraiTorchAlloc(handle C.uintptr_t, index C.int, code, bits C.uint8_t, ndim
 			return nil
 		}
 	}
-	t, err := dlpack.Zeros(dlpack.DType{Code: uint8(code), Bits: uint8(bits)}, dims, math.MaxInt64)
+	t, err := tensor.Zeros(tensor.DType{Code: uint8(code), Bits: uint8(bits)}, dims, math.MaxInt64)
 	if err != nil {
 		r.err = fmt.Errorf("ERR Torch output %d: %v", i, err)
 		return nil

@@ -12,7 +12,7 @@ import (
 	"unsafe"
 
 	"gorai/backends"
-	"gorai/dlpack"
+	"gorai/tensor"
 )
 
 // model is one loaded TorchScript module (the shim's model). TorchScript methods may run from many
@@ -25,7 +25,7 @@ var errClosed = errors.New("ERR torch model was freed")
 
 // Run hands libtorch the inputs' C memory without copying it, and the shim copies each output into a
 // new tensor that alloc.go makes for it.
-func (m *model) Run(inputs []dlpack.Tensor) ([]dlpack.Tensor, error) {
+func (m *model) Run(inputs []tensor.Tensor) ([]tensor.Tensor, error) {
 	if err := m.CheckInputs(len(inputs)); err != nil {
 		return nil, err
 	}
@@ -45,7 +45,7 @@ func (m *model) Run(inputs []dlpack.Tensor) ([]dlpack.Tensor, error) {
 
 // describe is the shim's view of the inputs: their C memory, wrapped by libtorch without a copy. name
 // says which input a zero Tensor is.
-func describe(inputs []dlpack.Tensor, name func(i int) string) ([]C.gorai_torch_tensor, error) {
+func describe(inputs []tensor.Tensor, name func(i int) string) ([]C.gorai_torch_tensor, error) {
 	in := make([]C.gorai_torch_tensor, len(inputs))
 	for i, t := range inputs {
 		if t.IsZero() {
@@ -70,7 +70,7 @@ func first(in []C.gorai_torch_tensor) *C.gorai_torch_tensor {
 }
 
 // dataPointer is a tensor's data in C memory, nil when it has none.
-func dataPointer(t dlpack.Tensor) unsafe.Pointer {
+func dataPointer(t tensor.Tensor) unsafe.Pointer {
 	if d := t.Data(); len(d) > 0 {
 		return unsafe.Pointer(&d[0])
 	}

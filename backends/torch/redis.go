@@ -17,7 +17,7 @@ import (
 	"unsafe"
 
 	"gorai/backends"
-	"gorai/dlpack"
+	"gorai/tensor"
 )
 
 // The Redis extension: scripts call redis.execute(cmd, args), redis.asList(x) and
@@ -26,7 +26,7 @@ import (
 
 type redisHooks struct {
 	execute      func(ctx context.Context, cmd string, args []string) (any, error)
-	modelExecute func(ctx context.Context, key string, inputs []dlpack.Tensor, nOutputs int) ([]dlpack.Tensor, error)
+	modelExecute func(ctx context.Context, key string, inputs []tensor.Tensor, nOutputs int) ([]tensor.Tensor, error)
 }
 
 var hooks atomic.Pointer[redisHooks]
@@ -46,7 +46,7 @@ var hooks atomic.Pointer[redisHooks]
 // does not own: it must Retain what it keeps) and returns nOutputs new tensors, which it gives to the
 // script (they are released when libtorch is done with them); its error is what the script raises.
 func SetRedisCallbacks(execute func(ctx context.Context, cmd string, args []string) (any, error),
-	modelExecute func(ctx context.Context, key string, inputs []dlpack.Tensor, nOutputs int) ([]dlpack.Tensor, error)) {
+	modelExecute func(ctx context.Context, key string, inputs []tensor.Tensor, nOutputs int) ([]tensor.Tensor, error)) {
 	hooks.Store(&redisHooks{execute: execute, modelExecute: modelExecute})
 }
 
@@ -185,7 +185,7 @@ func cString(s string) *C.char {
 //export goraiTorchModelExecute
 func goraiTorchModelExecute(handle C.uintptr_t, key *C.char, keylen C.size_t, inputs *C.gorai_torch_tensor, ninputs C.int, noutputs C.int,
 	outputs *C.gorai_torch_tensor, owners *unsafe.Pointer, cerr **C.char) (rc C.int) {
-	var ins, outs []dlpack.Tensor
+	var ins, outs []tensor.Tensor
 	defer func() {
 		if v := recover(); v != nil {
 			releaseAll(outs)
@@ -236,15 +236,15 @@ func goraiTorchModelExecute(handle C.uintptr_t, key *C.char, keylen C.size_t, in
 }
 
 // copyInput copies a tensor of libtorch's into a new tensor.
-func copyInput(in C.gorai_torch_tensor) (dlpack.Tensor, error) {
-	dt := dlpack.DType{Code: uint8(in.code), Bits: uint8(in.bits)}
+func copyInput(in C.gorai_torch_tensor) (tensor.Tensor, error) {
+	dt := tensor.DType{Code: uint8(in.code), Bits: uint8(in.bits)}
 	shape := make([]int64, int(in.ndim))
 	if in.ndim > 0 {
 		copy(shape, unsafe.Slice((*int64)(unsafe.Pointer(in.shape)), int(in.ndim)))
 	}
-	n, err := dlpack.ElementCount(shape, math.MaxInt64)
+	n, err := tensor.ElementCount(shape, math.MaxInt64)
 	if err != nil {
-		return dlpack.Tensor{}, err
+		return tensor.Tensor{}, err
 	}
 	var blob []byte
 	if nbytes := int(n) * dt.ElemSize(); nbytes > 0 {
@@ -252,10 +252,10 @@ func copyInput(in C.gorai_torch_tensor) (dlpack.Tensor, error) {
 	} else {
 		blob = []byte{}
 	}
-	return dlpack.FromBlob(dt, shape, blob)
+	return tensor.FromBlob(dt, shape, blob)
 }
 
-func releaseAll(ts []dlpack.Tensor) {
+func releaseAll(ts []tensor.Tensor) {
 	for _, t := range ts {
 		if !t.IsZero() {
 			t.Release()
@@ -269,6 +269,6 @@ func releaseAll(ts []dlpack.Tensor) {
 //export goraiTorchRelease
 func goraiTorchRelease(owner unsafe.Pointer) {
 	if owner != nil {
-		dlpack.FromPointer(owner).Release()
+		tensor.FromPointer(owner).Release()
 	}
 }

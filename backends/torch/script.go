@@ -14,7 +14,7 @@ import (
 	"unsafe"
 
 	"gorai/backends"
-	"gorai/dlpack"
+	"gorai/tensor"
 )
 
 // The TORCH backend runs scripts too.
@@ -71,7 +71,7 @@ func (s *script) Close() {
 // Run calls fn: an entry point with (inputs, keys, args), any other function with the inputs
 // positionally. The inputs' C memory is handed to libtorch without a copy; the outputs are new tensors
 // (none when nOutputs is 0, the function's result being ignored).
-func (s *script) Run(ctx context.Context, fn string, inputs []dlpack.Tensor, keys, args []string, nOutputs int) ([]dlpack.Tensor, error) {
+func (s *script) Run(ctx context.Context, fn string, inputs []tensor.Tensor, keys, args []string, nOutputs int) ([]tensor.Tensor, error) {
 	in, err := describe(inputs, func(i int) string { return strconv.Itoa(i) })
 	if err != nil {
 		return nil, err

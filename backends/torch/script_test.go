@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"gorai/backends"
-	"gorai/dlpack"
+	"gorai/tensor"
 )
 
 // The scripts of these tests, in the forms clients send them.
@@ -116,7 +116,7 @@ func compile(t *testing.T, source string, opts backends.ScriptOptions) (backends
 	return s, err
 }
 
-func floats(t *testing.T, shape []int64, data ...float64) dlpack.Tensor {
+func floats(t *testing.T, shape []int64, data ...float64) tensor.Tensor {
 	t.Helper()
 	return makeTensor(t, tensorJSON{DType: "FLOAT", Shape: shape, Data: data})
 }
@@ -132,16 +132,16 @@ func TestScriptEntryPoints(t *testing.T) {
 
 	cases := []struct {
 		fn     string
-		inputs []dlpack.Tensor
+		inputs []tensor.Tensor
 		keys   []string
 		args   []string
 		want   []tensorJSON
 	}{
-		{"bar", []dlpack.Tensor{a, b}, nil, nil, []tensorJSON{want("FLOAT", []int64{2, 2}, 11, 22, 33, 44)}},
-		{"scale", []dlpack.Tensor{a}, []string{"k"}, []string{"3"}, []tensorJSON{want("FLOAT", []int64{2, 2}, 6, 12, 18, 24)}},
+		{"bar", []tensor.Tensor{a, b}, nil, nil, []tensorJSON{want("FLOAT", []int64{2, 2}, 11, 22, 33, 44)}},
+		{"scale", []tensor.Tensor{a}, []string{"k"}, []string{"3"}, []tensorJSON{want("FLOAT", []int64{2, 2}, 6, 12, 18, 24)}},
 		// Keys are binary: a NUL byte is one of the 3 bytes of the first key.
-		{"count", []dlpack.Tensor{a, b}, []string{"a\x00b", ""}, []string{"x", "", "z"}, []tensorJSON{want("INT64", []int64{4}, 2, 2, 3, 3)}},
-		{"as_list", []dlpack.Tensor{a}, nil, nil, []tensorJSON{want("FLOAT", []int64{2, 2}, 1, 2, 3, 4), want("FLOAT", []int64{2, 2}, 2, 3, 4, 5)}},
+		{"count", []tensor.Tensor{a, b}, []string{"a\x00b", ""}, []string{"x", "", "z"}, []tensorJSON{want("INT64", []int64{4}, 2, 2, 3, 3)}},
+		{"as_list", []tensor.Tensor{a}, nil, nil, []tensorJSON{want("FLOAT", []int64{2, 2}, 1, 2, 3, 4), want("FLOAT", []int64{2, 2}, 2, 3, 4, 5)}},
 	}
 	for _, c := range cases {
 		t.Run(c.fn, func(t *testing.T) {
@@ -158,7 +158,7 @@ func TestScriptEntryPoints(t *testing.T) {
 	t.Run("svd", func(t *testing.T) {
 		// A tuple of three tensors is three outputs; U diag(S) V^T gives the input back.
 		m := floats(t, []int64{3, 2}, 1, 2, 3, 4, 5, 6)
-		got, err := s.Run(context.Background(), "svd", []dlpack.Tensor{m}, nil, nil, 3)
+		got, err := s.Run(context.Background(), "svd", []tensor.Tensor{m}, nil, nil, 3)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -183,7 +183,7 @@ func TestScriptEntryPoints(t *testing.T) {
 	t.Run("no outputs", func(t *testing.T) {
 		// With no OUTPUTS the return value is ignored, whatever it is.
 		for _, fn := range []string{"nothing", "bar"} {
-			got, err := s.Run(context.Background(), fn, []dlpack.Tensor{a, b}, nil, nil, 0)
+			got, err := s.Run(context.Background(), fn, []tensor.Tensor{a, b}, nil, nil, 0)
 			if err != nil || len(got) != 0 {
 				t.Fatalf("%s: %v %v", fn, got, err)
 			}
@@ -198,19 +198,19 @@ func TestScriptLegacy(t *testing.T) {
 	c := floats(t, []int64{2}, 100, 200)
 	cases := []struct {
 		fn     string
-		inputs []dlpack.Tensor
+		inputs []tensor.Tensor
 		want   []tensorJSON
 	}{
-		{"add", []dlpack.Tensor{a, b}, []tensorJSON{want("FLOAT", []int64{2}, 11, 22)}},
-		{"add_typed", []dlpack.Tensor{a, b}, []tensorJSON{want("FLOAT", []int64{2}, 11, 22)}},
+		{"add", []tensor.Tensor{a, b}, []tensorJSON{want("FLOAT", []int64{2}, 11, 22)}},
+		{"add_typed", []tensor.Tensor{a, b}, []tensorJSON{want("FLOAT", []int64{2}, 11, 22)}},
 		// Inputs beyond the parameters are ignored, as in RedisAI.
-		{"add", []dlpack.Tensor{a, b, c}, []tensorJSON{want("FLOAT", []int64{2}, 11, 22)}},
+		{"add", []tensor.Tensor{a, b, c}, []tensorJSON{want("FLOAT", []int64{2}, 11, 22)}},
 		// A trailing List[Tensor] takes the rest.
-		{"first_plus_rest", []dlpack.Tensor{a, b, c}, []tensorJSON{want("FLOAT", []int64{2}, 111, 222)}},
-		{"first_plus_rest", []dlpack.Tensor{a, b}, []tensorJSON{want("FLOAT", []int64{2}, 11, 22)}},
-		{"all_of", []dlpack.Tensor{a, b, c}, []tensorJSON{want("FLOAT", []int64{6}, 1, 2, 10, 20, 100, 200)}},
+		{"first_plus_rest", []tensor.Tensor{a, b, c}, []tensorJSON{want("FLOAT", []int64{2}, 111, 222)}},
+		{"first_plus_rest", []tensor.Tensor{a, b}, []tensorJSON{want("FLOAT", []int64{2}, 11, 22)}},
+		{"all_of", []tensor.Tensor{a, b, c}, []tensorJSON{want("FLOAT", []int64{6}, 1, 2, 10, 20, 100, 200)}},
 		// A tuple maps to several outputs.
-		{"pair", []dlpack.Tensor{a, b}, []tensorJSON{want("FLOAT", []int64{2}, 11, 22), want("FLOAT", []int64{2}, -9, -18)}},
+		{"pair", []tensor.Tensor{a, b}, []tensorJSON{want("FLOAT", []int64{2}, 11, 22), want("FLOAT", []int64{2}, -9, -18)}},
 	}
 	for _, c := range cases {
 		t.Run(c.fn, func(t *testing.T) {
@@ -226,7 +226,7 @@ func TestScriptLegacy(t *testing.T) {
 
 	// A function that is no entry point of an AI.SCRIPTSTORE script is called the legacy way too.
 	e := newScript(t, entrySource+legacySource, "bar")
-	got, err := e.Run(context.Background(), "add", []dlpack.Tensor{a, b}, []string{"ignored"}, []string{"ignored"}, 1)
+	got, err := e.Run(context.Background(), "add", []tensor.Tensor{a, b}, []string{"ignored"}, []string{"ignored"}, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -238,7 +238,7 @@ func TestScriptLegacy(t *testing.T) {
 func TestScriptIndented(t *testing.T) {
 	s := newScript(t, nestedSource)
 	a := floats(t, []int64{2}, 1, 2)
-	got, err := s.Run(context.Background(), "nested_add", []dlpack.Tensor{a, a}, nil, nil, 1)
+	got, err := s.Run(context.Background(), "nested_add", []tensor.Tensor{a, a}, nil, nil, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -248,7 +248,7 @@ func TestScriptIndented(t *testing.T) {
 	// Tabs, an entry point, and CRLF line ends.
 	tabbed := "\tdef tab(tensors: List[Tensor], keys: List[str], args: List[str]):\r\n\t\treturn tensors[0] * 3\r\n"
 	s = newScript(t, tabbed, "tab")
-	got, err = s.Run(context.Background(), "tab", []dlpack.Tensor{a}, nil, nil, 1)
+	got, err = s.Run(context.Background(), "tab", []tensor.Tensor{a}, nil, nil, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -311,7 +311,7 @@ func TestScriptDevices(t *testing.T) {
 			t.Fatal(err)
 		}
 		a := floats(t, []int64{2}, 1, 2)
-		got, err := s.Run(context.Background(), "pair", []dlpack.Tensor{a, a}, nil, nil, 2)
+		got, err := s.Run(context.Background(), "pair", []tensor.Tensor{a, a}, nil, nil, 2)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -328,7 +328,7 @@ func TestScriptDevices(t *testing.T) {
 func TestScriptRunErrors(t *testing.T) {
 	s := newScript(t, entrySource+legacySource, "bar", "svd")
 	a := floats(t, []int64{2, 2}, 1, 2, 3, 4)
-	str, err := dlpack.Zeros(dlpack.String, []int64{2}, 1<<20)
+	str, err := tensor.Zeros(tensor.String, []int64{2}, 1<<20)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -336,26 +336,26 @@ func TestScriptRunErrors(t *testing.T) {
 	cases := []struct {
 		name     string
 		fn       string
-		inputs   []dlpack.Tensor
+		inputs   []tensor.Tensor
 		nOutputs int
 		want     string // the whole error, or its start when it ends with "..."
 	}{
-		{"no function", "nope", []dlpack.Tensor{a}, 1, "Function does not exist: nope"},
-		{"empty name", "", []dlpack.Tensor{a}, 1, "Function does not exist: "},
-		{"too few inputs", "add", []dlpack.Tensor{a}, 1, "Wrong number of inputs provided to function: add"},
-		{"int parameter", "takes_int", []dlpack.Tensor{a, a}, 1, "Unsupported input type in function definition: takes_int"},
-		{"list not last", "list_not_last", []dlpack.Tensor{a, a}, 1, "Unsupported input type in function definition: list_not_last"},
-		{"too many outputs", "add", []dlpack.Tensor{a, a}, 2, "Function returned unexpected number of outputs - add"},
-		{"too few outputs", "pair", []dlpack.Tensor{a, a}, 1, "Function returned unexpected number of outputs - pair"},
-		{"entry point outputs", "svd", []dlpack.Tensor{a}, 2, "Function returned unexpected number of outputs - svd"},
-		{"int result", "returns_int", []dlpack.Tensor{a}, 1, "Function returned non-tensor valuesreturns_int"},
-		{"mixed tuple", "returns_mixed", []dlpack.Tensor{a}, 2, "Function returned non-tensor valuesreturns_mixed"},
-		{"None", "returns_none", []dlpack.Tensor{a}, 1, "Function returned non-tensor valuesreturns_none"},
-		{"raise", "raises", []dlpack.Tensor{a}, 1, "..."},
-		{"shapes", "bad_shapes", []dlpack.Tensor{floats(t, []int64{2, 3}, 1, 2, 3, 4, 5, 6), a}, 1, "RuntimeError: mm: mat1 and mat2 shapes cannot be multiplied (2x3 and 2x2) "},
-		{"entry point input", "bar", []dlpack.Tensor{a}, 1, "..."},
-		{"string tensor", "add", []dlpack.Tensor{a, str}, 1, "Unsupported code 7"},
-		{"no tensor", "add", []dlpack.Tensor{a, {}}, 1, "ERR Torch input 1: no tensor"},
+		{"no function", "nope", []tensor.Tensor{a}, 1, "Function does not exist: nope"},
+		{"empty name", "", []tensor.Tensor{a}, 1, "Function does not exist: "},
+		{"too few inputs", "add", []tensor.Tensor{a}, 1, "Wrong number of inputs provided to function: add"},
+		{"int parameter", "takes_int", []tensor.Tensor{a, a}, 1, "Unsupported input type in function definition: takes_int"},
+		{"list not last", "list_not_last", []tensor.Tensor{a, a}, 1, "Unsupported input type in function definition: list_not_last"},
+		{"too many outputs", "add", []tensor.Tensor{a, a}, 2, "Function returned unexpected number of outputs - add"},
+		{"too few outputs", "pair", []tensor.Tensor{a, a}, 1, "Function returned unexpected number of outputs - pair"},
+		{"entry point outputs", "svd", []tensor.Tensor{a}, 2, "Function returned unexpected number of outputs - svd"},
+		{"int result", "returns_int", []tensor.Tensor{a}, 1, "Function returned non-tensor valuesreturns_int"},
+		{"mixed tuple", "returns_mixed", []tensor.Tensor{a}, 2, "Function returned non-tensor valuesreturns_mixed"},
+		{"None", "returns_none", []tensor.Tensor{a}, 1, "Function returned non-tensor valuesreturns_none"},
+		{"raise", "raises", []tensor.Tensor{a}, 1, "..."},
+		{"shapes", "bad_shapes", []tensor.Tensor{floats(t, []int64{2, 3}, 1, 2, 3, 4, 5, 6), a}, 1, "RuntimeError: mm: mat1 and mat2 shapes cannot be multiplied (2x3 and 2x2) "},
+		{"entry point input", "bar", []tensor.Tensor{a}, 1, "..."},
+		{"string tensor", "add", []tensor.Tensor{a, str}, 1, "Unsupported code 7"},
+		{"no tensor", "add", []tensor.Tensor{a, {}}, 1, "ERR Torch input 1: no tensor"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -375,17 +375,17 @@ func TestScriptRunErrors(t *testing.T) {
 		})
 	}
 	// The exception's text reaches the caller; a negative sum passes.
-	if _, err := s.Run(context.Background(), "raises", []dlpack.Tensor{a}, nil, nil, 1); err == nil || !strings.Contains(err.Error(), "the sum is positive") {
+	if _, err := s.Run(context.Background(), "raises", []tensor.Tensor{a}, nil, nil, 1); err == nil || !strings.Contains(err.Error(), "the sum is positive") {
 		t.Fatalf("raise: %v", err)
 	}
-	got, err := s.Run(context.Background(), "raises", []dlpack.Tensor{floats(t, []int64{1}, -1)}, nil, nil, 1)
+	got, err := s.Run(context.Background(), "raises", []tensor.Tensor{floats(t, []int64{1}, -1)}, nil, nil, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
 	releaseAll(got)
 	// Returns ignored with no outputs: an int, None.
 	for _, fn := range []string{"returns_int", "returns_none"} {
-		if got, err := s.Run(context.Background(), fn, []dlpack.Tensor{a}, nil, nil, 0); err != nil || len(got) != 0 {
+		if got, err := s.Run(context.Background(), fn, []tensor.Tensor{a}, nil, nil, 0); err != nil || len(got) != 0 {
 			t.Fatalf("%s with no outputs: %v %v", fn, got, err)
 		}
 	}
@@ -402,18 +402,18 @@ func TestScriptParallel(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for i := range 200 {
-				var got []dlpack.Tensor
+				var got []tensor.Tensor
 				var err error
 				var w []tensorJSON
 				switch (g + i) % 3 {
 				case 0:
-					got, err = s.Run(context.Background(), "bar", []dlpack.Tensor{a, b}, nil, nil, 1)
+					got, err = s.Run(context.Background(), "bar", []tensor.Tensor{a, b}, nil, nil, 1)
 					w = []tensorJSON{want("FLOAT", []int64{2, 2}, 11, 22, 33, 44)}
 				case 1:
-					got, err = s.Run(context.Background(), "scale", []dlpack.Tensor{a}, nil, []string{fmt.Sprint(i)}, 1)
+					got, err = s.Run(context.Background(), "scale", []tensor.Tensor{a}, nil, []string{fmt.Sprint(i)}, 1)
 					w = []tensorJSON{want("FLOAT", []int64{2, 2}, float64(2*i), float64(4*i), float64(6*i), float64(8*i))}
 				case 2:
-					got, err = s.Run(context.Background(), "pair", []dlpack.Tensor{a, b}, nil, nil, 2)
+					got, err = s.Run(context.Background(), "pair", []tensor.Tensor{a, b}, nil, nil, 2)
 					w = []tensorJSON{want("FLOAT", []int64{2, 2}, 11, 22, 33, 44), want("FLOAT", []int64{2, 2}, -9, -18, -27, -36)}
 				}
 				if err == nil {
@@ -445,7 +445,7 @@ func TestScriptClose(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for range 100 {
-				got, err := s.Run(context.Background(), "add", []dlpack.Tensor{a, a}, nil, nil, 1)
+				got, err := s.Run(context.Background(), "add", []tensor.Tensor{a, a}, nil, nil, 1)
 				if err == nil {
 					err = checkOutputs(got, []tensorJSON{want("FLOAT", []int64{2}, 2, 4)})
 				} else if errors.Is(err, errScriptClosed) {
@@ -461,7 +461,7 @@ func TestScriptClose(t *testing.T) {
 	time.Sleep(time.Millisecond)
 	s.Close()
 	wg.Wait()
-	if _, err := s.Run(context.Background(), "add", []dlpack.Tensor{a, a}, nil, nil, 1); !errors.Is(err, errScriptClosed) {
+	if _, err := s.Run(context.Background(), "add", []tensor.Tensor{a, a}, nil, nil, 1); !errors.Is(err, errScriptClosed) {
 		t.Fatalf("run after Close: %v", err)
 	}
 	s.Close() // twice is harmless
@@ -557,7 +557,7 @@ func (f *fakeRedis) execute(_ context.Context, cmd string, args []string) (any, 
 }
 
 // modelExecute stands in for a model that gives (x + y, x * y).
-func modelExecute(_ context.Context, key string, inputs []dlpack.Tensor, nOutputs int) ([]dlpack.Tensor, error) {
+func modelExecute(_ context.Context, key string, inputs []tensor.Tensor, nOutputs int) ([]tensor.Tensor, error) {
 	if key != "m" {
 		return nil, errors.New("ERR model key is empty")
 	}
@@ -565,12 +565,12 @@ func modelExecute(_ context.Context, key string, inputs []dlpack.Tensor, nOutput
 		return nil, fmt.Errorf("want 2 inputs and 2 outputs, got %d and %d", len(inputs), nOutputs)
 	}
 	x, y := inputs[0], inputs[1]
-	var outs []dlpack.Tensor
+	var outs []tensor.Tensor
 	for _, op := range []func(a, b float64) float64{
 		func(a, b float64) float64 { return a + b },
 		func(a, b float64) float64 { return a * b },
 	} {
-		o, err := dlpack.Zeros(dlpack.Float, x.Shape(), 1<<20)
+		o, err := tensor.Zeros(tensor.Float, x.Shape(), 1<<20)
 		if err != nil {
 			return nil, err
 		}
@@ -590,7 +590,7 @@ func TestScriptRedis(t *testing.T) {
 	SetRedisCallbacks(fake.execute, modelExecute)
 	t.Cleanup(func() { SetRedisCallbacks(nil, nil) })
 
-	run := func(fn string, inputs []dlpack.Tensor, keys, args []string, n int) []dlpack.Tensor {
+	run := func(fn string, inputs []tensor.Tensor, keys, args []string, n int) []tensor.Tensor {
 		t.Helper()
 		got, err := s.Run(context.Background(), fn, inputs, keys, args, n)
 		if err != nil {
@@ -598,7 +598,7 @@ func TestScriptRedis(t *testing.T) {
 		}
 		return got
 	}
-	check := func(got []dlpack.Tensor, w ...tensorJSON) {
+	check := func(got []tensor.Tensor, w ...tensorJSON) {
 		t.Helper()
 		if err := checkOutputs(got, w); err != nil {
 			t.Fatal(err)
@@ -631,9 +631,9 @@ func TestScriptRedis(t *testing.T) {
 	a := floats(t, []int64{2}, 1, 2)
 	b := floats(t, []int64{2}, 10, 20)
 	// model_execute(2a, b) = (2a + b, 2a * b); the script adds 1 to the first.
-	check(run("run_model", []dlpack.Tensor{a, b}, []string{"m"}, nil, 2),
+	check(run("run_model", []tensor.Tensor{a, b}, []string{"m"}, nil, 2),
 		want("FLOAT", []int64{2}, 13, 25), want("FLOAT", []int64{2}, 20, 80))
-	_, err = s.Run(context.Background(), "run_model", []dlpack.Tensor{a, b}, []string{"other"}, nil, 2)
+	_, err = s.Run(context.Background(), "run_model", []tensor.Tensor{a, b}, []string{"other"}, nil, 2)
 	checkOneLine(t, err)
 	if !strings.Contains(err.Error(), "ERR model key is empty") {
 		t.Fatalf("model error: %v", err)
@@ -647,7 +647,7 @@ func TestScriptRedis(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for range 100 {
-				got, err := s.Run(context.Background(), "run_model", []dlpack.Tensor{a, b}, []string{"m"}, nil, 2)
+				got, err := s.Run(context.Background(), "run_model", []tensor.Tensor{a, b}, []string{"m"}, nil, 2)
 				if err == nil {
 					err = checkOutputs(got, []tensorJSON{want("FLOAT", []int64{2}, 13, 25), want("FLOAT", []int64{2}, 20, 80)})
 				}
@@ -667,7 +667,7 @@ func TestScriptRedis(t *testing.T) {
 	// Without callbacks the builtins fail cleanly.
 	SetRedisCallbacks(nil, nil)
 	for _, fn := range []string{"set_get", "run_model"} {
-		_, err := s.Run(context.Background(), fn, []dlpack.Tensor{a, b}, []string{"m"}, []string{"1"}, 1)
+		_, err := s.Run(context.Background(), fn, []tensor.Tensor{a, b}, []string{"m"}, []string{"1"}, 1)
 		checkOneLine(t, err)
 		if !strings.Contains(err.Error(), "is not available") {
 			t.Fatalf("%s without callbacks: %v", fn, err)
@@ -687,7 +687,7 @@ func TestScriptRedisContext(t *testing.T) {
 			return "1", nil
 		}
 		return "OK", nil
-	}, func(ctx context.Context, _ string, _ []dlpack.Tensor, _ int) ([]dlpack.Tensor, error) {
+	}, func(ctx context.Context, _ string, _ []tensor.Tensor, _ int) ([]tensor.Tensor, error) {
 		got = append(got, ctx.Value(callerKey{}))
 		return nil, errors.New("no model")
 	})
@@ -697,7 +697,7 @@ func TestScriptRedisContext(t *testing.T) {
 	if _, err := s.Run(ctx, "set_get", nil, []string{"k"}, []string{"1"}, 1); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Run(context.WithValue(ctx, callerKey{}, "bob"), "run_model", []dlpack.Tensor{a, a}, []string{"m"}, nil, 2); err == nil {
+	if _, err := s.Run(context.WithValue(ctx, callerKey{}, "bob"), "run_model", []tensor.Tensor{a, a}, []string{"m"}, nil, 2); err == nil {
 		t.Fatal("run_model: want the callback's error")
 	}
 	if want := []any{"alice", "alice", "bob"}; !reflect.DeepEqual(got, want) {
@@ -709,11 +709,11 @@ func TestScriptRedisContext(t *testing.T) {
 func TestScriptRedisPanic(t *testing.T) {
 	s := newScript(t, redisSource, "set_get", "run_model")
 	SetRedisCallbacks(func(context.Context, string, []string) (any, error) { panic("boom") },
-		func(context.Context, string, []dlpack.Tensor, int) ([]dlpack.Tensor, error) { panic("bang") })
+		func(context.Context, string, []tensor.Tensor, int) ([]tensor.Tensor, error) { panic("bang") })
 	t.Cleanup(func() { SetRedisCallbacks(nil, nil) })
 	a := floats(t, []int64{2}, 1, 2)
 	for fn, text := range map[string]string{"set_get": "boom", "run_model": "bang"} {
-		_, err := s.Run(context.Background(), fn, []dlpack.Tensor{a, a}, []string{"m"}, []string{"1"}, 1)
+		_, err := s.Run(context.Background(), fn, []tensor.Tensor{a, a}, []string{"m"}, []string{"1"}, 1)
 		checkOneLine(t, err)
 		if !strings.Contains(err.Error(), text) {
 			t.Fatalf("%s: %v", fn, err)

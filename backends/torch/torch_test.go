@@ -20,7 +20,7 @@ import (
 
 	"gorai/backends"
 	"gorai/backends/backendtest"
-	"gorai/dlpack"
+	"gorai/tensor"
 )
 
 // The shim as build/build-torch-shim.sh places it (GORAI_TORCH_LIB overrides), and the models that
@@ -111,9 +111,9 @@ func newModel(t testing.TB, blob []byte, opts backends.ModelOptions) backends.Mo
 }
 
 // makeTensor builds a tensor from its JSON description, in host (little-endian) byte order.
-func makeTensor(t testing.TB, d tensorJSON) dlpack.Tensor {
+func makeTensor(t testing.TB, d tensorJSON) tensor.Tensor {
 	t.Helper()
-	dt, ok := dlpack.ParseDType([]byte(d.DType))
+	dt, ok := tensor.ParseDType([]byte(d.DType))
 	if !ok {
 		t.Fatalf("dtype %s", d.DType)
 	}
@@ -122,9 +122,9 @@ func makeTensor(t testing.TB, d tensorJSON) dlpack.Tensor {
 	for i, v := range d.Data {
 		b := blob[i*size:]
 		switch {
-		case dt == dlpack.Float:
+		case dt == tensor.Float:
 			binary.LittleEndian.PutUint32(b, math.Float32bits(float32(v)))
-		case dt == dlpack.Double:
+		case dt == tensor.Double:
 			binary.LittleEndian.PutUint64(b, math.Float64bits(v))
 		case size == 1:
 			b[0] = byte(int8(v))
@@ -136,7 +136,7 @@ func makeTensor(t testing.TB, d tensorJSON) dlpack.Tensor {
 			binary.LittleEndian.PutUint64(b, uint64(int64(v)))
 		}
 	}
-	tn, err := dlpack.FromBlob(dt, d.Shape, blob)
+	tn, err := tensor.FromBlob(dt, d.Shape, blob)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,8 +144,8 @@ func makeTensor(t testing.TB, d tensorJSON) dlpack.Tensor {
 	return tn
 }
 
-func inputsOf(t testing.TB, m modelJSON) []dlpack.Tensor {
-	in := make([]dlpack.Tensor, len(m.Inputs))
+func inputsOf(t testing.TB, m modelJSON) []tensor.Tensor {
+	in := make([]tensor.Tensor, len(m.Inputs))
 	for i, d := range m.Inputs {
 		in[i] = makeTensor(t, d)
 	}
@@ -153,7 +153,7 @@ func inputsOf(t testing.TB, m modelJSON) []dlpack.Tensor {
 }
 
 // checkOutputs compares outputs with PyTorch's (floats within a relative 1e-6) and releases them.
-func checkOutputs(got []dlpack.Tensor, want []tensorJSON) error {
+func checkOutputs(got []tensor.Tensor, want []tensorJSON) error {
 	defer func() {
 		for _, g := range got {
 			if !g.IsZero() {
@@ -363,8 +363,8 @@ func TestBadInputs(t *testing.T) {
 	want, blob := testModel(t, "linear")
 	m := newModel(t, blob, backends.ModelOptions{})
 	x := makeTensor(t, want.Inputs[0])
-	zeros := func(dt dlpack.DType, shape ...int64) dlpack.Tensor {
-		tn, err := dlpack.Zeros(dt, shape, 1<<20)
+	zeros := func(dt tensor.DType, shape ...int64) tensor.Tensor {
+		tn, err := tensor.Zeros(dt, shape, 1<<20)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -373,16 +373,16 @@ func TestBadInputs(t *testing.T) {
 	}
 	cases := []struct {
 		name   string
-		inputs []dlpack.Tensor
+		inputs []tensor.Tensor
 		want   string // the error starts with it
 	}{
 		{"none", nil, "ERR Expected 1 inputs but got 0"},
-		{"two", []dlpack.Tensor{x, x}, "ERR Expected 1 inputs but got 2"},
-		{"uint16", []dlpack.Tensor{zeros(dlpack.UInt16, 2, 3)}, "Unsupported kUInt bits 16"},
-		{"string", []dlpack.Tensor{zeros(dlpack.String, 2, 3)}, "Unsupported code 7"},
-		{"int32", []dlpack.Tensor{zeros(dlpack.Int32, 2, 3)}, "RuntimeError: mat1 and mat2 must have the same dtype"},
-		{"shape", []dlpack.Tensor{zeros(dlpack.Float, 2, 4)}, "RuntimeError: addmm: mat1 and mat2 shapes cannot be multiplied (2x4 and 3x2)"},
-		{"scalar", []dlpack.Tensor{zeros(dlpack.Float)}, "RuntimeError: "},
+		{"two", []tensor.Tensor{x, x}, "ERR Expected 1 inputs but got 2"},
+		{"uint16", []tensor.Tensor{zeros(tensor.UInt16, 2, 3)}, "Unsupported kUInt bits 16"},
+		{"string", []tensor.Tensor{zeros(tensor.String, 2, 3)}, "Unsupported code 7"},
+		{"int32", []tensor.Tensor{zeros(tensor.Int32, 2, 3)}, "RuntimeError: mat1 and mat2 must have the same dtype"},
+		{"shape", []tensor.Tensor{zeros(tensor.Float, 2, 4)}, "RuntimeError: addmm: mat1 and mat2 shapes cannot be multiplied (2x4 and 3x2)"},
+		{"scalar", []tensor.Tensor{zeros(tensor.Float)}, "RuntimeError: "},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -397,7 +397,7 @@ func TestBadInputs(t *testing.T) {
 		})
 	}
 	// The model still works.
-	got, err := m.Run([]dlpack.Tensor{x})
+	got, err := m.Run([]tensor.Tensor{x})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -409,7 +409,7 @@ func TestBadInputs(t *testing.T) {
 func TestParallel(t *testing.T) {
 	var models []backends.Model
 	var wants []modelJSON
-	var inputs [][]dlpack.Tensor
+	var inputs [][]tensor.Tensor
 	for _, name := range []string{"linear", "pair", "two_inputs", "types"} {
 		w, blob := testModel(t, name)
 		models = append(models, newModel(t, blob, backends.ModelOptions{}))
@@ -683,12 +683,12 @@ func TestDebugFilesIgnored(t *testing.T) {
 		}
 		// An error in a run, whose message libtorch would word with the debug files' source ranges.
 		m := newModel(t, out.Bytes(), backends.ModelOptions{})
-		bad, err := dlpack.Zeros(dlpack.Float, []int64{2, 4}, 1<<20)
+		bad, err := tensor.Zeros(tensor.Float, []int64{2, 4}, 1<<20)
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(bad.Release)
-		_, err = m.Run([]dlpack.Tensor{bad})
+		_, err = m.Run([]tensor.Tensor{bad})
 		checkOneLine(t, err)
 		if !strings.Contains(err.Error(), "mat1 and mat2 shapes cannot be multiplied (2x4 and 3x2)") {
 			t.Fatalf("%s: run error %q", name, err)

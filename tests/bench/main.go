@@ -47,7 +47,7 @@ var (
 		set:  func(key string, p *payload) []any { return []any{"SET", key, p.data} },
 		get:  func(key string) []any { return []any{"GET", key} },
 	}
-	tensor = mode{
+	tensorMode = mode{
 		name: "TENSOR",
 		set: func(key string, p *payload) []any {
 			return []any{"AI.TENSORSET", key, "FLOAT", strconv.Itoa(p.elems), "BLOB", p.data}
@@ -202,7 +202,7 @@ func benchTensors(module string, duration, warmup time.Duration, clientCounts, p
 			for _, pl := range pipelines {
 				var rates [2]float64
 				failed := false
-				for i, m := range []mode{setGet, tensor} {
+				for i, m := range []mode{setGet, tensorMode} {
 					if warmup > 0 {
 						if _, err := run(srv.Addr(), m, p, nc, pl, warmup); err != nil {
 							fmt.Fprintf(os.Stderr, "%s %s clients=%d pipeline=%d: %v\n", p.name, m.name, nc, pl, err)

@@ -21,7 +21,7 @@ import (
 	"gorai/backends/onnx"
 	"gorai/backends/tf"
 	"gorai/backends/torch"
-	"gorai/dlpack"
+	"gorai/tensor"
 	"gorai/tests/redistest"
 	"gorai/tests/resp"
 )
@@ -118,13 +118,13 @@ func benchModel(module string, mc modelCase, duration, warmup time.Duration) err
 		return err
 	}
 	defer model.Close()
-	tensor, err := dlpack.FromBlob(dlpack.Float, mc.shape, mc.input)
+	input, err := tensor.FromBlob(tensor.Float, mc.shape, mc.input)
 	if err != nil {
 		return err
 	}
-	defer tensor.Release()
+	defer input.Release()
 	inProcess := func() error {
-		outs, err := model.Run([]dlpack.Tensor{tensor})
+		outs, err := model.Run([]tensor.Tensor{input})
 		for _, o := range outs {
 			o.Release()
 		}
@@ -232,7 +232,7 @@ func mnistInput(path string) ([]byte, error) {
 	for _, p := range gray.Pix {
 		values = append(values, strconv.Itoa(int(p)))
 	}
-	t, err := dlpack.FromValues(dlpack.Float, []int64{784}, toBytes(values))
+	t, err := tensor.FromValues(tensor.Float, []int64{784}, toBytes(values))
 	if err != nil {
 		return nil, err
 	}

@@ -1,7 +1,7 @@
-// Package dlpack is the tensor: a DLPack DLTensor header over row-major data kept in C memory from
+// Package tensor is gorai's tensor: a DLPack DLTensor header over row-major data kept in C memory from
 // the module allocator (Redis' own allocator inside redis-server), with the dtype table and the
 // BLOB and VALUES codecs. Go never keeps pointers to Go memory in a tensor.
-package dlpack
+package tensor
 
 /*
 #cgo CFLAGS: -O2 -Wall -Wextra
@@ -95,7 +95,6 @@ func newTensor(dt DType, shape []int64, n int64, nbytes int, zero bool) (Tensor,
 	}
 	return Tensor{c}, nil
 }
-
 
 // RefCount is the number of references held: for checks that a holder released its own.
 func (t Tensor) RefCount() int64 { return atomic.LoadInt64(t.refcount()) }

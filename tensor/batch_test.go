@@ -1,4 +1,4 @@
-package dlpack
+package tensor
 
 import (
 	"bytes"

@@ -1,4 +1,4 @@
-package dlpack
+package tensor
 
 import (
 	"errors"
@@ -8,10 +8,10 @@ import (
 // Errors of the batch helpers. Batching checks shapes before it concatenates, so these only guard
 // against a caller's mistake and carry no RedisAI wording.
 var (
-	errConcatEmpty = errors.New("dlpack: concat of no tensors")
-	errConcatShape = errors.New("dlpack: concat of tensors with different dtypes, ranks or trailing dims")
-	errSliceScalar = errors.New("dlpack: slice of a scalar")
-	errSliceRange  = errors.New("dlpack: slice bounds out of range")
+	errConcatEmpty = errors.New("tensor: concat of no tensors")
+	errConcatShape = errors.New("tensor: concat of tensors with different dtypes, ranks or trailing dims")
+	errSliceScalar = errors.New("tensor: slice of a scalar")
+	errSliceRange  = errors.New("tensor: slice bounds out of range")
 )
 
 // BatchSize is dim 0, the number of rows a batched run takes from or gives back to a request; 0 for

@@ -1,4 +1,4 @@
-package dlpack
+package tensor
 
 /*
 #cgo CFLAGS: -O2 -Wall -Wextra -Werror
@@ -42,7 +42,7 @@ func DecodeRDB(value []byte, encver int) (unsafe.Pointer, error) {
 func EncodeRDB(t unsafe.Pointer) []byte {
 	var out C.gorai_rdb_bytes_out
 	if C.gorai_rdb_bytes_save((*C.gorai_tensor)(t), &out) == 0 {
-		panic("dlpack: out of memory encoding a tensor")
+		panic("tensor: out of memory encoding a tensor")
 	}
 	defer C.free(unsafe.Pointer(out.buf))
 	return C.GoBytes(unsafe.Pointer(out.buf), C.int(out.len))
