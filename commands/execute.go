@@ -57,12 +57,11 @@ func replySingle(env Env, r *exec.Run) error {
 	if r.Err != nil {
 		return r.Err
 	}
-	for _, p := range r.Plan.Persist {
-		if _, err := env.Keys.Tensor(p.Key); err != nil {
-			return err
-		}
+	writable, err := checkPersist(env, r)
+	if err != nil {
+		return err
 	}
-	persist(env, r)
+	persist(env, r, writable)
 	env.Out.OK()
 	return nil
 }
@@ -71,13 +70,10 @@ func replySingle(env Env, r *exec.Run) error {
 // not run. When every op ran, the PERSIST tensors are written; a key holding another type is not,
 // and adds one error entry.
 func replyDAG(env Env, r *exec.Run) {
+	var writable []bool
 	var persistErr error
 	if r.Err == nil {
-		for _, p := range r.Plan.Persist {
-			if _, err := env.Keys.Tensor(p.Key); err != nil {
-				persistErr = err
-			}
-		}
+		writable, persistErr = checkPersist(env, r)
 	}
 	n := len(r.Plan.Ops)
 	if persistErr != nil {
@@ -109,22 +105,32 @@ func replyDAG(env Env, r *exec.Run) {
 		out.Error(persistErr.Error())
 	}
 	if r.Err == nil {
-		persist(env, r)
+		persist(env, r, writable)
 	}
 }
 
-// persist writes the run's outputs to their keys, skipping keys that hold another type and
-// outputs the runtime could not express.
-func persist(env Env, r *exec.Run) {
-	for _, p := range r.Plan.Persist {
-		t := r.Slot(p.Slot)
-		if t.IsZero() {
+// checkPersist looks up each key the run writes: which may be written, and the error of the last
+// that holds another type.
+func checkPersist(env Env, r *exec.Run) ([]bool, error) {
+	writable := make([]bool, len(r.Plan.Persist))
+	var err error
+	for i, p := range r.Plan.Persist {
+		if _, e := env.Keys.Tensor(p.Key); e != nil {
+			err = e
 			continue
 		}
-		if _, err := env.Keys.Tensor(p.Key); err != nil {
-			continue
+		writable[i] = true
+	}
+	return writable, err
+}
+
+// persist writes the run's outputs to their writable keys, skipping outputs the runtime could not
+// express.
+func persist(env Env, r *exec.Run, writable []bool) {
+	for i, p := range r.Plan.Persist {
+		if t := r.Slot(p.Slot); writable[i] && !t.IsZero() {
+			t.Retain()
+			env.Keys.PersistTensor(p.Key, t)
 		}
-		t.Retain()
-		env.Keys.PersistTensor(p.Key, t)
 	}
 }
