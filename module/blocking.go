@@ -10,6 +10,7 @@ import (
 	"runtime/cgo"
 
 	"gorai/commands"
+	"gorai/exec"
 )
 
 // blockedWork is what a blocked client waits for: a run (Execute) or a build (Offload).
@@ -26,9 +27,9 @@ type blocked struct {
 	bc   *C.RedisModuleBlockedClient
 }
 
-// cancels holds, by blocked client, what tells the work that its client has gone, for the
-// disconnect callback. Main thread only.
-var cancels = map[*C.RedisModuleBlockedClient]func(){}
+// cancels holds, by blocked client, the run to tell that its client has gone (a build is not
+// told), for the disconnect callback. Main thread only.
+var cancels = map[*C.RedisModuleBlockedClient]*exec.Run{}
 
 // cannotBlock are the contexts in which Redis cannot block the client: MULTI, scripts, and whatever
 // else denies blocking.
@@ -86,7 +87,7 @@ func goraiJobFree(h C.uintptr_t) {
 //export goraiJobDisconnected
 func goraiJobDisconnected(bc *C.RedisModuleBlockedClient) {
 	defer recoverEntry(nil, "after a disconnection", nil)
-	if cancel := cancels[bc]; cancel != nil {
-		cancel()
+	if run := cancels[bc]; run != nil {
+		run.Cancel()
 	}
 }

@@ -29,18 +29,10 @@ func init() { backends.SetHost(redisHost{}) }
 
 type redisHost struct{}
 
-func (redisHost) Execute(ctx context.Context, cmd string, args []string) (any, error) {
-	return redisExecute(ctx, cmd, args)
-}
-
-func (redisHost) ModelExecute(ctx context.Context, key string, inputs []tensor.Tensor, nOutputs int) ([]tensor.Tensor, error) {
-	return scriptModelExecute(ctx, key, inputs, nOutputs)
-}
-
-// redisExecute runs a command for redis.execute. It is propagated to replicas and the AOF. An error
+// Execute runs a command for redis.execute. It is propagated to replicas and the AOF. An error
 // reply, a refusal of ACL, or Redis refusing the call, is returned as an error (the backend adds
 // RedisAI's "Redis command returned an error: ").
-func redisExecute(run context.Context, cmd string, args []string) (any, error) {
+func (redisHost) Execute(run context.Context, cmd string, args []string) (any, error) {
 	who, err := callerOf(run)
 	if err != nil {
 		return nil, err
@@ -109,9 +101,9 @@ func callReply(r *C.RedisModuleCallReply) (any, error) {
 	return nil, fmt.Errorf("unsupported reply type %d", int(C.gorai_reply_type(r)))
 }
 
-// scriptModelExecute runs the model stored at key for redisAI.model_execute, synchronously on the
+// ModelExecute runs the model stored at key for redisAI.model_execute, synchronously on the
 // script's worker (no queue, no batching, as in RedisAI).
-func scriptModelExecute(run context.Context, key string, inputs []tensor.Tensor, nOutputs int) ([]tensor.Tensor, error) {
+func (redisHost) ModelExecute(run context.Context, key string, inputs []tensor.Tensor, nOutputs int) ([]tensor.Tensor, error) {
 	who, err := callerOf(run)
 	if err != nil {
 		return nil, err

@@ -85,7 +85,7 @@ func newStoredModel(key string, meta commands.ModelMeta, model backends.Model, b
 	setNames(c, model)
 	cb := blob.(*cBlob)
 	c.blob, c.bloblen = cb.p, C.size_t(cb.n)
-	c.session = C.uintptr_t(newModelSession(key, meta, model))
+	c.session = C.uintptr_t(cgo.NewHandle(ai.NewModelSession(key, meta, model)))
 	return c
 }
 
@@ -108,11 +108,6 @@ func setNames(c *C.gorai_model, model backends.Model) {
 	in, out := model.InputNames(), model.OutputNames()
 	c.ninputs, c.inputs = C.uint64_t(len(in)), cNames(in)
 	c.noutputs, c.outputs = C.uint64_t(len(out)), cNames(out)
-}
-
-// newModelSession is the handle the C model keeps to its session.
-func newModelSession(key string, meta commands.ModelMeta, model backends.Model) cgo.Handle {
-	return cgo.NewHandle(ai.NewModelSession(key, meta, model))
 }
 
 func cString(s string) *C.char {
@@ -149,6 +144,6 @@ func goraiModelRestore(c *C.gorai_model, key *C.char, keylen C.size_t) (ok C.int
 	}
 	setNames(c, model)
 	setAOFCommand(c, meta.Device)
-	c.session = C.uintptr_t(newModelSession(C.GoStringN(key, C.int(keylen)), meta, model))
+	c.session = C.uintptr_t(cgo.NewHandle(ai.NewModelSession(C.GoStringN(key, C.int(keylen)), meta, model)))
 	return 1
 }

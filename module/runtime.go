@@ -42,7 +42,7 @@ func (c *redisCall) Execute(plan *exec.Plan) error {
 		plan.Caller = c.callerContext()
 	}
 	w.run = ai.Exec.Submit(plan, func() { unblock(bc, h) })
-	cancels[bc] = w.run.Cancel
+	cancels[bc] = w.run
 	return nil
 }
 

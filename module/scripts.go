@@ -43,13 +43,8 @@ func newStoredScript(key string, meta commands.ScriptMeta, compiled backends.Scr
 	c.tag, c.taglen = cBytes(meta.Tag), C.size_t(len(meta.Tag))
 	c.source, c.sourcelen = cBytes(source), C.size_t(len(source))
 	c.nentry_points, c.entry_points = C.uint64_t(len(meta.EntryPoints)), cNames(meta.EntryPoints)
-	c.session = C.uintptr_t(newScriptSession(key, meta, compiled))
+	c.session = C.uintptr_t(cgo.NewHandle(ai.NewScriptSession(key, meta, compiled)))
 	return c
-}
-
-// newScriptSession is the handle the C script keeps to its session.
-func newScriptSession(key string, meta commands.ScriptMeta, compiled backends.Script) cgo.Handle {
-	return cgo.NewHandle(ai.NewScriptSession(key, meta, compiled))
 }
 
 // goraiScriptRestore compiles a script read from an RDB file (or DUMP payload): 1 on success.
@@ -64,6 +59,6 @@ func goraiScriptRestore(c *C.gorai_script, key *C.char, keylen C.size_t) (ok C.i
 		logf(nil, "warning", "gorai: could not load script %q from RDB: %v", C.GoStringN(key, C.int(keylen)), err)
 		return 0
 	}
-	c.session = C.uintptr_t(newScriptSession(C.GoStringN(key, C.int(keylen)), meta, compiled))
+	c.session = C.uintptr_t(cgo.NewHandle(ai.NewScriptSession(C.GoStringN(key, C.int(keylen)), meta, compiled)))
 	return 1
 }
