@@ -112,7 +112,12 @@ func replyDAG(env Env, r *exec.Run) {
 // checkPersist looks up each key the run writes: which may be written, and the error of the last
 // that holds another type.
 func checkPersist(env Env, r *exec.Run) ([]bool, error) {
-	writable := make([]bool, len(r.Plan.Persist))
+	var few [8]bool // most runs write a few keys: no allocation
+	writable := few[:0]
+	if len(r.Plan.Persist) > len(few) {
+		writable = make([]bool, 0, len(r.Plan.Persist))
+	}
+	writable = writable[:len(r.Plan.Persist)]
 	var err error
 	for i, p := range r.Plan.Persist {
 		if _, e := env.Keys.Tensor(p.Key); e != nil {

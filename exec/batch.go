@@ -13,12 +13,12 @@ import (
 // batch describes how a single model run may run together with other runs of the same stored model
 // (RedisAI's autobatching), or nil when it may not: a DAG, a script, or a model stored without
 // BATCHSIZE. Runs batch together when their inputs agree in dtype and in every dim past the first.
-func (r *Run) batch() *engine.Batch {
+// s is the session of the plan's first op when it runs a model.
+func (r *Run) batch(s *ModelSession) *engine.Batch {
 	op := r.Plan.Ops[0]
 	if !r.Plan.Single || op.Kind != ModelRun {
 		return nil
 	}
-	s := op.Model.Session()
 	if s.Batching.Size == 0 {
 		return nil
 	}

@@ -52,6 +52,8 @@ type Plan struct {
 	Single bool
 	// Caller is who the scripts' calls into Redis run as; the runtime sets it.
 	Caller context.Context
+
+	single [1]Op // Ops of a single run, without an allocation of its own
 }
 
 // Persist is a tensor written to the keyspace after a plan succeeded.
@@ -63,15 +65,18 @@ type Persist struct {
 // Single is the plan of one model or script run: op reads inputs (slots 0..n-1) and writes one
 // slot per output key. The keys are copied; the inputs are borrowed, as Loaded is.
 func Single(op Op, inputs []tensor.Tensor, outputKeys [][]byte, timeout time.Duration) *Plan {
-	p := &Plan{Loaded: inputs, Slots: len(inputs) + len(outputKeys), Timeout: timeout, Single: true}
-	for i := range inputs {
-		op.Inputs = append(op.Inputs, i)
+	n := len(inputs) + len(outputKeys)
+	p := &Plan{Loaded: inputs, Slots: n, Timeout: timeout, Single: true, Persist: make([]Persist, len(outputKeys))}
+	slots := make([]int, n)
+	for i := range slots {
+		slots[i] = i
 	}
+	op.Inputs, op.Outputs = slots[:len(inputs):len(inputs)], slots[len(inputs):]
 	for i, k := range outputKeys {
-		op.Outputs = append(op.Outputs, len(inputs)+i)
-		p.Persist = append(p.Persist, Persist{Key: bytes.Clone(k), Slot: len(inputs) + i})
+		p.Persist[i] = Persist{Key: bytes.Clone(k), Slot: len(inputs) + i}
 	}
-	p.Ops = []Op{op}
+	p.single[0] = op
+	p.Ops = p.single[:]
 	return p
 }
 

@@ -41,6 +41,10 @@ type Run struct {
 	TimedOut bool
 
 	slots []tensor.Tensor // one reference each
+	// few holds the slots of a small plan, and job is the run's queue entry, without allocations of
+	// their own.
+	few [4]tensor.Tensor
+	job engine.Job
 	// batchSize is a batchable run's dim 0, its share of a batch.
 	batchSize int64
 	finish    func()
@@ -53,18 +57,28 @@ type Run struct {
 // caller's Release of the run releases it. finish is called on a worker when the run is over, run or
 // not.
 func (x *Executor) Submit(p *Plan, finish func()) *Run {
-	r := &Run{Plan: p, slots: make([]tensor.Tensor, p.Slots), finish: finish, x: x}
+	r := &Run{Plan: p, finish: finish, x: x}
+	if p.Slots <= len(r.few) {
+		r.slots = r.few[:p.Slots]
+	} else {
+		r.slots = make([]tensor.Tensor, p.Slots)
+	}
 	for i, t := range p.Loaded {
 		t.Retain()
 		r.slots[i] = t
 	}
 	var queue *engine.Queue
-	for _, op := range p.Ops {
+	var first *ModelSession // the first op's model, which a single run may batch on
+	for i, op := range p.Ops {
 		switch op.Kind {
 		case ModelRun:
 			op.Model.Retain()
 			if queue == nil {
-				queue = op.Model.Session().Queue
+				s := op.Model.Session()
+				queue = s.Queue
+				if i == 0 {
+					first = s
+				}
 			}
 		case ScriptRun:
 			op.Script.Retain()
@@ -76,14 +90,13 @@ func (x *Executor) Submit(p *Plan, finish func()) *Run {
 	if queue == nil {
 		queue = x.Engine.Queue("CPU")
 	}
-	queue.Submit(&engine.Job{
-		Timeout:  p.Timeout,
-		Run:      func() { r.execute(); r.finish() },
-		TimedOut: func() { r.TimedOut = true; r.finish() },
-		Batch:    r.batch(),
-	})
+	r.job = engine.Job{Timeout: p.Timeout, Run: r.run, TimedOut: r.timedOut, Batch: r.batch(first)}
+	queue.Submit(&r.job)
 	return r
 }
+
+func (r *Run) run()      { r.execute(); r.finish() }
+func (r *Run) timedOut() { r.TimedOut = true; r.finish() }
 
 // Cancel tells the run that its client has gone: if it has not started, it will not.
 func (r *Run) Cancel() { r.gone.Store(true) }
