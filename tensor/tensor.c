@@ -7,15 +7,32 @@ gorai_allocator gorai_mem = {malloc, free};
 
 static size_t align16(size_t n) { return (n + 15) & ~(size_t)15; }
 
+/* The header block: the struct, the shape and, for STRING, the element offsets. */
+static size_t header_size(uint8_t code, int ndim, int64_t len) {
+    size_t head = align16(sizeof(gorai_tensor) + sizeof(int64_t) * (size_t)ndim);
+    return head + (code == GORAI_DL_STRING ? align16(sizeof(uint64_t) * (size_t)len) : 0);
+}
+
+/* Data of at least this many bytes gets a block of its own. ML payloads are usually a power of two,
+ * which fills an allocator size class exactly: a header in front of it would push the block into the
+ * next class (a quarter more, with jemalloc). Smaller data stays behind the header: one allocation. */
+enum { SEPARATE_DATA = 1024 };
+
 gorai_tensor *gorai_tensor_new(uint8_t code, uint8_t bits, int ndim, const int64_t *shape, int64_t len,
                                size_t nbytes, int zero) {
     size_t head = align16(sizeof(gorai_tensor) + sizeof(int64_t) * (size_t)ndim);
-    size_t offs = code == GORAI_DL_STRING ? align16(sizeof(uint64_t) * (size_t)len) : 0;
-    char *block = gorai_mem.alloc(head + offs + nbytes);
+    size_t offs = header_size(code, ndim, len) - head;
+    int separate = nbytes >= SEPARATE_DATA;
+    char *block = gorai_mem.alloc(head + offs + (separate ? 0 : nbytes));
     if (block == NULL) return NULL;
+    char *data = block + head + offs;
+    if (separate && (data = gorai_mem.alloc(nbytes)) == NULL) {
+        gorai_mem.free(block);
+        return NULL;
+    }
     gorai_tensor *t = (gorai_tensor *)block;
     memset(t, 0, sizeof(*t));
-    t->dl.data = block + head + offs;
+    t->dl.data = data;
     t->dl.device.device_type = kDLCPU;
     t->dl.ndim = ndim;
     t->dl.dtype.code = code;
@@ -38,10 +55,13 @@ void gorai_tensor_release(gorai_tensor *t) {
     if (t != NULL && __atomic_sub_fetch(&t->refcount, 1, __ATOMIC_ACQ_REL) == 0) gorai_tensor_free(t);
 }
 
-void gorai_tensor_free(gorai_tensor *t) { gorai_mem.free(t); }
+void gorai_tensor_free(gorai_tensor *t) {
+    if (t->nbytes >= SEPARATE_DATA) gorai_mem.free(t->dl.data);
+    gorai_mem.free(t);
+}
 
 size_t gorai_tensor_mem_usage(const gorai_tensor *t) {
-    return (size_t)((const char *)t->dl.data - (const char *)t) + t->nbytes;
+    return header_size(t->dl.dtype.code, t->dl.ndim, t->len) + t->nbytes;
 }
 
 const char *gorai_dtype_name(DLDataType dtype) {

@@ -1,5 +1,6 @@
-/* The tensor as gorai keeps it: a DLPack DLTensor header over row-major data, all in one block of
- * memory from the module allocator (Redis' allocator inside redis-server, so used_memory sees it). */
+/* The tensor as gorai keeps it: a DLPack DLTensor header over row-major data, in memory from the module
+ * allocator (Redis' allocator inside redis-server, so used_memory sees it): one block for small data,
+ * the header and the data apart from 1 KiB of data up (gorai_tensor_new says why). */
 #ifndef GORAI_TENSOR_H
 #define GORAI_TENSOR_H
 
@@ -11,9 +12,9 @@
 enum { GORAI_DL_BOOL = 6, GORAI_DL_STRING = 7 };
 
 typedef struct gorai_tensor {
-    DLTensor dl;       /* data and shape point into this block; strides NULL (row-major); CPU */
+    DLTensor dl;       /* shape points into this block, data too when small; strides NULL (row-major); CPU */
     int64_t len;       /* number of elements: the product of the shape */
-    size_t nbytes;     /* bytes at dl.data */
+    size_t nbytes;     /* bytes at dl.data, which from 1 KiB up is a block of its own */
     uint64_t *offsets; /* STRING only: byte offset of each element in data (each NUL-terminated) */
     int64_t refcount;  /* atomic; the keyspace holds one reference, each run in flight another */
 } gorai_tensor;
@@ -37,7 +38,7 @@ void gorai_tensor_free(gorai_tensor *t);
 /* gorai_dtype_name is the dtype's upper-case name as commands take it ("" if unknown); the Go dtype table
  * is the one commands use, and a test keeps the two in step. */
 const char *gorai_dtype_name(DLDataType dtype);
-/* gorai_tensor_mem_usage is what MEMORY USAGE reports: the whole block. */
+/* gorai_tensor_mem_usage is what MEMORY USAGE reports: header and data. */
 size_t gorai_tensor_mem_usage(const gorai_tensor *t);
 
 #endif

@@ -466,6 +466,45 @@ func TestMemoryAccounting(t *testing.T) {
 	}
 }
 
+// TestTensorMemoryPerSize: a stored tensor costs its payload and a small header, whatever the payload's
+// size. Power-of-two payloads fill an allocator size class exactly, so a header in the same block would
+// push each into the next class, a quarter more (1.25x, before the data got a block of its own).
+func TestTensorMemoryPerSize(t *testing.T) {
+	t.Parallel()
+	s := startServer(t)
+	c := s.Conn(t)
+	usedMemory := func() int64 {
+		n, err := strconv.ParseInt(info(t, c, "memory")["used_memory"], 10, 64)
+		if err != nil {
+			t.Fatalf("used_memory: %v", err)
+		}
+		return n
+	}
+	for _, size := range []int{64 << 10, 1 << 20, 8 << 20} {
+		keys := max(4, (4<<20)/size) // at least 4 MiB in all, so that other allocations do not count
+		blob := make([]byte, size)
+		before := usedMemory()
+		// Writes from a connection of their own, closed before measuring: its query buffer goes.
+		w, err := s.Dial()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k := 0; k < keys; k++ {
+			tn := tensor{key: fmt.Sprintf("size:%d:%d", size, k), dtype: dtypeByName("FLOAT"), dims: []int64{int64(size / 4)}, blob: blob}
+			if v, err := w.Do(tn.setArgs()...); err != nil || !resp.Equal(v, resp.Simple("OK")) {
+				t.Fatalf("TENSORSET: %v %v", v, err)
+			}
+		}
+		w.Close()
+		time.Sleep(200 * time.Millisecond)
+		perTensor := float64(usedMemory()-before) / float64(keys)
+		t.Logf("%d-byte tensors: %.0f bytes of used_memory each (%.3fx)", size, perTensor, perTensor/float64(size))
+		if perTensor > float64(size)*1.05 {
+			t.Errorf("%d-byte tensors take %.0f bytes each, %.3fx their payload; want at most 1.05x", size, perTensor, perTensor/float64(size))
+		}
+	}
+}
+
 // TestModuleUnloadRefused: MODULE UNLOAD ai is refused and the module keeps working.
 func TestModuleUnloadRefused(t *testing.T) {
 	t.Parallel()
