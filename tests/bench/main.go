@@ -144,7 +144,7 @@ func main() {
 	module := flag.String("module", redistest.ModulePath(), "module to load (default $GORAI_MODULE or <repo>/build/gorai.so)")
 	clientList := flag.String("clients", "1,50", "comma-separated client counts (tensor suite)")
 	pipeList := flag.String("pipeline", "1,32", "comma-separated pipeline depths (tensor suite)")
-	suites := flag.String("suite", "tensors,models", "comma-separated suites to run: tensors, models")
+	suites := flag.String("suite", "tensors,memory,models", "comma-separated suites to run: tensors, memory, models")
 	flag.Parse()
 
 	status := 0
@@ -152,6 +152,8 @@ func main() {
 		switch strings.TrimSpace(s) {
 		case "tensors":
 			status |= benchTensors(*module, *duration, *warmup, parseList(*clientList), parseList(*pipeList))
+		case "memory":
+			status |= benchMemory(*module)
 		case "models":
 			status |= benchModels(*module, *duration, *warmup)
 		default:
