@@ -45,6 +45,41 @@ func (l *Library) Prepare() {
 	}
 }
 
+// childEnv marks a test binary that InFreshProcess started.
+const childEnv = "GORAI_BACKEND_TEST_CHILD"
+
+// Main is a backend package's TestMain: it prepares the library, except in a process that
+// InFreshProcess started, where the library must not be loaded before the test runs.
+func (l *Library) Main(m *testing.M) {
+	if os.Getenv(childEnv) == "" {
+		l.Prepare()
+	}
+	os.Exit(m.Run())
+}
+
+// InFreshProcess reports whether t runs in a test process of its own, where no library was opened yet
+// (a library, once open, stays open). When it does not, it runs t's test again in one, with Env
+// naming the library's absolute path (the test may load it once its checks are done), fails t if that
+// process fails, and reports false: the caller returns.
+func (l *Library) InFreshProcess(t *testing.T) bool {
+	t.Helper()
+	if os.Getenv(childEnv) != "" {
+		return true
+	}
+	path, err := filepath.Abs(l.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^"+t.Name()+"$", "-test.v")
+	cmd.Env = append(os.Environ(), childEnv+"=1", l.Env+"="+path)
+	out, err := cmd.CombinedOutput()
+	t.Logf("child:\n%s", out)
+	if err != nil {
+		t.Fatalf("child test process: %v", err)
+	}
+	return false
+}
+
 // SkipReason is why the tests skip, or "" when the library is loaded.
 func (l *Library) SkipReason() string { return l.skip }
 

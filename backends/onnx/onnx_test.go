@@ -7,7 +7,6 @@ import (
 	"image/png"
 	"math"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -27,16 +26,7 @@ var (
 	fixtures = filepath.Join("..", "..", "testdata", "redisai")
 )
 
-// childEnv marks a test binary started by TestMissingLibrary: a process where ORT must not be
-// loaded before the test runs.
-const childEnv = "GORAI_ONNX_TEST_CHILD"
-
-func TestMain(m *testing.M) {
-	if os.Getenv(childEnv) == "" {
-		lib.Prepare()
-	}
-	os.Exit(m.Run())
-}
+func TestMain(m *testing.M) { lib.Main(m) }
 
 func fixture(t *testing.T, name string) []byte {
 	t.Helper()
@@ -415,14 +405,7 @@ func TestSequenceOutput(t *testing.T) {
 // is not there is one clear error, remembered for lazy loads, and the real library still loads
 // after it.
 func TestMissingLibrary(t *testing.T) {
-	if os.Getenv(childEnv) == "" {
-		cmd := exec.Command(os.Args[0], "-test.run=^TestMissingLibrary$", "-test.v")
-		cmd.Env = append(os.Environ(), childEnv+"=1", "GORAI_ONNX_LIB="+absLib(t))
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("child test process: %v\n%s", err, out)
-		}
-		t.Logf("child:\n%s", out)
+	if !lib.InFreshProcess(t) {
 		return
 	}
 
@@ -456,18 +439,6 @@ func TestMissingLibrary(t *testing.T) {
 	if _, err := backends.Open("ONNX", lib); err == nil {
 		t.Error("a second explicit Open succeeded")
 	}
-}
-
-func absLib(t *testing.T) string {
-	p := lib.Path
-	if e := os.Getenv("GORAI_ONNX_LIB"); e != "" {
-		p = e
-	}
-	a, err := filepath.Abs(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return a
 }
 
 func le32(vs ...uint32) []byte {

@@ -31,16 +31,7 @@ var (
 	models   = filepath.Join("..", "..", "tests", "python", "models")
 )
 
-// childEnv marks a test binary started by TestMissingLibrary: a process where TensorFlow must not be loaded
-// before the test runs (a library, once open, stays open).
-const childEnv = "GORAI_TF_TEST_CHILD"
-
-func TestMain(m *testing.M) {
-	if os.Getenv(childEnv) == "" {
-		lib.Prepare()
-	}
-	os.Exit(m.Run())
-}
+func TestMain(m *testing.M) { lib.Main(m) }
 
 func fixture(t testing.TB, name string) []byte {
 	t.Helper()
@@ -649,14 +640,7 @@ func rss(t testing.TB) int64 {
 // not there, or a library that is not TensorFlow, is one clear error, remembered for lazy loads, and the
 // real library still loads after it.
 func TestMissingLibrary(t *testing.T) {
-	if os.Getenv(childEnv) == "" {
-		cmd := exec.Command(os.Args[0], "-test.run=^TestMissingLibrary$", "-test.v")
-		cmd.Env = append(os.Environ(), childEnv+"=1", "GORAI_TF_LIB="+absLib(t))
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("child test process: %v\n%s", err, out)
-		}
-		t.Logf("child:\n%s", out)
+	if !lib.InFreshProcess(t) {
 		return
 	}
 
@@ -697,18 +681,6 @@ func TestMissingLibrary(t *testing.T) {
 	if _, err := backends.Open("TF", lib); err == nil {
 		t.Error("a second explicit Open succeeded")
 	}
-}
-
-func absLib(t *testing.T) string {
-	p := lib.Path
-	if e := os.Getenv("GORAI_TF_LIB"); e != "" {
-		p = e
-	}
-	a, err := filepath.Abs(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return a
 }
 
 func BenchmarkKeras(b *testing.B) {

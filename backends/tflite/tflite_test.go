@@ -24,16 +24,7 @@ var (
 		Path: filepath.Join("..", "..", "build", "backends", DefaultLibrary)}
 )
 
-// childEnv marks a test binary started by TestMissingLibrary: a process where LiteRT must not be loaded
-// before the test runs (a library, once open, stays open).
-const childEnv = "GORAI_TFLITE_TEST_CHILD"
-
-func TestMain(m *testing.M) {
-	if os.Getenv(childEnv) == "" {
-		lib.Prepare()
-	}
-	os.Exit(m.Run())
-}
+func TestMain(m *testing.M) { lib.Main(m) }
 
 // expectation is one model's entry in testdata/expected.json.
 type expectation struct {
@@ -269,23 +260,8 @@ func TestRunErrors(t *testing.T) {
 	checkCase(t, m, c.Inputs, c.Outputs)
 }
 
-func absLib(t *testing.T) string {
-	p, err := filepath.Abs(lib.Path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
-
 func TestMissingLibrary(t *testing.T) {
-	if os.Getenv(childEnv) == "" {
-		cmd := exec.Command(os.Args[0], "-test.run=^TestMissingLibrary$", "-test.v")
-		cmd.Env = append(os.Environ(), childEnv+"=1", "GORAI_TFLITE_LIB="+absLib(t))
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("child test process: %v\n%s", err, out)
-		}
-		t.Logf("child:\n%s", out)
+	if !lib.InFreshProcess(t) {
 		return
 	}
 	if _, err := (backend{}).NewModel([]byte("x"), backends.ModelOptions{Device: "CPU"}); err != errNotOpen {

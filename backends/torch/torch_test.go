@@ -30,16 +30,7 @@ var (
 		Path: filepath.Join("..", "..", "build", "backends", DefaultLibrary)}
 )
 
-// childEnv marks a test binary started by TestMissingLibrary: a process where the shim must not be
-// loaded before the test runs (a library, once open, stays open).
-const childEnv = "GORAI_TORCH_TEST_CHILD"
-
-func TestMain(m *testing.M) {
-	if os.Getenv(childEnv) == "" {
-		lib.Prepare()
-	}
-	os.Exit(m.Run())
-}
+func TestMain(m *testing.M) { lib.Main(m) }
 
 type tensorJSON struct {
 	DType string    `json:"dtype"`
@@ -490,25 +481,13 @@ func TestThreads(t *testing.T) {
 
 // TestMissingLibrary runs its checks in a fresh process, where the shim was never opened.
 func TestMissingLibrary(t *testing.T) {
-	if os.Getenv(childEnv) != "" {
+	if lib.InFreshProcess(t) {
 		missingLibrary(t)
-		return
-	}
-	exe, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(exe, "-test.run=^TestMissingLibrary$", "-test.v")
-	cmd.Env = append(os.Environ(), childEnv+"=1", "GORAI_TORCH_TEST_TMP="+t.TempDir())
-	out, err := cmd.CombinedOutput()
-	t.Logf("child:\n%s", out)
-	if err != nil {
-		t.Fatalf("child failed: %v", err)
 	}
 }
 
 func missingLibrary(t *testing.T) {
-	tmp := os.Getenv("GORAI_TORCH_TEST_TMP")
+	tmp := t.TempDir()
 	missing := filepath.Join(tmp, "no-such-dir", "libgorai_torch.so")
 	_, err := backends.Load("TORCH", missing)
 	var le *backends.LoadError
