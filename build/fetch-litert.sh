@@ -20,25 +20,13 @@ WHEEL=ai_edge_litert-$VERSION-cp311-cp311-manylinux_2_27_x86_64.whl
 SHA256=1f15078a6725d2357d9de9221664c29afa0545d807559c5f7199ce5e40b96b23
 LIB=libLiteRt.so
 
-die() {
-    echo "fetch-litert: $*" >&2
-    exit 1
-}
-
-root=$(cd "$(dirname "$0")/.." && pwd)
+# wheel_setup and fetch_wheel (build/wheel.sh): die, $root and $cache; the pinned wheel in the cache,
+# checked against its sha256.
+. "$(dirname "$0")/wheel.sh"
+wheel_setup fetch-litert "LiteRT C library"
 dest=${1:-$root/build/backends}
-cache=$root/build/cache
 wheel=$cache/$WHEEL
-
-case "$(uname -s)/$(uname -m)" in
-Linux/x86_64) ;;
-*) die "no LiteRT C library for $(uname -s)/$(uname -m) in this pinned wheel (Linux x86_64 only)" ;;
-esac
 libdir=$cache/litert-$VERSION-linux-x86_64
-
-mkdir -p "$cache" || die "cannot create $cache"
-# fetch_wheel (build/wheel.sh) puts the pinned wheel in the cache, checked against its sha256.
-. "$root/build/wheel.sh"
 
 if [ ! -s "$libdir/$LIB" ]; then
     command -v python3 >/dev/null || die "python3 is needed once to extract $LIB from ai-edge-litert==$VERSION"

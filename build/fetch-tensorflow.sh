@@ -20,25 +20,13 @@ WHEEL=tensorflow_cpu-$VERSION-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x8
 SHA256=cf756bbe2d256e942ab5d0ad2c858fb40017581494febdb4387c149b1afde780
 LIBS=(libtensorflow_cc.so.2 libtensorflow_framework.so.2)
 
-die() {
-    echo "fetch-tensorflow: $*" >&2
-    exit 1
-}
-
-root=$(cd "$(dirname "$0")/.." && pwd)
+# wheel_setup and fetch_wheel (build/wheel.sh): die, $root and $cache; the pinned wheel in the cache,
+# checked against its sha256.
+. "$(dirname "$0")/wheel.sh"
+wheel_setup fetch-tensorflow "TensorFlow C library"
 dest=${1:-$root/build/backends}
-cache=$root/build/cache
 wheel=$cache/$WHEEL
-
-case "$(uname -s)/$(uname -m)" in
-Linux/x86_64) ;;
-*) die "no TensorFlow C library for $(uname -s)/$(uname -m) in tensorflow-cpu (Linux x86_64 only)" ;;
-esac
 libdir=$cache/tensorflow-$VERSION-linux-x86_64
-
-mkdir -p "$cache" || die "cannot create $cache"
-# fetch_wheel (build/wheel.sh) puts the pinned wheel in the cache, checked against its sha256.
-. "$root/build/wheel.sh"
 
 have_libs() {
     for l in "${LIBS[@]}"; do [ -s "$libdir/$l" ] || return 1; done

@@ -35,24 +35,11 @@ LIBS=(
     nvidia/cu13/lib/libcupti.so.13
 )
 
-die() {
-    echo "fetch-torch: $*" >&2
-    exit 1
-}
-
-root=$(cd "$(dirname "$0")/.." && pwd)
-cache=$root/build/cache
+# wheel_setup and fetch_wheel (build/wheel.sh): die, $root and $cache; each pinned wheel in the cache,
+# checked against its sha256.
+. "$(dirname "$0")/wheel.sh"
+wheel_setup fetch-torch libtorch
 prefix=$cache/libtorch-$VERSION-cpu-linux-x86_64
-
-case "$(uname -s)/$(uname -m)" in
-Linux/x86_64) ;;
-*) die "no libtorch for $(uname -s)/$(uname -m) here (the pinned wheels are Linux x86_64)" ;;
-esac
-
-mkdir -p "$cache" || die "cannot create $cache"
-
-# fetch_wheel (build/wheel.sh) puts each pinned wheel in the cache, checked against its sha256.
-. "$root/build/wheel.sh"
 
 have_prefix() {
     [ -s "$prefix/include/torch/csrc/api/include/torch/version.h" ] || return 1
