@@ -123,6 +123,16 @@ func waitFor(t *testing.T, timeout time.Duration, what string, cond func() (bool
 }
 
 // info returns INFO <section> fields.
+// usedMemory is the server's INFO used_memory.
+func usedMemory(t *testing.T, c *resp.Conn) int64 {
+	t.Helper()
+	n, err := strconv.ParseInt(info(t, c, "memory")["used_memory"], 10, 64)
+	if err != nil {
+		t.Fatalf("used_memory: %v", err)
+	}
+	return n
+}
+
 func info(t *testing.T, c *resp.Conn, section string) map[string]string {
 	t.Helper()
 	v := do(t, c, "INFO", section)

@@ -1,7 +1,6 @@
 package tests
 
 import (
-	"strconv"
 	"strings"
 	"testing"
 )
@@ -14,13 +13,6 @@ func TestNoLeakOnErrors(t *testing.T) {
 	s := startServer(t)
 	c := s.Conn(t)
 	expectOK(t, c, "SET", "str", "x")
-	usedMemory := func() int64 {
-		n, err := strconv.ParseInt(info(t, c, "memory")["used_memory"], 10, 64)
-		if err != nil {
-			t.Fatalf("used_memory: %v", err)
-		}
-		return n
-	}
 	// A VALUES list whose last value is bad: the tensor is allocated and filled before the error.
 	values := []any{"AI.TENSORSET", "t", "FLOAT", 4096, "VALUES"}
 	for i := 0; i < 4095; i++ {
@@ -48,9 +40,9 @@ func TestNoLeakOnErrors(t *testing.T) {
 		}
 	}
 	run(50) // warm-up: Redis' and the backend's own first allocations
-	before := usedMemory()
+	before := usedMemory(t, c)
 	run(1000)
-	after := usedMemory()
+	after := usedMemory(t, c)
 	// Tensors of 4 KiB to 16 KiB: a leak on any path would add megabytes.
 	if after-before > 256<<10 {
 		t.Fatalf("used_memory grew by %d bytes over 1000 rounds of refused commands", after-before)

@@ -30,13 +30,6 @@ func TestModelConcurrentRunsWithOverwrites(t *testing.T) {
 		duration = 3 * time.Second
 		margin   = 1 << 20
 	)
-	usedMemory := func() int64 {
-		n, err := strconv.ParseInt(info(t, c, "memory")["used_memory"], 10, 64)
-		if err != nil {
-			t.Fatalf("used_memory: %v", err)
-		}
-		return n
-	}
 
 	// Warm-up: store, run from several clients at once, delete everything.
 	expectOK(t, c, storeArgs("m", "ONNX", "CPU", mnist)...)
@@ -58,7 +51,7 @@ func TestModelConcurrentRunsWithOverwrites(t *testing.T) {
 	wg.Wait()
 	expectOK(t, c, "FLUSHALL", "SYNC")
 	time.Sleep(200 * time.Millisecond)
-	baseline := usedMemory()
+	baseline := usedMemory(t, c)
 
 	expectOK(t, c, storeArgs("m", "ONNX", "CPU", mnist)...)
 	deadline := time.Now().Add(duration)
@@ -217,7 +210,7 @@ func TestModelConcurrentRunsWithOverwrites(t *testing.T) {
 	expect(t, c, resp.Int(0), "DBSIZE")
 	var last int64
 	waitFor(t, 15*time.Second, "used_memory to return to its baseline", func() (bool, string) {
-		last = usedMemory()
+		last = usedMemory(t, c)
 		d := last - baseline
 		return d <= margin && d >= -margin, fmt.Sprintf("used_memory %d, baseline %d, difference %d", last, baseline, d)
 	})

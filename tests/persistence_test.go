@@ -421,15 +421,8 @@ func TestMemoryAccounting(t *testing.T) {
 		blob[i] = byte(i * 7)
 	}
 	tn := tensor{key: "mem:0", dtype: dtypeByName("FLOAT"), dims: []int64{mib / 4}, blob: blob}
-	usedMemory := func() int64 {
-		n, err := strconv.ParseInt(info(t, c, "memory")["used_memory"], 10, 64)
-		if err != nil {
-			t.Fatalf("used_memory: %v", err)
-		}
-		return n
-	}
 	const n = 4
-	before := usedMemory()
+	before := usedMemory(t, c)
 	// write from a separate connection, closed afterwards, so that its query
 	// buffer does not count
 	w, err := s.Dial()
@@ -446,7 +439,7 @@ func TestMemoryAccounting(t *testing.T) {
 	}
 	w.Close()
 	time.Sleep(200 * time.Millisecond)
-	after := usedMemory()
+	after := usedMemory(t, c)
 	growth := after - before
 	t.Logf("used_memory grew by %d bytes for %d tensors of %d bytes", growth, n, mib)
 	if growth < n*mib*9/10 || growth > n*mib*5/2 {
@@ -460,7 +453,7 @@ func TestMemoryAccounting(t *testing.T) {
 	for i := 0; i < n; i++ {
 		expect(t, c, resp.Int(1), "DEL", "mem:"+strconv.Itoa(i))
 	}
-	freed := after - usedMemory()
+	freed := after - usedMemory(t, c)
 	if freed < n*mib*9/10 {
 		t.Errorf("used_memory fell by only %d bytes after deleting %d x 1 MiB tensors", freed, n)
 	}
@@ -473,17 +466,10 @@ func TestTensorMemoryPerSize(t *testing.T) {
 	t.Parallel()
 	s := startServer(t)
 	c := s.Conn(t)
-	usedMemory := func() int64 {
-		n, err := strconv.ParseInt(info(t, c, "memory")["used_memory"], 10, 64)
-		if err != nil {
-			t.Fatalf("used_memory: %v", err)
-		}
-		return n
-	}
 	for _, size := range []int{64 << 10, 1 << 20, 8 << 20} {
 		keys := max(4, (4<<20)/size) // at least 4 MiB in all, so that other allocations do not count
 		blob := make([]byte, size)
-		before := usedMemory()
+		before := usedMemory(t, c)
 		// Writes from a connection of their own, closed before measuring: its query buffer goes.
 		w, err := s.Dial()
 		if err != nil {
@@ -497,7 +483,7 @@ func TestTensorMemoryPerSize(t *testing.T) {
 		}
 		w.Close()
 		time.Sleep(200 * time.Millisecond)
-		perTensor := float64(usedMemory()-before) / float64(keys)
+		perTensor := float64(usedMemory(t, c)-before) / float64(keys)
 		t.Logf("%d-byte tensors: %.0f bytes of used_memory each (%.3fx)", size, perTensor, perTensor/float64(size))
 		if perTensor > float64(size)*1.05 {
 			t.Errorf("%d-byte tensors take %.0f bytes each, %.3fx their payload; want at most 1.05x", size, perTensor, perTensor/float64(size))
