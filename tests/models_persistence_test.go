@@ -182,12 +182,8 @@ func TestModelPersistenceAOF(t *testing.T) {
 			waitAOFRewrite(t, c)
 
 			if preamble == "no" {
-				bases, _ := filepath.Glob(filepath.Join(s.Dir(), "appendonlydir", "*.base.aof"))
-				if len(bases) != 1 {
-					t.Fatalf("base AOF files: %v", bases)
-				}
 				byKey := map[string][]string{}
-				for _, cmd := range parseAOF(t, bases[0]) {
+				for _, cmd := range baseAOF(t, s) {
 					if len(cmd) > 1 && strings.EqualFold(cmd[0], "AI.MODELSTORE") {
 						if _, dup := byKey[cmd[1]]; dup {
 							t.Errorf("base AOF has two AI.MODELSTORE for %q", cmd[1])
@@ -268,11 +264,7 @@ func TestModelPersistenceAOF(t *testing.T) {
 			expect(t, c, resp.Simple("Background append only file rewriting started"), "BGREWRITEAOF")
 			waitAOFRewrite(t, c)
 			if preamble == "no" {
-				bases, _ := filepath.Glob(filepath.Join(s.Dir(), "appendonlydir", "*.base.aof"))
-				if len(bases) != 1 {
-					t.Fatalf("base AOF files: %v", bases)
-				}
-				for _, cmd := range parseAOF(t, bases[0]) {
+				for _, cmd := range baseAOF(t, s) {
 					if len(cmd) < 2 || !strings.EqualFold(cmd[0], "AI.MODELSTORE") || cmd[1] != over.key {
 						continue
 					}

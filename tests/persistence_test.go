@@ -76,6 +76,16 @@ func TestPersistenceBGSAVE(t *testing.T) {
 	checkAll(t, c, ts, "after SAVE of reloaded data + restart")
 }
 
+// baseAOF is every command of the server's base AOF file (after a rewrite without preamble).
+func baseAOF(t *testing.T, s *redistest.Server) [][]string {
+	t.Helper()
+	bases, _ := filepath.Glob(filepath.Join(s.Dir(), "appendonlydir", "*.base.aof"))
+	if len(bases) != 1 {
+		t.Fatalf("base AOF files: %v", bases)
+	}
+	return parseAOF(t, bases[0])
+}
+
 // parseAOF reads every command in an AOF file.
 func parseAOF(t *testing.T, path string) [][]string {
 	t.Helper()
@@ -121,11 +131,7 @@ func TestPersistenceAOF(t *testing.T) {
 			if preamble == "no" {
 				// The rewrite goes through the type's aof_rewrite callback: one
 				// AI.TENSORSET <key> <TYPE> <dims...> BLOB <data> per tensor.
-				bases, _ := filepath.Glob(filepath.Join(s.Dir(), "appendonlydir", "*.base.aof"))
-				if len(bases) != 1 {
-					t.Fatalf("base AOF files: %v", bases)
-				}
-				cmds := parseAOF(t, bases[0])
+				cmds := baseAOF(t, s)
 				byKey := map[string][]string{}
 				for _, cmd := range cmds {
 					if len(cmd) > 1 && strings.EqualFold(cmd[0], "AI.TENSORSET") {

@@ -891,12 +891,8 @@ func TestScriptPersistenceAOF(t *testing.T) {
 			waitAOFRewrite(t, c)
 
 			if preamble == "no" {
-				bases, _ := filepath.Glob(filepath.Join(s.Dir(), "appendonlydir", "*.base.aof"))
-				if len(bases) != 1 {
-					t.Fatalf("base AOF files: %v", bases)
-				}
 				byKey := map[string][]string{}
-				for _, cmd := range parseAOF(t, bases[0]) {
+				for _, cmd := range baseAOF(t, s) {
 					name := strings.ToUpper(cmd[0])
 					if len(cmd) > 1 && (name == "AI.SCRIPTSTORE" || name == "AI.SCRIPTSET") {
 						if _, dup := byKey[cmd[1]]; dup {

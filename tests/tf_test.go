@@ -54,12 +54,8 @@ func TestTFModels(t *testing.T) {
 
 	expect(t, c, resp.Simple("Background append only file rewriting started"), "BGREWRITEAOF")
 	waitAOFRewrite(t, c)
-	bases, _ := filepath.Glob(filepath.Join(s.Dir(), "appendonlydir", "*.base.aof"))
-	if len(bases) != 1 {
-		t.Fatalf("base AOF files: %v", bases)
-	}
 	found := false
-	for _, cmd := range parseAOF(t, bases[0]) {
+	for _, cmd := range baseAOF(t, s) {
 		if strings.EqualFold(cmd[0], "AI.MODELSTORE") && cmd[1] == "tf" {
 			found = true
 			want := []string{"tf", "TF", "CPU", "TAG", "g", "BATCHSIZE", "0", "MINBATCHSIZE", "0", "MINBATCHTIMEOUT", "0",

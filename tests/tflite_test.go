@@ -151,12 +151,8 @@ func TestTFLiteModels(t *testing.T) {
 
 	expect(t, c, resp.Simple("Background append only file rewriting started"), "BGREWRITEAOF")
 	waitAOFRewrite(t, c)
-	bases, _ := filepath.Glob(filepath.Join(s.Dir(), "appendonlydir", "*.base.aof"))
-	if len(bases) != 1 {
-		t.Fatalf("base AOF files: %v", bases)
-	}
 	found := false
-	for _, cmd := range parseAOF(t, bases[0]) {
+	for _, cmd := range baseAOF(t, s) {
 		if strings.EqualFold(cmd[0], "AI.MODELSTORE") && cmd[1] == "d" {
 			found = true
 			want := []string{"d", "TFLITE", "CPU", "TAG", "v1", "BATCHSIZE", "0", "MINBATCHSIZE", "0", "MINBATCHTIMEOUT", "0",
