@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -131,16 +132,18 @@ type Queue struct {
 
 // worker is one of a queue's workers.
 type worker struct {
-	// cpu is the thread CPU time its jobs took, in nanoseconds.
-	cpu  atomic.Int64
+	// tid is the OS thread the worker is locked to, 0 until it has started.
+	tid  atomic.Int64
 	wake parker
 }
 
-// WorkerCPU is the CPU time each of the queue's workers has spent running jobs.
+// WorkerCPU is the CPU time each of the queue's workers' threads has used.
 func (q *Queue) WorkerCPU() []time.Duration {
 	cpu := make([]time.Duration, len(q.workers))
 	for i := range q.workers {
-		cpu[i] = time.Duration(q.workers[i].cpu.Load())
+		if tid := q.workers[i].tid.Load(); tid != 0 {
+			cpu[i] = threadCPUTimeOf(int(tid))
+		}
 	}
 	return cpu
 }
@@ -183,19 +186,18 @@ func (q *Queue) pop(w *worker) *Job {
 	return j
 }
 
-// work serves the queue. A worker holds an OS thread only while it runs a job, so that the job's
-// thread CPU time is its own: a goroutine locked to its thread while it sleeps costs each wake-up
-// a second thread switch (the scheduler hands it to its thread), paid on Redis' main thread, which
-// submits the jobs (1-client mnist p50 295 µs locked, 207 µs not). The backends keep no
-// per-thread state between calls.
+// work serves the queue, on a thread of its own for its whole life, so that its CPU time is its
+// thread's (as RedisAI's workers are threads). It sleeps on its own futex (see parker), which wakes
+// that thread directly, and passes through the Go scheduler now and then (see Yielder). The
+// backends keep no per-thread state between calls.
 func (q *Queue) work(w *worker) {
+	runtime.LockOSThread()
+	w.tid.Store(int64(syscall.Gettid()))
+	var y Yielder
 	for {
 		j := q.pop(w)
-		runtime.LockOSThread()
-		start := threadCPUTime()
+		y.Yield()
 		q.do(j)
-		w.cpu.Add(int64(threadCPUTime() - start))
-		runtime.UnlockOSThread()
 		q.busy.Done()
 	}
 }

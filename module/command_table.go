@@ -14,6 +14,7 @@ import (
 	"unsafe"
 
 	"gorai/commands"
+	"gorai/engine"
 	"gorai/exec"
 )
 
@@ -38,6 +39,7 @@ func registerCommands(ctx *C.RedisModuleCtx) error {
 //export goraiCommand
 func goraiCommand(ctx *C.RedisModuleCtx, argv **C.RedisModuleString, ptrs **C.char, lens *C.size_t, argc C.int, slot C.int) C.int {
 	defer recoverEntry(ctx, "dispatching a command", nil)
+	mainThread.Yield()
 	n := int(argc)
 	call := callPool.Get().(*redisCall)
 	call.ctx, call.argv = ctx, unsafe.Slice(argv, n)
@@ -57,6 +59,11 @@ func goraiCommand(ctx *C.RedisModuleCtx, argv **C.RedisModuleString, ptrs **C.ch
 	callPool.Put(call)
 	return C.REDISMODULE_OK
 }
+
+// mainThread keeps Redis' main thread's trips through the Go scheduler frequent (see engine.Yielder).
+// Commands run under Redis' lock (on the main thread, or on a thread that holds the lock), one at
+// a time.
+var mainThread engine.Yielder
 
 // keyFlags are Redis' key-spec flags for what a command does with a key. ACL reads ACCESS as a read
 // and UPDATE as a write; RO and OW tell the rest of Redis the same.
