@@ -144,6 +144,7 @@ func main() {
 	module := flag.String("module", redistest.ModulePath(), "module to load (default $GORAI_MODULE or <repo>/build/gorai.so)")
 	clientList := flag.String("clients", "1,50", "comma-separated client counts (tensor suite)")
 	pipeList := flag.String("pipeline", "1,32", "comma-separated pipeline depths (tensor suite)")
+	repeats := flag.Int("repeats", 3, "repeats per cell, of which the median is printed (models suite)")
 	suites := flag.String("suite", "tensors,memory,models", "comma-separated suites to run: tensors, memory, models")
 	flag.Parse()
 
@@ -155,7 +156,7 @@ func main() {
 		case "memory":
 			status |= benchMemory(*module)
 		case "models":
-			status |= benchModels(*module, *duration, *warmup)
+			status |= benchModels(*module, *duration, *warmup, *repeats)
 		default:
 			fmt.Fprintf(os.Stderr, "unknown suite %q\n", s)
 			status = 2

@@ -5,6 +5,7 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"image"
 	"image/png"
@@ -42,8 +43,8 @@ type modelCase struct {
 
 // benchModels measures mnist.onnx (ONNX), the seed's CNN (TORCH) at batch 1 and 20 and the
 // seed's Keras FCN (TF).
-func benchModels(module string, duration, warmup time.Duration) int {
-	fixtures := filepath.Join(redistest.RepoRoot(), "..", "shared", "fixtures", "redisai")
+func benchModels(module string, duration, warmup time.Duration, repeats int) int {
+	fixtures := filepath.Join(redistest.RepoRoot(), "testdata", "redisai")
 	mnist, err := os.ReadFile(filepath.Join(fixtures, "mnist.onnx"))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "models suite needs the fixtures:", err)
@@ -72,7 +73,7 @@ func benchModels(module string, duration, warmup time.Duration) int {
 	}
 	status := 0
 	for _, mc := range cases {
-		if err := benchModel(module, mc, duration, warmup); err != nil {
+		if err := benchModel(module, mc, duration, warmup, repeats); err != nil {
 			fmt.Fprintf(os.Stderr, "%s: %v\n", mc.name, err)
 			status = 1
 		}
@@ -80,35 +81,29 @@ func benchModels(module string, duration, warmup time.Duration) int {
 	return status
 }
 
+// modelFigures are one repeat's measures of one model: latency with one client (the server, the
+// backend in process, and a GET of a short string on the same server, the round trip any command
+// pays), runs per second with many clients against as many in-process workers as the server has
+// threads, and CPU per run: the server's (all threads), its main thread's and this process's for
+// the in-process runs.
+type modelFigures struct {
+	srvP50, srvP99, procP50, procP99, getP50 time.Duration
+	srvRate, procRate                        float64
+	srvCPU, mainCPU, procCPU                 time.Duration
+}
+
 // benchModel prints, for one model, AI.MODELEXECUTE through a server against the same backend
-// code called in this process: latency with one client, throughput with many.
-func benchModel(module string, mc modelCase, duration, warmup time.Duration) error {
+// code called in this process, as medians of repeats.
+func benchModel(module string, mc modelCase, duration, warmup time.Duration, repeats int) error {
 	srv, err := redistest.Launch(redistest.Options{ModulePath: module, Config: []string{"maxclients 1000"},
 		ModuleArgs: []string{"THREADS_PER_QUEUE", strconv.Itoa(queueThreads)}})
 	if err != nil {
 		return err
 	}
 	defer srv.Stop()
-	c, err := srv.Dial()
-	if err != nil {
+	if err := storeModel(srv, mc); err != nil {
 		return err
 	}
-	defer c.Close()
-	store := []any{"AI.MODELSTORE", "m", mc.backend, "CPU"}
-	if mc.inputs != nil {
-		store = append(store, "INPUTS", strconv.Itoa(len(mc.inputs)))
-		for _, n := range mc.inputs {
-			store = append(store, n)
-		}
-		store = append(store, "OUTPUTS", strconv.Itoa(len(mc.outputs)))
-		for _, n := range mc.outputs {
-			store = append(store, n)
-		}
-	}
-	if v, err := c.Do(append(store, "BLOB", mc.blob)...); err != nil || v.Text() != "OK" {
-		return fmt.Errorf("MODELSTORE: %v %v", v, err)
-	}
-
 	b, err := backends.Load(mc.backend, filepath.Join(redistest.RepoRoot(), "build", "backends", mc.library))
 	if err != nil {
 		return err
@@ -130,87 +125,170 @@ func benchModel(module string, mc modelCase, duration, warmup time.Duration) err
 		}
 		return err
 	}
+	clients, err := executeClients(srv, mc, modelClients+1)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		for _, c := range clients {
+			c.conn.Close()
+		}
+	}()
+
+	fmt.Printf("%s (%s): AI.MODELEXECUTE on redis-server (THREADS_PER_QUEUE %d) beside the backend in process (%d workers), %v per cell, medians of %d\n",
+		mc.name, mc.backend, queueThreads, queueThreads, duration, repeats)
+	var all []modelFigures
+	for range repeats {
+		f, err := measureModel(srv, clients, inProcess, duration, warmup)
+		if err != nil {
+			return err
+		}
+		all = append(all, f)
+	}
+	med := func(get func(modelFigures) float64) float64 { return median(all, get) }
+	durUS := func(get func(modelFigures) time.Duration) float64 {
+		return med(func(f modelFigures) float64 { return us(get(f)) })
+	}
+	srvP50, procP50, getP50 := durUS(func(f modelFigures) time.Duration { return f.srvP50 }),
+		durUS(func(f modelFigures) time.Duration { return f.procP50 }), durUS(func(f modelFigures) time.Duration { return f.getP50 })
+	srvP99, procP99 := durUS(func(f modelFigures) time.Duration { return f.srvP99 }), durUS(func(f modelFigures) time.Duration { return f.procP99 })
+	fmt.Printf("  %-34s %10s %10s %10s %22s\n", "1 client, µs", "server", "in-process", "GET", "server-in-process-GET")
+	fmt.Printf("  %-34s %10.1f %10.1f %10.1f %22.1f\n", "p50", srvP50, procP50, getP50, srvP50-procP50-getP50)
+	fmt.Printf("  %-34s %10.1f %10.1f %10s %22s\n", "p99", srvP99, procP99, "", fmt.Sprintf("p99/p50 %.2f", srvP99/srvP50))
+	srvRate, procRate := med(func(f modelFigures) float64 { return f.srvRate }), med(func(f modelFigures) float64 { return f.procRate })
+	fmt.Printf("  %-34s %10s %10s %10s\n", fmt.Sprintf("%d clients / %d workers", modelClients, queueThreads), "server", "in-process", "ratio")
+	fmt.Printf("  %-34s %10.0f %10.0f %10.2f\n", "runs/s", srvRate, procRate, srvRate/procRate)
+	srvCPU, procCPU := durUS(func(f modelFigures) time.Duration { return f.srvCPU }), durUS(func(f modelFigures) time.Duration { return f.procCPU })
+	fmt.Printf("  %-34s %10.1f %10.1f %10s\n", "CPU per run, all threads, µs", srvCPU, procCPU, fmt.Sprintf("+%.1f", srvCPU-procCPU))
+	fmt.Printf("  %-34s %10.1f\n\n", "main-thread CPU per run, µs", durUS(func(f modelFigures) time.Duration { return f.mainCPU }))
+	return nil
+}
+
+// storeModel stores mc as key m.
+func storeModel(srv *redistest.Server, mc modelCase) error {
+	c, err := srv.Dial()
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	store := []any{"AI.MODELSTORE", "m", mc.backend, "CPU"}
+	if mc.inputs != nil {
+		store = append(store, "INPUTS", strconv.Itoa(len(mc.inputs)))
+		for _, n := range mc.inputs {
+			store = append(store, n)
+		}
+		store = append(store, "OUTPUTS", strconv.Itoa(len(mc.outputs)))
+		for _, n := range mc.outputs {
+			store = append(store, n)
+		}
+	}
+	if v, err := c.Do(append(store, "BLOB", mc.blob)...); err != nil || v.Text() != "OK" {
+		return fmt.Errorf("MODELSTORE: %v %v", v, err)
+	}
+	return nil
+}
+
+// executeClient is a connection with its own input tensor, which runs model m on it.
+type executeClient struct {
+	conn    *resp.Conn
+	execute func() error
+}
+
+// executeClients opens n connections and sets each one's input tensor.
+func executeClients(srv *redistest.Server, mc modelCase, n int) ([]executeClient, error) {
 	tensorset := []any{"AI.TENSORSET", "", "FLOAT"}
 	for _, d := range mc.shape {
 		tensorset = append(tensorset, strconv.FormatInt(d, 10))
 	}
 	tensorset = append(tensorset, "BLOB", mc.input)
-	setInput := func(c *resp.Conn, key string) error {
-		tensorset[1] = key
-		v, err := c.Do(tensorset...)
-		if err == nil && v.Text() != "OK" {
-			err = fmt.Errorf("TENSORSET: %v", v)
+	var out []executeClient
+	for i := range n {
+		c, err := srv.Dial()
+		if err != nil {
+			return out, err
 		}
-		return err
-	}
-	server := func(c *resp.Conn, in, out string) func() error {
-		return func() error {
-			v, err := c.Do("AI.MODELEXECUTE", "m", "INPUTS", "1", in, "OUTPUTS", "1", out)
+		in, outKey := "in:"+strconv.Itoa(i), "out:"+strconv.Itoa(i)
+		tensorset[1] = in
+		if v, err := c.Do(tensorset...); err != nil || v.Text() != "OK" {
+			c.Close()
+			return out, fmt.Errorf("TENSORSET: %v %v", v, err)
+		}
+		out = append(out, executeClient{conn: c, execute: func() error {
+			v, err := c.Do("AI.MODELEXECUTE", "m", "INPUTS", "1", in, "OUTPUTS", "1", outKey)
 			if err == nil && (v.Kind != resp.SimpleString || v.Text() != "OK") {
 				err = fmt.Errorf("MODELEXECUTE: %v", v)
 			}
 			return err
-		}
+		}})
 	}
+	return out, nil
+}
 
-	fmt.Printf("%s (%s): AI.MODELEXECUTE on redis-server (THREADS_PER_QUEUE %d) beside the backend in process (%d workers), %v per cell\n",
-		mc.name, mc.backend, queueThreads, queueThreads, duration)
-	if err := setInput(c, "in:0"); err != nil {
-		return err
+// measureModel takes one repeat of every figure: clients[0] measures latency, the others load.
+func measureModel(srv *redistest.Server, clients []executeClient, inProcess func() error, duration, warmup time.Duration) (modelFigures, error) {
+	var f modelFigures
+	one := clients[0]
+	if _, err := one.conn.Do("SET", "rtt", "x"); err != nil {
+		return f, err
 	}
-	latency(server(c, "in:0", "out:0"), warmup)
-	srvLat, err := latency(server(c, "in:0", "out:0"), duration)
-	if err != nil {
-		return err
-	}
-	latency(inProcess, warmup)
-	procLat, err := latency(inProcess, duration)
-	if err != nil {
-		return err
-	}
-	fmt.Printf("  %-32s %12s %12s %12s\n", "1 client, latency", "server", "in-process", "overhead")
-	for _, q := range []float64{0.5, 0.99} {
-		s, p := percentile(srvLat, q), percentile(procLat, q)
-		fmt.Printf("  %-32s %10.1fµs %10.1fµs %10.1fµs\n", fmt.Sprintf("p%.0f", q*100), us(s), us(p), us(s-p))
-	}
-
-	calls := make([]func() error, modelClients)
-	for i := range calls {
-		conn, err := srv.Dial()
+	get := func() error { _, err := one.conn.Do("GET", "rtt"); return err }
+	for _, l := range []struct {
+		call     func() error
+		p50, p99 *time.Duration
+	}{{one.execute, &f.srvP50, &f.srvP99}, {inProcess, &f.procP50, &f.procP99}, {get, &f.getP50, nil}} {
+		latency(l.call, warmup)
+		ds, err := latency(l.call, duration)
 		if err != nil {
-			return err
+			return f, err
 		}
-		defer conn.Close()
-		in := "in:" + strconv.Itoa(i)
-		if err := setInput(conn, in); err != nil {
-			return err
+		*l.p50 = percentile(ds, 0.5)
+		if l.p99 != nil {
+			*l.p99 = percentile(ds, 0.99)
 		}
-		calls[i] = server(conn, in, "out:"+strconv.Itoa(i))
 	}
-	if _, err := c.Do("CONFIG", "RESETSTAT"); err != nil {
-		return err
+
+	calls := make([]func() error, 0, len(clients)-1)
+	for _, c := range clients[1:] {
+		calls = append(calls, c.execute)
 	}
-	srvRate, err := throughput(calls, duration)
-	if err != nil {
-		return err
+	pid := srv.PID()
+	cpu0, err1 := processCPU(pid)
+	main0, err2 := threadCPU(pid, pid)
+	start := time.Now()
+	rate, err := throughput(calls, duration)
+	runs := rate * time.Since(start).Seconds()
+	cpu1, err3 := processCPU(pid)
+	main1, err4 := threadCPU(pid, pid)
+	if err = errors.Join(err, err1, err2, err3, err4); err != nil {
+		return f, err
 	}
-	stats, err := srv.Info("commandstats")
-	if err != nil {
-		return err
-	}
+	f.srvRate = rate
+	f.srvCPU = time.Duration(float64(cpu1-cpu0) / runs)
+	f.mainCPU = time.Duration(float64(main1-main0) / runs)
+
 	workers := make([]func() error, queueThreads)
 	for i := range workers {
 		workers[i] = inProcess
 	}
-	procRate, err := throughput(workers, duration)
+	self0 := selfCPU()
+	start = time.Now()
+	rate, err = throughput(workers, duration)
 	if err != nil {
-		return err
+		return f, err
 	}
-	fmt.Printf("  %-32s %12s %12s %12s\n", "throughput", "server", "in-process", "ratio")
-	fmt.Printf("  %-32s %10.0f/s %10.0f/s %12.2f\n", fmt.Sprintf("%d clients / %d workers", modelClients, queueThreads), srvRate, procRate, srvRate/procRate)
-	fmt.Printf("  main-thread time per AI.MODELEXECUTE (INFO commandstats, usec_per_call): %s µs\n\n",
-		field(stats["cmdstat_ai.modelexecute"], "usec_per_call"))
-	return nil
+	f.procRate = rate
+	f.procCPU = time.Duration(float64(selfCPU()-self0) / (rate * time.Since(start).Seconds()))
+	return f, nil
+}
+
+// median is the median of get over the repeats.
+func median[T any](all []T, get func(T) float64) float64 {
+	v := make([]float64, len(all))
+	for i, x := range all {
+		v[i] = get(x)
+	}
+	slices.Sort(v)
+	return v[len(v)/2]
 }
 
 // mnistInput is one.png as float32 pixels, row-major [1,1,28,28].
