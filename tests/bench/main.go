@@ -145,6 +145,7 @@ func main() {
 	clientList := flag.String("clients", "1,50", "comma-separated client counts (tensor suite)")
 	pipeList := flag.String("pipeline", "1,32", "comma-separated pipeline depths (tensor suite)")
 	repeats := flag.Int("repeats", 3, "repeats per cell, of which the median is printed (models suite)")
+	only := flag.String("model", "", "run only the models whose name contains this (models suite): mnist, CNN, Keras")
 	suites := flag.String("suite", "tensors,memory,models", "comma-separated suites to run: tensors, memory, models")
 	flag.Parse()
 
@@ -156,7 +157,7 @@ func main() {
 		case "memory":
 			status |= benchMemory(*module)
 		case "models":
-			status |= benchModels(*module, *duration, *warmup, *repeats)
+			status |= benchModels(*module, *duration, *warmup, *repeats, *only)
 		default:
 			fmt.Fprintf(os.Stderr, "unknown suite %q\n", s)
 			status = 2

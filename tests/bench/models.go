@@ -42,8 +42,8 @@ type modelCase struct {
 }
 
 // benchModels measures mnist.onnx (ONNX), the seed's CNN (TORCH) at batch 1 and 20 and the
-// seed's Keras FCN (TF).
-func benchModels(module string, duration, warmup time.Duration, repeats int) int {
+// seed's Keras FCN (TF), or those whose name contains only.
+func benchModels(module string, duration, warmup time.Duration, repeats int, only string) int {
 	fixtures := filepath.Join(redistest.RepoRoot(), "testdata", "redisai")
 	mnist, err := os.ReadFile(filepath.Join(fixtures, "mnist.onnx"))
 	if err != nil {
@@ -73,6 +73,9 @@ func benchModels(module string, duration, warmup time.Duration, repeats int) int
 	}
 	status := 0
 	for _, mc := range cases {
+		if !strings.Contains(mc.name, only) {
+			continue
+		}
 		if err := benchModel(module, mc, duration, warmup, repeats); err != nil {
 			fmt.Fprintf(os.Stderr, "%s: %v\n", mc.name, err)
 			status = 1
