@@ -197,14 +197,25 @@ RedisModuleCallReply *gorai_reply_element(RedisModuleCallReply *r, size_t i) { r
 void gorai_free_reply(RedisModuleCallReply *r) { RedisModule_FreeCallReply(r); }
 
 /* Blocked clients. */
+/* The job blocked_reply has replied to, and goraiJobReply freed: Redis calls blocked_free for it
+ * right after, on the main thread, which then has nothing left to do. */
+static uintptr_t replied_job;
+
 static int blocked_reply(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
     (void)argv;
     (void)argc;
-    return goraiJobReply(ctx, (uintptr_t)RedisModule_GetBlockedClientPrivateData(ctx));
+    uintptr_t job = (uintptr_t)RedisModule_GetBlockedClientPrivateData(ctx);
+    int rc = goraiJobReply(ctx, job);
+    replied_job = job;
+    return rc;
 }
 
 static void blocked_free(RedisModuleCtx *ctx, void *job) {
     (void)ctx;
+    if ((uintptr_t)job == replied_job) {
+        replied_job = 0;
+        return;
+    }
     goraiJobFree((uintptr_t)job);
 }
 
