@@ -7,10 +7,8 @@ import "C"
 
 import (
 	"errors"
-	"runtime/cgo"
 
 	"gorai/commands"
-	"gorai/exec"
 )
 
 // blockedWork is what a blocked client waits for: a run (Execute) or a build (Offload).
@@ -19,17 +17,14 @@ type blockedWork interface {
 	reply(call *redisCall) error
 	// free drops the work's references, whether or not its reply was sent.
 	free()
+	// clientGone tells the work that its client has disconnected (a run skips what it has not
+	// started; a build goes on).
+	clientGone()
 }
 
-// blocked is what the reply and free callbacks get: the work and its client.
-type blocked struct {
-	work blockedWork
-	bc   *C.RedisModuleBlockedClient
-}
-
-// cancels holds, by blocked client, the run to tell that its client has gone (a build is not
-// told), for the disconnect callback. Main thread only.
-var cancels = map[*C.RedisModuleBlockedClient]*exec.Run{}
+// blockedClients holds what each blocked client waits for. Its key, Redis' handle of the blocked
+// client, is also the private data its reply and free callbacks get. Main thread only.
+var blockedClients = map[*C.RedisModuleBlockedClient]blockedWork{}
 
 // cannotBlock are the contexts in which Redis cannot block the client: MULTI, scripts, and whatever
 // else denies blocking.
@@ -40,28 +35,30 @@ const inTransaction = C.REDISMODULE_CTX_FLAGS_LUA | C.REDISMODULE_CTX_FLAGS_MULT
 
 var errInTransaction = errors.New("ERR Cannot run RedisAI command within a transaction or a LUA script")
 
-// block blocks the client until w is done, and returns the handle that its reply and free
-// callbacks get. Inside MULTI or a script it refuses.
-func (c *redisCall) block(w blockedWork) (*C.RedisModuleBlockedClient, cgo.Handle, error) {
+// block blocks the client until w is done, and returns Redis' handle of it, which unblock takes.
+// Inside MULTI or a script it refuses.
+func (c *redisCall) block(w blockedWork) (*C.RedisModuleBlockedClient, error) {
 	if C.gorai_context_flags(c.ctx)&cannotBlock != 0 {
-		return nil, 0, errInTransaction
+		return nil, errInTransaction
 	}
 	bc := C.gorai_block(c.ctx)
-	return bc, cgo.NewHandle(&blocked{w, bc}), nil
+	blockedClients[bc] = w
+	return bc, nil
 }
 
-// unblock hands w's handle back to Redis, which calls the reply (main thread) and free callbacks.
-func unblock(bc *C.RedisModuleBlockedClient, h cgo.Handle) { C.gorai_unblock(bc, C.uintptr_t(h)) }
+// unblock tells Redis that the work of bc is done: it calls the reply (main thread) and free
+// callbacks. Any thread.
+func unblock(bc *C.RedisModuleBlockedClient) { C.gorai_unblock(bc) }
 
 // goraiJobReply runs on the main thread once a run or build is done: it writes the results and
 // replies, then frees the work, which is its last use (module.c then skips the free callback
 // Redis makes next, one crossing into Go fewer per run). It is not called when the client has gone.
 //
 //export goraiJobReply
-func goraiJobReply(ctx *C.RedisModuleCtx, h C.uintptr_t) C.int {
+func goraiJobReply(ctx *C.RedisModuleCtx, bc *C.RedisModuleBlockedClient) C.int {
 	defer recoverEntry(ctx, "replying to a run", nil)
-	defer freeJob(cgo.Handle(h))
-	w := cgo.Handle(h).Value().(*blocked).work
+	defer freeJob(bc)
+	w := blockedClients[bc]
 	call := callPool.Get().(*redisCall)
 	call.ctx = ctx
 	defer func() {
@@ -75,25 +72,24 @@ func goraiJobReply(ctx *C.RedisModuleCtx, h C.uintptr_t) C.int {
 // goraiJobFree frees a run or build whose reply was not sent (its client has gone).
 //
 //export goraiJobFree
-func goraiJobFree(h C.uintptr_t) {
+func goraiJobFree(bc *C.RedisModuleBlockedClient) {
 	defer recoverEntry(nil, "freeing a run", nil)
-	freeJob(cgo.Handle(h))
+	freeJob(bc)
 }
 
-// freeJob drops a run's or build's references and its handle.
-func freeJob(handle cgo.Handle) {
-	b := handle.Value().(*blocked)
-	handle.Delete()
-	delete(cancels, b.bc)
-	b.work.free()
+// freeJob drops the references of the work of bc.
+func freeJob(bc *C.RedisModuleBlockedClient) {
+	w := blockedClients[bc]
+	delete(blockedClients, bc)
+	w.free()
 }
 
-// goraiJobDisconnected tells the run of a client that has gone, so that a worker skips it.
+// goraiJobDisconnected tells the work of a client that has gone.
 //
 //export goraiJobDisconnected
 func goraiJobDisconnected(bc *C.RedisModuleBlockedClient) {
 	defer recoverEntry(nil, "after a disconnection", nil)
-	if run := cancels[bc]; run != nil {
-		run.Cancel()
+	if w := blockedClients[bc]; w != nil {
+		w.clientGone()
 	}
 }

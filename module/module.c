@@ -197,26 +197,27 @@ RedisModuleCallReply *gorai_reply_element(RedisModuleCallReply *r, size_t i) { r
 void gorai_free_reply(RedisModuleCallReply *r) { RedisModule_FreeCallReply(r); }
 
 /* Blocked clients. */
-/* The job blocked_reply has replied to, and goraiJobReply freed: Redis calls blocked_free for it
- * right after, on the main thread, which then has nothing left to do. */
-static uintptr_t replied_job;
+/* A blocked client's private data is its own handle, by which Go finds its work.
+ * replied is the one blocked_reply has replied to, and goraiJobReply freed: Redis calls
+ * blocked_free for it right after, on the main thread, which then has nothing left to do. */
+static RedisModuleBlockedClient *replied;
 
 static int blocked_reply(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
     (void)argv;
     (void)argc;
-    uintptr_t job = (uintptr_t)RedisModule_GetBlockedClientPrivateData(ctx);
-    int rc = goraiJobReply(ctx, job);
-    replied_job = job;
+    RedisModuleBlockedClient *bc = RedisModule_GetBlockedClientPrivateData(ctx);
+    int rc = goraiJobReply(ctx, bc);
+    replied = bc;
     return rc;
 }
 
-static void blocked_free(RedisModuleCtx *ctx, void *job) {
+static void blocked_free(RedisModuleCtx *ctx, void *bc) {
     (void)ctx;
-    if ((uintptr_t)job == replied_job) {
-        replied_job = 0;
+    if (bc == replied) {
+        replied = NULL;
         return;
     }
-    goraiJobFree((uintptr_t)job);
+    goraiJobFree(bc);
 }
 
 /* The time a job spends on a worker is not measured into the command's statistics: INFO
@@ -232,7 +233,7 @@ RedisModuleBlockedClient *gorai_block(RedisModuleCtx *ctx) {
     return bc;
 }
 
-void gorai_unblock(RedisModuleBlockedClient *bc, uintptr_t job) { RedisModule_UnblockClient(bc, (void *)job); }
+void gorai_unblock(RedisModuleBlockedClient *bc) { RedisModule_UnblockClient(bc, bc); }
 
 const char *gorai_string_ptr(RedisModuleString *s, size_t *len) { return RedisModule_StringPtrLen(s, len); }
 

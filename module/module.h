@@ -57,7 +57,7 @@ void gorai_free_reply(RedisModuleCallReply *r);
 
 /* Blocked clients: the reply and free callbacks call Go with the job's handle. */
 RedisModuleBlockedClient *gorai_block(RedisModuleCtx *ctx);
-void gorai_unblock(RedisModuleBlockedClient *bc, uintptr_t job);
+void gorai_unblock(RedisModuleBlockedClient *bc);
 const char *gorai_string_ptr(RedisModuleString *s, size_t *len);
 RedisModuleString *gorai_create_string(RedisModuleCtx *ctx, const char *ptr, size_t len);
 void gorai_free_string(RedisModuleCtx *ctx, RedisModuleString *s);

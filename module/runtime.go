@@ -34,15 +34,14 @@ func (c *redisCall) CanExecute() error {
 // Execute blocks the client and submits the plan; the reply callback answers when it is over.
 func (c *redisCall) Execute(plan *exec.Plan) error {
 	w := &running{}
-	bc, h, err := c.block(w)
+	bc, err := c.block(w)
 	if err != nil {
 		return err
 	}
 	if plan.RunsScript() {
 		plan.Caller = c.callerContext()
 	}
-	w.run = ai.Exec.Submit(plan, func() { unblock(bc, h) })
-	cancels[bc] = w.run
+	w.run = ai.Exec.Submit(plan, func() { unblock(bc) })
 	return nil
 }
 
@@ -51,6 +50,7 @@ type running struct{ run *exec.Run }
 
 func (w *running) reply(call *redisCall) error { return commands.ReplyRun(call.env(), w.run) }
 func (w *running) free()                       { w.run.Release() }
+func (w *running) clientGone()                 { w.run.Cancel() }
 
 // cannotWait are the contexts in which a client is not blocked for a build: where it cannot be
 // blocked at all, while applying the master's stream on a replica, and while loading the AOF.
@@ -65,12 +65,12 @@ func (c *redisCall) Offload(env commands.Env, build func(commands.Builder) comma
 		return build(b).Commit(env)
 	}
 	w := &offloaded{}
-	bc, h, err := c.block(w)
+	bc, err := c.block(w)
 	if err != nil {
 		return err
 	}
 	ai.Engine.Background(func() {
-		defer unblock(bc, h)
+		defer unblock(bc)
 		defer recoverEntry(nil, "building a model or script", func() {
 			w.built = commands.Built{Commit: func(commands.Env) error { return exec.ErrInternal }, Drop: func() {}}
 		})
@@ -97,6 +97,9 @@ func (w *offloaded) free() {
 		w.built.Drop()
 	}
 }
+
+// clientGone: a build goes on (it is dropped unless committed).
+func (w *offloaded) clientGone() {}
 
 // cBlob is a model's blob in Redis' memory (a commands.Blob); the stored model adopts it.
 type cBlob struct {
