@@ -32,6 +32,7 @@ int RedisModule_OnLoad(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) 
     RedisModule_SetModuleOptions(ctx, REDISMODULE_OPTIONS_HANDLE_IO_ERRORS);
     gorai_mem.alloc = RedisModule_Alloc;
     gorai_mem.free = RedisModule_Free;
+    gorai_mem.size = RedisModule_MallocSize;
     return goraiOnLoad(ctx, argv, argc);
 }
 

@@ -170,6 +170,7 @@ typedef struct RedisModuleTypeMethods {
     X(void *, Alloc, (size_t bytes))                                                                    \
     X(void *, Realloc, (void *ptr, size_t bytes))                                                       \
     X(void, Free, (void *ptr))                                                                          \
+    X(size_t, MallocSize, (void *ptr))                                                                  \
     X(RedisModuleKey *, OpenKey, (RedisModuleCtx * ctx, RedisModuleString * key, int mode))                       \
     X(void, CloseKey, (RedisModuleKey * key))                                                           \
     X(int, KeyType, (RedisModuleKey * key))                                                             \

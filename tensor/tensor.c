@@ -1,9 +1,10 @@
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "tensor.h"
 
-gorai_allocator gorai_mem = {malloc, free};
+gorai_allocator gorai_mem = {malloc, free, malloc_usable_size};
 
 static size_t align16(size_t n) { return (n + 15) & ~(size_t)15; }
 
@@ -60,8 +61,10 @@ void gorai_tensor_free(gorai_tensor *t) {
     gorai_mem.free(t);
 }
 
+/* The blocks' sizes as the allocator counts them, so that MEMORY USAGE agrees with used_memory. */
 size_t gorai_tensor_mem_usage(const gorai_tensor *t) {
-    return header_size(t->dl.dtype.code, t->dl.ndim, t->len) + t->nbytes;
+    size_t n = gorai_mem.size((void *)t);
+    return t->nbytes >= SEPARATE_DATA ? n + gorai_mem.size(t->dl.data) : n;
 }
 
 const char *gorai_dtype_name(DLDataType dtype) {

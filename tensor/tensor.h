@@ -23,6 +23,7 @@ typedef struct gorai_tensor {
 typedef struct gorai_allocator {
     void *(*alloc)(size_t);
     void (*free)(void *);
+    size_t (*size)(void *); /* what the allocator really gave a block: its size class */
 } gorai_allocator;
 extern gorai_allocator gorai_mem;
 
@@ -38,7 +39,7 @@ void gorai_tensor_free(gorai_tensor *t);
 /* gorai_dtype_name is the dtype's upper-case name as commands take it ("" if unknown); the Go dtype table
  * is the one commands use, and a test keeps the two in step. */
 const char *gorai_dtype_name(DLDataType dtype);
-/* gorai_tensor_mem_usage is what MEMORY USAGE reports: header and data. */
+/* gorai_tensor_mem_usage is what MEMORY USAGE reports: the allocator's sizes of the header and data blocks. */
 size_t gorai_tensor_mem_usage(const gorai_tensor *t);
 
 #endif

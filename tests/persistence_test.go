@@ -497,6 +497,41 @@ func TestTensorMemoryPerSize(t *testing.T) {
 	}
 }
 
+// TestTensorMemoryUsageIsAllocated: MEMORY USAGE of a tensor is what storing it cost used_memory,
+// the allocator's size classes included: payloads chosen between two classes, where the bytes
+// asked for and the bytes given differ by a sixth or more.
+func TestTensorMemoryUsageIsAllocated(t *testing.T) {
+	t.Parallel()
+	s := startServer(t)
+	c := s.Conn(t)
+	for _, size := range []int{2100, 9000} {
+		keys := (4 << 20) / size
+		blob := make([]byte, size)
+		before := usedMemory(t, c)
+		w, err := s.Dial() // closed before measuring: its query buffer goes
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k := 0; k < keys; k++ {
+			tn := tensor{key: fmt.Sprintf("usage:%d:%05d", size, k), dtype: dtypeByName("UINT8"), dims: []int64{int64(size)}, blob: blob}
+			if v, err := w.Do(tn.setArgs()...); err != nil || !resp.Equal(v, resp.Simple("OK")) {
+				t.Fatalf("TENSORSET: %v %v", v, err)
+			}
+		}
+		w.Close()
+		time.Sleep(200 * time.Millisecond)
+		perKey := float64(usedMemory(t, c)-before) / float64(keys)
+		mu := do(t, c, "MEMORY", "USAGE", fmt.Sprintf("usage:%d:%05d", size, 0))
+		if mu.Kind != resp.Integer {
+			t.Fatalf("MEMORY USAGE: %v", mu)
+		}
+		t.Logf("%d-byte tensors: MEMORY USAGE %d, used_memory %.0f per key", size, mu.Int, perKey)
+		if d := float64(mu.Int)/perKey - 1; d < -0.05 || d > 0.05 {
+			t.Errorf("%d-byte tensor: MEMORY USAGE %d, but each key took %.0f bytes of used_memory (%+.1f%%)", size, mu.Int, perKey, 100*d)
+		}
+	}
+}
+
 // TestModuleUnloadRefused: MODULE UNLOAD ai is refused and the module keeps working.
 func TestModuleUnloadRefused(t *testing.T) {
 	t.Parallel()
