@@ -23,8 +23,9 @@ type model struct {
 	inputs  []string
 	outputs []string
 	outInfo []ort.InputOutputInfo
-	scalar  []atomic.Bool // outputs run into a scalar of our own (see run)
-	timeout time.Duration // the kill switch's limit per run; 0: none
+	scalar  []atomic.Bool  // outputs run into a scalar of our own (see run)
+	bound   []*boundOutput // outputs ORT may write into tensors of ours (nil where not)
+	timeout time.Duration  // the kill switch's limit per run; 0: none
 }
 
 func (m *model) InputNames() []string  { return m.inputs }
@@ -39,8 +40,9 @@ func (m *model) Close() {
 	}
 }
 
-// Run feeds the inputs to ORT without copying them (ORT reads the tensors' C memory in place),
-// and copies each output into a new tensor.
+// Run feeds the inputs to ORT without copying them (ORT reads the tensors' C memory in place).
+// Outputs of a declared shape are written by ORT into their tensors (see boundOutput); the others
+// are copied into new tensors.
 func (m *model) Run(inputs []tensor.Tensor) ([]tensor.Tensor, error) {
 	if len(inputs) != len(m.inputs) {
 		return nil, fmt.Errorf("ERR Expected %d inputs but got %d", len(m.inputs), len(inputs))
@@ -60,24 +62,22 @@ func (m *model) Run(inputs []tensor.Tensor) ([]tensor.Tensor, error) {
 		}
 		in[i] = v
 	}
-	out, err := m.run(in)
+	out, results, err := m.runBound(in)
 	if errors.Is(err, ort.ZeroShapeLengthError) && m.learnScalars() {
-		out, err = m.run(in)
+		out, results, err = m.runBound(in)
 	}
 	if err != nil {
 		return nil, innermost(err)
 	}
 	defer destroyAll(out)
 
-	results := make([]tensor.Tensor, len(out))
 	for i, v := range out {
+		if !results[i].IsZero() {
+			continue // bound: ORT wrote it in place
+		}
 		t, err := fromORT(v)
 		if err != nil {
-			for _, r := range results[:i] {
-				if !r.IsZero() {
-					r.Release()
-				}
-			}
+			releaseAll(results)
 			return nil, fmt.Errorf("ERR ONNX output %s: %v", m.outputs[i], err)
 		}
 		results[i] = t
@@ -85,31 +85,57 @@ func (m *model) Run(inputs []tensor.Tensor) ([]tensor.Tensor, error) {
 	return results, nil
 }
 
-// run lets ORT allocate each output with the shape it computes, except outputs known to be
-// scalars, for which the binding cannot make a Go value from ORT's: those get a scalar to fill.
-func (m *model) run(in []ort.Value) ([]ort.Value, error) {
-	out := make([]ort.Value, len(m.outputs))
+// runBound runs with the bound outputs; if that fails, and not by the kill switch, it runs again
+// with none, and if that succeeds the model computes another shape than it declares: its outputs
+// are not bound again.
+func (m *model) runBound(in []ort.Value) ([]ort.Value, []tensor.Tensor, error) {
+	bind := anyBound(m.bound)
+	out, results, killed, err := m.run(in, bind)
+	if err == nil || killed || !bind {
+		return out, results, err
+	}
+	out, results, _, err2 := m.run(in, false)
+	if err2 != nil {
+		return nil, nil, err
+	}
+	unbindAll(m.bound)
+	return out, results, nil
+}
+
+// run lets ORT write each output: into its tensor when bind is set and the output is bound, into
+// a scalar of ours for outputs known to be scalars (the binding cannot make a Go value from ORT's),
+// and otherwise into memory ORT allocates with the shape it computes. results holds the bound
+// outputs' tensors (zero for the others). killed reports a run the kill switch stopped.
+func (m *model) run(in []ort.Value, bind bool) (out []ort.Value, results []tensor.Tensor, killed bool, err error) {
+	out = make([]ort.Value, len(m.outputs))
+	results = make([]tensor.Tensor, len(m.outputs))
+	defer func() {
+		if err != nil {
+			destroyAll(out)
+			releaseAll(results)
+			out, results = nil, nil
+		}
+	}()
 	for i := range out {
 		if m.scalar[i].Load() {
-			v, err := emptyScalar(m.outInfo[i].DataType)
-			if err != nil {
-				destroyAll(out)
-				return nil, err
+			if out[i], err = emptyScalar(m.outInfo[i].DataType); err != nil {
+				return
 			}
-			out[i] = v
+		} else if bind {
+			var bound bool
+			if results[i], out[i], bound, err = m.bound[i].bind(); err != nil {
+				return
+			} else if !bound {
+				out[i] = nil
+			}
 		}
 	}
 	kill, err := m.armKillSwitch()
 	if err != nil {
-		destroyAll(out)
-		return nil, err
+		return
 	}
-	defer kill.disarm()
-	if err := m.session.RunWithOptions(in, out, kill.options()); err != nil {
-		destroyAll(out)
-		return nil, err
-	}
-	return out, nil
+	err = m.session.RunWithOptions(in, out, kill.options())
+	return out, results, kill.disarm(), err
 }
 
 // killSwitch tells ORT to stop a run that has taken longer than the model's timeout (RedisAI's
@@ -119,6 +145,7 @@ type killSwitch struct {
 	mu    sync.Mutex
 	ro    *ort.RunOptions // nil once disarmed, or when there is no timeout
 	timer *time.Timer
+	fired bool
 }
 
 func (m *model) armKillSwitch() (*killSwitch, error) {
@@ -136,6 +163,7 @@ func (m *model) armKillSwitch() (*killSwitch, error) {
 		defer k.mu.Unlock()
 		if k.ro != nil {
 			k.ro.Terminate()
+			k.fired = true
 		}
 	})
 	return k, nil
@@ -143,16 +171,18 @@ func (m *model) armKillSwitch() (*killSwitch, error) {
 
 func (k *killSwitch) options() *ort.RunOptions { return k.ro }
 
-// disarm stops the timer and frees the options; the lock keeps a firing timer from using them.
-func (k *killSwitch) disarm() {
+// disarm stops the timer and frees the options, and reports whether the switch fired; the lock
+// keeps a firing timer from using them.
+func (k *killSwitch) disarm() bool {
 	if k.ro == nil {
-		return
+		return false
 	}
 	k.timer.Stop()
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	k.ro.Destroy()
 	k.ro = nil
+	return k.fired
 }
 
 // learnScalars marks as scalars the outputs that may be (numeric tensors declared without

@@ -90,7 +90,7 @@ func (backend) NewModel(blob []byte, opts backends.ModelOptions) (backends.Model
 		return nil, innermost(err)
 	}
 	m := &model{inputs: names(ins), outputs: names(outs), outInfo: outs, scalar: make([]atomic.Bool, len(outs)),
-		timeout: opts.ExecutionTimeout}
+		bound: boundOutputs(outs), timeout: opts.ExecutionTimeout}
 	m.session, err = ort.NewDynamicAdvancedSessionWithONNXData(blob, m.inputs, m.outputs, so)
 	if err != nil {
 		return nil, innermost(err)

@@ -346,6 +346,45 @@ func TestDTypes(t *testing.T) {
 	}
 }
 
+// An output of a declared shape is written by ORT straight into its tensor; a model whose output
+// has another shape than it declares still runs (without the binding from then on).
+func TestBoundOutputs(t *testing.T) {
+	b := lib.Need(t)
+	for _, c := range []struct {
+		name      string
+		xDims     []any
+		shape     []int64
+		wantBound bool
+		yDeclared []any
+	}{
+		{"declared", []any{int64(3)}, []int64{3}, true, []any{int64(3)}},
+		{"dynamic", []any{"n"}, []int64{3}, false, []any{"n"}},
+		{"declared otherwise", []any{"n"}, []int64{3}, false, []any{int64(5)}},
+	} {
+		bm, err := b.NewModel(identityDeclaring(1, c.xDims, c.yDeclared, false), backends.ModelOptions{Device: "CPU"})
+		if err != nil {
+			t.Fatalf("%s: NewModel: %v", c.name, err)
+		}
+		m := bm.(*model)
+		for run := 0; run < 2; run++ {
+			in := floats(t, c.shape, 1, 2, 3)
+			out, err := m.Run([]tensor.Tensor{in})
+			in.Release()
+			if err != nil {
+				t.Fatalf("%s, run %d: %v", c.name, run, err)
+			}
+			if fmt.Sprint(out[0].Shape()) != fmt.Sprint(c.shape) || string(out[0].Data()) != string(le32(0x3f800000, 0x40000000, 0x40400000)) {
+				t.Errorf("%s, run %d: got %v %v", c.name, run, out[0].Shape(), out[0].Data())
+			}
+			release(out)
+		}
+		if bound := m.bound[0] != nil && !m.bound[0].off.Load(); bound != c.wantBound {
+			t.Errorf("%s: output bound %v after two runs, want %v", c.name, bound, c.wantBound)
+		}
+		m.Close()
+	}
+}
+
 func TestScalar(t *testing.T) {
 	b := lib.Need(t)
 	for _, unknown := range []bool{false, true} {
@@ -461,29 +500,38 @@ func le64(vs ...uint64) []byte {
 // ONNX's TensorProto.DataType; dims are int64 sizes or string names; noShape leaves the shape
 // undeclared.
 func identity(elemType int, dims []any, noShape bool) []byte {
-	var shape []byte
-	for _, d := range dims {
-		switch d := d.(type) {
-		case int64:
-			shape = pbBytes(shape, 1, pbInt(nil, 1, d))
-		case string:
-			shape = pbBytes(shape, 1, pbBytes(nil, 2, []byte(d)))
+	return identityDeclaring(elemType, dims, dims, noShape)
+}
+
+// identityDeclaring is identity with x and y declared with shapes of their own.
+func identityDeclaring(elemType int, xDims, yDims []any, noShape bool) []byte {
+	typ := func(dims []any) []byte {
+		var shape []byte
+		for _, d := range dims {
+			switch d := d.(type) {
+			case int64:
+				shape = pbBytes(shape, 1, pbInt(nil, 1, d))
+			case string:
+				shape = pbBytes(shape, 1, pbBytes(nil, 2, []byte(d)))
+			}
 		}
+		tensorType := pbInt(nil, 1, int64(elemType))
+		if !noShape {
+			tensorType = pbBytes(tensorType, 2, shape)
+		}
+		return pbBytes(nil, 1, tensorType)
 	}
-	tensorType := pbInt(nil, 1, int64(elemType))
-	if !noShape {
-		tensorType = pbBytes(tensorType, 2, shape)
+	valueInfo := func(name string, dims []any) []byte {
+		return pbBytes(pbBytes(nil, 1, []byte(name)), 2, typ(dims))
 	}
-	typ := pbBytes(nil, 1, tensorType)
-	valueInfo := func(name string) []byte { return pbBytes(pbBytes(nil, 1, []byte(name)), 2, typ) }
 
 	node := pbBytes(nil, 1, []byte("x"))
 	node = pbBytes(node, 2, []byte("y"))
 	node = pbBytes(node, 4, []byte("Identity"))
 	graph := pbBytes(nil, 1, node)
 	graph = pbBytes(graph, 2, []byte("identity"))
-	graph = pbBytes(graph, 11, valueInfo("x"))
-	graph = pbBytes(graph, 12, valueInfo("y"))
+	graph = pbBytes(graph, 11, valueInfo("x", xDims))
+	graph = pbBytes(graph, 12, valueInfo("y", yDims))
 	model := pbInt(nil, 1, 8)                    // ir_version
 	model = pbBytes(model, 8, pbInt(nil, 2, 13)) // opset_import { version: 13 }
 	return pbBytes(model, 7, graph)              // graph
