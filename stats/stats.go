@@ -110,9 +110,10 @@ func (s *Table) Record(e *Entry, r Run) {
 		e.Errors++
 		return
 	}
-	e.DurationUS += r.Duration.Microseconds()
+	us := r.Duration.Microseconds()
+	e.DurationUS += us
 	e.Samples += r.Samples
-	e.latency.runTime.Record(r.Duration.Microseconds())
+	e.latency.runTime.Record(us)
 	e.latency.queueWait.Record(r.QueueWait.Microseconds())
 }
 
