@@ -1,4 +1,5 @@
-// Package stats keeps the per-key run counters AI.INFO reports and lists them in RedisAI's order.
+// Package stats keeps the per-key run counters and latency histograms AI.INFO reports, and lists
+// the keys in RedisAI's order.
 package stats
 
 import (
