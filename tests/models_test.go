@@ -868,7 +868,7 @@ func TestModelTimeout(t *testing.T) {
 	expectOK(t, c, "AI.TENSORSET", "big", "FLOAT", 150*copies, "4", "BLOB", big)
 	expectOK(t, c, execArgs("rf", []string{"big"}, []string{"bigout"})...)
 	inf := do(t, c, "AI.INFO", "rf")
-	if inf.Kind != resp.Array || len(inf.Elems) != 18 {
+	if inf.Kind != resp.Array || len(inf.Elems) != infoLen {
 		t.Fatalf("AI.INFO rf: %v", inf)
 	}
 	runUS := inf.Elems[11].Int
@@ -921,7 +921,7 @@ func TestModelTimeout(t *testing.T) {
 	// On an idle queue, a run that takes longer than its TIMEOUT is not timed out:
 	// only the wait in the queue counts.
 	inf = do(t, c, "AI.INFO", "rf")
-	if inf.Kind != resp.Array || len(inf.Elems) != 18 || inf.Elems[15].Int == 0 {
+	if inf.Kind != resp.Array || len(inf.Elems) != infoLen || inf.Elems[15].Int == 0 {
 		t.Fatalf("AI.INFO rf: %v", inf)
 	}
 	avgUS := inf.Elems[11].Int / inf.Elems[15].Int
