@@ -11,6 +11,7 @@ import (
 
 	"gorai/backends"
 	"gorai/exec"
+	"gorai/stats"
 	"gorai/tensor"
 )
 
@@ -660,7 +661,7 @@ func Info(env Env, args [][]byte) error {
 		typ, samples = "SCRIPT", -1
 	}
 	out := env.Out
-	out.Array(18)
+	out.Array(18 + 2*percentileElems) // RedisAI's 9 pairs, then run time's and queue wait's percentiles
 	out.Bulk("key")
 	out.Bulk(s.Key)
 	out.Bulk("type")
@@ -679,5 +680,21 @@ func Info(env Env, args [][]byte) error {
 	out.Int(s.Calls)
 	out.Bulk("errors")
 	out.Int(s.Errors)
+	// gorai's own, after RedisAI's so that its clients read them as extra fields.
+	percentilePairs(out, "duration", s.RunTime)
+	percentilePairs(out, "queue_wait", s.QueueWait)
 	return nil
+}
+
+// percentileElems is the number of elements percentilePairs writes.
+const percentileElems = 6
+
+// percentilePairs writes name_p50, name_p99 and name_p999 with their values in microseconds.
+func percentilePairs(out Reply, name string, p stats.Percentiles) {
+	out.Bulk(name + "_p50")
+	out.Int(p.P50)
+	out.Bulk(name + "_p99")
+	out.Int(p.P99)
+	out.Bulk(name + "_p999")
+	out.Int(p.P999)
 }

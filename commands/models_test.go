@@ -615,17 +615,25 @@ func TestModelKeys(t *testing.T) {
 func TestInfo(t *testing.T) {
 	ks, rt := modelFixture(t)
 	e := rt.stats.Register(stats.Entry{Key: "m", Backend: "TF", Device: "cpu", Tag: ""})
-	rt.stats.Record(e, 12, 3, false)
-	rt.stats.Record(e, 30, 2, false)
-	rt.stats.Record(e, 99, 99, true)
+	us := time.Microsecond
+	rt.stats.Record(e, stats.Run{Duration: 12 * us, QueueWait: 7 * us, Samples: 3})
+	rt.stats.Record(e, stats.Run{Duration: 30 * us, QueueWait: 40 * us, Samples: 2})
+	rt.stats.Record(e, stats.Run{Duration: 99 * us, QueueWait: 99 * us, Samples: 99, Failed: true})
 	se := rt.stats.Register(stats.Entry{Key: "sc", IsScript: true, Backend: "TORCH", Device: "GPU:0", Tag: "v2"})
-	rt.stats.Record(se, 5, 4, false)
-	model := `*18 $"key" $"m" $"type" $"MODEL" $"backend" $"TF" $"device" $"cpu" $"tag" $"" ` +
-		`$"duration" :42 $"samples" :5 $"calls" :3 $"errors" :1`
-	script := `*18 $"key" $"sc" $"type" $"SCRIPT" $"backend" $"TORCH" $"device" $"GPU:0" $"tag" $"v2" ` +
-		`$"duration" :5 $"samples" :-1 $"calls" :1 $"errors" :0`
-	zero := `*18 $"key" $"m" $"type" $"MODEL" $"backend" $"TF" $"device" $"cpu" $"tag" $"" ` +
-		`$"duration" :0 $"samples" :0 $"calls" :0 $"errors" :0`
+	rt.stats.Record(se, stats.Run{Duration: 5 * us, QueueWait: 3 * us, Samples: 4})
+	// The failed run is in calls and errors only; the median of two runs is the first (nearest rank).
+	model := `*30 $"key" $"m" $"type" $"MODEL" $"backend" $"TF" $"device" $"cpu" $"tag" $"" ` +
+		`$"duration" :42 $"samples" :5 $"calls" :3 $"errors" :1 ` +
+		`$"duration_p50" :12 $"duration_p99" :30 $"duration_p999" :30 ` +
+		`$"queue_wait_p50" :7 $"queue_wait_p99" :40 $"queue_wait_p999" :40`
+	script := `*30 $"key" $"sc" $"type" $"SCRIPT" $"backend" $"TORCH" $"device" $"GPU:0" $"tag" $"v2" ` +
+		`$"duration" :5 $"samples" :-1 $"calls" :1 $"errors" :0 ` +
+		`$"duration_p50" :5 $"duration_p99" :5 $"duration_p999" :5 ` +
+		`$"queue_wait_p50" :3 $"queue_wait_p99" :3 $"queue_wait_p999" :3`
+	zero := `*30 $"key" $"m" $"type" $"MODEL" $"backend" $"TF" $"device" $"cpu" $"tag" $"" ` +
+		`$"duration" :0 $"samples" :0 $"calls" :0 $"errors" :0 ` +
+		`$"duration_p50" :0 $"duration_p99" :0 $"duration_p999" :0 ` +
+		`$"queue_wait_p50" :0 $"queue_wait_p99" :0 $"queue_wait_p999" :0`
 	const noInfo = "-ERR cannot find run info for key"
 	steps := []struct{ line, want string }{
 		{"AI.INFO", "-ARITY"},

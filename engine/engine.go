@@ -30,6 +30,9 @@ type Job struct {
 	queued time.Time
 }
 
+// Queued is when Submit queued the job.
+func (j *Job) Queued() time.Time { return j.queued }
+
 // Engine holds the queues.
 type Engine struct {
 	threadsPerQueue int

@@ -98,6 +98,7 @@ func runTogether(runs []*Run) {
 	d := time.Since(start)
 	from := int64(0)
 	for _, r := range runs {
+		r.started = start
 		op := r.Plan.Ops[0]
 		size := r.batchSize
 		var mine []tensor.Tensor
@@ -106,7 +107,7 @@ func runTogether(runs []*Run) {
 			mine, runErr = sliceOutputs(outputs, from, from+size)
 		}
 		from += size
-		r.Err = r.keep(op, mine, r.x.record(op.Model.Session().Stats, d, mine, len(op.Outputs), runErr))
+		r.Err = r.keep(op, mine, r.record(op.Model.Session().Stats, d, mine, len(op.Outputs), runErr))
 		if r.Err == nil {
 			r.Done = 1
 		}

@@ -26,6 +26,7 @@ type addOne struct {
 	calls [][]int64 // the dim 0 of the first input of each call
 	fail  error
 	panic bool
+	delay time.Duration // how long each call takes
 	// rows, when set, is the dim 0 of the outputs instead of the inputs'.
 	rows int64
 	// outputs, when set, is the number of outputs instead of one per input.
@@ -36,6 +37,7 @@ func (m *addOne) Run(inputs []tensor.Tensor) ([]tensor.Tensor, error) {
 	m.mu.Lock()
 	m.calls = append(m.calls, []int64{inputs[0].Shape()[0]})
 	m.mu.Unlock()
+	time.Sleep(m.delay)
 	if m.panic {
 		panic("boom")
 	}
@@ -182,6 +184,25 @@ func TestSingleModelRun(t *testing.T) {
 	}
 	if e, _ := f.x.Stats.Get(sm.session.Stats.Key); e.Calls != 1 || e.Samples != 2 || e.Errors != 0 {
 		t.Fatalf("stats %+v", e)
+	}
+	released(t, r, []tensor.Tensor{in}, sm)
+}
+
+// A run records the time it waited in its queue (here behind a job holding the worker) apart from
+// its run time, which is 200 times shorter than the wait: far apart on a loaded machine too.
+func TestQueueWaitAndRunTime(t *testing.T) {
+	f := newFixture(t)
+	const held, delay = 200 * time.Millisecond, time.Millisecond
+	sm := f.model(&addOne{delay: delay}, Batching{})
+	in := newTensor(t, 1, 1, 1)
+	free := f.hold(t)
+	r, done := f.submit(Single(Op{Kind: ModelRun, Model: sm}, []tensor.Tensor{in}, [][]byte{[]byte("out")}, 0))
+	time.Sleep(held)
+	free()
+	wait(t, done)
+	e, _ := f.x.Stats.Get(sm.session.Stats.Key)
+	if e.QueueWait.P50 < held.Microseconds() || e.RunTime.P50 < delay.Microseconds() || e.RunTime.P50 >= e.QueueWait.P50 {
+		t.Fatalf("queue wait %+v (held %v), run time %+v (took %v)", e.QueueWait, held, e.RunTime, delay)
 	}
 	released(t, r, []tensor.Tensor{in}, sm)
 }
@@ -363,6 +384,23 @@ func TestMinBatch(t *testing.T) {
 	batchRuns(t, f, sm, []tensor.Tensor{newTensor(t, 1, 1, 1)}, 0)
 	if got := m.callSizes(); !slices.Equal(got, []int64{1}) {
 		t.Fatalf("backend calls of dims %v, want one of 1 after MINBATCHTIMEOUT", got)
+	}
+}
+
+// In a batch, each run records its own queue wait and the batch's run time: the first run waited
+// 2*between on the worker for MINBATCHSIZE, the second between, the last hardly at all.
+func TestBatchQueueWaits(t *testing.T) {
+	f := newFixture(t)
+	const between = 20 * time.Millisecond
+	sm := f.model(&addOne{}, Batching{Size: 8, MinSize: 3})
+	batchRuns(t, f, sm, []tensor.Tensor{newTensor(t, 1, 1, 1), newTensor(t, 1, 1, 1), newTensor(t, 1, 1, 1)}, between)
+	e, _ := f.x.Stats.Get(sm.session.Stats.Key)
+	// Of three waits, p50 is the second's and p99 the first's.
+	if e.QueueWait.P99 < (2*between).Microseconds() || e.QueueWait.P50 < between.Microseconds() || e.QueueWait.P50 >= e.QueueWait.P99 {
+		t.Errorf("queue waits %+v, want p50 >= %v and p99 >= %v above it", e.QueueWait, between, 2*between)
+	}
+	if e.RunTime.P50 != e.RunTime.P999 {
+		t.Errorf("run times %+v, want the batch's for each run", e.RunTime)
 	}
 }
 

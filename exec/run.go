@@ -47,9 +47,11 @@ type Run struct {
 	job engine.Job
 	// batchSize is a batchable run's dim 0, its share of a batch.
 	batchSize int64
-	finish    func()
-	gone      atomic.Bool
-	x         *Executor
+	// started is when a worker began running the plan (its batch, for an autobatched run).
+	started time.Time
+	finish  func()
+	gone    atomic.Bool
+	x       *Executor
 }
 
 // Submit takes references to the plan's loaded tensors, models and scripts, queues it on the queue
@@ -127,6 +129,7 @@ func (r *Run) Release() {
 // becomes the run's error: it must not take the server down, and the client must still be answered.
 func (r *Run) execute() {
 	defer r.recoverAs("running a plan")
+	r.started = time.Now()
 	if r.gone.Load() {
 		r.Err = errClientGone
 		return
@@ -171,7 +174,7 @@ func (r *Run) runOp(op Op) error {
 		entry = s.Stats
 		outputs, err = s.Backend.Run(r.Plan.Caller, op.Function, inputs, op.Keys, op.Args, len(op.Outputs))
 	}
-	return r.keep(op, outputs, r.x.record(entry, time.Since(start), outputs, len(op.Outputs), err))
+	return r.keep(op, outputs, r.record(entry, time.Since(start), outputs, len(op.Outputs), err))
 }
 
 // keep puts the op's outputs in its slots when it succeeded, and drops them when it did not; it
@@ -195,10 +198,11 @@ func (r *Run) set(slot int, t tensor.Tensor) {
 	r.slots[slot] = t
 }
 
-// record checks that a run gave the outputs expected and adds it to its statistics: its duration
-// and batch size (dim 0 of the first output; AI.INFO shows none for scripts). It returns the run's
-// error.
-func (x *Executor) record(entry *stats.Entry, d time.Duration, outputs []tensor.Tensor, want int, err error) error {
+// record checks that an op gave the outputs expected and adds it to its statistics: its duration,
+// the time the plan waited in its queue (every op of a DAG reports the DAG's wait, not the time
+// its earlier ops took) and its batch size (dim 0 of the first output; AI.INFO shows none for
+// scripts). It returns the op's error.
+func (r *Run) record(entry *stats.Entry, d time.Duration, outputs []tensor.Tensor, want int, err error) error {
 	if err == nil && len(outputs) != want {
 		err = errOutputCount
 	}
@@ -206,6 +210,11 @@ func (x *Executor) record(entry *stats.Entry, d time.Duration, outputs []tensor.
 	if err == nil && len(outputs) > 0 && !outputs[0].IsZero() {
 		samples = outputs[0].BatchSize()
 	}
-	x.Stats.Record(entry, d.Microseconds(), samples, err != nil)
+	r.x.Stats.Record(entry, stats.Run{
+		QueueWait: r.started.Sub(r.job.Queued()),
+		Duration:  d,
+		Samples:   samples,
+		Failed:    err != nil,
+	})
 	return err
 }

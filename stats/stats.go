@@ -1,7 +1,11 @@
-// Package stats keeps the per-key run counters AI.INFO reports and lists them in RedisAI's order.
+// Package stats keeps the per-key run counters and latency histograms AI.INFO reports, and lists
+// the keys in RedisAI's order.
 package stats
 
-import "sync"
+import (
+	"sync"
+	"time"
+)
 
 // Entry holds the counters AI.INFO reports for one model or script key.
 type Entry struct {
@@ -14,6 +18,23 @@ type Entry struct {
 	Samples    int64 // summed batch size (dim 0 of the first output) of model runs
 	Calls      int64
 	Errors     int64
+	// RunTime and QueueWait are the percentiles of the successful runs' durations and of the time
+	// they waited between Submit and a worker starting them; Get fills them in.
+	RunTime, QueueWait Percentiles
+
+	latency *latency
+}
+
+// latency holds an entry's two histograms (about 7 KiB each) behind a pointer, so that the copies
+// Get and All make stay small; only the table reads them, under its mutex.
+type latency struct{ runTime, queueWait Histogram }
+
+// Run is one finished run of a model or script, as Record adds it.
+type Run struct {
+	QueueWait time.Duration // from Submit to a worker starting it
+	Duration  time.Duration // the run itself (an autobatched run: its batch's)
+	Samples   int64         // its batch size
+	Failed    bool
 }
 
 // Table holds Entry by key. Storing a model or script replaces its entry (so overwriting resets
@@ -28,12 +49,11 @@ type Table struct {
 // NewTable makes an empty table.
 func NewTable() *Table { return &Table{entries: map[string]*Entry{}, order: newScanOrder()} }
 
-// Register starts fresh counters for s.Key and returns them (the identity a run reports to).
+// Register starts fresh counters for r.Key (with r's key, type, backend, device and tag) and returns them (the identity a run reports to).
 func (s *Table) Register(r Entry) *Entry {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	e := &r
-	e.DurationUS, e.Samples, e.Calls, e.Errors = 0, 0, 0, 0
+	e := &Entry{Key: r.Key, IsScript: r.IsScript, Backend: r.Backend, Device: r.Device, Tag: r.Tag, latency: &latency{}}
 	if _, ok := s.entries[r.Key]; ok {
 		// RedisAI frees the old value (and its entry) before it records the new one.
 		s.order.remove(r.Key)
@@ -62,7 +82,9 @@ func (s *Table) Get(key string) (Entry, bool) {
 	if !ok {
 		return Entry{}, false
 	}
-	return *e, true
+	out := *e
+	out.RunTime, out.QueueWait = e.latency.runTime.Percentiles(), e.latency.queueWait.Percentiles()
+	return out, true
 }
 
 // Reset zeroes the counters of key.
@@ -73,21 +95,27 @@ func (s *Table) Reset(key string) bool {
 	e, ok := s.entries[key]
 	if ok {
 		e.DurationUS, e.Samples, e.Calls, e.Errors = 0, 0, 0, 0
+		e.latency.runTime.Reset()
+		e.latency.queueWait.Reset()
 	}
 	return ok
 }
 
-// Record adds one finished run to e.
-func (s *Table) Record(e *Entry, durationUS, samples int64, failed bool) {
+// Record adds one finished run to e. A failed run counts as a call and an error only: its time
+// goes into neither the summed duration nor the percentiles. O(1), on the worker that ran it.
+func (s *Table) Record(e *Entry, r Run) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	e.Calls++
-	if failed {
+	if r.Failed {
 		e.Errors++
 		return
 	}
-	e.DurationUS += durationUS
-	e.Samples += samples
+	us := r.Duration.Microseconds()
+	e.DurationUS += us
+	e.Samples += r.Samples
+	e.latency.runTime.Record(us)
+	e.latency.queueWait.Record(r.QueueWait.Microseconds())
 }
 
 // All lists every entry in RedisAI's order, for AI._MODELSCAN and AI._SCRIPTSCAN.
