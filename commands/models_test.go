@@ -621,18 +621,19 @@ func TestInfo(t *testing.T) {
 	rt.stats.Record(e, stats.Run{Duration: 99 * us, QueueWait: 99 * us, Samples: 99, Failed: true})
 	se := rt.stats.Register(stats.Entry{Key: "sc", IsScript: true, Backend: "TORCH", Device: "GPU:0", Tag: "v2"})
 	rt.stats.Record(se, stats.Run{Duration: 5 * us, QueueWait: 3 * us, Samples: 4})
-	// The failed run is in calls and errors only; the median of two runs is the first (nearest rank).
-	model := `*30 $"key" $"m" $"type" $"MODEL" $"backend" $"TF" $"device" $"cpu" $"tag" $"" ` +
-		`$"duration" :42 $"samples" :5 $"calls" :3 $"errors" :1 ` +
-		`$"duration_p50" :12 $"duration_p99" :30 $"duration_p999" :30 ` +
+	// RedisAI's reply; with LATENCY, the percentiles follow. The failed run is in calls and errors
+	// only; the median of two runs is the first (nearest rank).
+	model := `$"key" $"m" $"type" $"MODEL" $"backend" $"TF" $"device" $"cpu" $"tag" $"" ` +
+		`$"duration" :42 $"samples" :5 $"calls" :3 $"errors" :1`
+	modelLatency := ` $"duration_p50" :12 $"duration_p99" :30 $"duration_p999" :30 ` +
 		`$"queue_wait_p50" :7 $"queue_wait_p99" :40 $"queue_wait_p999" :40`
-	script := `*30 $"key" $"sc" $"type" $"SCRIPT" $"backend" $"TORCH" $"device" $"GPU:0" $"tag" $"v2" ` +
-		`$"duration" :5 $"samples" :-1 $"calls" :1 $"errors" :0 ` +
-		`$"duration_p50" :5 $"duration_p99" :5 $"duration_p999" :5 ` +
+	script := `$"key" $"sc" $"type" $"SCRIPT" $"backend" $"TORCH" $"device" $"GPU:0" $"tag" $"v2" ` +
+		`$"duration" :5 $"samples" :-1 $"calls" :1 $"errors" :0`
+	scriptLatency := ` $"duration_p50" :5 $"duration_p99" :5 $"duration_p999" :5 ` +
 		`$"queue_wait_p50" :3 $"queue_wait_p99" :3 $"queue_wait_p999" :3`
-	zero := `*30 $"key" $"m" $"type" $"MODEL" $"backend" $"TF" $"device" $"cpu" $"tag" $"" ` +
-		`$"duration" :0 $"samples" :0 $"calls" :0 $"errors" :0 ` +
-		`$"duration_p50" :0 $"duration_p99" :0 $"duration_p999" :0 ` +
+	zero := `$"key" $"m" $"type" $"MODEL" $"backend" $"TF" $"device" $"cpu" $"tag" $"" ` +
+		`$"duration" :0 $"samples" :0 $"calls" :0 $"errors" :0`
+	zeroLatency := ` $"duration_p50" :0 $"duration_p99" :0 $"duration_p999" :0 ` +
 		`$"queue_wait_p50" :0 $"queue_wait_p99" :0 $"queue_wait_p999" :0`
 	const noInfo = "-ERR cannot find run info for key"
 	steps := []struct{ line, want string }{
@@ -642,12 +643,16 @@ func TestInfo(t *testing.T) {
 		{"AI.INFO nope RESETSTAT", noInfo},
 		{"AI.INFO t1", noInfo},
 		{"AI.INFO m1", noInfo},
-		{"AI.INFO m", model},
-		{"AI.INFO m FOO", model},
-		{"AI.INFO sc", script},
+		{"AI.INFO m", "*18 " + model},
+		{"AI.INFO m FOO", "*18 " + model},
+		{"AI.INFO m LATENCY", "*30 " + model + modelLatency},
+		{"AI.INFO m latency", "*30 " + model + modelLatency},
+		{"AI.INFO sc", "*18 " + script},
+		{"AI.INFO sc LATENCY", "*30 " + script + scriptLatency},
 		{"AI.INFO m resetstat", "+OK"},
-		{"AI.INFO m", zero},
-		{"AI.INFO sc", script},
+		{"AI.INFO m", "*18 " + zero},
+		{"AI.INFO m LATENCY", "*30 " + zero + zeroLatency},
+		{"AI.INFO sc", "*18 " + script},
 	}
 	before := maps(ks.models)
 	for _, s := range steps {

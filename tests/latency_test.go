@@ -1,7 +1,8 @@
 package tests
 
-// AI.INFO's latency percentiles, gorai's addition after RedisAI's 18 elements: run time and queue
-// wait of the successful runs, per model and script key.
+// AI.INFO key LATENCY: gorai's latency percentiles after RedisAI's 18 elements, run time and queue
+// wait of the successful runs, per model and script key. Plain AI.INFO stays RedisAI's 18 elements
+// (expectRunInfo), which redisai-py's own tests compare exactly.
 
 import (
 	"fmt"
@@ -10,7 +11,7 @@ import (
 	"gorai/tests/resp"
 )
 
-// redisAIInfoLen is the length of RedisAI's AI.INFO reply; gorai appends latencyFields.
+// redisAIInfoLen is the length of RedisAI's AI.INFO reply; AI.INFO key LATENCY appends latencyFields.
 const redisAIInfoLen = 18
 
 var latencyFields = [...]string{
@@ -18,7 +19,7 @@ var latencyFields = [...]string{
 	"queue_wait_p50", "queue_wait_p99", "queue_wait_p999",
 }
 
-// infoLen is the length of gorai's AI.INFO reply.
+// infoLen is the length of AI.INFO key LATENCY's reply.
 const infoLen = redisAIInfoLen + 2*len(latencyFields)
 
 type percentiles struct{ p50, p99, p999 int64 }
@@ -55,15 +56,28 @@ func latencyPercentiles(info resp.Value) (latency, error) {
 	return l, nil
 }
 
-// runLatency is AI.INFO key's latency, failing the test when the reply is not as it should be.
+// runLatency is AI.INFO key LATENCY's latency, failing the test when the reply is not as it
+// should be: RedisAI's 18 elements as plain AI.INFO has them, then the pairs.
 func runLatency(t *testing.T, c *resp.Conn, key string) (resp.Value, latency) {
 	t.Helper()
-	info := do(t, c, "AI.INFO", key)
+	plain := do(t, c, "AI.INFO", key)
+	info := do(t, c, "AI.INFO", key, "LATENCY")
 	l, err := latencyPercentiles(info)
 	if err != nil {
-		t.Fatalf("AI.INFO %s: %v", key, err)
+		t.Fatalf("AI.INFO %s LATENCY: %v", key, err)
+	}
+	if !resp.Equal(resp.Arr(info.Elems[:redisAIInfoLen]...), plain) {
+		t.Fatalf("AI.INFO %s LATENCY begins %v, AI.INFO %s is %v", key, info.Elems[:redisAIInfoLen], key, plain)
 	}
 	return info, l
+}
+
+// expectNoLatency checks that key reports no run time and no queue wait.
+func expectNoLatency(t *testing.T, c *resp.Conn, key string) {
+	t.Helper()
+	if _, l := runLatency(t, c, key); l != (latency{}) {
+		t.Errorf("AI.INFO %s LATENCY: %+v, want zeros", key, l)
+	}
 }
 
 // checkRunTime checks the run-time percentiles against the mean of the durations AI.INFO summed
@@ -87,6 +101,7 @@ func TestInfoLatencyModel(t *testing.T) {
 	expectOK(t, c, storeArgs("m", "ONNX", "CPU", mnist)...)
 	// Never run: zeros.
 	expectRunInfo(t, c, runInfo("m", "ONNX", "CPU", "", 0, 0, 0, 0), "m")
+	expectNoLatency(t, c, "m")
 
 	setMnistInput(t, c, "in", mnistInput(t))
 	const runs = 50
@@ -107,11 +122,13 @@ func TestInfoLatencyModel(t *testing.T) {
 
 	expectOK(t, c, "AI.INFO", "m", "RESETSTAT")
 	expectRunInfo(t, c, runInfo("m", "ONNX", "CPU", "", 0, 0, 0, 0), "m")
+	expectNoLatency(t, c, "m")
 
 	// Storing the key again starts it afresh, as the other counters.
 	expectOK(t, c, execArgs("m", []string{"in"}, []string{"out"})...)
 	expectOK(t, c, storeArgs("m", "ONNX", "CPU", mnist)...)
 	expectRunInfo(t, c, runInfo("m", "ONNX", "CPU", "", 0, 0, 0, 0), "m")
+	expectNoLatency(t, c, "m")
 }
 
 // A run of a model stored with MINBATCHSIZE 2 waits MINBATCHTIMEOUT on its worker for a second
@@ -148,4 +165,5 @@ func TestInfoLatencyScript(t *testing.T) {
 	checkRunTime(t, info, l)
 	expectOK(t, c, "AI.INFO", "s", "RESETSTAT")
 	expectRunInfo(t, c, scriptRunInfo("s", "CPU", "", 0, 0, 0), "s")
+	expectNoLatency(t, c, "s")
 }

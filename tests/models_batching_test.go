@@ -78,7 +78,7 @@ func TestModelBatching(t *testing.T) {
 	// The statistics count each run with its own batch size: the lone run, and the four batched ones.
 	for model, n := range map[string]int64{"batched": 1, "batched4": 4} {
 		inf := do(t, c, "AI.INFO", model)
-		if inf.Kind != resp.Array || len(inf.Elems) != infoLen || inf.Elems[13].Int != n || inf.Elems[15].Int != n {
+		if inf.Kind != resp.Array || len(inf.Elems) != 18 || inf.Elems[13].Int != n || inf.Elems[15].Int != n {
 			t.Errorf("AI.INFO %s: %v (want samples %d, calls %d)", model, inf, n, n)
 		}
 	}

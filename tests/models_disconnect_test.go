@@ -51,7 +51,7 @@ func TestModelClientGoneWhileQueued(t *testing.T) {
 	expectOK(t, c, execArgs("rf", []string{"big"}, []string{"after"})...)
 	expect(t, c, resp.Int(0), "EXISTS", "goneout")
 	inf := do(t, c, "AI.INFO", "rf")
-	if inf.Kind != resp.Array || len(inf.Elems) != infoLen || inf.Elems[15].Int != 2 || inf.Elems[17].Int != 0 {
+	if inf.Kind != resp.Array || len(inf.Elems) != 18 || inf.Elems[15].Int != 2 || inf.Elems[17].Int != 0 {
 		t.Fatalf("AI.INFO rf after a skipped run: %v (want calls 2, errors 0)", inf)
 	}
 }

@@ -145,8 +145,5 @@ def test_ai_info(client, server):
     assert int(info["samples"]) == 20
     assert int(info["errors"]) == 0
     assert int(info["duration"]) > 0
-    # gorai's latency percentiles after RedisAI's fields, integers that SmartRedis turns into text
-    assert 0 < int(info["duration_p50"]) <= int(info["duration_p99"]) <= int(info["duration_p999"])
-    assert 0 <= int(info["queue_wait_p50"]) <= int(info["queue_wait_p99"]) <= int(info["queue_wait_p999"])
     with pytest.raises(RedisReplyError):
         client.get_ai_info(address, "no_such_model")
