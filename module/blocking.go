@@ -54,20 +54,22 @@ func (c *redisCall) block(w blockedWork) (*C.RedisModuleBlockedClient, cgo.Handl
 func unblock(bc *C.RedisModuleBlockedClient, h cgo.Handle) { C.gorai_unblock(bc, C.uintptr_t(h)) }
 
 // goraiJobReply runs on the main thread once a run or build is done: it writes the results and
-// replies. It is not called when the client has gone.
+// replies, through an effects program written into the programCap bytes at program, whose length it
+// returns for C to apply (0: nothing left to apply). It is not called when the client has gone.
 //
 //export goraiJobReply
-func goraiJobReply(ctx *C.RedisModuleCtx, h C.uintptr_t) C.int {
+func goraiJobReply(ctx *C.RedisModuleCtx, h C.uintptr_t, program *C.uchar, programCap C.size_t) (programLen C.size_t) {
 	defer recoverEntry(ctx, "replying to a run", nil)
 	w := cgo.Handle(h).Value().(*blocked).work
 	call := callPool.Get().(*redisCall)
 	call.ctx = ctx
+	call.lendProgram(program, programCap)
 	defer func() {
 		call.reset()
 		callPool.Put(call)
 	}()
 	call.run(func(commands.Env, [][]byte) error { return w.reply(call) })
-	return C.REDISMODULE_OK
+	return call.finish()
 }
 
 // goraiJobFree drops a run's or build's references, whether or not its reply was sent.
