@@ -5,6 +5,12 @@ package main
 // workload and then the tensor one, back to back, repeats times; it prints the median rates and the
 // median of the per-repeat ratios (TENSOR / plain). Every reply is checked (+OK, or a bulk string of
 // the payload's length).
+//
+// Beside the throughput, each run measures the CPU time Redis' main thread spent per op (its
+// schedstat, Linux): on a machine shared with other work, throughput ratios move with the load, while
+// the main thread's time per op, which bounds the throughput once that thread is saturated, moves much
+// less. "cpu ratio" is plain's time per op over TENSOR's: the throughput ratio a saturated main thread
+// allows.
 
 import (
 	"fmt"
@@ -12,6 +18,7 @@ import (
 	"os"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -90,23 +97,25 @@ func benchTensors(module string, duration, warmup time.Duration, repeats int) in
 	}
 	defer srv.Stop()
 	fmt.Printf("redis-server %s on %s, module %s, %v per run (after %v warm-up), %d repeats\n", redistest.ServerBinary(), srv.Addr(), module, duration, warmup, repeats)
-	fmt.Println("ops/s: one op is one command (a pair for the 1 MiB rows); medians; ratio = median of TENSOR / plain per repeat")
-	fmt.Printf("%-14s %-20s %7s %8s %12s %12s %6s %s\n", "payload", "tensor op", "clients", "pipeline", "plain ops/s", "TENSOR ops/s", "ratio", "ratios")
+	fmt.Println("ops/s: one op is one command (a pair for the 1 MiB rows); medians; ratio = median of TENSOR / plain per repeat;")
+	fmt.Println("µs/op: Redis' main thread's CPU time per op; cpu ratio = median of plain µs/op / TENSOR µs/op per repeat")
+	fmt.Printf("%-14s %-20s %7s %8s %12s %12s %6s %-16s %8s %8s %9s %s\n", "payload", "tensor op", "clients", "pipeline",
+		"plain ops/s", "TENSOR ops/s", "ratio", "ratios", "plain µs", "TENSOR µs", "cpu ratio", "cpu ratios")
 	rng := rand.New(rand.NewSource(1))
 	status := 0
 	for _, row := range tensorRows {
 		data := make([]byte, row.bytes)
 		rng.Read(data)
-		var plainRates, tensorRates, ratios []float64
+		var plainRates, tensorRates, ratios, plainCPU, tensorCPU, cpuRatios []float64
 		for r := 0; r < repeats && status == 0; r++ {
-			rates := [2]float64{}
+			var rates, cpu [2]float64
 			for i, w := range []workload{row.plain, row.tensor} {
 				if warmup > 0 {
-					if _, err = runWorkload(srv.Addr(), w, i == 0, data, row.clients, row.pipeline, warmup); err != nil {
+					if _, _, err = runWorkload(srv, w, i == 0, data, row.clients, row.pipeline, warmup); err != nil {
 						break
 					}
 				}
-				if rates[i], err = runWorkload(srv.Addr(), w, i == 0, data, row.clients, row.pipeline, duration); err != nil {
+				if rates[i], cpu[i], err = runWorkload(srv, w, i == 0, data, row.clients, row.pipeline, duration); err != nil {
 					break
 				}
 			}
@@ -121,10 +130,13 @@ func benchTensors(module string, duration, warmup time.Duration, repeats int) in
 			}
 			plainRates, tensorRates = append(plainRates, rates[0]), append(tensorRates, rates[1])
 			ratios = append(ratios, rates[1]/rates[0])
+			plainCPU, tensorCPU = append(plainCPU, cpu[0]), append(tensorCPU, cpu[1])
+			cpuRatios = append(cpuRatios, cpu[0]/cpu[1])
 		}
 		if len(ratios) == repeats {
-			fmt.Printf("%-14s %-20s %7d %8d %12.0f %12.0f %6.2f %s\n", row.payload, row.tensor.name, row.clients, row.pipeline,
-				median(plainRates), median(tensorRates), median(ratios), formatRatios(ratios))
+			fmt.Printf("%-14s %-20s %7d %8d %12.0f %12.0f %6.2f %-16s %8.2f %8.2f %9.2f %s\n", row.payload, row.tensor.name, row.clients, row.pipeline,
+				median(plainRates), median(tensorRates), median(ratios), formatRatios(ratios),
+				median(plainCPU), median(tensorCPU), median(cpuRatios), formatRatios(cpuRatios))
 		}
 	}
 	return status
@@ -149,10 +161,10 @@ func formatRatios(v []float64) string {
 	return s
 }
 
-// runWorkload drives clients connections for d, each sending batches of pipeline ops of w on a key
-// of its own, and returns completed ops per second. plain says which command prepares a read-only
-// workload's keys.
-func runWorkload(addr string, w workload, plain bool, data []byte, clients, pipeline int, d time.Duration) (float64, error) {
+// runWorkload drives clients connections to srv for d, each sending batches of pipeline ops of w on a
+// key of its own, and returns completed ops per second and the µs of CPU time Redis' main thread
+// spent per op. plain says which command prepares a read-only workload's keys.
+func runWorkload(srv *redistest.Server, w workload, plain bool, data []byte, clients, pipeline int, d time.Duration) (rate, cpuPerOp float64, err error) {
 	conns := make([]*resp.Conn, clients)
 	defer func() {
 		for _, c := range conns {
@@ -163,16 +175,16 @@ func runWorkload(addr string, w workload, plain bool, data []byte, clients, pipe
 	}()
 	keys := make([]string, clients)
 	for i := range conns {
-		c, err := resp.Dial(addr)
+		c, err := srv.Dial()
 		if err != nil {
-			return 0, err
+			return 0, 0, err
 		}
 		c.SetTimeout(60 * time.Second)
 		conns[i] = c
 		keys[i] = fmt.Sprintf("bench:%s:%d", w.name, i)
 		if !w.setsKey {
 			if v, err := c.Do(w.prepare(keys[i], data, plain)...); err != nil || v.Text() != "OK" {
-				return 0, fmt.Errorf("preparing %s: %v %v", keys[i], v, err)
+				return 0, 0, fmt.Errorf("preparing %s: %v %v", keys[i], v, err)
 			}
 		}
 	}
@@ -181,6 +193,10 @@ func runWorkload(addr string, w workload, plain bool, data []byte, clients, pipe
 	var errOnce sync.Once
 	var stop atomic.Bool
 	var wg sync.WaitGroup
+	cpuBefore, err := mainThreadCPU(srv.PID())
+	if err != nil {
+		return 0, 0, err
+	}
 	start := time.Now()
 	deadline := start.Add(d)
 	for i, c := range conns {
@@ -196,9 +212,29 @@ func runWorkload(addr string, w workload, plain bool, data []byte, clients, pipe
 	wg.Wait()
 	elapsed := time.Since(start)
 	if firstErr != nil {
-		return 0, firstErr
+		return 0, 0, firstErr
 	}
-	return float64(ops.Load()) / elapsed.Seconds(), nil
+	cpuAfter, err := mainThreadCPU(srv.PID())
+	if err != nil {
+		return 0, 0, err
+	}
+	n := float64(ops.Load())
+	return n / elapsed.Seconds(), float64((cpuAfter - cpuBefore).Microseconds()) / n, nil
+}
+
+// mainThreadCPU is the CPU time so far of the main thread of process pid (its schedstat's first
+// field, in ns).
+func mainThreadCPU(pid int) (time.Duration, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/schedstat", pid, pid))
+	if err != nil {
+		return 0, fmt.Errorf("the main thread's CPU time: %w", err)
+	}
+	fields := strings.Fields(string(b))
+	if len(fields) == 0 {
+		return 0, fmt.Errorf("the main thread's CPU time: empty schedstat")
+	}
+	ns, err := strconv.ParseInt(fields[0], 10, 64)
+	return time.Duration(ns), err
 }
 
 // drive sends op pipeline times per batch until the deadline (or stop), checking every reply.
