@@ -43,7 +43,8 @@ const (
 )
 
 // Effects is one command's program. It is a commands.Reply; the keyspace side is queued by the
-// module's Keyspace methods. The zero value is ready; Reset makes it so again, keeping its buffers.
+// module's Keyspace methods. The zero value is ready; Reset makes it so again, keeping its own
+// buffers (not lent memory).
 type Effects struct {
 	buf     []byte
 	lent    []byte          // memory lent by WriteInto, which buf stays in while the program fits
