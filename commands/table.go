@@ -1,6 +1,9 @@
 package commands
 
-import "strings"
+import (
+	"math"
+	"strings"
+)
 
 // Command is one AI.* command: what Redis is told of it when the module registers it, how many
 // arguments it takes, and its handler. The module registers every entry of Commands and runs each
@@ -35,15 +38,19 @@ type Command struct {
 	// Use is what a command whose one key is args[1] (FirstKey 1, no Keys) does with it, for its
 	// key spec: without one, Redis takes the key as read and written, and a read-only user could
 	// not read it. Ignored for the other commands.
-	Use     KeyUse
-	Handler Handler
+	Use KeyUse
+	// ReadsTensorFirst: the handler's first act is reading args[1] as a tensor (Keyspace.Tensor),
+	// so the module looks it up before calling Go, when the argument count is one the command
+	// takes (ArgCounts): one call from Go into C fewer on the hottest commands.
+	ReadsTensorFirst bool
+	Handler          Handler
 }
 
 // Commands lists every command gorai registers. An entry's index is its slot in the module's C
 // trampolines: new commands go at the end.
 var Commands = []Command{
-	{Name: "ai.tensorset", Flags: "write deny-oom", Arity: -4, FirstKey: 1, LastKey: 1, KeyStep: 1, Use: KeyWrite, Handler: TensorSet},
-	{Name: "ai.tensorget", Flags: "readonly", Arity: -2, MaxArgs: 4, FirstKey: 1, LastKey: 1, KeyStep: 1, Use: KeyRead, Handler: TensorGet},
+	{Name: "ai.tensorset", Flags: "write deny-oom", Arity: -4, FirstKey: 1, LastKey: 1, KeyStep: 1, Use: KeyWrite, ReadsTensorFirst: true, Handler: TensorSet},
+	{Name: "ai.tensorget", Flags: "readonly", Arity: -2, MaxArgs: 4, FirstKey: 1, LastKey: 1, KeyStep: 1, Use: KeyRead, ReadsTensorFirst: true, Handler: TensorGet},
 	{Name: "ai.modelstore", Flags: "write deny-oom", Arity: -6, FirstKey: 1, LastKey: 1, KeyStep: 1, Use: KeyWrite, Handler: ModelStore},
 	{Name: "ai.modelset", Flags: "write deny-oom", Arity: -4, FirstKey: 1, LastKey: 1, KeyStep: 1, Use: KeyWrite, Handler: ModelSet},
 	{Name: "ai.modelget", Flags: "readonly", Arity: -2, MaxArgs: 4, FirstKey: 1, LastKey: 1, KeyStep: 1, Use: KeyRead, Handler: ModelGet},
@@ -80,12 +87,23 @@ func Lookup(name string) *Command {
 	return nil
 }
 
+// ArgCounts is the range of argument counts the command takes, its name included: Arity and
+// MaxArgs as a range, whose upper end is math.MaxInt32 when there is none.
+func (c *Command) ArgCounts() (lo, hi int) {
+	switch {
+	case c.Arity >= 0:
+		return c.Arity, c.Arity
+	case c.MaxArgs == 0:
+		return -c.Arity, math.MaxInt32
+	default:
+		return -c.Arity, c.MaxArgs
+	}
+}
+
 // ArityOK is whether the command takes n arguments, its name included.
 func (c *Command) ArityOK(n int) bool {
-	if c.Arity >= 0 {
-		return n == c.Arity
-	}
-	return n >= -c.Arity && (c.MaxArgs == 0 || n <= c.MaxArgs)
+	lo, hi := c.ArgCounts()
+	return n >= lo && n <= hi
 }
 
 // Run runs the command with args (args[0] is its name, as sent): the transaction check of an

@@ -2,12 +2,14 @@ package commands
 
 import (
 	"errors"
+	"math"
 	"reflect"
 	"slices"
 	"strings"
 	"testing"
 
 	"gorai/stats"
+	"gorai/tensor"
 )
 
 // handlerFor is the handler the module runs for a command name.
@@ -251,4 +253,80 @@ func keyStrings[K string | []byte](keys []K) []string {
 		out[i] = string(k)
 	}
 	return out
+}
+
+// ArgCounts is Arity and MaxArgs as a range.
+func TestArgCounts(t *testing.T) {
+	for _, c := range []struct {
+		arity, max, lo, hi int
+	}{{2, 0, 2, 2}, {-4, 0, 4, math.MaxInt32}, {-2, 4, 2, 4}} {
+		cmd := Command{Arity: c.arity, MaxArgs: c.max}
+		if lo, hi := cmd.ArgCounts(); lo != c.lo || hi != c.hi {
+			t.Errorf("arity %d, at most %d: %d..%d, want %d..%d", c.arity, c.max, lo, hi, c.lo, c.hi)
+		}
+	}
+}
+
+// lookupLog records every lookup of the keyspace, with its kind.
+type lookupLog struct {
+	*fakeKeyspace
+	log []string
+}
+
+func (l *lookupLog) Tensor(key []byte) (tensor.Tensor, error) {
+	l.log = append(l.log, "tensor "+string(key))
+	return l.fakeKeyspace.Tensor(key)
+}
+
+func (l *lookupLog) Model(key []byte) (Model, error) {
+	l.log = append(l.log, "model "+string(key))
+	return l.fakeKeyspace.Model(key)
+}
+
+func (l *lookupLog) Script(key []byte) (Script, error) {
+	l.log = append(l.log, "script "+string(key))
+	return l.fakeKeyspace.Script(key)
+}
+
+// A command marked ReadsTensorFirst gets its key looked up by the module before the handler runs
+// (when its argument count is one it takes), and the handler is given that lookup: so the handler
+// must look up exactly args[1], as a tensor, once, whatever the rest of the arguments, the key's
+// content or the outcome. The other commands are not marked.
+func TestReadsTensorFirst(t *testing.T) {
+	lines := map[string][]string{
+		"ai.tensorset": {"AI.TENSORSET t FLOAT 2 VALUES 1 2", "AI.TENSORSET t FLOAT 2 BLOB x y", "AI.TENSORSET t NOPE 2",
+			"AI.TENSORSET t FLOAT 1 BLOB \\0\\0\\0\\0", "AI.TENSORSET t INT8 -1 2"},
+		"ai.tensorget": {"AI.TENSORGET t", "AI.TENSORGET t BLOB", "AI.TENSORGET t META VALUES", "AI.TENSORGET t NOPE"},
+	}
+	for _, c := range Commands {
+		if !c.ReadsTensorFirst {
+			if lines[c.Name] != nil {
+				t.Errorf("%s: not marked ReadsTensorFirst", c.Name)
+			}
+			continue
+		}
+		if c.FirstKey != 1 || c.Keys != nil || lines[c.Name] == nil {
+			t.Errorf("%s: ReadsTensorFirst with keys %d/%v, or no lines to check", c.Name, c.FirstKey, c.Keys != nil)
+		}
+		for _, line := range lines[c.Name] {
+			for _, content := range []string{"empty", "tensor", "model"} {
+				ks := &lookupLog{fakeKeyspace: newFakeKeyspace()}
+				switch content {
+				case "tensor":
+					stored, err := tensor.FromBlob(tensor.Float, []int64{1}, []byte{0, 0, 0, 0})
+					if err != nil {
+						t.Fatal(err)
+					}
+					ks.tensors["t"] = stored
+				case "model":
+					ks.other["t"] = true
+				}
+				var r textReply
+				_ = call(c.Handler, Env{Keys: ks, Out: &r}, args(line))
+				if !slices.Equal(ks.log, []string{"tensor t"}) {
+					t.Errorf("%q on a key holding %s: lookups %q, want one of t as a tensor", line, content, ks.log)
+				}
+			}
+		}
+	}
 }

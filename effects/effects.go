@@ -1,8 +1,10 @@
 // Package effects is what a command does to Redis: its keyspace writes, its replication and its
 // reply, queued as one byte program that the module applies with one C call (gorai_apply). Handlers
 // only queue; the program is applied once the handler has succeeded, so a command that fails changes
-// nothing, and the hot path crosses into C once. Bytes from Go are copied into the program: C never
-// sees Go pointers, only the addresses of tensors, models and scripts, which live in C memory.
+// nothing. Bytes from Go are copied into the program: C never sees Go pointers, only the addresses of
+// tensors, models and scripts, which live in C memory. The module lends the program memory of its C
+// trampoline (WriteInto), which applies the program once Go has returned, so the hot path makes no
+// call from Go into C for it; a program outgrowing that memory moves to the Go heap.
 //
 // Each op is one byte (the values module.h gives them, which the module checks at load) followed by
 // a little-endian 64-bit operand where it has one.
@@ -37,12 +39,15 @@ const (
 	OpReplyNull         = 'N'
 	OpReplyError        = 'E' // length, bytes, NUL
 	OpReplyArity        = 'W' // Redis' wrong-arity error
+	OpReleaseTensor     = 'U' // tensor address: a reference held for the reply is dropped
 )
 
 // Effects is one command's program. It is a commands.Reply; the keyspace side is queued by the
-// module's Keyspace methods. The zero value is ready; Reset makes it so again, keeping its buffers.
+// module's Keyspace methods. The zero value is ready; Reset makes it so again, keeping its own
+// buffers (not lent memory).
 type Effects struct {
 	buf     []byte
+	lent    []byte          // memory lent by WriteInto, which buf stays in while the program fits
 	tensors []tensor.Tensor // queued tensor writes, whose references are dropped if the command fails
 	stored  []func()        // the releases of queued model and script writes, likewise
 	held    []tensor.Tensor // tensors whose data the reply refers to, held until it is sent
@@ -155,14 +160,40 @@ func (e *Effects) Discard() {
 	for _, release := range e.stored {
 		release()
 	}
-	e.Reset()
+	e.truncate()
 }
 
-// Program is the queued program, to apply; nil when nothing is queued.
-func (e *Effects) Program() []byte { return e.buf }
+// WriteInto has the program written into b (memory the caller lends, such as a C trampoline's stack)
+// for as long as it fits; Reset forgets b.
+func (e *Effects) WriteInto(b []byte) { e.buf, e.lent = b[:0], b }
 
-// Reset empties the effects once applied or discarded, dropping the held references.
+// InLentMemory reports whether the program is in the memory given to WriteInto.
+func (e *Effects) InLentMemory() bool {
+	return cap(e.lent) > 0 && cap(e.buf) > 0 && unsafe.SliceData(e.buf) == unsafe.SliceData(e.lent)
+}
+
+// Finish ends the program with the release of the references held for its reply, which it takes
+// over, and returns it to apply; nil when nothing is queued.
+func (e *Effects) Finish() []byte {
+	for _, t := range e.held {
+		e.op(OpReleaseTensor, int64(uintptr(t.Pointer())))
+	}
+	clear(e.held)
+	e.held = e.held[:0]
+	return e.buf
+}
+
+// Reset empties the effects once applied or discarded, dropping the held references that Finish did
+// not hand over, and forgets lent memory.
 func (e *Effects) Reset() {
+	e.truncate()
+	if e.lent != nil {
+		e.buf, e.lent = nil, nil
+	}
+}
+
+// truncate empties the program, keeping its memory, and drops the held references.
+func (e *Effects) truncate() {
 	for _, t := range e.held {
 		t.Release()
 	}

@@ -64,12 +64,12 @@ func TestProgramLayout(t *testing.T) {
 	want := join(OpKeyArg, 2, OpBytes, 3, "out", OpKeyBytes, OpSetTensor, p, OpReplicateTensor, p, OpDelete,
 		OpReplicateVerbatim, OpReplyArray, 3, OpReplySimple, 2, "NA\x00", OpReplyError, 5, "ERR x\x00", OpReplyBulk, 2, "hi",
 		OpReplyBulk, 1, "\x00", OpReplyInt, -5, OpReplyDouble, int64(math.Float64bits(1.5)), OpReplyNull, OpReplyOK)
-	if got := e.Program(); !bytes.Equal(got, want) {
+	if got := e.Finish(); !bytes.Equal(got, want) {
 		t.Fatalf("program\n got %q\nwant %q", got, want)
 	}
 	e.Reset() // the queued write took the reference: the keyspace would own it now
-	if len(e.Program()) != 0 || tt.RefCount() != 1 {
-		t.Fatalf("after Reset: %d bytes, %d references", len(e.Program()), tt.RefCount())
+	if len(e.Finish()) != 0 || tt.RefCount() != 1 {
+		t.Fatalf("after Reset: %d bytes, %d references", len(e.Finish()), tt.RefCount())
 	}
 	tt.Release()
 }
@@ -86,20 +86,21 @@ func TestFailDiscardsWrites(t *testing.T) {
 	var model byte
 	e.SetStored(OpSetModel, unsafe.Pointer(&model), func() { released++ })
 	e.Fail("ERR no")
-	if got, want := e.Program(), join(OpReplyError, 6, "ERR no\x00"); !bytes.Equal(got, want) {
+	if got, want := e.Finish(), join(OpReplyError, 6, "ERR no\x00"); !bytes.Equal(got, want) {
 		t.Fatalf("program %q, want %q", got, want)
 	}
 	if tt.RefCount() != 1 || released != 1 {
 		t.Fatalf("tensor references %d (want the test's 1), model releases %d", tt.RefCount(), released)
 	}
 	e.FailArity()
-	if got := e.Program(); !bytes.Equal(got, []byte{OpReplyArity}) {
+	if got := e.Finish(); !bytes.Equal(got, []byte{OpReplyArity}) {
 		t.Fatalf("program %q", got)
 	}
 	tt.Release()
 }
 
-// A reply that refers to a tensor's data holds the tensor until the reply is sent (Reset).
+// A reply that refers to a tensor's data holds the tensor until the reply is sent: the finished
+// program drops the reference after its reply.
 func TestTensorDataHeld(t *testing.T) {
 	var e Effects
 	tt := newTensor(t)
@@ -107,13 +108,61 @@ func TestTensorDataHeld(t *testing.T) {
 	if tt.RefCount() != 2 {
 		t.Fatalf("%d references while the reply refers to it", tt.RefCount())
 	}
-	want := join(OpReplyBulkPtr, int64(uintptr(unsafe.Pointer(&tt.Data()[0]))), 3)
-	if got := e.Program(); !bytes.Equal(got, want) {
+	p := unsafe.Pointer(&tt.Data()[0])
+	want := join(OpReplyBulkPtr, int64(uintptr(p)), 3, OpReleaseTensor, int64(uintptr(tt.Pointer())))
+	if got := e.Finish(); !bytes.Equal(got, want) {
 		t.Fatalf("program %q, want %q", got, want)
 	}
 	e.Reset()
+	if tt.RefCount() != 2 {
+		t.Fatalf("%d references after Reset: the program's release was done by Go too", tt.RefCount())
+	}
+	tt.Release() // what applying OpReleaseTensor does
+	tt.Release()
+}
+
+// A reply discarded before it is finished (a failure, a panic) drops its held references itself.
+func TestTensorDataDiscarded(t *testing.T) {
+	var e Effects
+	tt := newTensor(t)
+	e.TensorData(tt)
+	e.Fail("ERR no")
 	if tt.RefCount() != 1 {
-		t.Fatalf("%d references after the reply", tt.RefCount())
+		t.Fatalf("%d references after Fail", tt.RefCount())
+	}
+	if got, want := e.Finish(), join(OpReplyError, 6, "ERR no\x00"); !bytes.Equal(got, want) {
+		t.Fatalf("program %q, want %q", got, want)
+	}
+	e.TensorData(tt)
+	e.Reset()
+	if tt.RefCount() != 1 {
+		t.Fatalf("%d references after Reset", tt.RefCount())
 	}
 	tt.Release()
+}
+
+// The program is written into lent memory while it fits, also after a failure; a longer one moves
+// to the Go heap; Reset forgets the lent memory, which is not written again.
+func TestWriteInto(t *testing.T) {
+	var e Effects
+	lent := make([]byte, 32)
+	e.WriteInto(lent)
+	e.Bulk("hi")
+	if !e.InLentMemory() || !bytes.Equal(lent[:11], join(OpReplyBulk, 2, "hi")) {
+		t.Fatalf("in lent memory %v, lent %q", e.InLentMemory(), lent[:11])
+	}
+	e.Fail("ERR no")
+	if got := e.Finish(); !e.InLentMemory() || !bytes.Equal(got, join(OpReplyError, 6, "ERR no\x00")) {
+		t.Fatalf("after Fail: in lent memory %v, program %q", e.InLentMemory(), got)
+	}
+	e.Bulk("a longer string than the lent memory holds")
+	if e.InLentMemory() {
+		t.Fatal("a program longer than the lent memory is still in it")
+	}
+	e.Reset()
+	before := bytes.Clone(lent)
+	e.Bulk("after")
+	if e.InLentMemory() || !bytes.Equal(lent, before) {
+		t.Fatalf("after Reset the lent memory was written: %q", lent)
+	}
 }

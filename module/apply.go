@@ -12,13 +12,25 @@ import (
 	"gorai/effects"
 )
 
-// apply runs a command's effects program (keyspace writes, replication, reply) with one C call;
-// keys given as argument indexes refer to argv. The effects are emptied.
-func apply(ctx *C.RedisModuleCtx, argv []*C.RedisModuleString, e *effects.Effects) {
-	if p := e.Program(); len(p) > 0 {
-		C.gorai_apply(ctx, unsafe.SliceData(argv), (*C.uchar)(unsafe.Pointer(&p[0])), C.size_t(len(p)))
+// lendProgram has c's effects program written into the memory program points to (n bytes, on the
+// stack of the C trampoline that called Go).
+func (c *redisCall) lendProgram(program *C.uchar, n C.size_t) {
+	c.effects.WriteInto(unsafe.Slice((*byte)(program), int(n)))
+}
+
+// finish ends c's effects program (keyspace writes, replication, reply). A program in the memory
+// lent by the trampoline is left for it to apply once Go has returned: finish gives its length.
+// A longer one is applied here, with one C call, and finish gives 0. Keys given as argument
+// indexes refer to argv.
+func (c *redisCall) finish() C.size_t {
+	p := c.effects.Finish()
+	if c.effects.InLentMemory() {
+		return C.size_t(len(p))
 	}
-	e.Reset()
+	if len(p) > 0 {
+		C.gorai_apply(c.ctx, unsafe.SliceData(c.argv), (*C.uchar)(unsafe.Pointer(&p[0])), C.size_t(len(p)))
+	}
+	return 0
 }
 
 // checkEffectOps makes sure the effects package and gorai_apply agree on every op's byte.
@@ -38,6 +50,7 @@ func checkEffectOps() error {
 		{"REPLY_BULK_PTR", effects.OpReplyBulkPtr, C.GORAI_REPLY_BULK_PTR}, {"REPLY_INT", effects.OpReplyInt, C.GORAI_REPLY_INT},
 		{"REPLY_DOUBLE", effects.OpReplyDouble, C.GORAI_REPLY_DOUBLE}, {"REPLY_NULL", effects.OpReplyNull, C.GORAI_REPLY_NULL},
 		{"REPLY_ERROR", effects.OpReplyError, C.GORAI_REPLY_ERROR}, {"REPLY_ARITY", effects.OpReplyArity, C.GORAI_REPLY_ARITY},
+		{"RELEASE_TENSOR", effects.OpReleaseTensor, C.GORAI_RELEASE_TENSOR},
 	} {
 		if C.int(op.goOp) != op.cValue {
 			return fmt.Errorf("effects op %s is %q in Go and %q in module.h", op.name, op.goOp, rune(op.cValue))

@@ -51,22 +51,26 @@ func (c *redisCall) block(w blockedWork) (*C.RedisModuleBlockedClient, error) {
 func unblock(bc *C.RedisModuleBlockedClient) { C.gorai_unblock(bc) }
 
 // goraiJobReply runs on the main thread once a run or build is done: it writes the results and
-// replies, then frees the work, which is its last use (module.c then skips the free callback
-// Redis makes next, one crossing into Go fewer per run). It is not called when the client has gone.
+// replies, through an effects program written into the programCap bytes at program, whose length it
+// returns for C to apply (0: nothing left to apply); then it frees the work, which is its last use
+// (the program holds its own references to what it writes and replies, and module.c skips the free
+// callback Redis makes next: one crossing into Go fewer per run). It is not called when the client
+// has gone.
 //
 //export goraiJobReply
-func goraiJobReply(ctx *C.RedisModuleCtx, bc *C.RedisModuleBlockedClient) C.int {
+func goraiJobReply(ctx *C.RedisModuleCtx, bc *C.RedisModuleBlockedClient, program *C.uchar, programCap C.size_t) (programLen C.size_t) {
 	defer recoverEntry(ctx, "replying to a run", nil)
 	defer freeJob(bc)
 	w := blockedClients[bc]
 	call := callPool.Get().(*redisCall)
 	call.ctx = ctx
+	call.lendProgram(program, programCap)
 	defer func() {
 		call.reset()
 		callPool.Put(call)
 	}()
 	call.run(func(commands.Env, [][]byte) error { return w.reply(call) })
-	return C.REDISMODULE_OK
+	return call.finish()
 }
 
 // goraiJobFree frees a run or build whose reply was not sent (its client has gone).

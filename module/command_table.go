@@ -25,6 +25,10 @@ func registerCommands(ctx *C.RedisModuleCtx) error {
 		if rc == C.REDISMODULE_OK && c.Keys == nil && c.FirstKey == 1 {
 			rc = C.gorai_set_key_spec(ctx, name, keyFlags[c.Use])
 		}
+		if c.ReadsTensorFirst {
+			lo, hi := c.ArgCounts()
+			C.gorai_look_up_first_tensor(C.int(slot), C.int(lo), C.int(hi))
+		}
 		C.free(unsafe.Pointer(name))
 		C.free(unsafe.Pointer(flags))
 		if rc != C.REDISMODULE_OK {
@@ -34,15 +38,20 @@ func registerCommands(ctx *C.RedisModuleCtx) error {
 	return nil
 }
 
-// goraiCommand runs command slot with argv, whose bytes C has gathered into ptrs and lens.
+// goraiCommand runs command slot with argv, whose bytes C has gathered into ptrs and lens, and
+// firstTensor, argv[1] looked up as a tensor when the command reads it first (else nil). Its
+// effects program is written into the programCap bytes at program: it returns the length for C to
+// apply, or 0 when there is nothing left to apply.
 //
 //export goraiCommand
-func goraiCommand(ctx *C.RedisModuleCtx, argv **C.RedisModuleString, ptrs **C.char, lens *C.size_t, argc C.int, slot C.int) C.int {
+func goraiCommand(ctx *C.RedisModuleCtx, argv **C.RedisModuleString, ptrs **C.char, lens *C.size_t, argc C.int, slot C.int,
+	firstTensor *C.gorai_key_lookup, program *C.uchar, programCap C.size_t) (programLen C.size_t) {
 	defer recoverEntry(ctx, "dispatching a command", nil)
 	mainThread.Yield()
 	n := int(argc)
 	call := callPool.Get().(*redisCall)
-	call.ctx, call.argv = ctx, unsafe.Slice(argv, n)
+	call.ctx, call.argv, call.firstTensor = ctx, unsafe.Slice(argv, n), firstTensor
+	call.lendProgram(program, programCap)
 	for i, p := range unsafe.Slice(ptrs, n) {
 		call.args = append(call.args, unsafe.Slice((*byte)(unsafe.Pointer(p)), int(unsafe.Slice(lens, n)[i])))
 	}
@@ -54,10 +63,11 @@ func goraiCommand(ctx *C.RedisModuleCtx, argv **C.RedisModuleString, ptrs **C.ch
 		}
 	} else {
 		call.run(cmd.Run)
+		programLen = call.finish()
 	}
 	call.reset()
 	callPool.Put(call)
-	return C.REDISMODULE_OK
+	return programLen
 }
 
 // mainThread keeps Redis' main thread's trips through the Go scheduler frequent (see engine.Yielder).
@@ -78,13 +88,12 @@ var keyFlags = [...]C.int{
 // the hot path allocates nothing.
 var callPool = sync.Pool{New: func() any { return new(redisCall) }}
 
-// run calls the handler and applies its effects, or sends its error, or an error for a panic.
+// run calls the handler and leaves its effects, or its error, or an error for a panic, for finish.
 func (c *redisCall) run(h commands.Handler) {
 	defer func() {
 		if p := recover(); p != nil {
 			logf(c.ctx, "warning", "gorai: panic in %q: %v\n%s", c.name(), p, debug.Stack())
 			c.effects.Fail(exec.ErrInternal.Error())
-			apply(c.ctx, c.argv, &c.effects)
 		}
 	}()
 	err := h(c.env(), c.args)
@@ -94,7 +103,6 @@ func (c *redisCall) run(h commands.Handler) {
 	case err != nil:
 		c.effects.Fail(err.Error())
 	}
-	apply(c.ctx, c.argv, &c.effects)
 }
 
 // env is what a handler works with: c's keyspace, reply and runtime.

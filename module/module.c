@@ -57,6 +57,23 @@ void gorai_log(RedisModuleCtx *ctx, const char *level, const char *msg) {
  * reads them without a call per argument. */
 #define GORAI_MAX_COMMANDS 32
 #define GORAI_STACK_ARGS 64
+/* Go writes a command's effects program into this much of the trampoline's stack, which the
+ * trampoline applies once Go has returned; a longer program Go applies itself. */
+#define GORAI_PROGRAM_STACK 4096
+
+/* Commands whose handler first reads argv[1] as a tensor (and does nothing before) get it looked up
+ * here, when their argument count is one they take (else the handler does not run): Go then makes no
+ * call back into C for it. Set at load, by slot. */
+static struct {
+    int looks_up, min_args, max_args;
+} first_tensor[GORAI_MAX_COMMANDS];
+
+void gorai_look_up_first_tensor(int slot, int min_args, int max_args) {
+    if (slot < 0 || slot >= GORAI_MAX_COMMANDS) return;
+    first_tensor[slot].looks_up = 1;
+    first_tensor[slot].min_args = min_args;
+    first_tensor[slot].max_args = max_args;
+}
 
 static int run_command(RedisModuleCtx *ctx, RedisModuleString **argv, int argc, int slot) {
     const char *stack_ptrs[GORAI_STACK_ARGS];
@@ -68,12 +85,19 @@ static int run_command(RedisModuleCtx *ctx, RedisModuleString **argv, int argc, 
         lens = RedisModule_Alloc(sizeof(*lens) * (size_t)argc);
     }
     for (int i = 0; i < argc; i++) ptrs[i] = RedisModule_StringPtrLen(argv[i], &lens[i]);
-    int rc = goraiCommand(ctx, argv, (char **)ptrs, lens, argc, slot);
+    gorai_key_lookup first, *looked_up = NULL;
+    if (first_tensor[slot].looks_up && argc >= first_tensor[slot].min_args && argc <= first_tensor[slot].max_args) {
+        first = gorai_key_value(ctx, argv[1], gorai_tensor_type);
+        looked_up = &first;
+    }
+    unsigned char program[GORAI_PROGRAM_STACK];
+    size_t n = goraiCommand(ctx, argv, (char **)ptrs, lens, argc, slot, looked_up, program, sizeof program);
+    if (n > 0) gorai_apply(ctx, argv, program, n);
     if (ptrs != stack_ptrs) {
         RedisModule_Free(ptrs);
         RedisModule_Free(lens);
     }
-    return rc;
+    return REDISMODULE_OK;
 }
 
 #define GORAI_SLOT(n) \
@@ -206,10 +230,12 @@ static RedisModuleBlockedClient *replied;
 static int blocked_reply(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
     (void)argv;
     (void)argc;
+    unsigned char program[GORAI_PROGRAM_STACK];
     RedisModuleBlockedClient *bc = RedisModule_GetBlockedClientPrivateData(ctx);
-    int rc = goraiJobReply(ctx, bc);
+    size_t n = goraiJobReply(ctx, bc, program, sizeof program);
     replied = bc;
-    return rc;
+    if (n > 0) gorai_apply(ctx, NULL, program, n);
+    return REDISMODULE_OK;
 }
 
 static void blocked_free(RedisModuleCtx *ctx, void *bc) {
@@ -364,6 +390,9 @@ void gorai_apply(RedisModuleCtx *ctx, RedisModuleString **argv, const unsigned c
         }
         case GORAI_REPLY_ARITY:
             RedisModule_WrongArity(ctx);
+            break;
+        case GORAI_RELEASE_TENSOR:
+            gorai_tensor_release((gorai_tensor *)(uintptr_t)read_i64(&p));
             break;
         default:
             p = end; /* cannot happen: Go writes the buffer */

@@ -12,6 +12,9 @@
 int gorai_create_command(RedisModuleCtx *ctx, int slot, const char *name, const char *flags, int firstkey,
                          int lastkey, int keystep);
 int gorai_set_key_spec(RedisModuleCtx *ctx, const char *name, int flags);
+/* gorai_look_up_first_tensor has the trampoline of slot look argv[1] up as a tensor before calling Go,
+ * when argc is within [min_args, max_args]. */
+void gorai_look_up_first_tensor(int slot, int min_args, int max_args);
 int gorai_create_types(RedisModuleCtx *ctx);
 int gorai_register_info(RedisModuleCtx *ctx);
 int gorai_subscribe_shutdown(RedisModuleCtx *ctx);
@@ -86,6 +89,7 @@ enum {
     GORAI_REPLY_NULL = 'N',
     GORAI_REPLY_ERROR = 'E',         /* length, bytes, NUL */
     GORAI_REPLY_ARITY = 'W',         /* Redis' wrong-arity error */
+    GORAI_RELEASE_TENSOR = 'U',      /* tensor address: a reference the reply held is dropped */
 };
 void gorai_apply(RedisModuleCtx *ctx, RedisModuleString **argv, const unsigned char *buf, size_t len);
 

@@ -40,7 +40,7 @@ gorai_tensor *gorai_tensor_new(uint8_t code, uint8_t bits, int ndim, const int64
     t->dl.dtype.bits = bits;
     t->dl.dtype.lanes = 1;
     t->dl.shape = (int64_t *)(block + sizeof(gorai_tensor));
-    if (ndim > 0) memcpy(t->dl.shape, shape, sizeof(int64_t) * (size_t)ndim);
+    if (shape != NULL) memcpy(t->dl.shape, shape, sizeof(int64_t) * (size_t)ndim);
     t->len = len;
     t->nbytes = nbytes;
     t->offsets = offs ? (uint64_t *)(block + head) : NULL;

@@ -5,7 +5,6 @@ package tensor
 
 /*
 #cgo CFLAGS: -O2 -Wall -Wextra
-#cgo noescape gorai_tensor_new
 #cgo nocallback gorai_tensor_new
 #cgo nocallback gorai_tensor_free
 #include <stdlib.h>
@@ -79,21 +78,19 @@ func (t Tensor) MemUsage() int { return int(C.gorai_tensor_mem_usage(t.c)) }
 var ErrOutOfMemory = errors.New("could not allocate tensor")
 
 func newTensor(dt DType, shape []int64, n int64, nbytes int, zero bool) (Tensor, error) {
-	var shapePtr *C.int64_t
-	if len(shape) > 0 {
-		// Copied by gorai_tensor_new; no Go pointer is kept by C.
-		shapePtr = (*C.int64_t)(unsafe.Pointer(&shape[0]))
-	}
 	z := C.int(0)
 	if zero {
 		z = 1
 	}
-	c := C.gorai_tensor_new(C.uint8_t(dt.Code), C.uint8_t(dt.Bits), C.int(len(shape)), shapePtr,
+	// The shape is copied here rather than passed: a call given no Go pointer has none for cgo to check.
+	c := C.gorai_tensor_new(C.uint8_t(dt.Code), C.uint8_t(dt.Bits), C.int(len(shape)), nil,
 		C.int64_t(n), C.size_t(nbytes), z)
 	if c == nil {
 		return Tensor{}, ErrOutOfMemory
 	}
-	return Tensor{c}, nil
+	t := Tensor{c}
+	copy(t.Shape(), shape)
+	return t, nil
 }
 
 // RefCount is the number of references held: for checks that a holder released its own.

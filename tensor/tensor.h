@@ -29,7 +29,8 @@ extern gorai_allocator gorai_mem;
 
 /* gorai_tensor_new allocates a tensor with refcount 1 and room for nbytes of data (zeroed when zero is
  * set; the caller fills it otherwise) and, when code is GORAI_DL_STRING, for len element offsets (the
- * caller fills them). ndim may be 0 (scalar). NULL when the allocator fails. */
+ * caller fills them). ndim may be 0 (scalar). With shape NULL the caller fills the shape. NULL when the
+ * allocator fails. */
 gorai_tensor *gorai_tensor_new(uint8_t code, uint8_t bits, int ndim, const int64_t *shape, int64_t len,
                                size_t nbytes, int zero);
 void gorai_tensor_retain(gorai_tensor *t);

@@ -148,7 +148,7 @@ func benchModel(module string, mc modelCase, duration, warmup time.Duration, rep
 		}
 		all = append(all, f)
 	}
-	med := func(get func(modelFigures) float64) float64 { return median(all, get) }
+	med := func(get func(modelFigures) float64) float64 { return medianBy(all, get) }
 	durUS := func(get func(modelFigures) time.Duration) float64 {
 		return med(func(f modelFigures) float64 { return us(get(f)) })
 	}
@@ -284,14 +284,13 @@ func measureModel(srv *redistest.Server, clients []executeClient, inProcess func
 	return f, nil
 }
 
-// median is the median of get over the repeats.
-func median[T any](all []T, get func(T) float64) float64 {
+// medianBy is the median of get over the repeats.
+func medianBy[T any](all []T, get func(T) float64) float64 {
 	v := make([]float64, len(all))
 	for i, x := range all {
 		v[i] = get(x)
 	}
-	slices.Sort(v)
-	return v[len(v)/2]
+	return median(v)
 }
 
 // mnistInput is one.png as float32 pixels, row-major [1,1,28,28].
