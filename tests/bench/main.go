@@ -146,7 +146,7 @@ func main() {
 	pipeList := flag.String("pipeline", "1,32", "comma-separated pipeline depths (tensor suite)")
 	repeats := flag.Int("repeats", 3, "repeats per cell, of which the median is printed (models suite)")
 	only := flag.String("model", "", "run only the models whose name contains this (models suite): mnist, CNN, Keras")
-	suites := flag.String("suite", "tensors,memory,models", "comma-separated suites to run: tensors, memory, models")
+	suites := flag.String("suite", "tensors,memory,models,batching", "comma-separated suites to run: tensors, memory, models, batching")
 	flag.Parse()
 
 	status := 0
@@ -158,6 +158,8 @@ func main() {
 			status |= benchMemory(*module)
 		case "models":
 			status |= benchModels(*module, *duration, *warmup, *repeats, *only)
+		case "batching":
+			status |= benchBatching(*module, *duration, *warmup)
 		default:
 			fmt.Fprintf(os.Stderr, "unknown suite %q\n", s)
 			status = 2
