@@ -1,9 +1,8 @@
 package exec
 
 import (
-	"fmt"
 	"runtime/debug"
-	"strings"
+	"strconv"
 	"time"
 
 	"gorai/engine"
@@ -46,19 +45,30 @@ func (r *Run) inputs(op Op) []tensor.Tensor {
 }
 
 // batchShape is the inputs' common dim 0 (0 when they have none in common, so the run is not
-// batched) and a key naming their dtypes and other dims.
+// batched) and a key naming their dtypes and other dims ("FLOAT:1,28,28;" per input). It runs on
+// Redis' main thread for every run of a batched model, so it builds the key with appends: one
+// allocation for the string.
 func batchShape(inputs []tensor.Tensor) (int64, string) {
 	var size int64
-	var key strings.Builder
+	var buf [64]byte
+	key := buf[:0]
 	for i, t := range inputs {
 		shape := t.Shape()
 		if len(shape) == 0 || (i > 0 && shape[0] != size) {
 			return 0, ""
 		}
 		size = shape[0]
-		fmt.Fprintf(&key, "%s%v;", t.DType().Name(), shape[1:])
+		key = append(key, t.DType().Name()...)
+		key = append(key, ':')
+		for k, d := range shape[1:] {
+			if k > 0 {
+				key = append(key, ',')
+			}
+			key = strconv.AppendInt(key, d, 10)
+		}
+		key = append(key, ';')
 	}
-	return size, key.String()
+	return size, string(key)
 }
 
 // runBatch runs the runs of one batch as one call: each input concatenated along dim 0, each output
