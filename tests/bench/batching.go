@@ -4,6 +4,7 @@ package main
 // on one server, measured back to back so that the ratios between them hold on a noisy machine.
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -11,6 +12,10 @@ import (
 	"strconv"
 	"time"
 
+	"gorai/backends"
+	"gorai/backends/onnx"
+	"gorai/backends/torch"
+	"gorai/tensor"
 	"gorai/tests/redistest"
 	"gorai/tests/resp"
 )
@@ -24,16 +29,20 @@ type batchingVariant struct {
 	opts []string
 }
 
+// batchingSize is the BATCHSIZE of the batched variants.
+const batchingSize = 16
+
 var batchingVariants = []batchingVariant{
 	{"unbatched", nil},
-	{"BATCHSIZE 16", []string{"BATCHSIZE", "16"}},
-	{"BATCHSIZE 16 MIN 8 / 2 ms", []string{"BATCHSIZE", "16", "MINBATCHSIZE", "8", "MINBATCHTIMEOUT", "2"}},
+	{"BATCHSIZE 16", []string{"BATCHSIZE", strconv.Itoa(batchingSize)}},
+	{"BATCHSIZE 16 MIN 8 / 2 ms", []string{"BATCHSIZE", strconv.Itoa(batchingSize), "MINBATCHSIZE", "8", "MINBATCHTIMEOUT", "2"}},
 }
 
 // batchingFigures are one variant's medians.
 type batchingFigures struct {
-	rate     float64 // runs/s with modelClients clients
-	p50, p99 time.Duration
+	rate     float64       // runs/s with modelClients clients
+	cpu      time.Duration // the server's CPU time (all threads) per run, with modelClients clients
+	p50, p99 time.Duration // one client
 }
 
 // benchBatching measures mnist with a free batch dim (ONNX) and the seed's CNN (TORCH), each
@@ -103,6 +112,7 @@ func benchBatchingModel(module, name, backend string, blob, input []byte, durati
 	rates := make([][]float64, len(batchingVariants))
 	p50s := make([][]time.Duration, len(batchingVariants))
 	p99s := make([][]time.Duration, len(batchingVariants))
+	cpus := make([][]time.Duration, len(batchingVariants))
 	for range batchingRepeats {
 		for k, v := range batchingVariants {
 			one := execute(conns[0], v.name, 0)
@@ -117,22 +127,39 @@ func benchBatchingModel(module, name, backend string, blob, input []byte, durati
 			for i, c := range conns {
 				calls[i] = execute(c, v.name, i)
 			}
+			cpu0, runs0, err := serverUsage(srv)
+			if err != nil {
+				return err
+			}
 			rate, err := throughput(calls, duration)
 			if err != nil {
 				return err
 			}
+			cpu1, runs1, err := serverUsage(srv)
+			if err != nil {
+				return err
+			}
 			rates[k] = append(rates[k], rate)
+			cpus[k] = append(cpus[k], (cpu1-cpu0)/time.Duration(max(runs1-runs0, 1)))
 		}
 	}
 
 	fmt.Printf("%s (%s): one [1,1,28,28] image per AI.MODELEXECUTE, THREADS_PER_QUEUE %d, medians of %d interleaved repeats of %v\n",
 		name, backend, queueThreads, batchingRepeats, duration)
-	fmt.Printf("  %-28s %12s %8s %12s %12s %8s\n", "stored as", fmt.Sprintf("%d clients", modelClients), "ratio", "1 client p50", "p99", "p99 ratio")
-	base := batchingFigures{medianRate(rates[0]), percentile(p50s[0], 0.5), percentile(p99s[0], 0.5)}
+	fmt.Printf("  %-26s %11s %6s %9s %6s %12s %10s %6s\n", "stored as", fmt.Sprintf("%d clients", modelClients), "ratio",
+		"CPU/run", "ratio", "1 client p50", "p99", "ratio")
+	figures := make([]batchingFigures, len(batchingVariants))
+	for k := range batchingVariants {
+		figures[k] = batchingFigures{medianRate(rates[k]), percentile(cpus[k], 0.5), percentile(p50s[k], 0.5), percentile(p99s[k], 0.5)}
+	}
+	base := figures[0]
 	for k, v := range batchingVariants {
-		f := batchingFigures{medianRate(rates[k]), percentile(p50s[k], 0.5), percentile(p99s[k], 0.5)}
-		fmt.Printf("  %-28s %10.0f/s %8.2f %10.1fµs %10.1fµs %8.2f\n", v.name, f.rate, f.rate/base.rate,
-			us(f.p50), us(f.p99), float64(f.p99)/float64(base.p99))
+		f := figures[k]
+		fmt.Printf("  %-26s %9.0f/s %6.2f %7.1fµs %6.2f %10.1fµs %8.1fµs %6.2f\n", v.name, f.rate, f.rate/base.rate,
+			us(f.cpu), float64(f.cpu)/float64(base.cpu), us(f.p50), us(f.p99), float64(f.p99)/float64(base.p99))
+	}
+	if err := printBackendRows(backend, blob, input); err != nil {
+		return err
 	}
 	fmt.Println()
 	return nil
@@ -142,4 +169,66 @@ func medianRate(rs []float64) float64 {
 	s := slices.Clone(rs)
 	slices.Sort(s)
 	return s[len(s)/2]
+}
+
+// serverUsage is the server's CPU time so far (all its threads) and its AI.MODELEXECUTE calls.
+func serverUsage(srv *redistest.Server) (time.Duration, int64, error) {
+	cpu, err := srv.Info("cpu")
+	if err != nil {
+		return 0, 0, err
+	}
+	stats, err := srv.Info("commandstats")
+	if err != nil {
+		return 0, 0, err
+	}
+	var seconds float64
+	for _, f := range []string{"used_cpu_sys", "used_cpu_user"} {
+		v, err := strconv.ParseFloat(cpu[f], 64)
+		if err != nil {
+			return 0, 0, fmt.Errorf("INFO cpu %s: %v", f, err)
+		}
+		seconds += v
+	}
+	calls, _ := strconv.ParseInt(field(stats["cmdstat_ai.modelexecute"], "calls"), 10, 64)
+	return time.Duration(seconds * float64(time.Second)), calls, nil
+}
+
+// printBackendRows prints what the backend itself gains from batching, which bounds what
+// batching can gain through the server: the model called in this process on one thread, per
+// image, at batch 1 and at BATCHSIZE (p50 of one run's time).
+func printBackendRows(backend string, blob, image []byte) error {
+	lib := map[string]string{"ONNX": onnx.DefaultLibrary, "TORCH": torch.DefaultLibrary}[backend]
+	b, err := backends.Load(backend, filepath.Join(redistest.RepoRoot(), "build", "backends", lib))
+	if err != nil {
+		return err
+	}
+	model, err := b.NewModel(blob, backends.ModelOptions{Device: "CPU"})
+	if err != nil {
+		return err
+	}
+	defer model.Close()
+	perRow := map[int64]time.Duration{}
+	for _, rows := range []int64{1, batchingSize} {
+		in, err := tensor.FromBlob(tensor.Float, []int64{rows, 1, 28, 28}, bytes.Repeat(image, int(rows)))
+		if err != nil {
+			return err
+		}
+		run := func() error {
+			outs, err := model.Run([]tensor.Tensor{in})
+			for _, o := range outs {
+				o.Release()
+			}
+			return err
+		}
+		latency(run, 200*time.Millisecond)
+		lat, err := latency(run, time.Second)
+		in.Release()
+		if err != nil {
+			return err
+		}
+		perRow[rows] = percentile(lat, 0.5) / time.Duration(rows)
+	}
+	fmt.Printf("  backend in process, per image: batch 1 %.1fµs, batch %d %.1fµs: batching saves the model at most %.2fx\n",
+		us(perRow[1]), batchingSize, us(perRow[batchingSize]), float64(perRow[1])/float64(perRow[batchingSize]))
+	return nil
 }
