@@ -10,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"slices"
 	"strconv"
 	"syscall"
 	"time"
@@ -22,9 +21,6 @@ import (
 	"gorai/tests/redistest"
 	"gorai/tests/resp"
 )
-
-// batchingRepeats is how many times each variant is measured; the figures printed are medians.
-const batchingRepeats = 3
 
 // batchingVariant is one way of storing the model: its options after the device.
 type batchingVariant struct {
@@ -41,16 +37,18 @@ var batchingVariants = []batchingVariant{
 	{"BATCHSIZE 16 MIN 8 / 2 ms", []string{"BATCHSIZE", strconv.Itoa(batchingSize), "MINBATCHSIZE", "8", "MINBATCHTIMEOUT", "2"}},
 }
 
-// batchingFigures are one variant's medians.
+// batchingFigures are one repeat's measures of one variant: one client's latency, and with
+// modelClients clients the runs per second and the CPU per run of the server (all threads) and of
+// its main thread.
 type batchingFigures struct {
-	rate     float64       // runs/s with modelClients clients
-	cpu      time.Duration // the server's CPU time (all threads) per run, with modelClients clients
-	p50, p99 time.Duration // one client
+	p50, p99        time.Duration
+	rate            float64
+	srvCPU, mainCPU time.Duration
 }
 
 // benchBatching measures mnist with a free batch dim (ONNX) and the seed's CNN (TORCH), each
-// stored as every variant, one row of one image per run.
-func benchBatching(module string, duration, warmup time.Duration) int {
+// stored as every variant, one image per run; medians of repeats.
+func benchBatching(module string, duration, warmup time.Duration, repeats int) int {
 	root := redistest.RepoRoot()
 	one, err := mnistInput(filepath.Join(root, "testdata", "redisai", "one.png"))
 	if err != nil {
@@ -64,7 +62,7 @@ func benchBatching(module string, duration, warmup time.Duration) int {
 	} {
 		blob, err := os.ReadFile(m.file)
 		if err == nil {
-			err = benchBatchingModel(module, m.name, m.backend, blob, one, duration, warmup)
+			err = benchBatchingModel(module, m.name, m.backend, blob, one, duration, warmup, repeats)
 		}
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "%s: %v\n", m.name, err)
@@ -74,7 +72,7 @@ func benchBatching(module string, duration, warmup time.Duration) int {
 	return status
 }
 
-func benchBatchingModel(module, name, backend string, blob, input []byte, duration, warmup time.Duration) error {
+func benchBatchingModel(module, name, backend string, blob, input []byte, duration, warmup time.Duration, repeats int) error {
 	srv, err := redistest.Launch(redistest.Options{ModulePath: module, Config: []string{"maxclients 1000"},
 		ModuleArgs: []string{"THREADS_PER_QUEUE", strconv.Itoa(queueThreads)}})
 	if err != nil {
@@ -112,54 +110,45 @@ func benchBatchingModel(module, name, backend string, blob, input []byte, durati
 		}
 	}
 
-	rates := make([][]float64, len(batchingVariants))
-	p50s := make([][]time.Duration, len(batchingVariants))
-	p99s := make([][]time.Duration, len(batchingVariants))
-	cpus := make([][]time.Duration, len(batchingVariants))
-	for range batchingRepeats {
+	all := make([][]batchingFigures, len(batchingVariants))
+	for range repeats {
 		for k, v := range batchingVariants {
-			one := execute(conns[0], v.name, 0)
-			latency(one, warmup)
-			lat, err := latency(one, duration)
-			if err != nil {
-				return err
-			}
-			p50s[k] = append(p50s[k], percentile(lat, 0.5))
-			p99s[k] = append(p99s[k], percentile(lat, 0.99))
 			calls := make([]func() error, len(conns))
 			for i, c := range conns {
 				calls[i] = execute(c, v.name, i)
 			}
-			cpu0, runs0, err := serverUsage(srv)
+			f, err := measureBatching(srv, calls, duration, warmup)
 			if err != nil {
 				return err
 			}
-			rate, err := throughput(calls, duration)
-			if err != nil {
-				return err
-			}
-			cpu1, runs1, err := serverUsage(srv)
-			if err != nil {
-				return err
-			}
-			rates[k] = append(rates[k], rate)
-			cpus[k] = append(cpus[k], (cpu1-cpu0)/time.Duration(max(runs1-runs0, 1)))
+			all[k] = append(all[k], f)
 		}
 	}
 
 	fmt.Printf("%s (%s): one [1,1,28,28] image per AI.MODELEXECUTE, THREADS_PER_QUEUE %d, medians of %d interleaved repeats of %v\n",
-		name, backend, queueThreads, batchingRepeats, duration)
-	fmt.Printf("  %-26s %11s %6s %9s %6s %12s %10s %6s\n", "stored as", fmt.Sprintf("%d clients", modelClients), "ratio",
-		"CPU/run", "ratio", "1 client p50", "p99", "ratio")
-	figures := make([]batchingFigures, len(batchingVariants))
-	for k := range batchingVariants {
-		figures[k] = batchingFigures{medianRate(rates[k]), percentile(cpus[k], 0.5), percentile(p50s[k], 0.5), percentile(p99s[k], 0.5)}
+		name, backend, queueThreads, repeats, duration)
+	fmt.Printf("  %-26s %11s %6s %9s %6s %9s %12s %10s %6s\n", "stored as", fmt.Sprintf("%d clients", modelClients), "ratio",
+		"CPU/run", "ratio", "main/run", "1 client p50", "p99", "ratio")
+	durations := func(k int, get func(batchingFigures) time.Duration) time.Duration {
+		return time.Duration(median(all[k], func(f batchingFigures) float64 { return float64(get(f)) }))
 	}
-	base := figures[0]
+	type row struct {
+		rate                      float64
+		srvCPU, mainCPU, p50, p99 time.Duration
+	}
+	rows := make([]row, len(batchingVariants))
+	for k := range rows {
+		rows[k] = row{median(all[k], func(f batchingFigures) float64 { return f.rate }),
+			durations(k, func(f batchingFigures) time.Duration { return f.srvCPU }),
+			durations(k, func(f batchingFigures) time.Duration { return f.mainCPU }),
+			durations(k, func(f batchingFigures) time.Duration { return f.p50 }),
+			durations(k, func(f batchingFigures) time.Duration { return f.p99 })}
+	}
+	base := rows[0]
 	for k, v := range batchingVariants {
-		f := figures[k]
-		fmt.Printf("  %-26s %9.0f/s %6.2f %7.1fµs %6.2f %10.1fµs %8.1fµs %6.2f\n", v.name, f.rate, f.rate/base.rate,
-			us(f.cpu), float64(f.cpu)/float64(base.cpu), us(f.p50), us(f.p99), float64(f.p99)/float64(base.p99))
+		r := rows[k]
+		fmt.Printf("  %-26s %9.0f/s %6.2f %7.1fµs %6.2f %7.1fµs %10.1fµs %8.1fµs %6.2f\n", v.name, r.rate, r.rate/base.rate,
+			us(r.srvCPU), float64(r.srvCPU)/float64(base.srvCPU), us(r.mainCPU), us(r.p50), us(r.p99), float64(r.p99)/float64(base.p99))
 	}
 	if err := printBackendRows(backend, blob, input); err != nil {
 		return err
@@ -168,32 +157,30 @@ func benchBatchingModel(module, name, backend string, blob, input []byte, durati
 	return nil
 }
 
-func medianRate(rs []float64) float64 {
-	s := slices.Clone(rs)
-	slices.Sort(s)
-	return s[len(s)/2]
-}
-
-// serverUsage is the server's CPU time so far (all its threads) and its AI.MODELEXECUTE calls.
-func serverUsage(srv *redistest.Server) (time.Duration, int64, error) {
-	cpu, err := srv.Info("cpu")
+// measureBatching takes one repeat of one variant: calls[0] alone for latency, then all of them.
+func measureBatching(srv *redistest.Server, calls []func() error, duration, warmup time.Duration) (batchingFigures, error) {
+	var f batchingFigures
+	latency(calls[0], warmup)
+	lat, err := latency(calls[0], duration)
 	if err != nil {
-		return 0, 0, err
+		return f, err
 	}
-	stats, err := srv.Info("commandstats")
-	if err != nil {
-		return 0, 0, err
+	f.p50, f.p99 = percentile(lat, 0.5), percentile(lat, 0.99)
+	pid := srv.PID()
+	cpu0, err1 := processCPU(pid)
+	main0, err2 := threadCPU(pid, pid)
+	start := time.Now()
+	rate, err := throughput(calls, duration)
+	runs := rate * time.Since(start).Seconds()
+	cpu1, err3 := processCPU(pid)
+	main1, err4 := threadCPU(pid, pid)
+	if err = errors.Join(err, err1, err2, err3, err4); err != nil {
+		return f, err
 	}
-	var seconds float64
-	for _, f := range []string{"used_cpu_sys", "used_cpu_user"} {
-		v, err := strconv.ParseFloat(cpu[f], 64)
-		if err != nil {
-			return 0, 0, fmt.Errorf("INFO cpu %s: %v", f, err)
-		}
-		seconds += v
-	}
-	calls, _ := strconv.ParseInt(field(stats["cmdstat_ai.modelexecute"], "calls"), 10, 64)
-	return time.Duration(seconds * float64(time.Second)), calls, nil
+	f.rate = rate
+	f.srvCPU = time.Duration(float64(cpu1-cpu0) / runs)
+	f.mainCPU = time.Duration(float64(main1-main0) / runs)
+	return f, nil
 }
 
 // printBackendRows prints what the backend itself gains from batching, which bounds what

@@ -144,7 +144,7 @@ func main() {
 	module := flag.String("module", redistest.ModulePath(), "module to load (default $GORAI_MODULE or <repo>/build/gorai.so)")
 	clientList := flag.String("clients", "1,50", "comma-separated client counts (tensor suite)")
 	pipeList := flag.String("pipeline", "1,32", "comma-separated pipeline depths (tensor suite)")
-	repeats := flag.Int("repeats", 3, "repeats per cell, of which the median is printed (models suite)")
+	repeats := flag.Int("repeats", 3, "repeats per cell, of which the median is printed (models and batching suites)")
 	only := flag.String("model", "", "run only the models whose name contains this (models suite): mnist, CNN, Keras")
 	suites := flag.String("suite", "tensors,memory,models,batching", "comma-separated suites to run: tensors, memory, models, batching")
 	flag.Parse()
@@ -159,7 +159,7 @@ func main() {
 		case "models":
 			status |= benchModels(*module, *duration, *warmup, *repeats, *only)
 		case "batching":
-			status |= benchBatching(*module, *duration, *warmup)
+			status |= benchBatching(*module, *duration, *warmup, *repeats)
 		default:
 			fmt.Fprintf(os.Stderr, "unknown suite %q\n", s)
 			status = 2
