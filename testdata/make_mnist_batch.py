@@ -1,10 +1,13 @@
 #!/usr/bin/env python3
 """Writes testdata/mnist_batch.onnx: testdata/redisai/mnist.onnx with a free batch dimension.
 
-The original pins dim 0 of its input and output to 1, and its flatten step reshapes to the
-constant [1, 256], so it cannot run more than one image at a time. Here dim 0 of Input3 and of
-Plus214_Output_0 becomes the symbolic "batch", and the reshape becomes [-1, 256]. Weights and
-every other node are unchanged, so each row's scores equal the original model's for that image.
+The original pins dim 0 of its input and output to 1, its flatten step reshapes to the
+constant [1, 256], and its value_info annotates every intermediate tensor with dim 0 = 1, so it
+cannot run more than one image at a time. Here dim 0 of Input3 and of Plus214_Output_0 becomes the
+symbolic "batch", the reshape becomes [-1, 256], and the value_info annotations are dropped (they
+are optional; ONNX Runtime infers the shapes, where the stale ones made it declare the fused output
+as [1, 10]). Weights and every node are unchanged, so each row's scores equal the original
+model's for that image.
 
 Usage: python3 testdata/make_mnist_batch.py   (needs the `onnx` package: pip install onnx)
 """
@@ -35,6 +38,7 @@ def main():
     if list(numpy_helper.to_array(shape)) != [1, 256]:
         raise SystemExit(f"{FLATTEN_SHAPE} is not [1, 256]: not the expected mnist.onnx")
     shape.CopyFrom(numpy_helper.from_array(np.array([-1, 256], dtype=np.int64), FLATTEN_SHAPE))
+    del graph.value_info[:]
     onnx.checker.check_model(model)
     onnx.save(model, TARGET)
 
