@@ -45,7 +45,7 @@ func (q *Queue) runBatch(first *Job) {
 	for waiting := true; waiting; {
 		var arrived chan struct{}
 		jobs, total, arrived = q.take(jobs, total, b)
-		if total >= b.Max || total >= b.Min {
+		if arrived == nil {
 			break
 		}
 		select {
@@ -72,7 +72,10 @@ func stillWanted(jobs []*Job) []*Job {
 }
 
 // take moves compatible jobs from the queue into jobs, in queue order, until the batch reaches
-// its maximum; it returns the channel that the next push closes.
+// its maximum. While the batch is still below both its maximum and its minimum, it also returns
+// the channel that the next push closes (made under the same lock, so no push is missed); nil
+// when the batch is ready to run, so that a batch that does not wait leaves none for Submit to
+// close.
 func (q *Queue) take(jobs []*Job, total int64, b *Batch) ([]*Job, int64, chan struct{}) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
@@ -87,6 +90,9 @@ func (q *Queue) take(jobs []*Job, total int64, b *Batch) ([]*Job, int64, chan st
 	}
 	clear(q.jobs[len(kept):])
 	q.jobs = kept
+	if total >= b.Max || total >= b.Min {
+		return jobs, total, nil
+	}
 	if q.arrived == nil {
 		q.arrived = make(chan struct{})
 	}

@@ -86,3 +86,21 @@ func TestMinBatchSize(t *testing.T) {
 		t.Fatalf("a lone job below the minimum ran after %v as %v", waited, r2.batches)
 	}
 }
+
+// A batch that runs without waiting for more leaves no channel behind: only a worker that waits
+// makes one, so that Submit, on Redis' main thread, has nothing to close (and allocates nothing)
+// for the batches that did not wait.
+func TestBatchWithoutWaitLeavesNoChannel(t *testing.T) {
+	q := New(1, nil).Queue("CPU")
+	release := blockQueue(q)
+	var r batchRecorder
+	q.Submit(r.job("m", "s", 1, 4, 0, 0))
+	q.Submit(r.job("m", "s", 1, 4, 0, 0))
+	release()
+	r.done.Wait()
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.arrived != nil {
+		t.Fatalf("after batches %v that did not wait, the queue holds a channel for waiters", r.batches)
+	}
+}

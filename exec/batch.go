@@ -1,9 +1,8 @@
 package exec
 
 import (
-	"fmt"
 	"runtime/debug"
-	"strings"
+	"strconv"
 	"time"
 
 	"gorai/engine"
@@ -13,7 +12,9 @@ import (
 // batch describes how a single model run may run together with other runs of the same stored model
 // (RedisAI's autobatching), or nil when it may not: a DAG, a script, or a model stored without
 // BATCHSIZE. Runs batch together when their inputs agree in dtype and in every dim past the first.
-// s is the session of the plan's first op when it runs a model.
+// s is the session of the plan's first op when it runs a model. It runs on Redis' main thread for
+// every run of a batched model: the description lives in the run, and the key is its only
+// allocation.
 func (r *Run) batch(s *ModelSession) *engine.Batch {
 	op := r.Plan.Ops[0]
 	if !r.Plan.Single || op.Kind != ModelRun {
@@ -22,9 +23,8 @@ func (r *Run) batch(s *ModelSession) *engine.Batch {
 	if s.Batching.Size == 0 {
 		return nil
 	}
-	size, shape := batchShape(r.inputs(op))
-	r.batchSize = size
-	return &engine.Batch{
+	size, shape := batchShape(r.slots, op.Inputs)
+	r.batching = engine.Batch{
 		Group:   s,
 		Shape:   shape,
 		Size:    size,
@@ -34,6 +34,7 @@ func (r *Run) batch(s *ModelSession) *engine.Batch {
 		Run:     runBatch,
 		Payload: r,
 	}
+	return &r.batching
 }
 
 // inputs are the tensors op reads, borrowed from the slots.
@@ -45,20 +46,31 @@ func (r *Run) inputs(op Op) []tensor.Tensor {
 	return inputs
 }
 
-// batchShape is the inputs' common dim 0 (0 when they have none in common, so the run is not
-// batched) and a key naming their dtypes and other dims.
-func batchShape(inputs []tensor.Tensor) (int64, string) {
+// batchShape is the common dim 0 of the inputs (slots[i] for i in inputs; 0 when they have none
+// in common, so the run is not batched) and a key naming their dtypes and other dims
+// ("FLOAT:1,28,28;" per input), built with appends: one allocation, the string.
+func batchShape(slots []tensor.Tensor, inputs []int) (int64, string) {
 	var size int64
-	var key strings.Builder
-	for i, t := range inputs {
+	var buf [64]byte
+	key := buf[:0]
+	for i, slot := range inputs {
+		t := slots[slot]
 		shape := t.Shape()
 		if len(shape) == 0 || (i > 0 && shape[0] != size) {
 			return 0, ""
 		}
 		size = shape[0]
-		fmt.Fprintf(&key, "%s%v;", t.DType().Name(), shape[1:])
+		key = append(key, t.DType().Name()...)
+		key = append(key, ':')
+		for k, d := range shape[1:] {
+			if k > 0 {
+				key = append(key, ',')
+			}
+			key = strconv.AppendInt(key, d, 10)
+		}
+		key = append(key, ';')
 	}
-	return size, key.String()
+	return size, string(key)
 }
 
 // runBatch runs the runs of one batch as one call: each input concatenated along dim 0, each output
@@ -100,7 +112,7 @@ func runTogether(runs []*Run) {
 	for _, r := range runs {
 		r.started = start
 		op := r.Plan.Ops[0]
-		size := r.batchSize
+		size := r.batching.Size
 		var mine []tensor.Tensor
 		runErr := err
 		if err == nil {
@@ -124,7 +136,7 @@ func runTogether(runs []*Run) {
 func runConcatenated(runs []*Run) ([]tensor.Tensor, error) {
 	var total int64
 	for _, r := range runs {
-		total += r.batchSize
+		total += r.batching.Size
 	}
 	first := runs[0].Plan.Ops[0]
 	inputs := make([]tensor.Tensor, len(first.Inputs))

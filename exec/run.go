@@ -45,8 +45,9 @@ type Run struct {
 	// their own.
 	few [4]tensor.Tensor
 	job engine.Job
-	// batchSize is a batchable run's dim 0, its share of a batch.
-	batchSize int64
+	// batching describes a batchable run to the engine (see batch); its Size is the run's share
+	// of a batch.
+	batching engine.Batch
 	// started is when a worker began running the plan (its batch, for an autobatched run).
 	started time.Time
 	finish  func()

@@ -2,6 +2,9 @@ package tests
 
 import (
 	"bytes"
+	"os"
+	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -51,24 +54,7 @@ func TestModelBatching(t *testing.T) {
 		in := "in" + string(rune('a'+i))
 		expectOK(t, conns[i], "AI.TENSORSET", in, "FLOAT", 1, 4, "BLOB", row(r))
 	}
-	start = time.Now()
-	for i := range rows {
-		in, out := "in"+string(rune('a'+i)), "out"+string(rune('a'+i))
-		if err := conns[i].Send(execArgs("batched4", []string{in}, []string{out})...); err != nil {
-			t.Fatal(err)
-		}
-		if err := conns[i].Flush(); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for i := range rows {
-		if v, err := conns[i].Receive(); err != nil || !resp.Equal(v, resp.Simple("OK")) {
-			t.Fatalf("batched run %d: %v %v", i, v, err)
-		}
-	}
-	if took := time.Since(start); took >= batched4Timeout*time.Millisecond {
-		t.Errorf("four runs reaching MINBATCHSIZE took %v: they waited for the timeout", took)
-	}
+	runTogether(t, conns, "batched4", "in", "out", batched4Timeout*time.Millisecond)
 	for i, r := range rows {
 		got := do(t, c, "AI.TENSORGET", "out"+string(rune('a'+i)), "BLOB").Str
 		if !bytes.Equal(got, want[r]) {
@@ -81,5 +67,82 @@ func TestModelBatching(t *testing.T) {
 		if inf.Kind != resp.Array || len(inf.Elems) != 18 || inf.Elems[13].Int != n || inf.Elems[15].Int != n {
 			t.Errorf("AI.INFO %s: %v (want samples %d, calls %d)", model, inf, n, n)
 		}
+	}
+}
+
+// runTogether sends conns[i] the run of model on key inPrefix+"a"+i into outPrefix+"a"+i, all
+// before reading any reply, and expects every one to answer +OK before minBatchTimeout.
+func runTogether(t *testing.T, conns []*resp.Conn, model, inPrefix, outPrefix string, minBatchTimeout time.Duration) {
+	t.Helper()
+	start := time.Now()
+	for i, c := range conns {
+		in, out := inPrefix+string(rune('a'+i)), outPrefix+string(rune('a'+i))
+		if err := c.Send(execArgs(model, []string{in}, []string{out})...); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Flush(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, c := range conns {
+		if v, err := c.Receive(); err != nil || !resp.Equal(v, resp.Simple("OK")) {
+			t.Fatalf("batched run %d: %v %v", i, v, err)
+		}
+	}
+	if took := time.Since(start); took >= minBatchTimeout {
+		t.Errorf("%d runs reaching MINBATCHSIZE took %v: they waited for the timeout", len(conns), took)
+	}
+}
+
+// TestModelBatchingFreeBatchDim: testdata/mnist_batch.onnx, mnist with a free batch dim, runs a
+// [2,1,28,28] tensor as its two images alone (so the fixture is what the batching suite of
+// tests/bench needs); stored with BATCHSIZE 4 MINBATCHSIZE 4, four clients run as one batch, each
+// getting the scores its image gets alone.
+func TestModelBatchingFreeBatchDim(t *testing.T) {
+	t.Parallel()
+	blob, err := os.ReadFile(filepath.Join(redistest.RepoRoot(), "testdata", "mnist_batch.onnx"))
+	if err != nil {
+		t.Fatalf("testdata/mnist_batch.onnx (made by testdata/make_mnist_batch.py) is missing: %v", err)
+	}
+	s := redistest.Start(t, redistest.Options{ModuleArgs: []string{"THREADS_PER_QUEUE", "1"}})
+	c := s.Conn(t)
+	expectOK(t, c, storeArgs("plain", "ONNX", "CPU", blob)...)
+	const timeout = 30000
+	expectOK(t, c, storeArgs("batched", "ONNX", "CPU", blob, "BATCHSIZE", 4, "MINBATCHSIZE", 4, "MINBATCHTIMEOUT", timeout)...)
+
+	// Four different images: one.png shifted down by 0 to 3 pixel rows.
+	one := mnistInput(t)
+	const rowBytes = 28 * 4
+	images := make([][]byte, 4)
+	want := make([][]byte, len(images))
+	for i := range images {
+		images[i] = append(slices.Clone(one[len(one)-i*rowBytes:]), one[:len(one)-i*rowBytes]...)
+		setMnistInput(t, c, "in", images[i])
+		expectOK(t, c, execArgs("plain", []string{"in"}, []string{"out"})...)
+		want[i] = do(t, c, "AI.TENSORGET", "out", "BLOB").Str
+	}
+
+	expectOK(t, c, "AI.TENSORSET", "pair", "FLOAT", 2, 1, 28, 28, "BLOB", slices.Concat(images[0], images[1]))
+	expectOK(t, c, execArgs("plain", []string{"pair"}, []string{"pairout"})...)
+	b := resp.BulkString
+	expect(t, c, resp.Arr(b("dtype"), b("FLOAT"), b("shape"), resp.Ints(2, 10)), "AI.TENSORGET", "pairout", "META")
+	if got := do(t, c, "AI.TENSORGET", "pairout", "BLOB").Str; !bytes.Equal(got, slices.Concat(want[0], want[1])) {
+		t.Errorf("a [2,1,28,28] run: %x, want the two images' own scores %x %x", got, want[0], want[1])
+	}
+
+	conns := make([]*resp.Conn, len(images))
+	for i := range conns {
+		conns[i] = s.Conn(t)
+		setMnistInput(t, conns[i], "in"+string(rune('a'+i)), images[i])
+	}
+	runTogether(t, conns, "batched", "in", "out", timeout*time.Millisecond)
+	for i := range images {
+		if got := do(t, c, "AI.TENSORGET", "out"+string(rune('a'+i)), "BLOB").Str; !bytes.Equal(got, want[i]) {
+			t.Errorf("image %d: batched scores %x, alone %x", i, got, want[i])
+		}
+	}
+	inf := do(t, c, "AI.INFO", "batched")
+	if inf.Kind != resp.Array || len(inf.Elems) != 18 || inf.Elems[13].Int != 4 || inf.Elems[15].Int != 4 {
+		t.Errorf("AI.INFO batched: %v (want samples 4, calls 4)", inf)
 	}
 }

@@ -1,6 +1,7 @@
 package onnx
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"image"
@@ -136,6 +137,36 @@ func TestMNIST(t *testing.T) {
 	}
 	if got := argmax(out[0]); got != 1 {
 		t.Errorf("arg-max %d, want 1", got)
+	}
+}
+
+// testdata/mnist_batch.onnx (mnist with a free batch dim, for autobatching) runs any batch size, and
+// declares its output's batch dim free: ORT does not size it from a batch of 1, so the output is
+// not bound to [1,10] (the annotations of the original pinned it there, and each run of another
+// batch size failed once in ORT).
+func TestMNISTFreeBatchDim(t *testing.T) {
+	blob, err := os.ReadFile(filepath.Join(fixtures, "..", "mnist_batch.onnx"))
+	if err != nil {
+		t.Fatalf("testdata/mnist_batch.onnx (made by testdata/make_mnist_batch.py) is missing: %v", err)
+	}
+	m := newModel(t, blob, backends.ModelOptions{}).(*model)
+	defer m.Close()
+	one := mnistInput(t)
+	defer one.Release()
+	for _, rows := range []int64{1, 3} {
+		in := newTensor(t, tensor.Float, []int64{rows, 1, 28, 28}, bytes.Repeat(one.Data(), int(rows)))
+		out, err := m.Run([]tensor.Tensor{in})
+		in.Release()
+		if err != nil {
+			t.Fatalf("batch of %d: %v", rows, err)
+		}
+		if fmt.Sprint(out[0].Shape()) != fmt.Sprintf("[%d 10]", rows) || argmax(out[0]) != 1 {
+			t.Errorf("batch of %d: output %v, arg-max %d", rows, out[0].Shape(), argmax(out[0]))
+		}
+		release(out)
+	}
+	if m.bound[0] != nil {
+		t.Errorf("output bound to shape %v: ORT declares a fixed batch dim", m.bound[0].shape)
 	}
 }
 

@@ -17,9 +17,9 @@ func main() {
 	duration := flag.Duration("duration", 2*time.Second, "measured time per cell and mode")
 	warmup := flag.Duration("warmup", 200*time.Millisecond, "unmeasured warm-up per cell and mode")
 	module := flag.String("module", redistest.ModulePath(), "module to load (default $GORAI_MODULE or <repo>/build/gorai.so)")
-	repeats := flag.Int("repeats", 3, "runs of each cell, whose medians are printed (tensor and model suites)")
+	repeats := flag.Int("repeats", 3, "runs of each cell, whose medians are printed (tensor, model and batching suites)")
 	only := flag.String("model", "", "run only the models whose name contains this (models suite): mnist, CNN, Keras")
-	suites := flag.String("suite", "tensors,memory,models", "comma-separated suites to run: tensors, memory, models")
+	suites := flag.String("suite", "tensors,memory,models,batching", "comma-separated suites to run: tensors, memory, models, batching")
 	flag.Parse()
 	if *repeats < 1 {
 		fmt.Fprintln(os.Stderr, "-repeats must be at least 1")
@@ -35,6 +35,8 @@ func main() {
 			status |= benchMemory(*module)
 		case "models":
 			status |= benchModels(*module, *duration, *warmup, *repeats, *only)
+		case "batching":
+			status |= benchBatching(*module, *duration, *warmup, *repeats)
 		default:
 			fmt.Fprintf(os.Stderr, "unknown suite %q\n", s)
 			status = 2
