@@ -146,7 +146,10 @@ func main() {
 	pipeList := flag.String("pipeline", "1,32", "comma-separated pipeline depths (tensor suite)")
 	repeats := flag.Int("repeats", 3, "repeats per cell, of which the median is printed (models suite)")
 	only := flag.String("model", "", "run only the models whose name contains this (models suite): mnist, CNN, Keras")
-	suites := flag.String("suite", "tensors,memory,models", "comma-separated suites to run: tensors, memory, models")
+	suites := flag.String("suite", "tensors,memory,models,start", "comma-separated suites to run: tensors, memory, models, start")
+	startRepeats := flag.Int("start-repeats", 7, "starts of each server (start suite)")
+	startSettle := flag.Duration("start-settle", 2*time.Second, "wait after the first PONG before the second RSS reading (start suite)")
+	startCompare := flag.String("start-compare", "", "comma-separated other module files to start interleaved with -module, e.g. an older build (start suite)")
 	flag.Parse()
 
 	status := 0
@@ -158,6 +161,12 @@ func main() {
 			status |= benchMemory(*module)
 		case "models":
 			status |= benchModels(*module, *duration, *warmup, *repeats, *only)
+		case "start":
+			modules := []string{*module}
+			if *startCompare != "" {
+				modules = append(modules, strings.Split(*startCompare, ",")...)
+			}
+			status |= benchStart(modules, *startRepeats, *startSettle)
 		default:
 			fmt.Fprintf(os.Stderr, "unknown suite %q\n", s)
 			status = 2
