@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
@@ -40,14 +41,16 @@ func startVariants(modules []string) []startVariant {
 	return vs
 }
 
-// startSample is one start: exec to first +PONG, VmRSS right after it, and VmRSS after the settle
-// time (once the background preload of the backends, if on, has had time to run).
+// startSample is one start: exec to first +PONG, the CPU time all the process' threads had used by
+// then (less sensitive than the wall time to other load on the machine), VmRSS right after it, and
+// VmRSS after the settle time (once the background preload of the backends, if on, has had time
+// to run).
 type startSample struct {
-	pong              time.Duration
+	pong, cpu         time.Duration
 	rssPong, rssLater int64
 }
 
-// benchStart starts each variant repeats times, alternating, and prints the medians and the ratio of
+// benchStart starts each variant once per round, repeats rounds, and prints the medians and the ratio of
 // each to plain redis-server; 1 on a failure. modules are the module files to compare (the first is
 // the one under test; more, e.g. an older build, run interleaved with it on the same machine state).
 // Every server runs on the repository's redis.conf (the one `make run` uses) with its loadmodule
@@ -61,8 +64,12 @@ func benchStart(modules []string, repeats int, settle time.Duration) int {
 	}
 	variants := startVariants(modules)
 	samples := make([][]startSample, len(variants))
+	// Each round starts every variant once, in a new order: none always follows the same one (a
+	// preloading server's exit still weighs on the machine when the next starts).
+	rng := rand.New(rand.NewPCG(1, 2))
 	for range repeats {
-		for i, v := range variants {
+		for _, i := range rng.Perm(len(variants)) {
+			v := variants[i]
 			s, err := startOnce(base, v, settle)
 			if err != nil {
 				fmt.Fprintf(os.Stderr, "%s: %v\n", v.name, err)
@@ -71,18 +78,18 @@ func benchStart(modules []string, repeats int, settle time.Duration) int {
 			samples[i] = append(samples[i], s)
 		}
 	}
-	fmt.Printf("start: exec to first +PONG (fresh connection + PING every %v) and VmRSS, median of %d alternating starts, %s, repo redis.conf\n",
+	fmt.Printf("start: exec to first +PONG (fresh connection + PING every %v) and VmRSS, median of %d rounds (each server once per round, in shuffled order), %s, repo redis.conf\n",
 		startPoll, repeats, redistest.ServerBinary())
 	width := 0
 	for _, v := range variants {
 		width = max(width, len(v.name))
 	}
-	fmt.Printf("%-*s %8s %6s %12s %6s %14s\n", width, "server", "PONG ms", "ratio", "RSS@PONG MB", "ratio", fmt.Sprintf("RSS@+%v MB", settle))
+	fmt.Printf("%-*s %8s %6s %7s %6s %12s %6s %14s\n", width, "server", "PONG ms", "ratio", "CPU ms", "ratio", "RSS@PONG MB", "ratio", fmt.Sprintf("RSS@+%v MB", settle))
 	plain := medianSample(samples[0])
 	for i, v := range variants {
 		m := medianSample(samples[i])
-		fmt.Printf("%-*s %8.1f %6.2f %12.1f %6.2f %14.1f\n", width, v.name,
-			float64(m.pong)/float64(time.Millisecond), float64(m.pong)/float64(plain.pong),
+		fmt.Printf("%-*s %8.1f %6.2f %7.1f %6.2f %12.1f %6.2f %14.1f\n", width, v.name,
+			ms(m.pong), ms(m.pong)/ms(plain.pong), ms(m.cpu), ms(m.cpu)/ms(plain.cpu),
 			float64(m.rssPong)/1e6, float64(m.rssPong)/float64(plain.rssPong), float64(m.rssLater)/1e6)
 	}
 	return 0
@@ -130,6 +137,9 @@ func startOnce(base []byte, v startVariant, settle time.Duration) (startSample, 
 		time.Sleep(startPoll)
 	}
 	s.pong = time.Since(begin)
+	if s.cpu, err = liveThreadsCPU(cmd.Process.Pid); err != nil {
+		return s, err
+	}
 	if s.rssPong, err = vmRSS(cmd.Process.Pid); err != nil {
 		return s, err
 	}
@@ -186,10 +196,13 @@ func vmRSS(pid int) (int64, error) {
 	return 0, errors.New("no VmRSS in /proc/" + strconv.Itoa(pid) + "/status")
 }
 
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
 // medianSample is the median of each measure on its own.
 func medianSample(ss []startSample) startSample {
 	return startSample{
 		pong:     time.Duration(median(ss, func(s startSample) float64 { return float64(s.pong) })),
+		cpu:      time.Duration(median(ss, func(s startSample) float64 { return float64(s.cpu) })),
 		rssPong:  int64(median(ss, func(s startSample) float64 { return float64(s.rssPong) })),
 		rssLater: int64(median(ss, func(s startSample) float64 { return float64(s.rssLater) })),
 	}
