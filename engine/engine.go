@@ -67,7 +67,7 @@ func (e *Engine) Queues() []string {
 	return names
 }
 
-// Queue is the device's queue, created with its workers on first use.
+// Queue is the device's queue, created on first use; its workers start with its first job.
 func (e *Engine) Queue(device string) *Queue {
 	name := QueueName(device)
 	e.mu.Lock()
@@ -75,9 +75,6 @@ func (e *Engine) Queue(device string) *Queue {
 	q := e.queues[name]
 	if q == nil {
 		q = &Queue{workers: make([]worker, e.threadsPerQueue), busy: &e.busy, logPanic: e.logPanic}
-		for i := range q.workers {
-			go q.work(&q.workers[i])
-		}
 		e.queues[name] = q
 	}
 	return q
@@ -127,6 +124,10 @@ type Queue struct {
 	// allocates nothing.
 	arrived chan struct{}
 	workers []worker
+	// started: the workers' goroutines run. A queue exists before its first job (the CPU queue from
+	// the module's load, as RedisAI's, so INFO lists its workers), but a parked worker holds an OS
+	// thread in its futex wait: they start with the first job, not with the queue.
+	started bool
 	// stopped: the workers take no more jobs (see Engine.Stop).
 	stopped  bool
 	busy     *sync.WaitGroup
@@ -155,6 +156,12 @@ func (q *Queue) WorkerCPU() []time.Duration {
 func (q *Queue) Submit(j *Job) {
 	j.queued = time.Now()
 	q.mu.Lock()
+	if !q.started {
+		q.started = true
+		for i := range q.workers {
+			go q.work(&q.workers[i])
+		}
+	}
 	q.jobs = append(q.jobs, j)
 	if q.arrived != nil {
 		close(q.arrived)

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -143,5 +144,38 @@ func TestStop(t *testing.T) {
 	time.Sleep(20 * time.Millisecond)
 	if queuedRan.Load() {
 		t.Fatal("a job queued before Stop ran after it")
+	}
+}
+
+// A queue starts its workers with its first job, not when it is made: the module makes the CPU queue
+// at load, and a parked worker holds an OS thread.
+func TestWorkersStartWithTheFirstJob(t *testing.T) {
+	before := workerGoroutines()
+	e := New(3, nil)
+	q := e.Queue("CPU")
+	if n := workerGoroutines() - before; n != 0 {
+		t.Fatalf("%d worker goroutines before any job", n)
+	}
+	if got := len(q.WorkerCPU()); got != 3 {
+		t.Fatalf("WorkerCPU lists %d workers before any job, want 3", got)
+	}
+	q.Submit(&Job{Run: func() {}})
+	if n := workerGoroutines() - before; n != 3 {
+		t.Fatalf("%d worker goroutines after the first job, want 3", n)
+	}
+}
+
+// workerGoroutines counts the goroutines, started or not yet, that a queue made for its workers, in
+// every engine of the process: those created where workers are started (now Submit; Queue before).
+func workerGoroutines() int {
+	buf := make([]byte, 1<<20)
+	for {
+		n := runtime.Stack(buf, true)
+		if n < len(buf) {
+			dump := string(buf[:n])
+			return strings.Count(dump, "created by gorai/engine.(*Queue).Submit") +
+				strings.Count(dump, "created by gorai/engine.(*Engine).Queue")
+		}
+		buf = make([]byte, 2*len(buf))
 	}
 }

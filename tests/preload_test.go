@@ -1,7 +1,10 @@
 package tests
 
 import (
+	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -28,6 +31,29 @@ func loadedBackends(t *testing.T, s *redistest.Server) []string {
 	return got
 }
 
+// mappedBackendFiles lists the files under build/backends (the default BACKENDSPATH, links
+// resolved as the kernel shows them) that the server's process has mapped.
+func mappedBackendFiles(t *testing.T, s *redistest.Server) []string {
+	t.Helper()
+	dir, err := filepath.EvalSymlinks(filepath.Join(filepath.Dir(redistest.ModulePath()), "backends"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	maps, err := os.ReadFile("/proc/" + strconv.Itoa(s.PID()) + "/maps")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var files []string
+	for line := range strings.Lines(string(maps)) {
+		if i := strings.Index(line, " /"); i >= 0 {
+			if f := strings.TrimSpace(line[i:]); strings.HasPrefix(f, dir+"/") && !slices.Contains(files, f) {
+				files = append(files, f)
+			}
+		}
+	}
+	return files
+}
+
 // TestPreloadBackends: with no store at all, the backends whose libraries are in BACKENDSPATH are
 // opened shortly after the start, and BGSAVEs forked meanwhile complete (no Go runs in the child).
 func TestPreloadBackends(t *testing.T) {
@@ -48,6 +74,10 @@ func TestPreloadBackends(t *testing.T) {
 	t.Logf("%d BGSAVEs forked during the preload", forkedDuringPreload)
 	if n := strings.Count(s.Log(), "preloaded from"); n != len(preloadedVersions) {
 		t.Errorf("%d preload lines in the log, want %d", n, len(preloadedVersions))
+	}
+	// What TestPreloadBackendsOff looks for in the process' maps is there once the backends are open.
+	if got := mappedBackendFiles(t, s); len(got) < len(preloadedVersions) {
+		t.Errorf("mapped backend libraries after the preload: %v", got)
 	}
 }
 
@@ -86,7 +116,8 @@ func waitBGSaveOK(t *testing.T, s *redistest.Server) {
 	}
 }
 
-// TestPreloadBackendsOff: PRELOAD_BACKENDS no leaves every backend unopened until it is needed.
+// TestPreloadBackendsOff: PRELOAD_BACKENDS no leaves every backend unopened until it is needed: not
+// opened as INFO says, and no file of build/backends mapped into the process.
 func TestPreloadBackendsOff(t *testing.T) {
 	t.Parallel()
 	s := redistest.Start(t, redistest.Options{ModuleArgs: []string{"PRELOAD_BACKENDS", "no"}})
@@ -94,6 +125,9 @@ func TestPreloadBackendsOff(t *testing.T) {
 	time.Sleep(3 * time.Second)
 	if got := loadedBackends(t, s); len(got) != 0 {
 		t.Errorf("loaded without preloading: %v", got)
+	}
+	if got := mappedBackendFiles(t, s); len(got) != 0 {
+		t.Errorf("backend libraries mapped without preloading: %v", got)
 	}
 	if info, _ := s.Info("MODULES"); info["ai_preload_backends"] != "no" {
 		t.Errorf("ai_preload_backends = %q", info["ai_preload_backends"])

@@ -4,7 +4,9 @@ package main
 // cell can print CPU per run beside runs per second.
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"strconv"
 	"strings"
@@ -52,4 +54,29 @@ func selfCPU() time.Duration {
 	var ru syscall.Rusage
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// liveThreadsCPU is the time pid's threads still running have spent on a CPU, in nanoseconds (the sum
+// of their schedstat; finished threads are not counted).
+func liveThreadsCPU(pid int) (time.Duration, error) {
+	tasks, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
+	if err != nil {
+		return 0, err
+	}
+	var total time.Duration
+	for _, task := range tasks {
+		tid, err := strconv.Atoi(task.Name())
+		if err != nil {
+			continue
+		}
+		cpu, err := threadCPU(pid, tid)
+		if errors.Is(err, fs.ErrNotExist) { // it finished meanwhile
+			continue
+		}
+		if err != nil {
+			return 0, err
+		}
+		total += cpu
+	}
+	return total, nil
 }
