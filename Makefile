@@ -11,8 +11,9 @@
 #   make fuzz        each fuzz target for $(FUZZTIME)
 #   make python      tests/python against servers started by its conftest
 # make bench prints throughput ratios against plain Redis commands, memory per tensor against SET of the
-#            same bytes, model runs against the backend in process, and the time to the first PONG and the
-#            RSS then against plain redis-server
+#            same bytes, model runs against the backend in process (latency, runs/s, CPU per run), batching
+#            against none, and the time to the first PONG and the RSS then against plain redis-server;
+#            medians of repeats (go run ./tests/bench -h for the suites and options)
 # make examples runs SmartSim's "Machine Learning" workflows (examples/) through a SmartSim Orchestrator on
 #               gorai and checks their numbers against the same models in process; not part of make test.
 #               The first run sets up its venv, build/venv-examples/ (build/install-deps.sh examples)

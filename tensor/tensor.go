@@ -71,9 +71,6 @@ func (t Tensor) offsets() []uint64 {
 	return unsafe.Slice((*uint64)(unsafe.Pointer(t.c.offsets)), t.Len())
 }
 
-// MemUsage is the size of the tensor's memory block.
-func (t Tensor) MemUsage() int { return int(C.gorai_tensor_mem_usage(t.c)) }
-
 // ErrOutOfMemory is returned when the allocator has no room for a tensor.
 var ErrOutOfMemory = errors.New("could not allocate tensor")
 
