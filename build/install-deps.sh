@@ -66,9 +66,9 @@ setup_examples() {
 case "${1:-system}" in
 system) need_debs redis-server libdlpack-dev gcc g++ ;;
 python)
-    if ! python3 -c 'import smartredis, redisai, numpy, pytest' 2>/dev/null; then
-        python3 -m pip install -q -r tests/requirements.txt
-    fi
+    # Every time, not only when an import fails: a package installed since (onnx pulls numpy 2) can
+    # have replaced a pinned version, which redisai-py 1.3.0 cannot use. A no-op when all are met.
+    python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore -r tests/requirements.txt
     ;;
 examples) setup_examples ;;
 *) echo "usage: $0 system|python|examples" >&2; exit 2 ;;
