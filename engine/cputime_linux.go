@@ -6,20 +6,12 @@ import (
 	"unsafe"
 )
 
-// clockThreadCPUTime is Linux's CLOCK_THREAD_CPUTIME_ID.
-const clockThreadCPUTime = 3
-
-// threadCPUTime is the CPU time the calling OS thread has used.
-func threadCPUTime() time.Duration { return clockTime(clockThreadCPUTime) }
-
 // threadCPUTimeOf is the CPU time OS thread tid of this process has used: its CPU clock, which
 // Linux numbers ^tid<<3 | 6 (a per-thread clock, of the scheduler's time), as
 // pthread_getcpuclockid does.
-func threadCPUTimeOf(tid int) time.Duration { return clockTime(^uintptr(tid)<<3 | 6) }
-
-func clockTime(clock uintptr) time.Duration {
+func threadCPUTimeOf(tid int) time.Duration {
 	var ts syscall.Timespec
 	// A raw call: clock_gettime does not block, so the scheduler need not know.
-	syscall.RawSyscall(syscall.SYS_CLOCK_GETTIME, clock, uintptr(unsafe.Pointer(&ts)), 0)
+	syscall.RawSyscall(syscall.SYS_CLOCK_GETTIME, ^uintptr(tid)<<3|6, uintptr(unsafe.Pointer(&ts)), 0)
 	return time.Duration(ts.Nano())
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -72,7 +73,8 @@ func TestWorkerCPU(t *testing.T) {
 	done := make(chan struct{})
 	q.Submit(&Job{Run: func() {
 		// Spin until this thread has used 20 ms of CPU (wall time depends on the machine's load).
-		for start := threadCPUTime(); threadCPUTime()-start < 20*time.Millisecond; {
+		tid := syscall.Gettid() // workers are locked to their thread
+		for start := threadCPUTimeOf(tid); threadCPUTimeOf(tid)-start < 20*time.Millisecond; {
 		}
 		close(done)
 	}})
