@@ -166,21 +166,8 @@ func measureBatching(srv *redistest.Server, calls []func() error, duration, warm
 		return f, err
 	}
 	f.p50, f.p99 = percentile(lat, 0.5), percentile(lat, 0.99)
-	pid := srv.PID()
-	cpu0, err1 := processCPU(pid)
-	main0, err2 := threadCPU(pid, pid)
-	start := time.Now()
-	rate, err := throughput(calls, duration)
-	runs := rate * time.Since(start).Seconds()
-	cpu1, err3 := processCPU(pid)
-	main1, err4 := threadCPU(pid, pid)
-	if err = errors.Join(err, err1, err2, err3, err4); err != nil {
-		return f, err
-	}
-	f.rate = rate
-	f.srvCPU = time.Duration(float64(cpu1-cpu0) / runs)
-	f.mainCPU = time.Duration(float64(main1-main0) / runs)
-	return f, nil
+	f.rate, f.srvCPU, f.mainCPU, err = serverLoad(srv.PID(), calls, duration)
+	return f, err
 }
 
 // printBackendRows prints what the backend itself gains from batching, which bounds what

@@ -80,3 +80,19 @@ func liveThreadsCPU(pid int) (time.Duration, error) {
 	}
 	return total, nil
 }
+
+// serverLoad runs calls for d, each on its own goroutine (throughput), and returns the runs per
+// second with the server's CPU time per run, all threads and its main thread alone.
+func serverLoad(pid int, calls []func() error, d time.Duration) (rate float64, cpu, mainCPU time.Duration, err error) {
+	cpu0, err1 := processCPU(pid)
+	main0, err2 := threadCPU(pid, pid)
+	start := time.Now()
+	rate, err = throughput(calls, d)
+	runs := rate * time.Since(start).Seconds()
+	cpu1, err3 := processCPU(pid)
+	main1, err4 := threadCPU(pid, pid)
+	if err = errors.Join(err, err1, err2, err3, err4); err != nil {
+		return 0, 0, 0, err
+	}
+	return rate, time.Duration(float64(cpu1-cpu0) / runs), time.Duration(float64(main1-main0) / runs), nil
+}

@@ -5,7 +5,6 @@ package main
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"image"
 	"image/png"
@@ -254,28 +253,18 @@ func measureModel(srv *redistest.Server, clients []executeClient, inProcess func
 	for _, c := range clients[1:] {
 		calls = append(calls, c.execute)
 	}
-	pid := srv.PID()
-	cpu0, err1 := processCPU(pid)
-	main0, err2 := threadCPU(pid, pid)
-	start := time.Now()
-	rate, err := throughput(calls, duration)
-	runs := rate * time.Since(start).Seconds()
-	cpu1, err3 := processCPU(pid)
-	main1, err4 := threadCPU(pid, pid)
-	if err = errors.Join(err, err1, err2, err3, err4); err != nil {
+	var err error
+	if f.srvRate, f.srvCPU, f.mainCPU, err = serverLoad(srv.PID(), calls, duration); err != nil {
 		return f, err
 	}
-	f.srvRate = rate
-	f.srvCPU = time.Duration(float64(cpu1-cpu0) / runs)
-	f.mainCPU = time.Duration(float64(main1-main0) / runs)
 
 	workers := make([]func() error, queueThreads)
 	for i := range workers {
 		workers[i] = inProcess
 	}
 	self0 := selfCPU()
-	start = time.Now()
-	rate, err = throughput(workers, duration)
+	start := time.Now()
+	rate, err := throughput(workers, duration)
 	if err != nil {
 		return f, err
 	}
