@@ -188,12 +188,9 @@ func readDAG(args [][]byte, cmd dagCommand, load func(keys [][]byte) error) (dag
 			}
 			l.timeout, pos, seenTimeout = t, pos+2, true
 		case string(a) == "|>" && pos < len(args)-1:
-			pos++
-			end := pos
-			for end < len(args) && string(args[end]) != "|>" {
-				end++
-			}
-			l.ops, pos = append(l.ops, args[pos:end]), end
+			var op [][]byte
+			op, pos = nextOp(args, pos)
+			l.ops = append(l.ops, op)
 		default:
 			// Two spaces, as RedisAI sends it.
 			return l, errf("ERR Invalid DAG command. Unexpected argument:  " + string(a))
@@ -206,6 +203,16 @@ func readDAG(args [][]byte, cmd dagCommand, load func(keys [][]byte) error) (dag
 		return l, errDAGEmpty
 	}
 	return l, nil
+}
+
+// nextOp is the op that the "|>" at args[pos] starts (its arguments up to the next "|>"), and the
+// position after it.
+func nextOp(args [][]byte, pos int) ([][]byte, int) {
+	end := pos + 1
+	for end < len(args) && string(args[end]) != "|>" {
+		end++
+	}
+	return args[pos+1 : end], end
 }
 
 // countedKeys reads "WORD n key..." (n ≥ 1) and returns the keys there are, at most n, and n. As
@@ -325,24 +332,10 @@ func (p *dagParser) parseOp(a [][]byte) error {
 // canonicalOp is an op's name as RedisAI's errors spell it, whatever case the client used.
 func canonicalOp(name []byte) string { return strings.ToUpper(string(name)) }
 
-// resolve binds the ops' names to slots, in op order: an input to its name's latest slot (a LOADed
-// tensor or an earlier op's output), every output to a fresh slot; then each PERSIST key to its
-// name's last slot.
+// resolve binds the ops' names to slots (bindNames), then each PERSIST key to its name's last slot.
 func (p *dagParser) resolve() error {
-	for i := range p.plan.Ops {
-		op := &p.plan.Ops[i]
-		for _, name := range p.inputs[i] {
-			slot, ok := p.names[string(name)]
-			if !ok {
-				return errInputNotFound
-			}
-			op.Inputs = append(op.Inputs, slot)
-		}
-		for _, name := range p.outputs[i] {
-			p.names[string(name)] = p.plan.Slots
-			op.Outputs = append(op.Outputs, p.plan.Slots)
-			p.plan.Slots++
-		}
+	if err := bindNames(p.plan, p.names, p.inputs, p.outputs); err != nil {
+		return err
 	}
 	for _, k := range p.persist {
 		slot, ok := p.names[string(k)]
@@ -350,6 +343,28 @@ func (p *dagParser) resolve() error {
 			return errPersistNotFound
 		}
 		p.plan.Persist = append(p.plan.Persist, exec.Persist{Key: bytes.Clone(k), Slot: slot})
+	}
+	return nil
+}
+
+// bindNames binds the names plan's ops read and write to slots, in op order: an input to its name's
+// latest slot (a loaded tensor or an earlier op's output), every output to a fresh slot. names maps
+// the loaded tensors' names to their slots on entry, and every name to its last slot on return.
+func bindNames(plan *exec.Plan, names map[string]int, inputs, outputs [][][]byte) error {
+	for i := range plan.Ops {
+		op := &plan.Ops[i]
+		for _, name := range inputs[i] {
+			slot, ok := names[string(name)]
+			if !ok {
+				return errInputNotFound
+			}
+			op.Inputs = append(op.Inputs, slot)
+		}
+		for _, name := range outputs[i] {
+			names[string(name)] = plan.Slots
+			op.Outputs = append(op.Outputs, plan.Slots)
+			plan.Slots++
+		}
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package commands
 import (
 	"bytes"
 	"errors"
+	"maps"
 	"reflect"
 	"slices"
 	"strings"
@@ -138,7 +139,7 @@ func TestModelStoreErrors(t *testing.T) {
 	}
 	for _, c := range cases {
 		ks, rt := modelFixture(t)
-		before := maps(ks.models)
+		before := maps.Clone(ks.models)
 		if got := runAI(ks, rt, ModelStore, c.line); got != c.want {
 			t.Errorf("%s:\n got %s\nwant %s", c.line, got, c.want)
 		}
@@ -149,20 +150,12 @@ func TestModelStoreErrors(t *testing.T) {
 	}
 }
 
-func maps(m map[string]*fakeModel) map[string]*fakeModel {
-	out := map[string]*fakeModel{}
-	for k, v := range m {
-		out[k] = v
-	}
-	return out
-}
-
 // The key's type is checked after the model was built (§1.3); the session is closed then. Backend
 // errors are passed through verbatim.
 func TestModelStoreAfterOpen(t *testing.T) {
 	for _, key := range []string{"s", "t1"} {
 		ks, rt := modelFixture(t)
-		before := maps(ks.models)
+		before := maps.Clone(ks.models)
 		line := "AI.MODELSTORE " + key + " TORCH CPU BLOB x"
 		if got := runAI(ks, rt, ModelStore, line); got != wrongType {
 			t.Errorf("%s: %s", line, got)
@@ -175,7 +168,7 @@ func TestModelStoreAfterOpen(t *testing.T) {
 	for _, text := range []string{"ERR Could not load backend", "No graph was found in the protobuf.",
 		`ERR Input node named "x" not found in TF graph.`} {
 		ks, rt := modelFixture(t)
-		before := maps(ks.models)
+		before := maps.Clone(ks.models)
 		rt.openErr = errors.New(text)
 		line := "AI.MODELSTORE m TF CPU INPUTS 1 x OUTPUTS 1 y BLOB b"
 		if got := runAI(ks, rt, ModelStore, line); got != "-"+text {
@@ -271,7 +264,7 @@ func TestModelSetErrors(t *testing.T) {
 	}
 	for _, c := range cases {
 		ks, rt := modelFixture(t)
-		before := maps(ks.models)
+		before := maps.Clone(ks.models)
 		if got := runAI(ks, rt, ModelSet, c.line); got != c.want {
 			t.Errorf("%s:\n got %s\nwant %s", c.line, got, c.want)
 		}
@@ -362,7 +355,7 @@ func TestModelGet(t *testing.T) {
 		if c.chunk != 0 {
 			rt.config.ModelChunkSize = c.chunk
 		}
-		before := maps(ks.models)
+		before := maps.Clone(ks.models)
 		if got := runAI(ks, rt, ModelGet, c.line); got != c.want {
 			t.Errorf("%s (chunk %d):\n got %s\nwant %s", c.line, c.chunk, got, c.want)
 		}
@@ -414,7 +407,7 @@ func TestModelGetDelErrors(t *testing.T) {
 	}
 	for _, c := range cases {
 		ks, rt := modelFixture(t)
-		before := maps(ks.models)
+		before := maps.Clone(ks.models)
 		if got := runAI(ks, rt, c.h, c.line); got != c.want {
 			t.Errorf("%s:\n got %s\nwant %s", c.line, got, c.want)
 		}
@@ -487,7 +480,7 @@ func TestModelExecuteErrors(t *testing.T) {
 	}
 	for _, c := range cases {
 		ks, rt := modelFixture(t)
-		before := maps(ks.models)
+		before := maps.Clone(ks.models)
 		if got := runAI(ks, rt, ModelExecute, c.line); got != c.want {
 			t.Errorf("%s:\n got %s\nwant %s", c.line, got, c.want)
 		}
@@ -520,7 +513,7 @@ func TestModelRunErrors(t *testing.T) {
 	}
 	for _, c := range cases {
 		ks, rt := modelFixture(t)
-		before := maps(ks.models)
+		before := maps.Clone(ks.models)
 		if got := runAI(ks, rt, ModelRun, c.line); got != c.want {
 			t.Errorf("%s:\n got %s\nwant %s", c.line, got, c.want)
 		}
@@ -654,7 +647,7 @@ func TestInfo(t *testing.T) {
 		{"AI.INFO m LATENCY", "*30 " + zero + zeroLatency},
 		{"AI.INFO sc", "*18 " + script},
 	}
-	before := maps(ks.models)
+	before := maps.Clone(ks.models)
 	for _, s := range steps {
 		if got := runAI(ks, rt, Info, s.line); got != s.want {
 			t.Errorf("%s:\n got %s\nwant %s", s.line, got, s.want)
@@ -803,7 +796,7 @@ func FuzzModelExecuteArgs(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, line string) {
 		ks, rt := modelFixture(t)
-		before := maps(ks.models)
+		before := maps.Clone(ks.models)
 		for _, name := range []string{"AI.MODELEXECUTE", "AI.MODELRUN"} {
 			h, keys := ModelExecute, ModelExecuteKeys
 			if name == "AI.MODELRUN" {

@@ -33,6 +33,10 @@ type Job struct {
 // Queued is when Submit queued the job.
 func (j *Job) Queued() time.Time { return j.queued }
 
+// MarkQueued records now as the time the job was queued, for one run without a queue: it then
+// reports no wait.
+func (j *Job) MarkQueued() { j.queued = time.Now() }
+
 // Engine holds the queues.
 type Engine struct {
 	threadsPerQueue int
@@ -154,7 +158,7 @@ func (q *Queue) WorkerCPU() []time.Duration {
 
 // Submit queues job.
 func (q *Queue) Submit(j *Job) {
-	j.queued = time.Now()
+	j.MarkQueued()
 	q.mu.Lock()
 	if !q.started {
 		q.started = true

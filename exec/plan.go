@@ -80,6 +80,15 @@ func Single(op Op, inputs []tensor.Tensor, outputKeys [][]byte, timeout time.Dur
 	return p
 }
 
+// Detached is the plan of one model or script run whose outputs stay in the run, slots
+// len(inputs) on, for a caller outside the keyspace (RedisAI's low-level API): Single's plan with
+// nothing to persist, batched as Single's are.
+func Detached(op Op, inputs []tensor.Tensor, nOutputs int) *Plan {
+	p := Single(op, inputs, make([][]byte, nOutputs), 0)
+	p.Persist = nil
+	return p
+}
+
 // RunsScript reports whether an op of the plan runs a script (which then needs Caller).
 func (p *Plan) RunsScript() bool {
 	for _, op := range p.Ops {

@@ -60,7 +60,26 @@ type Run struct {
 // caller's Release of the run releases it. finish is called on a worker when the run is over, run or
 // not.
 func (x *Executor) Submit(p *Plan, finish func()) *Run {
-	r := &Run{Plan: p, finish: finish, x: x}
+	r, queue, first := x.start(p, finish)
+	r.job = engine.Job{Timeout: p.Timeout, Run: r.run, TimedOut: r.timedOut, Batch: r.batch(first)}
+	queue.Submit(&r.job)
+	return r
+}
+
+// RunHere runs the plan on the calling goroutine, with the references Submit would take, and returns
+// the run, over, for the caller to read and release: RedisAI's synchronous low-level API calls. It
+// waits in no queue and batches with nothing.
+func (x *Executor) RunHere(p *Plan) *Run {
+	r, _, _ := x.start(p, func() {})
+	r.job.MarkQueued()
+	r.run()
+	return r
+}
+
+// start makes the run of p, taking its references, and finds its queue: its first model's or
+// script's (CPU when it has none), and that model's session, which a single run may batch on.
+func (x *Executor) start(p *Plan, finish func()) (r *Run, queue *engine.Queue, first *ModelSession) {
+	r = &Run{Plan: p, finish: finish, x: x}
 	if p.Slots <= len(r.few) {
 		r.slots = r.few[:p.Slots]
 	} else {
@@ -70,8 +89,6 @@ func (x *Executor) Submit(p *Plan, finish func()) *Run {
 		t.Retain()
 		r.slots[i] = t
 	}
-	var queue *engine.Queue
-	var first *ModelSession // the first op's model, which a single run may batch on
 	for i, op := range p.Ops {
 		switch op.Kind {
 		case ModelRun:
@@ -93,9 +110,7 @@ func (x *Executor) Submit(p *Plan, finish func()) *Run {
 	if queue == nil {
 		queue = x.Engine.Queue("CPU")
 	}
-	r.job = engine.Job{Timeout: p.Timeout, Run: r.run, TimedOut: r.timedOut, Batch: r.batch(first)}
-	queue.Submit(&r.job)
-	return r
+	return r, queue, first
 }
 
 func (r *Run) run()      { r.execute(); r.finish() }

@@ -39,6 +39,12 @@ func (c *redisCall) callerContext() context.Context {
 	return context.WithValue(context.Background(), callerKey{}, who)
 }
 
+// moduleCaller is the context of a script run that another module asked for (the low-level API):
+// its calls into Redis are checked against no user, as the module's own calls are not.
+func moduleCaller() context.Context {
+	return context.WithValue(context.Background(), callerKey{}, caller{unchecked: true})
+}
+
 // errNoCaller fails a call whose run is unknown (from a thread the script forked): it cannot be
 // checked, so it is not run.
 var errNoCaller = errors.New("ERR calls into Redis are only possible from the script's own thread")

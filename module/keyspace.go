@@ -92,7 +92,7 @@ func (c *redisCall) Model(key []byte) (commands.Model, error) {
 
 func (c *redisCall) SetModel(key []byte, meta commands.ModelMeta, session backends.Model, blob commands.Blob) {
 	c.effects.Key(c.argIndex(key), key)
-	m := newStoredModel(string(key), meta, session, blob)
+	m := newStoredModel(meta, ai.NewModelSession(string(key), meta, session), session, blob)
 	c.effects.SetStored(effects.OpSetModel, unsafe.Pointer(m), func() { C.gorai_model_release(m) })
 }
 
@@ -119,6 +119,6 @@ func (c *redisCall) Script(key []byte) (commands.Script, error) {
 
 func (c *redisCall) SetScript(key []byte, meta commands.ScriptMeta, compiled backends.Script, source []byte) {
 	c.effects.Key(c.argIndex(key), key)
-	s := newStoredScript(string(key), meta, compiled, source)
+	s := newStoredScript(meta, ai.NewScriptSession(string(key), meta, compiled), source)
 	c.effects.SetStored(effects.OpSetScript, unsafe.Pointer(s), func() { C.gorai_script_release(s) })
 }

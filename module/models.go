@@ -74,8 +74,9 @@ func cStrings(p **C.char, n C.uint64_t) []string {
 	return out
 }
 
-// newStoredModel makes the C model for meta and blob, holding s, with refcount 1; it adopts blob.
-func newStoredModel(key string, meta commands.ModelMeta, model backends.Model, blob commands.Blob) *C.gorai_model {
+// newStoredModel makes the C model for meta and blob, holding session (of model), with refcount 1; it
+// adopts blob.
+func newStoredModel(meta commands.ModelMeta, session *exec.ModelSession, model backends.Model, blob commands.Blob) *C.gorai_model {
 	c := C.gorai_model_new()
 	c.backend = backendIndex(meta.Backend)
 	c.device = cString(meta.Device)
@@ -85,7 +86,7 @@ func newStoredModel(key string, meta commands.ModelMeta, model backends.Model, b
 	setNames(c, model)
 	cb := blob.(*cBlob)
 	c.blob, c.bloblen = cb.p, C.size_t(cb.n)
-	c.session = C.uintptr_t(cgo.NewHandle(ai.NewModelSession(key, meta, model)))
+	c.session = C.uintptr_t(cgo.NewHandle(session))
 	return c
 }
 

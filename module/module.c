@@ -7,6 +7,7 @@
 
 #include "_cgo_export.h"
 #include "module.h"
+#include "llapi.h"
 
 #define GORAI_DEFINE_API(ret, name, params) ret(*RedisModule_##name) params;
 GORAI_REDISMODULE_API(GORAI_DEFINE_API)
@@ -33,6 +34,10 @@ int RedisModule_OnLoad(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) 
     gorai_mem.alloc = RedisModule_Alloc;
     gorai_mem.free = RedisModule_Free;
     gorai_mem.size = RedisModule_MallocSize;
+    if (gorai_llapi_register(ctx) != REDISMODULE_OK) {
+        RedisModule_Log(ctx, "warning", "gorai: could not export the low-level API (RedisAI_*) to other modules");
+        return REDISMODULE_ERR;
+    }
     return goraiOnLoad(ctx, argv, argc);
 }
 

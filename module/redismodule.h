@@ -238,6 +238,8 @@ typedef struct RedisModuleTypeMethods {
     X(void, DigestAddStringBuffer, (RedisModuleDigest * md, const char *ele, size_t len))                \
     X(void, DigestAddLongLong, (RedisModuleDigest * md, long long ele))                                 \
     X(void, DigestEndSequence, (RedisModuleDigest * md))                                                \
+    X(int, ExportSharedAPI, (RedisModuleCtx * ctx, const char *apiname, void *func))                    \
+    X(void *, GetSharedAPI, (RedisModuleCtx * ctx, const char *apiname))                                \
     X(int, RegisterInfoFunc, (RedisModuleCtx * ctx, RedisModuleInfoFunc cb))                            \
     X(int, SubscribeToServerEvent, (RedisModuleCtx * ctx, RedisModuleEvent event, RedisModuleEventCallback cb)) \
     X(RedisModuleTimerID, CreateTimer, (RedisModuleCtx * ctx, long long period, RedisModuleTimerProc cb, void *data)) \

@@ -9,7 +9,6 @@ import (
 	"runtime/cgo"
 	"unsafe"
 
-	"gorai/backends"
 	"gorai/commands"
 	"gorai/exec"
 )
@@ -36,14 +35,14 @@ func (s storedScript) Session() *exec.ScriptSession {
 func (s storedScript) Retain()  { C.gorai_script_retain(s.c) }
 func (s storedScript) Release() { C.gorai_script_release(s.c) }
 
-// newStoredScript makes the C script for meta and source, holding compiled, with refcount 1.
-func newStoredScript(key string, meta commands.ScriptMeta, compiled backends.Script, source []byte) *C.gorai_script {
+// newStoredScript makes the C script for meta and source, holding session, with refcount 1.
+func newStoredScript(meta commands.ScriptMeta, session *exec.ScriptSession, source []byte) *C.gorai_script {
 	c := C.gorai_script_new()
 	c.device = cString(meta.Device)
 	c.tag, c.taglen = cBytes(meta.Tag), C.size_t(len(meta.Tag))
 	c.source, c.sourcelen = cBytes(source), C.size_t(len(source))
 	c.nentry_points, c.entry_points = C.uint64_t(len(meta.EntryPoints)), cNames(meta.EntryPoints)
-	c.session = C.uintptr_t(cgo.NewHandle(ai.NewScriptSession(key, meta, compiled)))
+	c.session = C.uintptr_t(cgo.NewHandle(session))
 	return c
 }
 

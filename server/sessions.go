@@ -14,7 +14,20 @@ import (
 
 // NewModelSession is the session of a model stored or loaded at key.
 func (s *Server) NewModelSession(key string, meta commands.ModelMeta, model backends.Model) *exec.ModelSession {
-	st := s.Stats.Register(stats.Entry{Key: key, Backend: meta.Backend, Device: meta.Device, Tag: string(meta.Tag)})
+	return s.modelSession(s.Stats.Register(modelEntry(key, meta)), meta, model)
+}
+
+// NewUnlistedModelSession is the session of a model in no key (made through the low-level API):
+// its runs are counted where nothing shows them.
+func (s *Server) NewUnlistedModelSession(meta commands.ModelMeta, model backends.Model) *exec.ModelSession {
+	return s.modelSession(stats.Unlisted(modelEntry("", meta)), meta, model)
+}
+
+func modelEntry(key string, meta commands.ModelMeta) stats.Entry {
+	return stats.Entry{Key: key, Backend: meta.Backend, Device: meta.Device, Tag: string(meta.Tag)}
+}
+
+func (s *Server) modelSession(st *stats.Entry, meta commands.ModelMeta, model backends.Model) *exec.ModelSession {
 	batching := exec.Batching{Size: meta.BatchSize, MinSize: meta.MinBatchSize,
 		MinTimeout: time.Duration(meta.MinBatchTimeout) * time.Millisecond}
 	return exec.NewModelSession(model, st, s.Engine.Queue(meta.Device), batching)
@@ -22,9 +35,17 @@ func (s *Server) NewModelSession(key string, meta commands.ModelMeta, model back
 
 // NewScriptSession is the session of a script stored or loaded at key.
 func (s *Server) NewScriptSession(key string, meta commands.ScriptMeta, compiled backends.Script) *exec.ScriptSession {
+	return exec.NewScriptSession(compiled, s.Stats.Register(scriptEntry(key, meta)), s.Engine.Queue(meta.Device))
+}
+
+// NewUnlistedScriptSession is the session of a script in no key (made through the low-level API).
+func (s *Server) NewUnlistedScriptSession(meta commands.ScriptMeta, compiled backends.Script) *exec.ScriptSession {
+	return exec.NewScriptSession(compiled, stats.Unlisted(scriptEntry("", meta)), s.Engine.Queue(meta.Device))
+}
+
+func scriptEntry(key string, meta commands.ScriptMeta) stats.Entry {
 	d, _ := backends.ScriptDriver()
-	st := s.Stats.Register(stats.Entry{Key: key, IsScript: true, Backend: d.Name, Device: meta.Device, Tag: string(meta.Tag)})
-	return exec.NewScriptSession(compiled, st, s.Engine.Queue(meta.Device))
+	return stats.Entry{Key: key, IsScript: true, Backend: d.Name, Device: meta.Device, Tag: string(meta.Tag)}
 }
 
 // CopySession is the session of a COPY of a model or script to key: the source's backend model or

@@ -53,7 +53,7 @@ func NewTable() *Table { return &Table{entries: map[string]*Entry{}, order: newS
 func (s *Table) Register(r Entry) *Entry {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	e := &Entry{Key: r.Key, IsScript: r.IsScript, Backend: r.Backend, Device: r.Device, Tag: r.Tag, latency: &latency{}}
+	e := Unlisted(r)
 	if _, ok := s.entries[r.Key]; ok {
 		// RedisAI frees the old value (and its entry) before it records the new one.
 		s.order.remove(r.Key)
@@ -61,6 +61,12 @@ func (s *Table) Register(r Entry) *Entry {
 	s.entries[r.Key] = e
 	s.order.add(r.Key)
 	return e
+}
+
+// Unlisted is an entry kept in no table: the counters of a model or script in no key (made by
+// another module through the low-level API), which runs update as any other and nothing shows.
+func Unlisted(r Entry) *Entry {
+	return &Entry{Key: r.Key, IsScript: r.IsScript, Backend: r.Backend, Device: r.Device, Tag: r.Tag, latency: &latency{}}
 }
 
 // Unregister removes the entry for key if it is still e (a newer store keeps its own).

@@ -50,6 +50,48 @@ gorai_tensor *gorai_tensor_new(uint8_t code, uint8_t bits, int ndim, const int64
     return t;
 }
 
+gorai_tensor *gorai_tensor_new_strings(int ndim, const int64_t *shape, int64_t len) {
+    size_t nbytes = (size_t)len;
+    gorai_tensor *t = gorai_tensor_new(GORAI_DL_STRING, 8, ndim, shape, len,
+                                       nbytes < SEPARATE_DATA ? SEPARATE_DATA - 1 : nbytes, 1);
+    if (t == NULL) return NULL;
+    t->nbytes = nbytes; /* below SEPARATE_DATA the data stays behind the header, as the layout says */
+    for (int64_t i = 0; i < len; i++) t->offsets[i] = (uint64_t)i;
+    return t;
+}
+
+/* The bytes a tensor's data may take behind its header: what the allocator gave the block beyond
+ * the header (0 when the data has a block of its own). */
+static size_t inline_room(const gorai_tensor *t) {
+    if (t->nbytes >= SEPARATE_DATA) return 0;
+    return gorai_mem.size((void *)t) - (size_t)((const char *)t->dl.data - (const char *)t);
+}
+
+int gorai_tensor_set_strings(gorai_tensor *t, const char *data, size_t len) {
+    if (t->dl.dtype.code != GORAI_DL_STRING || len == 0 || data[len - 1] != '\0') return 0;
+    int64_t n = 0;
+    for (size_t i = 0; i < len; i++) n += data[i] == '\0';
+    if (n != t->len) return 0;
+    char *dst;
+    if (len >= SEPARATE_DATA) {
+        if ((dst = gorai_mem.alloc(len)) == NULL) return 0;
+        if (t->nbytes >= SEPARATE_DATA) gorai_mem.free(t->dl.data);
+    } else if (len <= inline_room(t)) {
+        dst = t->dl.data;
+    } else {
+        return 0;
+    }
+    memcpy(dst, data, len);
+    t->dl.data = dst;
+    t->nbytes = len;
+    uint64_t start = 0;
+    for (int64_t i = 0; i < n; i++) {
+        t->offsets[i] = start;
+        start += strlen(dst + start) + 1;
+    }
+    return 1;
+}
+
 void gorai_tensor_retain(gorai_tensor *t) { __atomic_add_fetch(&t->refcount, 1, __ATOMIC_RELAXED); }
 
 void gorai_tensor_release(gorai_tensor *t) {

@@ -33,6 +33,14 @@ extern gorai_allocator gorai_mem;
  * allocator fails. */
 gorai_tensor *gorai_tensor_new(uint8_t code, uint8_t bits, int ndim, const int64_t *shape, int64_t len,
                                size_t nbytes, int zero);
+/* gorai_tensor_new_strings makes a STRING tensor of len empty strings, with room behind its header for
+ * data under 1 KiB, for gorai_tensor_set_strings to fill: RedisAI's low-level API makes a tensor
+ * first and gives it its data after. */
+gorai_tensor *gorai_tensor_new_strings(int ndim, const int64_t *shape, int64_t len);
+/* gorai_tensor_set_strings replaces a STRING tensor's data with len bytes holding exactly its number
+ * of elements, each NUL-terminated: 1 on success; 0 when they do not, when data under 1 KiB does not
+ * fit behind the header, or when the allocator fails. */
+int gorai_tensor_set_strings(gorai_tensor *t, const char *data, size_t len);
 void gorai_tensor_retain(gorai_tensor *t);
 void gorai_tensor_release(gorai_tensor *t);
 /* gorai_tensor_free frees t whatever its count: for the holder of the last reference. */

@@ -1,0 +1,87 @@
+/* The low-level API's DAGs: the DAG and its ops are built in Go (commands.DAGBuilder, the grammar
+ * of AI.DAGEXECUTE's ops), behind handles; C keeps a run's TENSORGET outputs for the caller. */
+#include <string.h>
+
+#include "_cgo_export.h"
+#include "llapi.h"
+
+RAI_DAGRunCtx *llapi_DAGRunCtxCreate(void) {
+    gorai_llapi_dag *dag = RedisModule_Alloc(sizeof(*dag));
+    memset(dag, 0, sizeof(*dag));
+    dag->builder = goraiLLAPIDAGNew();
+    return dag;
+}
+
+/* drop_outputs releases the outputs of the DAG's last run. */
+static void drop_outputs(gorai_llapi_dag *dag) {
+    for (size_t i = 0; i < dag->noutputs; i++) gorai_tensor_release(dag->outputs[i]);
+    RedisModule_Free(dag->outputs);
+    dag->outputs = NULL;
+    dag->noutputs = 0;
+}
+
+void llapi_DAGFree(RAI_DAGRunCtx *dag) {
+    if (dag == NULL) return;
+    drop_outputs(dag);
+    goraiLLAPIDAGFree(dag->builder);
+    RedisModule_Free(dag);
+}
+
+static RAI_DAGRunOp *new_op(uintptr_t handle) {
+    gorai_llapi_op *op = RedisModule_Alloc(sizeof(*op));
+    op->op = handle;
+    return op;
+}
+
+RAI_DAGRunOp *llapi_DAGCreateModelRunOp(RAI_Model *model) { return new_op(goraiLLAPIOpNew(model, NULL, NULL)); }
+
+RAI_DAGRunOp *llapi_DAGCreateScriptRunOp(RAI_Script *script, const char *func_name) {
+    return new_op(goraiLLAPIOpNew(NULL, script, (char *)(func_name != NULL ? func_name : "")));
+}
+
+int llapi_DAGRunOpAddInput(RAI_DAGRunOp *op, const char *input) {
+    goraiLLAPIOpAddName(op->op, (char *)input, 0);
+    return REDISMODULE_OK;
+}
+
+int llapi_DAGRunOpAddOutput(RAI_DAGRunOp *op, const char *output) {
+    goraiLLAPIOpAddName(op->op, (char *)output, 1);
+    return REDISMODULE_OK;
+}
+
+void llapi_DAGRunOpFree(RAI_DAGRunOp *op) {
+    if (op == NULL) return;
+    goraiLLAPIOpFree(op->op);
+    RedisModule_Free(op);
+}
+
+/* An op added to the DAG is the DAG's: its C handle goes, the Go op stays with the builder. */
+int llapi_DAGAddRunOp(RAI_DAGRunCtx *dag, RAI_DAGRunOp *op, RAI_Error *err) {
+    if (goraiLLAPIDAGAddOp(dag->builder, op->op, err) != REDISMODULE_OK) return REDISMODULE_ERR;
+    RedisModule_Free(op);
+    return REDISMODULE_OK;
+}
+
+int llapi_DAGLoadTensor(RAI_DAGRunCtx *dag, const char *t_name, RAI_Tensor *tensor) {
+    return goraiLLAPIDAGLoad(dag->builder, (char *)t_name, tensor);
+}
+
+int llapi_DAGAddTensorSet(RAI_DAGRunCtx *dag, const char *t_name, RAI_Tensor *tensor) {
+    return goraiLLAPIDAGTensorSet(dag->builder, (char *)t_name, tensor);
+}
+
+int llapi_DAGAddTensorGet(RAI_DAGRunCtx *dag, const char *t_name) {
+    return goraiLLAPIDAGTensorGet(dag->builder, (char *)t_name);
+}
+
+int llapi_DAGAddOpsFromString(RAI_DAGRunCtx *dag, const char *ops, RAI_Error *err) {
+    return goraiLLAPIDAGAddOpsFromString(dag->builder, (char *)ops, err);
+}
+
+size_t llapi_DAGNumOps(RAI_DAGRunCtx *dag) { return goraiLLAPIDAGNumOps(dag->builder); }
+
+int llapi_DAGRun(RAI_DAGRunCtx *dag, RAI_OnFinishCB cb, void *private_data, RAI_Error *err) {
+    drop_outputs(dag);
+    return goraiLLAPIDAGRun(dag, cb, private_data, err);
+}
+

@@ -1,0 +1,131 @@
+/* The low-level API's tensors: gorai's own (refcounted, in Redis' memory), so that a tensor made here
+ * can be stored in a key and read by AI.TENSORGET, and a key's tensor read here. */
+#include <string.h>
+
+#include "_cgo_export.h"
+#include "llapi.h"
+
+RAI_Tensor *llapi_TensorCreate(const char *dataTypeStr, long long *dims, int ndims) {
+    if (dataTypeStr == NULL || ndims < 0 || (ndims > 0 && dims == NULL)) return NULL;
+    return goraiLLAPITensorCreate((char *)dataTypeStr, dims, ndims);
+}
+
+RAI_Tensor *llapi_TensorCreateByConcatenatingTensors(RAI_Tensor **ts, long long n) {
+    if (ts == NULL || n <= 0) return NULL;
+    return goraiLLAPIConcat(ts, n);
+}
+
+RAI_Tensor *llapi_TensorCreateBySlicingTensor(RAI_Tensor *t, long long offset, long long len) {
+    if (t == NULL || offset < 0 || len <= 0) return NULL;
+    return goraiLLAPISlice(t, offset, len);
+}
+
+size_t llapi_TensorLength(RAI_Tensor *t) { return (size_t)t->len; }
+size_t llapi_TensorDataSize(RAI_Tensor *t) { return t->dl.dtype.bits / 8; }
+
+/* RedisAI returns the DLDataType itself, four bytes in the return register, which its header
+ * declares as size_t: the same bits. */
+size_t llapi_TensorDataType(RAI_Tensor *t) {
+    DLDataType d = t->dl.dtype;
+    return (size_t)d.code | (size_t)d.bits << 8 | (size_t)d.lanes << 16;
+}
+
+void llapi_TensorFree(RAI_Tensor *t) { gorai_tensor_release(t); }
+
+RAI_Tensor *llapi_TensorGetShallowCopy(RAI_Tensor *t) {
+    gorai_tensor_retain(t);
+    return t;
+}
+
+int llapi_TensorNumDims(RAI_Tensor *t) { return t->dl.ndim; }
+long long llapi_TensorDim(RAI_Tensor *t, int dim) { return dim >= 0 && dim < t->dl.ndim ? t->dl.shape[dim] : -1; }
+size_t llapi_TensorByteSize(RAI_Tensor *t) { return t->nbytes; }
+char *llapi_TensorData(RAI_Tensor *t) { return t->dl.data; }
+RedisModuleType *llapi_TensorRedisType(void) { return gorai_tensor_type; }
+
+/* writable: a tensor another holder shares (a key, a run) is immutable. */
+static int writable(const RAI_Tensor *t) { return __atomic_load_n(&t->refcount, __ATOMIC_ACQUIRE) == 1; }
+
+int llapi_TensorSetData(RAI_Tensor *t, const char *data, size_t len) {
+    if (!writable(t) || (data == NULL && len > 0)) return 0;
+    if (t->dl.dtype.code == GORAI_DL_STRING) return gorai_tensor_set_strings(t, data, len);
+    if (len != t->nbytes) return 0;
+    if (t->dl.dtype.code == GORAI_DL_BOOL) {
+        for (size_t i = 0; i < len; i++)
+            if ((unsigned char)data[i] > 1) return 0;
+    }
+    if (len > 0) memcpy(t->dl.data, data, len);
+    return 1;
+}
+
+static int in_range(const RAI_Tensor *t, long long i) { return i >= 0 && i < t->len; }
+
+/* As RedisAI: doubles for FLOAT and DOUBLE; integers for the integer dtypes and BOOL (0 or 1). */
+int llapi_TensorSetValueFromDouble(RAI_Tensor *t, long long i, double val) {
+    if (!writable(t) || !in_range(t, i) || t->dl.dtype.code != kDLFloat) return 0;
+    switch (t->dl.dtype.bits) {
+    case 32: ((float *)t->dl.data)[i] = (float)val; return 1;
+    case 64: ((double *)t->dl.data)[i] = val; return 1;
+    }
+    return 0;
+}
+
+int llapi_TensorSetValueFromLongLong(RAI_Tensor *t, long long i, long long val) {
+    if (!writable(t) || !in_range(t, i)) return 0;
+    void *d = t->dl.data;
+    switch (t->dl.dtype.code) {
+    case kDLInt:
+        switch (t->dl.dtype.bits) {
+        case 8: ((int8_t *)d)[i] = (int8_t)val; return 1;
+        case 16: ((int16_t *)d)[i] = (int16_t)val; return 1;
+        case 32: ((int32_t *)d)[i] = (int32_t)val; return 1;
+        case 64: ((int64_t *)d)[i] = (int64_t)val; return 1;
+        }
+        return 0;
+    case kDLUInt:
+        switch (t->dl.dtype.bits) {
+        case 8: ((uint8_t *)d)[i] = (uint8_t)val; return 1;
+        case 16: ((uint16_t *)d)[i] = (uint16_t)val; return 1;
+        }
+        return 0;
+    case GORAI_DL_BOOL:
+        if (val != 0 && val != 1) return 0;
+        ((uint8_t *)d)[i] = (uint8_t)val;
+        return 1;
+    }
+    return 0;
+}
+
+int llapi_TensorGetValueAsDouble(RAI_Tensor *t, long long i, double *val) {
+    if (!in_range(t, i) || t->dl.dtype.code != kDLFloat) return 0;
+    switch (t->dl.dtype.bits) {
+    case 32: *val = ((float *)t->dl.data)[i]; return 1;
+    case 64: *val = ((double *)t->dl.data)[i]; return 1;
+    }
+    return 0;
+}
+
+int llapi_TensorGetValueAsLongLong(RAI_Tensor *t, long long i, long long *val) {
+    if (!in_range(t, i)) return 0;
+    const void *d = t->dl.data;
+    switch (t->dl.dtype.code) {
+    case kDLInt:
+        switch (t->dl.dtype.bits) {
+        case 8: *val = ((const int8_t *)d)[i]; return 1;
+        case 16: *val = ((const int16_t *)d)[i]; return 1;
+        case 32: *val = ((const int32_t *)d)[i]; return 1;
+        case 64: *val = ((const int64_t *)d)[i]; return 1;
+        }
+        return 0;
+    case kDLUInt:
+        switch (t->dl.dtype.bits) {
+        case 8: *val = ((const uint8_t *)d)[i]; return 1;
+        case 16: *val = ((const uint16_t *)d)[i]; return 1;
+        }
+        return 0;
+    case GORAI_DL_BOOL:
+        *val = ((const uint8_t *)d)[i];
+        return 1;
+    }
+    return 0;
+}
