@@ -17,8 +17,10 @@ import (
 	"gorai/tensor"
 )
 
-func dagBuilder(h C.uintptr_t) *commands.DAGBuilder { return cgo.Handle(h).Value().(*commands.DAGBuilder) }
-func dagOp(h C.uintptr_t) *commands.DAGOp           { return cgo.Handle(h).Value().(*commands.DAGOp) }
+func dagBuilder(h C.uintptr_t) *commands.DAGBuilder {
+	return cgo.Handle(h).Value().(*commands.DAGBuilder)
+}
+func dagOp(h C.uintptr_t) *commands.DAGOp { return cgo.Handle(h).Value().(*commands.DAGOp) }
 
 //export goraiLLAPIDAGNew
 func goraiLLAPIDAGNew() C.uintptr_t { return C.uintptr_t(cgo.NewHandle(commands.NewDAGBuilder())) }

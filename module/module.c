@@ -5,29 +5,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define GORAI_REDISMODULE_MAIN
 #include "_cgo_export.h"
 #include "module.h"
 #include "llapi.h"
 
-#define GORAI_DEFINE_API(ret, name, params) ret(*RedisModule_##name) params;
-GORAI_REDISMODULE_API(GORAI_DEFINE_API)
-#undef GORAI_DEFINE_API
-
 /* The version reported to Redis is RedisAI's, the system gorai replaces. */
 #define GORAI_REDISAI_VERSION 10207
 
-static int fill_api(RedisModuleCtx *ctx) {
-    int (*get_api)(const char *, void *) = (int (*)(const char *, void *))((void **)ctx)[0];
-    int missing = 0;
-#define GORAI_GET_API(ret, name, params) \
-    if (get_api("RedisModule_" #name, (void *)&RedisModule_##name) != REDISMODULE_OK) missing = 1;
-    GORAI_REDISMODULE_API(GORAI_GET_API)
-#undef GORAI_GET_API
-    return missing ? REDISMODULE_ERR : REDISMODULE_OK;
-}
-
 int RedisModule_OnLoad(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
-    if (fill_api(ctx) != REDISMODULE_OK) return REDISMODULE_ERR;
+    if (gorai_fill_api(ctx) != REDISMODULE_OK) return REDISMODULE_ERR;
     if (RedisModule_IsModuleNameBusy("ai")) return REDISMODULE_ERR;
     RedisModule_SetModuleAttribs(ctx, "ai", GORAI_REDISAI_VERSION, REDISMODULE_APIVER_1);
     RedisModule_SetModuleOptions(ctx, REDISMODULE_OPTIONS_HANDLE_IO_ERRORS);

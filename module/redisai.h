@@ -1,7 +1,8 @@
 /* gorai's low-level API for other Redis modules: the functions RedisAI 1.2.7 exports under the same
  * names ("RedisAI_<Name>", RedisModule_ExportSharedAPI), with the same arguments and meaning, so that
- * a module written for RedisAI works with gorai unchanged. A module includes this header after its
- * redismodule.h and calls RedisAI_Initialize(ctx) in its OnLoad (gorai must be loaded first).
+ * a module written for RedisAI works with gorai unchanged. A module includes this header (which
+ * includes its redismodule.h) and calls RedisAI_Initialize(ctx) in its OnLoad; gorai must be loaded
+ * first.
  *
  * The handles are opaque. The rules on memory are RedisAI's:
  * - Tensors are reference counted. TensorCreate, TensorCreateByConcatenatingTensors,
@@ -34,6 +35,11 @@
 #define REDISAI_LLAPI_VERSION 1
 #define MODULE_API_FUNC(x) (*x)
 
+/* The function pointers are defined in the one file that defines REDISAI_MAIN (or REDISAI_API as
+ * empty) before including this header, and declared extern everywhere else. */
+#ifdef REDISAI_MAIN
+#define REDISAI_API
+#endif
 #ifndef REDISAI_API
 #define REDISAI_API extern
 #endif
@@ -196,8 +202,7 @@ REDISAI_LLAPI(REDISAI_DECLARE_API)
 #undef REDISAI_DECLARE_API
 
 #ifndef GORAI_LLAPI_PROVIDER
-/* A module that includes this header in several files defines REDISAI_API as empty in exactly one
- * of them (before the include), where the function pointers are then defined. */
+/* RedisAI_Initialize fills the function pointers from gorai's exports, in the module's OnLoad. */
 static int RedisAI_Initialize(RedisModuleCtx *ctx) {
 #define REDISAI_GET_API(ret, name, params)                                                         \
     RedisAI_##name = (ret(*) params)RedisModule_GetSharedAPI(ctx, "RedisAI_" #name);               \

@@ -251,4 +251,22 @@ typedef struct RedisModuleTypeMethods {
 GORAI_REDISMODULE_API(GORAI_DECLARE_API)
 #undef GORAI_DECLARE_API
 
+/* The one file of a module that defines GORAI_REDISMODULE_MAIN before including this header holds the
+ * pointers, and gorai_fill_api, which fills them as the official header's RedisModule_Init does. */
+#ifdef GORAI_REDISMODULE_MAIN
+#define GORAI_DEFINE_API(ret, name, params) ret(*RedisModule_##name) params;
+GORAI_REDISMODULE_API(GORAI_DEFINE_API)
+#undef GORAI_DEFINE_API
+
+static int gorai_fill_api(RedisModuleCtx *ctx) {
+    int (*get_api)(const char *, void *) = (int (*)(const char *, void *))((void **)ctx)[0];
+    int missing = 0;
+#define GORAI_GET_API(ret, name, params) \
+    if (get_api("RedisModule_" #name, (void *)&RedisModule_##name) != REDISMODULE_OK) missing = 1;
+    GORAI_REDISMODULE_API(GORAI_GET_API)
+#undef GORAI_GET_API
+    return missing ? REDISMODULE_ERR : REDISMODULE_OK;
+}
+#endif
+
 #endif

@@ -1,0 +1,94 @@
+package tests
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"testing"
+
+	"gorai/tests/redistest"
+	"gorai/tests/resp"
+)
+
+// The low-level API for other modules (module/redisai.h): a module of our own (tests/llapi), built
+// here with the C compiler against that header, loads next to gorai and runs each group of
+// functions from its commands, each answering +OK or the check that failed.
+
+// buildLLAPIModule compiles tests/llapi/llapi_module.c into a shared object in a temporary folder.
+func buildLLAPIModule(t *testing.T) string {
+	t.Helper()
+	root := redistest.RepoRoot()
+	out := filepath.Join(t.TempDir(), "llapi_module.so")
+	cc := os.Getenv("CC")
+	if cc == "" {
+		cc = "cc"
+	}
+	cmd := exec.Command(cc, "-shared", "-fPIC", "-O1", "-Wall", "-Wextra", "-Werror", "-std=gnu11",
+		"-I", filepath.Join(root, "module"), "-o", out, filepath.Join(root, "tests", "llapi", "llapi_module.c"), "-lpthread")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("building the test module: %v\n%s", err, b)
+	}
+	return out
+}
+
+// startLLAPIServer starts gorai with the test module loaded after it, and the keys the module's
+// commands use.
+func startLLAPIServer(t *testing.T) (*redistest.Server, *resp.Conn) {
+	t.Helper()
+	s := startServer(t, "loadmodule "+buildLLAPIModule(t))
+	c := s.Conn(t)
+	expectOK(t, c, "AI.TENSORSET", "a{1}", "FLOAT", 2, 2, "VALUES", 2, 3, 2, 3)
+	expectOK(t, c, "AI.TENSORSET", "b{1}", "FLOAT", 2, 2, "VALUES", 2, 3, 2, 3)
+	expectOK(t, c, "AI.MODELSTORE", "m{1}", "TF", "CPU", "INPUTS", 2, "a", "b", "OUTPUTS", 1, "mul",
+		"BLOB", redisaiFixture(t, "graph.pb"))
+	expectOK(t, c, "AI.SCRIPTSET", "myscript{1}", "CPU", "SOURCE", "def bar(a, b):\n    return a + b\n")
+	return s, c
+}
+
+func TestLLAPI(t *testing.T) {
+	t.Parallel()
+	s, c := startLLAPIServer(t)
+	for _, name := range []string{"LLAPI.BASIC", "LLAPI.TENSORS", "LLAPI.MODELRUN", "LLAPI.SCRIPTRUN", "LLAPI.DAG"} {
+		t.Run(name, func(t *testing.T) { expectOK(t, c, name) })
+	}
+	t.Run("LLAPI.MODELCREATE", func(t *testing.T) { expectOK(t, c, "LLAPI.MODELCREATE", redisaiFixture(t, "graph.pb")) })
+	expectPing(t, c)
+	if !s.Running() {
+		t.Fatalf("the server stopped:\n%s", s.LogTail(40))
+	}
+}
+
+// TestLLAPITensorInKey: a tensor another module made and stored in a key is gorai's own, read by
+// AI.TENSORGET and kept by the RDB file.
+func TestLLAPITensorInKey(t *testing.T) {
+	t.Parallel()
+	s, c := startLLAPIServer(t)
+	expectOK(t, c, "LLAPI.STORETENSOR", "made")
+	want := resp.Arr(resp.BulkString("dtype"), resp.BulkString("DOUBLE"), resp.BulkString("shape"), resp.Arr(resp.Int(3)),
+		resp.BulkString("values"), resp.Arr(resp.BulkString("0.5"), resp.BulkString("1.5"), resp.BulkString("2.5")))
+	expect(t, c, want, "AI.TENSORGET", "made", "META", "VALUES")
+	expectOK(t, c, "SAVE")
+	if err := s.Restart(); err != nil {
+		t.Fatal(err)
+	}
+	expect(t, s.Conn(t), want, "AI.TENSORGET", "made", "META", "VALUES")
+}
+
+// TestLLAPIRunsCounted: the runs another module makes of a stored model go through gorai's queues
+// and show in AI.INFO of its key, as the commands' do.
+func TestLLAPIRunsCounted(t *testing.T) {
+	t.Parallel()
+	_, c := startLLAPIServer(t)
+	expectOK(t, c, "LLAPI.MODELRUN") // two runs queued (one fails), two run in place
+	info := do(t, c, "AI.INFO", "m{1}")
+	fields := map[string]resp.Value{}
+	for i := 0; i+1 < len(info.Elems); i += 2 {
+		fields[info.Elems[i].Text()] = info.Elems[i+1]
+	}
+	for field, want := range map[string]int64{"calls": 4, "errors": 1} {
+		if got := fields[field]; got.Kind != resp.Integer || got.Int != want {
+			t.Errorf("AI.INFO m{1} %s = %v, want %s", field, got, strconv.FormatInt(want, 10))
+		}
+	}
+}
