@@ -188,6 +188,32 @@ func TestSingleModelRun(t *testing.T) {
 	released(t, r, []tensor.Tensor{in}, sm)
 }
 
+// RunHere runs a detached plan on the caller's goroutine, so it ends while the queue's only worker
+// is busy: its outputs stay in the run, and it is counted.
+func TestRunHere(t *testing.T) {
+	f := newFixture(t)
+	m := &addOne{}
+	sm := f.model(m, Batching{Size: 4})
+	in := newTensor(t, 1, 2, 1)
+	f.hold(t)
+	p := Detached(Op{Kind: ModelRun, Model: sm}, []tensor.Tensor{in}, 1)
+	if len(p.Persist) != 0 {
+		t.Fatalf("a detached plan persists %v", p.Persist)
+	}
+	r := f.x.RunHere(p)
+	if r.Err != nil || r.Done != 1 {
+		t.Fatalf("err %v, done %d", r.Err, r.Done)
+	}
+	if got := r.Slot(1).Data(); string(got) != "\x02\x02" {
+		t.Fatalf("output %v", got)
+	}
+	e, _ := f.x.Stats.Get(sm.session.Stats.Key)
+	if e.Calls != 1 || e.Samples != 1 {
+		t.Fatalf("stats %+v", e)
+	}
+	released(t, r, []tensor.Tensor{in}, sm)
+}
+
 // A run records the time it waited in its queue (here behind a job holding the worker) apart from
 // its run time, which is 200 times shorter than the wait: far apart on a loaded machine too.
 func TestQueueWaitAndRunTime(t *testing.T) {
