@@ -155,6 +155,9 @@ func runError(r *exec.Run) (C.int, string) {
 	if r.Err == nil {
 		return C.RedisAI_ErrorCode_OK, ""
 	}
+	if r.Done >= len(r.Plan.Ops) {
+		return C.RedisAI_ErrorCode_EDAGRUN, r.Err.Error()
+	}
 	switch r.Plan.Ops[r.Done].Kind {
 	case exec.ModelRun:
 		return C.RedisAI_ErrorCode_EMODELRUN, r.Err.Error()
