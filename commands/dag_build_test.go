@@ -160,3 +160,38 @@ func TestDAGBuilderAddOpsFromString(t *testing.T) {
 	d.Release()
 	built.check(t, "after Release", 0)
 }
+
+// FuzzDAGBuilderOps adds ops parsed from a string to a builder holding a loaded tensor, then plans
+// it: no panic, all the string's ops or none added, a well-formed plan, and every tensor the ops
+// built released once the builder is.
+func FuzzDAGBuilderOps(f *testing.F) {
+	for _, s := range []string{
+		"", "bad string", "|>", "|> AI.TENSORGET t", "|> AI.MODELEXECUTE m INPUTS 2 t t OUTPUTS 1 o |> AI.TENSORGET o",
+		"|> AI.TENSORSET a INT8 2 VALUES 1 2 |> AI.SCRIPTEXECUTE sc bar INPUTS 1 a OUTPUTS 1 b |> AI.TENSORGET b",
+		"|> AI.TENSORSET a INT8 1 VALUES 1 |>  |> AI.TENSORGET a", "|> AI.MODELRUN m1 INPUTS t OUTPUTS o",
+		"|> AI.TENSORSET a FLOAT 1000 1000 1000 |> AI.TENSORGET nope",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, ops string) {
+		ks, rt, built := dagFixture(t)
+		ks.maxBulk = 1 << 16
+		d := NewDAGBuilder()
+		loaded := builderTensor(t, "1")
+		defer loaded.Release()
+		d.Load("t", loaded)
+		err := d.AddOpsFromString(Env{Keys: ks, Runtime: rt}, ops)
+		if err != nil && d.NumOps() != 0 {
+			t.Fatalf("%q: %v, yet %d ops added", ops, err, d.NumOps())
+		}
+		if plan, err := d.Plan(); err == nil {
+			checkPlan(t, ops, plan, false)
+			plan.Release()
+		}
+		d.Release()
+		built.check(t, ops, 0)
+		if loaded.RefCount() != 1 {
+			t.Fatalf("%q: the loaded tensor has %d references left", ops, loaded.RefCount())
+		}
+	})
+}
