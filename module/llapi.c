@@ -145,11 +145,13 @@ RedisModuleType *llapi_ModelRedisType(void) { return gorai_model_type; }
 RedisModuleType *llapi_ScriptRedisType(void) { return gorai_script_type; }
 
 RAI_Model *llapi_ModelGetShallowCopy(RAI_Model *model) {
+    if (model == NULL) return NULL;
     gorai_model_retain(model);
     return model;
 }
 
 RAI_Script *llapi_ScriptGetShallowCopy(RAI_Script *script) {
+    if (script == NULL) return NULL;
     gorai_script_retain(script);
     return script;
 }

@@ -33,18 +33,25 @@ static RAI_DAGRunOp *new_op(uintptr_t handle) {
     return op;
 }
 
-RAI_DAGRunOp *llapi_DAGCreateModelRunOp(RAI_Model *model) { return new_op(goraiLLAPIOpNew(model, NULL, NULL)); }
+/* A NULL handle or name where the API needs one is refused (RedisAI would crash on it). */
+
+RAI_DAGRunOp *llapi_DAGCreateModelRunOp(RAI_Model *model) {
+    return model != NULL ? new_op(goraiLLAPIOpNew(model, NULL, NULL)) : NULL;
+}
 
 RAI_DAGRunOp *llapi_DAGCreateScriptRunOp(RAI_Script *script, const char *func_name) {
+    if (script == NULL) return NULL;
     return new_op(goraiLLAPIOpNew(NULL, script, (char *)(func_name != NULL ? func_name : "")));
 }
 
 int llapi_DAGRunOpAddInput(RAI_DAGRunOp *op, const char *input) {
+    if (op == NULL || input == NULL) return REDISMODULE_ERR;
     goraiLLAPIOpAddName(op->op, (char *)input, 0);
     return REDISMODULE_OK;
 }
 
 int llapi_DAGRunOpAddOutput(RAI_DAGRunOp *op, const char *output) {
+    if (op == NULL || output == NULL) return REDISMODULE_ERR;
     goraiLLAPIOpAddName(op->op, (char *)output, 1);
     return REDISMODULE_OK;
 }
@@ -57,24 +64,29 @@ void llapi_DAGRunOpFree(RAI_DAGRunOp *op) {
 
 /* An op added to the DAG is the DAG's: its C handle goes, the Go op stays with the builder. */
 int llapi_DAGAddRunOp(RAI_DAGRunCtx *dag, RAI_DAGRunOp *op, RAI_Error *err) {
+    if (op == NULL) return REDISMODULE_ERR;
     if (goraiLLAPIDAGAddOp(dag->builder, op->op, err) != REDISMODULE_OK) return REDISMODULE_ERR;
     RedisModule_Free(op);
     return REDISMODULE_OK;
 }
 
 int llapi_DAGLoadTensor(RAI_DAGRunCtx *dag, const char *t_name, RAI_Tensor *tensor) {
+    if (t_name == NULL || tensor == NULL) return REDISMODULE_ERR;
     return goraiLLAPIDAGLoad(dag->builder, (char *)t_name, tensor);
 }
 
 int llapi_DAGAddTensorSet(RAI_DAGRunCtx *dag, const char *t_name, RAI_Tensor *tensor) {
+    if (t_name == NULL || tensor == NULL) return REDISMODULE_ERR;
     return goraiLLAPIDAGTensorSet(dag->builder, (char *)t_name, tensor);
 }
 
 int llapi_DAGAddTensorGet(RAI_DAGRunCtx *dag, const char *t_name) {
+    if (t_name == NULL) return REDISMODULE_ERR;
     return goraiLLAPIDAGTensorGet(dag->builder, (char *)t_name);
 }
 
 int llapi_DAGAddOpsFromString(RAI_DAGRunCtx *dag, const char *ops, RAI_Error *err) {
+    if (ops == NULL) ops = "";
     return goraiLLAPIDAGAddOpsFromString(dag->builder, (char *)ops, err);
 }
 

@@ -25,12 +25,16 @@ static gorai_llapi_run *new_run(gorai_model *model, gorai_script *script, const 
     return run;
 }
 
+/* A NULL model, script or tensor is refused (RedisAI would crash on it). */
+
 RAI_ModelRunCtx *llapi_ModelRunCtxCreate(RAI_Model *model) {
+    if (model == NULL) return NULL;
     gorai_model_retain(model);
     return new_run(model, NULL, NULL);
 }
 
 RAI_ScriptRunCtx *llapi_ScriptRunCtxCreate(RAI_Script *script, const char *fnname) {
+    if (script == NULL) return NULL;
     gorai_script_retain(script);
     return new_run(NULL, script, fnname != NULL ? fnname : "");
 }
@@ -53,6 +57,7 @@ static void add_output(gorai_llapi_run *run) { append(&run->outputs, &run->noutp
 
 int llapi_ModelRunCtxAddInput(RAI_ModelRunCtx *mctx, const char *inputName, RAI_Tensor *inputTensor) {
     (void)inputName;
+    if (inputTensor == NULL) return 0;
     add_input(mctx, inputTensor);
     return 1;
 }
@@ -64,6 +69,7 @@ int llapi_ModelRunCtxAddOutput(RAI_ModelRunCtx *mctx, const char *outputName) {
 }
 
 int llapi_ScriptRunCtxAddTensorInput(RAI_ScriptRunCtx *sctx, RAI_Tensor *inputTensor) {
+    if (inputTensor == NULL) return 0;
     add_input(sctx, inputTensor);
     return 1;
 }
@@ -76,6 +82,8 @@ int llapi_ScriptRunCtxAddInput(RAI_ScriptRunCtx *sctx, RAI_Tensor *inputTensor, 
 /* A list is its tensors in order: a script's legacy function takes the trailing ones as a
  * List[Tensor] parameter. */
 int llapi_ScriptRunCtxAddTensorInputList(RAI_ScriptRunCtx *sctx, RAI_Tensor **inputTensors, size_t count) {
+    for (size_t i = 0; i < count; i++)
+        if (inputTensors[i] == NULL) return 0;
     for (size_t i = 0; i < count; i++) add_input(sctx, inputTensors[i]);
     return 1;
 }

@@ -12,6 +12,8 @@ RAI_Tensor *llapi_TensorCreate(const char *dataTypeStr, long long *dims, int ndi
 
 RAI_Tensor *llapi_TensorCreateByConcatenatingTensors(RAI_Tensor **ts, long long n) {
     if (ts == NULL || n <= 0) return NULL;
+    for (long long i = 0; i < n; i++)
+        if (ts[i] == NULL) return NULL;
     return goraiLLAPIConcat(ts, n);
 }
 
@@ -33,6 +35,7 @@ size_t llapi_TensorDataType(RAI_Tensor *t) {
 void llapi_TensorFree(RAI_Tensor *t) { gorai_tensor_release(t); }
 
 RAI_Tensor *llapi_TensorGetShallowCopy(RAI_Tensor *t) {
+    if (t == NULL) return NULL;
     gorai_tensor_retain(t);
     return t;
 }
