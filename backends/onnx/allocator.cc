@@ -17,7 +17,7 @@ namespace {
 
 // ORT's C API as far as this file uses it (onnxruntime_c_api.h). OrtApi is a table of function pointers
 // that ORT only ever appends to, so a function's slot never changes; these are the slots of the functions
-// called here.
+// called here (offsetof in OrtApi / sizeof(void *), taken from the header of API version 24).
 enum : int {
     kGetErrorMessage = 2,
     kCreateEnv = 3,
@@ -25,7 +25,7 @@ enum : int {
     kReleaseStatus = 93,
     kRegisterAllocator = 176,
 };
-// The API version asked for: the first with RegisterAllocator.
+// The API version asked for: ORT 1.11's (RedisAI's), which has every function above.
 constexpr uint32_t kApiVersion = 11;
 constexpr int kLoggingLevelError = 3, kDeviceAllocator = 0, kMemTypeDefault = 0;
 
