@@ -80,6 +80,9 @@ type ModelOptions struct {
 	// ExecutionTimeout, when positive, is how long one run may take before the runtime is told
 	// to stop it (MODEL_EXECUTION_TIMEOUT; ONNX only, as in RedisAI).
 	ExecutionTimeout time.Duration
+	// MemoryLimit, when positive, caps the bytes the runtime holds for all its models together
+	// (BACKEND_MEMORY_LIMIT; ONNX only, as in RedisAI): a model or run that needs more fails.
+	MemoryLimit int64
 }
 
 // LoadError is a backend that could not be opened. Commands reply with RedisAI's fixed text

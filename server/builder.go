@@ -13,6 +13,7 @@ type builder struct {
 	libraries        map[string]string // backend name -> library path
 	intraOp, interOp int
 	executionTimeout time.Duration
+	memoryLimit      int64 // bytes; 0: none
 	log              func(level, format string, args ...any)
 }
 
@@ -24,7 +25,9 @@ func (s *Server) Builder() commands.Builder {
 		interOp:   int(s.Config.InterOpParallelism),
 		// MODEL_EXECUTION_TIMEOUT is in milliseconds.
 		executionTimeout: time.Duration(s.Config.ModelExecutionTimeout) * time.Millisecond,
-		log:              s.Log,
+		// BACKEND_MEMORY_LIMIT is in MB of 10^6 bytes, as RedisAI counts it.
+		memoryLimit: s.Config.BackendMemoryLimit * 1_000_000,
+		log:         s.Log,
 	}
 	for _, name := range backends.Names() {
 		b.libraries[name] = s.LibraryPath(name)
@@ -52,6 +55,7 @@ func (b builder) OpenModel(meta commands.ModelMeta, blob []byte) (backends.Model
 		IntraOpThreads:   b.intraOp,
 		InterOpThreads:   b.interOp,
 		ExecutionTimeout: b.executionTimeout,
+		MemoryLimit:      b.memoryLimit,
 		Inputs:           meta.Inputs,
 		Outputs:          meta.Outputs,
 	})

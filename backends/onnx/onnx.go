@@ -28,6 +28,8 @@ func init() {
 		Info: func(b backends.Backend, env backends.InfoEnv) []backends.InfoField {
 			return []backends.InfoField{
 				{Name: "onnxruntime_version", Value: b.Version()},
+				{Name: "onnxruntime_memory", Value: memoryInUse()},
+				{Name: "onnxruntime_memory_access_num", Value: memoryAccesses()},
 				{Name: "onnxruntime_maximum_run_sessions_number", Value: env.RunSessions},
 			}
 		},
@@ -36,13 +38,18 @@ func init() {
 
 var library = backends.Library{Name: "ONNX Runtime", Hint: "build/fetch-onnxruntime.sh fetches it"}
 
-// Open loads ONNX Runtime from libPath and makes its environment, once per process
-// (backends.Library): ORT has one environment, and the binding one library handle.
+// Open loads ONNX Runtime from libPath and makes its environment, with gorai's allocator
+// registered, once per process (backends.Library): ORT has one environment, and the binding one
+// library handle.
 func Open(libPath string) (backends.Backend, error) {
 	err := library.Open(libPath, func(path string) error {
 		ort.SetSharedLibraryPath(path)
 		if err := ort.InitializeEnvironment(ort.WithLogLevelError()); err != nil {
 			return innermost(err)
+		}
+		if err := registerAllocator(path); err != nil {
+			ort.DestroyEnvironment()
+			return err
 		}
 		return nil
 	})
@@ -77,6 +84,7 @@ func (backend) NewModel(blob []byte, opts backends.ModelOptions) (backends.Model
 	if err != nil {
 		return nil, err
 	}
+	setMemoryLimit(opts.MemoryLimit) // the configuration's, the same for every model
 	so, err := sessionOptions(opts, gpu, id)
 	if err != nil {
 		return nil, err
@@ -133,17 +141,31 @@ func configure(so *ort.SessionOptions, opts backends.ModelOptions, gpu bool, id 
 			return innermost(err)
 		}
 	}
-	if gpu {
-		// The official CPU package has no CUDA provider; a library built with one would work.
-		cuda, err := ort.NewCUDAProviderOptions()
-		if err != nil {
-			return errNoCUDA
-		}
-		defer cuda.Destroy()
-		if cuda.Update(map[string]string{"device_id": strconv.Itoa(id)}) != nil ||
-			so.AppendExecutionProviderCUDA(cuda) != nil {
-			return errNoCUDA
-		}
+	if !gpu {
+		return useEnvAllocator(so)
+	}
+	// The official CPU package has no CUDA provider; a library built with one would work.
+	cuda, err := ort.NewCUDAProviderOptions()
+	if err != nil {
+		return errNoCUDA
+	}
+	defer cuda.Destroy()
+	if cuda.Update(map[string]string{"device_id": strconv.Itoa(id)}) != nil ||
+		so.AppendExecutionProviderCUDA(cuda) != nil {
+		return errNoCUDA
+	}
+	return nil
+}
+
+// useEnvAllocator makes a CPU session take its memory from the environment's allocator, gorai's
+// (allocator.cc), as RedisAI's do: ORT's arena would keep freed memory for itself, out of the
+// allocator's sight.
+func useEnvAllocator(so *ort.SessionOptions) error {
+	if err := so.AddSessionConfigEntry("session.use_env_allocators", "1"); err != nil {
+		return innermost(err)
+	}
+	if err := so.SetCpuMemArena(false); err != nil {
+		return innermost(err)
 	}
 	return nil
 }

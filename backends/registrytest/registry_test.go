@@ -25,7 +25,8 @@ func TestFourBackends(t *testing.T) {
 		{"TF", 0, "tf/libtensorflow_cc.so.2", []string{"TensorFlow_version"}, false, true},
 		{"TFLITE", 1, "tflite/libLiteRt.so", []string{"TensorFlowLite_version"}, false, false},
 		{"TORCH", 2, "torch/libgorai_torch.so", []string{"Torch_version"}, true, false},
-		{"ONNX", 3, "onnx/libonnxruntime.so.1", []string{"onnxruntime_version", "onnxruntime_maximum_run_sessions_number"}, false, false},
+		{"ONNX", 3, "onnx/libonnxruntime.so.1", []string{"onnxruntime_version", "onnxruntime_memory", "onnxruntime_memory_access_num",
+			"onnxruntime_maximum_run_sessions_number"}, false, false},
 	}
 	ds := backends.Drivers()
 	if len(ds) != len(want) {
@@ -57,8 +58,8 @@ func TestFourBackends(t *testing.T) {
 	if s, ok := backends.ScriptDriver(); !ok || s.Name != "TORCH" {
 		t.Errorf("ScriptDriver: %v %v", s.Name, ok)
 	}
-	if f := ds[3].Info(fakeBackend{}, backends.InfoEnv{RunSessions: 7}); f[1].Value != int64(7) {
-		t.Errorf("ONNX run sessions: %v", f[1].Value)
+	if f := ds[3].Info(fakeBackend{}, backends.InfoEnv{RunSessions: 7}); f[3].Value != int64(7) {
+		t.Errorf("ONNX run sessions: %v", f[3].Value)
 	}
 }
 

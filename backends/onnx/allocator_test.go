@@ -1,0 +1,145 @@
+package onnx
+
+import (
+	"strings"
+	"sync"
+	"testing"
+
+	"gorai/backends"
+	"gorai/backends/onnx/onnxtest"
+	"gorai/tensor"
+)
+
+// The allocator's counters are the process', so these tests do not run in parallel (and the
+// package's parallel tests wait for them).
+
+// limitExceeded is RedisAI's text for an allocation past BACKEND_MEMORY_LIMIT.
+const limitExceeded = "Onnxruntime memory limit exceeded, memory allocation failed."
+
+func withLimit(t *testing.T, bytes int64) backends.ModelOptions {
+	t.Cleanup(func() { setMemoryLimit(0) })
+	return backends.ModelOptions{Device: "CPU", MemoryLimit: bytes}
+}
+
+// checkBalanced checks that everything allocated since (mem0, acc0) was freed: as many frees
+// as allocations, and the bytes in use back where they were.
+func checkBalanced(t *testing.T, mem0, acc0 int64) {
+	t.Helper()
+	if mem := memoryInUse(); mem != mem0 {
+		t.Errorf("memory in use %d, want %d as before", mem, mem0)
+	}
+	if n := memoryAccesses() - acc0; n%2 != 0 {
+		t.Errorf("%d accesses since: an allocation was not freed, or freed twice", n)
+	}
+}
+
+func TestAllocatorCountsSessionAndRun(t *testing.T) {
+	be := lib.Need(t)
+	mem0, acc0 := memoryInUse(), memoryAccesses()
+	m, err := be.NewModel(fixture(t, "mnist.onnx"), backends.ModelOptions{Device: "CPU"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// mnist's packed convolution and matrix weights: about 17 KB under ORT 1.30.
+	stored := memoryInUse() - mem0
+	if stored < 8_000 {
+		t.Errorf("mnist's session holds %d bytes of the allocator, want its packed weights (8 KB at least)", stored)
+	}
+	in := mnistInput(t)
+	defer in.Release()
+	acc1 := memoryAccesses()
+	out, err := m.Run([]tensor.Tensor{in})
+	if err != nil {
+		t.Fatal(err)
+	}
+	release(out)
+	if memoryAccesses() == acc1 {
+		t.Error("a run took nothing from the allocator: the session does not use it")
+	}
+	if got := memoryInUse() - mem0; got != stored {
+		t.Errorf("after a run the session holds %d bytes, want %d as before it", got, stored)
+	}
+	m.Close()
+	checkBalanced(t, mem0, acc0)
+}
+
+func TestAllocatorConcurrentRuns(t *testing.T) {
+	be := lib.Need(t)
+	mem0, acc0 := memoryInUse(), memoryAccesses()
+	m, err := be.NewModel(fixture(t, "mnist.onnx"), backends.ModelOptions{Device: "CPU"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := mnistInput(t)
+	defer in.Release()
+	var wg sync.WaitGroup
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 50; i++ {
+				out, err := m.Run([]tensor.Tensor{in})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if argmax(out[0]) != 1 {
+					t.Errorf("mnist says %d, want 1", argmax(out[0]))
+				}
+				release(out)
+			}
+		}()
+	}
+	wg.Wait()
+	m.Close()
+	checkBalanced(t, mem0, acc0)
+}
+
+func TestMemoryLimitRefusesModel(t *testing.T) {
+	be := lib.Need(t)
+	mem0, acc0 := memoryInUse(), memoryAccesses()
+	// 2 MB of packed weights against a limit of 1 MB.
+	_, err := be.NewModel(onnxtest.MatMul(512, 1024), withLimit(t, 1_000_000))
+	if want := "Exception during initialization: " + limitExceeded; err == nil || err.Error() != want {
+		t.Fatalf("NewModel over the limit: %v, want %q", err, want)
+	}
+	checkBalanced(t, mem0, acc0)
+	// Under the limit, the same kind of model is made.
+	m, err := be.NewModel(onnxtest.MatMul(100, 100), withLimit(t, 1_000_000))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Close()
+	checkBalanced(t, mem0, acc0)
+}
+
+func TestMemoryLimitFailsRun(t *testing.T) {
+	be := lib.Need(t)
+	mem0, acc0 := memoryInUse(), memoryAccesses()
+	// No weights; a run needs 1.2 MB for its intermediate.
+	const n = 300_000
+	m, err := be.NewModel(onnxtest.AddTwice(n), withLimit(t, 1_000_000))
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := newTensor(t, tensor.Float, []int64{1, n}, make([]byte, 4*n))
+	defer x.Release()
+	if out, err := m.Run([]tensor.Tensor{x}); err == nil || !strings.Contains(err.Error(), limitExceeded) {
+		release(out)
+		t.Fatalf("Run over the limit: %v, want an error with %q", err, limitExceeded)
+	}
+	checkBalanced(t, mem0, acc0)
+	// Without a limit (the next model's options set it for all), the same run succeeds.
+	m2, err := be.NewModel(onnxtest.AddTwice(10), backends.ModelOptions{Device: "CPU"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m2.Close()
+	out, err := m.Run([]tensor.Tensor{x})
+	if err != nil {
+		t.Fatal(err)
+	}
+	release(out)
+	m.Close()
+	checkBalanced(t, mem0, acc0)
+}

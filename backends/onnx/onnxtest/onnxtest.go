@@ -1,0 +1,95 @@
+// Package onnxtest makes ONNX models of a chosen size for tests: the fixtures are all small, and a
+// test of ONNX Runtime's memory needs a model whose weights take megabytes.
+package onnxtest
+
+import (
+	"encoding/binary"
+	"math"
+)
+
+// MatMul is Y = X·W with W [k,m] FLOAT, all ones: input X [1,k], output Y [1,m]. ONNX Runtime packs
+// a constant W for its matrix kernels when it makes the session, in memory from its allocator: the
+// session holds about 4·k·m bytes.
+func MatMul(k, m int) []byte {
+	w := make([]byte, 4*k*m)
+	for i := 0; i < k*m; i++ {
+		binary.LittleEndian.PutUint32(w[4*i:], math.Float32bits(1))
+	}
+	return model(cat(
+		msg(1, node("MatMul", []string{"X", "W"}, "Y")),
+		msg(5, cat(ints(1, []int64{int64(k), int64(m)}), varint(2, floatType), str(8, "W"), bytesField(9, w))),
+		msg(11, valueInfo("X", []int64{1, int64(k)})),
+		msg(12, valueInfo("Y", []int64{1, int64(m)})),
+	))
+}
+
+// AddTwice is Y = (X + X) + (X + X), X and Y [1,n] FLOAT: a session with no weights whose run needs
+// the intermediate X + X, 4·n bytes, from ONNX Runtime's allocator (Y is computed into the caller's
+// tensor where the backend binds outputs).
+func AddTwice(n int) []byte {
+	shape := []int64{1, int64(n)}
+	return model(cat(
+		msg(1, node("Add", []string{"X", "X"}, "T")),
+		msg(1, node("Add", []string{"T", "T"}, "Y")),
+		msg(11, valueInfo("X", shape)),
+		msg(12, valueInfo("Y", shape)),
+	))
+}
+
+const floatType = 1 // TensorProto.FLOAT
+
+// model is a ModelProto of the graph's fields.
+func model(graph []byte) []byte {
+	return cat(
+		varint(1, 8),                           // IR version
+		msg(8, cat(str(1, ""), varint(2, 17))), // opset 17 of the default domain
+		msg(7, cat(str(2, "g"), graph)),
+	)
+}
+
+// The protobuf messages of onnx.proto, as far as these models need them.
+
+func node(op string, inputs []string, output string) []byte {
+	var b []byte
+	for _, in := range inputs {
+		b = append(b, str(1, in)...)
+	}
+	return cat(b, str(2, output), str(4, op))
+}
+
+func valueInfo(name string, shape []int64) []byte {
+	var dims []byte
+	for _, d := range shape {
+		dims = append(dims, msg(1, varint(1, uint64(d)))...)
+	}
+	tensorType := cat(varint(1, floatType), msg(2, dims))
+	return cat(str(1, name), msg(2, msg(1, tensorType)))
+}
+
+func ints(field int, vs []int64) []byte {
+	var b []byte
+	for _, v := range vs {
+		b = append(b, varint(field, uint64(v))...)
+	}
+	return b
+}
+
+func varint(field int, v uint64) []byte {
+	return binary.AppendUvarint(binary.AppendUvarint(nil, uint64(field)<<3), v)
+}
+
+func bytesField(field int, v []byte) []byte {
+	b := binary.AppendUvarint(binary.AppendUvarint(nil, uint64(field)<<3|2), uint64(len(v)))
+	return append(b, v...)
+}
+
+func str(field int, s string) []byte { return bytesField(field, []byte(s)) }
+func msg(field int, m []byte) []byte { return bytesField(field, m) }
+
+func cat(parts ...[]byte) []byte {
+	var b []byte
+	for _, p := range parts {
+		b = append(b, p...)
+	}
+	return b
+}

@@ -1,0 +1,153 @@
+package tests
+
+// ONNX Runtime's memory inside Redis' accounting, as RedisAI 1.2.7 has it: ORT's CPU allocations come
+// from Redis' allocator (used_memory sees them), INFO MODULES counts them (ai_onnxruntime_memory, in
+// bytes, and ai_onnxruntime_memory_access_num, allocations and frees), and BACKEND_MEMORY_LIMIT (MB)
+// caps them.
+
+import (
+	"strconv"
+	"testing"
+
+	"gorai/backends/onnx/onnxtest"
+	"gorai/tests/redistest"
+	"gorai/tests/resp"
+)
+
+// RedisAI's texts for an allocation past BACKEND_MEMORY_LIMIT: at AI.MODELSTORE (ORT wraps it), and
+// inside a run's error.
+const (
+	onnxLimitExceeded      = "Onnxruntime memory limit exceeded, memory allocation failed."
+	onnxLimitExceededStore = "Exception during initialization: " + onnxLimitExceeded
+)
+
+// onnxMemory is INFO's ai_onnxruntime_memory and ai_onnxruntime_memory_access_num.
+func onnxMemory(t *testing.T, c *resp.Conn) (mem, accesses int64) {
+	t.Helper()
+	f := info(t, c, "ai_backends_info")
+	mem, err1 := strconv.ParseInt(f["ai_onnxruntime_memory"], 10, 64)
+	accesses, err2 := strconv.ParseInt(f["ai_onnxruntime_memory_access_num"], 10, 64)
+	if err1 != nil || err2 != nil {
+		t.Fatalf("ai_backends_info has no ONNX memory fields: %v", f)
+	}
+	return mem, accesses
+}
+
+// TestONNXMemoryInfo: once ONNX is loaded, ai_backends_info has RedisAI's four ONNX fields in its
+// order; a stored model's session is counted, a run allocates and frees, and AI.MODELDEL gives the
+// session's memory back.
+func TestONNXMemoryInfo(t *testing.T) {
+	t.Parallel()
+	s := startServer(t)
+	c := s.Conn(t)
+	expectOK(t, c, storeArgs("m", "ONNX", "CPU", redisaiFixture(t, "mnist.onnx"))...)
+
+	sec, idx := findSection(moduleInfo(t, c), "ai_backends_info")
+	if idx < 0 {
+		t.Fatal("INFO MODULES has no ai_backends_info section after an ONNX model was stored")
+	}
+	want := []string{"ai_onnxruntime_version", "ai_onnxruntime_memory", "ai_onnxruntime_memory_access_num",
+		"ai_onnxruntime_maximum_run_sessions_number"}
+	var got []string
+	for _, f := range sec.Fields {
+		for _, w := range want {
+			if f[0] == w {
+				got = append(got, f[0])
+			}
+		}
+	}
+	if len(got) != len(want) {
+		t.Fatalf("ai_backends_info ONNX fields %v, want %v in this order", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("ai_backends_info ONNX fields %v, want %v in this order", got, want)
+		}
+	}
+
+	mem, acc := onnxMemory(t, c)
+	// mnist's packed weights: about 17 KB under ORT 1.30 (RedisAI reports about 31 KB under ORT 1.11).
+	if mem < 8_000 || acc == 0 {
+		t.Errorf("after storing mnist: ai_onnxruntime_memory %d (want 8000 or more), access_num %d (want > 0)", mem, acc)
+	}
+	setMnistInput(t, c, "in", mnistInput(t))
+	expectOK(t, c, execArgs("m", []string{"in"}, []string{"out"})...)
+	checkMnistOutput(t, c, "out")
+	mem2, acc2 := onnxMemory(t, c)
+	if mem2 != mem || acc2 <= acc {
+		t.Errorf("after a run: memory %d, access_num %d; want memory %d as before and more accesses than %d", mem2, acc2, mem, acc)
+	}
+	expectOK(t, c, "AI.MODELDEL", "m")
+	if mem3, acc3 := onnxMemory(t, c); mem3 != 0 || acc3 <= acc2 || acc3%2 != 0 {
+		t.Errorf("after AI.MODELDEL: memory %d, access_num %d; want 0, and as many frees as allocations", mem3, acc3)
+	}
+}
+
+// TestONNXMemoryInUsedMemory: a session's memory is Redis' memory. Deleting a model whose weights
+// ORT packed into 1 MB at AI.MODELSTORE makes used_memory drop by the blob (kept for AI.MODELGET) and
+// the packed weights; with ORT's own allocator only the blob would be seen. (The drop, not the growth
+// at the store: the store's growth also counts the client's query buffer.)
+func TestONNXMemoryInUsedMemory(t *testing.T) {
+	t.Parallel()
+	s := startServer(t)
+	c := s.Conn(t)
+	const k, m = 256, 1024
+	blob := onnxtest.MatMul(k, m)
+	expectOK(t, c, storeArgs("big", "ONNX", "CPU", blob)...)
+	before := usedMemory(t, c)
+	backendsInfo := info(t, c, "ai_backends_info")
+	expectOK(t, c, "AI.MODELDEL", "big")
+	dropped := before - usedMemory(t, c)
+	packed := int64(4 * k * m)
+	if want := int64(len(blob)) + packed*9/10; dropped < want {
+		t.Errorf("used_memory dropped by %d when a model of %d bytes whose session packs %d bytes of weights was deleted; want %d at least",
+			dropped, len(blob), packed, want)
+	}
+	mem, err := strconv.ParseInt(backendsInfo["ai_onnxruntime_memory"], 10, 64)
+	if err != nil {
+		t.Fatalf("ai_backends_info has no ai_onnxruntime_memory: %v", backendsInfo)
+	}
+	if after, _ := onnxMemory(t, c); mem-after < packed {
+		t.Errorf("AI.MODELDEL gave back %d bytes of ai_onnxruntime_memory, want the packed weights, %d", mem-after, packed)
+	}
+}
+
+// TestONNXMemoryLimit: BACKEND_MEMORY_LIMIT 1 (MB) refuses a model whose session needs more, with
+// RedisAI's text and no key; a run that needs more fails with an error reply; the server goes on, and
+// models within the limit store and run.
+func TestONNXMemoryLimit(t *testing.T) {
+	t.Parallel()
+	s := redistest.Start(t, redistest.Options{ModuleArgs: []string{"BACKEND_MEMORY_LIMIT", "1"}})
+	c := s.Conn(t)
+
+	// 2 MB of packed weights.
+	expectErr(t, c, onnxLimitExceededStore, storeArgs("big", "ONNX", "CPU", onnxtest.MatMul(512, 1024))...)
+	expect(t, c, resp.Int(0), "EXISTS", "big")
+	if mem, _ := onnxMemory(t, c); mem != 0 {
+		t.Errorf("ai_onnxruntime_memory %d after a refused model, want 0", mem)
+	}
+
+	// RedisAI stores 25 mnist models under a 1 MB limit; a few here, and one runs.
+	mnist := redisaiFixture(t, "mnist.onnx")
+	for i := 0; i < 5; i++ {
+		expectOK(t, c, storeArgs("mnist"+strconv.Itoa(i), "ONNX", "CPU", mnist)...)
+	}
+	setMnistInput(t, c, "in", mnistInput(t))
+	expectOK(t, c, execArgs("mnist0", []string{"in"}, []string{"out"})...)
+	checkMnistOutput(t, c, "out")
+
+	// No weights, but a run needs 1.2 MB for an intermediate.
+	const n = 300_000
+	expectOK(t, c, storeArgs("wide", "ONNX", "CPU", onnxtest.AddTwice(n))...)
+	expectOK(t, c, "AI.TENSORSET", "x", "FLOAT", 1, n, "BLOB", make([]byte, 4*n))
+	expectErrContains(t, c, onnxLimitExceeded, execArgs("wide", []string{"x"}, []string{"y"})...)
+	expect(t, c, resp.Int(0), "EXISTS", "y")
+	expectPing(t, c)
+
+	for _, key := range []string{"wide", "mnist0", "mnist1", "mnist2", "mnist3", "mnist4"} {
+		expectOK(t, c, "AI.MODELDEL", key)
+	}
+	if mem, acc := onnxMemory(t, c); mem != 0 || acc%2 != 0 {
+		t.Errorf("after every model was deleted: memory %d, access_num %d; want 0, and as many frees as allocations", mem, acc)
+	}
+}
