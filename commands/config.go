@@ -22,6 +22,9 @@ type Config struct {
 	ModelChunkSize        int64
 	ModelExecutionTimeout int64 // ms, ONNX only
 	BackendMemoryLimit    int64 // MB, ONNX only; 0: unlimited
+	// MainThreadRunLimit: a model run known to take at most this many µs may run on Redis' main
+	// thread when nothing else waits (exec.RunsInPlace); 0: never.
+	MainThreadRunLimit int64
 	// PreloadBackends: open, at the server's start, the backends whose libraries are in place.
 	PreloadBackends bool
 	// OnChange, when set, is called after AI.CONFIG has changed a setting.
@@ -36,6 +39,7 @@ func DefaultConfig(moduleDir string) Config {
 		ThreadsPerQueue:       1,
 		ModelChunkSize:        511 * 1024 * 1024,
 		ModelExecutionTimeout: 5000,
+		MainThreadRunLimit:    100,
 		PreloadBackends:       true,
 	}
 }
@@ -55,6 +59,8 @@ func (c *Config) integerOption(name []byte) (min int64, field *int64) {
 		return 1000, &c.ModelExecutionTimeout
 	case bytes.EqualFold(name, []byte("BACKEND_MEMORY_LIMIT")):
 		return 1, &c.BackendMemoryLimit
+	case bytes.EqualFold(name, []byte("MAIN_THREAD_RUN_LIMIT")):
+		return 0, &c.MainThreadRunLimit
 	}
 	return 0, nil
 }

@@ -8,7 +8,7 @@ import (
 )
 
 func TestParseLoadArgs(t *testing.T) {
-	c, err := ParseLoadArgs("/m", args("threads_per_queue 4 INTRA_OP_PARALLELISM 2 INTER_OP_PARALLELISM 3 MODEL_CHUNK_SIZE 100 MODEL_EXECUTION_TIMEOUT 1000 BACKEND_MEMORY_LIMIT 5 preload_backends No TORCH t.so onnx /o.so BACKENDSPATH /b"))
+	c, err := ParseLoadArgs("/m", args("threads_per_queue 4 INTRA_OP_PARALLELISM 2 INTER_OP_PARALLELISM 3 MODEL_CHUNK_SIZE 100 MODEL_EXECUTION_TIMEOUT 1000 BACKEND_MEMORY_LIMIT 5 main_thread_run_limit 0 preload_backends No TORCH t.so onnx /o.so BACKENDSPATH /b"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -22,7 +22,7 @@ func TestParseLoadArgs(t *testing.T) {
 		t.Errorf("backend paths %v", c.BackendPaths)
 	}
 	d, err := ParseLoadArgs("/m", nil)
-	if err != nil || d.BackendsPath != "/m/backends" || d.ThreadsPerQueue != 1 || d.ModelChunkSize != 511<<20 || d.ModelExecutionTimeout != 5000 || !d.PreloadBackends {
+	if err != nil || d.BackendsPath != "/m/backends" || d.ThreadsPerQueue != 1 || d.ModelChunkSize != 511<<20 || d.ModelExecutionTimeout != 5000 || !d.PreloadBackends || d.MainThreadRunLimit != 100 {
 		t.Errorf("defaults: %+v %v", d, err)
 	}
 }
@@ -39,6 +39,7 @@ func TestParseLoadArgsErrors(t *testing.T) {
 		{"MODEL_EXECUTION_TIMEOUT 999", "ERR error processing argument: MODEL_EXECUTION_TIMEOUT 999"},
 		{"BACKEND_MEMORY_LIMIT 0", "ERR error processing argument: BACKEND_MEMORY_LIMIT 0"},
 		{"PRELOAD_BACKENDS 0", "ERR error processing argument: PRELOAD_BACKENDS 0"},
+		{"MAIN_THREAD_RUN_LIMIT -1", "ERR error processing argument: MAIN_THREAD_RUN_LIMIT -1"},
 	}
 	for _, c := range cases {
 		_, err := ParseLoadArgs("/m", args(c.line))

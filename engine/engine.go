@@ -182,6 +182,13 @@ func (q *Queue) Submit(j *Job) {
 	}
 }
 
+// Idle reports whether every worker of the queue has started and waits for work, none queued.
+func (q *Queue) Idle() bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.started && len(q.jobs) == 0 && len(q.idle) == len(q.workers)
+}
+
 // pop takes the next job for w, sleeping while there is none.
 func (q *Queue) pop(w *worker) *Job {
 	q.mu.Lock()

@@ -485,3 +485,65 @@ type storedScript struct {
 func (s *storedScript) Retain()                 { s.refs.Add(1) }
 func (s *storedScript) Release()                { s.refs.Add(-1) }
 func (s *storedScript) Session() *ScriptSession { return s.session }
+
+// A model run may be run in place once its model's last runs were all short, with inputs as large;
+// not a batched model's, not on a busy queue, not with the limit off, and not after a slow run.
+func TestRunsInPlace(t *testing.T) {
+	f := newFixture(t)
+	f.x.InPlaceLimit = time.Second
+	m := &addOne{}
+	sm := f.model(m, Batching{})
+	small, large := newTensor(t, 1, 2, 1), newTensor(t, 4, 2, 1)
+	defer small.Release()
+	defer large.Release()
+	plan := func(in tensor.Tensor) *Plan {
+		return Single(Op{Kind: ModelRun, Model: sm}, []tensor.Tensor{in}, [][]byte{[]byte("out")}, 0)
+	}
+	run := func(in tensor.Tensor) {
+		t.Helper()
+		r, done := f.submit(plan(in))
+		wait(t, done)
+		r.Release()
+		// The worker calls the run's finish before it goes back to wait for work.
+		for deadline := time.Now().Add(10 * time.Second); !sm.session.Queue.Idle(); time.Sleep(time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatal("the worker never went idle")
+			}
+		}
+	}
+	run(small) // the queue's workers start with its first job
+	if f.x.RunsInPlace(plan(small)) {
+		t.Fatal("in place after one run")
+	}
+	for range fastRunsNeeded {
+		run(small)
+	}
+	if !f.x.RunsInPlace(plan(small)) {
+		t.Fatalf("not in place after %d short runs", fastRunsNeeded+1)
+	}
+	if f.x.RunsInPlace(plan(large)) {
+		t.Fatal("in place with a larger input than the short runs had")
+	}
+	free := f.hold(t)
+	if f.x.RunsInPlace(plan(small)) {
+		t.Fatal("in place while a worker is busy")
+	}
+	free()
+	f.x.InPlaceLimit = 0
+	if f.x.RunsInPlace(plan(small)) {
+		t.Fatal("in place with the limit off")
+	}
+	// A run slower than the limit starts the count again.
+	m.delay = 2 * time.Millisecond
+	f.x.InPlaceLimit = time.Millisecond
+	run(small)
+	f.x.InPlaceLimit = time.Second
+	if f.x.RunsInPlace(plan(small)) {
+		t.Fatal("in place after a slow run")
+	}
+	batched := f.model(&addOne{}, Batching{Size: 4})
+	p := Single(Op{Kind: ModelRun, Model: batched}, []tensor.Tensor{small}, [][]byte{[]byte("out")}, 0)
+	if f.x.RunsInPlace(p) {
+		t.Fatal("a batched model's run in place")
+	}
+}

@@ -18,6 +18,9 @@ type Executor struct {
 	// Log reports a panic caught in a run (with its stack), which the run's client gets as
 	// ErrInternal.
 	Log func(format string, args ...any)
+	// InPlaceLimit is the longest a model's runs may take for the next to be run in place
+	// (RunsInPlace); 0: never.
+	InPlaceLimit time.Duration
 }
 
 var (
@@ -185,6 +188,7 @@ func (r *Run) runOp(op Op) error {
 		s := op.Model.Session()
 		entry = s.Stats
 		outputs, err = s.Backend.Run(inputs)
+		s.inline.record(time.Since(start), r.x.InPlaceLimit, tensorBytes(inputs))
 	} else {
 		s := op.Script.Session()
 		entry = s.Stats

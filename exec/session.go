@@ -32,6 +32,7 @@ type ModelSession struct {
 	Queue    *engine.Queue
 	Batching Batching
 	users    *users
+	inline   inlineRecord
 }
 
 // Batching is RedisAI's BATCHSIZE, MINBATCHSIZE and MINBATCHTIMEOUT of a model; Size 0: runs are
@@ -77,9 +78,8 @@ func NewModelSession(m backends.Model, st *stats.Entry, q *engine.Queue, b Batch
 
 // Copy is a session sharing s's model, counted under other statistics (AI.INFO of a COPY's key).
 func (s *ModelSession) Copy(st *stats.Entry) *ModelSession {
-	c := *s
-	c.Stats, c.users = st, s.users.share()
-	return &c
+	c := &ModelSession{Backend: s.Backend, Stats: st, Queue: s.Queue, Batching: s.Batching, users: s.users.share()}
+	return c
 }
 
 // Close ends the session; the last one sharing the model closes it.

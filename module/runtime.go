@@ -6,6 +6,7 @@ package main
 import "C"
 
 import (
+	"time"
 	"unsafe"
 
 	"gorai/commands"
@@ -31,8 +32,13 @@ func (c *redisCall) CanExecute() error {
 	return nil
 }
 
-// Execute blocks the client and submits the plan; the reply callback answers when it is over.
+// Execute blocks the client and submits the plan; the reply callback answers when it is over. A
+// short model run on an idle server is run here instead (runInPlace).
 func (c *redisCall) Execute(plan *exec.Plan) error {
+	if c.runsInPlace(plan) {
+		c.runInPlace(plan)
+		return nil
+	}
 	w := &running{}
 	bc, err := c.block(w)
 	if err != nil {
@@ -122,4 +128,32 @@ func (c *redisCall) JoinBlob(chunks [][]byte) commands.Blob {
 		dst = dst[copy(dst, ch):]
 	}
 	return b
+}
+
+// inPlaceEnded is when the last run made in place ended (main thread only).
+var inPlaceEnded time.Time
+
+// inPlaceGap is how long Redis' main thread must have been free of runs made in place before it
+// makes another: commands that waited behind the last one (other clients') come sooner than that, a
+// lone client's next command later (its reply's round trip). So a loaded server hands its runs to
+// the workers, and an idle one does not stay busy with them.
+const inPlaceGap = 5 * time.Microsecond
+
+// runsInPlace reports whether the plan is run on Redis' main thread: the executor says it is short
+// and its queue idle (exec.RunsInPlace), the client could wait (not in MULTI or a script, whose refusal
+// stays that of a blocked run), no other client waits for a run or build, and no such run has just
+// ended.
+func (c *redisCall) runsInPlace(plan *exec.Plan) bool {
+	return len(blockedClients) == 0 && C.gorai_context_flags(c.ctx)&cannotBlock == 0 &&
+		time.Since(inPlaceEnded) >= inPlaceGap && ai.Exec.RunsInPlace(plan)
+}
+
+// runInPlace runs the plan on this thread and replies as the reply callback of a blocked run would.
+func (c *redisCall) runInPlace(plan *exec.Plan) {
+	r := ai.Exec.RunHere(plan)
+	defer r.Release()
+	if err := commands.ReplyRun(c.env(), r); err != nil {
+		c.effects.Fail(err.Error())
+	}
+	inPlaceEnded = time.Now()
 }

@@ -51,6 +51,7 @@ func (s *Server) Info(w InfoWriter, gitSHA string) {
 	w.String("backends_path", s.Config.BackendsPath)
 	w.Integer("model_chunk_size", s.Config.ModelChunkSize)
 	w.String("preload_backends", yesNo(s.Config.PreloadBackends))
+	w.Integer("main_thread_run_limit", s.Config.MainThreadRunLimit)
 	for _, b := range backends.Names() {
 		if p, ok := s.Config.BackendPaths[b]; ok {
 			w.String(strings.ToLower(b)+"_path", p)

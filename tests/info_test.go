@@ -216,11 +216,12 @@ func TestInfoBadLoadTimeArgsRefused(t *testing.T) {
 }
 
 // TestInfoCPU: the ai_cpu section has RedisAI's fields: the process', its children's and the main
-// thread's CPU time, and one total per worker of each queue, which grows when a worker runs.
+// thread's CPU time, and one total per worker of each queue, which grows when a worker runs (every
+// run does here: none is made on the main thread).
 func TestInfoCPU(t *testing.T) {
 	t.Parallel()
 	mnist := redisaiFixture(t, "mnist.onnx")
-	s := redistest.Start(t, redistest.Options{ModuleArgs: []string{"THREADS_PER_QUEUE", "2"}})
+	s := redistest.Start(t, redistest.Options{ModuleArgs: []string{"THREADS_PER_QUEUE", "2", "MAIN_THREAD_RUN_LIMIT", "0"}})
 	c := s.Conn(t)
 	cpu := func() map[string]string {
 		sec, i := findSection(moduleInfo(t, c), "ai_cpu")
