@@ -188,7 +188,7 @@ func (r *Run) runOp(op Op) error {
 		s := op.Model.Session()
 		entry = s.Stats
 		outputs, err = s.Backend.Run(inputs)
-		s.inline.record(time.Since(start), r.x.InPlaceLimit, tensorBytes(inputs))
+		s.inPlace.record(time.Since(start), r.x.InPlaceLimit, tensorBytes(inputs))
 	} else {
 		s := op.Script.Session()
 		entry = s.Stats

@@ -32,7 +32,7 @@ type ModelSession struct {
 	Queue    *engine.Queue
 	Batching Batching
 	users    *users
-	inline   inlineRecord
+	inPlace  inPlaceRecord
 }
 
 // Batching is RedisAI's BATCHSIZE, MINBATCHSIZE and MINBATCHTIMEOUT of a model; Size 0: runs are

@@ -17,8 +17,8 @@ import (
 // model's first runs (a backend's lazy set-up, cold caches) are not judged by one lucky run.
 const fastRunsNeeded = 16
 
-// inlineRecord is what a model's session remembers of its recent runs for RunsInPlace.
-type inlineRecord struct {
+// inPlaceRecord is what a model's session remembers of its recent runs for RunsInPlace.
+type inPlaceRecord struct {
 	// fast counts the runs in a row that took at most the executor's InPlaceLimit (saturating).
 	fast atomic.Int32
 	// inputBytes is the largest input, in bytes, of those runs: a run's time grows with its input,
@@ -27,7 +27,7 @@ type inlineRecord struct {
 }
 
 // record notes a run's time and input size.
-func (rec *inlineRecord) record(d, limit time.Duration, inputBytes int64) {
+func (rec *inPlaceRecord) record(d, limit time.Duration, inputBytes int64) {
 	if limit <= 0 || d > limit {
 		rec.fast.Store(0)
 		rec.inputBytes.Store(0)
@@ -52,7 +52,7 @@ func (x *Executor) RunsInPlace(p *Plan) bool {
 		return false
 	}
 	s := p.Ops[0].Model.Session()
-	if s.Batching.Size > 0 || s.inline.fast.Load() < fastRunsNeeded || tensorBytes(p.Loaded) > s.inline.inputBytes.Load() {
+	if s.Batching.Size > 0 || s.inPlace.fast.Load() < fastRunsNeeded || tensorBytes(p.Loaded) > s.inPlace.inputBytes.Load() {
 		return false
 	}
 	return s.Queue.Idle()
