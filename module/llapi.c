@@ -181,6 +181,7 @@ int gorai_llapi_register(RedisModuleCtx *ctx) {
     if (RedisModule_ExportSharedAPI(ctx, "RedisAI_" #name, (void *)llapi_##name) != REDISMODULE_OK) \
         return REDISMODULE_ERR;
     REDISAI_LLAPI(GORAI_EXPORT)
+    REDISAI_LLAPI_DLPACK(GORAI_EXPORT)
 #undef GORAI_EXPORT
     return REDISMODULE_OK;
 }

@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <dlpack/dlpack.h>
+
 #include "module.h"
 
 #define REDISAI_H_INCLUDE
@@ -66,6 +68,7 @@ typedef struct gorai_llapi_finish {
  * checked against RedisAI's signature; hidden, so that only Redis' shared API hands them out. */
 #define GORAI_LLAPI_DECLARE(ret, name, params) __attribute__((visibility("hidden"))) ret llapi_##name params;
 REDISAI_LLAPI(GORAI_LLAPI_DECLARE)
+REDISAI_LLAPI_DLPACK(GORAI_LLAPI_DECLARE)
 #undef GORAI_LLAPI_DECLARE
 
 /* Exports the functions with RedisModule_ExportSharedAPI (at load). */

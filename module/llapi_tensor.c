@@ -132,3 +132,37 @@ int llapi_TensorGetValueAsLongLong(RAI_Tensor *t, long long i, long long *val) {
     }
     return 0;
 }
+
+DLTensor *llapi_TensorGetDLTensor(RAI_Tensor *t) { return t != NULL ? &t->dl : NULL; }
+
+/* compact_row_major: strides absent, or those of the shape without gaps. */
+static int compact_row_major(const DLTensor *d) {
+    if (d->strides == NULL) return 1;
+    int64_t want = 1;
+    for (int i = d->ndim - 1; i >= 0; i--) {
+        if (d->shape[i] != 1 && d->strides[i] != want) return 0;
+        want *= d->shape[i];
+    }
+    return 1;
+}
+
+RAI_Tensor *llapi_TensorCreateFromDLTensor(DLManagedTensor *m) {
+    if (m == NULL) return NULL;
+    const DLTensor *d = &m->dl_tensor;
+    DLDataType dt = d->dtype;
+    if (d->device.device_type != kDLCPU || dt.lanes != 1 || dt.code == GORAI_DL_STRING || gorai_dtype_name(dt)[0] == 0 ||
+        d->ndim < 0 || (d->ndim > 0 && d->shape == NULL) || !compact_row_major(d))
+        return NULL;
+    int64_t len = 1;
+    for (int i = 0; i < d->ndim; i++) {
+        if (d->shape[i] < 0 || (d->shape[i] > 0 && len > INT64_MAX / 8 / d->shape[i])) return NULL;
+        len *= d->shape[i];
+    }
+    size_t nbytes = (size_t)len * dt.bits / 8;
+    if (nbytes > 0 && d->data == NULL) return NULL;
+    RAI_Tensor *t = gorai_tensor_new(dt.code, dt.bits, d->ndim, d->shape, len, nbytes, 0);
+    if (t == NULL) return NULL;
+    if (nbytes > 0) memcpy(t->dl.data, (const char *)d->data + d->byte_offset, nbytes);
+    if (m->deleter != NULL) m->deleter(m);
+    return t;
+}

@@ -197,8 +197,22 @@ typedef enum RedisAI_ErrorCode {
     X(void, DAGRunOpFree, (RAI_DAGRunOp * dagOp))                                                          \
     X(void, DAGFree, (RAI_DAGRunCtx * run_info))
 
+/* gorai's additions: tensors as DLPack's DLTensor, which RedisAI handed its own backends but not other
+ * modules. TensorCreateFromDLTensor copies a CPU tensor of one of RedisAI's dtypes (compact, row-major)
+ * into a new gorai tensor and calls the managed tensor's deleter (NULL, deleter not called, when it
+ * cannot); TensorGetDLTensor is the tensor's own header (read-only; valid while the tensor is).
+ * RedisAI_Initialize fetches them when the server has them, without requiring them. */
+#ifdef DLPACK_VERSION
+#define REDISAI_LLAPI_DLPACK(X)                                                                            \
+    X(RAI_Tensor *, TensorCreateFromDLTensor, (DLManagedTensor * dl_tensor))                               \
+    X(DLTensor *, TensorGetDLTensor, (RAI_Tensor * tensor))
+#else
+#define REDISAI_LLAPI_DLPACK(X)
+#endif
+
 #define REDISAI_DECLARE_API(ret, name, params) REDISAI_API ret MODULE_API_FUNC(RedisAI_##name) params;
 REDISAI_LLAPI(REDISAI_DECLARE_API)
+REDISAI_LLAPI_DLPACK(REDISAI_DECLARE_API)
 #undef REDISAI_DECLARE_API
 
 #ifndef GORAI_LLAPI_PROVIDER
@@ -212,6 +226,10 @@ static int RedisAI_Initialize(RedisModuleCtx *ctx) {
     }
     REDISAI_LLAPI(REDISAI_GET_API)
 #undef REDISAI_GET_API
+#define REDISAI_GET_OPTIONAL_API(ret, name, params) \
+    RedisAI_##name = (ret(*) params)RedisModule_GetSharedAPI(ctx, "RedisAI_" #name);
+    REDISAI_LLAPI_DLPACK(REDISAI_GET_OPTIONAL_API)
+#undef REDISAI_GET_OPTIONAL_API
     return RedisAI_GetLLAPIVersion() < REDISAI_LLAPI_VERSION ? REDISMODULE_ERR : REDISMODULE_OK;
 }
 #endif

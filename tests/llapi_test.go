@@ -49,7 +49,7 @@ func startLLAPIServer(t *testing.T) (*redistest.Server, *resp.Conn) {
 func TestLLAPI(t *testing.T) {
 	t.Parallel()
 	s, c := startLLAPIServer(t)
-	for _, name := range []string{"LLAPI.BASIC", "LLAPI.TENSORS", "LLAPI.MODELRUN", "LLAPI.SCRIPTRUN", "LLAPI.DAG"} {
+	for _, name := range []string{"LLAPI.BASIC", "LLAPI.TENSORS", "LLAPI.MODELRUN", "LLAPI.SCRIPTRUN", "LLAPI.DAG", "LLAPI.DLPACK"} {
 		t.Run(name, func(t *testing.T) { expectOK(t, c, name) })
 	}
 	t.Run("LLAPI.MODELCREATE", func(t *testing.T) { expectOK(t, c, "LLAPI.MODELCREATE", redisaiFixture(t, "graph.pb")) })

@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <dlpack/dlpack.h>
+
 #define GORAI_REDISMODULE_MAIN
 #include "redismodule.h"
 #define REDISAI_MAIN
@@ -501,6 +503,44 @@ static int cmd_dag(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
     return RedisModule_ReplyWithSimpleString(ctx, "OK");
 }
 
+static int deleted;
+static void count_deletion(DLManagedTensor *m) {
+    (void)m;
+    deleted++;
+}
+
+/* LLAPI.DLPACK: gorai's additions, a tensor from a DLPack managed tensor and a tensor's DLTensor. */
+static int cmd_dlpack(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
+    (void)argv;
+    (void)argc;
+    CHECK(RedisAI_TensorCreateFromDLTensor != NULL && RedisAI_TensorGetDLTensor != NULL);
+    float data[2][3] = {{1, 2, 3}, {4, 5, 6}};
+    int64_t shape[] = {2, 3}, strides[] = {3, 1}, transposed[] = {1, 2};
+    DLManagedTensor m = {.dl_tensor = {.data = data, .device = {kDLCPU, 0}, .ndim = 2, .dtype = {kDLFloat, 32, 1},
+                                       .shape = shape, .strides = strides},
+                         .deleter = count_deletion};
+    deleted = 0;
+    RAI_Tensor *t = RedisAI_TensorCreateFromDLTensor(&m);
+    double want[] = {1, 2, 3, 4, 5, 6};
+    CHECK(t != NULL && deleted == 1 && RedisAI_TensorDim(t, 1) == 3 && tensor_equals(t, want, 6));
+    data[0][0] = 9; /* a copy: the caller's buffer is the caller's */
+    CHECK(tensor_equals(t, want, 6));
+    DLTensor *d = RedisAI_TensorGetDLTensor(t);
+    CHECK(d != NULL && d->ndim == 2 && d->shape[0] == 2 && d->shape[1] == 3 && d->dtype.code == kDLFloat &&
+          d->dtype.bits == 32 && d->data == RedisAI_TensorData(t) && d->device.device_type == kDLCPU);
+    RedisAI_TensorFree(t);
+
+    m.dl_tensor.strides = transposed; /* not row-major */
+    CHECK(RedisAI_TensorCreateFromDLTensor(&m) == NULL && deleted == 1);
+    m.dl_tensor.strides = NULL;
+    m.dl_tensor.device.device_type = kDLCUDA;
+    CHECK(RedisAI_TensorCreateFromDLTensor(&m) == NULL && deleted == 1);
+    m.dl_tensor.device.device_type = kDLCPU;
+    m.dl_tensor.dtype.bits = 24;
+    CHECK(RedisAI_TensorCreateFromDLTensor(&m) == NULL && deleted == 1);
+    return RedisModule_ReplyWithSimpleString(ctx, "OK");
+}
+
 int RedisModule_OnLoad(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
     (void)argv;
     (void)argc;
@@ -516,7 +556,7 @@ int RedisModule_OnLoad(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) 
     } cmds[] = {
         {"llapi.basic", cmd_basic},         {"llapi.tensors", cmd_tensors},     {"llapi.storetensor", cmd_store_tensor},
         {"llapi.modelrun", cmd_model_run},  {"llapi.modelcreate", cmd_model_create}, {"llapi.scriptrun", cmd_script_run},
-        {"llapi.dag", cmd_dag},
+        {"llapi.dag", cmd_dag},             {"llapi.dlpack", cmd_dlpack},
     };
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
         if (RedisModule_CreateCommand(ctx, cmds[i].name, cmds[i].f, "", 0, 0, 0) != REDISMODULE_OK) return REDISMODULE_ERR;
