@@ -533,13 +533,28 @@ func TestRunsInPlace(t *testing.T) {
 	if f.x.RunsInPlace(plan(small)) {
 		t.Fatal("in place with the limit off")
 	}
-	// A run slower than the limit starts the count again.
+	// A run a little over the limit sends the next one to a worker only; one far over it starts the
+	// count again.
 	m.delay = 2 * time.Millisecond
 	f.x.InPlaceLimit = time.Millisecond
 	run(small)
 	f.x.InPlaceLimit = time.Second
 	if f.x.RunsInPlace(plan(small)) {
-		t.Fatal("in place after a slow run")
+		t.Fatal("in place just after a run over the limit")
+	}
+	m.delay = 0
+	run(small)
+	if !f.x.RunsInPlace(plan(small)) {
+		t.Fatal("not in place after a short run following a run a little over the limit")
+	}
+	m.delay = 10 * time.Millisecond
+	f.x.InPlaceLimit = time.Millisecond
+	run(small)
+	f.x.InPlaceLimit = time.Second
+	m.delay = 0
+	run(small)
+	if f.x.RunsInPlace(plan(small)) {
+		t.Fatal("in place one short run after a run far over the limit")
 	}
 	batched := f.model(&addOne{}, Batching{Size: 4})
 	p := Single(Op{Kind: ModelRun, Model: batched}, []tensor.Tensor{small}, [][]byte{[]byte("out")}, 0)

@@ -17,6 +17,9 @@ import (
 // model's first runs (a backend's lazy set-up, cold caches) are not judged by one lucky run.
 const fastRunsNeeded = 16
 
+// noiseFactor is how far over the limit a run may go and still count as noise (see record).
+const noiseFactor = 4
+
 // inPlaceRecord is what a model's session remembers of its recent runs for RunsInPlace.
 type inPlaceRecord struct {
 	// fast counts the runs in a row that took at most the executor's InPlaceLimit (saturating).
@@ -26,11 +29,19 @@ type inPlaceRecord struct {
 	inputBytes atomic.Int64
 }
 
-// record notes a run's time and input size.
+// record notes a run's time and input size. A run somewhat over the limit (a preemption, a cache
+// miss: up to noiseFactor times it) sends only the next run to a worker; a longer one starts the count
+// again, so a model that is sometimes slow is not run in place.
 func (rec *inPlaceRecord) record(d, limit time.Duration, inputBytes int64) {
-	if limit <= 0 || d > limit {
+	switch {
+	case limit <= 0 || d > noiseFactor*limit:
 		rec.fast.Store(0)
 		rec.inputBytes.Store(0)
+		return
+	case d > limit:
+		if rec.fast.Load() >= fastRunsNeeded {
+			rec.fast.Store(fastRunsNeeded - 1)
+		}
 		return
 	}
 	if rec.fast.Load() < fastRunsNeeded {
