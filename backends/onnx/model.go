@@ -41,7 +41,7 @@ func (m *model) Close() {
 }
 
 // Run feeds the inputs to ORT without copying them (ORT reads the tensors' C memory in place).
-// Outputs of a declared shape are written by ORT into their tensors (see boundOutput); the others
+// Outputs of a declared shape (dim 0 may be free: the batch) are written by ORT into their tensors (see boundOutput); the others
 // are copied into new tensors.
 func (m *model) Run(inputs []tensor.Tensor) ([]tensor.Tensor, error) {
 	if len(inputs) != len(m.inputs) {
@@ -62,9 +62,10 @@ func (m *model) Run(inputs []tensor.Tensor) ([]tensor.Tensor, error) {
 		}
 		in[i] = v
 	}
-	out, results, err := m.runBound(in)
+	rows := batchRows(inputs)
+	out, results, err := m.runBound(in, rows)
 	if errors.Is(err, ort.ZeroShapeLengthError) && m.learnScalars() {
-		out, results, err = m.runBound(in)
+		out, results, err = m.runBound(in, rows)
 	}
 	if err != nil {
 		return nil, innermost(err)
@@ -87,14 +88,14 @@ func (m *model) Run(inputs []tensor.Tensor) ([]tensor.Tensor, error) {
 
 // runBound runs with the bound outputs; if that fails, and not by the kill switch, it runs again
 // with none, and if that succeeds the model computes another shape than it declares: its outputs
-// are not bound again.
-func (m *model) runBound(in []ort.Value) ([]ort.Value, []tensor.Tensor, error) {
-	bind := anyBound(m.bound)
-	out, results, killed, err := m.run(in, bind)
+// are not bound again. rows is the inputs' dim 0 (see boundOutput.batch).
+func (m *model) runBound(in []ort.Value, rows int64) ([]ort.Value, []tensor.Tensor, error) {
+	bind := anyBound(m.bound, rows)
+	out, results, killed, err := m.run(in, bind, rows)
 	if err == nil || killed || !bind {
 		return out, results, err
 	}
-	out, results, _, err2 := m.run(in, false)
+	out, results, _, err2 := m.run(in, false, rows)
 	if err2 != nil {
 		return nil, nil, err
 	}
@@ -106,7 +107,7 @@ func (m *model) runBound(in []ort.Value) ([]ort.Value, []tensor.Tensor, error) {
 // a scalar of ours for outputs known to be scalars (the binding cannot make a Go value from ORT's),
 // and otherwise into memory ORT allocates with the shape it computes. results holds the bound
 // outputs' tensors (zero for the others). killed reports a run the kill switch stopped.
-func (m *model) run(in []ort.Value, bind bool) (out []ort.Value, results []tensor.Tensor, killed bool, err error) {
+func (m *model) run(in []ort.Value, bind bool, rows int64) (out []ort.Value, results []tensor.Tensor, killed bool, err error) {
 	out = make([]ort.Value, len(m.outputs))
 	results = make([]tensor.Tensor, len(m.outputs))
 	defer func() {
@@ -123,7 +124,7 @@ func (m *model) run(in []ort.Value, bind bool) (out []ort.Value, results []tenso
 			}
 		} else if bind {
 			var bound bool
-			if results[i], out[i], bound, err = m.bound[i].bind(); err != nil {
+			if results[i], out[i], bound, err = m.bound[i].bind(rows); err != nil {
 				return
 			} else if !bound {
 				out[i] = nil
