@@ -32,7 +32,7 @@ func (b *Batch) compatible(o *Batch) bool {
 func (q *Queue) runBatch(first *Job) {
 	b := first.Batch
 	if b.Size == 0 || b.Size >= b.Max {
-		b.Run([]*Job{first})
+		q.runJobs(b, []*Job{first})
 		return
 	}
 	jobs, total := []*Job{first}, b.Size
@@ -54,7 +54,21 @@ func (q *Queue) runBatch(first *Job) {
 			waiting = false
 		}
 	}
-	b.Run(stillWanted(jobs))
+	q.runJobs(b, stillWanted(jobs))
+}
+
+// runJobs runs jobs as one batch, counted for BatchCounts.
+func (q *Queue) runJobs(b *Batch, jobs []*Job) {
+	q.batches.Add(1)
+	q.batchedJobs.Add(int64(len(jobs)))
+	b.Run(jobs)
+}
+
+// BatchCounts are the batches the queue's workers have run (a batchable job run alone is a batch
+// of one) and the jobs in them: how full batches are, which the per-model statistics cannot tell
+// (RedisAI counts a batched run as one call of its own).
+func (q *Queue) BatchCounts() (batches, jobs int64) {
+	return q.batches.Load(), q.batchedJobs.Load()
 }
 
 // stillWanted finishes as timed out the jobs (the first excepted, checked before) that waited in

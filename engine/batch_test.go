@@ -62,6 +62,10 @@ func TestBatchingGathersCompatibleJobs(t *testing.T) {
 			t.Fatalf("batches %v, want %v", r.batches, want)
 		}
 	}
+	// The job that held the worker was no batchable job: it is in no batch.
+	if batches, jobs := q.BatchCounts(); batches != 4 || jobs != 6 {
+		t.Errorf("BatchCounts %d batches of %d jobs, want 4 of 6", batches, jobs)
+	}
 }
 
 // A batch below MINBATCHSIZE waits for more jobs, and runs as it is once MINBATCHTIMEOUT passed.

@@ -136,6 +136,8 @@ type Queue struct {
 	stopped  bool
 	busy     *sync.WaitGroup
 	logPanic func(p any, stack []byte)
+	// batches and batchedJobs: see BatchCounts.
+	batches, batchedJobs atomic.Int64
 }
 
 // worker is one of a queue's workers.

@@ -96,9 +96,13 @@ func (s *Server) cpuInfo(w InfoWriter) {
 	queues := s.Engine.Queues()
 	sort.Strings(queues)
 	for _, name := range queues {
-		for i, cpu := range s.Engine.Queue(name).WorkerCPU() {
+		q := s.Engine.Queue(name)
+		for i, cpu := range q.WorkerCPU() {
 			w.String(fmt.Sprintf("queue_%s_bthread_n%d_used_cpu_total", name, i+1), seconds(cpu))
 		}
+		batches, runs := q.BatchCounts()
+		w.Integer("queue_"+name+"_batches", batches)
+		w.Integer("queue_"+name+"_batched_runs", runs)
 	}
 }
 

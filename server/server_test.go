@@ -111,7 +111,7 @@ func TestInfo(t *testing.T) {
 		t.Fatalf("sections %s", got)
 	}
 	for _, want := range []string{"RedisAI_version:1.2.7", "rdb_version:4", "git_sha:abc", "threads_per_queue:1",
-		"queue_CPU_bthread_n1_used_cpu_total:", "main_thread_used_cpu_user:", "torch_path:t.so", "preload_backends:yes"} {
+		"queue_CPU_bthread_n1_used_cpu_total:", "queue_CPU_batches:0", "queue_CPU_batched_runs:0", "main_thread_used_cpu_user:", "torch_path:t.so", "preload_backends:yes"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("INFO lacks %q:\n%s", want, text)
 		}

@@ -14,7 +14,8 @@ import (
 
 // TestModelBatching: runs of a model stored with BATCHSIZE and MINBATCHSIZE wait for each other
 // and run as one batch, each client getting its own rows; a lone run waits MINBATCHTIMEOUT and
-// then runs alone; every output equals the same rows run without batching. The four-client batch
+// then runs alone; every output equals the same rows run without batching; INFO counts two batches
+// of five runs. The four-client batch
 // runs on a model with a MINBATCHTIMEOUT of 30 s, so that answers before it prove the batch
 // without a speed limit that load could break.
 func TestModelBatching(t *testing.T) {
@@ -67,6 +68,12 @@ func TestModelBatching(t *testing.T) {
 		if inf.Kind != resp.Array || len(inf.Elems) != 18 || inf.Elems[13].Int != n || inf.Elems[15].Int != n {
 			t.Errorf("AI.INFO %s: %v (want samples %d, calls %d)", model, inf, n, n)
 		}
+	}
+	// INFO counts the batches, which AI.INFO cannot tell apart: the lone run's and the four's.
+	m := info(t, c, "modules")
+	if m["ai_queue_CPU_batches"] != "2" || m["ai_queue_CPU_batched_runs"] != "5" {
+		t.Errorf("INFO ai_queue_CPU_batches %q, ai_queue_CPU_batched_runs %q, want 2 and 5",
+			m["ai_queue_CPU_batches"], m["ai_queue_CPU_batched_runs"])
 	}
 }
 
