@@ -1,6 +1,9 @@
 package engine
 
-import "time"
+import (
+	"slices"
+	"time"
+)
 
 // Batch describes how a job may be run together with others: RedisAI's BATCHSIZE, MINBATCHSIZE
 // and MINBATCHTIMEOUT, for requests to the same model.
@@ -27,31 +30,24 @@ func (b *Batch) compatible(o *Batch) bool {
 }
 
 // runBatch gathers the queued jobs that can run with first, waits for more while the batch is
-// smaller than its minimum, and runs them. Jobs given up on their own timeout while waiting are
-// finished as such.
-func (q *Queue) runBatch(first *Job) {
+// smaller than its minimum, and runs them on w. Jobs given up on their own timeout while waiting
+// are finished as such.
+func (q *Queue) runBatch(w *worker, first *Job) {
 	b := first.Batch
 	if b.Size == 0 || b.Size >= b.Max {
 		q.runJobs(b, []*Job{first})
 		return
 	}
 	jobs, total := []*Job{first}, b.Size
-	var deadline <-chan time.Time
+	var deadline time.Time // zero: MINBATCHTIMEOUT 0, wait for ever
 	if b.MinWait > 0 {
-		timer := time.NewTimer(time.Until(first.queued.Add(b.MinWait)))
-		defer timer.Stop()
-		deadline = timer.C
+		deadline = first.queued.Add(b.MinWait)
 	}
-	for waiting := true; waiting; {
-		var arrived chan struct{}
-		jobs, total, arrived = q.take(jobs, total, b)
-		if arrived == nil {
-			break
-		}
-		select {
-		case <-arrived:
-		case <-deadline:
-			waiting = false
+	for wait := true; wait; {
+		jobs, total, wait = q.take(w, jobs, total, b, false)
+		if wait && !w.gather.parkUntil(deadline) {
+			// MINBATCHTIMEOUT: the batch runs with what is queued now.
+			jobs, total, wait = q.take(w, jobs, total, b, true)
 		}
 	}
 	q.runJobs(b, stillWanted(jobs))
@@ -85,14 +81,16 @@ func stillWanted(jobs []*Job) []*Job {
 	return kept
 }
 
-// take moves compatible jobs from the queue into jobs, in queue order, until the batch reaches
-// its maximum. While the batch is still below both its maximum and its minimum, it also returns
-// the channel that the next push closes (made under the same lock, so no push is missed); nil
-// when the batch is ready to run, so that a batch that does not wait leaves none for Submit to
-// close.
-func (q *Queue) take(jobs []*Job, total int64, b *Batch) ([]*Job, int64, chan struct{}) {
+// take moves compatible jobs from the queue into w's batch, in queue order, until it reaches its
+// maximum. While the batch is still below both its maximum and its minimum (and last is not set),
+// it reports that w must wait for more, and lists w as gathering, its parker armed, under the same
+// lock, so that no push is missed: a push wakes it through its own futex, as an idle worker's,
+// rather than through a channel and the Go scheduler (Redis' main thread readying a goroutine
+// locked to another thread wakes a spare thread that hands it over: two wake-ups per push). Jobs
+// left queued once the batch is full wake an idle worker: their pushes may have woken none (see
+// Submit).
+func (q *Queue) take(w *worker, jobs []*Job, total int64, b *Batch, last bool) ([]*Job, int64, bool) {
 	q.mu.Lock()
-	defer q.mu.Unlock()
 	kept := q.jobs[:0]
 	for _, j := range q.jobs {
 		if total < b.Max && b.compatible(j.Batch) {
@@ -104,11 +102,38 @@ func (q *Queue) take(jobs []*Job, total int64, b *Batch) ([]*Job, int64, chan st
 	}
 	clear(q.jobs[len(kept):])
 	q.jobs = kept
-	if total >= b.Max || total >= b.Min {
-		return jobs, total, nil
+	wait := !last && total < b.Max && total < b.Min
+	if wait {
+		w.gather.prepare()
+		if w.batch == nil {
+			w.batch = b
+			q.gathering = append(q.gathering, w)
+		}
+	} else if w.batch != nil {
+		w.batch = nil
+		q.gathering = slices.DeleteFunc(q.gathering, func(o *worker) bool { return o == w })
 	}
-	if q.arrived == nil {
-		q.arrived = make(chan struct{})
+	var idle *worker
+	if n := len(q.idle); n > 0 && len(q.jobs) > 0 {
+		idle = q.idle[n-1]
+		q.idle = q.idle[:n-1]
 	}
-	return jobs, total, q.arrived
+	q.mu.Unlock()
+	if idle != nil {
+		idle.wake.unpark()
+	}
+	return jobs, total, wait
+}
+
+// wakeGathering wakes the workers gathering a batch once the lock is released (through wake,
+// which it fills), and reports whether one of them can take j into its batch, so that j needs no
+// idle worker: waking one too would have it start a batch of its own with j, beside the one still
+// below its minimum. Called by Submit under the lock.
+func (q *Queue) wakeGathering(j *Job, wake []*worker) ([]*worker, bool) {
+	joins := false
+	for _, w := range q.gathering {
+		joins = joins || w.batch.compatible(j.Batch)
+		wake = append(wake, w)
+	}
+	return wake, joins
 }

@@ -91,10 +91,9 @@ func TestMinBatchSize(t *testing.T) {
 	}
 }
 
-// A batch that runs without waiting for more leaves no channel behind: only a worker that waits
-// makes one, so that Submit, on Redis' main thread, has nothing to close (and allocates nothing)
-// for the batches that did not wait.
-func TestBatchWithoutWaitLeavesNoChannel(t *testing.T) {
+// A batch that runs without waiting for more leaves no worker on the gathering list, which Submit,
+// on Redis' main thread, would wake for nothing.
+func TestBatchWithoutWaitLeavesNoWaiter(t *testing.T) {
 	q := New(1, nil).Queue("CPU")
 	release := blockQueue(q)
 	var r batchRecorder
@@ -104,7 +103,79 @@ func TestBatchWithoutWaitLeavesNoChannel(t *testing.T) {
 	r.done.Wait()
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	if q.arrived != nil {
-		t.Fatalf("after batches %v that did not wait, the queue holds a channel for waiters", r.batches)
+	if len(q.gathering) != 0 {
+		t.Fatalf("after batches %v that did not wait, %d workers are listed as gathering", r.batches, len(q.gathering))
+	}
+}
+
+// A job that a waiting batch can take goes to that batch: the idle worker is not woken to start a
+// batch of its own with it, which would split the runs between two batches below their minimum
+// (until MINBATCHTIMEOUT, 10 s here). Who would win that race varies, hence the trials.
+func TestArrivalJoinsTheWaitingBatch(t *testing.T) {
+	q := New(2, nil).Queue("CPU")
+	for trial := range 20 {
+		var r batchRecorder
+		q.Submit(r.job("m", "s", 1, 8, 3, 10*time.Second))
+		waitFor(t, func() bool { q.mu.Lock(); defer q.mu.Unlock(); return len(q.gathering) == 1 && len(q.idle) == 1 })
+		q.Submit(r.job("m", "s", 1, 8, 3, 10*time.Second))
+		q.Submit(r.job("m", "s", 1, 8, 3, 10*time.Second))
+		done := make(chan struct{})
+		go func() { r.done.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(2 * time.Second):
+			r.mu.Lock()
+			t.Fatalf("trial %d: batches %v after 2 s: the three jobs did not run as one batch", trial, r.batches)
+		}
+		if len(r.batches) != 1 || len(r.batches[0]) != 3 {
+			t.Fatalf("trial %d: batches %v, want one of 3", trial, r.batches)
+		}
+	}
+}
+
+// Jobs arriving while batches wait and time out, on two workers, all run: a worker whose wait timed
+// out as a push woke it takes what is queued, so no job is left behind with the workers asleep.
+func TestWaitingBatchesUnderLoad(t *testing.T) {
+	q := New(2, nil).Queue("CPU")
+	var r batchRecorder
+	var submitters sync.WaitGroup
+	for g := range 4 {
+		submitters.Add(1)
+		go func() {
+			defer submitters.Done()
+			for i := range 300 {
+				q.Submit(r.job("m", "s", 1, 8, 4, time.Millisecond))
+				if (i+g)%7 == 0 {
+					time.Sleep(time.Duration(i%3) * 500 * time.Microsecond)
+				}
+			}
+		}()
+	}
+	submitters.Wait()
+	done := make(chan struct{})
+	go func() { r.done.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		q.mu.Lock()
+		defer q.mu.Unlock()
+		t.Fatalf("jobs left behind: %d queued, %d workers idle, %d waiting", len(q.jobs), len(q.idle), len(q.gathering))
+	}
+	runs := 0
+	for _, b := range r.batches {
+		runs += len(b)
+	}
+	if runs != 1200 {
+		t.Fatalf("%d jobs ran, want 1200", runs)
+	}
+}
+
+// waitFor polls cond until it holds, for at most 5 s.
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	for end := time.Now().Add(5 * time.Second); !cond(); time.Sleep(time.Millisecond) {
+		if time.Now().After(end) {
+			t.Fatal("condition not reached in 5 s")
+		}
 	}
 }

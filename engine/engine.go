@@ -123,11 +123,10 @@ type Queue struct {
 	jobs []*Job
 	// idle are the workers asleep, the most recently active last: Submit wakes that one.
 	idle []*worker
-	// arrived, when a worker holding a partial batch waits on it (with a timer, which the
-	// parkers cannot do), is closed by the next push; nil while nobody waits, so that a push
-	// allocates nothing.
-	arrived chan struct{}
-	workers []worker
+	// gathering are the workers holding a batch below its minimum, which each push wakes (see
+	// take).
+	gathering []*worker
+	workers   []worker
 	// started: the workers' goroutines run. A queue exists before its first job (the CPU queue from
 	// the module's load, as RedisAI's, so INFO lists its workers), but a parked worker holds an OS
 	// thread in its futex wait: they start with the first job, not with the queue.
@@ -145,6 +144,11 @@ type worker struct {
 	// tid is the OS thread the worker is locked to, 0 until it has started.
 	tid  atomic.Int64
 	wake parker
+	// gather is the parker of a batch waiting for more jobs (one of its own, so that a push that
+	// woke the batch late cannot wake the worker from its idle sleep), and batch that batch while
+	// the worker is on the gathering list (guarded by the queue's lock).
+	gather parker
+	batch  *Batch
 }
 
 // WorkerCPU is the CPU time each of the queue's workers' threads has used.
@@ -169,16 +173,17 @@ func (q *Queue) Submit(j *Job) {
 		}
 	}
 	q.jobs = append(q.jobs, j)
-	if q.arrived != nil {
-		close(q.arrived)
-		q.arrived = nil
-	}
+	var buf [4]*worker
+	gatherers, joins := q.wakeGathering(j, buf[:0])
 	var w *worker
-	if n := len(q.idle); n > 0 {
+	if n := len(q.idle); n > 0 && !joins {
 		w = q.idle[n-1]
 		q.idle = q.idle[:n-1]
 	}
 	q.mu.Unlock()
+	for _, g := range gatherers {
+		g.gather.unpark()
+	}
 	if w != nil {
 		w.wake.unpark()
 	}
@@ -220,14 +225,14 @@ func (q *Queue) work(w *worker) {
 	for {
 		j := q.pop(w)
 		y.Yield()
-		q.do(j)
+		q.do(w, j)
 		q.busy.Done()
 	}
 }
 
 // do runs one job. A panic that escapes it is logged here, so that it cannot end the process (the
 // jobs' own callbacks are expected to recover and report their failures).
-func (q *Queue) do(j *Job) {
+func (q *Queue) do(w *worker, j *Job) {
 	defer func() {
 		if p := recover(); p != nil && q.logPanic != nil {
 			q.logPanic(p, debug.Stack())
@@ -238,7 +243,7 @@ func (q *Queue) do(j *Job) {
 		return
 	}
 	if j.Batch != nil {
-		q.runBatch(j)
+		q.runBatch(w, j)
 		return
 	}
 	j.Run()

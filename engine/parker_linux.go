@@ -3,6 +3,7 @@ package engine
 import (
 	"sync/atomic"
 	"syscall"
+	"time"
 	"unsafe"
 )
 
@@ -28,8 +29,26 @@ func (p *parker) park() {
 	}
 }
 
-// unpark wakes the parked worker.
+// parkUntil is park with a deadline (zero: none); it reports whether unpark came before it.
+func (p *parker) parkUntil(deadline time.Time) bool {
+	if deadline.IsZero() {
+		p.park()
+		return true
+	}
+	for p.state.Load() == 0 {
+		left := time.Until(deadline)
+		if left <= 0 {
+			return false
+		}
+		ts := syscall.NsecToTimespec(left.Nanoseconds())
+		syscall.Syscall6(syscall.SYS_FUTEX, uintptr(unsafe.Pointer(&p.state)), futexWaitPrivate, 0, uintptr(unsafe.Pointer(&ts)), 0, 0)
+	}
+	return true
+}
+
+// unpark wakes the parked worker; one already woken needs no system call.
 func (p *parker) unpark() {
-	p.state.Store(1)
-	syscall.Syscall6(syscall.SYS_FUTEX, uintptr(unsafe.Pointer(&p.state)), futexWakePrivate, 1, 0, 0, 0)
+	if p.state.Swap(1) == 0 {
+		syscall.Syscall6(syscall.SYS_FUTEX, uintptr(unsafe.Pointer(&p.state)), futexWakePrivate, 1, 0, 0, 0)
+	}
 }
