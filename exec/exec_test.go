@@ -487,7 +487,9 @@ func (s *storedScript) Release()                { s.refs.Add(-1) }
 func (s *storedScript) Session() *ScriptSession { return s.session }
 
 // A model run may be run in place once its model's last runs were all short, with inputs as large;
-// not a batched model's, not on a busy queue, not with the limit off, and not after a slow run.
+// a model's stored with BATCHSIZE alone too (on an idle queue its run would be a batch of one), not
+// one's stored with MINBATCHSIZE (its run waits for others); not on a busy queue, not with the limit
+// off, and not after a slow run.
 func TestRunsInPlace(t *testing.T) {
 	f := newFixture(t)
 	f.x.InPlaceLimit = time.Second
@@ -496,12 +498,13 @@ func TestRunsInPlace(t *testing.T) {
 	small, large := newTensor(t, 1, 2, 1), newTensor(t, 4, 2, 1)
 	defer small.Release()
 	defer large.Release()
-	plan := func(in tensor.Tensor) *Plan {
-		return Single(Op{Kind: ModelRun, Model: sm}, []tensor.Tensor{in}, [][]byte{[]byte("out")}, 0)
+	planOf := func(model *stored, in tensor.Tensor) *Plan {
+		return Single(Op{Kind: ModelRun, Model: model}, []tensor.Tensor{in}, [][]byte{[]byte("out")}, 0)
 	}
-	run := func(in tensor.Tensor) {
+	plan := func(in tensor.Tensor) *Plan { return planOf(sm, in) }
+	runPlan := func(p *Plan) {
 		t.Helper()
-		r, done := f.submit(plan(in))
+		r, done := f.submit(p)
 		wait(t, done)
 		r.Release()
 		// The worker calls the run's finish before it goes back to wait for work.
@@ -511,6 +514,7 @@ func TestRunsInPlace(t *testing.T) {
 			}
 		}
 	}
+	run := func(in tensor.Tensor) { t.Helper(); runPlan(plan(in)) }
 	run(small) // the queue's workers start with its first job
 	if f.x.RunsInPlace(plan(small)) {
 		t.Fatal("in place after one run")
@@ -556,9 +560,16 @@ func TestRunsInPlace(t *testing.T) {
 	if f.x.RunsInPlace(plan(small)) {
 		t.Fatal("in place one short run after a run far over the limit")
 	}
-	batched := f.model(&addOne{}, Batching{Size: 4})
-	p := Single(Op{Kind: ModelRun, Model: batched}, []tensor.Tensor{small}, [][]byte{[]byte("out")}, 0)
-	if f.x.RunsInPlace(p) {
-		t.Fatal("a batched model's run in place")
+	for _, c := range []struct {
+		b    Batching
+		want bool
+	}{{Batching{Size: 4}, true}, {Batching{Size: 4, MinSize: 2, MinTimeout: time.Millisecond}, false}} {
+		batched := f.model(&addOne{}, c.b)
+		for range fastRunsNeeded {
+			runPlan(planOf(batched, small))
+		}
+		if got := f.x.RunsInPlace(planOf(batched, small)); got != c.want {
+			t.Errorf("a model stored with %+v: in place %v after %d short runs, want %v", c.b, got, fastRunsNeeded, c.want)
+		}
 	}
 }

@@ -55,15 +55,17 @@ func (rec *inPlaceRecord) record(d, limit time.Duration, inputBytes int64) {
 	}
 }
 
-// RunsInPlace reports whether p may be run with RunHere on the caller's thread: a single model run,
-// not batched (a batch waits for others), whose model's last fastRunsNeeded runs each took at most
-// InPlaceLimit with inputs as large as p's, on a device queue with every worker idle.
+// RunsInPlace reports whether p may be run with RunHere on the caller's thread: a single model run
+// of a model stored without MINBATCHSIZE (a batch below it waits for others; without it, a run on
+// an idle queue is a batch of one, as a worker would make it), whose model's last fastRunsNeeded
+// runs each took at most InPlaceLimit with inputs as large as p's, on a device queue with every
+// worker idle.
 func (x *Executor) RunsInPlace(p *Plan) bool {
 	if x.InPlaceLimit <= 0 || !p.Single || len(p.Ops) != 1 || p.Ops[0].Kind != ModelRun {
 		return false
 	}
 	s := p.Ops[0].Model.Session()
-	if s.Batching.Size > 0 || s.inPlace.fast.Load() < fastRunsNeeded || tensorBytes(p.Loaded) > s.inPlace.inputBytes.Load() {
+	if s.Batching.MinSize > 0 || s.inPlace.fast.Load() < fastRunsNeeded || tensorBytes(p.Loaded) > s.inPlace.inputBytes.Load() {
 		return false
 	}
 	return s.Queue.Idle()

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"testing"
 	"time"
 
@@ -151,5 +152,41 @@ func TestModelBatchingFreeBatchDim(t *testing.T) {
 	inf := do(t, c, "AI.INFO", "batched")
 	if inf.Kind != resp.Array || len(inf.Elems) != 18 || inf.Elems[13].Int != 4 || inf.Elems[15].Int != 4 {
 		t.Errorf("AI.INFO batched: %v (want samples 4, calls 4)", inf)
+	}
+}
+
+// TestBatchedModelRunsInPlace: a lone client's short runs of a model stored with BATCHSIZE alone are
+// made on Redis' main thread (MAIN_THREAD_RUN_LIMIT), as an unbatched model's, since a worker would
+// run each as a batch of one: INFO's queue counts few batches for them (a run slower than the limit
+// on a loaded machine sends the next 16 to the workers: well under half). With MINBATCHSIZE each run
+// waits for others on a worker, until MINBATCHTIMEOUT: every run is a batch.
+func TestBatchedModelRunsInPlace(t *testing.T) {
+	t.Parallel()
+	iris := redisaiFixture(t, "linear_iris.onnx")
+	s := redistest.Start(t, redistest.Options{})
+	c := s.Conn(t)
+	expectOK(t, c, storeArgs("b", "ONNX", "CPU", iris, "BATCHSIZE", 8)...)
+	expectOK(t, c, storeArgs("min", "ONNX", "CPU", iris, "BATCHSIZE", 8, "MINBATCHSIZE", 2, "MINBATCHTIMEOUT", 1)...)
+	expectOK(t, c, "AI.TENSORSET", "in", "FLOAT", 1, 4, "VALUES", 5.1, 3.5, 1.4, 0.2)
+	batches := func() int {
+		n, err := strconv.Atoi(info(t, c, "modules")["ai_queue_CPU_batches"])
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	const warmUp, runs = 20, 100
+	for model, inPlace := range map[string]bool{"b": true, "min": false} {
+		for range warmUp {
+			expectOK(t, c, execArgs(model, []string{"in"}, []string{"out"})...)
+		}
+		before := batches()
+		for range runs {
+			expectOK(t, c, execArgs(model, []string{"in"}, []string{"out"})...)
+		}
+		n := batches() - before
+		if inPlace && n >= runs/2 || !inPlace && n != runs {
+			t.Errorf("%s: %d of %d lone runs were batches on a worker (in place expected: %v)", model, n, runs, inPlace)
+		}
 	}
 }
