@@ -87,8 +87,7 @@ func stillWanted(jobs []*Job) []*Job {
 // lock, so that no push is missed: a push wakes it through its own futex, as an idle worker's,
 // rather than through a channel and the Go scheduler (Redis' main thread readying a goroutine
 // locked to another thread wakes a spare thread that hands it over: two wake-ups per push). Jobs
-// left queued once the batch is full wake an idle worker: their pushes may have woken none (see
-// Submit).
+// it leaves queued wake an idle worker: their pushes may have woken none (see Submit).
 func (q *Queue) take(w *worker, jobs []*Job, total int64, b *Batch, last bool) ([]*Job, int64, bool) {
 	q.mu.Lock()
 	kept := q.jobs[:0]

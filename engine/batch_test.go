@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -125,7 +126,9 @@ func TestArrivalJoinsTheWaitingBatch(t *testing.T) {
 		case <-done:
 		case <-time.After(2 * time.Second):
 			r.mu.Lock()
-			t.Fatalf("trial %d: batches %v after 2 s: the three jobs did not run as one batch", trial, r.batches)
+			got := fmt.Sprint(r.batches)
+			r.mu.Unlock()
+			t.Fatalf("trial %d: batches %s after 2 s: the three jobs did not run as one batch", trial, got)
 		}
 		if len(r.batches) != 1 || len(r.batches[0]) != 3 {
 			t.Fatalf("trial %d: batches %v, want one of 3", trial, r.batches)
@@ -133,8 +136,9 @@ func TestArrivalJoinsTheWaitingBatch(t *testing.T) {
 	}
 }
 
-// Jobs arriving while batches wait and time out, on two workers, all run: a worker whose wait timed
-// out as a push woke it takes what is queued, so no job is left behind with the workers asleep.
+// Jobs arriving while batches wait and time out, on two workers, all run: no job is left queued with
+// the workers asleep (a push that a gathering batch was to take, but that batch filled up or timed
+// out first).
 func TestWaitingBatchesUnderLoad(t *testing.T) {
 	q := New(2, nil).Queue("CPU")
 	var r batchRecorder
@@ -159,7 +163,7 @@ func TestWaitingBatchesUnderLoad(t *testing.T) {
 	case <-time.After(20 * time.Second):
 		q.mu.Lock()
 		defer q.mu.Unlock()
-		t.Fatalf("jobs left behind: %d queued, %d workers idle, %d waiting", len(q.jobs), len(q.idle), len(q.gathering))
+		t.Fatalf("jobs left behind: %d queued, %d workers idle, %d gathering", len(q.jobs), len(q.idle), len(q.gathering))
 	}
 	runs := 0
 	for _, b := range r.batches {
