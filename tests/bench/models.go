@@ -90,6 +90,8 @@ func benchModels(module string, duration, warmup time.Duration, repeats int, onl
 // the in-process runs.
 type modelFigures struct {
 	srvP50, srvP99, procP50, procP99, getP50 time.Duration
+	// The same server's 1-client latency seen by a C client (redis-benchmark; zero when absent).
+	cP50, cP99, cGetP50 time.Duration
 	srvRate, procRate                        float64
 	srvCPU, mainCPU, procCPU                 time.Duration
 }
@@ -157,6 +159,11 @@ func benchModel(module string, mc modelCase, duration, warmup time.Duration, rep
 	fmt.Printf("  %-34s %10s %10s %10s %22s\n", "1 client, µs", "server", "in-process", "GET", "server-in-process-GET")
 	fmt.Printf("  %-34s %10.1f %10.1f %10.1f %22.1f\n", "p50", srvP50, procP50, getP50, srvP50-procP50-getP50)
 	fmt.Printf("  %-34s %10.1f %10.1f %10s %22s\n", "p99", srvP99, procP99, "", fmt.Sprintf("p99/p50 %.2f", srvP99/srvP50))
+	if cP50 := durUS(func(f modelFigures) time.Duration { return f.cP50 }); cP50 > 0 {
+		cP99, cGet := durUS(func(f modelFigures) time.Duration { return f.cP99 }), durUS(func(f modelFigures) time.Duration { return f.cGetP50 })
+		fmt.Printf("  %-34s %10.1f %10.1f %10.1f %22.1f\n", "p50, C client (redis-benchmark)", cP50, procP50, cGet, cP50-procP50-cGet)
+		fmt.Printf("  %-34s %10.1f %10s %10s %22s\n", "p99, C client (redis-benchmark)", cP99, "", "", fmt.Sprintf("p99/p50 %.2f", cP99/cP50))
+	}
 	srvRate, procRate := med(func(f modelFigures) float64 { return f.srvRate }), med(func(f modelFigures) float64 { return f.procRate })
 	fmt.Printf("  %-34s %10s %10s %10s\n", fmt.Sprintf("%d clients / %d workers", modelClients, queueThreads), "server", "in-process", "ratio")
 	fmt.Printf("  %-34s %10.0f %10.0f %10.2f\n", "runs/s", srvRate, procRate, srvRate/procRate)
@@ -247,6 +254,16 @@ func measureModel(srv *redistest.Server, clients []executeClient, inProcess func
 		if l.p99 != nil {
 			*l.p99 = percentile(ds, 0.99)
 		}
+	}
+
+	// As many requests as the Go client made in the same time.
+	n := int(duration / max(f.srvP50, time.Microsecond))
+	var err0 error
+	if f.cP50, f.cP99, _, err0 = cClientLatency(srv.Port(), n, "AI.MODELEXECUTE", "m", "INPUTS", "1", "in:0", "OUTPUTS", "1", "out:0"); err0 != nil {
+		return f, err0
+	}
+	if f.cGetP50, _, _, err0 = cClientLatency(srv.Port(), n, "GET", "rtt"); err0 != nil {
+		return f, err0
 	}
 
 	calls := make([]func() error, 0, len(clients)-1)
