@@ -91,9 +91,9 @@ func benchModels(module string, duration, warmup time.Duration, repeats int, onl
 type modelFigures struct {
 	srvP50, srvP99, procP50, procP99, getP50 time.Duration
 	// The same server's 1-client latency seen by a C client (redis-benchmark; zero when absent).
-	cP50, cP99, cGetP50 time.Duration
-	srvRate, procRate                        float64
-	srvCPU, mainCPU, procCPU                 time.Duration
+	cP50, cP99, cGetP50      time.Duration
+	srvRate, procRate        float64
+	srvCPU, mainCPU, procCPU time.Duration
 }
 
 // benchModel prints, for one model, AI.MODELEXECUTE through a server against the same backend
