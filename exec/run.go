@@ -184,17 +184,21 @@ func (r *Run) runOp(op Op) error {
 	var outputs []tensor.Tensor
 	var err error
 	var entry *stats.Entry
+	var inPlace *inPlaceRecord // a model's, for RunsInPlace
 	if op.Kind == ModelRun {
 		s := op.Model.Session()
-		entry = s.Stats
+		entry, inPlace = s.Stats, &s.inPlace
 		outputs, err = s.Backend.Run(inputs)
-		s.inPlace.record(time.Since(start), r.x.InPlaceLimit, tensorBytes(inputs))
 	} else {
 		s := op.Script.Session()
 		entry = s.Stats
 		outputs, err = s.Backend.Run(r.Plan.Caller, op.Function, inputs, op.Keys, op.Args, len(op.Outputs))
 	}
-	return r.keep(op, outputs, r.record(entry, time.Since(start), outputs, len(op.Outputs), err))
+	d := time.Since(start)
+	if inPlace != nil {
+		inPlace.record(d, r.x.InPlaceLimit, tensorBytes(inputs))
+	}
+	return r.keep(op, outputs, r.record(entry, d, outputs, len(op.Outputs), err))
 }
 
 // keep puts the op's outputs in its slots when it succeeded, and drops them when it did not; it

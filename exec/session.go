@@ -78,8 +78,7 @@ func NewModelSession(m backends.Model, st *stats.Entry, q *engine.Queue, b Batch
 
 // Copy is a session sharing s's model, counted under other statistics (AI.INFO of a COPY's key).
 func (s *ModelSession) Copy(st *stats.Entry) *ModelSession {
-	c := &ModelSession{Backend: s.Backend, Stats: st, Queue: s.Queue, Batching: s.Batching, users: s.users.share()}
-	return c
+	return &ModelSession{Backend: s.Backend, Stats: st, Queue: s.Queue, Batching: s.Batching, users: s.users.share()}
 }
 
 // Close ends the session; the last one sharing the model closes it.

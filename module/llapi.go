@@ -172,13 +172,14 @@ func keepOutputs(run *C.gorai_llapi_run, r *exec.Run) {
 	if r.Err != nil {
 		return
 	}
-	for i, out := range unsafe.Slice(run.outputs, int(run.noutputs)) {
+	outputs := unsafe.Slice(run.outputs, int(run.noutputs))
+	for i, out := range outputs {
 		C.gorai_tensor_release(out) // from an earlier run of the same context
 		t := r.Slot(int(run.ninputs) + i)
 		if !t.IsZero() {
 			t.Retain()
 		}
-		unsafe.Slice(run.outputs, int(run.noutputs))[i] = cTensor(t)
+		outputs[i] = cTensor(t)
 	}
 }
 

@@ -152,13 +152,13 @@ func keepGets(dag *C.gorai_llapi_dag, r *exec.Run) {
 			gets = append(gets, r.Slot(op.Inputs[0]))
 		}
 	}
-	outputs := (**C.gorai_tensor)(unsafe.Pointer(C.gorai_alloc_bytes(C.size_t(len(gets)) * C.size_t(unsafe.Sizeof(uintptr(0))))))
+	block := (**C.gorai_tensor)(unsafe.Pointer(C.gorai_alloc_bytes(C.size_t(len(gets)) * C.size_t(unsafe.Sizeof(uintptr(0))))))
+	outputs := unsafe.Slice(block, len(gets))
 	for i, t := range gets {
-		if t.IsZero() {
-			continue // a tensor the runtime could not express
+		if !t.IsZero() { // zero: a tensor the runtime could not express
+			t.Retain()
 		}
-		t.Retain()
-		unsafe.Slice(outputs, len(gets))[i] = cTensor(t)
+		outputs[i] = cTensor(t)
 	}
-	dag.outputs, dag.noutputs = outputs, C.size_t(len(gets))
+	dag.outputs, dag.noutputs = block, C.size_t(len(gets))
 }

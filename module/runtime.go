@@ -139,13 +139,13 @@ var inPlaceEnded time.Time
 // the workers, and an idle one does not stay busy with them.
 const inPlaceGap = 5 * time.Microsecond
 
-// runsInPlace reports whether the plan is run on Redis' main thread: the executor says it is short
-// and its queue idle (exec.RunsInPlace), the client could wait (not in MULTI or a script, whose refusal
-// stays that of a blocked run), no other client waits for a run or build, and no such run has just
-// ended.
+// runsInPlace reports whether the plan is run on Redis' main thread: no other client waits for a run
+// or build, no such run has just ended, the executor says it is short and its queue idle
+// (exec.RunsInPlace), and the client could wait (not in MULTI or a script, whose refusal stays that
+// of a blocked run). The call into C for the last is made only when the others hold.
 func (c *redisCall) runsInPlace(plan *exec.Plan) bool {
-	return len(blockedClients) == 0 && C.gorai_context_flags(c.ctx)&cannotBlock == 0 &&
-		time.Since(inPlaceEnded) >= inPlaceGap && ai.Exec.RunsInPlace(plan)
+	return len(blockedClients) == 0 && time.Since(inPlaceEnded) >= inPlaceGap && ai.Exec.RunsInPlace(plan) &&
+		C.gorai_context_flags(c.ctx)&cannotBlock == 0
 }
 
 // runInPlace runs the plan on this thread and replies as the reply callback of a blocked run would.

@@ -41,8 +41,8 @@ func (m *model) Close() {
 }
 
 // Run feeds the inputs to ORT without copying them (ORT reads the tensors' C memory in place).
-// Outputs of a declared shape (dim 0 may be free: the batch) are written by ORT into their tensors (see boundOutput); the others
-// are copied into new tensors.
+// Outputs of a declared shape (dim 0 may be free: the batch) are written by ORT into their tensors
+// (see boundOutput); the others are copied into new tensors.
 func (m *model) Run(inputs []tensor.Tensor) ([]tensor.Tensor, error) {
 	if len(inputs) != len(m.inputs) {
 		return nil, fmt.Errorf("ERR Expected %d inputs but got %d", len(m.inputs), len(inputs))
