@@ -108,15 +108,13 @@ type Reply interface {
 	Array(n int)
 	Bulk(s string)
 	BulkBytes(b []byte)
-	// TensorData sends a tensor's raw bytes as one bulk string, without copying them first.
-	TensorData(t tensor.Tensor)
+	// Tensor sends t as AI.TENSORGET does in format f (module/tensor_commands.c).
+	Tensor(t tensor.Tensor, f tensor.Format)
 	Int(v int64)
 	// Simple sends a simple string ("+TIMEDOUT", a DAG's "+NA").
 	Simple(s string)
 	// Error sends an error reply as an element of an array (a DAG's failed op).
 	Error(text string)
-	// Double is sent as Redis sends doubles: a bulk string in RESP2.
-	Double(v float64)
 	Null()
 }
 

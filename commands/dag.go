@@ -13,7 +13,7 @@ import (
 )
 
 // The tensors a DAG builds go through this, so that tests can follow them.
-var buildDAGTensor = ParseTensor
+var buildDAGTensor = tensor.Parse
 
 var (
 	errDAGEmpty          = errf("ERR DAG is empty")
@@ -265,7 +265,7 @@ func (p *dagParser) parseOp(a [][]byte) error {
 		if len(a) < 2 || len(a) > 4 {
 			return errDAGTensorGetArity
 		}
-		f, err := ParseTensorFormat(a[2:])
+		f, err := tensor.ParseFormat(a[2:])
 		if err != nil {
 			return err
 		}

@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"gorai/exec"
 	"reflect"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"gorai/exec"
+	"gorai/tensor"
 )
 
 // dagFixture is scriptFixture (tensors t1 = INT8 [1] {1} and t2 = INT8 [1] {2}; models m (2 inputs,
@@ -216,7 +218,7 @@ func TestDAGRuntimeRefuses(t *testing.T) {
 type opView struct {
 	Kind            exec.OpKind
 	Data            string
-	Format          TensorFormat
+	Format          tensor.Format
 	Model           exec.StoredModel
 	Script          exec.StoredScript
 	Function        string
@@ -238,8 +240,7 @@ func viewPlan(p *exec.Plan) planView {
 		v.Loaded = append(v.Loaded, string(t.Data()))
 	}
 	for _, op := range p.Ops {
-		format, _ := op.Format.(TensorFormat)
-		o := opView{Kind: op.Kind, Format: format, Model: op.Model, Script: op.Script, Function: op.Function,
+		o := opView{Kind: op.Kind, Format: op.Format, Model: op.Model, Script: op.Script, Function: op.Function,
 			Keys: append([]string{}, op.Keys...), Args: append([]string{}, op.Args...), Inputs: op.Inputs, Outputs: op.Outputs}
 		if !op.Tensor.IsZero() {
 			o.Data = string(op.Tensor.Data())
@@ -259,7 +260,7 @@ func viewPlan(p *exec.Plan) planView {
 func TestDAGPlans(t *testing.T) {
 	ks, _ := scriptFixture(t) // the models and scripts the plans name
 	m, m1, m22, sc, old := ks.models["m"], ks.models["m1"], ks.models["m22"], ks.scripts["sc"], ks.scripts["old"]
-	get := func(in int, f TensorFormat) opView {
+	get := func(in int, f tensor.Format) opView {
 		return opView{Kind: exec.TensorGet, Format: f, Inputs: []int{in}, Keys: []string{}, Args: []string{}}
 	}
 	set := func(data string, out int) opView {
@@ -268,7 +269,7 @@ func TestDAGPlans(t *testing.T) {
 	model := func(m Model, in []int, out ...int) opView {
 		return opView{Kind: exec.ModelRun, Model: m, Inputs: in, Outputs: out, Keys: []string{}, Args: []string{}}
 	}
-	metaBlob := TensorFormat{Meta: true, Blob: true}
+	metaBlob := tensor.FormatMeta | tensor.FormatBlob
 	cases := []struct {
 		line string
 		want planView
@@ -280,13 +281,13 @@ func TestDAGPlans(t *testing.T) {
 			"|> AI.MODELEXECUTE m INPUTS 2 y a OUTPUTS 1 y |> AI.TENSORGET y VALUES",
 			planView{Loaded: []string{"\x01", "\x02"}, Slots: 6, Ops: []opView{
 				set("\x05", 2), model(m, []int{2, 0}, 3), set("\x06", 4), model(m, []int{3, 4}, 5),
-				get(5, TensorFormat{Values: true}),
+				get(5, tensor.FormatValues),
 			}, Persist: map[string]int{"y": 5, "t1": 0}}},
 		// An op reading and writing the same name; two outputs of one op with the same name.
 		{"AI.DAGEXECUTE PERSIST 2 t1 o LOAD 1 t1 TIMEOUT 250 |> AI.MODELEXECUTE m1 INPUTS 1 t1 OUTPUTS 1 t1 " +
 			"|> AI.MODELEXECUTE m22 INPUTS 2 t1 t1 OUTPUTS 2 o o |> AI.TENSORGET t1 META |> AI.TENSORGET o",
 			planView{Loaded: []string{"\x01"}, Slots: 4, Ops: []opView{
-				model(m1, []int{0}, 1), model(m22, []int{1, 1}, 2, 3), get(1, TensorFormat{Meta: true}), get(3, metaBlob),
+				model(m1, []int{0}, 1), model(m22, []int{1, 1}, 2, 3), get(1, tensor.FormatMeta), get(3, metaBlob),
 			}, Persist: map[string]int{"t1": 1, "o": 3}, Timeout: 250 * time.Millisecond}},
 		// A script op: function, KEYS and ARGS kept, INPUTS and OUTPUTS as slots, the sections in
 		// any order (no KEYS-or-INPUTS-first rule inside a DAG).
@@ -303,12 +304,12 @@ func TestDAGPlans(t *testing.T) {
 		// LOAD of one key twice: two slots, the name bound to the first.
 		{"AI.DAGEXECUTE_RO LOAD 2 t1 t1 |> AI.MODELEXECUTE m1 INPUTS 1 t1 OUTPUTS 1 o |> AI.TENSORGET o BLOB",
 			planView{Loaded: []string{"\x01", "\x01"}, Slots: 3, Ops: []opView{
-				model(m1, []int{0}, 2), get(2, TensorFormat{Blob: true}),
+				model(m1, []int{0}, 2), get(2, tensor.FormatBlob),
 			}}},
 		// Keywords and op names in any case.
 		{"ai.dagexecute load 1 t1 routing r timeout 5 |> ai.tensorget t1 meta values |> Ai.TensorSet x int8 1",
 			planView{Loaded: []string{"\x01"}, Slots: 2, Ops: []opView{
-				get(0, TensorFormat{Meta: true, Values: true}), set("\x00", 1),
+				get(0, tensor.FormatMeta | tensor.FormatValues), set("\x00", 1),
 			}, Timeout: 5 * time.Millisecond}},
 		// DAGRUN: no LOAD, PERSIST or ROUTING needed; AI.MODELRUN and AI.SCRIPTRUN ops (`$` dropped).
 		{"AI.DAGRUN |> AI.TENSORSET a INT8 1 VALUES 3 |> AI.MODELRUN m1 INPUTS a OUTPUTS b " +
@@ -454,8 +455,8 @@ func checkPlan(t *testing.T, what string, p *exec.Plan, readOnly bool) {
 		case exec.TensorSet:
 			ok = !op.Tensor.IsZero() && len(op.Inputs) == 0 && len(op.Outputs) == 1
 		case exec.TensorGet:
-			f, isFormat := op.Format.(TensorFormat)
-			ok = op.Tensor.IsZero() && len(op.Inputs) == 1 && len(op.Outputs) == 0 && isFormat && !(f.Blob && f.Values)
+			f := op.Format
+			ok = op.Tensor.IsZero() && len(op.Inputs) == 1 && len(op.Outputs) == 0 && f != 0 && f&(tensor.FormatBlob|tensor.FormatValues) != tensor.FormatBlob|tensor.FormatValues
 		case exec.ModelRun:
 			nin, nout := op.Model.(Model).Arity()
 			ok = op.Tensor.IsZero() && len(op.Inputs) == nin && len(op.Outputs) == nout

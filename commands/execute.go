@@ -12,6 +12,10 @@ import (
 // dagNA is the entry of a DAG op that did not run.
 const dagNA = "NA"
 
+// errTensorEmpty is RedisAI's error for a key read as a tensor that holds nothing (AI.TENSORGET's,
+// in C, has the same text).
+var errTensorEmpty = errf("ERR tensor key is empty or in a different shard")
+
 // readInputs reads the tensors a run takes, borrowed from the keyspace.
 func readInputs(env Env, keys [][]byte) ([]tensor.Tensor, error) {
 	tensors := make([]tensor.Tensor, len(keys))
@@ -93,7 +97,7 @@ func replyDAG(env Env, r *exec.Run) {
 			}
 		case op.Kind == exec.TensorGet:
 			if t := r.Slot(op.Inputs[0]); !t.IsZero() {
-				ReplyTensor(out, t, op.Format.(TensorFormat))
+				out.Tensor(t, op.Format)
 			} else {
 				out.Simple(dagNA)
 			}

@@ -89,7 +89,7 @@ func TestReplyRun(t *testing.T) {
 		{name: "single into another type", otherKey: true, line: "AI.MODELEXECUTE m INPUTS 1 a OUTPUTS 1 b", want: wrongType},
 		{name: "single timed out", timedOut: true, line: "AI.MODELEXECUTE m INPUTS 1 a OUTPUTS 1 b", want: "+TIMEDOUT"},
 		{name: "dag", line: "AI.DAGEXECUTE LOAD 1 a PERSIST 1 b |> AI.MODELEXECUTE m INPUTS 1 a OUTPUTS 1 b |> AI.TENSORGET b VALUES",
-			want: "*2 +OK *1 ,2", persisted: true},
+			want: `*2 +OK tensor(FLOAT [1] 4 "\x00\x00\x00@")`, persisted: true},
 		{name: "dag failing in the middle", fail: boom,
 			line: "AI.DAGEXECUTE LOAD 1 a PERSIST 1 b |> AI.TENSORSET c FLOAT 1 VALUES 3 |> AI.MODELEXECUTE m INPUTS 1 a OUTPUTS 1 b |> AI.TENSORGET c VALUES",
 			want: "*3 +OK -ERR boom +NA"},

@@ -411,23 +411,35 @@ func (r *fakeRuntime) LoadBackend(name, path string) error {
 func (r *fakeRuntime) Stats() *stats.Table { return r.stats }
 func (r *fakeRuntime) Config() *Config     { return &r.config }
 
-// textReply renders a reply as text: +OK, *n, $"bulk", :int, ,double, _ (null).
+// textReply renders a reply as text: +OK, *n, $"bulk", :int, _ (null), tensor(dtype shape format data).
 type textReply struct{ parts []string }
 
 func (r *textReply) OK()                { r.add("+OK") }
 func (r *textReply) Array(n int)        { r.add(fmt.Sprintf("*%d", n)) }
 func (r *textReply) Bulk(s string)      { r.add(fmt.Sprintf("$%q", s)) }
 func (r *textReply) BulkBytes(b []byte) { r.add(fmt.Sprintf("$%q", b)) }
-func (r *textReply) TensorData(t tensor.Tensor) {
-	r.add(fmt.Sprintf("$%q", t.Data()))
+func (r *textReply) Tensor(t tensor.Tensor, f tensor.Format) {
+	r.add(fmt.Sprintf("tensor(%s %v %d %q)", t.DType().Name(), t.Shape(), f, t.Data()))
 }
 func (r *textReply) Int(v int64)       { r.add(fmt.Sprintf(":%d", v)) }
-func (r *textReply) Double(v float64)  { r.add(fmt.Sprintf(",%.17g", v)) }
 func (r *textReply) Null()             { r.add("_") }
 func (r *textReply) Simple(s string)   { r.add("+" + s) }
 func (r *textReply) Error(text string) { r.add("-" + text) }
 func (r *textReply) add(s string)      { r.parts = append(r.parts, s) }
 func (r *textReply) String() string    { return strings.Join(r.parts, " ") }
+
+// setTensor stores at a key the tensor AI.TENSORSET's arguments make ("key type ...").
+func setTensor(t *testing.T, ks *fakeKeyspace, line string) {
+	t.Helper()
+	a := args(line)
+	parsed, err := tensor.Parse(a[1:], func() int64 { return 1 << 20 })
+	if err != nil {
+		t.Fatalf("%s: %v", line, err)
+	}
+	if err := ks.SetTensor(a[0], parsed); err != nil {
+		t.Fatalf("%s: %v", line, err)
+	}
+}
 
 // run runs a handler with the command line split on spaces; it returns the reply text, or the error
 // text ("-" + error, "-ARITY" for the wrong-arity error).

@@ -21,11 +21,8 @@ func modelFixture(t *testing.T) (*fakeKeyspace, *fakeRuntime) {
 	t.Helper()
 	ks, rt := newFakeKeyspace(), newFakeRuntime()
 	ks.other["s"] = true
-	for _, line := range []string{"AI.TENSORSET t1 INT8 1 VALUES 1", "AI.TENSORSET t2 INT8 1 VALUES 2"} {
-		if got := run(ks, TensorSet, line); got != "+OK" {
-			t.Fatalf("%s: %s", line, got)
-		}
-	}
+	setTensor(t, ks, "t1 INT8 1 VALUES 1")
+	setTensor(t, ks, "t2 INT8 1 VALUES 2")
 	add := func(key string, nin, nout int) {
 		meta := ModelMeta{Backend: "TF", Device: "CPU", Tag: []byte{}}
 		for i := 0; i < nin; i++ {

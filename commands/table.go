@@ -39,18 +39,18 @@ type Command struct {
 	// key spec: without one, Redis takes the key as read and written, and a read-only user could
 	// not read it. Ignored for the other commands.
 	Use KeyUse
-	// ReadsTensorFirst: the handler's first act is reading args[1] as a tensor (Keyspace.Tensor),
-	// so the module looks it up before calling Go, when the argument count is one the command
-	// takes (ArgCounts): one call from Go into C fewer on the hottest commands.
-	ReadsTensorFirst bool
-	Handler          Handler
+	// InC: the module runs the command in C, without entering Go (module/tensor_commands.c, the
+	// data plane; its grammar is tensor/parse.c, which Go's DAG parser calls too). It has no
+	// Handler; the module gives it Arity and MaxArgs to check.
+	InC     bool
+	Handler Handler
 }
 
 // Commands lists every command gorai registers. An entry's index is its slot in the module's C
 // trampolines: new commands go at the end.
 var Commands = []Command{
-	{Name: "ai.tensorset", Flags: "write deny-oom", Arity: -4, FirstKey: 1, LastKey: 1, KeyStep: 1, Use: KeyWrite, ReadsTensorFirst: true, Handler: TensorSet},
-	{Name: "ai.tensorget", Flags: "readonly", Arity: -2, MaxArgs: 4, FirstKey: 1, LastKey: 1, KeyStep: 1, Use: KeyRead, ReadsTensorFirst: true, Handler: TensorGet},
+	{Name: "ai.tensorset", Flags: "write deny-oom", Arity: -4, FirstKey: 1, LastKey: 1, KeyStep: 1, Use: KeyWrite, InC: true},
+	{Name: "ai.tensorget", Flags: "readonly", Arity: -2, MaxArgs: 4, FirstKey: 1, LastKey: 1, KeyStep: 1, Use: KeyRead, InC: true},
 	{Name: "ai.modelstore", Flags: "write deny-oom", Arity: -6, FirstKey: 1, LastKey: 1, KeyStep: 1, Use: KeyWrite, Handler: ModelStore},
 	{Name: "ai.modelset", Flags: "write deny-oom", Arity: -4, FirstKey: 1, LastKey: 1, KeyStep: 1, Use: KeyWrite, Handler: ModelSet},
 	{Name: "ai.modelget", Flags: "readonly", Arity: -2, MaxArgs: 4, FirstKey: 1, LastKey: 1, KeyStep: 1, Use: KeyRead, Handler: ModelGet},

@@ -9,13 +9,11 @@ import (
 	"testing"
 
 	"gorai/stats"
-	"gorai/tensor"
 )
 
 // handlerFor is the handler the module runs for a command name.
 func handlerFor(name string) Handler {
 	return map[string]Handler{
-		"ai.tensorset": TensorSet, "ai.tensorget": TensorGet,
 		"ai.modelstore": ModelStore, "ai.modelset": ModelSet, "ai.modelget": ModelGet, "ai.modeldel": ModelDel,
 		"ai.modelexecute": ModelExecute, "ai.modelrun": ModelRun, "ai._modelscan": ModelScan,
 		"ai.scriptstore": ScriptStore, "ai.scriptset": ScriptSet, "ai.scriptget": ScriptGet, "ai.scriptdel": ScriptDel,
@@ -31,8 +29,6 @@ var wrongArity = []struct {
 	lines []string
 	want  string
 }{
-	{[]string{"AI.TENSORSET", "AI.TENSORSET t", "AI.TENSORSET t FLOAT"}, "-ARITY"},
-	{[]string{"AI.TENSORGET", "AI.TENSORGET t META BLOB x"}, "-ARITY"},
 	{[]string{"AI.MODELSTORE", "AI.MODELSTORE m", "AI.MODELSTORE m TORCH CPU BLOB"}, "-ARITY"},
 	{[]string{"AI.MODELSET", "AI.MODELSET m", "AI.MODELSET m TORCH"}, "-ARITY"},
 	{[]string{"AI.MODELGET", "AI.MODELGET m META BLOB x"}, "-ARITY"},
@@ -62,7 +58,8 @@ var wrongArity = []struct {
 }
 
 // Every command refuses a wrong number of arguments with exactly RedisAI's text (Redis' own, or the
-// command's), checked before a key is read.
+// command's), checked before a key is read. The commands run in C are checked against a server
+// (tests/tensor_test.go).
 func TestWrongArity(t *testing.T) {
 	seen := map[string]bool{}
 	for _, c := range wrongArity {
@@ -84,7 +81,7 @@ func TestWrongArity(t *testing.T) {
 		}
 	}
 	for _, name := range allCommandNames {
-		if !seen[name] {
+		if !seen[name] && !Lookup(name).InC {
 			t.Errorf("%s: no wrong-arity case", name)
 		}
 	}
@@ -121,8 +118,8 @@ func TestWrongArityInTransaction(t *testing.T) {
 	}
 }
 
-// The table lists every command once, in its slot order, with its handler; a command is
-// "getkeys-api" exactly when it has a key finder.
+// The table lists every command once, in its slot order, with its handler (none for a command run
+// in C); a command is "getkeys-api" exactly when it has a key finder.
 func TestCommandTable(t *testing.T) {
 	if len(Commands) != len(allCommandNames) {
 		t.Fatalf("%d commands, want %d", len(Commands), len(allCommandNames))
@@ -134,7 +131,7 @@ func TestCommandTable(t *testing.T) {
 		if Lookup(strings.ToUpper(c.Name)) != &Commands[i] {
 			t.Errorf("%s: Lookup finds another entry", c.Name)
 		}
-		if reflect.ValueOf(c.Handler).Pointer() != reflect.ValueOf(handlerFor(c.Name)).Pointer() {
+		if c.InC != (c.Handler == nil) || !c.InC && reflect.ValueOf(c.Handler).Pointer() != reflect.ValueOf(handlerFor(c.Name)).Pointer() {
 			t.Errorf("%s: another handler", c.Name)
 		}
 		if strings.Contains(c.Flags, "getkeys-api") != (c.Keys != nil) {
@@ -157,8 +154,6 @@ func TestCommandTable(t *testing.T) {
 // the runtime to read or write.
 func TestCommandTableKeys(t *testing.T) {
 	for _, line := range []string{
-		"AI.TENSORSET a INT8 1 VALUES 1",
-		"AI.TENSORGET t1 VALUES",
 		"AI.MODELSTORE n TORCH CPU BLOB x",
 		"AI.MODELSET n TORCH CPU BLOB x",
 		"AI.MODELGET m META",
@@ -267,66 +262,3 @@ func TestArgCounts(t *testing.T) {
 	}
 }
 
-// lookupLog records every lookup of the keyspace, with its kind.
-type lookupLog struct {
-	*fakeKeyspace
-	log []string
-}
-
-func (l *lookupLog) Tensor(key []byte) (tensor.Tensor, error) {
-	l.log = append(l.log, "tensor "+string(key))
-	return l.fakeKeyspace.Tensor(key)
-}
-
-func (l *lookupLog) Model(key []byte) (Model, error) {
-	l.log = append(l.log, "model "+string(key))
-	return l.fakeKeyspace.Model(key)
-}
-
-func (l *lookupLog) Script(key []byte) (Script, error) {
-	l.log = append(l.log, "script "+string(key))
-	return l.fakeKeyspace.Script(key)
-}
-
-// A command marked ReadsTensorFirst gets its key looked up by the module before the handler runs
-// (when its argument count is one it takes), and the handler is given that lookup: so the handler
-// must look up exactly args[1], as a tensor, once, whatever the rest of the arguments, the key's
-// content or the outcome. The other commands are not marked.
-func TestReadsTensorFirst(t *testing.T) {
-	lines := map[string][]string{
-		"ai.tensorset": {"AI.TENSORSET t FLOAT 2 VALUES 1 2", "AI.TENSORSET t FLOAT 2 BLOB x y", "AI.TENSORSET t NOPE 2",
-			"AI.TENSORSET t FLOAT 1 BLOB \\0\\0\\0\\0", "AI.TENSORSET t INT8 -1 2"},
-		"ai.tensorget": {"AI.TENSORGET t", "AI.TENSORGET t BLOB", "AI.TENSORGET t META VALUES", "AI.TENSORGET t NOPE"},
-	}
-	for _, c := range Commands {
-		if !c.ReadsTensorFirst {
-			if lines[c.Name] != nil {
-				t.Errorf("%s: not marked ReadsTensorFirst", c.Name)
-			}
-			continue
-		}
-		if c.FirstKey != 1 || c.Keys != nil || lines[c.Name] == nil {
-			t.Errorf("%s: ReadsTensorFirst with keys %d/%v, or no lines to check", c.Name, c.FirstKey, c.Keys != nil)
-		}
-		for _, line := range lines[c.Name] {
-			for _, content := range []string{"empty", "tensor", "model"} {
-				ks := &lookupLog{fakeKeyspace: newFakeKeyspace()}
-				switch content {
-				case "tensor":
-					stored, err := tensor.FromBlob(tensor.Float, []int64{1}, []byte{0, 0, 0, 0})
-					if err != nil {
-						t.Fatal(err)
-					}
-					ks.tensors["t"] = stored
-				case "model":
-					ks.other["t"] = true
-				}
-				var r textReply
-				_ = call(c.Handler, Env{Keys: ks, Out: &r}, args(line))
-				if !slices.Equal(ks.log, []string{"tensor t"}) {
-					t.Errorf("%q on a key holding %s: lookups %q, want one of t as a tensor", line, content, ks.log)
-				}
-			}
-		}
-	}
-}

@@ -12,7 +12,6 @@ package effects
 
 import (
 	"encoding/binary"
-	"math"
 	"unsafe"
 
 	"gorai/tensor"
@@ -33,12 +32,11 @@ const (
 	OpReplyOK           = 'O'
 	OpReplyArray        = 'A' // length
 	OpReplyBulk         = 'B' // length, bytes
-	OpReplyBulkPtr      = 'P' // address of C memory, length
 	OpReplyInt          = 'I' // value
-	OpReplyDouble       = 'D' // float64 bits
 	OpReplyNull         = 'N'
 	OpReplyError        = 'E' // length, bytes, NUL
 	OpReplyArity        = 'W' // Redis' wrong-arity error
+	OpReplyTensor       = 'G' // tensor address, format: the tensor as AI.TENSORGET replies it
 	OpReleaseTensor     = 'U' // tensor address: a reference held for the reply is dropped
 )
 
@@ -106,7 +104,6 @@ func (e *Effects) OK()              { e.buf = append(e.buf, OpReplyOK) }
 func (e *Effects) Null()            { e.buf = append(e.buf, OpReplyNull) }
 func (e *Effects) Array(n int)      { e.op(OpReplyArray, int64(n)) }
 func (e *Effects) Int(v int64)      { e.op(OpReplyInt, v) }
-func (e *Effects) Double(v float64) { e.op(OpReplyDouble, int64(math.Float64bits(v))) }
 func (e *Effects) Bulk(s string)    { e.text(OpReplyBulk, s) }
 
 func (e *Effects) BulkBytes(b []byte) {
@@ -126,18 +123,13 @@ func (e *Effects) Error(text string) {
 	e.buf = append(e.buf, 0)
 }
 
-// TensorData refers to the tensor's C memory, holding a reference until the reply is sent (a write
-// queued before it may replace the tensor in the keyspace).
-func (e *Effects) TensorData(t tensor.Tensor) {
+// Tensor replies with t in format f, holding a reference until the reply is sent (a write queued
+// before it may replace the tensor in the keyspace).
+func (e *Effects) Tensor(t tensor.Tensor, f tensor.Format) {
 	t.Retain()
 	e.held = append(e.held, t)
-	d := t.Data()
-	var p uintptr
-	if len(d) > 0 {
-		p = uintptr(unsafe.Pointer(&d[0]))
-	}
-	e.op(OpReplyBulkPtr, int64(p))
-	e.buf = binary.LittleEndian.AppendUint64(e.buf, uint64(len(d)))
+	e.op(OpReplyTensor, int64(uintptr(t.Pointer())))
+	e.buf = binary.LittleEndian.AppendUint64(e.buf, uint64(f))
 }
 
 // Fail drops everything queued and replies with an error instead.

@@ -3,7 +3,6 @@ package effects
 import (
 	"bytes"
 	"encoding/binary"
-	"math"
 	"testing"
 	"unsafe"
 
@@ -57,13 +56,12 @@ func TestProgramLayout(t *testing.T) {
 	e.Bulk("hi")
 	e.BulkBytes([]byte{0})
 	e.Int(-5)
-	e.Double(1.5)
 	e.Null()
 	e.OK()
 	p := int64(uintptr(tt.Pointer()))
 	want := join(OpKeyArg, 2, OpBytes, 3, "out", OpKeyBytes, OpSetTensor, p, OpReplicateTensor, p, OpDelete,
 		OpReplicateVerbatim, OpReplyArray, 3, OpReplySimple, 2, "NA\x00", OpReplyError, 5, "ERR x\x00", OpReplyBulk, 2, "hi",
-		OpReplyBulk, 1, "\x00", OpReplyInt, -5, OpReplyDouble, int64(math.Float64bits(1.5)), OpReplyNull, OpReplyOK)
+		OpReplyBulk, 1, "\x00", OpReplyInt, -5, OpReplyNull, OpReplyOK)
 	if got := e.Finish(); !bytes.Equal(got, want) {
 		t.Fatalf("program\n got %q\nwant %q", got, want)
 	}
@@ -99,17 +97,17 @@ func TestFailDiscardsWrites(t *testing.T) {
 	tt.Release()
 }
 
-// A reply that refers to a tensor's data holds the tensor until the reply is sent: the finished
-// program drops the reference after its reply.
-func TestTensorDataHeld(t *testing.T) {
+// A reply that refers to a tensor holds it until the reply is sent: the finished program drops the
+// reference after its reply.
+func TestTensorReplyHeld(t *testing.T) {
 	var e Effects
 	tt := newTensor(t)
-	e.TensorData(tt)
+	e.Tensor(tt, tensor.FormatMeta|tensor.FormatValues)
 	if tt.RefCount() != 2 {
 		t.Fatalf("%d references while the reply refers to it", tt.RefCount())
 	}
-	p := unsafe.Pointer(&tt.Data()[0])
-	want := join(OpReplyBulkPtr, int64(uintptr(p)), 3, OpReleaseTensor, int64(uintptr(tt.Pointer())))
+	p := int64(uintptr(tt.Pointer()))
+	want := join(OpReplyTensor, p, int64(tensor.FormatMeta|tensor.FormatValues), OpReleaseTensor, p)
 	if got := e.Finish(); !bytes.Equal(got, want) {
 		t.Fatalf("program %q, want %q", got, want)
 	}
@@ -122,10 +120,10 @@ func TestTensorDataHeld(t *testing.T) {
 }
 
 // A reply discarded before it is finished (a failure, a panic) drops its held references itself.
-func TestTensorDataDiscarded(t *testing.T) {
+func TestTensorReplyDiscarded(t *testing.T) {
 	var e Effects
 	tt := newTensor(t)
-	e.TensorData(tt)
+	e.Tensor(tt, tensor.FormatBlob)
 	e.Fail("ERR no")
 	if tt.RefCount() != 1 {
 		t.Fatalf("%d references after Fail", tt.RefCount())
@@ -133,7 +131,7 @@ func TestTensorDataDiscarded(t *testing.T) {
 	if got, want := e.Finish(), join(OpReplyError, 6, "ERR no\x00"); !bytes.Equal(got, want) {
 		t.Fatalf("program %q, want %q", got, want)
 	}
-	e.TensorData(tt)
+	e.Tensor(tt, tensor.FormatBlob)
 	e.Reset()
 	if tt.RefCount() != 1 {
 		t.Fatalf("%d references after Reset", tt.RefCount())

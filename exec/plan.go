@@ -29,8 +29,8 @@ type Op struct {
 	Kind OpKind
 	// TensorSet: the tensor, built when the command was parsed (owned by the plan).
 	Tensor tensor.Tensor
-	// TensorGet: how the reply shows the tensor; exec only carries it (commands.TensorFormat).
-	Format any
+	// TensorGet: how the reply shows the tensor; exec only carries it.
+	Format tensor.Format
 	// ModelRun: the model. ScriptRun: the script, its function, keys and args.
 	Model      StoredModel
 	Script     StoredScript

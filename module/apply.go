@@ -47,8 +47,8 @@ func checkEffectOps() error {
 		{"REPLICATE_VERBATIM", effects.OpReplicateVerbatim, C.GORAI_REPLICATE_VERBATIM},
 		{"REPLY_SIMPLE", effects.OpReplySimple, C.GORAI_REPLY_SIMPLE}, {"REPLY_OK", effects.OpReplyOK, C.GORAI_REPLY_OK},
 		{"REPLY_ARRAY", effects.OpReplyArray, C.GORAI_REPLY_ARRAY}, {"REPLY_BULK", effects.OpReplyBulk, C.GORAI_REPLY_BULK},
-		{"REPLY_BULK_PTR", effects.OpReplyBulkPtr, C.GORAI_REPLY_BULK_PTR}, {"REPLY_INT", effects.OpReplyInt, C.GORAI_REPLY_INT},
-		{"REPLY_DOUBLE", effects.OpReplyDouble, C.GORAI_REPLY_DOUBLE}, {"REPLY_NULL", effects.OpReplyNull, C.GORAI_REPLY_NULL},
+		{"REPLY_INT", effects.OpReplyInt, C.GORAI_REPLY_INT}, {"REPLY_NULL", effects.OpReplyNull, C.GORAI_REPLY_NULL},
+		{"REPLY_TENSOR", effects.OpReplyTensor, C.GORAI_REPLY_TENSOR},
 		{"REPLY_ERROR", effects.OpReplyError, C.GORAI_REPLY_ERROR}, {"REPLY_ARITY", effects.OpReplyArity, C.GORAI_REPLY_ARITY},
 		{"RELEASE_TENSOR", effects.OpReleaseTensor, C.GORAI_RELEASE_TENSOR},
 	} {

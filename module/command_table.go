@@ -21,13 +21,15 @@ import (
 func registerCommands(ctx *C.RedisModuleCtx) error {
 	for slot, c := range commands.Commands {
 		name, flags := C.CString(c.Name), C.CString(c.Flags)
-		rc := C.gorai_create_command(ctx, C.int(slot), name, flags, C.int(c.FirstKey), C.int(c.LastKey), C.int(c.KeyStep))
+		var rc C.int
+		if c.InC {
+			lo, hi := c.ArgCounts()
+			rc = C.gorai_create_c_command(ctx, name, flags, C.int(c.FirstKey), C.int(c.LastKey), C.int(c.KeyStep), C.int(lo), C.int(hi))
+		} else {
+			rc = C.gorai_create_command(ctx, C.int(slot), name, flags, C.int(c.FirstKey), C.int(c.LastKey), C.int(c.KeyStep))
+		}
 		if rc == C.REDISMODULE_OK && c.Keys == nil && c.FirstKey == 1 {
 			rc = C.gorai_set_key_spec(ctx, name, keyFlags[c.Use])
-		}
-		if c.ReadsTensorFirst {
-			lo, hi := c.ArgCounts()
-			C.gorai_look_up_first_tensor(C.int(slot), C.int(lo), C.int(hi))
 		}
 		C.free(unsafe.Pointer(name))
 		C.free(unsafe.Pointer(flags))
@@ -38,19 +40,18 @@ func registerCommands(ctx *C.RedisModuleCtx) error {
 	return nil
 }
 
-// goraiCommand runs command slot with argv, whose bytes C has gathered into ptrs and lens, and
-// firstTensor, argv[1] looked up as a tensor when the command reads it first (else nil). Its
+// goraiCommand runs command slot with argv, whose bytes C has gathered into ptrs and lens. Its
 // effects program is written into the programCap bytes at program: it returns the length for C to
 // apply, or 0 when there is nothing left to apply.
 //
 //export goraiCommand
 func goraiCommand(ctx *C.RedisModuleCtx, argv **C.RedisModuleString, ptrs **C.char, lens *C.size_t, argc C.int, slot C.int,
-	firstTensor *C.gorai_key_lookup, program *C.uchar, programCap C.size_t) (programLen C.size_t) {
+	program *C.uchar, programCap C.size_t) (programLen C.size_t) {
 	defer recoverEntry(ctx, "dispatching a command", nil)
 	mainThread.Yield()
 	n := int(argc)
 	call := callPool.Get().(*redisCall)
-	call.ctx, call.argv, call.firstTensor = ctx, unsafe.Slice(argv, n), firstTensor
+	call.ctx, call.argv = ctx, unsafe.Slice(argv, n)
 	call.lendProgram(program, programCap)
 	for i, p := range unsafe.Slice(ptrs, n) {
 		call.args = append(call.args, unsafe.Slice((*byte)(unsafe.Pointer(p)), int(unsafe.Slice(lens, n)[i])))

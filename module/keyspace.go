@@ -21,14 +21,11 @@ type redisCall struct {
 	argv    []*C.RedisModuleString
 	args    [][]byte
 	effects effects.Effects
-	// firstTensor is argv[1] as the trampoline looked it up, for a command that reads it first as a
-	// tensor (commands.Command.ReadsTensorFirst); nil otherwise. On the C stack: valid during the call.
-	firstTensor *C.gorai_key_lookup
 }
 
 func (c *redisCall) reset() {
 	clear(c.args)
-	c.ctx, c.argv, c.args, c.firstTensor = nil, nil, c.args[:0], nil
+	c.ctx, c.argv, c.args = nil, nil, c.args[:0]
 	c.effects.Reset()
 }
 
@@ -48,9 +45,7 @@ func (c *redisCall) argIndex(key []byte) int {
 // lookup opens key and reads its value if it has the given type.
 func (c *redisCall) lookup(key []byte, typ *C.RedisModuleType) (unsafe.Pointer, error) {
 	var r C.gorai_key_lookup
-	if i := c.argIndex(key); i == 1 && c.firstTensor != nil && typ == C.gorai_tensor_type {
-		r = *c.firstTensor // the handler reads it before anything is written
-	} else if i >= 0 {
+	if i := c.argIndex(key); i >= 0 {
 		r = C.gorai_key_value(c.ctx, c.argv[i], typ)
 	} else {
 		s := C.gorai_create_string(c.ctx, (*C.char)(unsafe.Pointer(unsafe.SliceData(key))), C.size_t(len(key)))

@@ -53,20 +53,6 @@ void gorai_log(RedisModuleCtx *ctx, const char *level, const char *msg) {
  * trampoline applies once Go has returned; a longer program Go applies itself. */
 #define GORAI_PROGRAM_STACK 4096
 
-/* Commands whose handler first reads argv[1] as a tensor (and does nothing before) get it looked up
- * here, when their argument count is one they take (else the handler does not run): Go then makes no
- * call back into C for it. Set at load, by slot. */
-static struct {
-    int looks_up, min_args, max_args;
-} first_tensor[GORAI_MAX_COMMANDS];
-
-void gorai_look_up_first_tensor(int slot, int min_args, int max_args) {
-    if (slot < 0 || slot >= GORAI_MAX_COMMANDS) return;
-    first_tensor[slot].looks_up = 1;
-    first_tensor[slot].min_args = min_args;
-    first_tensor[slot].max_args = max_args;
-}
-
 static int run_command(RedisModuleCtx *ctx, RedisModuleString **argv, int argc, int slot) {
     const char *stack_ptrs[GORAI_STACK_ARGS];
     size_t stack_lens[GORAI_STACK_ARGS];
@@ -77,13 +63,8 @@ static int run_command(RedisModuleCtx *ctx, RedisModuleString **argv, int argc, 
         lens = RedisModule_Alloc(sizeof(*lens) * (size_t)argc);
     }
     for (int i = 0; i < argc; i++) ptrs[i] = RedisModule_StringPtrLen(argv[i], &lens[i]);
-    gorai_key_lookup first, *looked_up = NULL;
-    if (first_tensor[slot].looks_up && argc >= first_tensor[slot].min_args && argc <= first_tensor[slot].max_args) {
-        first = gorai_key_value(ctx, argv[1], gorai_tensor_type);
-        looked_up = &first;
-    }
     unsigned char program[GORAI_PROGRAM_STACK];
-    size_t n = goraiCommand(ctx, argv, (char **)ptrs, lens, argc, slot, looked_up, program, sizeof program);
+    size_t n = goraiCommand(ctx, argv, (char **)ptrs, lens, argc, slot, program, sizeof program);
     if (n > 0) gorai_apply(ctx, argv, program, n);
     if (ptrs != stack_ptrs) {
         RedisModule_Free(ptrs);
@@ -349,22 +330,14 @@ void gorai_apply(RedisModuleCtx *ctx, RedisModuleString **argv, const unsigned c
             p += n;
             break;
         }
-        case GORAI_REPLY_BULK_PTR: {
-            const char *data = (const char *)(uintptr_t)read_i64(&p);
-            size_t n = (size_t)read_i64(&p);
-            RedisModule_ReplyWithStringBuffer(ctx, data, n);
+        case GORAI_REPLY_TENSOR: {
+            const gorai_tensor *t = (const gorai_tensor *)(uintptr_t)read_i64(&p);
+            gorai_reply_tensor(ctx, t, (int)read_i64(&p));
             break;
         }
         case GORAI_REPLY_INT:
             RedisModule_ReplyWithLongLong(ctx, read_i64(&p));
             break;
-        case GORAI_REPLY_DOUBLE: {
-            double d;
-            memcpy(&d, p, sizeof d);
-            p += sizeof d;
-            RedisModule_ReplyWithDouble(ctx, d);
-            break;
-        }
         case GORAI_REPLY_NULL:
             RedisModule_ReplyWithNull(ctx);
             break;

@@ -12,9 +12,12 @@
 int gorai_create_command(RedisModuleCtx *ctx, int slot, const char *name, const char *flags, int firstkey,
                          int lastkey, int keystep);
 int gorai_set_key_spec(RedisModuleCtx *ctx, const char *name, int flags);
-/* gorai_look_up_first_tensor has the trampoline of slot look argv[1] up as a tensor before calling Go,
- * when argc is within [min_args, max_args]. */
-void gorai_look_up_first_tensor(int slot, int min_args, int max_args);
+/* gorai_create_c_command registers a command that runs in C (tensor_commands.c), by name; it takes
+ * between min_args and max_args arguments, its name included. */
+int gorai_create_c_command(RedisModuleCtx *ctx, const char *name, const char *flags, int firstkey, int lastkey,
+                           int keystep, int min_args, int max_args);
+/* gorai_reply_tensor replies with t as AI.TENSORGET does in format (GORAI_FORMAT_* bits). */
+void gorai_reply_tensor(RedisModuleCtx *ctx, const gorai_tensor *t, int format);
 int gorai_create_types(RedisModuleCtx *ctx);
 int gorai_register_info(RedisModuleCtx *ctx);
 int gorai_subscribe_shutdown(RedisModuleCtx *ctx);
@@ -83,12 +86,11 @@ enum {
     GORAI_REPLY_OK = 'O',            /* +OK */
     GORAI_REPLY_ARRAY = 'A',         /* length */
     GORAI_REPLY_BULK = 'B',          /* length, bytes */
-    GORAI_REPLY_BULK_PTR = 'P',      /* address of C memory, length */
     GORAI_REPLY_INT = 'I',           /* value */
-    GORAI_REPLY_DOUBLE = 'D',        /* float64 */
     GORAI_REPLY_NULL = 'N',
     GORAI_REPLY_ERROR = 'E',         /* length, bytes, NUL */
     GORAI_REPLY_ARITY = 'W',         /* Redis' wrong-arity error */
+    GORAI_REPLY_TENSOR = 'G',        /* tensor address, format: as AI.TENSORGET replies it */
     GORAI_RELEASE_TENSOR = 'U',      /* tensor address: a reference the reply held is dropped */
 };
 void gorai_apply(RedisModuleCtx *ctx, RedisModuleString **argv, const unsigned char *buf, size_t len);

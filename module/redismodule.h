@@ -189,6 +189,7 @@ typedef struct RedisModuleTypeMethods {
     X(int, ReplyWithLongLong, (RedisModuleCtx * ctx, long long ll))                                     \
     X(int, ReplyWithDouble, (RedisModuleCtx * ctx, double d))                                           \
     X(int, ReplyWithStringBuffer, (RedisModuleCtx * ctx, const char *buf, size_t len))                  \
+    X(int, ReplyWithCString, (RedisModuleCtx * ctx, const char *buf))                                   \
     X(int, ReplyWithNull, (RedisModuleCtx * ctx))                                                       \
     X(int, ReplicateVerbatim, (RedisModuleCtx * ctx))                                                   \
     X(int, Replicate, (RedisModuleCtx * ctx, const char *cmdname, const char *fmt, ...))                \

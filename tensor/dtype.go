@@ -1,7 +1,5 @@
 package tensor
 
-import "bytes"
-
 // DType is a tensor element type as DLPack codes it (with RedisAI's codes for BOOL and STRING).
 type DType struct {
 	Code uint8
@@ -39,16 +37,6 @@ var dtypeNames = []struct {
 	{"INT8", Int8}, {"INT16", Int16}, {"INT32", Int32}, {"INT64", Int64},
 	{"UINT8", UInt8}, {"UINT16", UInt16},
 	{"BOOL", Bool}, {"STRING", String},
-}
-
-// ParseDType reads a dtype name, case-insensitively as RedisAI does.
-func ParseDType(name []byte) (DType, bool) {
-	for _, d := range dtypeNames {
-		if bytes.EqualFold(name, []byte(d.name)) {
-			return d.dtype, true
-		}
-	}
-	return DType{}, false
 }
 
 // Name is the upper-case name clients expect in replies; "" for a dtype gorai does not know.

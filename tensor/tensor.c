@@ -108,19 +108,3 @@ size_t gorai_tensor_mem_usage(const gorai_tensor *t) {
     size_t n = gorai_mem.size((void *)t);
     return t->nbytes >= SEPARATE_DATA ? n + gorai_mem.size(t->dl.data) : n;
 }
-
-const char *gorai_dtype_name(DLDataType dtype) {
-    switch (dtype.code) {
-    case kDLFloat:
-        return dtype.bits == 32 ? "FLOAT" : dtype.bits == 64 ? "DOUBLE" : "";
-    case kDLInt:
-        return dtype.bits == 8 ? "INT8" : dtype.bits == 16 ? "INT16" : dtype.bits == 32 ? "INT32" : dtype.bits == 64 ? "INT64" : "";
-    case kDLUInt:
-        return dtype.bits == 8 ? "UINT8" : dtype.bits == 16 ? "UINT16" : "";
-    case GORAI_DL_BOOL:
-        return dtype.bits == 8 ? "BOOL" : "";
-    case GORAI_DL_STRING:
-        return dtype.bits == 8 ? "STRING" : "";
-    }
-    return "";
-}

@@ -1,6 +1,6 @@
 // Package tensor is gorai's tensor: a DLPack DLTensor header over row-major data kept in C memory from
 // the module allocator (Redis' own allocator inside redis-server), with the dtype table and the
-// BLOB and VALUES codecs. Go never keeps pointers to Go memory in a tensor.
+// BLOB and VALUES codecs (parse.c). Go never keeps pointers to Go memory in a tensor.
 package tensor
 
 /*
@@ -13,7 +13,9 @@ package tensor
 import "C"
 
 import (
-	"errors"
+	"bytes"
+	"encoding/binary"
+	"math"
 	"sync/atomic"
 	"unsafe"
 )
@@ -71,9 +73,6 @@ func (t Tensor) offsets() []uint64 {
 	return unsafe.Slice((*uint64)(unsafe.Pointer(t.c.offsets)), t.Len())
 }
 
-// ErrOutOfMemory is returned when the allocator has no room for a tensor.
-var ErrOutOfMemory = errors.New("could not allocate tensor")
-
 func newTensor(dt DType, shape []int64, n int64, nbytes int, zero bool) (Tensor, error) {
 	z := C.int(0)
 	if zero {
@@ -88,6 +87,39 @@ func newTensor(dt DType, shape []int64, n int64, nbytes int, zero bool) (Tensor,
 	t := Tensor{c}
 	copy(t.Shape(), shape)
 	return t, nil
+}
+
+// Float is element i of a FLOAT or DOUBLE tensor.
+func (t Tensor) Float(i int) float64 {
+	if t.DType().Bits == 32 {
+		return float64(math.Float32frombits(binary.LittleEndian.Uint32(t.Data()[4*i:])))
+	}
+	return math.Float64frombits(binary.LittleEndian.Uint64(t.Data()[8*i:]))
+}
+
+// Int is element i of an integer or BOOL tensor.
+func (t Tensor) Int(i int) int64 {
+	d, dt := t.Data(), t.DType()
+	switch {
+	case dt.Bits == 8 && dt.IsSigned():
+		return int64(int8(d[i]))
+	case dt.Bits == 8:
+		return int64(d[i])
+	case dt.Bits == 16 && dt.IsSigned():
+		return int64(int16(binary.LittleEndian.Uint16(d[2*i:])))
+	case dt.Bits == 16:
+		return int64(binary.LittleEndian.Uint16(d[2*i:]))
+	case dt.Bits == 32:
+		return int64(int32(binary.LittleEndian.Uint32(d[4*i:])))
+	default:
+		return int64(binary.LittleEndian.Uint64(d[8*i:]))
+	}
+}
+
+// Str is element i of a STRING tensor, without its NUL.
+func (t Tensor) Str(i int) []byte {
+	d := t.Data()[t.offsets()[i]:]
+	return d[:bytes.IndexByte(d, 0)]
 }
 
 // RefCount is the number of references held: for checks that a holder released its own.

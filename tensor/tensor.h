@@ -45,8 +45,8 @@ void gorai_tensor_retain(gorai_tensor *t);
 void gorai_tensor_release(gorai_tensor *t);
 /* gorai_tensor_free frees t whatever its count: for the holder of the last reference. */
 void gorai_tensor_free(gorai_tensor *t);
-/* gorai_dtype_name is the dtype's upper-case name as commands take it ("" if unknown); the Go dtype table
- * is the one commands use, and a test keeps the two in step. */
+/* gorai_dtype_name is the dtype's upper-case name as commands take it ("" if unknown), from the dtype
+ * table of parse.c; Go's DType.Name keeps its own for Go callers, and a test keeps the two in step. */
 const char *gorai_dtype_name(DLDataType dtype);
 /* gorai_tensor_mem_usage is what MEMORY USAGE reports: the allocator's sizes of the header and data blocks. */
 size_t gorai_tensor_mem_usage(const gorai_tensor *t);

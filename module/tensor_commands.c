@@ -1,0 +1,159 @@
+/* AI.TENSORSET and AI.TENSORGET, the data plane: a simulation sends them by the million, pipelined.
+ * They run on Redis' main thread without entering Go: crossing from C into Go costs each command
+ * about as much as all of GET's own work. Their grammar is tensor/parse.c, which Go's DAG parser
+ * calls too; gorai_reply_tensor is also how a DAG's AI.TENSORGET replies (GORAI_REPLY_TENSOR). */
+#include <stdio.h>
+#include <string.h>
+
+#include "module.h"
+#include "parse.h"
+
+#define WRONGTYPE "WRONGTYPE Operation against a key holding the wrong kind of value"
+
+/* Commands with more arguments than this gather their pointers in allocated memory. */
+#define STACK_ARGS 64
+
+static int reply_status(RedisModuleCtx *ctx, gorai_tensor_status status) {
+    char text[160];
+    snprintf(text, sizeof text, "ERR %s", gorai_tensor_message(status));
+    return RedisModule_ReplyWithError(ctx, text);
+}
+
+/* parse_tensor runs the parser over argv[first...]; proto-max-bulk-len, which bounds a zero-filled
+ * tensor, is read only for one. */
+static gorai_tensor *parse_tensor(RedisModuleCtx *ctx, RedisModuleString **argv, int first, int argc,
+                                  gorai_tensor_status *status) {
+    int n = argc - first;
+    const char *stack_ptrs[STACK_ARGS];
+    size_t stack_lens[STACK_ARGS];
+    const char **ptrs = n > STACK_ARGS ? RedisModule_Alloc(sizeof(*ptrs) * (size_t)n) : stack_ptrs;
+    size_t *lens = n > STACK_ARGS ? RedisModule_Alloc(sizeof(*lens) * (size_t)n) : stack_lens;
+    for (int i = 0; i < n; i++) ptrs[i] = RedisModule_StringPtrLen(argv[first + i], &lens[i]);
+    gorai_tensor *t = gorai_tensor_parse(ptrs, lens, n, -1, status);
+    if (t == NULL && *status == GORAI_TENSOR_NEEDS_LIMIT) {
+        long long limit = gorai_config_integer(ctx, "proto-max-bulk-len");
+        t = gorai_tensor_parse(ptrs, lens, n, limit < 0 ? 0 : limit, status);
+    }
+    if (ptrs != stack_ptrs) {
+        RedisModule_Free(ptrs);
+        RedisModule_Free(lens);
+    }
+    return t;
+}
+
+static int tensorset_command(RedisModuleCtx *ctx, RedisModuleString **argv, int argc);
+static int tensorget_command(RedisModuleCtx *ctx, RedisModuleString **argv, int argc);
+
+/* The commands, by the names Go's command table gives them, with the argument counts it gives. */
+enum { TENSORSET, TENSORGET, NUM_C_COMMANDS };
+static struct {
+    const char *name;
+    RedisModuleCmdFunc run;
+    int min_args, max_args;
+} c_commands[NUM_C_COMMANDS] = {{"ai.tensorset", tensorset_command, 0, 0}, {"ai.tensorget", tensorget_command, 0, 0}};
+
+int gorai_create_c_command(RedisModuleCtx *ctx, const char *name, const char *flags, int firstkey, int lastkey,
+                           int keystep, int min_args, int max_args) {
+    for (int i = 0; i < NUM_C_COMMANDS; i++) {
+        if (strcmp(c_commands[i].name, name) != 0) continue;
+        c_commands[i].min_args = min_args;
+        c_commands[i].max_args = max_args;
+        return RedisModule_CreateCommand(ctx, name, c_commands[i].run, flags, firstkey, lastkey, keystep);
+    }
+    return REDISMODULE_ERR;
+}
+
+static int arity_ok(int command, int argc) {
+    return argc >= c_commands[command].min_args && argc <= c_commands[command].max_args;
+}
+
+/* AI.TENSORSET key type [dim ...] [BLOB data | VALUES v ...]: the key is opened for writing before
+ * the arguments are parsed (a key of another type is refused first), as RedisAI does; a refused
+ * command changes nothing. */
+static int tensorset_command(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
+    if (!arity_ok(TENSORSET, argc)) return RedisModule_WrongArity(ctx);
+    RedisModuleKey *key = RedisModule_OpenKey(ctx, argv[1], REDISMODULE_READ | REDISMODULE_WRITE);
+    int type = RedisModule_KeyType(key);
+    if (type != REDISMODULE_KEYTYPE_EMPTY &&
+        !(type == REDISMODULE_KEYTYPE_MODULE && RedisModule_ModuleTypeGetType(key) == gorai_tensor_type)) {
+        RedisModule_CloseKey(key);
+        return RedisModule_ReplyWithError(ctx, WRONGTYPE);
+    }
+    gorai_tensor_status status;
+    gorai_tensor *t = parse_tensor(ctx, argv, 2, argc, &status);
+    if (t == NULL) {
+        RedisModule_CloseKey(key);
+        return reply_status(ctx, status);
+    }
+    RedisModule_ModuleTypeSetValue(key, gorai_tensor_type, t);
+    RedisModule_CloseKey(key);
+    RedisModule_ReplicateVerbatim(ctx);
+    return RedisModule_ReplyWithSimpleString(ctx, "OK");
+}
+
+/* AI.TENSORGET key [META] [BLOB | VALUES]: the key is read before the format. */
+static int tensorget_command(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
+    if (!arity_ok(TENSORGET, argc) || argc > 4) return RedisModule_WrongArity(ctx);
+    gorai_key_lookup found = gorai_key_value(ctx, argv[1], gorai_tensor_type);
+    if (found.wrong_type) return RedisModule_ReplyWithError(ctx, WRONGTYPE);
+    if (found.value == NULL) return RedisModule_ReplyWithError(ctx, "ERR tensor key is empty or in a different shard");
+    const char *ptrs[2];
+    size_t lens[2];
+    for (int i = 2; i < argc; i++) ptrs[i - 2] = RedisModule_StringPtrLen(argv[i], &lens[i - 2]);
+    int format;
+    gorai_tensor_status status = gorai_tensor_parse_format(ptrs, lens, argc - 2, &format);
+    if (status != GORAI_TENSOR_OK) return reply_status(ctx, status);
+    gorai_reply_tensor(ctx, found.value, format);
+    return REDISMODULE_OK;
+}
+
+static void reply_values(RedisModuleCtx *ctx, const gorai_tensor *t) {
+    const char *data = t->dl.data;
+    RedisModule_ReplyWithArray(ctx, t->len);
+    for (int64_t i = 0; i < t->len; i++) {
+        switch (t->dl.dtype.code) {
+        case kDLFloat:
+            RedisModule_ReplyWithDouble(ctx, t->dl.dtype.bits == 32 ? ((const float *)data)[i] : ((const double *)data)[i]);
+            break;
+        case GORAI_DL_STRING:
+            RedisModule_ReplyWithCString(ctx, data + t->offsets[i]);
+            break;
+        case kDLInt:
+            switch (t->dl.dtype.bits) {
+            case 8:
+                RedisModule_ReplyWithLongLong(ctx, ((const int8_t *)data)[i]);
+                break;
+            case 16:
+                RedisModule_ReplyWithLongLong(ctx, ((const int16_t *)data)[i]);
+                break;
+            case 32:
+                RedisModule_ReplyWithLongLong(ctx, ((const int32_t *)data)[i]);
+                break;
+            default:
+                RedisModule_ReplyWithLongLong(ctx, ((const int64_t *)data)[i]);
+            }
+            break;
+        default: /* UINT8, UINT16, BOOL */
+            RedisModule_ReplyWithLongLong(ctx, t->dl.dtype.bits == 16 ? ((const uint16_t *)data)[i] : ((const uint8_t *)data)[i]);
+        }
+    }
+}
+
+void gorai_reply_tensor(RedisModuleCtx *ctx, const gorai_tensor *t, int format) {
+    int data = format & (GORAI_FORMAT_BLOB | GORAI_FORMAT_VALUES);
+    if (format & GORAI_FORMAT_META) {
+        RedisModule_ReplyWithArray(ctx, data ? 6 : 4);
+        RedisModule_ReplyWithCString(ctx, "dtype");
+        RedisModule_ReplyWithCString(ctx, gorai_dtype_name(t->dl.dtype));
+        RedisModule_ReplyWithCString(ctx, "shape");
+        RedisModule_ReplyWithArray(ctx, t->dl.ndim);
+        for (int i = 0; i < t->dl.ndim; i++) RedisModule_ReplyWithLongLong(ctx, t->dl.shape[i]);
+    }
+    if (format & GORAI_FORMAT_BLOB) {
+        if (format & GORAI_FORMAT_META) RedisModule_ReplyWithCString(ctx, "blob");
+        RedisModule_ReplyWithStringBuffer(ctx, t->dl.data, t->nbytes);
+    } else if (format & GORAI_FORMAT_VALUES) {
+        if (format & GORAI_FORMAT_META) RedisModule_ReplyWithCString(ctx, "values");
+        reply_values(ctx, t);
+    }
+}
