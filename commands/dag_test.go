@@ -309,7 +309,7 @@ func TestDAGPlans(t *testing.T) {
 		// Keywords and op names in any case.
 		{"ai.dagexecute load 1 t1 routing r timeout 5 |> ai.tensorget t1 meta values |> Ai.TensorSet x int8 1",
 			planView{Loaded: []string{"\x01"}, Slots: 2, Ops: []opView{
-				get(0, tensor.FormatMeta | tensor.FormatValues), set("\x00", 1),
+				get(0, tensor.FormatMeta|tensor.FormatValues), set("\x00", 1),
 			}, Timeout: 5 * time.Millisecond}},
 		// DAGRUN: no LOAD, PERSIST or ROUTING needed; AI.MODELRUN and AI.SCRIPTRUN ops (`$` dropped).
 		{"AI.DAGRUN |> AI.TENSORSET a INT8 1 VALUES 3 |> AI.MODELRUN m1 INPUTS a OUTPUTS b " +

@@ -261,4 +261,3 @@ func TestArgCounts(t *testing.T) {
 		}
 	}
 }
-

@@ -100,11 +100,11 @@ func (e *Effects) ReplicateVerbatim() { e.buf = append(e.buf, OpReplicateVerbati
 
 // The commands.Reply methods.
 
-func (e *Effects) OK()              { e.buf = append(e.buf, OpReplyOK) }
-func (e *Effects) Null()            { e.buf = append(e.buf, OpReplyNull) }
-func (e *Effects) Array(n int)      { e.op(OpReplyArray, int64(n)) }
-func (e *Effects) Int(v int64)      { e.op(OpReplyInt, v) }
-func (e *Effects) Bulk(s string)    { e.text(OpReplyBulk, s) }
+func (e *Effects) OK()           { e.buf = append(e.buf, OpReplyOK) }
+func (e *Effects) Null()         { e.buf = append(e.buf, OpReplyNull) }
+func (e *Effects) Array(n int)   { e.op(OpReplyArray, int64(n)) }
+func (e *Effects) Int(v int64)   { e.op(OpReplyInt, v) }
+func (e *Effects) Bulk(s string) { e.text(OpReplyBulk, s) }
 
 func (e *Effects) BulkBytes(b []byte) {
 	e.op(OpReplyBulk, int64(len(b)))

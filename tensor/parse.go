@@ -142,7 +142,9 @@ func made(c *C.gorai_tensor, status C.gorai_tensor_status) (Tensor, error) {
 	return Tensor{c}, nil
 }
 
-func (d DType) c() C.DLDataType { return C.DLDataType{code: C.uint8_t(d.Code), bits: C.uint8_t(d.Bits), lanes: 1} }
+func (d DType) c() C.DLDataType {
+	return C.DLDataType{code: C.uint8_t(d.Code), bits: C.uint8_t(d.Bits), lanes: 1}
+}
 
 func bytesPtr(b []byte) *C.char {
 	if len(b) == 0 {
