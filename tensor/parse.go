@@ -159,3 +159,7 @@ func shapePtr(shape []int64) *C.int64_t {
 	}
 	return (*C.int64_t)(unsafe.Pointer(unsafe.SliceData(shape)))
 }
+
+// cDTypeName is parse.c's name for d: the test that keeps Go's dtype table in step with it reads it
+// here, as test files cannot call C.
+func cDTypeName(d DType) string { return C.GoString(C.gorai_dtype_name(d.c())) }
