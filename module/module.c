@@ -17,7 +17,9 @@ int RedisModule_OnLoad(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) 
     if (gorai_fill_api(ctx) != REDISMODULE_OK) return REDISMODULE_ERR;
     if (RedisModule_IsModuleNameBusy("ai")) return REDISMODULE_ERR;
     RedisModule_SetModuleAttribs(ctx, "ai", GORAI_REDISAI_VERSION, REDISMODULE_APIVER_1);
-    RedisModule_SetModuleOptions(ctx, REDISMODULE_OPTIONS_HANDLE_IO_ERRORS);
+    /* Keys are signalled as modified (WATCH) where gorai writes them, not wherever one is opened
+     * for writing: a refused command must not abort another client's transaction. */
+    RedisModule_SetModuleOptions(ctx, REDISMODULE_OPTIONS_HANDLE_IO_ERRORS | REDISMODULE_OPTION_NO_IMPLICIT_SIGNAL_MODIFIED);
     gorai_mem.alloc = RedisModule_Alloc;
     gorai_mem.free = RedisModule_Free;
     gorai_mem.size = RedisModule_MallocSize;
@@ -130,9 +132,10 @@ gorai_key_lookup gorai_key_value(RedisModuleCtx *ctx, RedisModuleString *key, Re
 static void set_value(RedisModuleCtx *ctx, RedisModuleString *key, RedisModuleType *type, void *value) {
     RedisModuleKey *k = RedisModule_OpenKey(ctx, key, REDISMODULE_READ | REDISMODULE_WRITE);
     int kt = RedisModule_KeyType(k);
-    if (kt == REDISMODULE_KEYTYPE_EMPTY || (kt == REDISMODULE_KEYTYPE_MODULE && RedisModule_ModuleTypeGetType(k) == type))
+    if (kt == REDISMODULE_KEYTYPE_EMPTY || (kt == REDISMODULE_KEYTYPE_MODULE && RedisModule_ModuleTypeGetType(k) == type)) {
         RedisModule_ModuleTypeSetValue(k, type, value);
-    else if (type == gorai_tensor_type)
+        RedisModule_SignalModifiedKey(ctx, key);
+    } else if (type == gorai_tensor_type)
         gorai_tensor_release(value);
     else if (type == gorai_model_type)
         gorai_model_release(value);
@@ -143,7 +146,7 @@ static void set_value(RedisModuleCtx *ctx, RedisModuleString *key, RedisModuleTy
 
 static void delete_key(RedisModuleCtx *ctx, RedisModuleString *key) {
     RedisModuleKey *k = RedisModule_OpenKey(ctx, key, REDISMODULE_READ | REDISMODULE_WRITE);
-    RedisModule_DeleteKey(k);
+    if (RedisModule_DeleteKey(k) == REDISMODULE_OK) RedisModule_SignalModifiedKey(ctx, key);
     RedisModule_CloseKey(k);
 }
 

@@ -23,6 +23,7 @@
 #define REDISMODULE_REPLY_ARRAY 3
 #define REDISMODULE_REPLY_NULL 4
 #define REDISMODULE_OPTIONS_HANDLE_IO_ERRORS (1 << 0)
+#define REDISMODULE_OPTION_NO_IMPLICIT_SIGNAL_MODIFIED (1 << 1)
 #define REDISMODULE_TYPE_METHOD_VERSION 3
 
 typedef struct RedisModuleCtx RedisModuleCtx;
@@ -163,6 +164,7 @@ typedef struct RedisModuleTypeMethods {
     X(void, SetModuleAttribs, (RedisModuleCtx * ctx, const char *name, int ver, int apiver))            \
     X(int, IsModuleNameBusy, (const char *name))                                                        \
     X(int, SetModuleOptions, (RedisModuleCtx * ctx, int options))                                       \
+    X(int, SignalModifiedKey, (RedisModuleCtx * ctx, RedisModuleString * keyname))                      \
     X(int, CreateCommand, (RedisModuleCtx * ctx, const char *name, RedisModuleCmdFunc f,                \
                            const char *flags, int firstkey, int lastkey, int keystep))                  \
     X(RedisModuleType *, CreateDataType, (RedisModuleCtx * ctx, const char *name, int encver,           \

@@ -69,7 +69,7 @@ static int arity_ok(int command, int argc) {
 
 /* AI.TENSORSET key type [dim ...] [BLOB data | VALUES v ...]: the key is opened for writing before
  * the arguments are parsed (a key of another type is refused first), as RedisAI does; a refused
- * command changes nothing. */
+ * command changes nothing, and does not signal the key as modified (WATCH). */
 static int tensorset_command(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
     if (!arity_ok(TENSORSET, argc)) return RedisModule_WrongArity(ctx);
     RedisModuleKey *key = RedisModule_OpenKey(ctx, argv[1], REDISMODULE_READ | REDISMODULE_WRITE);
@@ -86,6 +86,7 @@ static int tensorset_command(RedisModuleCtx *ctx, RedisModuleString **argv, int 
         return reply_status(ctx, status);
     }
     RedisModule_ModuleTypeSetValue(key, gorai_tensor_type, t);
+    RedisModule_SignalModifiedKey(ctx, argv[1]);
     RedisModule_CloseKey(key);
     RedisModule_ReplicateVerbatim(ctx);
     return RedisModule_ReplyWithSimpleString(ctx, "OK");

@@ -93,3 +93,40 @@ func TestTensorReplyReferences(t *testing.T) {
 		t.Fatalf("used_memory grew by %d bytes over 100 rounds", after-before)
 	}
 }
+
+// TestWatchSignalledOnWritesOnly: a key gorai writes (a tensor set, a run's output, a model stored or
+// deleted) aborts the transactions WATCHing it; a refused command, which opened the key for writing
+// and changed nothing, aborts none.
+func TestWatchSignalledOnWritesOnly(t *testing.T) {
+	t.Parallel()
+	s := startServer(t)
+	watcher, other := s.Conn(t), s.Conn(t)
+	expectOK(t, other, "SET", "str", "x")
+	expectOK(t, other, "AI.TENSORSET", "t", "FLOAT", 1, 1, 28, 28, "BLOB", mnistInput(t))
+	expectOK(t, other, storeArgs("m", "ONNX", "CPU", redisaiFixture(t, "mnist.onnx"))...)
+	for _, tc := range []struct {
+		key     string
+		cmd     []any
+		aborted bool
+	}{
+		{"t", []any{"AI.TENSORSET", "t", "NOPE", 1}, false},
+		{"t", []any{"AI.TENSORSET", "t", "FLOAT", 2, "VALUES", 1}, false},
+		{"str", []any{"AI.TENSORSET", "str", "FLOAT", 1}, false},
+		{"m", []any{"AI.MODELSTORE", "m", "ONNX", "CPU", "BLOB", "not a model"}, false},
+		{"y", []any{"AI.MODELEXECUTE", "m", "INPUTS", 1, "missing", "OUTPUTS", 1, "y"}, false},
+		{"t2", []any{"AI.TENSORSET", "t2", "FLOAT", 1}, true},
+		{"t2", []any{"AI.TENSORSET", "t2", "FLOAT", 1, "VALUES", 3}, true},
+		{"y", []any{"AI.MODELEXECUTE", "m", "INPUTS", 1, "t", "OUTPUTS", 1, "y"}, true},
+		{"y", []any{"AI.DAGEXECUTE", "LOAD", 1, "t", "PERSIST", 1, "y", "|>", "AI.MODELEXECUTE", "m", "INPUTS", 1, "t", "OUTPUTS", 1, "y"}, true},
+		{"m", []any{"AI.MODELDEL", "m"}, true},
+	} {
+		expectOK(t, watcher, "WATCH", tc.key)
+		do(t, other, tc.cmd...)
+		expectOK(t, watcher, "MULTI")
+		expect(t, watcher, resp.Simple("QUEUED"), "PING")
+		got := do(t, watcher, "EXEC")
+		if aborted := got.Kind == resp.Array && got.Nil; aborted != tc.aborted {
+			t.Errorf("%v: EXEC of a transaction watching %q gave %v; aborted %v, want %v", tc.cmd, tc.key, got, aborted, tc.aborted)
+		}
+	}
+}
