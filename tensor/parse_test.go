@@ -69,7 +69,9 @@ func TestParse(t *testing.T) {
 	}
 }
 
-func equalShapes(a, b []int64) bool { return len(a) == len(b) && (len(a) == 0 || string(i64bytes(a)) == string(i64bytes(b))) }
+func equalShapes(a, b []int64) bool {
+	return len(a) == len(b) && (len(a) == 0 || string(i64bytes(a)) == string(i64bytes(b)))
+}
 
 func i64bytes(s []int64) []byte {
 	var b []byte
