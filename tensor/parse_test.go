@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -59,7 +60,7 @@ func TestParse(t *testing.T) {
 			t.Errorf("%s: %v", c.line, err)
 			continue
 		}
-		if got.DType().Name() != c.dtype || !equalShapes(got.Shape(), c.shape) || string(got.Data()) != c.data {
+		if got.DType().Name() != c.dtype || !slices.Equal(got.Shape(), c.shape) || string(got.Data()) != c.data {
 			t.Errorf("%s: %s %v %q, want %s %v %q", c.line, got.DType().Name(), got.Shape(), got.Data(), c.dtype, c.shape, c.data)
 		}
 		if got.RefCount() != 1 {
@@ -67,18 +68,6 @@ func TestParse(t *testing.T) {
 		}
 		got.Release()
 	}
-}
-
-func equalShapes(a, b []int64) bool {
-	return len(a) == len(b) && (len(a) == 0 || string(i64bytes(a)) == string(i64bytes(b)))
-}
-
-func i64bytes(s []int64) []byte {
-	var b []byte
-	for _, v := range s {
-		b = binary.LittleEndian.AppendUint64(b, uint64(v))
-	}
-	return b
 }
 
 // Every error of AI.TENSORSET's arguments, with RedisAI's text.
