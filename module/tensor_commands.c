@@ -93,13 +93,14 @@ static int tensorset_command(RedisModuleCtx *ctx, RedisModuleString **argv, int 
 }
 
 /* AI.TENSORGET key [META] [BLOB | VALUES]: the key is read before the format. */
+enum { MAX_FORMAT_ARGS = 2 }; /* the table's arity: 4 at most */
 static int tensorget_command(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
-    if (!arity_ok(TENSORGET, argc) || argc > 4) return RedisModule_WrongArity(ctx);
+    if (!arity_ok(TENSORGET, argc) || argc > 2 + MAX_FORMAT_ARGS) return RedisModule_WrongArity(ctx);
     gorai_key_lookup found = gorai_key_value(ctx, argv[1], gorai_tensor_type);
     if (found.wrong_type) return RedisModule_ReplyWithError(ctx, WRONGTYPE);
     if (found.value == NULL) return RedisModule_ReplyWithError(ctx, "ERR tensor key is empty or in a different shard");
-    const char *ptrs[2];
-    size_t lens[2];
+    const char *ptrs[MAX_FORMAT_ARGS];
+    size_t lens[MAX_FORMAT_ARGS];
     for (int i = 2; i < argc; i++) ptrs[i - 2] = RedisModule_StringPtrLen(argv[i], &lens[i - 2]);
     int format;
     gorai_tensor_status status = gorai_tensor_parse_format(ptrs, lens, argc - 2, &format);

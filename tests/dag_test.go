@@ -73,3 +73,24 @@ func TestDAG(t *testing.T) {
 	}
 	expect(t, c, resp.Simple("PONG"), "PING")
 }
+
+// TestDAGTensorGetAsTensorGet: a DAG's AI.TENSORGET replies exactly as the command does, for every
+// dtype, shape and format (both are module/tensor_commands.c's gorai_reply_tensor; the DAG's reaches
+// it through its effects program, which holds the tensor until it is sent).
+func TestDAGTensorGetAsTensorGet(t *testing.T) {
+	t.Parallel()
+	s := startServer(t)
+	c := s.Conn(t)
+	ts := dataset("d:", 7)
+	setAll(t, c, ts)
+	formats := [][]any{{}, {"META"}, {"BLOB"}, {"VALUES"}, {"META", "BLOB"}, {"VALUES", "META"}}
+	for _, tn := range ts {
+		for _, f := range formats {
+			direct := do(t, c, append([]any{"AI.TENSORGET", tn.key}, f...)...)
+			dag := do(t, c, append([]any{"AI.DAGEXECUTE_RO", "LOAD", 1, tn.key, "|>", "AI.TENSORGET", tn.key}, f...)...)
+			if direct.IsError() || len(dag.Elems) != 1 || !resp.Equal(dag.Elems[0], direct) {
+				t.Fatalf("%q %v: AI.TENSORGET gave %v, the DAG %v", tn.key, f, direct, dag)
+			}
+		}
+	}
+}
