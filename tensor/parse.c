@@ -178,9 +178,12 @@ gorai_tensor *gorai_tensor_from_blob(DLDataType dtype, int ndim, const int64_t *
 gorai_tensor *gorai_tensor_zeros(DLDataType dtype, int ndim, const int64_t *shape, int64_t limit,
                                  gorai_tensor_status *status) {
     int64_t n = gorai_element_count(ndim, shape, limit);
-    int64_t size = dtype.code == GORAI_DL_STRING ? 1 : dtype.bits / 8; /* each "" is its NUL */
+    /* A STRING element is its NUL and its offset: a few bytes of command must not make the
+     * allocation 9 times what the bound allows. */
+    int64_t size = dtype.code == GORAI_DL_STRING ? 1 + (int64_t)sizeof(uint64_t) : dtype.bits / 8;
     if (n < 0 || n > limit / size) return fail(status, GORAI_ERR_TOO_LARGE);
-    gorai_tensor *t = gorai_tensor_new(dtype.code, dtype.bits, ndim, shape, n, (size_t)(n * size), 1);
+    size_t nbytes = (size_t)n * (dtype.code == GORAI_DL_STRING ? 1 : (size_t)size);
+    gorai_tensor *t = gorai_tensor_new(dtype.code, dtype.bits, ndim, shape, n, nbytes, 1);
     if (t != NULL && dtype.code == GORAI_DL_STRING) set_string_offsets(t);
     return allocated(t, status);
 }

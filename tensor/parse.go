@@ -112,7 +112,7 @@ func ElementCount(shape []int64, limit int64) (int64, error) {
 }
 
 // Zeros is a zero-filled tensor (STRING: every element ""), refused before allocating when its
-// data would exceed limit bytes.
+// data would exceed limit bytes (a STRING element counts its offset too).
 func Zeros(dt DType, shape []int64, limit int64) (Tensor, error) {
 	var status C.gorai_tensor_status
 	return made(C.gorai_tensor_zeros(dt.c(), C.int(len(shape)), shapePtr(shape), C.int64_t(limit), &status), status)

@@ -72,7 +72,7 @@ gorai_tensor *gorai_tensor_from_blob(DLDataType dtype, int ndim, const int64_t *
 gorai_tensor *gorai_tensor_from_values(DLDataType dtype, int ndim, const int64_t *shape, const char *const *values,
                                        const size_t *lens, int n, gorai_tensor_status *status);
 /* gorai_tensor_zeros is a zero-filled tensor (STRING: every element ""), refused before allocating
- * when its data would exceed limit bytes. */
+ * when its data would exceed limit bytes (a STRING element counts its offset too). */
 gorai_tensor *gorai_tensor_zeros(DLDataType dtype, int ndim, const int64_t *shape, int64_t limit,
                                  gorai_tensor_status *status);
 

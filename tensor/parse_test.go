@@ -132,7 +132,8 @@ func TestParseErrors(t *testing.T) {
 	}
 }
 
-// The bound of a zero-filled tensor is asked for only when the arguments make one.
+// The bound of a zero-filled tensor is asked for only when the arguments make one, and holds its
+// allocation: a STRING element is 9 bytes, its NUL and its offset.
 func TestParseAsksForTheLimitOnlyForZeros(t *testing.T) {
 	asked := 0
 	limit := func() int64 { asked++; return 16 }
@@ -140,7 +141,7 @@ func TestParseAsksForTheLimitOnlyForZeros(t *testing.T) {
 		line string
 		asks int
 		ok   bool
-	}{{"INT8 16", 1, true}, {"INT8 17", 1, false}, {"INT8 2 VALUES 1 2", 0, true}, {"INT8 1 BLOB x", 0, true}, {"NOPE 1", 0, false}} {
+	}{{"INT8 16", 1, true}, {"INT8 17", 1, false}, {"STRING 1", 1, true}, {"STRING 2", 1, false}, {"INT16 8", 1, true}, {"INT8 2 VALUES 1 2", 0, true}, {"INT8 1 BLOB x", 0, true}, {"NOPE 1", 0, false}} {
 		asked = 0
 		got, err := Parse(args(c.line), limit)
 		if asked != c.asks || (err == nil) != c.ok {
