@@ -20,7 +20,7 @@ static int reply_status(RedisModuleCtx *ctx, gorai_tensor_status status) {
 }
 
 /* parse_tensor runs the parser over argv[first...]; proto-max-bulk-len, which bounds a zero-filled
- * tensor, is read only for one. */
+ * tensor and a large STRING tensor's offsets, is read only when the parser needs it. */
 static gorai_tensor *parse_tensor(RedisModuleCtx *ctx, RedisModuleString **argv, int first, int argc,
                                   gorai_tensor_status *status) {
     int n = argc - first;

@@ -276,7 +276,23 @@ gorai_tensor *gorai_tensor_from_values(DLDataType dtype, int ndim, const int64_t
     return allocated(t, status);
 }
 
-gorai_tensor *gorai_tensor_parse(const char *const *args, const size_t *lens, int n, int64_t zeros_limit,
+/* STRING offsets up to this size need no bound: the bound is only read for a larger tensor. */
+enum { FREE_OFFSET_BYTES = 1 << 20 };
+
+/* string_blob_fits checks a STRING blob's tensor against limit: its offsets (8 bytes an element,
+ * one element per NUL) would otherwise let a blob of NULs make 9 times its size. */
+static int string_blob_fits(const char *blob, size_t len, int64_t limit, gorai_tensor_status *status) {
+    uint64_t nuls = 0;
+    for (const char *p = blob, *end = blob + len; p < end && (p = memchr(p, '\0', (size_t)(end - p))) != NULL; p++)
+        nuls++;
+    uint64_t bytes = nuls * sizeof(uint64_t);
+    if (bytes <= FREE_OFFSET_BYTES) return 1;
+    if (limit >= 0 && bytes + len <= (uint64_t)limit) return 1;
+    *status = limit < 0 ? GORAI_TENSOR_NEEDS_LIMIT : GORAI_ERR_OVER_BULK_LEN;
+    return 0;
+}
+
+gorai_tensor *gorai_tensor_parse(const char *const *args, const size_t *lens, int n, int64_t limit,
                                  gorai_tensor_status *status) {
     DLDataType dtype;
     if (n < 1 || !gorai_parse_dtype(args[0], lens[0], &dtype)) return fail(status, GORAI_ERR_DTYPE);
@@ -285,6 +301,7 @@ gorai_tensor *gorai_tensor_parse(const char *const *args, const size_t *lens, in
     for (int i = 1; i < n; i++) {
         if (IS_WORD(args[i], lens[i], "BLOB")) {
             if (n != i + 2) return fail(status, GORAI_ERR_SINGLE_BLOB);
+            if (dtype.code == GORAI_DL_STRING && !string_blob_fits(args[i + 1], lens[i + 1], limit, status)) return NULL;
             return gorai_tensor_from_blob(dtype, ndim, shape, args[i + 1], lens[i + 1], status);
         }
         if (IS_WORD(args[i], lens[i], "VALUES"))
@@ -294,8 +311,8 @@ gorai_tensor *gorai_tensor_parse(const char *const *args, const size_t *lens, in
         if (ndim == GORAI_RDB_MAX_NDIM) return fail(status, GORAI_ERR_NDIM);
         shape[ndim++] = dim;
     }
-    if (zeros_limit < 0) return fail(status, GORAI_TENSOR_NEEDS_LIMIT);
-    gorai_tensor *t = gorai_tensor_zeros(dtype, ndim, shape, zeros_limit, status);
+    if (limit < 0) return fail(status, GORAI_TENSOR_NEEDS_LIMIT);
+    gorai_tensor *t = gorai_tensor_zeros(dtype, ndim, shape, limit, status);
     if (t == NULL && *status == GORAI_ERR_TOO_LARGE) *status = GORAI_ERR_OVER_BULK_LEN;
     return t;
 }

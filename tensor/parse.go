@@ -33,8 +33,9 @@ const (
 )
 
 // Parse builds a tensor from AI.TENSORSET's arguments after the key: "type [dim ...] [BLOB data |
-// VALUES v ...]" (parse.c, the grammar the command itself runs in C). maxBulkLen bounds a
-// zero-filled tensor, whose size no argument limits; it is only asked for then. Errors are reply texts.
+// VALUES v ...]" (parse.c, the grammar the command itself runs in C). maxBulkLen bounds what a few
+// bytes of arguments could make large (a zero-filled tensor; a STRING BLOB's element offsets past 1
+// MiB); it is only asked for then. Errors are reply texts.
 func Parse(args [][]byte, maxBulkLen func() int64) (Tensor, error) {
 	var status C.gorai_tensor_status
 	parse := func(limit int64) *C.gorai_tensor {

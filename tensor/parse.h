@@ -50,11 +50,12 @@ int gorai_parse_int(const char *s, size_t len, long long *value);
 int gorai_parse_double(const char *s, size_t len, double *value);
 
 /* gorai_tensor_parse builds a tensor from AI.TENSORSET's arguments after the key, args[0] being the
- * type (n >= 1). With neither BLOB nor VALUES the tensor is zero-filled and its data may not exceed
- * zeros_limit bytes (proto-max-bulk-len); a negative zeros_limit means the caller has not read it
- * yet: the parse then stops with GORAI_TENSOR_NEEDS_LIMIT before allocating. NULL on error, with
+ * type (n >= 1). limit (proto-max-bulk-len) bounds what a few bytes of arguments could otherwise make
+ * large: a zero-filled tensor (neither BLOB nor VALUES), and a STRING BLOB's element offsets (8 bytes
+ * an element) beyond 1 MiB of them. A negative limit means the caller has not read it yet: the parse
+ * then stops with GORAI_TENSOR_NEEDS_LIMIT, before allocating, when it needs it. NULL on error, with
  * *status saying which. */
-gorai_tensor *gorai_tensor_parse(const char *const *args, const size_t *lens, int n, int64_t zeros_limit,
+gorai_tensor *gorai_tensor_parse(const char *const *args, const size_t *lens, int n, int64_t limit,
                                  gorai_tensor_status *status);
 /* gorai_tensor_parse_format reads AI.TENSORGET's arguments after the key, in any order (none means
  * META BLOB), into *format. */

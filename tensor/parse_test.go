@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -132,23 +133,32 @@ func TestParseErrors(t *testing.T) {
 	}
 }
 
-// The bound of a zero-filled tensor is asked for only when the arguments make one, and holds its
-// allocation: a STRING element is 9 bytes, its NUL and its offset.
-func TestParseAsksForTheLimitOnlyForZeros(t *testing.T) {
-	asked := 0
-	limit := func() int64 { asked++; return 16 }
+// The bound is asked for only when the arguments need it, and holds what a few bytes could make
+// large: a zero-filled tensor (a STRING element is 9 bytes, its NUL and its offset), a STRING BLOB's
+// offsets past 1 MiB (a blob of NULs would make 9 times its size).
+func TestParseLimit(t *testing.T) {
+	nuls := func(n int) string { return "STRING " + strconv.Itoa(n) + " BLOB " + strings.Repeat(`\0`, n) }
 	for _, c := range []struct {
-		line string
-		asks int
-		ok   bool
-	}{{"INT8 16", 1, true}, {"INT8 17", 1, false}, {"STRING 1", 1, true}, {"STRING 2", 1, false}, {"INT16 8", 1, true}, {"INT8 2 VALUES 1 2", 0, true}, {"INT8 1 BLOB x", 0, true}, {"NOPE 1", 0, false}} {
-		asked = 0
-		got, err := Parse(args(c.line), limit)
+		line  string
+		limit int64
+		asks  int
+		ok    bool
+	}{
+		{"INT8 16", 16, 1, true}, {"INT8 17", 16, 1, false}, {"STRING 1", 16, 1, true}, {"STRING 2", 16, 1, false},
+		{"INT16 8", 16, 1, true}, {"INT8 2 VALUES 1 2", 16, 0, true}, {"INT8 1 BLOB x", 16, 0, true}, {"NOPE 1", 16, 0, false},
+		{nuls(1 << 17), 16, 0, true},                 // 1 MiB of offsets: no bound asked
+		{nuls(1<<17 + 1), 9 * (1<<17 + 1), 1, true},  // just fits
+		{nuls(1<<17 + 1), 9*(1<<17+1) - 1, 1, false}, // one byte short
+	} {
+		asked := 0
+		got, err := Parse(args(c.line), func() int64 { asked++; return c.limit })
 		if asked != c.asks || (err == nil) != c.ok {
-			t.Errorf("%s: asked %d times, error %v", c.line, asked, err)
+			t.Errorf("%.40s (limit %d): asked %d times, error %v", c.line, c.limit, asked, err)
 		}
 		if err == nil {
 			got.Release()
+		} else if c.asks > 0 && c.line != "NOPE 1" && err.Error() != "ERR tensor is larger than proto-max-bulk-len" {
+			t.Errorf("%.40s: %v", c.line, err)
 		}
 	}
 }

@@ -758,3 +758,21 @@ func TestTensorDenyOOM(t *testing.T) {
 	expectOK(t, c, "CONFIG", "SET", "maxmemory", "0")
 	expectOK(t, c, "AI.TENSORSET", "k2", "INT8", "1")
 }
+
+// TestTensorStringBound: proto-max-bulk-len holds what a few bytes of AI.TENSORSET could make large:
+// a zero-filled STRING tensor counts 9 bytes an element (its NUL and its offset), and a STRING BLOB's
+// element offsets count beside its data once they pass 1 MiB (a blob of NULs would otherwise make 9
+// times its size).
+func TestTensorStringBound(t *testing.T) {
+	t.Parallel()
+	s := startServer(t)
+	c := s.Conn(t)
+	expectOK(t, c, "CONFIG", "SET", "proto-max-bulk-len", 2<<20)
+	const tooLarge = "ERR tensor is larger than proto-max-bulk-len"
+	expectOK(t, c, "AI.TENSORSET", "z", "STRING", (2<<20)/9)
+	expectErr(t, c, tooLarge, "AI.TENSORSET", "z", "STRING", (2<<20)/9+1)
+	expectOK(t, c, "AI.TENSORSET", "b", "STRING", 200000, "BLOB", make([]byte, 200000))
+	expectErr(t, c, tooLarge, "AI.TENSORSET", "b", "STRING", 240000, "BLOB", make([]byte, 240000))
+	expect(t, c, resp.Arr(resp.BulkString("dtype"), resp.BulkString("STRING"), resp.BulkString("shape"), resp.Ints(200000)),
+		"AI.TENSORGET", "b", "META")
+}
