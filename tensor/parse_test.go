@@ -198,18 +198,25 @@ func TestParseFormat(t *testing.T) {
 	}
 }
 
-// Redis' string2ll: the integers of shapes, VALUES and every count gorai's commands read.
+// Redis' string2ll: the integers of shapes and VALUES (C) and of every count the commands parsed in
+// Go read (Go); both implementations are checked.
 func TestParseInt(t *testing.T) {
 	for s, want := range map[string]int64{"0": 0, "1": 1, "-1": -1, "9223372036854775807": math.MaxInt64,
 		"-9223372036854775808": math.MinInt64, "10": 10} {
 		if got, ok := ParseInt([]byte(s)); !ok || got != want {
 			t.Errorf("%q: %d %v", s, got, ok)
 		}
+		if got, ok := cParseInt([]byte(s)); !ok || got != want {
+			t.Errorf("%q in C: %d %v", s, got, ok)
+		}
 	}
 	for _, s := range []string{"", "-", "+1", "01", "-0", " 1", "1 ", "1x", "9223372036854775808", "-9223372036854775809",
 		"99999999999999999999", "123456789012345678901", "1\x00", "0x1"} {
 		if got, ok := ParseInt([]byte(s)); ok {
 			t.Errorf("%q parsed to %d", s, got)
+		}
+		if got, ok := cParseInt([]byte(s)); ok {
+			t.Errorf("%q parsed to %d in C", s, got)
 		}
 	}
 }
@@ -228,6 +235,20 @@ func TestDTypeNamesInStep(t *testing.T) {
 	if _, ok := ParseDType([]byte("FLOAT16")); ok {
 		t.Error("FLOAT16 parsed")
 	}
+}
+
+// FuzzParseIntInStep: Go's ParseInt and parse.c's agree on every input.
+func FuzzParseIntInStep(f *testing.F) {
+	for _, s := range []string{"0", "-1", "01", "9223372036854775807", "-9223372036854775808", "18446744073709551616", "+1", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		g, gok := ParseInt([]byte(s))
+		c, cok := cParseInt([]byte(s))
+		if gok != cok || gok && g != c {
+			t.Fatalf("%q: Go %d %v, C %d %v", s, g, gok, c, cok)
+		}
+	})
 }
 
 // FuzzParse: no input may crash the parser, and any tensor it builds is consistent.
