@@ -119,7 +119,7 @@ static int from_keyspace(RedisModuleCtx *ctx, RedisModuleString *keyName, RedisM
     if (RedisModule_KeyType(key) == REDISMODULE_KEYTYPE_EMPTY) {
         msg = empty;
     } else if (RedisModule_KeyType(key) != REDISMODULE_KEYTYPE_MODULE || RedisModule_ModuleTypeGetType(key) != type) {
-        msg = "WRONGTYPE Operation against a key holding the wrong kind of value";
+        msg = GORAI_ERR_WRONGTYPE;
     } else {
         *value = RedisModule_ModuleTypeGetValue(key);
     }

@@ -52,11 +52,7 @@ static int writable(const RAI_Tensor *t) { return __atomic_load_n(&t->refcount, 
 int llapi_TensorSetData(RAI_Tensor *t, const char *data, size_t len) {
     if (!writable(t) || (data == NULL && len > 0)) return 0;
     if (t->dl.dtype.code == GORAI_DL_STRING) return gorai_tensor_set_strings(t, data, len);
-    if (len != t->nbytes) return 0;
-    if (t->dl.dtype.code == GORAI_DL_BOOL) {
-        for (size_t i = 0; i < len; i++)
-            if ((unsigned char)data[i] > 1) return 0;
-    }
+    if (len != t->nbytes || (t->dl.dtype.code == GORAI_DL_BOOL && !gorai_bytes_are_bools(data, len))) return 0;
     if (len > 0) memcpy(t->dl.data, data, len);
     return 1;
 }
@@ -100,37 +96,11 @@ int llapi_TensorSetValueFromLongLong(RAI_Tensor *t, long long i, long long val) 
 }
 
 int llapi_TensorGetValueAsDouble(RAI_Tensor *t, long long i, double *val) {
-    if (!in_range(t, i) || t->dl.dtype.code != kDLFloat) return 0;
-    switch (t->dl.dtype.bits) {
-    case 32: *val = ((float *)t->dl.data)[i]; return 1;
-    case 64: *val = ((double *)t->dl.data)[i]; return 1;
-    }
-    return 0;
+    return in_range(t, i) && gorai_tensor_double_at(t, i, val);
 }
 
 int llapi_TensorGetValueAsLongLong(RAI_Tensor *t, long long i, long long *val) {
-    if (!in_range(t, i)) return 0;
-    const void *d = t->dl.data;
-    switch (t->dl.dtype.code) {
-    case kDLInt:
-        switch (t->dl.dtype.bits) {
-        case 8: *val = ((const int8_t *)d)[i]; return 1;
-        case 16: *val = ((const int16_t *)d)[i]; return 1;
-        case 32: *val = ((const int32_t *)d)[i]; return 1;
-        case 64: *val = ((const int64_t *)d)[i]; return 1;
-        }
-        return 0;
-    case kDLUInt:
-        switch (t->dl.dtype.bits) {
-        case 8: *val = ((const uint8_t *)d)[i]; return 1;
-        case 16: *val = ((const uint16_t *)d)[i]; return 1;
-        }
-        return 0;
-    case GORAI_DL_BOOL:
-        *val = ((const uint8_t *)d)[i];
-        return 1;
-    }
-    return 0;
+    return in_range(t, i) && gorai_tensor_integer_at(t, i, val);
 }
 
 DLTensor *llapi_TensorGetDLTensor(RAI_Tensor *t) { return t != NULL ? &t->dl : NULL; }

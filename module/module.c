@@ -50,28 +50,33 @@ void gorai_log(RedisModuleCtx *ctx, const char *level, const char *msg) {
  * trampoline tells Go which command it is. argv's pointers and lengths are gathered here so that Go
  * reads them without a call per argument. */
 #define GORAI_MAX_COMMANDS 32
-#define GORAI_STACK_ARGS 64
 /* Go writes a command's effects program into this much of the trampoline's stack, which the
  * trampoline applies once Go has returned; a longer program Go applies itself. */
 #define GORAI_PROGRAM_STACK 4096
 
-static int run_command(RedisModuleCtx *ctx, RedisModuleString **argv, int argc, int slot) {
-    const char *stack_ptrs[GORAI_STACK_ARGS];
-    size_t stack_lens[GORAI_STACK_ARGS];
-    const char **ptrs = stack_ptrs;
-    size_t *lens = stack_lens;
+void gorai_args_view(gorai_args *a, RedisModuleString **argv, int argc) {
+    a->ptrs = a->stack_ptrs;
+    a->lens = a->stack_lens;
     if (argc > GORAI_STACK_ARGS) {
-        ptrs = RedisModule_Alloc(sizeof(*ptrs) * (size_t)argc);
-        lens = RedisModule_Alloc(sizeof(*lens) * (size_t)argc);
+        a->ptrs = RedisModule_Alloc(sizeof(*a->ptrs) * (size_t)argc);
+        a->lens = RedisModule_Alloc(sizeof(*a->lens) * (size_t)argc);
     }
-    for (int i = 0; i < argc; i++) ptrs[i] = RedisModule_StringPtrLen(argv[i], &lens[i]);
+    for (int i = 0; i < argc; i++) a->ptrs[i] = RedisModule_StringPtrLen(argv[i], &a->lens[i]);
+}
+
+void gorai_args_release(gorai_args *a) {
+    if (a->ptrs == a->stack_ptrs) return;
+    RedisModule_Free(a->ptrs);
+    RedisModule_Free(a->lens);
+}
+
+static int run_command(RedisModuleCtx *ctx, RedisModuleString **argv, int argc, int slot) {
+    gorai_args args;
+    gorai_args_view(&args, argv, argc);
     unsigned char program[GORAI_PROGRAM_STACK];
-    size_t n = goraiCommand(ctx, argv, (char **)ptrs, lens, argc, slot, program, sizeof program);
+    size_t n = goraiCommand(ctx, argv, (char **)args.ptrs, args.lens, argc, slot, program, sizeof program);
     if (n > 0) gorai_apply(ctx, argv, program, n);
-    if (ptrs != stack_ptrs) {
-        RedisModule_Free(ptrs);
-        RedisModule_Free(lens);
-    }
+    gorai_args_release(&args);
     return REDISMODULE_OK;
 }
 
@@ -129,10 +134,14 @@ gorai_key_lookup gorai_key_value(RedisModuleCtx *ctx, RedisModuleString *key, Re
 
 /* set_value stores value at key unless the key holds another type (which commands check first;
  * then the value is released). */
+int gorai_key_takes(RedisModuleKey *k, RedisModuleType *type) {
+    int kt = RedisModule_KeyType(k);
+    return kt == REDISMODULE_KEYTYPE_EMPTY || (kt == REDISMODULE_KEYTYPE_MODULE && RedisModule_ModuleTypeGetType(k) == type);
+}
+
 static void set_value(RedisModuleCtx *ctx, RedisModuleString *key, RedisModuleType *type, void *value) {
     RedisModuleKey *k = RedisModule_OpenKey(ctx, key, REDISMODULE_READ | REDISMODULE_WRITE);
-    int kt = RedisModule_KeyType(k);
-    if (kt == REDISMODULE_KEYTYPE_EMPTY || (kt == REDISMODULE_KEYTYPE_MODULE && RedisModule_ModuleTypeGetType(k) == type)) {
+    if (gorai_key_takes(k, type)) {
         RedisModule_ModuleTypeSetValue(k, type, value);
         RedisModule_SignalModifiedKey(ctx, key);
     } else if (type == gorai_tensor_type)

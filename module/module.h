@@ -25,7 +25,23 @@ void gorai_when_started(RedisModuleCtx *ctx);
 const char *gorai_module_path(void);
 void gorai_log(RedisModuleCtx *ctx, const char *level, const char *msg);
 
+/* A command's arguments as pointers and lengths, for code that reads them without RedisModuleStrings:
+ * in the caller's frame, allocated past GORAI_STACK_ARGS. */
+#define GORAI_STACK_ARGS 64
+typedef struct gorai_args {
+    const char **ptrs;
+    size_t *lens;
+    const char *stack_ptrs[GORAI_STACK_ARGS];
+    size_t stack_lens[GORAI_STACK_ARGS];
+} gorai_args;
+void gorai_args_view(gorai_args *a, RedisModuleString **argv, int argc);
+void gorai_args_release(gorai_args *a);
+
 /* Keys. */
+#define GORAI_ERR_WRONGTYPE "WRONGTYPE Operation against a key holding the wrong kind of value"
+/* gorai_key_takes reports whether an open key is empty or holds a value of type: whether a write of
+ * that type may replace it. */
+int gorai_key_takes(RedisModuleKey *k, RedisModuleType *type);
 typedef struct gorai_key_lookup {
     void *value; /* the tensor or model; NULL when the key is empty or holds another type */
     int wrong_type;

@@ -8,11 +8,6 @@
 #include "module.h"
 #include "parse.h"
 
-#define WRONGTYPE "WRONGTYPE Operation against a key holding the wrong kind of value"
-
-/* Commands with more arguments than this gather their pointers in allocated memory. */
-#define STACK_ARGS 64
-
 static int reply_status(RedisModuleCtx *ctx, gorai_tensor_status status) {
     char text[160];
     snprintf(text, sizeof text, "ERR %s", gorai_tensor_message(status));
@@ -24,20 +19,14 @@ static int reply_status(RedisModuleCtx *ctx, gorai_tensor_status status) {
 static gorai_tensor *parse_tensor(RedisModuleCtx *ctx, RedisModuleString **argv, int first, int argc,
                                   gorai_tensor_status *status) {
     int n = argc - first;
-    const char *stack_ptrs[STACK_ARGS];
-    size_t stack_lens[STACK_ARGS];
-    const char **ptrs = n > STACK_ARGS ? RedisModule_Alloc(sizeof(*ptrs) * (size_t)n) : stack_ptrs;
-    size_t *lens = n > STACK_ARGS ? RedisModule_Alloc(sizeof(*lens) * (size_t)n) : stack_lens;
-    for (int i = 0; i < n; i++) ptrs[i] = RedisModule_StringPtrLen(argv[first + i], &lens[i]);
-    gorai_tensor *t = gorai_tensor_parse(ptrs, lens, n, -1, status);
+    gorai_args args;
+    gorai_args_view(&args, argv + first, n);
+    gorai_tensor *t = gorai_tensor_parse(args.ptrs, args.lens, n, -1, status);
     if (t == NULL && *status == GORAI_TENSOR_NEEDS_LIMIT) {
         long long limit = gorai_config_integer(ctx, "proto-max-bulk-len");
-        t = gorai_tensor_parse(ptrs, lens, n, limit < 0 ? 0 : limit, status);
+        t = gorai_tensor_parse(args.ptrs, args.lens, n, limit < 0 ? 0 : limit, status);
     }
-    if (ptrs != stack_ptrs) {
-        RedisModule_Free(ptrs);
-        RedisModule_Free(lens);
-    }
+    gorai_args_release(&args);
     return t;
 }
 
@@ -73,11 +62,9 @@ static int arity_ok(int command, int argc) {
 static int tensorset_command(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
     if (!arity_ok(TENSORSET, argc)) return RedisModule_WrongArity(ctx);
     RedisModuleKey *key = RedisModule_OpenKey(ctx, argv[1], REDISMODULE_READ | REDISMODULE_WRITE);
-    int type = RedisModule_KeyType(key);
-    if (type != REDISMODULE_KEYTYPE_EMPTY &&
-        !(type == REDISMODULE_KEYTYPE_MODULE && RedisModule_ModuleTypeGetType(key) == gorai_tensor_type)) {
+    if (!gorai_key_takes(key, gorai_tensor_type)) {
         RedisModule_CloseKey(key);
-        return RedisModule_ReplyWithError(ctx, WRONGTYPE);
+        return RedisModule_ReplyWithError(ctx, GORAI_ERR_WRONGTYPE);
     }
     gorai_tensor_status status;
     gorai_tensor *t = parse_tensor(ctx, argv, 2, argc, &status);
@@ -97,7 +84,7 @@ enum { MAX_FORMAT_ARGS = 2 }; /* the table's arity: 4 at most */
 static int tensorget_command(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
     if (!arity_ok(TENSORGET, argc) || argc > 2 + MAX_FORMAT_ARGS) return RedisModule_WrongArity(ctx);
     gorai_key_lookup found = gorai_key_value(ctx, argv[1], gorai_tensor_type);
-    if (found.wrong_type) return RedisModule_ReplyWithError(ctx, WRONGTYPE);
+    if (found.wrong_type) return RedisModule_ReplyWithError(ctx, GORAI_ERR_WRONGTYPE);
     if (found.value == NULL) return RedisModule_ReplyWithError(ctx, "ERR tensor key is empty or in a different shard");
     const char *ptrs[MAX_FORMAT_ARGS];
     size_t lens[MAX_FORMAT_ARGS];
@@ -110,34 +97,18 @@ static int tensorget_command(RedisModuleCtx *ctx, RedisModuleString **argv, int 
 }
 
 static void reply_values(RedisModuleCtx *ctx, const gorai_tensor *t) {
-    const char *data = t->dl.data;
     RedisModule_ReplyWithArray(ctx, t->len);
     for (int64_t i = 0; i < t->len; i++) {
-        switch (t->dl.dtype.code) {
-        case kDLFloat:
-            RedisModule_ReplyWithDouble(ctx, t->dl.dtype.bits == 32 ? ((const float *)data)[i] : ((const double *)data)[i]);
-            break;
-        case GORAI_DL_STRING:
-            RedisModule_ReplyWithCString(ctx, data + t->offsets[i]);
-            break;
-        case kDLInt:
-            switch (t->dl.dtype.bits) {
-            case 8:
-                RedisModule_ReplyWithLongLong(ctx, ((const int8_t *)data)[i]);
-                break;
-            case 16:
-                RedisModule_ReplyWithLongLong(ctx, ((const int16_t *)data)[i]);
-                break;
-            case 32:
-                RedisModule_ReplyWithLongLong(ctx, ((const int32_t *)data)[i]);
-                break;
-            default:
-                RedisModule_ReplyWithLongLong(ctx, ((const int64_t *)data)[i]);
-            }
-            break;
-        default: /* UINT8, UINT16, BOOL */
-            RedisModule_ReplyWithLongLong(ctx, t->dl.dtype.bits == 16 ? ((const uint16_t *)data)[i] : ((const uint8_t *)data)[i]);
-        }
+        double d;
+        long long v;
+        if (t->dl.dtype.code == GORAI_DL_STRING)
+            RedisModule_ReplyWithCString(ctx, (const char *)t->dl.data + t->offsets[i]);
+        else if (gorai_tensor_double_at(t, i, &d))
+            RedisModule_ReplyWithDouble(ctx, d);
+        else if (gorai_tensor_integer_at(t, i, &v))
+            RedisModule_ReplyWithLongLong(ctx, v);
+        else
+            RedisModule_ReplyWithNull(ctx); /* no dtype gorai stores: the array keeps its length */
     }
 }
 

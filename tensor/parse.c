@@ -136,26 +136,13 @@ static gorai_tensor *allocated(gorai_tensor *t, gorai_tensor_status *status) {
     return t;
 }
 
-/* set_string_offsets records where each of a STRING tensor's elements starts. */
-static void set_string_offsets(gorai_tensor *t) {
-    const char *data = t->dl.data;
-    uint64_t start = 0;
-    for (int64_t i = 0; i < t->len; i++) {
-        t->offsets[i] = start;
-        start += (uint64_t)((const char *)memchr(data + start, '\0', t->nbytes - start) - (data + start)) + 1;
-    }
-}
-
 static gorai_tensor *strings_from_blob(int ndim, const int64_t *shape, int64_t n, const char *blob, size_t len,
                                        gorai_tensor_status *status) {
-    int64_t nuls = 0;
-    for (const char *p = blob, *end = blob + len; p < end && (p = memchr(p, '\0', (size_t)(end - p))) != NULL; p++)
-        nuls++;
-    if (len == 0 || blob[len - 1] != '\0' || nuls != n) return fail(status, GORAI_ERR_STRING_COUNT);
+    if (len == 0 || blob[len - 1] != '\0' || gorai_count_nuls(blob, len) != n) return fail(status, GORAI_ERR_STRING_COUNT);
     gorai_tensor *t = gorai_tensor_new(GORAI_DL_STRING, 8, ndim, shape, n, len, 0);
     if (t == NULL) return fail(status, GORAI_ERR_NO_MEMORY);
     memcpy(t->dl.data, blob, len);
-    set_string_offsets(t);
+    gorai_tensor_index_strings(t);
     return allocated(t, status);
 }
 
@@ -166,10 +153,7 @@ gorai_tensor *gorai_tensor_from_blob(DLDataType dtype, int ndim, const int64_t *
     if (dtype.code == GORAI_DL_STRING) return strings_from_blob(ndim, shape, n, blob, len, status);
     /* n <= len first: then n * element size cannot overflow */
     if ((uint64_t)n > len || (uint64_t)n * (dtype.bits / 8) != len) return fail(status, GORAI_ERR_DATA_LENGTH);
-    if (dtype.code == GORAI_DL_BOOL) {
-        for (size_t i = 0; i < len; i++)
-            if ((unsigned char)blob[i] > 1) return fail(status, GORAI_ERR_BOOL);
-    }
+    if (dtype.code == GORAI_DL_BOOL && !gorai_bytes_are_bools(blob, len)) return fail(status, GORAI_ERR_BOOL);
     gorai_tensor *t = gorai_tensor_new(dtype.code, dtype.bits, ndim, shape, n, len, 0);
     if (t != NULL) memcpy(t->dl.data, blob, len);
     return allocated(t, status);
@@ -184,7 +168,7 @@ gorai_tensor *gorai_tensor_zeros(DLDataType dtype, int ndim, const int64_t *shap
     if (n < 0 || n > limit / size) return fail(status, GORAI_ERR_TOO_LARGE);
     size_t nbytes = (size_t)n * (dtype.code == GORAI_DL_STRING ? 1 : (size_t)size);
     gorai_tensor *t = gorai_tensor_new(dtype.code, dtype.bits, ndim, shape, n, nbytes, 1);
-    if (t != NULL && dtype.code == GORAI_DL_STRING) set_string_offsets(t);
+    if (t != NULL && dtype.code == GORAI_DL_STRING) gorai_tensor_index_strings(t);
     return allocated(t, status);
 }
 
@@ -282,10 +266,8 @@ enum { FREE_OFFSET_BYTES = 1 << 20 };
 /* string_blob_fits checks a STRING blob's tensor against limit: its offsets (8 bytes an element,
  * one element per NUL) would otherwise let a blob of NULs make 9 times its size. */
 static int string_blob_fits(const char *blob, size_t len, int64_t limit, gorai_tensor_status *status) {
-    uint64_t nuls = 0;
-    for (const char *p = blob, *end = blob + len; p < end && (p = memchr(p, '\0', (size_t)(end - p))) != NULL; p++)
-        nuls++;
-    uint64_t bytes = nuls * sizeof(uint64_t);
+    if ((uint64_t)len * sizeof(uint64_t) <= FREE_OFFSET_BYTES) return 1; /* no more elements than bytes */
+    uint64_t bytes = (uint64_t)gorai_count_nuls(blob, len) * sizeof(uint64_t);
     if (bytes <= FREE_OFFSET_BYTES) return 1;
     if (limit >= 0 && bytes + len <= (uint64_t)limit) return 1;
     *status = limit < 0 ? GORAI_TENSOR_NEEDS_LIMIT : GORAI_ERR_OVER_BULK_LEN;

@@ -50,13 +50,68 @@ gorai_tensor *gorai_tensor_new(uint8_t code, uint8_t bits, int ndim, const int64
     return t;
 }
 
+void gorai_tensor_index_strings(gorai_tensor *t) {
+    const char *data = t->dl.data;
+    uint64_t start = 0;
+    for (int64_t i = 0; i < t->len; i++) {
+        t->offsets[i] = start;
+        start += (uint64_t)((const char *)memchr(data + start, '\0', t->nbytes - start) - (data + start)) + 1;
+    }
+}
+
+int64_t gorai_count_nuls(const char *data, size_t len) {
+    int64_t n = 0;
+    for (const char *p = data, *end = data + len; p < end && (p = memchr(p, '\0', (size_t)(end - p))) != NULL; p++)
+        n++;
+    return n;
+}
+
+int gorai_bytes_are_bools(const char *data, size_t len) {
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char)data[i] > 1) return 0;
+    return 1;
+}
+
+int gorai_tensor_double_at(const gorai_tensor *t, int64_t i, double *v) {
+    if (t->dl.dtype.code != kDLFloat) return 0;
+    switch (t->dl.dtype.bits) {
+    case 32: *v = ((const float *)t->dl.data)[i]; return 1;
+    case 64: *v = ((const double *)t->dl.data)[i]; return 1;
+    }
+    return 0;
+}
+
+int gorai_tensor_integer_at(const gorai_tensor *t, int64_t i, long long *v) {
+    const void *d = t->dl.data;
+    switch (t->dl.dtype.code) {
+    case kDLInt:
+        switch (t->dl.dtype.bits) {
+        case 8: *v = ((const int8_t *)d)[i]; return 1;
+        case 16: *v = ((const int16_t *)d)[i]; return 1;
+        case 32: *v = ((const int32_t *)d)[i]; return 1;
+        case 64: *v = ((const int64_t *)d)[i]; return 1;
+        }
+        return 0;
+    case kDLUInt:
+        switch (t->dl.dtype.bits) {
+        case 8: *v = ((const uint8_t *)d)[i]; return 1;
+        case 16: *v = ((const uint16_t *)d)[i]; return 1;
+        }
+        return 0;
+    case GORAI_DL_BOOL:
+        *v = ((const uint8_t *)d)[i];
+        return 1;
+    }
+    return 0;
+}
+
 gorai_tensor *gorai_tensor_new_strings(int ndim, const int64_t *shape, int64_t len) {
     size_t nbytes = (size_t)len;
     gorai_tensor *t = gorai_tensor_new(GORAI_DL_STRING, 8, ndim, shape, len,
                                        nbytes < SEPARATE_DATA ? SEPARATE_DATA - 1 : nbytes, 1);
     if (t == NULL) return NULL;
     t->nbytes = nbytes; /* below SEPARATE_DATA the data stays behind the header, as the layout says */
-    for (int64_t i = 0; i < len; i++) t->offsets[i] = (uint64_t)i;
+    gorai_tensor_index_strings(t);
     return t;
 }
 
@@ -68,10 +123,8 @@ static size_t inline_room(const gorai_tensor *t) {
 }
 
 int gorai_tensor_set_strings(gorai_tensor *t, const char *data, size_t len) {
-    if (t->dl.dtype.code != GORAI_DL_STRING || len == 0 || data[len - 1] != '\0') return 0;
-    int64_t n = 0;
-    for (size_t i = 0; i < len; i++) n += data[i] == '\0';
-    if (n != t->len) return 0;
+    if (t->dl.dtype.code != GORAI_DL_STRING || len == 0 || data[len - 1] != '\0' || gorai_count_nuls(data, len) != t->len)
+        return 0;
     char *dst;
     if (len >= SEPARATE_DATA) {
         if ((dst = gorai_mem.alloc(len)) == NULL) return 0;
@@ -84,11 +137,7 @@ int gorai_tensor_set_strings(gorai_tensor *t, const char *data, size_t len) {
     memcpy(dst, data, len);
     t->dl.data = dst;
     t->nbytes = len;
-    uint64_t start = 0;
-    for (int64_t i = 0; i < n; i++) {
-        t->offsets[i] = start;
-        start += strlen(dst + start) + 1;
-    }
+    gorai_tensor_index_strings(t);
     return 1;
 }
 

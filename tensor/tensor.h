@@ -41,6 +41,17 @@ gorai_tensor *gorai_tensor_new_strings(int ndim, const int64_t *shape, int64_t l
  * of elements, each NUL-terminated: 1 on success; 0 when they do not, when data under 1 KiB does not
  * fit behind the header, or when the allocator fails. */
 int gorai_tensor_set_strings(gorai_tensor *t, const char *data, size_t len);
+/* gorai_tensor_index_strings sets a STRING tensor's element offsets from its data, which holds exactly
+ * its number of elements, each NUL-terminated. */
+void gorai_tensor_index_strings(gorai_tensor *t);
+/* gorai_count_nuls is the number of NUL bytes in data: a STRING blob's element count. */
+int64_t gorai_count_nuls(const char *data, size_t len);
+/* gorai_bytes_are_bools reports whether every byte is 0 or 1: valid BOOL data. */
+int gorai_bytes_are_bools(const char *data, size_t len);
+/* gorai_tensor_double_at reads element i of a FLOAT or DOUBLE tensor; gorai_tensor_integer_at of an
+ * integer or BOOL tensor. 0 for another dtype (i is the caller's to check). */
+int gorai_tensor_double_at(const gorai_tensor *t, int64_t i, double *v);
+int gorai_tensor_integer_at(const gorai_tensor *t, int64_t i, long long *v);
 void gorai_tensor_retain(gorai_tensor *t);
 void gorai_tensor_release(gorai_tensor *t);
 /* gorai_tensor_free frees t whatever its count: for the holder of the last reference. */
