@@ -1,9 +1,9 @@
 package main
 
-// The low-level API for other modules (redisai.h, llapi*.c): what needs Go. Tensors are made with
-// the tensor package, models and scripts with the same builder and checks as AI.MODELSTORE and
-// AI.SCRIPTSET, and every run is a plan run by the executor: the same queues, batching and
-// statistics as the commands'.
+// The low-level API for other modules (redisai.h, llapi*.c): what needs Go. Tensors are joined and
+// sliced by the tensor package (llapi_tensor.c makes them), models and scripts made with the same
+// builder and checks as AI.MODELSTORE and AI.SCRIPTSET, and every run is a plan run by the executor:
+// the same queues, batching and statistics as the commands'.
 
 /*
 #include "llapi.h"
@@ -32,29 +32,6 @@ func goTensors(p **C.gorai_tensor, n int) []tensor.Tensor {
 		ts[i] = tensor.FromPointer(unsafe.Pointer(c))
 	}
 	return ts
-}
-
-//export goraiLLAPITensorCreate
-func goraiLLAPITensorCreate(dtype *C.char, dims *C.longlong, ndims C.int) (t *C.gorai_tensor) {
-	defer recoverEntry(nil, "creating a tensor for another module", func() { t = nil })
-	dt, ok := tensor.ParseDType([]byte(C.GoString(dtype)))
-	if !ok {
-		return nil
-	}
-	shape := unsafe.Slice((*int64)(unsafe.Pointer(dims)), int(ndims))
-	if dt.IsString() {
-		// Room for the data to be set after.
-		n, err := tensor.ElementCount(shape, 1<<62)
-		if err != nil {
-			return nil
-		}
-		return C.gorai_tensor_new_strings(ndims, (*C.int64_t)(unsafe.Pointer(dims)), C.int64_t(n))
-	}
-	z, err := tensor.Zeros(dt, shape, 1<<62)
-	if err != nil {
-		return nil
-	}
-	return cTensor(z)
 }
 
 //export goraiLLAPIConcat

@@ -4,10 +4,24 @@
 
 #include "_cgo_export.h"
 #include "llapi.h"
+#include "parse.h"
+
+/* The most bytes a tensor made here may take: no command bounds it, only the allocator. */
+#define CREATE_LIMIT (INT64_C(1) << 62)
 
 RAI_Tensor *llapi_TensorCreate(const char *dataTypeStr, long long *dims, int ndims) {
-    if (dataTypeStr == NULL || ndims < 0 || (ndims > 0 && dims == NULL)) return NULL;
-    return goraiLLAPITensorCreate((char *)dataTypeStr, dims, ndims);
+    DLDataType dt;
+    if (dataTypeStr == NULL || ndims < 0 || (ndims > 0 && dims == NULL) ||
+        !gorai_parse_dtype(dataTypeStr, strlen(dataTypeStr), &dt))
+        return NULL;
+    const int64_t *shape = (const int64_t *)dims;
+    if (dt.code == GORAI_DL_STRING) {
+        /* Empty strings, with room for the data to be set after. */
+        int64_t n = gorai_element_count(ndims, shape, CREATE_LIMIT);
+        return n < 0 ? NULL : gorai_tensor_new_strings(ndims, shape, n);
+    }
+    gorai_tensor_status status;
+    return gorai_tensor_zeros(dt, ndims, shape, CREATE_LIMIT, &status);
 }
 
 RAI_Tensor *llapi_TensorCreateByConcatenatingTensors(RAI_Tensor **ts, long long n) {
