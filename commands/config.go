@@ -2,10 +2,17 @@ package commands
 
 // Load-time configuration: the module's arguments after --loadmodule.
 
+/*
+#cgo CFLAGS: -O2 -Wall -Wextra -I${SRCDIR}/../tensor
+#include "load_args.h"
+*/
+import "C"
+
 import (
 	"bytes"
-	"fmt"
+	"errors"
 	"path/filepath"
+	"unsafe"
 
 	"gorai/backends"
 	"gorai/tensor"
@@ -33,92 +40,72 @@ type Config struct {
 
 // DefaultConfig is the configuration of a module loaded from moduleDir with no arguments.
 func DefaultConfig(moduleDir string) Config {
+	var s C.gorai_settings
+	C.gorai_settings_default(&s)
+	return configOf(moduleDir, &s)
+}
+
+// configOf is the configuration that settings s (load_args.c) give a module loaded from moduleDir.
+func configOf(moduleDir string, s *C.gorai_settings) Config {
 	return Config{
 		BackendsPath:          filepath.Join(moduleDir, "backends"),
 		BackendPaths:          map[string]string{},
-		ThreadsPerQueue:       1,
-		ModelChunkSize:        511 * 1024 * 1024,
-		ModelExecutionTimeout: 5000,
-		MainThreadRunLimit:    100,
-		PreloadBackends:       true,
+		ThreadsPerQueue:       int64(s.threads_per_queue),
+		IntraOpParallelism:    int64(s.intra_op_parallelism),
+		InterOpParallelism:    int64(s.inter_op_parallelism),
+		ModelChunkSize:        int64(s.model_chunk_size),
+		ModelExecutionTimeout: int64(s.model_execution_timeout),
+		BackendMemoryLimit:    int64(s.backend_memory_limit),
+		MainThreadRunLimit:    int64(s.main_thread_run_limit),
+		PreloadBackends:       s.preload_backends != 0,
 	}
 }
 
-// integer options: name, minimum value, field.
-func (c *Config) integerOption(name []byte) (min int64, field *int64) {
-	switch {
-	case bytes.EqualFold(name, []byte("THREADS_PER_QUEUE")):
-		return 1, &c.ThreadsPerQueue
-	case bytes.EqualFold(name, []byte("INTRA_OP_PARALLELISM")):
-		return 1, &c.IntraOpParallelism
-	case bytes.EqualFold(name, []byte("INTER_OP_PARALLELISM")):
-		return 1, &c.InterOpParallelism
-	case bytes.EqualFold(name, []byte("MODEL_CHUNK_SIZE")):
-		return 1, &c.ModelChunkSize
-	case bytes.EqualFold(name, []byte("MODEL_EXECUTION_TIMEOUT")):
-		return 1000, &c.ModelExecutionTimeout
-	case bytes.EqualFold(name, []byte("BACKEND_MEMORY_LIMIT")):
-		return 1, &c.BackendMemoryLimit
-	case bytes.EqualFold(name, []byte("MAIN_THREAD_RUN_LIMIT")):
-		return 0, &c.MainThreadRunLimit
-	}
-	return 0, nil
-}
-
-// ParseLoadArgs applies "KEY VALUE ..." pairs to the default configuration, BACKENDSPATH first (so
-// that relative backend paths can be resolved against it later, whatever the order given). The
-// error is the line RedisAI logs before refusing to load.
+// ParseLoadArgs applies "KEY VALUE ..." pairs to the default configuration through the module's
+// grammar of them (load_args.c, which the module runs at load without Go); a key that names no
+// setting must name a registered backend, whose path is kept. The error is the line RedisAI logs
+// before refusing to load.
 func ParseLoadArgs(moduleDir string, args [][]byte) (Config, error) {
-	c := DefaultConfig(moduleDir)
-	if len(args)%2 != 0 {
-		return c, fmt.Errorf("ERR even number of arguments required for the module's load-time configuration, got %d", len(args))
-	}
-	for i := 0; i < len(args); i += 2 {
-		if bytes.EqualFold(args[i], []byte("BACKENDSPATH")) {
-			c.BackendsPath = string(args[i+1])
+	var s C.gorai_settings
+	paths := map[string]string{}
+	var msg [256]C.char
+	bad := tensor.WithCArgs(args, func(p, l unsafe.Pointer, n int) C.int {
+		ptrs, lens := (**C.char)(p), (*C.size_t)(l)
+		bad := C.gorai_parse_load_args(ptrs, lens, C.int(n), &s)
+		for i := 0; bad < 0 && s.other_keys > 0 && i < n; i += 2 {
+			if C.gorai_is_setting(unsafe.Slice(ptrs, n)[i], unsafe.Slice(lens, n)[i]) != 0 {
+				continue
+			}
+			if name, ok := backendNamed(args[i]); ok {
+				paths[name] = string(args[i+1])
+			} else {
+				bad = C.int(i)
+			}
 		}
-	}
-	for i := 0; i < len(args); i += 2 {
-		if err := c.apply(args[i], args[i+1]); err != nil {
-			return c, err
+		if bad >= 0 {
+			C.gorai_load_args_error(&msg[0], C.size_t(len(msg)), ptrs, lens, C.int(n), bad)
 		}
+		return bad
+	})
+	c := configOf(moduleDir, &s)
+	if bad >= 0 {
+		return c, errors.New(C.GoString(&msg[0]))
 	}
+	if s.backends_path >= 0 {
+		c.BackendsPath = string(args[s.backends_path])
+	}
+	c.BackendPaths = paths
 	return c, nil
 }
 
-func (c *Config) apply(key, val []byte) error {
-	if bytes.EqualFold(key, []byte("BACKENDSPATH")) {
-		return nil
-	}
+// backendNamed is the registered backend that name names, in any case.
+func backendNamed(name []byte) (string, bool) {
 	for _, b := range backends.Names() {
-		if bytes.EqualFold(key, []byte(b)) {
-			c.BackendPaths[b] = string(val)
-			return nil
+		if bytes.EqualFold(name, []byte(b)) {
+			return b, true
 		}
 	}
-	if bytes.EqualFold(key, []byte("PRELOAD_BACKENDS")) {
-		return parseYesNo(key, val, &c.PreloadBackends)
-	}
-	if min, field := c.integerOption(key); field != nil {
-		if v, ok := tensor.ParseInt(val); ok && v >= min {
-			*field = v
-			return nil
-		}
-	}
-	return fmt.Errorf("ERR error processing argument: %s %s", key, val)
-}
-
-// parseYesNo sets a switch from "yes" or "no".
-func parseYesNo(key, val []byte, field *bool) error {
-	switch {
-	case bytes.EqualFold(val, []byte("yes")):
-		*field = true
-	case bytes.EqualFold(val, []byte("no")):
-		*field = false
-	default:
-		return fmt.Errorf("ERR error processing argument: %s %s", key, val)
-	}
-	return nil
+	return "", false
 }
 
 var (

@@ -70,6 +70,14 @@ func ParseFormat(args [][]byte) (Format, error) {
 // withCArgs calls f with args laid out for C, pointers and lengths; arguments in Go memory are
 // pinned for the call (a command's arguments are Redis' memory, which needs nothing).
 func withCArgs[T any](args [][]byte, f func(ptrs **C.char, lens *C.size_t, n C.int) T) T {
+	return WithCArgs(args, func(ptrs, lens unsafe.Pointer, n int) T {
+		return f((**C.char)(ptrs), (*C.size_t)(lens), C.int(n))
+	})
+}
+
+// WithCArgs is withCArgs for another package's C (whose C types are its own): ptrs points to n
+// const char pointers, lens to n size_t.
+func WithCArgs[T any](args [][]byte, f func(ptrs, lens unsafe.Pointer, n int) T) T {
 	var pinner runtime.Pinner
 	defer pinner.Unpin()
 	ptrs := make([]*C.char, len(args)+1) // one more, so that &ptrs[0] exists with no argument
@@ -82,7 +90,7 @@ func withCArgs[T any](args [][]byte, f func(ptrs **C.char, lens *C.size_t, n C.i
 		}
 		lens[i] = C.size_t(len(a))
 	}
-	return f(&ptrs[0], &lens[0], C.int(len(args)))
+	return f(unsafe.Pointer(&ptrs[0]), unsafe.Pointer(&lens[0]), len(args))
 }
 
 // ParseDType reads a dtype name, case-insensitively as RedisAI does.
