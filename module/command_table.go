@@ -8,7 +8,6 @@ import "C"
 
 import (
 	"errors"
-	"fmt"
 	"runtime/debug"
 	"sync"
 	"unsafe"
@@ -17,28 +16,6 @@ import (
 	"gorai/engine"
 	"gorai/exec"
 )
-
-func registerCommands(ctx *C.RedisModuleCtx) error {
-	for slot, c := range commands.Commands {
-		name, flags := C.CString(c.Name), C.CString(c.Flags)
-		var rc C.int
-		if c.InC {
-			lo, hi := c.ArgCounts()
-			rc = C.gorai_create_c_command(ctx, name, flags, C.int(c.FirstKey), C.int(c.LastKey), C.int(c.KeyStep), C.int(lo), C.int(hi))
-		} else {
-			rc = C.gorai_create_command(ctx, C.int(slot), name, flags, C.int(c.FirstKey), C.int(c.LastKey), C.int(c.KeyStep))
-		}
-		if rc == C.REDISMODULE_OK && c.Keys == nil && c.FirstKey == 1 {
-			rc = C.gorai_set_key_spec(ctx, name, keyFlags[c.Use])
-		}
-		C.free(unsafe.Pointer(name))
-		C.free(unsafe.Pointer(flags))
-		if rc != C.REDISMODULE_OK {
-			return fmt.Errorf("could not register %s", c.Name)
-		}
-	}
-	return nil
-}
 
 // goraiCommand runs command slot with argv, whose bytes C has gathered into ptrs and lens. Its
 // effects program is written into the programCap bytes at program: it returns the length for C to
@@ -59,7 +36,7 @@ func goraiCommand(ctx *C.RedisModuleCtx, argv **C.RedisModuleString, ptrs **C.ch
 	if cmd := &commands.Commands[slot]; cmd.Keys != nil && C.gorai_is_keys_request(ctx) != 0 {
 		for _, k := range cmd.Keys(call.args) {
 			if k.Pos > 0 && k.Pos < n { // Redis trusts the positions it is given
-				C.gorai_key_at_pos(ctx, C.int(k.Pos), keyFlags[k.Use])
+				C.gorai_key_at_pos(ctx, C.int(k.Pos), C.gorai_key_flags(C.int(k.Use)))
 			}
 		}
 	} else {
@@ -75,15 +52,6 @@ func goraiCommand(ctx *C.RedisModuleCtx, argv **C.RedisModuleString, ptrs **C.ch
 // Commands run under Redis' lock (on the main thread, or on a thread that holds the lock), one at
 // a time.
 var mainThread engine.Yielder
-
-// keyFlags are Redis' key-spec flags for what a command does with a key. ACL reads ACCESS as a read
-// and UPDATE as a write; RO and OW tell the rest of Redis the same.
-var keyFlags = [...]C.int{
-	commands.KeyRead:   C.REDISMODULE_CMD_KEY_RO | C.REDISMODULE_CMD_KEY_ACCESS,
-	commands.KeyWrite:  C.REDISMODULE_CMD_KEY_OW | C.REDISMODULE_CMD_KEY_UPDATE,
-	commands.KeyRoute:  C.REDISMODULE_CMD_KEY_RO,
-	commands.KeyDelete: C.REDISMODULE_CMD_KEY_RM | C.REDISMODULE_CMD_KEY_DELETE,
-}
 
 // callPool keeps command calls, with their argument and reply buffers, from one command to the next:
 // the hot path allocates nothing.

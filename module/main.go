@@ -62,8 +62,7 @@ func goraiOnLoad(ctx *C.RedisModuleCtx, argv **C.RedisModuleString, argc C.int) 
 		logf(ctx, "warning", "gorai: could not create the data types")
 		return C.REDISMODULE_ERR
 	}
-	if err := registerCommands(ctx); err != nil {
-		logf(ctx, "warning", "gorai: %s", err)
+	if C.gorai_register_commands(ctx) != C.REDISMODULE_OK {
 		return C.REDISMODULE_ERR
 	}
 	if C.gorai_register_info(ctx) != C.REDISMODULE_OK || C.gorai_subscribe_shutdown(ctx) != C.REDISMODULE_OK {

@@ -9,6 +9,7 @@
 #include "_cgo_export.h"
 #include "module.h"
 #include "llapi.h"
+#include "command_table.h"
 
 /* The version reported to Redis is RedisAI's, the system gorai replaces. */
 #define GORAI_REDISAI_VERSION 10207
@@ -91,14 +92,24 @@ GORAI_SLOTS(GORAI_SLOT)
 #define GORAI_SLOT_REF(n) gorai_slot_##n,
 static RedisModuleCmdFunc slots[GORAI_MAX_COMMANDS] = {GORAI_SLOTS(GORAI_SLOT_REF)};
 
-int gorai_create_command(RedisModuleCtx *ctx, int slot, const char *name, const char *flags, int firstkey,
-                         int lastkey, int keystep) {
-    if (slot < 0 || slot >= GORAI_MAX_COMMANDS) return REDISMODULE_ERR;
-    return RedisModule_CreateCommand(ctx, name, slots[slot], flags, firstkey, lastkey, keystep);
+_Static_assert(GORAI_NUM_COMMANDS <= GORAI_MAX_COMMANDS, "more commands than trampolines");
+
+int gorai_key_flags(int use) {
+    switch (use) {
+    case GORAI_KEY_READ:
+        return REDISMODULE_CMD_KEY_RO | REDISMODULE_CMD_KEY_ACCESS;
+    case GORAI_KEY_WRITE:
+        return REDISMODULE_CMD_KEY_OW | REDISMODULE_CMD_KEY_UPDATE;
+    case GORAI_KEY_ROUTE:
+        return REDISMODULE_CMD_KEY_RO;
+    case GORAI_KEY_DELETE:
+        return REDISMODULE_CMD_KEY_RM | REDISMODULE_CMD_KEY_DELETE;
+    }
+    return 0;
 }
 
-/* gorai_set_key_spec gives a command whose one key is argv[1] a key spec with flags (REDISMODULE_CMD_KEY_*). */
-int gorai_set_key_spec(RedisModuleCtx *ctx, const char *name, int flags) {
+/* set_key_spec gives a command whose one key is argv[1] a key spec with flags (REDISMODULE_CMD_KEY_*). */
+static int set_key_spec(RedisModuleCtx *ctx, const char *name, int flags) {
     RedisModuleCommand *cmd = RedisModule_GetCommand(ctx, name);
     if (cmd == NULL) return REDISMODULE_ERR;
     static const RedisModuleCommandInfoVersion version = {
@@ -116,6 +127,24 @@ int gorai_set_key_spec(RedisModuleCtx *ctx, const char *name, int flags) {
     specs[0].fk.range.keystep = 1;
     RedisModuleCommandInfo info = {.version = &version, .key_specs = specs};
     return RedisModule_SetCommandInfo(cmd, &info);
+}
+
+static int register_command(RedisModuleCtx *ctx, int slot, const char *name, const char *flags, int firstkey,
+                            int lastkey, int keystep, int use, int in_c, int min_args, int max_args) {
+    int rc = in_c ? gorai_create_c_command(ctx, name, flags, firstkey, lastkey, keystep, min_args, max_args)
+                  : RedisModule_CreateCommand(ctx, name, slots[slot], flags, firstkey, lastkey, keystep);
+    if (rc == REDISMODULE_OK && use != GORAI_KEY_NONE) rc = set_key_spec(ctx, name, gorai_key_flags(use));
+    if (rc != REDISMODULE_OK) RedisModule_Log(ctx, "warning", "gorai: could not register %s", name);
+    return rc;
+}
+
+int gorai_register_commands(RedisModuleCtx *ctx) {
+#define GORAI_REGISTER(slot, name, flags, firstkey, lastkey, keystep, use, in_c, min_args, max_args)                \
+    if (register_command(ctx, slot, name, flags, firstkey, lastkey, keystep, use, in_c, min_args, max_args) != \
+        REDISMODULE_OK)                                                                                          \
+        return REDISMODULE_ERR;
+    GORAI_COMMAND_TABLE(GORAI_REGISTER)
+    return REDISMODULE_OK;
 }
 
 /* Keys. */

@@ -9,9 +9,11 @@
 #include "tensor.h"
 
 /* Loading. */
-int gorai_create_command(RedisModuleCtx *ctx, int slot, const char *name, const char *flags, int firstkey,
-                         int lastkey, int keystep);
-int gorai_set_key_spec(RedisModuleCtx *ctx, const char *name, int flags);
+/* gorai_register_commands registers every command of command_table.h (generated from Go's table). */
+int gorai_register_commands(RedisModuleCtx *ctx);
+/* gorai_key_flags are Redis' key-spec flags for what a command does with a key (GORAI_KEY_*). ACL
+ * reads ACCESS as a read and UPDATE as a write; RO and OW tell the rest of Redis the same. */
+int gorai_key_flags(int use);
 /* gorai_create_c_command registers a command that runs in C (tensor_commands.c), by name; it takes
  * between min_args and max_args arguments, its name included. */
 int gorai_create_c_command(RedisModuleCtx *ctx, const char *name, const char *flags, int firstkey, int lastkey,
