@@ -25,10 +25,17 @@ GO ?= go
 # An execution count, not a duration: a duration races Go 1.26's fuzz coordinator at the deadline
 # (golang/go#75804, "context deadline exceeded" with no failing input).
 FUZZTIME ?= 200000x
+# gorai.so is the module Redis loads, in C (module/, with the grammars it shares with Go: tensor/ and
+# commands/load_args.c); gorai_go.so, beside it, is the Go library it loads at first need (golib/).
 MODULE := build/gorai.so
-# Every file of the packages gorai.so is built from (go list -deps), so a new package is in without editing.
-MODULE_DIRS := $(shell $(GO) list -deps -f '{{if not .Standard}}{{.Dir}}{{end}}' ./module 2>/dev/null | grep '^$(CURDIR)/')
-SOURCES := go.mod go.sum $(filter-out %_test.go,$(foreach d,$(MODULE_DIRS),$(wildcard $(d)/*.go $(d)/*.c $(d)/*.h)))
+GO_LIBRARY := build/gorai_go.so
+MODULE_C := $(wildcard module/*.c tensor/*.c) commands/load_args.c
+MODULE_H := $(wildcard module/*.h tensor/*.h) commands/load_args.h
+CFLAGS ?= -O2
+MODULE_CFLAGS := $(CFLAGS) -Wall -Wextra -fPIC -Imodule -Itensor -Icommands
+# Every file of the packages gorai_go.so is built from (go list -deps), so a new package is in without editing.
+GO_LIBRARY_DIRS := $(shell $(GO) list -deps -f '{{if not .Standard}}{{.Dir}}{{end}}' ./golib 2>/dev/null | grep '^$(CURDIR)/')
+GO_SOURCES := go.mod go.sum $(filter-out %_test.go,$(foreach d,$(GO_LIBRARY_DIRS),$(wildcard $(d)/*.go $(d)/*.c $(d)/*.h)))
 
 # Test tiers. Packages are listed by go list when a target needs them: the backend packages are those
 # under backends/ with a library to load (backendtest is their helper; backends itself is pure Go); the
@@ -51,15 +58,19 @@ TORCH_SHIM := build/backends/torch/libgorai_torch.so
 TENSORFLOW := build/backends/tf/libtensorflow_cc.so.2
 LITERT := build/backends/tflite/libLiteRt.so
 
-build: deps $(MODULE) $(ONNXRUNTIME) $(TORCH_SHIM) $(TENSORFLOW) $(LITERT)
+build: deps $(MODULE) $(GO_LIBRARY) $(ONNXRUNTIME) $(TORCH_SHIM) $(TENSORFLOW) $(LITERT)
 
 deps:
 	@build/install-deps.sh system
 
-$(MODULE): $(SOURCES)
-	$(GO) build -buildmode=c-shared -ldflags "-X main.gitSHA=$$(git rev-parse HEAD 2>/dev/null || echo unknown)" -o $@ ./module
+# Its soname is how gorai_go.so, which links it, finds it loaded, whatever name its file is given.
+$(MODULE): $(MODULE_C) $(MODULE_H)
+	$(CC) $(MODULE_CFLAGS) -shared -Wl,-soname,gorai.so -Wl,--no-undefined -o $@ $(MODULE_C) -ldl -lpthread
 	@# Redis 7 refuses a module file without the execute bit.
 	chmod +x $@
+
+$(GO_LIBRARY): $(MODULE) $(GO_SOURCES)
+	$(GO) build -buildmode=c-shared -ldflags "-X main.gitSHA=$$(git rev-parse HEAD 2>/dev/null || echo unknown)" -o $@ ./golib
 
 # ONNX Runtime's official library, where the module looks for it by default (<module dir>/backends).
 $(ONNXRUNTIME):

@@ -2,13 +2,15 @@
  * of AI.DAGEXECUTE's ops), behind handles; C keeps a run's TENSORGET outputs for the caller. */
 #include <string.h>
 
-#include "_cgo_export.h"
+#include "go_library.h"
 #include "llapi.h"
 
 RAI_DAGRunCtx *llapi_DAGRunCtxCreate(void) {
+    const gorai_go_library *go = gorai_go();
+    if (go == NULL) return NULL;
     gorai_llapi_dag *dag = RedisModule_Alloc(sizeof(*dag));
     memset(dag, 0, sizeof(*dag));
-    dag->builder = goraiLLAPIDAGNew();
+    dag->builder = go->goraiLLAPIDAGNew();
     return dag;
 }
 
@@ -23,7 +25,7 @@ static void drop_outputs(gorai_llapi_dag *dag) {
 void llapi_DAGFree(RAI_DAGRunCtx *dag) {
     if (dag == NULL) return;
     drop_outputs(dag);
-    goraiLLAPIDAGFree(dag->builder);
+    gorai_go_loaded()->goraiLLAPIDAGFree(dag->builder);
     RedisModule_Free(dag);
 }
 
@@ -36,64 +38,64 @@ static RAI_DAGRunOp *new_op(uintptr_t handle) {
 /* A NULL handle or name where the API needs one is refused (RedisAI would crash on it). */
 
 RAI_DAGRunOp *llapi_DAGCreateModelRunOp(RAI_Model *model) {
-    return model != NULL ? new_op(goraiLLAPIOpNew(model, NULL, NULL)) : NULL;
+    return model != NULL ? new_op(gorai_go_loaded()->goraiLLAPIOpNew(model, NULL, NULL)) : NULL;
 }
 
 RAI_DAGRunOp *llapi_DAGCreateScriptRunOp(RAI_Script *script, const char *func_name) {
     if (script == NULL) return NULL;
-    return new_op(goraiLLAPIOpNew(NULL, script, (char *)(func_name != NULL ? func_name : "")));
+    return new_op(gorai_go_loaded()->goraiLLAPIOpNew(NULL, script, (char *)(func_name != NULL ? func_name : "")));
 }
 
 int llapi_DAGRunOpAddInput(RAI_DAGRunOp *op, const char *input) {
     if (op == NULL || input == NULL) return REDISMODULE_ERR;
-    goraiLLAPIOpAddName(op->op, (char *)input, 0);
+    gorai_go_loaded()->goraiLLAPIOpAddName(op->op, (char *)input, 0);
     return REDISMODULE_OK;
 }
 
 int llapi_DAGRunOpAddOutput(RAI_DAGRunOp *op, const char *output) {
     if (op == NULL || output == NULL) return REDISMODULE_ERR;
-    goraiLLAPIOpAddName(op->op, (char *)output, 1);
+    gorai_go_loaded()->goraiLLAPIOpAddName(op->op, (char *)output, 1);
     return REDISMODULE_OK;
 }
 
 void llapi_DAGRunOpFree(RAI_DAGRunOp *op) {
     if (op == NULL) return;
-    goraiLLAPIOpFree(op->op);
+    gorai_go_loaded()->goraiLLAPIOpFree(op->op);
     RedisModule_Free(op);
 }
 
 /* An op added to the DAG is the DAG's: its C handle goes, the Go op stays with the builder. */
 int llapi_DAGAddRunOp(RAI_DAGRunCtx *dag, RAI_DAGRunOp *op, RAI_Error *err) {
     if (op == NULL) return REDISMODULE_ERR;
-    if (goraiLLAPIDAGAddOp(dag->builder, op->op, err) != REDISMODULE_OK) return REDISMODULE_ERR;
+    if (gorai_go_loaded()->goraiLLAPIDAGAddOp(dag->builder, op->op, err) != REDISMODULE_OK) return REDISMODULE_ERR;
     RedisModule_Free(op);
     return REDISMODULE_OK;
 }
 
 int llapi_DAGLoadTensor(RAI_DAGRunCtx *dag, const char *t_name, RAI_Tensor *tensor) {
     if (t_name == NULL || tensor == NULL) return REDISMODULE_ERR;
-    return goraiLLAPIDAGLoad(dag->builder, (char *)t_name, tensor);
+    return gorai_go_loaded()->goraiLLAPIDAGLoad(dag->builder, (char *)t_name, tensor);
 }
 
 int llapi_DAGAddTensorSet(RAI_DAGRunCtx *dag, const char *t_name, RAI_Tensor *tensor) {
     if (t_name == NULL || tensor == NULL) return REDISMODULE_ERR;
-    return goraiLLAPIDAGTensorSet(dag->builder, (char *)t_name, tensor);
+    return gorai_go_loaded()->goraiLLAPIDAGTensorSet(dag->builder, (char *)t_name, tensor);
 }
 
 int llapi_DAGAddTensorGet(RAI_DAGRunCtx *dag, const char *t_name) {
     if (t_name == NULL) return REDISMODULE_ERR;
-    return goraiLLAPIDAGTensorGet(dag->builder, (char *)t_name);
+    return gorai_go_loaded()->goraiLLAPIDAGTensorGet(dag->builder, (char *)t_name);
 }
 
 int llapi_DAGAddOpsFromString(RAI_DAGRunCtx *dag, const char *ops, RAI_Error *err) {
     if (ops == NULL) ops = "";
-    return goraiLLAPIDAGAddOpsFromString(dag->builder, (char *)ops, err);
+    return gorai_go_loaded()->goraiLLAPIDAGAddOpsFromString(dag->builder, (char *)ops, err);
 }
 
-size_t llapi_DAGNumOps(RAI_DAGRunCtx *dag) { return goraiLLAPIDAGNumOps(dag->builder); }
+size_t llapi_DAGNumOps(RAI_DAGRunCtx *dag) { return gorai_go_loaded()->goraiLLAPIDAGNumOps(dag->builder); }
 
 int llapi_DAGRun(RAI_DAGRunCtx *dag, RAI_OnFinishCB cb, void *private_data, RAI_Error *err) {
     drop_outputs(dag);
-    return goraiLLAPIDAGRun(dag, cb, private_data, err);
+    return gorai_go_loaded()->goraiLLAPIDAGRun(dag, cb, private_data, err);
 }
 

@@ -2,18 +2,30 @@
  * runs it (llapi.go: the same plans, queues and statistics as the commands') and fills its outputs. */
 #include <string.h>
 
-#include "_cgo_export.h"
+#include "go_library.h"
 #include "llapi.h"
+
+/* go_or_error is the Go library, loaded by a model's or script's creation if need be; NULL with err
+ * set to code when it cannot be. */
+static const gorai_go_library *go_or_error(RAI_Error *err, int code) {
+    const gorai_go_library *go = gorai_go();
+    if (go == NULL) gorai_llapi_set_error(err, code, GORAI_ERR_NO_GO_LIBRARY, strlen(GORAI_ERR_NO_GO_LIBRARY));
+    return go;
+}
 
 RAI_Model *llapi_ModelCreate(int backend, char *devicestr, char *tag, RAI_ModelOpts opts, size_t ninputs,
                              const char **inputs, size_t noutputs, const char **outputs, const char *modeldef,
                              size_t modellen, RAI_Error *err) {
-    return goraiLLAPIModelCreate(backend, devicestr, tag, &opts, ninputs, (char **)inputs, noutputs, (char **)outputs,
+    const gorai_go_library *go = go_or_error(err, RedisAI_ErrorCode_EMODELCREATE);
+    if (go == NULL) return NULL;
+    return go->goraiLLAPIModelCreate(backend, devicestr, tag, &opts, ninputs, (char **)inputs, noutputs, (char **)outputs,
                                  (char *)modeldef, modellen, err);
 }
 
 RAI_Script *llapi_ScriptCreate(char *devicestr, char *tag, const char *scriptdef, RAI_Error *err) {
-    return goraiLLAPIScriptCreate(devicestr, tag, (char *)scriptdef, err);
+    const gorai_go_library *go = go_or_error(err, RedisAI_ErrorCode_ESCRIPTCREATE);
+    if (go == NULL) return NULL;
+    return go->goraiLLAPIScriptCreate(devicestr, tag, (char *)scriptdef, err);
 }
 
 static gorai_llapi_run *new_run(gorai_model *model, gorai_script *script, const char *function) {
@@ -125,17 +137,17 @@ void llapi_ScriptRunCtxFree(RAI_ScriptRunCtx *sctx) { llapi_ModelRunCtxFree(sctx
 
 int llapi_ModelRun(RAI_ModelRunCtx **mctxs, long long n, RAI_Error *err) {
     for (long long i = 0; i < n; i++) {
-        if (goraiLLAPIRun(mctxs[i], err) != REDISMODULE_OK) return REDISMODULE_ERR;
+        if (gorai_go_loaded()->goraiLLAPIRun(mctxs[i], err) != REDISMODULE_OK) return REDISMODULE_ERR;
     }
     return REDISMODULE_OK;
 }
 
-int llapi_ScriptRun(RAI_ScriptRunCtx *sctx, RAI_Error *err) { return goraiLLAPIRun(sctx, err); }
+int llapi_ScriptRun(RAI_ScriptRunCtx *sctx, RAI_Error *err) { return gorai_go_loaded()->goraiLLAPIRun(sctx, err); }
 
 int llapi_ModelRunAsync(RAI_ModelRunCtx *mctx, RAI_OnFinishCB cb, void *private_data) {
-    return goraiLLAPIRunAsync(mctx, cb, private_data);
+    return gorai_go_loaded()->goraiLLAPIRunAsync(mctx, cb, private_data);
 }
 
 int llapi_ScriptRunAsync(RAI_ScriptRunCtx *sctx, RAI_OnFinishCB cb, void *private_data) {
-    return goraiLLAPIRunAsync(sctx, cb, private_data);
+    return gorai_go_loaded()->goraiLLAPIRunAsync(sctx, cb, private_data);
 }

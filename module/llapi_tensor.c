@@ -2,7 +2,7 @@
  * can be stored in a key and read by AI.TENSORGET, and a key's tensor read here. */
 #include <string.h>
 
-#include "_cgo_export.h"
+#include "go_library.h"
 #include "llapi.h"
 #include "parse.h"
 
@@ -28,12 +28,14 @@ RAI_Tensor *llapi_TensorCreateByConcatenatingTensors(RAI_Tensor **ts, long long 
     if (ts == NULL || n <= 0) return NULL;
     for (long long i = 0; i < n; i++)
         if (ts[i] == NULL) return NULL;
-    return goraiLLAPIConcat(ts, n);
+    const gorai_go_library *go = gorai_go();
+    return go != NULL ? go->goraiLLAPIConcat(ts, n) : NULL;
 }
 
 RAI_Tensor *llapi_TensorCreateBySlicingTensor(RAI_Tensor *t, long long offset, long long len) {
     if (t == NULL || offset < 0 || len <= 0) return NULL;
-    return goraiLLAPISlice(t, offset, len);
+    const gorai_go_library *go = gorai_go();
+    return go != NULL ? go->goraiLLAPISlice(t, offset, len) : NULL;
 }
 
 size_t llapi_TensorLength(RAI_Tensor *t) { return (size_t)t->len; }

@@ -3,7 +3,7 @@
  * to open and close the session, in the main process. */
 #include <string.h>
 
-#include "_cgo_export.h"
+#include "go_library.h"
 #include "model.h"
 #include "stored.h"
 
@@ -35,7 +35,7 @@ static void free_model(gorai_model *m) {
 
 void gorai_model_release(gorai_model *m) {
     if (m == NULL || __atomic_sub_fetch(&m->refcount, 1, __ATOMIC_ACQ_REL) != 0) return;
-    if (m->session != 0) goraiSessionClose(m->session);
+    if (m->session != 0) gorai_go_loaded()->goraiSessionClose(m->session);
     free_model(m);
 }
 
@@ -79,6 +79,12 @@ static void *model_rdb_load(RedisModuleIO *io, int encver) {
         RedisModule_LogIOError(io, "warning", "AI__MODEL: encoding version %d is newer than gorai reads", encver);
         return NULL;
     }
+    /* Loading a model: its backends are Go's. */
+    const gorai_go_library *go = gorai_go();
+    if (go == NULL) {
+        RedisModule_LogIOError(io, "warning", "AI__MODEL: the Go library could not be loaded");
+        return NULL;
+    }
     gorai_model *m = gorai_model_new();
     int ok = 0;
     m->backend = RedisModule_LoadUnsigned(io);
@@ -105,7 +111,7 @@ static void *model_rdb_load(RedisModuleIO *io, int encver) {
     size_t keylen = 0;
     const RedisModuleString *key = RedisModule_GetKeyNameFromIO(io);
     const char *keyname = key ? RedisModule_StringPtrLen(key, &keylen) : "";
-    ok = goraiModelRestore(m, (char *)keyname, keylen);
+    ok = go->goraiModelRestore(m, (char *)keyname, keylen);
 done:
     if (!ok) {
         if (RedisModule_IsIOError(io) == 0) RedisModule_LogIOError(io, "warning", "AI__MODEL: could not load a model");
@@ -229,7 +235,7 @@ static void *model_copy(RedisModuleString *from, RedisModuleString *to, const vo
     m->bloblen = src->bloblen;
     size_t keylen;
     const char *key = RedisModule_StringPtrLen(to, &keylen);
-    m->session = goraiSessionCopy(src->session, (char *)key, keylen);
+    m->session = gorai_go_loaded()->goraiSessionCopy(src->session, (char *)key, keylen);
     if (m->session == 0) { /* COPY fails: Redis replies that the type cannot be copied */
         free_model(m);
         return NULL;

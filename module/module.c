@@ -2,17 +2,84 @@
  * between Redis and the Go handlers. */
 #define _GNU_SOURCE
 #include <dlfcn.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define GORAI_REDISMODULE_MAIN
-#include "_cgo_export.h"
 #include "module.h"
-#include "llapi.h"
 #include "command_table.h"
+#include "go_library.h"
+#include "llapi.h"
+#include "load_args.h"
 
 /* The version reported to Redis is RedisAI's, the system gorai replaces. */
 #define GORAI_REDISAI_VERSION 10207
+
+static int preload_backends; /* PRELOAD_BACKENDS */
+
+/* Info. A crash report asks for it from the signal handler, maybe on a worker's thread in the middle
+ * of a Go call, where the Go runtime cannot be entered (nor loaded): the report goes without gorai's
+ * sections. Otherwise INFO loads the Go library, which keeps the sections. */
+static void info_func(RedisModuleInfoCtx *ctx, int for_crash_report) {
+    if (for_crash_report) return;
+    const gorai_go_library *go = gorai_go();
+    if (go != NULL) go->goraiInfo(ctx, 0);
+}
+
+static int register_info(RedisModuleCtx *ctx) { return RedisModule_RegisterInfoFunc(ctx, info_func); }
+
+/* Shutdown: the process exits right after this event; before Go is loaded there is nothing to stop. */
+static void shutdown_event(RedisModuleCtx *ctx, RedisModuleEvent eid, uint64_t subevent, void *data) {
+    (void)ctx, (void)eid, (void)subevent, (void)data;
+    const gorai_go_library *go = gorai_go_loaded();
+    if (go != NULL) go->goraiShutdown();
+}
+
+static int subscribe_shutdown(RedisModuleCtx *ctx) {
+    RedisModuleEvent shutdown = {REDISMODULE_EVENT_SHUTDOWN, 1};
+    return RedisModule_SubscribeToServerEvent(ctx, shutdown, shutdown_event);
+}
+
+/* preload loads the Go library, which opens the backends whose libraries are in place
+ * (PRELOAD_BACKENDS), on a thread of its own: Redis' main thread goes on serving meanwhile. */
+static void *preload(void *unused) {
+    (void)unused;
+    const gorai_go_library *go = gorai_go();
+    if (go != NULL) go->goraiStarted();
+    return NULL;
+}
+
+/* Started: a timer of 0 ms fires on the event loop's first turn, once the server has finished
+ * starting (its threads created, the RDB or AOF loaded): opening libraries earlier would hold the
+ * lock that creating a thread takes while Redis creates its own. */
+static void started_timer(RedisModuleCtx *ctx, void *data) {
+    (void)data;
+    if (!preload_backends) return;
+    pthread_t thread;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    if (pthread_create(&thread, &attr, preload, NULL) != 0)
+        RedisModule_Log(ctx, "warning", "gorai: could not start the thread that preloads the backends");
+    pthread_attr_destroy(&attr);
+}
+
+/* disable_crash_memcheck turns Redis' crash-report memory test off (crash-memcheck-enabled no). The
+ * test rewrites every writable mapping of the process in place, the Go runtime's heaps and stacks
+ * among them, while Go's threads (GC, scheduler, workers) keep running: they fault on the patterns,
+ * and the report that should explain the first crash dies half-written. Not turned off, the report
+ * ends at "FAST MEMORY TEST" with no "REDIS BUG REPORT END". An operator who sets it back to yes
+ * with CONFIG SET takes that risk. Done at load: Go may be loaded on any thread later. */
+static void disable_crash_memcheck(RedisModuleCtx *ctx) {
+    if (!gorai_config_set(ctx, "crash-memcheck-enabled", "no")) {
+        RedisModule_Log(ctx, "warning", "gorai: could not set crash-memcheck-enabled to no: a crash report's memory test may crash the report");
+        return;
+    }
+    RedisModule_Log(ctx, "notice", "gorai: crash-memcheck-enabled set to no (the crash report's memory test would run over the Go runtime's memory while it runs)");
+}
+
+static int create_everything(RedisModuleCtx *ctx);
 
 int RedisModule_OnLoad(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
     if (gorai_fill_api(ctx) != REDISMODULE_OK) return REDISMODULE_ERR;
@@ -24,14 +91,45 @@ int RedisModule_OnLoad(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) 
     gorai_mem.alloc = RedisModule_Alloc;
     gorai_mem.free = RedisModule_Free;
     gorai_mem.size = RedisModule_MallocSize;
+    gorai_args view;
+    gorai_args_view(&view, argv, argc);
+    gorai_settings settings;
+    int bad = gorai_parse_load_args(view.ptrs, view.lens, argc, &settings);
+    if (bad >= 0) {
+        char msg[256];
+        gorai_load_args_error(msg, sizeof msg, view.ptrs, view.lens, argc, bad);
+        RedisModule_Log(ctx, "warning", "%s", msg);
+    }
+    gorai_args_release(&view);
+    if (bad >= 0 || gorai_go_prepare(ctx, argv, argc) != REDISMODULE_OK) return REDISMODULE_ERR;
+    gorai_model_chunk_size = (size_t)settings.model_chunk_size;
+    preload_backends = settings.preload_backends;
+    /* A backend named in the arguments is opened now, as RedisAI does, which needs Go; Go also
+     * tells whether the name is a backend's. */
+    if (settings.other_keys > 0 && gorai_go() == NULL) return REDISMODULE_ERR;
+    return create_everything(ctx);
+}
+
+/* create_everything gives Redis the module's data types, commands, low-level API, INFO sections
+ * and event handlers. */
+static int create_everything(RedisModuleCtx *ctx) {
+    if (gorai_create_types(ctx) != REDISMODULE_OK || gorai_create_model_type(ctx) != REDISMODULE_OK ||
+        gorai_create_script_type(ctx) != REDISMODULE_OK) {
+        RedisModule_Log(ctx, "warning", "gorai: could not create the data types");
+        return REDISMODULE_ERR;
+    }
+    if (gorai_register_commands(ctx) != REDISMODULE_OK) return REDISMODULE_ERR;
     if (gorai_llapi_register(ctx) != REDISMODULE_OK) {
         RedisModule_Log(ctx, "warning", "gorai: could not export the low-level API (RedisAI_*) to other modules");
         return REDISMODULE_ERR;
     }
-    return goraiOnLoad(ctx, argv, argc);
+    if (register_info(ctx) != REDISMODULE_OK || subscribe_shutdown(ctx) != REDISMODULE_OK) return REDISMODULE_ERR;
+    disable_crash_memcheck(ctx);
+    RedisModule_CreateTimer(ctx, 0, started_timer, NULL);
+    return REDISMODULE_OK;
 }
 
-/* The Go runtime cannot be unloaded from a process. */
+/* The Go runtime, once loaded, cannot be unloaded from a process. */
 int RedisModule_OnUnload(RedisModuleCtx *ctx) {
     (void)ctx;
     return REDISMODULE_ERR;
@@ -72,10 +170,12 @@ void gorai_args_release(gorai_args *a) {
 }
 
 static int run_command(RedisModuleCtx *ctx, RedisModuleString **argv, int argc, int slot) {
+    const gorai_go_library *go = gorai_go();
+    if (go == NULL) return RedisModule_ReplyWithError(ctx, GORAI_ERR_NO_GO_LIBRARY);
     gorai_args args;
     gorai_args_view(&args, argv, argc);
     unsigned char program[GORAI_PROGRAM_STACK];
-    size_t n = goraiCommand(ctx, argv, (char **)args.ptrs, args.lens, argc, slot, program, sizeof program);
+    size_t n = go->goraiCommand(ctx, argv, (char **)args.ptrs, args.lens, argc, slot, program, sizeof program);
     if (n > 0) gorai_apply(ctx, argv, program, n);
     gorai_args_release(&args);
     return REDISMODULE_OK;
@@ -246,7 +346,7 @@ static int blocked_reply(RedisModuleCtx *ctx, RedisModuleString **argv, int argc
     (void)argc;
     unsigned char program[GORAI_PROGRAM_STACK];
     RedisModuleBlockedClient *bc = RedisModule_GetBlockedClientPrivateData(ctx);
-    size_t n = goraiJobReply(ctx, bc, program, sizeof program);
+    size_t n = gorai_go_loaded()->goraiJobReply(ctx, bc, program, sizeof program);
     replied = bc;
     if (n > 0) gorai_apply(ctx, NULL, program, n);
     return REDISMODULE_OK;
@@ -258,14 +358,14 @@ static void blocked_free(RedisModuleCtx *ctx, void *bc) {
         replied = NULL;
         return;
     }
-    goraiJobFree(bc);
+    gorai_go_loaded()->goraiJobFree(bc);
 }
 
 /* The time a job spends on a worker is not measured into the command's statistics: INFO
  * commandstats shows what a command costs Redis' main thread. */
 static void blocked_disconnected(RedisModuleCtx *ctx, RedisModuleBlockedClient *bc) {
     (void)ctx;
-    goraiJobDisconnected(bc);
+    gorai_go_loaded()->goraiJobDisconnected(bc);
 }
 
 RedisModuleBlockedClient *gorai_block(RedisModuleCtx *ctx) {
@@ -406,34 +506,6 @@ void gorai_apply(RedisModuleCtx *ctx, RedisModuleString **argv, const unsigned c
     }
     if (created != NULL) RedisModule_FreeString(ctx, created);
 }
-
-/* Info. A crash report asks for it from the signal handler, maybe on a worker's thread in the middle
- * of a Go call, where the Go runtime cannot be entered: the report goes without gorai's sections. */
-static void info_func(RedisModuleInfoCtx *ctx, int for_crash_report) {
-    if (!for_crash_report) goraiInfo(ctx, for_crash_report);
-}
-
-int gorai_register_info(RedisModuleCtx *ctx) { return RedisModule_RegisterInfoFunc(ctx, info_func); }
-
-/* Shutdown: the process exits right after this event. */
-static void shutdown_event(RedisModuleCtx *ctx, RedisModuleEvent eid, uint64_t subevent, void *data) {
-    (void)eid, (void)subevent, (void)data;
-    goraiShutdown(ctx);
-}
-
-int gorai_subscribe_shutdown(RedisModuleCtx *ctx) {
-    RedisModuleEvent shutdown = {REDISMODULE_EVENT_SHUTDOWN, 1};
-    return RedisModule_SubscribeToServerEvent(ctx, shutdown, shutdown_event);
-}
-
-/* Started: a timer of 0 ms fires on the event loop's first turn, once the server has finished starting
- * (its threads created, the RDB or AOF loaded). */
-static void started_timer(RedisModuleCtx *ctx, void *data) {
-    (void)data;
-    goraiStarted(ctx);
-}
-
-void gorai_when_started(RedisModuleCtx *ctx) { RedisModule_CreateTimer(ctx, 0, started_timer, NULL); }
 
 void gorai_info_section(RedisModuleInfoCtx *ctx, const char *name) { RedisModule_InfoAddSection(ctx, name); }
 void gorai_info_string(RedisModuleInfoCtx *ctx, const char *field, const char *value) {

@@ -1,4 +1,5 @@
-/* The C side of the module that Go calls: loading, commands, keys, replies and the data types. */
+/* The module's C, which the Go library calls too (go_library.h): loading, commands, keys, replies and
+ * the data types. */
 #ifndef GORAI_MODULE_H
 #define GORAI_MODULE_H
 
@@ -21,9 +22,7 @@ int gorai_create_c_command(RedisModuleCtx *ctx, const char *name, const char *fl
 /* gorai_reply_tensor replies with t as AI.TENSORGET does in format (GORAI_FORMAT_* bits). */
 void gorai_reply_tensor(RedisModuleCtx *ctx, const gorai_tensor *t, int format);
 int gorai_create_types(RedisModuleCtx *ctx);
-int gorai_register_info(RedisModuleCtx *ctx);
-int gorai_subscribe_shutdown(RedisModuleCtx *ctx);
-void gorai_when_started(RedisModuleCtx *ctx);
+/* gorai_module_path is the module's file, as Redis loaded it. */
 const char *gorai_module_path(void);
 void gorai_log(RedisModuleCtx *ctx, const char *level, const char *msg);
 

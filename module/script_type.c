@@ -2,7 +2,7 @@
  * C (they run in forked children); rdb_load and the last release call Go in the main process. */
 #include <string.h>
 
-#include "_cgo_export.h"
+#include "go_library.h"
 #include "script.h"
 #include "stored.h"
 
@@ -27,7 +27,7 @@ static void free_script(gorai_script *s) {
 
 void gorai_script_release(gorai_script *s) {
     if (s == NULL || __atomic_sub_fetch(&s->refcount, 1, __ATOMIC_ACQ_REL) != 0) return;
-    if (s->session != 0) goraiSessionClose(s->session);
+    if (s->session != 0) gorai_go_loaded()->goraiSessionClose(s->session);
     free_script(s);
 }
 
@@ -36,6 +36,12 @@ void gorai_script_release(gorai_script *s) {
 static void *script_rdb_load(RedisModuleIO *io, int encver) {
     if (encver < 0 || encver > 4) {
         RedisModule_LogIOError(io, "warning", "AI_SCRIPT: encoding version %d is newer than gorai reads", encver);
+        return NULL;
+    }
+    /* Loading a script: TorchScript is compiled by Go's backend. */
+    const gorai_go_library *go = gorai_go();
+    if (go == NULL) {
+        RedisModule_LogIOError(io, "warning", "AI_SCRIPT: the Go library could not be loaded");
         return NULL;
     }
     gorai_script *s = gorai_script_new();
@@ -60,7 +66,7 @@ static void *script_rdb_load(RedisModuleIO *io, int encver) {
     size_t keylen = 0;
     const RedisModuleString *key = RedisModule_GetKeyNameFromIO(io);
     const char *keyname = key ? RedisModule_StringPtrLen(key, &keylen) : "";
-    ok = goraiScriptRestore(s, (char *)keyname, keylen);
+    ok = go->goraiScriptRestore(s, (char *)keyname, keylen);
 done:
     if (!ok) {
         if (RedisModule_IsIOError(io) == 0) RedisModule_LogIOError(io, "warning", "AI_SCRIPT: could not load a script");
@@ -135,7 +141,7 @@ static void *script_copy(RedisModuleString *from, RedisModuleString *to, const v
     s->entry_points = gorai_dup_names(src->entry_points, src->nentry_points);
     size_t keylen;
     const char *key = RedisModule_StringPtrLen(to, &keylen);
-    s->session = goraiSessionCopy(src->session, (char *)key, keylen);
+    s->session = gorai_go_loaded()->goraiSessionCopy(src->session, (char *)key, keylen);
     if (s->session == 0) { /* COPY fails: Redis replies that the type cannot be copied */
         free_script(s);
         return NULL;

@@ -82,13 +82,14 @@ func expectNoLatency(t *testing.T, c *resp.Conn, key string) {
 
 // checkRunTime checks the run-time percentiles against the mean of the durations AI.INFO summed
 // (fewer than 1000 runs, so p99.9 is the slowest), allowing the buckets' 1/64 of rounding: the
-// median is above zero and of the mean's order of magnitude (it cannot exceed twice the mean: half
-// the runs took at least the median), and the slowest run took at least the mean.
+// median is above zero and within two orders of magnitude of the mean (it cannot exceed twice the
+// mean: half the runs took at least the median; one slow first run of 20 can pull the mean to ten
+// times the median), and the slowest run took at least the mean.
 func checkRunTime(t *testing.T, info resp.Value, l latency) {
 	t.Helper()
 	mean := info.Elems[11].Int / info.Elems[15].Int
 	p50, p999 := l.duration.p50, l.duration.p999
-	if p50 <= 0 || p50 < mean/10 || p50 > 2*(mean+1)*65/64 || p999 < mean*63/64 {
+	if p50 <= 0 || p50 < mean/100 || p50 > 2*(mean+1)*65/64 || p999 < mean*63/64 {
 		t.Errorf("run time %+v µs, mean %d µs", l.duration, mean)
 	}
 }

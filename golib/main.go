@@ -1,24 +1,28 @@
-// Command module is gorai.so: the Redis module, built with -buildmode=c-shared. It is the only
-// package that talks to Redis: loading, the command table, keys, replies, the data types and INFO.
+// Command golib is gorai_go.so, the Go library the module (module/, gorai.so, in C) loads at first
+// need (module/go_library.h): the command handlers, the engine, the backends, INFO and the low-level
+// API's models and runs. Built with -buildmode=c-shared and linked against gorai.so, whose C it calls.
 package main
 
 /*
-#cgo CFLAGS: -O2 -Wall -Wextra -I${SRCDIR}/../tensor
-// Every C symbol must resolve when gorai.so is linked, not when Redis loads it.
-#cgo LDFLAGS: -Wl,--no-undefined
+#cgo CFLAGS: -O2 -Wall -Wextra -I${SRCDIR}/../module -I${SRCDIR}/../tensor -I${SRCDIR}/../commands -DGORAI_GO_LIBRARY_BUILD
+// The module's C is gorai.so's: the library records it as a dependency, which the dynamic loader
+// finds already loaded (by its soname) when the module opens the library. Every C symbol must
+// resolve when the library is linked, not when the module opens it.
+#cgo LDFLAGS: -L${SRCDIR}/../build -l:gorai.so -Wl,--no-undefined
 // The hot-path calls neither call back into Go nor keep Go pointers.
 #cgo noescape gorai_key_value
 #cgo nocallback gorai_key_value
 // gorai_apply may free a model, which closes its session in Go: no nocallback.
 #cgo noescape gorai_apply
 #include <stdlib.h>
+#include "go_library.h"
 #include "module.h"
+int gorai_use_redis_allocator(void);
 */
 import "C"
 
 import (
 	"fmt"
-	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"unsafe"
@@ -29,22 +33,26 @@ import (
 
 func main() {}
 
-//export goraiOnLoad
-func goraiOnLoad(ctx *C.RedisModuleCtx, argv **C.RedisModuleString, argc C.int) (rc C.int) {
-	defer recoverEntry(ctx, "while loading", func() { rc = C.REDISMODULE_ERR })
-	args := make([][]byte, int(argc))
-	for i, s := range unsafe.Slice(argv, int(argc)) {
-		var n C.size_t
-		p := C.gorai_string_ptr(s, &n)
-		args[i] = C.GoBytes(unsafe.Pointer(p), C.int(n))
+// goraiInit sets the library up with the module's arguments, which the module has checked already
+// (commands/load_args.c), but for the backends they name, which this checks and opens. It runs once,
+// on whichever thread first needs the library, with no context: it logs without one.
+//
+//export goraiInit
+func goraiInit(ptrs **C.char, lens *C.size_t, argc C.int, moduleDir *C.char) (rc C.int) {
+	defer recoverEntry(nil, "while loading", func() { rc = C.REDISMODULE_ERR })
+	C.gorai_use_redis_allocator()
+	n := int(argc)
+	args := make([][]byte, n)
+	for i, p := range unsafe.Slice(ptrs, n) {
+		args[i] = C.GoBytes(unsafe.Pointer(p), C.int(unsafe.Slice(lens, n)[i]))
 	}
 	if err := checkEffectOps(); err != nil {
-		logf(ctx, "warning", "gorai: %v", err)
+		logf(nil, "warning", "gorai: %v", err)
 		return C.REDISMODULE_ERR
 	}
-	cfg, err := commands.ParseLoadArgs(filepath.Dir(C.GoString(C.gorai_module_path())), args)
+	cfg, err := commands.ParseLoadArgs(C.GoString(moduleDir), args)
 	if err != nil {
-		logf(ctx, "warning", "%s", err)
+		logf(nil, "warning", "%s", err)
 		return C.REDISMODULE_ERR
 	}
 	// Redis' main thread needs a P each time it calls into Go; workers hold theirs through long
@@ -52,24 +60,10 @@ func goraiOnLoad(ctx *C.RedisModuleCtx, argv **C.RedisModuleString, argc C.int) 
 	runtime.GOMAXPROCS(runtime.NumCPU() + 1 + int(cfg.ThreadsPerQueue))
 	ai = server.New(cfg, func(level, format string, args ...any) { logf(nil, level, format, args...) })
 	// The model type's save callbacks (C, run in Redis' fork for a BGSAVE) read their own copy of
-	// MODEL_CHUNK_SIZE; AI.CONFIG keeps it in step.
+	// MODEL_CHUNK_SIZE, which the module set at load; AI.CONFIG keeps it in step.
 	ai.Config.OnChange = func(c *commands.Config) { C.gorai_model_chunk_size = C.size_t(c.ModelChunkSize) }
-	C.gorai_model_chunk_size = C.size_t(cfg.ModelChunkSize)
 	shareBackends()
 	ai.LoadConfiguredBackends()
-	if C.gorai_create_types(ctx) != C.REDISMODULE_OK || C.gorai_create_model_type(ctx) != C.REDISMODULE_OK ||
-		C.gorai_create_script_type(ctx) != C.REDISMODULE_OK {
-		logf(ctx, "warning", "gorai: could not create the data types")
-		return C.REDISMODULE_ERR
-	}
-	if C.gorai_register_commands(ctx) != C.REDISMODULE_OK {
-		return C.REDISMODULE_ERR
-	}
-	if C.gorai_register_info(ctx) != C.REDISMODULE_OK || C.gorai_subscribe_shutdown(ctx) != C.REDISMODULE_OK {
-		return C.REDISMODULE_ERR
-	}
-	disableCrashMemcheck(ctx)
-	C.gorai_when_started(ctx)
 	return C.REDISMODULE_OK
 }
 
@@ -77,16 +71,17 @@ func goraiOnLoad(ctx *C.RedisModuleCtx, argv **C.RedisModuleString, argc C.int) 
 // backends' static destructors, and tearing libtorch down under a run crashed the server.
 //
 //export goraiShutdown
-func goraiShutdown(ctx *C.RedisModuleCtx) {
-	defer recoverEntry(ctx, "at shutdown", nil)
+func goraiShutdown() {
+	defer recoverEntry(nil, "at shutdown", nil)
 	ai.Stop()
 }
 
-// goraiStarted runs on the main thread once the server has started.
+// goraiStarted runs once the server has started, on a thread of the module's, when
+// PRELOAD_BACKENDS is on.
 //
 //export goraiStarted
-func goraiStarted(ctx *C.RedisModuleCtx) {
-	defer recoverEntry(ctx, "after the start", nil)
+func goraiStarted() {
+	defer recoverEntry(nil, "after the start", nil)
 	ai.Preload()
 }
 
