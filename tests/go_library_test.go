@@ -1,0 +1,135 @@
+package tests
+
+import (
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"gorai/tests/redistest"
+	"gorai/tests/resp"
+)
+
+// goLibraryMapped reports whether the server's process has gorai_go.so, the module's Go library,
+// mapped.
+func goLibraryMapped(t *testing.T, s *redistest.Server) bool {
+	t.Helper()
+	maps, err := os.ReadFile("/proc/" + strconv.Itoa(s.PID()) + "/maps")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.Contains(string(maps), "/gorai_go.so\n")
+}
+
+// lazyServer starts a server that preloads nothing, and checks that its start has not loaded Go:
+// neither the library nor a thread more than a plain redis-server has (the Go runtime starts
+// several of its own).
+func lazyServer(t *testing.T, opts redistest.Options) *redistest.Server {
+	t.Helper()
+	plain := redistest.Start(t, redistest.Options{NoModule: true})
+	plainThreads := threadCount(t, plain)
+	plain.Stop()
+	opts.ModuleArgs = append(opts.ModuleArgs, "PRELOAD_BACKENDS", "no")
+	s := redistest.Start(t, opts)
+	c := s.Conn(t)
+	expect(t, c, resp.Simple("PONG"), "PING")
+	if goLibraryMapped(t, s) {
+		t.Fatal("the Go library is loaded after the start, before anything needed it")
+	}
+	if n := threadCount(t, s); n > plainThreads {
+		t.Fatalf("%d threads after the start, a plain redis-server has %d: a Go runtime was started", n, plainThreads)
+	}
+	return s
+}
+
+// TestGoLoadedAtFirstNeed: the module starts without Go; the data plane (AI.TENSORSET,
+// AI.TENSORGET) runs without it; the first command that needs it loads it, and INFO does too.
+// Checked to fail on the build that started the Go runtime at load (its threads).
+func TestGoLoadedAtFirstNeed(t *testing.T) {
+	t.Parallel()
+	t.Run("command", func(t *testing.T) {
+		t.Parallel()
+		s := lazyServer(t, redistest.Options{})
+		c := s.Conn(t)
+		expectOK(t, c, "AI.TENSORSET", "a", "FLOAT", 2, "VALUES", 1, 2)
+		expect(t, c, resp.BulkStrings("1", "2"), "AI.TENSORGET", "a", "VALUES")
+		expect(t, c, resp.Err("ERR tensor key is empty or in a different shard"), "AI.TENSORGET", "b", "VALUES")
+		if goLibraryMapped(t, s) {
+			t.Fatal("AI.TENSORSET or AI.TENSORGET loaded the Go library")
+		}
+		expect(t, c, resp.BulkString(filepath.Join(filepath.Dir(redistest.ModulePath()), "backends")), "AI.CONFIG", "GET", "BACKENDSPATH")
+		if !goLibraryMapped(t, s) {
+			t.Fatal("AI.CONFIG ran without the Go library loaded")
+		}
+		expect(t, c, resp.Arr(resp.BulkStrings("1", "2")), "AI.DAGEXECUTE", "LOAD", 1, "a", "|>",
+			"AI.TENSORGET", "a", "VALUES")
+	})
+	t.Run("INFO", func(t *testing.T) {
+		t.Parallel()
+		s := lazyServer(t, redistest.Options{})
+		info, err := s.Info("MODULES")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info["ai_threads_per_queue"] == "" {
+			t.Errorf("INFO MODULES without gorai's fields: %v", info)
+		}
+		if !goLibraryMapped(t, s) {
+			t.Fatal("INFO wrote gorai's sections without the Go library loaded")
+		}
+	})
+}
+
+// TestGoLoadedByRDB: an RDB holding a model loads the Go library as it is read (the model's session
+// is opened then), and the model runs.
+func TestGoLoadedByRDB(t *testing.T) {
+	t.Parallel()
+	s := lazyServer(t, redistest.Options{})
+	c := s.Conn(t)
+	expectOK(t, c, storeArgs("m", "ONNX", "CPU", redisaiFixture(t, "mnist.onnx"))...)
+	expectOK(t, c, "SAVE")
+	c.Close()
+	if err := s.Restart(); err != nil {
+		t.Fatal(err)
+	}
+	if !goLibraryMapped(t, s) {
+		t.Fatal("the RDB's model was read without the Go library")
+	}
+	c = s.Conn(t)
+	setMnistInput(t, c, "in", mnistInput(t))
+	expectOK(t, c, execArgs("m", []string{"in"}, []string{"out"})...)
+}
+
+// TestGoLoadedByPreload: with PRELOAD_BACKENDS on (the default), the library is loaded after the
+// start without any command, on a thread of the module's.
+func TestGoLoadedByPreload(t *testing.T) {
+	t.Parallel()
+	s := redistest.Start(t, redistest.Options{})
+	waitFor(t, 10*time.Second, "the Go library", func() (bool, string) {
+		return goLibraryMapped(t, s), "not mapped"
+	})
+}
+
+// TestGoLibraryMissing: a module file without gorai_go.so beside it refuses to load, saying so,
+// instead of failing at the first command.
+func TestGoLibraryMissing(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	module, err := os.ReadFile(redistest.ModulePath())
+	if err != nil {
+		t.Fatal(err)
+	}
+	lone := filepath.Join(dir, "gorai.so")
+	if err := os.WriteFile(lone, module, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	_, err = redistest.Launch(redistest.Options{ModulePath: lone})
+	if err == nil {
+		t.Fatal("the module loaded without its Go library")
+	}
+	if se, ok := err.(*redistest.StartError); !ok || !strings.Contains(se.Log, filepath.Join(dir, "gorai_go.so")+" is missing") {
+		t.Errorf("start error %v", err)
+	}
+}
