@@ -50,13 +50,16 @@ int gorai_go_prepare(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
 /* open_library fills the table from the library and runs goraiInit: 0 when any of it fails. */
 static int open_library(void) {
     void *handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    char msg[512];
     if (handle == NULL) {
-        RedisModule_Log(NULL, "warning", "gorai: could not load %s: %s", path, dlerror());
+        snprintf(msg, sizeof msg, "gorai: could not load %s: %s", path, dlerror());
+        gorai_log(NULL, "warning", msg);
         return 0;
     }
 #define GORAI_GO_LOOKUP(ret, name, params)                                                                             \
     if ((library.name = (ret(*) params)dlsym(handle, #name)) == NULL) {                                               \
-        RedisModule_Log(NULL, "warning", "gorai: %s has no %s: not the library of this module's build", path, #name); \
+        snprintf(msg, sizeof msg, "gorai: %s has no %s: not the library of this module's build", path, #name);        \
+        gorai_log(NULL, "warning", msg);                                                                               \
         return 0;                                                                                                      \
     }
     GORAI_GO_CALLS(GORAI_GO_LOOKUP)

@@ -17,6 +17,9 @@
 #define GORAI_REDISAI_VERSION 10207
 
 static int preload_backends; /* PRELOAD_BACKENDS */
+/* A context of the module's own for the lines logged without one (Go's, on any thread), so that they
+ * are the module's ("<ai>"), not the anonymous "<module>". */
+static RedisModuleCtx *log_ctx;
 
 /* Info. A crash report asks for it from the signal handler, maybe on a worker's thread in the middle
  * of a Go call, where the Go runtime cannot be entered (nor loaded): the report goes without gorai's
@@ -91,6 +94,7 @@ int RedisModule_OnLoad(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) 
     gorai_mem.alloc = RedisModule_Alloc;
     gorai_mem.free = RedisModule_Free;
     gorai_mem.size = RedisModule_MallocSize;
+    log_ctx = RedisModule_GetDetachedThreadSafeContext(ctx);
     gorai_args view;
     gorai_args_view(&view, argv, argc);
     gorai_settings settings;
@@ -142,7 +146,7 @@ const char *gorai_module_path(void) {
 }
 
 void gorai_log(RedisModuleCtx *ctx, const char *level, const char *msg) {
-    RedisModule_Log(ctx, level, "%s", msg);
+    RedisModule_Log(ctx != NULL ? ctx : log_ctx, level, "%s", msg);
 }
 
 /* Commands: Redis passes no user data to a command function, so each command gets a slot whose

@@ -224,6 +224,7 @@ typedef struct RedisModuleTypeMethods {
     X(long long, CallReplyInteger, (RedisModuleCallReply * reply))                                      \
     X(size_t, CallReplyLength, (RedisModuleCallReply * reply))                                          \
     X(RedisModuleCtx *, GetThreadSafeContext, (RedisModuleBlockedClient * bc))                           \
+    X(RedisModuleCtx *, GetDetachedThreadSafeContext, (RedisModuleCtx * ctx))                             \
     X(void, FreeThreadSafeContext, (RedisModuleCtx * ctx))                                              \
     X(void, ThreadSafeContextLock, (RedisModuleCtx * ctx))                                              \
     X(void, ThreadSafeContextUnlock, (RedisModuleCtx * ctx))                                            \
