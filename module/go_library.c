@@ -21,20 +21,39 @@ static char **args;
 static size_t *arg_lens;
 static int nargs;
 
+/* beside is a new string, the path of name in the folder of file: NULL without memory. */
+static char *beside(const char *file, const char *name) {
+    const char *slash = strrchr(file, '/');
+    size_t dirlen = slash != NULL ? (size_t)(slash - file) : 1;
+    char *p = malloc(dirlen + strlen(name) + 2);
+    if (p == NULL) return NULL;
+    memcpy(p, slash != NULL ? file : ".", dirlen);
+    p[dirlen] = 0;
+    if (*name != 0) sprintf(p + dirlen, "/%s", name);
+    return p;
+}
+
+/* find_library is the library beside the module's file, or beside the file a link to it names
+ * (a link to build/gorai.so finds its gorai_go.so); NULL, logged, when neither is there. */
+static char *find_library(RedisModuleCtx *ctx, const char *module) {
+    char *p = beside(module, GORAI_GO_FILE);
+    if (p != NULL && access(p, R_OK) == 0) return p;
+    char *real = realpath(module, NULL);
+    char *q = real != NULL ? beside(real, GORAI_GO_FILE) : NULL;
+    free(real);
+    if (q != NULL && access(q, R_OK) == 0) {
+        free(p);
+        return q;
+    }
+    RedisModule_Log(ctx, "warning", "gorai: %s is missing: it must be beside the module's file", p != NULL ? p : GORAI_GO_FILE);
+    free(p);
+    free(q);
+    return NULL;
+}
+
 int gorai_go_prepare(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
     const char *module = gorai_module_path();
-    const char *slash = strrchr(module, '/');
-    size_t dirlen = slash != NULL ? (size_t)(slash - module) : 1;
-    module_dir = malloc(dirlen + 1);
-    path = malloc(dirlen + sizeof("/" GORAI_GO_FILE));
-    if (module_dir == NULL || path == NULL) return REDISMODULE_ERR;
-    memcpy(module_dir, slash != NULL ? module : ".", dirlen);
-    module_dir[dirlen] = 0;
-    sprintf(path, "%s/%s", module_dir, GORAI_GO_FILE);
-    if (access(path, R_OK) != 0) {
-        RedisModule_Log(ctx, "warning", "gorai: %s is missing: it must be beside the module's file", path);
-        return REDISMODULE_ERR;
-    }
+    if ((path = find_library(ctx, module)) == NULL || (module_dir = beside(module, "")) == NULL) return REDISMODULE_ERR;
     args = calloc((size_t)argc + 1, sizeof *args);
     arg_lens = calloc((size_t)argc + 1, sizeof *arg_lens);
     if (args == NULL || arg_lens == NULL) return REDISMODULE_ERR;

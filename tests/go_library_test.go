@@ -133,3 +133,16 @@ func TestGoLibraryMissing(t *testing.T) {
 		t.Errorf("start error %v", err)
 	}
 }
+
+// TestGoLibraryBesideLink: a link to the module (RAI_PATH pointing at a link to build/gorai.so, say)
+// finds the Go library beside the file it links to.
+func TestGoLibraryBesideLink(t *testing.T) {
+	t.Parallel()
+	link := filepath.Join(t.TempDir(), "redisai.so")
+	if err := os.Symlink(redistest.ModulePath(), link); err != nil {
+		t.Fatal(err)
+	}
+	s := redistest.Start(t, redistest.Options{ModulePath: link, ModuleArgs: []string{"PRELOAD_BACKENDS", "no"}})
+	c := s.Conn(t)
+	expect(t, c, resp.BulkString(filepath.Join(filepath.Dir(link), "backends")), "AI.CONFIG", "GET", "BACKENDSPATH")
+}
