@@ -64,13 +64,18 @@ deps:
 	@build/install-deps.sh system
 
 # Its soname is how gorai_go.so, which links it, finds it loaded, whatever name its file is given.
+# Each build of the module gets an identity of its own (build/build-id), which the library built with
+# it carries too: the library refuses to serve a module of another build.
 $(MODULE): $(MODULE_C) $(MODULE_H)
-	$(CC) $(MODULE_CFLAGS) -shared -Wl,-soname,gorai.so -Wl,--no-undefined -o $@ $(MODULE_C) -ldl -lpthread
+	od -An -N8 -tx1 /dev/urandom | tr -d ' \n' > build/build-id
+	$(CC) $(MODULE_CFLAGS) -DGORAI_BUILD_ID=\"$$(cat build/build-id)\" -shared -Wl,-soname,gorai.so -Wl,--no-undefined \
+		-o $@ $(MODULE_C) -ldl -lpthread
 	@# Redis 7 refuses a module file without the execute bit.
 	chmod +x $@
 
 $(GO_LIBRARY): $(MODULE) $(GO_SOURCES)
-	$(GO) build -buildmode=c-shared -ldflags "-X main.gitSHA=$$(git rev-parse HEAD 2>/dev/null || echo unknown)" -o $@ ./golib
+	$(GO) build -buildmode=c-shared -ldflags "-X main.gitSHA=$$(git rev-parse HEAD 2>/dev/null || echo unknown) \
+		-X main.buildID=$$(cat build/build-id)" -o $@ ./golib
 
 # ONNX Runtime's official library, where the module looks for it by default (<module dir>/backends).
 $(ONNXRUNTIME):
@@ -144,4 +149,4 @@ corrupt: build
 		GORAI_CORRUPT_SCRIPTS=$(GORAI_CORRUPT_SCRIPTS) $(GO) test -count=1 -v -timeout 60m -run '^TestCorruptPayloads$$' ./tests/
 
 clean:
-	rm -f build/*.so build/*.h
+	rm -f build/*.so build/*.h build/build-id

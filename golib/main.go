@@ -33,6 +33,9 @@ import (
 
 func main() {}
 
+// buildID is the build of the module this library was built with (the Makefile sets it).
+var buildID = "unset"
+
 // goraiInit sets the library up with the module's arguments, which the module has checked already
 // (commands/load_args.c), but for the backends they name, which this checks and opens. It runs once,
 // on whichever thread first needs the library, with no context: it logs without one.
@@ -41,6 +44,11 @@ func main() {}
 func goraiInit(ptrs **C.char, lens *C.size_t, argc C.int, moduleDir *C.char) (rc C.int) {
 	defer recoverEntry(nil, "while loading", func() { rc = C.REDISMODULE_ERR })
 	C.gorai_use_redis_allocator()
+	if module := C.GoString(C.gorai_build_id()); module != buildID {
+		logf(nil, "warning", "gorai: gorai_go.so (build %s) is not the Go library of this module's build (%s): install the gorai.so and gorai_go.so of one build together",
+			buildID, module)
+		return C.REDISMODULE_ERR
+	}
 	n := int(argc)
 	args := make([][]byte, n)
 	for i, p := range unsafe.Slice(ptrs, n) {

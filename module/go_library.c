@@ -11,6 +11,11 @@
 
 #define GORAI_GO_FILE "gorai_go.so"
 
+#ifndef GORAI_BUILD_ID
+#define GORAI_BUILD_ID "unset"
+#endif
+const char *gorai_build_id(void) { return GORAI_BUILD_ID; }
+
 static pthread_mutex_t loading = PTHREAD_MUTEX_INITIALIZER;
 static gorai_go_library library;
 static const gorai_go_library *loaded; /* &library once initialised; read without the mutex */

@@ -63,6 +63,10 @@ typedef struct gorai_go_library {
 #undef GORAI_GO_FIELD
 } gorai_go_library;
 
+/* gorai_build_id is this build's identity (the Makefile's build/build-id), which goraiInit compares
+ * with its own: a library of another build refuses to serve the module. */
+const char *gorai_build_id(void);
+
 /* gorai_go_prepare, at load, finds the library beside the module's file and keeps the module's
  * arguments for goraiInit: REDISMODULE_ERR (logged) when the file is not there. */
 int gorai_go_prepare(RedisModuleCtx *ctx, RedisModuleString **argv, int argc);

@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -145,4 +146,39 @@ func TestGoLibraryBesideLink(t *testing.T) {
 	s := redistest.Start(t, redistest.Options{ModulePath: link, ModuleArgs: []string{"PRELOAD_BACKENDS", "no"}})
 	c := s.Conn(t)
 	expect(t, c, resp.BulkString(filepath.Join(filepath.Dir(link), "backends")), "AI.CONFIG", "GET", "BACKENDSPATH")
+}
+
+// TestGoLibraryOfAnotherBuild: a module beside the Go library of another build (here the module's
+// build identity rewritten in a copy of it) loads, and still runs the data plane, but what needs Go
+// is refused with an error that points at the log, which says why; nothing crashes.
+func TestGoLibraryOfAnotherBuild(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	module, err := os.ReadFile(redistest.ModulePath())
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := os.ReadFile(filepath.Join(filepath.Dir(redistest.ModulePath()), "build-id"))
+	if err != nil || len(id) == 0 {
+		t.Fatalf("the build's identity (build/build-id, made with gorai.so): %v", err)
+	}
+	if bytes.Count(module, id) != 1 {
+		t.Fatalf("gorai.so holds its build identity %q %d times, want once", id, bytes.Count(module, id))
+	}
+	other := bytes.Repeat([]byte("0"), len(id))
+	if err := os.WriteFile(filepath.Join(dir, "gorai.so"), bytes.Replace(module, id, other, 1), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join(filepath.Dir(redistest.ModulePath()), "gorai_go.so"), filepath.Join(dir, "gorai_go.so")); err != nil {
+		t.Fatal(err)
+	}
+	s := redistest.Start(t, redistest.Options{ModulePath: filepath.Join(dir, "gorai.so"), ModuleArgs: []string{"PRELOAD_BACKENDS", "no"}})
+	c := s.Conn(t)
+	expectOK(t, c, "AI.TENSORSET", "a", "INT8", 1, "VALUES", 7)
+	expect(t, c, resp.Err("ERR gorai: its Go library (gorai_go.so) could not be loaded: see the server's log"), "AI.CONFIG", "GET", "BACKENDSPATH")
+	expect(t, c, resp.Err("ERR gorai: its Go library (gorai_go.so) could not be loaded: see the server's log"), "AI.INFO", "a")
+	expect(t, c, resp.Ints(7), "AI.TENSORGET", "a", "VALUES")
+	if log := s.Log(); !strings.Contains(log, "is not the Go library of this module's build ("+string(other)+")") {
+		t.Errorf("the log does not say why the library was refused:\n%s", log)
+	}
 }
