@@ -1,4 +1,4 @@
-# make run   builds gorai.so and starts redis-server with it on 127.0.0.1:$(PORT)
+# make run   builds gorai.so and gorai_go.so and starts redis-server with them on 127.0.0.1:$(PORT)
 # make test  runs every tier below, cheapest first, stopping at the first failure:
 #            build, unit, race, backends, fuzz, integration, python (tests/README.md)
 #   make unit        go vet ./... and the pure-Go tests that need no server and no ML library: every
@@ -81,7 +81,7 @@ $(GO_LIBRARY): $(MODULE) $(GO_SOURCES)
 $(ONNXRUNTIME):
 	build/fetch-onnxruntime.sh
 
-# gorai's C++ shim over libtorch, opened by the module on first TORCH use (gorai.so does not link it); the
+# gorai's C++ shim over libtorch, opened by the module on first TORCH use (neither gorai.so nor gorai_go.so links it); the
 # script first puts the torch wheel's CPU libraries beside it (build/fetch-torch.sh).
 $(TORCH_SHIM): backends/torch/shim/torch_shim.cpp backends/torch/shim/torch_shim.h build/build-torch-shim.sh build/fetch-torch.sh
 	build/build-torch-shim.sh

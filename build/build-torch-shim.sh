@@ -3,7 +3,7 @@
 # build/backends/torch/libgorai_torch.so: where the module looks for the TORCH backend by default
 # (<BACKENDSPATH>/torch/libgorai_torch.so). The shim links the CPU libraries of the official torch wheel,
 # which build/fetch-torch.sh (run first, here) puts beside it; its RUNPATH ($ORIGIN) finds them there.
-# gorai.so does not link the shim, and opens it with dlopen only when a TORCH model is first used.
+# Neither gorai.so nor gorai_go.so links the shim: the Go library opens it with dlopen only when a TORCH model is first used.
 #
 #   build/build-torch-shim.sh   fetch libtorch if needed; build when a source is newer than the library
 set -euo pipefail

@@ -8,7 +8,7 @@ import "C"
 
 import "unsafe"
 
-// gitSHA is the commit gorai.so was built from, set by the Makefile.
+// gitSHA is the commit gorai_go.so was built from, set by the Makefile.
 var gitSHA = "unknown"
 
 // goraiInfo writes the module's INFO sections.
