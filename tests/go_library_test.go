@@ -24,6 +24,16 @@ func goLibraryMapped(t *testing.T, s *redistest.Server) bool {
 	return strings.Contains(string(maps), "/gorai_go.so\n")
 }
 
+// moduleFile is the content of the module's file, for tests that load a copy of it.
+func moduleFile(t *testing.T) []byte {
+	t.Helper()
+	module, err := os.ReadFile(redistest.ModulePath())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return module
+}
+
 // lazyServer starts a server that preloads nothing, and checks that its start has not loaded Go:
 // neither the library nor a thread more than a plain redis-server has (the Go runtime starts
 // several of its own).
@@ -118,15 +128,12 @@ func TestGoLoadedByPreload(t *testing.T) {
 func TestGoLibraryMissing(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	module, err := os.ReadFile(redistest.ModulePath())
-	if err != nil {
-		t.Fatal(err)
-	}
+	module := moduleFile(t)
 	lone := filepath.Join(dir, "gorai.so")
 	if err := os.WriteFile(lone, module, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	_, err = redistest.Launch(redistest.Options{ModulePath: lone})
+	_, err := redistest.Launch(redistest.Options{ModulePath: lone})
 	if err == nil {
 		t.Fatal("the module loaded without its Go library")
 	}
@@ -154,10 +161,7 @@ func TestGoLibraryBesideLink(t *testing.T) {
 func TestGoLibraryOfAnotherBuild(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	module, err := os.ReadFile(redistest.ModulePath())
-	if err != nil {
-		t.Fatal(err)
-	}
+	module := moduleFile(t)
 	id, err := os.ReadFile(filepath.Join(filepath.Dir(redistest.ModulePath()), "build-id"))
 	if err != nil || len(id) == 0 {
 		t.Fatalf("the build's identity (build/build-id, made with gorai.so): %v", err)
