@@ -44,10 +44,14 @@ func startVariants(modules []string) []startVariant {
 // startSample is one start: exec to first +PONG, the CPU time all the process' threads had used by
 // then (less sensitive than the wall time to other load on the machine), VmRSS right after it, and
 // VmRSS after the settle time (once the background preload of the backends, if on, has had time
-// to run).
+// to run), and for a module the round trips of its first two AI.* commands (what loading its Go
+// library at first need costs the first).
 type startSample struct {
 	pong, cpu         time.Duration
 	rssPong, rssLater int64
+	// firstAI and nextAI: a module variant's first AI.CONFIG GET after the RSS readings (with
+	// PRELOAD_BACKENDS no, it loads the module's Go library) and the one after it.
+	firstAI, nextAI time.Duration
 }
 
 // benchStart starts each variant once per round, repeats rounds, and prints the medians and the ratio of
@@ -84,13 +88,18 @@ func benchStart(modules []string, repeats int, settle time.Duration) int {
 	for _, v := range variants {
 		width = max(width, len(v.name))
 	}
-	fmt.Printf("%-*s %8s %6s %7s %6s %12s %6s %14s\n", width, "server", "PONG ms", "ratio", "CPU ms", "ratio", "RSS@PONG MB", "ratio", fmt.Sprintf("RSS@+%v MB", settle))
+	fmt.Printf("%-*s %8s %6s %7s %6s %12s %6s %14s %20s\n", width, "server", "PONG ms", "ratio", "CPU ms", "ratio", "RSS@PONG MB", "ratio",
+		fmt.Sprintf("RSS@+%v MB", settle), "AI.CONFIG 1st/2nd ms")
 	plain := medianSample(samples[0])
 	for i, v := range variants {
 		m := medianSample(samples[i])
-		fmt.Printf("%-*s %8.1f %6.2f %7.1f %6.2f %12.1f %6.2f %14.1f\n", width, v.name,
+		ai := "-"
+		if v.module != "" {
+			ai = fmt.Sprintf("%.2f / %.2f", ms(m.firstAI), ms(m.nextAI))
+		}
+		fmt.Printf("%-*s %8.1f %6.2f %7.1f %6.2f %12.1f %6.2f %14.1f %20s\n", width, v.name,
 			ms(m.pong), ms(m.pong)/ms(plain.pong), ms(m.cpu), ms(m.cpu)/ms(plain.cpu),
-			float64(m.rssPong)/1e6, float64(m.rssPong)/float64(plain.rssPong), float64(m.rssLater)/1e6)
+			float64(m.rssPong)/1e6, float64(m.rssPong)/float64(plain.rssPong), float64(m.rssLater)/1e6, ai)
 	}
 	return 0
 }
@@ -144,8 +153,38 @@ func startOnce(base []byte, v startVariant, settle time.Duration) (startSample, 
 		return s, err
 	}
 	time.Sleep(settle)
-	s.rssLater, err = vmRSS(cmd.Process.Pid)
+	if s.rssLater, err = vmRSS(cmd.Process.Pid); err != nil || v.module == "" {
+		return s, err
+	}
+	s.firstAI, s.nextAI, err = firstAICommands(addr)
 	return s, err
+}
+
+// firstAICommands times two AI.CONFIG GETs on one connection, each a round trip.
+func firstAICommands(addr string) (first, next time.Duration, err error) {
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(30 * time.Second))
+	r := bufio.NewReader(c)
+	roundTrip := func() (time.Duration, error) {
+		begin := time.Now()
+		if _, err := c.Write([]byte("AI.CONFIG GET MODEL_CHUNK_SIZE\r\n")); err != nil {
+			return 0, err
+		}
+		line, err := r.ReadString('\n')
+		if err == nil && !strings.HasPrefix(line, ":") {
+			err = fmt.Errorf("AI.CONFIG GET MODEL_CHUNK_SIZE: %q", line)
+		}
+		return time.Since(begin), err
+	}
+	if first, err = roundTrip(); err != nil {
+		return 0, 0, err
+	}
+	next, err = roundTrip()
+	return first, next, err
 }
 
 // startConfig is base without its loadmodule lines, then the variant's module and the run's own
@@ -205,5 +244,7 @@ func medianSample(ss []startSample) startSample {
 		cpu:      time.Duration(medianBy(ss, func(s startSample) float64 { return float64(s.cpu) })),
 		rssPong:  int64(medianBy(ss, func(s startSample) float64 { return float64(s.rssPong) })),
 		rssLater: int64(medianBy(ss, func(s startSample) float64 { return float64(s.rssLater) })),
+		firstAI:  time.Duration(medianBy(ss, func(s startSample) float64 { return float64(s.firstAI) })),
+		nextAI:   time.Duration(medianBy(ss, func(s startSample) float64 { return float64(s.nextAI) })),
 	}
 }
