@@ -56,7 +56,22 @@ static char *find_library(RedisModuleCtx *ctx, const char *module) {
     return NULL;
 }
 
+/* forget_arguments frees what a load before this one (refused: MODULE LOAD) kept. */
+static void forget_arguments(void) {
+    for (int i = 0; i < nargs; i++) free(args[i]);
+    free(args);
+    free(arg_lens);
+    free(path);
+    free(module_dir);
+    args = NULL, arg_lens = NULL, path = NULL, module_dir = NULL;
+    nargs = 0;
+}
+
 int gorai_go_prepare(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
+    /* A MODULE LOAD refused by the library (a key that names no backend) leaves it loaded, and this
+     * file's state with it: the next load starts afresh, and may initialise it again. */
+    forget_arguments();
+    failed = 0;
     const char *module = gorai_module_path();
     if ((path = find_library(ctx, module)) == NULL || (module_dir = beside(module, "")) == NULL) return REDISMODULE_ERR;
     args = calloc((size_t)argc + 1, sizeof *args);

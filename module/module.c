@@ -84,8 +84,20 @@ static void disable_crash_memcheck(RedisModuleCtx *ctx) {
 
 static int create_everything(RedisModuleCtx *ctx);
 
+static int load(RedisModuleCtx *ctx, RedisModuleString **argv, int argc);
+
 int RedisModule_OnLoad(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
     if (gorai_fill_api(ctx) != REDISMODULE_OK) return REDISMODULE_ERR;
+    int rc = load(ctx, argv, argc);
+    /* A refused load's module is freed by Redis: so is the context that names it. */
+    if (rc != REDISMODULE_OK && log_ctx != NULL) {
+        RedisModule_FreeThreadSafeContext(log_ctx);
+        log_ctx = NULL;
+    }
+    return rc;
+}
+
+static int load(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
     if (RedisModule_IsModuleNameBusy("ai")) return REDISMODULE_ERR;
     RedisModule_SetModuleAttribs(ctx, "ai", GORAI_REDISAI_VERSION, REDISMODULE_APIVER_1);
     /* Keys are signalled as modified (WATCH) where gorai writes them, not wherever one is opened

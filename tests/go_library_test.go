@@ -186,3 +186,21 @@ func TestGoLibraryOfAnotherBuild(t *testing.T) {
 		t.Errorf("the log does not say why the library was refused:\n%s", log)
 	}
 }
+
+// TestModuleLoadAfterRefusal: a MODULE LOAD refused by the Go library (a key that names neither a
+// setting nor a backend) leaves the library loaded in the process; a MODULE LOAD with good arguments
+// then loads the module and initialises the library afresh.
+func TestModuleLoadAfterRefusal(t *testing.T) {
+	t.Parallel()
+	s := redistest.Start(t, redistest.Options{NoModule: true, Config: []string{"enable-module-command yes"}})
+	c := s.Conn(t)
+	module := redistest.ModulePath()
+	expect(t, c, resp.Err("ERR Error loading the extension. Please check the server logs."), "MODULE", "LOAD", module, "FOO", "1")
+	expectOK(t, c, "MODULE", "LOAD", module, "PRELOAD_BACKENDS", "no")
+	expect(t, c, resp.BulkString(filepath.Join(filepath.Dir(module), "backends")), "AI.CONFIG", "GET", "BACKENDSPATH")
+	expect(t, c, resp.Arr(resp.Simple("OK"), resp.Ints(7)), "AI.DAGEXECUTE", "ROUTING", "{a}", "|>",
+		"AI.TENSORSET", "a", "INT8", 1, "VALUES", 7, "|>", "AI.TENSORGET", "a", "VALUES")
+	if !strings.Contains(s.Log(), "<ai> ERR error processing argument: FOO 1") {
+		t.Errorf("the refusal is not in the log:\n%s", s.Log())
+	}
+}
