@@ -38,6 +38,18 @@ static char *beside(const char *file, const char *name) {
     return p;
 }
 
+/* absolute is a new string, path made absolute against the working directory (links are kept: the
+ * backends are looked for beside the path Redis was given), so that a later change of directory
+ * (CONFIG SET dir) changes neither where the library nor where the backends are. */
+static char *absolute(const char *path) {
+    if (path[0] == '/') return strdup(path);
+    char *cwd = getcwd(NULL, 0);
+    char *p = cwd != NULL ? malloc(strlen(cwd) + strlen(path) + 2) : NULL;
+    if (p != NULL) sprintf(p, "%s/%s", cwd, path);
+    free(cwd);
+    return p;
+}
+
 /* find_library is the library beside the module's file, or beside the file a link to it names
  * (a link to build/gorai.so finds its gorai_go.so); NULL, logged, when neither is there. */
 static char *find_library(RedisModuleCtx *ctx, const char *module) {
@@ -72,8 +84,12 @@ int gorai_go_prepare(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
      * file's state with it: the next load starts afresh, and may initialise it again. */
     forget_arguments();
     failed = 0;
-    const char *module = gorai_module_path();
-    if ((path = find_library(ctx, module)) == NULL || (module_dir = beside(module, "")) == NULL) return REDISMODULE_ERR;
+    char *module = absolute(gorai_module_path());
+    if (module == NULL) return REDISMODULE_ERR;
+    path = find_library(ctx, module);
+    module_dir = beside(module, "");
+    free(module);
+    if (path == NULL || module_dir == NULL) return REDISMODULE_ERR;
     args = calloc((size_t)argc + 1, sizeof *args);
     arg_lens = calloc((size_t)argc + 1, sizeof *arg_lens);
     if (args == NULL || arg_lens == NULL) return REDISMODULE_ERR;

@@ -204,3 +204,27 @@ func TestModuleLoadAfterRefusal(t *testing.T) {
 		t.Errorf("the refusal is not in the log:\n%s", s.Log())
 	}
 }
+
+// TestRelativeModulePath: a module loaded by a path relative to the server's directory finds its
+// Go library and backends there even after the directory changes (CONFIG SET dir) before Go is
+// first needed: both are made absolute at load.
+func TestRelativeModulePath(t *testing.T) {
+	t.Parallel()
+	s := redistest.Start(t, redistest.Options{NoModule: true, Config: []string{"enable-module-command yes", "enable-protected-configs yes"}})
+	build := filepath.Dir(redistest.ModulePath())
+	mod := filepath.Join(s.Dir(), "mod")
+	if err := os.Mkdir(mod, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"gorai.so", "gorai_go.so", "backends"} {
+		if err := os.Symlink(filepath.Join(build, f), filepath.Join(mod, f)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := s.Conn(t)
+	expectOK(t, c, "MODULE", "LOAD", "mod/gorai.so", "PRELOAD_BACKENDS", "no")
+	expectOK(t, c, "CONFIG", "SET", "dir", t.TempDir())
+	expect(t, c, resp.BulkString(filepath.Join(mod, "backends")), "AI.CONFIG", "GET", "BACKENDSPATH")
+	expect(t, c, resp.Arr(resp.Simple("OK"), resp.Ints(7)), "AI.DAGEXECUTE", "ROUTING", "{a}", "|>",
+		"AI.TENSORSET", "a", "INT8", 1, "VALUES", 7, "|>", "AI.TENSORGET", "a", "VALUES")
+}
