@@ -17,7 +17,6 @@ package main
 #include <stdlib.h>
 #include "go_library.h"
 #include "module.h"
-int gorai_use_redis_allocator(void);
 */
 import "C"
 

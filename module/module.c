@@ -103,9 +103,7 @@ static int load(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
     /* Keys are signalled as modified (WATCH) where gorai writes them, not wherever one is opened
      * for writing: a refused command must not abort another client's transaction. */
     RedisModule_SetModuleOptions(ctx, REDISMODULE_OPTIONS_HANDLE_IO_ERRORS | REDISMODULE_OPTION_NO_IMPLICIT_SIGNAL_MODIFIED);
-    gorai_mem.alloc = RedisModule_Alloc;
-    gorai_mem.free = RedisModule_Free;
-    gorai_mem.size = RedisModule_MallocSize;
+    gorai_use_redis_allocator();
     log_ctx = RedisModule_GetDetachedThreadSafeContext(ctx);
     gorai_args view;
     gorai_args_view(&view, argv, argc);

@@ -125,4 +125,15 @@ extern RedisModuleType *gorai_tensor_type;
 RedisModuleString **gorai_tensor_dims(const gorai_tensor *t);
 void gorai_free_tensor_dims(const gorai_tensor *t, RedisModuleString **dims);
 
+/* gorai_use_redis_allocator points the tensor code's allocator (tensor.h's gorai_mem) at Redis', so
+ * that Redis counts tensors and either side may free the other's. Inline, so that it sets the copy of
+ * the file that includes it: gorai.so's at load, and gorai_go.so's own (the tensor package's tensor.c,
+ * compiled into it by cgo) at goraiInit. An int, for cgo. */
+static inline int gorai_use_redis_allocator(void) {
+    gorai_mem.alloc = RedisModule_Alloc;
+    gorai_mem.free = RedisModule_Free;
+    gorai_mem.size = RedisModule_MallocSize;
+    return REDISMODULE_OK;
+}
+
 #endif
