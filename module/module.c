@@ -16,7 +16,6 @@
 /* The version reported to Redis is RedisAI's, the system gorai replaces. */
 #define GORAI_REDISAI_VERSION 10207
 
-static int preload_backends; /* PRELOAD_BACKENDS */
 /* A context of the module's own for the lines logged without one (Go's, on any thread), so that they
  * are the module's ("<ai>"), not the anonymous "<module>". */
 static RedisModuleCtx *log_ctx;
@@ -53,12 +52,11 @@ static void *preload(void *unused) {
     return NULL;
 }
 
-/* Started: a timer of 0 ms fires on the event loop's first turn, once the server has finished
+/* Started (with PRELOAD_BACKENDS): a timer of 0 ms fires on the event loop's first turn, once the server has finished
  * starting (its threads created, the RDB or AOF loaded): opening libraries earlier would hold the
  * lock that creating a thread takes while Redis creates its own. */
 static void started_timer(RedisModuleCtx *ctx, void *data) {
     (void)data;
-    if (!preload_backends) return;
     pthread_t thread;
     pthread_attr_t attr;
     pthread_attr_init(&attr);
@@ -82,7 +80,7 @@ static void disable_crash_memcheck(RedisModuleCtx *ctx) {
     RedisModule_Log(ctx, "notice", "gorai: crash-memcheck-enabled set to no (the crash report's memory test would run over the Go runtime's memory while it runs)");
 }
 
-static int create_everything(RedisModuleCtx *ctx);
+static int create_everything(RedisModuleCtx *ctx, int preload_backends);
 
 static int load(RedisModuleCtx *ctx, RedisModuleString **argv, int argc);
 
@@ -117,16 +115,15 @@ static int load(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
     gorai_args_release(&view);
     if (bad >= 0 || gorai_go_prepare(ctx, argv, argc) != REDISMODULE_OK) return REDISMODULE_ERR;
     gorai_model_chunk_size = (size_t)settings.model_chunk_size;
-    preload_backends = settings.preload_backends;
     /* A backend named in the arguments is opened now, as RedisAI does, which needs Go; Go also
      * tells whether the name is a backend's. */
     if (settings.other_keys > 0 && gorai_go() == NULL) return REDISMODULE_ERR;
-    return create_everything(ctx);
+    return create_everything(ctx, settings.preload_backends);
 }
 
 /* create_everything gives Redis the module's data types, commands, low-level API, INFO sections
- * and event handlers. */
-static int create_everything(RedisModuleCtx *ctx) {
+ * and event handlers (the start's, for PRELOAD_BACKENDS). */
+static int create_everything(RedisModuleCtx *ctx, int preload_backends) {
     if (gorai_create_types(ctx) != REDISMODULE_OK || gorai_create_model_type(ctx) != REDISMODULE_OK ||
         gorai_create_script_type(ctx) != REDISMODULE_OK) {
         RedisModule_Log(ctx, "warning", "gorai: could not create the data types");
@@ -139,7 +136,7 @@ static int create_everything(RedisModuleCtx *ctx) {
     }
     if (register_info(ctx) != REDISMODULE_OK || subscribe_shutdown(ctx) != REDISMODULE_OK) return REDISMODULE_ERR;
     disable_crash_memcheck(ctx);
-    RedisModule_CreateTimer(ctx, 0, started_timer, NULL);
+    if (preload_backends) RedisModule_CreateTimer(ctx, 0, started_timer, NULL);
     return REDISMODULE_OK;
 }
 
