@@ -50,7 +50,8 @@ int gorai_is_setting(const char *key, size_t len) {
     return named(key, len, "BACKENDSPATH") || named(key, len, "PRELOAD_BACKENDS") || integer_named(key, len) != NULL;
 }
 
-/* apply sets one setting: 0 when its value is refused. */
+/* apply sets one setting but BACKENDSPATH (an index, see gorai_parse_load_args): 0 when its value is
+ * refused. */
 static int apply(gorai_settings *s, const char *key, size_t klen, const char *val, size_t vlen) {
     const integer_setting *in = integer_named(key, klen);
     if (in != NULL) {
@@ -68,7 +69,7 @@ static int apply(gorai_settings *s, const char *key, size_t klen, const char *va
             return 0;
         return 1;
     }
-    if (!named(key, klen, "BACKENDSPATH")) s->other_keys++;
+    s->other_keys++;
     return 1;
 }
 
@@ -76,8 +77,10 @@ int gorai_parse_load_args(const char *const *args, const size_t *lens, int n, go
     gorai_settings_default(s);
     if (n % 2 != 0) return n;
     for (int i = 0; i < n; i += 2) {
-        if (named(args[i], lens[i], "BACKENDSPATH")) s->backends_path = i + 1;
-        if (!apply(s, args[i], lens[i], args[i + 1], lens[i + 1])) return i;
+        if (named(args[i], lens[i], "BACKENDSPATH"))
+            s->backends_path = i + 1;
+        else if (!apply(s, args[i], lens[i], args[i + 1], lens[i + 1]))
+            return i;
     }
     return -1;
 }
