@@ -111,18 +111,25 @@ func storeModel(env Env, key []byte, meta ModelMeta, blob Blob) error {
 	}, blob.Free)
 }
 
-// parseModelStore returns the metadata and the blob's chunks (views of args).
-func parseModelStore(args [][]byte) (ModelMeta, [][]byte, error) {
+// parseModelHead reads what AI.MODELSTORE and AI.MODELSET begin with: the backend, a device that
+// deviceOK takes, and the options after them (see parseModelOptions); it returns the arguments left.
+func parseModelHead(args [][]byte, deviceOK func([]byte) bool, storeRules bool) (ModelMeta, [][]byte, error) {
 	var m ModelMeta
 	var err error
 	if m.Backend, err = parseBackend(args[0]); err != nil {
 		return m, nil, err
 	}
-	if !validDevice(args[1]) {
+	if !deviceOK(args[1]) {
 		return m, nil, errInvalidDevice
 	}
 	m.Device = string(args[1])
-	rest, err := parseModelOptions(&m, args[2:], true)
+	rest, err := parseModelOptions(&m, args[2:], storeRules)
+	return m, rest, err
+}
+
+// parseModelStore returns the metadata and the blob's chunks (views of args).
+func parseModelStore(args [][]byte) (ModelMeta, [][]byte, error) {
+	m, rest, err := parseModelHead(args, validDevice, true)
 	if err != nil {
 		return m, nil, err
 	}
@@ -283,16 +290,7 @@ func OnlyModelSetTakes(device string) bool {
 }
 
 func parseModelSet(args [][]byte) (ModelMeta, [][]byte, error) {
-	var m ModelMeta
-	var err error
-	if m.Backend, err = parseBackend(args[0]); err != nil {
-		return m, nil, err
-	}
-	if !modelSetDevice(args[1]) {
-		return m, nil, errInvalidDevice
-	}
-	m.Device = string(args[1])
-	rest, err := parseModelOptions(&m, args[2:], false)
+	m, rest, err := parseModelHead(args, modelSetDevice, false)
 	if err != nil {
 		return m, nil, err
 	}
