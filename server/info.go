@@ -32,9 +32,6 @@ func (s *Server) Info(w InfoWriter, gitSHA string) {
 	w.String("RedisAI_version", redisAIVersion)
 	w.Integer("low_level_API_version", lowLevelAPIVersion)
 	w.Integer("rdb_version", rdbEncodingVersion)
-	// RedisAI's versions section is compared whole by its tests: gorai's own version goes apart.
-	w.Section("gorai")
-	w.String("gorai_version", goraiVersion)
 	w.Section("git")
 	w.String("git_sha", gitSHA)
 	w.Section("load_time_configs")
@@ -47,6 +44,10 @@ func (s *Server) Info(w InfoWriter, gitSHA string) {
 	s.backendsInfo(w)
 	w.Section("cpu")
 	s.cpuInfo(w)
+	// RedisAI's tests compare its versions section whole and find its five sections by their
+	// position after "# Modules": gorai's own go after them.
+	w.Section("gorai")
+	w.String("gorai_version", goraiVersion)
 	w.Section("backends_config")
 	w.String("backends_path", s.Config.BackendsPath)
 	w.Integer("model_chunk_size", s.Config.ModelChunkSize)

@@ -97,6 +97,11 @@ func TestInfoModulesDefaults(t *testing.T) {
 	if own, _ := findSection(secs, "ai_gorai"); fieldMap(own)["ai_gorai_version"] == "" {
 		t.Errorf("no ai_gorai_version in a \"# ai_gorai\" section; sections: %v", sectionNames(secs))
 	}
+	// RedisAI's own tests take its sections by position: the n-th after "# Modules".
+	redisAI := []string{"Modules", "ai_versions", "ai_git", "ai_load_time_configs", "ai_backends_info", "ai_cpu"}
+	if got := sectionNames(secs); len(got) < len(redisAI) || strings.Join(got[:len(redisAI)], ",") != strings.Join(redisAI, ",") {
+		t.Errorf("INFO MODULES sections %v, want RedisAI's %v first, in its order", got, redisAI)
+	}
 	vm := fieldMap(ver)
 	version := vm["ai_RedisAI_version"]
 	if !regexp.MustCompile(`^\d+\.\d+\.\d+$`).MatchString(version) {
