@@ -30,8 +30,9 @@ func (b *Batch) compatible(o *Batch) bool {
 }
 
 // runBatch gathers the queued jobs that can run with first, waits for more while the batch is
-// smaller than its minimum, and runs them on w. Jobs given up on their own timeout while waiting
-// are finished as such.
+// smaller than its minimum, and runs them on w. A job whose own timeout passes while the batch
+// waits is finished as timed out there (RedisAI's requests time out while their worker polls for
+// more); when none is left, w goes back to the queue.
 func (q *Queue) runBatch(w *worker, first *Job) {
 	b := first.Batch
 	if b.Size == 0 || b.Size >= b.Max {
@@ -39,18 +40,56 @@ func (q *Queue) runBatch(w *worker, first *Job) {
 		return
 	}
 	jobs, total := []*Job{first}, b.Size
-	var deadline time.Time // zero: MINBATCHTIMEOUT 0, wait for ever
-	if b.MinWait > 0 {
-		deadline = first.queued.Add(b.MinWait)
-	}
 	for wait := true; wait; {
 		jobs, total, wait = q.take(w, jobs, total, b, false)
-		if wait && !w.gather.parkUntil(deadline) {
+		if !wait {
+			break
+		}
+		deadline, minWait := gatherDeadline(jobs)
+		switch {
+		case w.gather.parkUntil(deadline):
+		case minWait:
 			// MINBATCHTIMEOUT: the batch runs with what is queued now.
 			jobs, total, wait = q.take(w, jobs, total, b, true)
+		default:
+			if jobs, total = dropTimedOut(jobs, total); len(jobs) == 0 {
+				q.stopGathering(w)
+				return
+			}
+			b = jobs[0].Batch
 		}
 	}
 	q.runJobs(b, stillWanted(jobs))
+}
+
+// gatherDeadline is when a batch waiting for more stops waiting: MINBATCHTIMEOUT after its first
+// job was queued (minWait), or sooner, when one of its jobs has waited its own timeout; zero: never.
+func gatherDeadline(jobs []*Job) (deadline time.Time, minWait bool) {
+	if b := jobs[0].Batch; b.MinWait > 0 {
+		deadline, minWait = jobs[0].queued.Add(b.MinWait), true
+	}
+	for _, j := range jobs {
+		if t := j.queued.Add(j.Timeout); j.Timeout > 0 && (deadline.IsZero() || t.Before(deadline)) {
+			deadline, minWait = t, false
+		}
+	}
+	return deadline, minWait
+}
+
+// dropTimedOut finishes as timed out the jobs that waited longer than their own timeout, and
+// returns the others with their total size.
+func dropTimedOut(jobs []*Job, total int64) ([]*Job, int64) {
+	kept := jobs[:0]
+	for _, j := range jobs {
+		if j.expired() {
+			j.TimedOut()
+			total -= j.Batch.Size
+			continue
+		}
+		kept = append(kept, j)
+	}
+	clear(jobs[len(kept):])
+	return kept, total
 }
 
 // runJobs runs jobs as one batch, counted for BatchCounts.
@@ -70,15 +109,8 @@ func (q *Queue) BatchCounts() (batches, jobs int64) {
 // stillWanted finishes as timed out the jobs (the first excepted, checked before) that waited in
 // the queue longer than their own timeout, and returns the others.
 func stillWanted(jobs []*Job) []*Job {
-	kept := jobs[:1]
-	for _, j := range jobs[1:] {
-		if j.Timeout > 0 && time.Since(j.queued) > j.Timeout {
-			j.TimedOut()
-			continue
-		}
-		kept = append(kept, j)
-	}
-	return kept
+	kept, _ := dropTimedOut(jobs[1:], 0)
+	return jobs[:1+len(kept)]
 }
 
 // take moves compatible jobs from the queue into w's batch, in queue order, until it reaches its
@@ -108,9 +140,8 @@ func (q *Queue) take(w *worker, jobs []*Job, total int64, b *Batch, last bool) (
 			w.batch = b
 			q.gathering = append(q.gathering, w)
 		}
-	} else if w.batch != nil {
-		w.batch = nil
-		q.gathering = slices.DeleteFunc(q.gathering, func(o *worker) bool { return o == w })
+	} else {
+		q.leaveGathering(w)
 	}
 	var idle *worker
 	if n := len(q.idle); n > 0 && len(q.jobs) > 0 {
@@ -122,6 +153,21 @@ func (q *Queue) take(w *worker, jobs []*Job, total int64, b *Batch, last bool) (
 		idle.wake.unpark()
 	}
 	return jobs, total, wait
+}
+
+// leaveGathering takes w off the gathering list; call it under the lock.
+func (q *Queue) leaveGathering(w *worker) {
+	if w.batch != nil {
+		w.batch = nil
+		q.gathering = slices.DeleteFunc(q.gathering, func(o *worker) bool { return o == w })
+	}
+}
+
+// stopGathering is leaveGathering for a worker whose batch is over before it ran.
+func (q *Queue) stopGathering(w *worker) {
+	q.mu.Lock()
+	q.leaveGathering(w)
+	q.mu.Unlock()
 }
 
 // wakeGathering wakes the workers gathering a batch once the lock is released (through wake,

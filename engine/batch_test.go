@@ -183,3 +183,56 @@ func waitFor(t *testing.T, cond func() bool) {
 		}
 	}
 }
+
+// A job waiting in a batch below MINBATCHSIZE is given up at its own timeout, as RedisAI's
+// requests, which time out while its worker polls for more: MINBATCHTIMEOUT (here none: for ever)
+// does not hold it longer. The worker is then free for the queue's other jobs; the batch's
+// other jobs wait on.
+func TestTimeoutWhileGathering(t *testing.T) {
+	q := New(1, nil).Queue("CPU")
+	var r batchRecorder
+	var timedOut sync.WaitGroup
+	timedOut.Add(1)
+	short := r.job("m", "s", 1, 8, 3, 0)
+	short.Timeout = 20 * time.Millisecond
+	short.TimedOut = func() { timedOut.Done(); r.done.Done() }
+	start := time.Now()
+	q.Submit(short)
+	waitFor(t, func() bool { q.mu.Lock(); defer q.mu.Unlock(); return len(q.gathering) == 1 })
+	patient := r.job("m", "s", 1, 8, 3, 0)
+	q.Submit(patient)
+	gaveUp := make(chan struct{})
+	go func() { timedOut.Wait(); close(gaveUp) }()
+	select {
+	case <-gaveUp:
+	case <-time.After(3 * time.Second):
+		t.Fatalf("a job with a 20 ms timeout still waited for MINBATCHSIZE after 3 s")
+	}
+	if waited := time.Since(start); waited < short.Timeout {
+		t.Errorf("timed out after %v, before its timeout", waited)
+	}
+	// The patient job still waits for two more; they come, and the three run together.
+	q.Submit(r.job("m", "s", 1, 8, 3, 0))
+	q.Submit(r.job("m", "s", 1, 8, 3, 0))
+	r.done.Wait()
+	if len(r.batches) != 1 || len(r.batches[0]) != 3 {
+		t.Fatalf("batches %v, want one of the 3 jobs left", r.batches)
+	}
+
+	// Once every job of a waiting batch has timed out, the worker serves the rest of the queue.
+	var r2 batchRecorder
+	lone := r2.job("m", "s", 1, 8, 3, 0)
+	lone.Timeout = 10 * time.Millisecond
+	q.Submit(lone)
+	ran := make(chan struct{})
+	q.Submit(&Job{Run: func() { close(ran) }})
+	select {
+	case <-ran:
+	case <-time.After(3 * time.Second):
+		t.Fatalf("the worker still gathers a batch whose only job timed out")
+	}
+	r2.done.Wait()
+	if len(r2.batches) != 0 {
+		t.Fatalf("a timed-out job ran: %v", r2.batches)
+	}
+}

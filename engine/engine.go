@@ -37,6 +37,9 @@ func (j *Job) Queued() time.Time { return j.queued }
 // reports no wait.
 func (j *Job) MarkQueued() { j.queued = time.Now() }
 
+// expired reports whether the job has waited longer than its timeout.
+func (j *Job) expired() bool { return j.Timeout > 0 && time.Since(j.queued) > j.Timeout }
+
 // Engine holds the queues.
 type Engine struct {
 	threadsPerQueue int
@@ -238,7 +241,7 @@ func (q *Queue) do(w *worker, j *Job) {
 			q.logPanic(p, debug.Stack())
 		}
 	}()
-	if j.Timeout > 0 && time.Since(j.queued) > j.Timeout {
+	if j.expired() {
 		j.TimedOut()
 		return
 	}

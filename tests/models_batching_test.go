@@ -190,3 +190,36 @@ func TestBatchedModelRunsInPlace(t *testing.T) {
 		}
 	}
 }
+
+// TestTimeoutWhileWaitingForMinBatch: a run waiting for MINBATCHSIZE (a model without
+// MINBATCHTIMEOUT, which would wait for ever) answers TIMEDOUT at its own TIMEOUT, as RedisAI's,
+// writes no output and counts no run; the other runs of its batch, and later batches, run.
+func TestTimeoutWhileWaitingForMinBatch(t *testing.T) {
+	t.Parallel()
+	rf := testModel(t, "random_forest.onnx")
+	X, _ := npyData(t, testModel(t, "random_forest_X_all.npy"))
+	s := redistest.Start(t, redistest.Options{ModuleArgs: []string{"THREADS_PER_QUEUE", "1"}})
+	c := s.Conn(t)
+	expectOK(t, c, storeArgs("m", "ONNX", "CPU", rf, "BATCHSIZE", 4, "MINBATCHSIZE", 2)...)
+	expectOK(t, c, "AI.TENSORSET", "ina", "FLOAT", 1, 4, "BLOB", X[:16])
+	expectOK(t, c, "AI.TENSORSET", "inb", "FLOAT", 1, 4, "BLOB", X[16:32])
+
+	for _, timeout := range []int{1, 200} {
+		start := time.Now()
+		expect(t, c, resp.Simple("TIMEDOUT"), "AI.MODELEXECUTE", "m", "INPUTS", 1, "ina", "OUTPUTS", 1, "lost", "TIMEOUT", timeout)
+		if took := time.Since(start); took < time.Duration(timeout)*time.Millisecond || took > 5*time.Second {
+			t.Errorf("TIMEOUT %d ms: TIMEDOUT after %v", timeout, took)
+		}
+	}
+	expect(t, c, resp.Int(0), "EXISTS", "lost")
+	if inf := do(t, c, "AI.INFO", "m"); len(inf.Elems) != 18 || inf.Elems[15].Int != 0 {
+		t.Errorf("AI.INFO after two timed-out runs: %v, want calls 0", inf)
+	}
+
+	// Two clients reach MINBATCHSIZE: one batch, both answered.
+	conns := []*resp.Conn{s.Conn(t), s.Conn(t)}
+	runTogether(t, conns, "m", "in", "out", 10*time.Second)
+	if inf := do(t, c, "AI.INFO", "m"); len(inf.Elems) != 18 || inf.Elems[15].Int != 2 {
+		t.Errorf("AI.INFO after a batch of two: %v, want calls 2", inf)
+	}
+}
