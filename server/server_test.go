@@ -107,7 +107,7 @@ func TestInfo(t *testing.T) {
 			sections = append(sections, l[2:])
 		}
 	}
-	if got := strings.Join(sections, ","); got != "versions,gorai,git,load_time_configs,backends_info,cpu,backends_config" {
+	if got := strings.Join(sections, ","); got != "versions,git,load_time_configs,backends_info,cpu,gorai,backends_config" {
 		t.Fatalf("sections %s", got)
 	}
 	for _, want := range []string{"RedisAI_version:1.2.7", "rdb_version:4", "git_sha:abc", "threads_per_queue:1",
