@@ -13,6 +13,7 @@
 
 #define REDISAI_H_INCLUDE
 #define GORAI_LLAPI_PROVIDER
+#define REDISAI_EXTERN /* the function pointers are the users' */
 typedef struct gorai_tensor RAI_Tensor;
 typedef struct gorai_model RAI_Model;
 typedef struct gorai_script RAI_Script;

@@ -35,13 +35,17 @@
 #define REDISAI_LLAPI_VERSION 1
 #define MODULE_API_FUNC(x) (*x)
 
-/* The function pointers are defined in the one file that defines REDISAI_MAIN (or REDISAI_API as
- * empty) before including this header, and declared extern everywhere else. */
-#ifdef REDISAI_MAIN
-#define REDISAI_API
-#endif
-#ifndef REDISAI_API
+/* Where the function pointers live. RedisAI's rule: a file that defines REDISAI_EXTERN before
+ * including this header only declares them; any other file defines them. A module of several files
+ * written for RedisAI's header builds unchanged. The definitions made that way are weak, so that
+ * gorai's own rule (REDISAI_MAIN in one file, which defines them, and nothing in the others) links
+ * too: the linker keeps one copy. */
+#if defined(REDISAI_EXTERN)
 #define REDISAI_API extern
+#elif defined(REDISAI_MAIN)
+#define REDISAI_API
+#elif !defined(REDISAI_API)
+#define REDISAI_API __attribute__((weak))
 #endif
 
 #ifndef REDISAI_H_INCLUDE
@@ -216,8 +220,9 @@ REDISAI_LLAPI_DLPACK(REDISAI_DECLARE_API)
 #undef REDISAI_DECLARE_API
 
 #ifndef GORAI_LLAPI_PROVIDER
-/* RedisAI_Initialize fills the function pointers from gorai's exports, in the module's OnLoad. */
-static int RedisAI_Initialize(RedisModuleCtx *ctx) {
+/* RedisAI_Initialize fills the function pointers from gorai's exports, in the module's OnLoad (its
+ * other files include it too, unused). */
+__attribute__((unused)) static int RedisAI_Initialize(RedisModuleCtx *ctx) {
 #define REDISAI_GET_API(ret, name, params)                                                         \
     RedisAI_##name = (ret(*) params)RedisModule_GetSharedAPI(ctx, "RedisAI_" #name);               \
     if (RedisAI_##name == NULL) {                                                                  \

@@ -15,28 +15,49 @@ import (
 // here with the C compiler against that header, loads next to gorai and runs each group of
 // functions from its commands, each answering +OK or the check that failed.
 
-// buildLLAPIModule compiles tests/llapi/llapi_module.c into a shared object in a temporary folder.
-func buildLLAPIModule(t *testing.T) string {
+// The two rules of module/redisai.h for a module of several files: RedisAI's (the file that
+// includes the header without REDISAI_EXTERN defines the function pointers) and gorai's
+// (REDISAI_MAIN in one file, nothing in the others). Each gives the compiler flags of
+// llapi_module.c and of llapi_second_file.c.
+var (
+	redisAIHeaderRule = [2][]string{nil, {"-DREDISAI_EXTERN"}}
+	goraiHeaderRule   = [2][]string{{"-DREDISAI_MAIN"}, nil}
+)
+
+// buildLLAPIModule compiles tests/llapi's two files into a shared object in a temporary folder,
+// with the flags of rule, and links them with -fno-common (GCC's default since 10): a pointer
+// defined in both files would not link.
+func buildLLAPIModule(t *testing.T, rule [2][]string) string {
 	t.Helper()
 	root := redistest.RepoRoot()
-	out := filepath.Join(t.TempDir(), "llapi_module.so")
+	dir := t.TempDir()
 	cc := os.Getenv("CC")
 	if cc == "" {
 		cc = "cc"
 	}
-	cmd := exec.Command(cc, "-shared", "-fPIC", "-O1", "-Wall", "-Wextra", "-Werror", "-std=gnu11",
-		"-I", filepath.Join(root, "module"), "-o", out, filepath.Join(root, "tests", "llapi", "llapi_module.c"), "-lpthread")
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("building the test module: %v\n%s", err, b)
+	run := func(args ...string) {
+		t.Helper()
+		if b, err := exec.Command(cc, args...).CombinedOutput(); err != nil {
+			t.Fatalf("building the test module: %s %v: %v\n%s", cc, args, err, b)
+		}
 	}
+	var objects []string
+	for i, file := range []string{"llapi_module.c", "llapi_second_file.c"} {
+		obj := filepath.Join(dir, strconv.Itoa(i)+".o")
+		run(append(append([]string{"-c", "-fPIC", "-fno-common", "-O1", "-Wall", "-Wextra", "-Werror", "-std=gnu11",
+			"-I", filepath.Join(root, "module")}, rule[i]...), "-o", obj, filepath.Join(root, "tests", "llapi", file))...)
+		objects = append(objects, obj)
+	}
+	out := filepath.Join(dir, "llapi_module.so")
+	run(append(append([]string{"-shared", "-o", out}, objects...), "-lpthread")...)
 	return out
 }
 
 // startLLAPIServer starts gorai with the test module loaded after it, and the keys the module's
 // commands use.
-func startLLAPIServer(t *testing.T) (*redistest.Server, *resp.Conn) {
+func startLLAPIServer(t *testing.T, rule [2][]string) (*redistest.Server, *resp.Conn) {
 	t.Helper()
-	s := startServer(t, "loadmodule "+buildLLAPIModule(t))
+	s := startServer(t, "loadmodule "+buildLLAPIModule(t, rule))
 	c := s.Conn(t)
 	expectOK(t, c, "AI.TENSORSET", "a{1}", "FLOAT", 2, 2, "VALUES", 2, 3, 2, 3)
 	expectOK(t, c, "AI.TENSORSET", "b{1}", "FLOAT", 2, 2, "VALUES", 2, 3, 2, 3)
@@ -48,7 +69,7 @@ func startLLAPIServer(t *testing.T) (*redistest.Server, *resp.Conn) {
 
 func TestLLAPI(t *testing.T) {
 	t.Parallel()
-	s, c := startLLAPIServer(t)
+	s, c := startLLAPIServer(t, redisAIHeaderRule)
 	for _, name := range []string{"LLAPI.BASIC", "LLAPI.TENSORS", "LLAPI.MODELRUN", "LLAPI.SCRIPTRUN", "LLAPI.DAG", "LLAPI.DLPACK"} {
 		t.Run(name, func(t *testing.T) { expectOK(t, c, name) })
 	}
@@ -59,11 +80,21 @@ func TestLLAPI(t *testing.T) {
 	}
 }
 
+// TestLLAPIHeaderRules: the test module built under gorai's rule of redisai.h (REDISAI_MAIN in
+// one file) loads and works as under RedisAI's, which TestLLAPI uses: a module written for either
+// header builds against gorai's unchanged.
+func TestLLAPIHeaderRules(t *testing.T) {
+	t.Parallel()
+	_, c := startLLAPIServer(t, goraiHeaderRule)
+	expectOK(t, c, "LLAPI.BASIC")
+	expectOK(t, c, "LLAPI.TENSORS")
+}
+
 // TestLLAPITensorInKey: a tensor another module made and stored in a key is gorai's own, read by
 // AI.TENSORGET and kept by the RDB file.
 func TestLLAPITensorInKey(t *testing.T) {
 	t.Parallel()
-	s, c := startLLAPIServer(t)
+	s, c := startLLAPIServer(t, redisAIHeaderRule)
 	expectOK(t, c, "LLAPI.STORETENSOR", "made")
 	want := resp.Arr(resp.BulkString("dtype"), resp.BulkString("DOUBLE"), resp.BulkString("shape"), resp.Arr(resp.Int(3)),
 		resp.BulkString("values"), resp.Arr(resp.BulkString("0.5"), resp.BulkString("1.5"), resp.BulkString("2.5")))
@@ -79,7 +110,7 @@ func TestLLAPITensorInKey(t *testing.T) {
 // and show in AI.INFO of its key, as the commands' do.
 func TestLLAPIRunsCounted(t *testing.T) {
 	t.Parallel()
-	_, c := startLLAPIServer(t)
+	_, c := startLLAPIServer(t, redisAIHeaderRule)
 	expectOK(t, c, "LLAPI.MODELRUN") // two runs queued (one fails), two run in place
 	info := do(t, c, "AI.INFO", "m{1}")
 	fields := map[string]resp.Value{}

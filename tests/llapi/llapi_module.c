@@ -11,8 +11,9 @@
 
 #define GORAI_REDISMODULE_MAIN
 #include "redismodule.h"
-#define REDISAI_MAIN
-#include "redisai.h"
+#include "redisai.h" /* built with REDISAI_MAIN or without: see llapi_second_file.c */
+
+int llapi_version_from_second_file(void);
 
 #define CHECK(cond)                                                                       \
     do {                                                                                  \
@@ -109,6 +110,7 @@ static int cmd_basic(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
     (void)argv;
     (void)argc;
     CHECK(RedisAI_GetLLAPIVersion() == REDISAI_LLAPI_VERSION);
+    CHECK(llapi_version_from_second_file() == REDISAI_LLAPI_VERSION);
     RAI_Error *err, *copy;
     RedisAI_InitError(&err);
     RedisAI_InitError(&copy);
