@@ -41,7 +41,12 @@ func (q *Queue) runBatch(w *worker, first *Job) {
 	}
 	jobs, total := []*Job{first}, b.Size
 	for wait := true; wait; {
-		jobs, total, wait = q.take(w, jobs, total, b, false)
+		var other *Job
+		jobs, total, wait, other = q.take(w, jobs, total, b, false)
+		if other != nil {
+			q.serve(other)
+			continue
+		}
 		if !wait {
 			break
 		}
@@ -50,7 +55,7 @@ func (q *Queue) runBatch(w *worker, first *Job) {
 		case w.gather.parkUntil(deadline):
 		case minWait:
 			// MINBATCHTIMEOUT: the batch runs with what is queued now.
-			jobs, total, wait = q.take(w, jobs, total, b, true)
+			jobs, total, wait, _ = q.take(w, jobs, total, b, true)
 		default:
 			if jobs, total = dropTimedOut(jobs, total); len(jobs) == 0 {
 				q.stopGathering(w)
@@ -119,8 +124,11 @@ func stillWanted(jobs []*Job) []*Job {
 // lock, so that no push is missed: a push wakes it through its own futex, as an idle worker's,
 // rather than through a channel and the Go scheduler (Redis' main thread readying a goroutine
 // locked to another thread wakes a spare thread that hands it over: two wake-ups per push). Jobs
-// it leaves queued wake an idle worker: their pushes may have woken none (see Submit).
-func (q *Queue) take(w *worker, jobs []*Job, total int64, b *Batch, last bool) ([]*Job, int64, bool) {
+// it leaves queued wake an idle worker: their pushes may have woken none (see Submit). With no
+// worker idle, a waiting w takes one of them that will not wait itself (other, for serve): the
+// queue's other work goes on while the batch waits, as RedisAI's worker serves the queue between
+// its polls of a small batch.
+func (q *Queue) take(w *worker, jobs []*Job, total int64, b *Batch, last bool) ([]*Job, int64, bool, *Job) {
 	q.mu.Lock()
 	kept := q.jobs[:0]
 	for _, j := range q.jobs {
@@ -144,15 +152,40 @@ func (q *Queue) take(w *worker, jobs []*Job, total int64, b *Batch, last bool) (
 		q.leaveGathering(w)
 	}
 	var idle *worker
+	var other *Job
 	if n := len(q.idle); n > 0 && len(q.jobs) > 0 {
 		idle = q.idle[n-1]
 		q.idle = q.idle[:n-1]
+	} else if wait && !q.stopped {
+		other = q.takeOneThatRuns()
 	}
 	q.mu.Unlock()
 	if idle != nil {
 		idle.wake.unpark()
 	}
-	return jobs, total, wait
+	return jobs, total, wait, other
+}
+
+// takeOneThatRuns removes from the queue the first job that will not wait for a batch of its own
+// (no batching, or no MINBATCHSIZE), counted busy as pop counts them; nil when there is none. Call
+// it under the lock.
+func (q *Queue) takeOneThatRuns() *Job {
+	for i, j := range q.jobs {
+		if j.Batch == nil || j.Batch.Min == 0 {
+			q.jobs = slices.Delete(q.jobs, i, i+1)
+			q.busy.Add(1)
+			return j
+		}
+	}
+	return nil
+}
+
+// serve runs j, taken by a worker whose batch waits (see take), on that worker's thread. Its own
+// batch, if it has one, gathers apart from the waiting one, and runs at once.
+func (q *Queue) serve(j *Job) {
+	var apart worker
+	q.do(&apart, j)
+	q.busy.Done()
 }
 
 // leaveGathering takes w off the gathering list; call it under the lock.

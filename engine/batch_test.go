@@ -236,3 +236,35 @@ func TestTimeoutWhileGathering(t *testing.T) {
 		t.Fatalf("a timed-out job ran: %v", r2.batches)
 	}
 }
+
+// While a worker holds a batch below MINBATCHSIZE, the queue's other jobs still run (RedisAI's
+// worker re-queues a small batch and serves the rest of the queue meanwhile): with one worker,
+// a plain job and a batch of a model without MINBATCHSIZE run at once, and the waiting batch
+// still takes the job that completes it.
+func TestOtherJobsRunWhileGathering(t *testing.T) {
+	q := New(1, nil).Queue("CPU")
+	var r batchRecorder
+	q.Submit(r.job("waits", "s", 1, 8, 2, 0))
+	waitFor(t, func() bool { q.mu.Lock(); defer q.mu.Unlock(); return len(q.gathering) == 1 })
+	ran := make(chan struct{})
+	q.Submit(&Job{Run: func() { close(ran) }})
+	var other batchRecorder
+	q.Submit(other.job("other", "s", 1, 8, 0, 0))
+	select {
+	case <-ran:
+	case <-time.After(3 * time.Second):
+		t.Fatal("a plain job queued behind a batch waiting for MINBATCHSIZE did not run in 3 s")
+	}
+	otherDone := make(chan struct{})
+	go func() { other.done.Wait(); close(otherDone) }()
+	select {
+	case <-otherDone:
+	case <-time.After(3 * time.Second):
+		t.Fatal("a batch of another model did not run while the first waited")
+	}
+	q.Submit(r.job("waits", "s", 1, 8, 2, 0))
+	r.done.Wait()
+	if len(r.batches) != 1 || len(r.batches[0]) != 2 {
+		t.Fatalf("batches %v, want one of the 2 jobs", r.batches)
+	}
+}

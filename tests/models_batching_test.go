@@ -223,3 +223,36 @@ func TestTimeoutWhileWaitingForMinBatch(t *testing.T) {
 		t.Errorf("AI.INFO after a batch of two: %v, want calls 2", inf)
 	}
 }
+
+// TestOtherRunsWhileABatchWaits: with one worker (THREADS_PER_QUEUE 1, the default), a run waiting
+// for MINBATCHSIZE does not hold up the queue: another model's run, a DAG and a script answer
+// while it waits, as RedisAI's worker serves its queue between polls of a small batch; the waiting
+// run is answered when a second one completes its batch.
+func TestOtherRunsWhileABatchWaits(t *testing.T) {
+	t.Parallel()
+	rf := testModel(t, "random_forest.onnx")
+	X, _ := npyData(t, testModel(t, "random_forest_X_all.npy"))
+	s := redistest.Start(t, redistest.Options{ModuleArgs: []string{"THREADS_PER_QUEUE", "1"}})
+	c := s.Conn(t)
+	expectOK(t, c, storeArgs("batched", "ONNX", "CPU", rf, "BATCHSIZE", 4, "MINBATCHSIZE", 2)...)
+	expectOK(t, c, storeArgs("plain", "ONNX", "CPU", rf)...)
+	expectOK(t, c, "AI.SCRIPTSET", "sc", "CPU", "SOURCE", "def double(a):\n    return a + a\n")
+	expectOK(t, c, "AI.TENSORSET", "x", "FLOAT", 1, 4, "BLOB", X[:16])
+
+	waiting := s.Conn(t)
+	if err := waiting.Send("AI.MODELEXECUTE", "batched", "INPUTS", 1, "x", "OUTPUTS", 1, "w"); err != nil || waiting.Flush() != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(100 * time.Millisecond) // it waits on the worker for a second run
+	other := s.Conn(t)
+	other.SetTimeout(5 * time.Second)
+	expectOK(t, other, "AI.MODELEXECUTE", "plain", "INPUTS", 1, "x", "OUTPUTS", 1, "p")
+	expect(t, other, resp.Arr(resp.Simple("OK")), "AI.DAGEXECUTE", "LOAD", 1, "x", "|>", "AI.MODELEXECUTE", "plain", "INPUTS", 1, "x", "OUTPUTS", 1, "q")
+	expectOK(t, other, "AI.SCRIPTEXECUTE", "sc", "double", "INPUTS", 1, "x", "OUTPUTS", 1, "d")
+
+	expectOK(t, c, "AI.MODELEXECUTE", "batched", "INPUTS", 1, "x", "OUTPUTS", 1, "w2")
+	if v, err := waiting.Receive(); err != nil || !resp.Equal(v, resp.Simple("OK")) {
+		t.Fatalf("the waiting run: %v %v", v, err)
+	}
+	expect(t, c, resp.BulkBytes(do(t, c, "AI.TENSORGET", "p", "BLOB").Str), "AI.TENSORGET", "w", "BLOB")
+}
