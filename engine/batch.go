@@ -41,7 +41,7 @@ func (q *Queue) runBatch(w *worker, first *Job) {
 	}
 	jobs, total := []*Job{first}, b.Size
 	for wait := true; wait; {
-		var other *Job
+		var other []*Job
 		jobs, total, wait, other = q.take(w, jobs, total, b, false)
 		if other != nil {
 			q.serve(other)
@@ -125,10 +125,10 @@ func stillWanted(jobs []*Job) []*Job {
 // rather than through a channel and the Go scheduler (Redis' main thread readying a goroutine
 // locked to another thread wakes a spare thread that hands it over: two wake-ups per push). Jobs
 // it leaves queued wake an idle worker: their pushes may have woken none (see Submit). With no
-// worker idle, a waiting w takes one of them that will not wait itself (other, for serve): the
-// queue's other work goes on while the batch waits, as RedisAI's worker serves the queue between
-// its polls of a small batch.
-func (q *Queue) take(w *worker, jobs []*Job, total int64, b *Batch, last bool) ([]*Job, int64, bool, *Job) {
+// worker idle, a waiting w takes work among them that will not wait (other, for serve; see
+// takeReady): the queue's other work goes on while the batch waits, as RedisAI's worker serves the
+// queue between its polls of a small batch.
+func (q *Queue) take(w *worker, jobs []*Job, total int64, b *Batch, last bool) ([]*Job, int64, bool, []*Job) {
 	q.mu.Lock()
 	kept := q.jobs[:0]
 	for _, j := range q.jobs {
@@ -152,12 +152,12 @@ func (q *Queue) take(w *worker, jobs []*Job, total int64, b *Batch, last bool) (
 		q.leaveGathering(w)
 	}
 	var idle *worker
-	var other *Job
+	var other []*Job
 	if n := len(q.idle); n > 0 && len(q.jobs) > 0 {
 		idle = q.idle[n-1]
 		q.idle = q.idle[:n-1]
 	} else if wait && !q.stopped {
-		other = q.takeOneThatRuns()
+		other = q.takeReady()
 	}
 	q.mu.Unlock()
 	if idle != nil {
@@ -166,26 +166,58 @@ func (q *Queue) take(w *worker, jobs []*Job, total int64, b *Batch, last bool) (
 	return jobs, total, wait, other
 }
 
-// takeOneThatRuns removes from the queue the first job that will not wait for a batch of its own
-// (no batching, or no MINBATCHSIZE), counted busy as pop counts them; nil when there is none. Call
-// it under the lock.
-func (q *Queue) takeOneThatRuns() *Job {
+// takeReady removes from the queue work that can run without waiting, counted busy as pop counts
+// a job: the first job that does not wait for a batch of its own (no batching, or no MINBATCHSIZE;
+// its batch gathers when it runs), or the first set of compatible jobs that reaches its
+// MINBATCHSIZE. Nil when there is none. Call it under the lock.
+func (q *Queue) takeReady() []*Job {
 	for i, j := range q.jobs {
-		if j.Batch == nil || j.Batch.Min == 0 {
+		b := j.Batch
+		if b == nil || b.Min == 0 || b.Size == 0 || b.Size >= b.Max {
 			q.jobs = slices.Delete(q.jobs, i, i+1)
 			q.busy.Add(1)
-			return j
+			return []*Job{j}
 		}
+		total := int64(0)
+		for _, o := range q.jobs[i:] {
+			if total < b.Max && b.compatible(o.Batch) {
+				total += o.Batch.Size
+			}
+		}
+		if total < b.Min {
+			continue
+		}
+		var ready []*Job
+		kept := q.jobs[:i]
+		total = 0
+		for _, o := range q.jobs[i:] {
+			if total < b.Max && b.compatible(o.Batch) {
+				ready = append(ready, o)
+				total += o.Batch.Size
+				continue
+			}
+			kept = append(kept, o)
+		}
+		clear(q.jobs[len(kept):])
+		q.jobs = kept
+		q.busy.Add(1)
+		return ready
 	}
 	return nil
 }
 
-// serve runs j, taken by a worker whose batch waits (see take), on that worker's thread. Its own
-// batch, if it has one, gathers apart from the waiting one, and runs at once.
-func (q *Queue) serve(j *Job) {
-	var apart worker
-	q.do(&apart, j)
-	q.busy.Done()
+// serve runs ready (see takeReady) on the thread of a worker whose batch waits (see take). A lone
+// job's own batch, if it has one, gathers apart from the waiting one, and runs at once.
+func (q *Queue) serve(ready []*Job) {
+	defer q.busy.Done()
+	if len(ready) == 1 {
+		var apart worker
+		q.do(&apart, ready[0])
+		return
+	}
+	if ready, _ = dropTimedOut(ready, 0); len(ready) > 0 {
+		q.runJobs(ready[0].Batch, ready)
+	}
 }
 
 // leaveGathering takes w off the gathering list; call it under the lock.

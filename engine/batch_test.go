@@ -239,8 +239,8 @@ func TestTimeoutWhileGathering(t *testing.T) {
 
 // While a worker holds a batch below MINBATCHSIZE, the queue's other jobs still run (RedisAI's
 // worker re-queues a small batch and serves the rest of the queue meanwhile): with one worker,
-// a plain job and a batch of a model without MINBATCHSIZE run at once, and the waiting batch
-// still takes the job that completes it.
+// a plain job, a batch of a model without MINBATCHSIZE and one of a model whose runs reach its
+// MINBATCHSIZE run, and the waiting batch still takes the job that completes it.
 func TestOtherJobsRunWhileGathering(t *testing.T) {
 	q := New(1, nil).Queue("CPU")
 	var r batchRecorder
@@ -261,6 +261,22 @@ func TestOtherJobsRunWhileGathering(t *testing.T) {
 	case <-otherDone:
 	case <-time.After(3 * time.Second):
 		t.Fatal("a batch of another model did not run while the first waited")
+	}
+	// Another model's runs that reach their own MINBATCHSIZE run as their batch (RedisAI's
+	// test_tensorflow_modelrun_with_batch_and_minbatch); one alone would wait.
+	var third batchRecorder
+	q.Submit(third.job("third", "s", 1, 8, 2, 0))
+	time.Sleep(20 * time.Millisecond)
+	q.Submit(third.job("third", "s", 1, 8, 2, 0))
+	thirdDone := make(chan struct{})
+	go func() { third.done.Wait(); close(thirdDone) }()
+	select {
+	case <-thirdDone:
+	case <-time.After(3 * time.Second):
+		t.Fatal("two runs of another model reaching their MINBATCHSIZE did not run while the first batch waited")
+	}
+	if len(third.batches) != 1 || len(third.batches[0]) != 2 {
+		t.Fatalf("the other model's batches %v, want one of 2", third.batches)
 	}
 	q.Submit(r.job("waits", "s", 1, 8, 2, 0))
 	r.done.Wait()

@@ -225,9 +225,10 @@ func TestTimeoutWhileWaitingForMinBatch(t *testing.T) {
 }
 
 // TestOtherRunsWhileABatchWaits: with one worker (THREADS_PER_QUEUE 1, the default), a run waiting
-// for MINBATCHSIZE does not hold up the queue: another model's run, a DAG and a script answer
-// while it waits, as RedisAI's worker serves its queue between polls of a small batch; the waiting
-// run is answered when a second one completes its batch.
+// for MINBATCHSIZE does not hold up the queue: another model's run, a DAG, a script and two runs
+// that reach another model's MINBATCHSIZE answer while it waits, as RedisAI's worker serves its
+// queue between polls of a small batch; the waiting run is answered when a second one completes
+// its batch.
 func TestOtherRunsWhileABatchWaits(t *testing.T) {
 	t.Parallel()
 	rf := testModel(t, "random_forest.onnx")
@@ -238,6 +239,8 @@ func TestOtherRunsWhileABatchWaits(t *testing.T) {
 	expectOK(t, c, storeArgs("plain", "ONNX", "CPU", rf)...)
 	expectOK(t, c, "AI.SCRIPTSET", "sc", "CPU", "SOURCE", "def double(a):\n    return a + a\n")
 	expectOK(t, c, "AI.TENSORSET", "x", "FLOAT", 1, 4, "BLOB", X[:16])
+	expectOK(t, c, "AI.TENSORSET", "ina", "FLOAT", 1, 4, "BLOB", X[16:32])
+	expectOK(t, c, "AI.TENSORSET", "inb", "FLOAT", 1, 4, "BLOB", X[32:48])
 
 	waiting := s.Conn(t)
 	if err := waiting.Send("AI.MODELEXECUTE", "batched", "INPUTS", 1, "x", "OUTPUTS", 1, "w"); err != nil || waiting.Flush() != nil {
@@ -249,6 +252,10 @@ func TestOtherRunsWhileABatchWaits(t *testing.T) {
 	expectOK(t, other, "AI.MODELEXECUTE", "plain", "INPUTS", 1, "x", "OUTPUTS", 1, "p")
 	expect(t, other, resp.Arr(resp.Simple("OK")), "AI.DAGEXECUTE", "LOAD", 1, "x", "|>", "AI.MODELEXECUTE", "plain", "INPUTS", 1, "x", "OUTPUTS", 1, "q")
 	expectOK(t, other, "AI.SCRIPTEXECUTE", "sc", "double", "INPUTS", 1, "x", "OUTPUTS", 1, "d")
+	// Two runs of another model with MINBATCHSIZE 2 make their batch (RedisAI's
+	// test_tensorflow_modelrun_with_batch_and_minbatch).
+	expectOK(t, c, storeArgs("another", "ONNX", "CPU", rf, "BATCHSIZE", 2, "MINBATCHSIZE", 2)...)
+	runTogether(t, []*resp.Conn{s.Conn(t), s.Conn(t)}, "another", "in", "out", 5*time.Second)
 
 	expectOK(t, c, "AI.MODELEXECUTE", "batched", "INPUTS", 1, "x", "OUTPUTS", 1, "w2")
 	if v, err := waiting.Receive(); err != nil || !resp.Equal(v, resp.Simple("OK")) {
