@@ -166,8 +166,12 @@ func (q *Queue) WorkerCPU() []time.Duration {
 }
 
 // Submit queues job.
-func (q *Queue) Submit(j *Job) {
-	j.MarkQueued()
+func (q *Queue) Submit(j *Job) { q.SubmitAt(j, time.Now()) }
+
+// SubmitAt queues job as if it had been queued at queued, which its timeout counts from: a DAG
+// queues itself again, at a model op that batches, with the time it was first queued.
+func (q *Queue) SubmitAt(j *Job, queued time.Time) {
+	j.queued = queued
 	q.mu.Lock()
 	if !q.started {
 		q.started = true

@@ -10,21 +10,61 @@ import (
 )
 
 // batch describes how a single model run may run together with other runs of the same stored model
-// (RedisAI's autobatching), or nil when it may not: a DAG, a script, or a model stored without
-// BATCHSIZE. Runs batch together when their inputs agree in dtype and in every dim past the first.
-// s is the session of the plan's first op when it runs a model. It runs on Redis' main thread for
-// every run of a batched model: the description lives in the run, and the key is its only
-// allocation.
+// (RedisAI's autobatching), or nil when it may not: a DAG (which queues itself again at each model
+// op that batches, see requeueAt), a script, or a model stored without BATCHSIZE. Runs batch
+// together when their inputs agree in dtype and in every dim past the first. s is the session of
+// the plan's first op when it runs a model. It runs on Redis' main thread for every run of a
+// batched model: the description lives in the run, and the key is its only allocation.
 func (r *Run) batch(s *ModelSession) *engine.Batch {
 	op := r.Plan.Ops[0]
-	if !r.Plan.Single || op.Kind != ModelRun {
+	if !r.Plan.Single || op.Kind != ModelRun || s.Batching.Size == 0 {
 		return nil
 	}
+	r.member = batchMember{run: r, op: op}
+	r.member.describe(s)
+	return &r.member.batching
+}
+
+// requeueAt queues a DAG run again, on op's queue, when op is a model op that batches (RedisAI
+// batches a DAG's current op with the model's queued runs, and makes it wait for MINBATCHSIZE):
+// the run's job then describes op as its share of a batch, keeps the time the DAG was first queued
+// (its TIMEOUT counts from there), and the DAG goes on once the batch has run (see
+// batchMember.finish). It reports whether it queued the run.
+func (r *Run) requeueAt(op Op) bool {
+	if r.Plan.Single || !r.queued || op.Kind != ModelRun {
+		return false
+	}
+	s := op.Model.Session()
 	if s.Batching.Size == 0 {
-		return nil
+		return false
 	}
-	size, shape := batchShape(r.slots, op.Inputs)
-	r.batching = engine.Batch{
+	r.member = batchMember{run: r, op: op, dag: true}
+	r.member.describe(s)
+	if b := r.member.batching; b.Size == 0 || b.Size >= b.Max {
+		return false // it would run alone, at once: here
+	}
+	queued := r.job.Queued()
+	r.job = engine.Job{Timeout: r.Plan.Timeout, Run: r.run, TimedOut: r.timedOut, Batch: &r.member.batching}
+	s.Queue.SubmitAt(&r.job, queued)
+	return true
+}
+
+// batchMember is one run's share of a batch: a single run's op, or the op of a DAG queued again at
+// it, whose DAG goes on with its outputs once the batch has run.
+type batchMember struct {
+	run *Run
+	op  Op
+	// batching describes the member to the engine; its Size is the member's share of the batch.
+	batching engine.Batch
+	// dag: the member is a DAG's op; err is then its outcome.
+	dag bool
+	err error
+}
+
+// describe fills m's batching from s and m's inputs.
+func (m *batchMember) describe(s *ModelSession) {
+	size, shape := batchShape(m.run.slots, m.op.Inputs)
+	m.batching = engine.Batch{
 		Group:   s,
 		Shape:   shape,
 		Size:    size,
@@ -32,9 +72,46 @@ func (r *Run) batch(s *ModelSession) *engine.Batch {
 		Min:     s.Batching.MinSize,
 		MinWait: s.Batching.MinTimeout,
 		Run:     runBatch,
-		Payload: r,
+		Payload: m,
 	}
-	return &r.batching
+}
+
+// runAlone runs the member in a batch of its own.
+func (m *batchMember) runAlone() {
+	if m.dag {
+		m.err = m.run.runOp(m.op)
+		return
+	}
+	m.run.execute()
+}
+
+// settle records the member's outcome: a DAG op's error, or a single run's.
+func (m *batchMember) settle(err error) {
+	if m.dag {
+		m.err = err
+		return
+	}
+	m.run.Err = err
+	if err == nil {
+		m.run.Done = 1
+	}
+}
+
+// finish ends a single run, or takes a DAG on from the member's op: its next ops run here, until
+// the DAG is over or queued again.
+func (m *batchMember) finish() {
+	r := m.run
+	if !m.dag {
+		r.finish()
+		return
+	}
+	if m.err != nil {
+		r.Err = m.err
+		r.finish()
+		return
+	}
+	r.Done++
+	r.run()
 }
 
 // inputs are the tensors op reads, borrowed from the slots.
@@ -76,53 +153,57 @@ func batchShape(slots []tensor.Tensor, inputs []int) (int64, string) {
 // runBatch runs the runs of one batch as one call: each input concatenated along dim 0, each output
 // sliced back to the runs in order. A failure is every run's failure.
 func runBatch(batch []*engine.Job) {
-	runs := make([]*Run, 0, len(batch))
+	members := make([]*batchMember, 0, len(batch))
 	for _, b := range batch {
-		r := b.Batch.Payload.(*Run)
-		if r.gone.Load() {
-			r.Err = errClientGone
-			r.finish()
+		m := b.Batch.Payload.(*batchMember)
+		if m.run.gone.Load() {
+			m.settle(errClientGone)
+			m.finish()
 			continue
 		}
-		runs = append(runs, r)
+		members = append(members, m)
 	}
-	if len(runs) == 1 {
-		runs[0].execute()
-	} else if len(runs) > 1 {
-		runTogether(runs)
+	if len(members) == 1 {
+		members[0].runAlone()
+	} else if len(members) > 1 {
+		runTogether(members)
 	}
-	for _, r := range runs {
-		r.finish()
+	// The single runs are answered before the DAGs go on with their next ops, here.
+	for _, dags := range []bool{false, true} {
+		for _, m := range members {
+			if m.dag == dags {
+				m.finish()
+			}
+		}
 	}
 }
 
-func runTogether(runs []*Run) {
+func runTogether(members []*batchMember) {
 	defer func() {
 		if p := recover(); p != nil {
-			runs[0].x.Log("gorai: panic running a batch: %v\n%s", p, debug.Stack())
-			for _, r := range runs {
-				r.Err = ErrInternal
+			members[0].run.x.Log("gorai: panic running a batch: %v\n%s", p, debug.Stack())
+			for _, m := range members {
+				m.settle(ErrInternal)
 			}
 		}
 	}()
 	start := time.Now()
-	outputs, err := runConcatenated(runs)
+	outputs, err := runConcatenated(members)
 	d := time.Since(start)
 	from := int64(0)
-	for _, r := range runs {
-		r.started = start
-		op := r.Plan.Ops[0]
-		size := r.batching.Size
+	for _, m := range members {
+		r := m.run
+		if !m.dag {
+			r.started = start
+		}
+		size := m.batching.Size
 		var mine []tensor.Tensor
 		runErr := err
 		if err == nil {
 			mine, runErr = sliceOutputs(outputs, from, from+size)
 		}
 		from += size
-		r.Err = r.keep(op, mine, r.record(op.Model.Session().Stats, d, mine, len(op.Outputs), runErr))
-		if r.Err == nil {
-			r.Done = 1
-		}
+		m.settle(r.keep(m.op, mine, r.record(m.op.Model.Session().Stats, d, mine, len(m.op.Outputs), runErr)))
 	}
 	for _, o := range outputs {
 		if !o.IsZero() {
@@ -131,14 +212,14 @@ func runTogether(runs []*Run) {
 	}
 }
 
-// runConcatenated runs the model once on the runs' inputs joined along dim 0, and checks that every
-// output has the batch's size.
-func runConcatenated(runs []*Run) ([]tensor.Tensor, error) {
+// runConcatenated runs the model once on the members' inputs joined along dim 0, and checks that
+// every output has the batch's size.
+func runConcatenated(members []*batchMember) ([]tensor.Tensor, error) {
 	var total int64
-	for _, r := range runs {
-		total += r.batching.Size
+	for _, m := range members {
+		total += m.batching.Size
 	}
-	first := runs[0].Plan.Ops[0]
+	first := members[0].op
 	inputs := make([]tensor.Tensor, len(first.Inputs))
 	defer func() {
 		for _, t := range inputs {
@@ -147,10 +228,10 @@ func runConcatenated(runs []*Run) ([]tensor.Tensor, error) {
 			}
 		}
 	}()
-	parts := make([]tensor.Tensor, len(runs))
+	parts := make([]tensor.Tensor, len(members))
 	for i := range inputs {
-		for k, r := range runs {
-			parts[k] = r.slots[r.Plan.Ops[0].Inputs[i]]
+		for k, m := range members {
+			parts[k] = m.run.slots[m.op.Inputs[i]]
 		}
 		t, err := tensor.Concat(parts)
 		if err != nil {

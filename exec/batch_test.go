@@ -59,7 +59,7 @@ func TestBatchAllocations(t *testing.T) {
 	if n := testing.AllocsPerRun(100, func() { r.batch(s) }); n > 1 {
 		t.Errorf("batch allocates %v times per run, want at most 1", n)
 	}
-	if b := r.batch(s); b == nil || b.Size != 1 || b.Max != 4 || b.Group != s || b.Payload != r {
+	if b := r.batch(s); b == nil || b.Size != 1 || b.Max != 4 || b.Group != s || b.Payload != &r.member {
 		t.Errorf("batch %+v, want size 1 of at most 4, grouped by the session", b)
 	}
 }

@@ -573,3 +573,78 @@ func TestRunsInPlace(t *testing.T) {
 		}
 	}
 }
+
+// A DAG's model op of a model stored with BATCHSIZE is batched as RedisAI batches it: the DAG
+// queues itself again at the op, which joins the model's queued single runs, and goes on with its
+// rows; below MINBATCHSIZE it waits, and the DAG times out at its TIMEOUT. Two DAGs at such an op
+// batch with each other. RunHere's plans (on the caller's thread) batch with nothing.
+func TestDAGOpBatches(t *testing.T) {
+	f := newFixture(t)
+	m := &addOne{}
+	sm := f.model(m, Batching{Size: 4})
+	dagPlan := func(in tensor.Tensor, timeout time.Duration) *Plan {
+		return &Plan{Loaded: []tensor.Tensor{in}, Slots: 3, Timeout: timeout, Ops: []Op{
+			{Kind: ModelRun, Model: sm, Inputs: []int{0}, Outputs: []int{1}},
+			{Kind: ModelRun, Model: sm, Inputs: []int{1}, Outputs: []int{2}},
+		}}
+	}
+	// The DAG is queued first, then two single runs: its first op joins their batch.
+	free := f.hold(t)
+	dagIn, in1, in2 := newTensor(t, 1, 2, 1), newTensor(t, 1, 2, 10), newTensor(t, 2, 2, 20)
+	dag, dagDone := f.submit(dagPlan(dagIn, 0))
+	r1, done1 := f.submit(Single(Op{Kind: ModelRun, Model: sm}, []tensor.Tensor{in1}, [][]byte{[]byte("o")}, 0))
+	r2, done2 := f.submit(Single(Op{Kind: ModelRun, Model: sm}, []tensor.Tensor{in2}, [][]byte{[]byte("o")}, 0))
+	free()
+	wait(t, dagDone)
+	wait(t, done1)
+	wait(t, done2)
+	if got := m.callSizes(); !slices.Equal(got, []int64{4, 1}) {
+		t.Fatalf("backend calls of dims %v, want [4 1] (the DAG's first op with both runs, then its second op)", got)
+	}
+	if dag.Err != nil || dag.Done != 2 || string(dag.Slot(2).Data()) != "\x03\x03" {
+		t.Fatalf("DAG: done %d, err %v, output %v", dag.Done, dag.Err, dag.Slot(2).Data())
+	}
+	if r1.Err != nil || string(r1.Slot(1).Data()) != "\x0b\x0b" || r2.Err != nil || string(r2.Slot(1).Data()) != "\x15\x15\x15\x15" {
+		t.Fatalf("runs batched with the DAG: %v %v, %v %v", r1.Err, r1.Slot(1).Data(), r2.Err, r2.Slot(1).Data())
+	}
+	released(t, dag, []tensor.Tensor{dagIn})
+	released(t, r1, []tensor.Tensor{in1})
+	released(t, r2, []tensor.Tensor{in2}, sm)
+
+	// Below MINBATCHSIZE (and no MINBATCHTIMEOUT) the DAG waits until its TIMEOUT.
+	m = &addOne{}
+	sm = f.model(m, Batching{Size: 4, MinSize: 2})
+	in := newTensor(t, 1, 2, 1)
+	start := time.Now()
+	dag, dagDone = f.submit(dagPlan(in, 20*time.Millisecond))
+	wait(t, dagDone)
+	if !dag.TimedOut || len(m.callSizes()) != 0 || time.Since(start) < 20*time.Millisecond {
+		t.Fatalf("DAG below MINBATCHSIZE: timed out %v after %v, backend calls %v", dag.TimedOut, time.Since(start), m.callSizes())
+	}
+	released(t, dag, []tensor.Tensor{in}, sm)
+
+	// Two DAGs waiting at an op of a model with MINBATCHSIZE 2 make its batch together.
+	m = &addOne{}
+	sm = f.model(m, Batching{Size: 4, MinSize: 2})
+	in1, in2 = newTensor(t, 1, 2, 1), newTensor(t, 1, 2, 2)
+	d1, done1 := f.submit(dagPlan(in1, 0))
+	d2, done2 := f.submit(dagPlan(in2, 0))
+	wait(t, done1)
+	wait(t, done2)
+	if got := m.callSizes(); !slices.Equal(got, []int64{2, 2}) {
+		t.Fatalf("two DAGs: backend calls of dims %v, want [2 2] (each op of both together)", got)
+	}
+	if d1.Err != nil || string(d1.Slot(2).Data()) != "\x03\x03" || d2.Err != nil || string(d2.Slot(2).Data()) != "\x04\x04" {
+		t.Fatalf("two DAGs: %v %v, %v %v", d1.Err, d1.Slot(2).Data(), d2.Err, d2.Slot(2).Data())
+	}
+	released(t, d1, []tensor.Tensor{in1})
+	released(t, d2, []tensor.Tensor{in2}, sm)
+
+	// RunHere does not wait for a batch.
+	in = newTensor(t, 1, 2, 1)
+	here := f.x.RunHere(dagPlan(in, 0))
+	if here.Err != nil || here.Done != 2 || !slices.Equal(m.callSizes(), []int64{2, 2, 1, 1}) {
+		t.Fatalf("RunHere of the DAG: done %d, err %v, calls %v", here.Done, here.Err, m.callSizes())
+	}
+	released(t, here, []tensor.Tensor{in}, sm)
+}

@@ -48,9 +48,12 @@ type Run struct {
 	// their own.
 	few [4]tensor.Tensor
 	job engine.Job
-	// batching describes a batchable run to the engine (see batch); its Size is the run's share
-	// of a batch.
-	batching engine.Batch
+	// member is the run's share of a batch: a batchable single run's, or that of the DAG op it is
+	// queued again at (see batch, requeueAt).
+	member batchMember
+	// queued: the run came through Submit, so a DAG may queue itself again at a model op that
+	// batches (RunHere's runs, on the caller's thread, batch with nothing).
+	queued bool
 	// started is when a worker began running the plan (its batch, for an autobatched run).
 	started time.Time
 	finish  func()
@@ -65,6 +68,7 @@ type Run struct {
 func (x *Executor) Submit(p *Plan, finish func()) *Run {
 	r, queue, first := x.start(p, finish)
 	r.job = engine.Job{Timeout: p.Timeout, Run: r.run, TimedOut: r.timedOut, Batch: r.batch(first)}
+	r.queued = true
 	queue.Submit(&r.job)
 	return r
 }
@@ -116,7 +120,12 @@ func (x *Executor) start(p *Plan, finish func()) (r *Run, queue *engine.Queue, f
 	return r, queue, first
 }
 
-func (r *Run) run()      { r.execute(); r.finish() }
+func (r *Run) run() {
+	if r.execute() {
+		r.finish()
+	}
+}
+
 func (r *Run) timedOut() { r.TimedOut = true; r.finish() }
 
 // Cancel tells the run that its client has gone: if it has not started, it will not.
@@ -144,30 +153,37 @@ func (r *Run) Release() {
 	r.Plan.Release()
 }
 
-// execute runs the ops in order until one fails; the others are left undone. A panic in a backend
-// becomes the run's error: it must not take the server down, and the client must still be answered.
-func (r *Run) execute() {
-	defer r.recoverAs("running a plan")
-	r.started = time.Now()
+// execute runs the plan's ops from op Done on, in order, until one fails (the others are left
+// undone) and reports that the run is over; or, in a DAG run from a queue, until a model op that
+// batches, at which it queues the run again (see requeueAt) and reports that it is not. A panic in
+// a backend becomes the run's error: it must not take the server down, and the client must still
+// be answered.
+func (r *Run) execute() (over bool) {
+	defer func() {
+		if p := recover(); p != nil {
+			r.x.Log("gorai: panic running a plan: %v\n%s", p, debug.Stack())
+			r.Err, over = ErrInternal, true
+		}
+	}()
+	if r.started.IsZero() {
+		r.started = time.Now()
+	}
 	if r.gone.Load() {
 		r.Err = errClientGone
-		return
+		return true
 	}
-	for _, op := range r.Plan.Ops {
+	for r.Done < len(r.Plan.Ops) {
+		op := r.Plan.Ops[r.Done]
+		if r.requeueAt(op) {
+			return false
+		}
 		if err := r.runOp(op); err != nil {
 			r.Err = err
-			return
+			return true
 		}
 		r.Done++
 	}
-}
-
-// recoverAs turns a panic into ErrInternal, logged with its stack.
-func (r *Run) recoverAs(what string) {
-	if p := recover(); p != nil {
-		r.x.Log("gorai: panic %s: %v\n%s", what, p, debug.Stack())
-		r.Err = ErrInternal
-	}
+	return true
 }
 
 func (r *Run) runOp(op Op) error {

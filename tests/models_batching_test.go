@@ -193,7 +193,8 @@ func TestBatchedModelRunsInPlace(t *testing.T) {
 
 // TestTimeoutWhileWaitingForMinBatch: a run waiting for MINBATCHSIZE (a model without
 // MINBATCHTIMEOUT, which would wait for ever) answers TIMEDOUT at its own TIMEOUT, as RedisAI's,
-// writes no output and counts no run; the other runs of its batch, and later batches, run.
+// writes no output and counts no run; so does a DAG whose model op waits; a DAG's op and a single
+// run make one batch; later batches run.
 func TestTimeoutWhileWaitingForMinBatch(t *testing.T) {
 	t.Parallel()
 	rf := testModel(t, "random_forest.onnx")
@@ -216,11 +217,35 @@ func TestTimeoutWhileWaitingForMinBatch(t *testing.T) {
 		t.Errorf("AI.INFO after two timed-out runs: %v, want calls 0", inf)
 	}
 
+	// A DAG's model op waits for MINBATCHSIZE too (RedisAI's test_dag_with_timeout), and a single
+	// run that comes meanwhile joins its batch: both answered, the DAG with its rows.
+	expect(t, c, resp.Simple("TIMEDOUT"), "AI.DAGEXECUTE", "LOAD", 1, "ina", "TIMEOUT", 1, "|>",
+		"AI.MODELEXECUTE", "m", "INPUTS", 1, "ina", "OUTPUTS", 1, "d", "|>", "AI.MODELEXECUTE", "m", "INPUTS", 1, "ina", "OUTPUTS", 1, "d")
+	dag, single := s.Conn(t), s.Conn(t)
+	if err := dag.Send("AI.DAGEXECUTE", "LOAD", 1, "ina", "|>", "AI.MODELEXECUTE", "m", "INPUTS", 1, "ina", "OUTPUTS", 1, "d",
+		"|>", "AI.TENSORGET", "d", "BLOB"); err != nil || dag.Flush() != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(100 * time.Millisecond) // the DAG's op waits on the worker
+	expectOK(t, single, "AI.MODELEXECUTE", "m", "INPUTS", 1, "inb", "OUTPUTS", 1, "outb")
+	reply, err := dag.Receive()
+	if err != nil || reply.Kind != resp.Array || len(reply.Elems) != 2 || reply.Elems[0].Text() != "OK" {
+		t.Fatalf("the DAG batched with a single run: %v %v", reply, err)
+	}
+	expectOK(t, c, storeArgs("plain", "ONNX", "CPU", rf)...)
+	expectOK(t, c, "AI.MODELEXECUTE", "plain", "INPUTS", 1, "ina", "OUTPUTS", 1, "wanta")
+	if want := do(t, c, "AI.TENSORGET", "wanta", "BLOB").Str; !bytes.Equal(reply.Elems[1].Str, want) {
+		t.Errorf("the DAG's rows %x, unbatched %x", reply.Elems[1].Str, want)
+	}
+	if inf := do(t, c, "AI.INFO", "m"); len(inf.Elems) != 18 || inf.Elems[15].Int != 2 {
+		t.Errorf("AI.INFO after a batch of a DAG op and a run: %v, want calls 2", inf)
+	}
+
 	// Two clients reach MINBATCHSIZE: one batch, both answered.
 	conns := []*resp.Conn{s.Conn(t), s.Conn(t)}
 	runTogether(t, conns, "m", "in", "out", 10*time.Second)
-	if inf := do(t, c, "AI.INFO", "m"); len(inf.Elems) != 18 || inf.Elems[15].Int != 2 {
-		t.Errorf("AI.INFO after a batch of two: %v, want calls 2", inf)
+	if inf := do(t, c, "AI.INFO", "m"); len(inf.Elems) != 18 || inf.Elems[15].Int != 4 {
+		t.Errorf("AI.INFO after a batch of two: %v, want calls 4", inf)
 	}
 }
 
