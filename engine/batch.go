@@ -44,6 +44,7 @@ func (q *Queue) runBatch(w *worker, first *Job) {
 		var other []*Job
 		jobs, total, wait, other = q.take(w, jobs, total, b, false)
 		if other != nil {
+			w.yield.Yield()
 			q.serve(other)
 			continue
 		}

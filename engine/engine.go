@@ -152,6 +152,9 @@ type worker struct {
 	// the worker is on the gathering list (guarded by the queue's lock).
 	gather parker
 	batch  *Batch
+	// yield is the worker's pass through the Go scheduler between jobs (see Yielder), also between
+	// the jobs it serves while its batch waits.
+	yield Yielder
 }
 
 // WorkerCPU is the CPU time each of the queue's workers' threads has used.
@@ -228,10 +231,9 @@ func (q *Queue) pop(w *worker) *Job {
 func (q *Queue) work(w *worker) {
 	runtime.LockOSThread()
 	w.tid.Store(int64(syscall.Gettid()))
-	var y Yielder
 	for {
 		j := q.pop(w)
-		y.Yield()
+		w.yield.Yield()
 		q.do(w, j)
 		q.busy.Done()
 	}
