@@ -199,6 +199,13 @@ func (q *Queue) SubmitAt(j *Job, queued time.Time) {
 	}
 }
 
+// Queued is the number of jobs waiting in the queue.
+func (q *Queue) Queued() int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return len(q.jobs)
+}
+
 // Idle reports whether every worker of the queue has started and waits for work, none queued.
 func (q *Queue) Idle() bool {
 	q.mu.Lock()

@@ -26,16 +26,19 @@ func (r *Run) batch(s *ModelSession) *engine.Batch {
 }
 
 // requeueAt queues a DAG run again, on op's queue, when op is a model op that batches (RedisAI
-// batches a DAG's current op with the model's queued runs, and makes it wait for MINBATCHSIZE):
-// the run's job then describes op as its share of a batch, keeps the time the DAG was first queued
-// (its TIMEOUT counts from there), and the DAG goes on once the batch has run (see
-// batchMember.finish). It reports whether it queued the run.
+// batches a DAG's current op with the model's queued runs and other DAGs' ops, and makes it wait
+// for MINBATCHSIZE): the run's job then describes op as its share of a batch, keeps the time the
+// DAG was first queued (its TIMEOUT counts from there), and the DAG goes on once the batch has run
+// (see batchMember.finish). Waiting on its own thread instead, a DAG would hold that thread with
+// its op out of every other batch's reach. An op that would run alone at once (no MINBATCHSIZE, and
+// nothing queued to batch with) runs here, without the queue's thread hand-off. It reports whether
+// it queued the run.
 func (r *Run) requeueAt(op Op) bool {
 	if r.Plan.Single || !r.queued || op.Kind != ModelRun {
 		return false
 	}
 	s := op.Model.Session()
-	if s.Batching.Size == 0 {
+	if s.Batching.Size == 0 || (s.Batching.MinSize == 0 && s.Queue.Queued() == 0) {
 		return false
 	}
 	r.member = batchMember{run: r, op: op, dag: true}
