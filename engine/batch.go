@@ -131,17 +131,7 @@ func stillWanted(jobs []*Job) []*Job {
 // queue between its polls of a small batch.
 func (q *Queue) take(w *worker, jobs []*Job, total int64, b *Batch, last bool) ([]*Job, int64, bool, []*Job) {
 	q.mu.Lock()
-	kept := q.jobs[:0]
-	for _, j := range q.jobs {
-		if total < b.Max && b.compatible(j.Batch) {
-			jobs = append(jobs, j)
-			total += j.Batch.Size
-			continue
-		}
-		kept = append(kept, j)
-	}
-	clear(q.jobs[len(kept):])
-	q.jobs = kept
+	jobs, total = q.takeCompatible(b, 0, jobs, total)
 	wait := !last && total < b.Max && total < b.Min
 	if wait {
 		w.gather.prepare()
@@ -188,23 +178,29 @@ func (q *Queue) takeReady() []*Job {
 		if total < b.Min {
 			continue
 		}
-		var ready []*Job
-		kept := q.jobs[:i]
-		total = 0
-		for _, o := range q.jobs[i:] {
-			if total < b.Max && b.compatible(o.Batch) {
-				ready = append(ready, o)
-				total += o.Batch.Size
-				continue
-			}
-			kept = append(kept, o)
-		}
-		clear(q.jobs[len(kept):])
-		q.jobs = kept
+		ready, _ := q.takeCompatible(b, i, nil, 0)
 		q.busy.Add(1)
 		return ready
 	}
 	return nil
+}
+
+// takeCompatible moves the queued jobs from index from on that b can batch with, in queue order,
+// into jobs until their total reaches b's maximum, and returns jobs and the total. Call it under
+// the lock.
+func (q *Queue) takeCompatible(b *Batch, from int, jobs []*Job, total int64) ([]*Job, int64) {
+	kept := q.jobs[:from]
+	for _, j := range q.jobs[from:] {
+		if total < b.Max && b.compatible(j.Batch) {
+			jobs = append(jobs, j)
+			total += j.Batch.Size
+			continue
+		}
+		kept = append(kept, j)
+	}
+	clear(q.jobs[len(kept):])
+	q.jobs = kept
+	return jobs, total
 }
 
 // serve runs ready (see takeReady) on the thread of a worker whose batch waits (see take). A lone

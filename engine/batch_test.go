@@ -34,6 +34,18 @@ func (r *batchRecorder) job(group any, shape string, size, max, min int64, wait 
 	return j
 }
 
+// doneWithin reports whether every job r made has run or timed out within d.
+func (r *batchRecorder) doneWithin(d time.Duration) bool {
+	done := make(chan struct{})
+	go func() { r.done.Wait(); close(done) }()
+	select {
+	case <-done:
+		return true
+	case <-time.After(d):
+		return false
+	}
+}
+
 // blockQueue occupies the queue's only worker until the returned func is called.
 func blockQueue(q *Queue) func() {
 	started, release := make(chan struct{}), make(chan struct{})
@@ -120,11 +132,7 @@ func TestArrivalJoinsTheWaitingBatch(t *testing.T) {
 		waitFor(t, func() bool { q.mu.Lock(); defer q.mu.Unlock(); return len(q.gathering) == 1 && len(q.idle) == 1 })
 		q.Submit(r.job("m", "s", 1, 8, 3, 10*time.Second))
 		q.Submit(r.job("m", "s", 1, 8, 3, 10*time.Second))
-		done := make(chan struct{})
-		go func() { r.done.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(2 * time.Second):
+		if !r.doneWithin(2 * time.Second) {
 			r.mu.Lock()
 			got := fmt.Sprint(r.batches)
 			r.mu.Unlock()
@@ -156,11 +164,7 @@ func TestWaitingBatchesUnderLoad(t *testing.T) {
 		}()
 	}
 	submitters.Wait()
-	done := make(chan struct{})
-	go func() { r.done.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(20 * time.Second):
+	if !r.doneWithin(20 * time.Second) {
 		q.mu.Lock()
 		defer q.mu.Unlock()
 		t.Fatalf("jobs left behind: %d queued, %d workers idle, %d gathering", len(q.jobs), len(q.idle), len(q.gathering))
@@ -191,18 +195,15 @@ func waitFor(t *testing.T, cond func() bool) {
 func TestTimeoutWhileGathering(t *testing.T) {
 	q := New(1, nil).Queue("CPU")
 	var r batchRecorder
-	var timedOut sync.WaitGroup
-	timedOut.Add(1)
+	gaveUp := make(chan struct{})
 	short := r.job("m", "s", 1, 8, 3, 0)
 	short.Timeout = 20 * time.Millisecond
-	short.TimedOut = func() { timedOut.Done(); r.done.Done() }
+	short.TimedOut = func() { close(gaveUp); r.done.Done() }
 	start := time.Now()
 	q.Submit(short)
 	waitFor(t, func() bool { q.mu.Lock(); defer q.mu.Unlock(); return len(q.gathering) == 1 })
 	patient := r.job("m", "s", 1, 8, 3, 0)
 	q.Submit(patient)
-	gaveUp := make(chan struct{})
-	go func() { timedOut.Wait(); close(gaveUp) }()
 	select {
 	case <-gaveUp:
 	case <-time.After(3 * time.Second):
@@ -255,11 +256,7 @@ func TestOtherJobsRunWhileGathering(t *testing.T) {
 	case <-time.After(3 * time.Second):
 		t.Fatal("a plain job queued behind a batch waiting for MINBATCHSIZE did not run in 3 s")
 	}
-	otherDone := make(chan struct{})
-	go func() { other.done.Wait(); close(otherDone) }()
-	select {
-	case <-otherDone:
-	case <-time.After(3 * time.Second):
+	if !other.doneWithin(3 * time.Second) {
 		t.Fatal("a batch of another model did not run while the first waited")
 	}
 	// Another model's runs that reach their own MINBATCHSIZE run as their batch (RedisAI's
@@ -268,11 +265,7 @@ func TestOtherJobsRunWhileGathering(t *testing.T) {
 	q.Submit(third.job("third", "s", 1, 8, 2, 0))
 	time.Sleep(20 * time.Millisecond)
 	q.Submit(third.job("third", "s", 1, 8, 2, 0))
-	thirdDone := make(chan struct{})
-	go func() { third.done.Wait(); close(thirdDone) }()
-	select {
-	case <-thirdDone:
-	case <-time.After(3 * time.Second):
+	if !third.doneWithin(3 * time.Second) {
 		t.Fatal("two runs of another model reaching their MINBATCHSIZE did not run while the first batch waited")
 	}
 	if len(third.batches) != 1 || len(third.batches[0]) != 2 {

@@ -1,8 +1,6 @@
 package tests
 
 import (
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -19,10 +17,7 @@ import (
 // it gets the error in its entry; the server serves on.
 func TestKillSwitch(t *testing.T) {
 	t.Parallel()
-	loop, err := os.ReadFile(filepath.Join(redistest.RepoRoot(), "testdata", "infinite_loop.onnx"))
-	if err != nil {
-		t.Fatalf("testdata/infinite_loop.onnx missing (made by testdata/make_infinite_loop.py): %v", err)
-	}
+	loop := madeFixture(t, "infinite_loop.onnx", "make_infinite_loop.py")
 	s := redistest.Start(t, redistest.Options{ModuleArgs: []string{"THREADS_PER_QUEUE", "2", "MODEL_EXECUTION_TIMEOUT", "1000"}})
 	c := s.Conn(t)
 	c.SetTimeout(30 * time.Second)

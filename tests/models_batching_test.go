@@ -2,8 +2,6 @@ package tests
 
 import (
 	"bytes"
-	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"testing"
@@ -13,6 +11,16 @@ import (
 	"gorai/tests/resp"
 )
 
+// batchingServer starts a server with one worker (THREADS_PER_QUEUE 1), so that runs queue behind
+// one another, and reads the random forest model and its 150 iris rows (float32 [150,4]).
+func batchingServer(t *testing.T) (s *redistest.Server, c *resp.Conn, rf, X []byte) {
+	t.Helper()
+	rf = testModel(t, "random_forest.onnx")
+	X, _ = npyData(t, testModel(t, "random_forest_X_all.npy"))
+	s = redistest.Start(t, redistest.Options{ModuleArgs: []string{"THREADS_PER_QUEUE", "1"}})
+	return s, s.Conn(t), rf, X
+}
+
 // TestModelBatching: runs of a model stored with BATCHSIZE and MINBATCHSIZE wait for each other
 // and run as one batch, each client getting its own rows; a lone run waits MINBATCHTIMEOUT and
 // then runs alone; every output equals the same rows run without batching; INFO counts two batches
@@ -21,11 +29,8 @@ import (
 // without a speed limit that load could break.
 func TestModelBatching(t *testing.T) {
 	t.Parallel()
-	rf := testModel(t, "random_forest.onnx")
-	X, _ := npyData(t, testModel(t, "random_forest_X_all.npy")) // 150 iris rows, float32 [150,4]
+	s, c, rf, X := batchingServer(t)
 	row := func(i int) []byte { return X[i*16 : (i+1)*16] }
-	s := redistest.Start(t, redistest.Options{ModuleArgs: []string{"THREADS_PER_QUEUE", "1"}})
-	c := s.Conn(t)
 	expectOK(t, c, storeArgs("plain", "ONNX", "CPU", rf)...)
 	expectOK(t, c, storeArgs("batched", "ONNX", "CPU", rf, "BATCHSIZE", 8, "MINBATCHSIZE", 4, "MINBATCHTIMEOUT", 300)...)
 	const batched4Timeout = 30000
@@ -108,10 +113,7 @@ func runTogether(t *testing.T, conns []*resp.Conn, model, inPrefix, outPrefix st
 // getting the scores its image gets alone.
 func TestModelBatchingFreeBatchDim(t *testing.T) {
 	t.Parallel()
-	blob, err := os.ReadFile(filepath.Join(redistest.RepoRoot(), "testdata", "mnist_batch.onnx"))
-	if err != nil {
-		t.Fatalf("testdata/mnist_batch.onnx (made by testdata/make_mnist_batch.py) is missing: %v", err)
-	}
+	blob := madeFixture(t, "mnist_batch.onnx", "make_mnist_batch.py")
 	s := redistest.Start(t, redistest.Options{ModuleArgs: []string{"THREADS_PER_QUEUE", "1"}})
 	c := s.Conn(t)
 	expectOK(t, c, storeArgs("plain", "ONNX", "CPU", blob)...)
@@ -197,10 +199,7 @@ func TestBatchedModelRunsInPlace(t *testing.T) {
 // run make one batch; later batches run.
 func TestTimeoutWhileWaitingForMinBatch(t *testing.T) {
 	t.Parallel()
-	rf := testModel(t, "random_forest.onnx")
-	X, _ := npyData(t, testModel(t, "random_forest_X_all.npy"))
-	s := redistest.Start(t, redistest.Options{ModuleArgs: []string{"THREADS_PER_QUEUE", "1"}})
-	c := s.Conn(t)
+	s, c, rf, X := batchingServer(t)
 	expectOK(t, c, storeArgs("m", "ONNX", "CPU", rf, "BATCHSIZE", 4, "MINBATCHSIZE", 2)...)
 	expectOK(t, c, "AI.TENSORSET", "ina", "FLOAT", 1, 4, "BLOB", X[:16])
 	expectOK(t, c, "AI.TENSORSET", "inb", "FLOAT", 1, 4, "BLOB", X[16:32])
@@ -256,10 +255,7 @@ func TestTimeoutWhileWaitingForMinBatch(t *testing.T) {
 // its batch.
 func TestOtherRunsWhileABatchWaits(t *testing.T) {
 	t.Parallel()
-	rf := testModel(t, "random_forest.onnx")
-	X, _ := npyData(t, testModel(t, "random_forest_X_all.npy"))
-	s := redistest.Start(t, redistest.Options{ModuleArgs: []string{"THREADS_PER_QUEUE", "1"}})
-	c := s.Conn(t)
+	s, c, rf, X := batchingServer(t)
 	expectOK(t, c, storeArgs("batched", "ONNX", "CPU", rf, "BATCHSIZE", 4, "MINBATCHSIZE", 2)...)
 	expectOK(t, c, storeArgs("plain", "ONNX", "CPU", rf)...)
 	expectOK(t, c, "AI.SCRIPTSET", "sc", "CPU", "SOURCE", "def double(a):\n    return a + a\n")

@@ -61,6 +61,17 @@ func redisaiFixture(t testing.TB, name string) []byte {
 	return b
 }
 
+// madeFixture reads testdata/<name>, a model shipped with maker, the script under testdata that
+// made it; a missing one fails the test.
+func madeFixture(t testing.TB, name, maker string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(redistest.RepoRoot(), "testdata", name))
+	if err != nil {
+		t.Fatalf("testdata/%s (made by testdata/%s) is missing: %v", name, maker, err)
+	}
+	return b
+}
+
 // testModel reads a model or array committed under tests/python/models.
 func testModel(t testing.TB, name string) []byte {
 	t.Helper()

@@ -347,9 +347,16 @@ func toBytes(ss []string) [][]byte {
 }
 
 // latency calls f repeatedly for d and returns each call's duration.
-func latency(f func() error, d time.Duration) ([]time.Duration, error) {
+func latency(f func() error, d time.Duration) ([]time.Duration, error) { return timedCalls(f, 0, d) }
+
+// timedCalls calls f repeatedly for d, sleeping for gap before each call (0: not at all), and
+// returns each call's duration, the sleep excluded.
+func timedCalls(f func() error, gap, d time.Duration) ([]time.Duration, error) {
 	var out []time.Duration
 	for end := time.Now().Add(d); time.Now().Before(end); {
+		if gap > 0 {
+			time.Sleep(gap)
+		}
 		t := time.Now()
 		if err := f(); err != nil {
 			return nil, err
@@ -364,28 +371,16 @@ func latency(f func() error, d time.Duration) ([]time.Duration, error) {
 // requests for about a round trip, and on this VM a run that follows a sleep takes much longer
 // than one in a busy loop (mnist: about 30 µs busy, 45–70 µs after 60–200 µs asleep): the busy
 // in-process p50 is not what any server can reach with one client.
-func latencyAfterIdle(f func() error, gap, d time.Duration) ([]time.Duration, error) {
-	type result struct {
-		ds  []time.Duration
-		err error
-	}
-	done := make(chan result)
+func latencyAfterIdle(f func() error, gap, d time.Duration) (ds []time.Duration, err error) {
+	done := make(chan struct{})
 	go func() {
 		runtime.LockOSThread()
 		defer runtime.UnlockOSThread()
-		var r result
-		for end := time.Now().Add(d); time.Now().Before(end); {
-			time.Sleep(gap)
-			t := time.Now()
-			if r.err = f(); r.err != nil {
-				break
-			}
-			r.ds = append(r.ds, time.Since(t))
-		}
-		done <- r
+		ds, err = timedCalls(f, gap, d)
+		close(done)
 	}()
-	r := <-done
-	return r.ds, r.err
+	<-done
+	return ds, err
 }
 
 // throughput calls each f in its own goroutine for d and returns the calls completed per second.
