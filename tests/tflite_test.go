@@ -238,3 +238,27 @@ func TestTFLiteMissing(t *testing.T) {
 	expectOK(t, c2, "AI.MODELSTORE", "d", "TFLITE", "CPU", "BLOB", dense)
 	tfliteRun(t, c2, "d", "d", dm.Cases[1], "loaded by the TFLITE argument")
 }
+
+// A model that makes LiteRT throw a C++ exception (backends/tflite/testdata/make_damaged.py) fails its runs
+// with the exception's message; the server lives on, and a good model stored over it runs.
+func TestTFLiteDamagedModel(t *testing.T) {
+	t.Parallel()
+	damaged, _ := tfliteTestdata(t, "damaged.tflite")
+	dense, dm := tfliteTestdata(t, "dense.tflite")
+	s := redistest.Start(t, redistest.Options{})
+	c := s.Conn(t)
+	expectOK(t, c, "AI.MODELSTORE", "m", "TFLITE", "CPU", "BLOB", damaged)
+	in := dm.Cases[0].Inputs
+	for i, name := range []string{"in0", "in1"} {
+		args := []any{"AI.TENSORSET", name, "FLOAT"}
+		for _, d := range in[i].Shape {
+			args = append(args, d)
+		}
+		expectOK(t, c, append(args, "BLOB", make([]byte, 4*len(in[i].Values)))...)
+	}
+	const threw = "ERR TFLITE: LiteRT failed: basic_string::_M_construct null not valid"
+	expectErr(t, c, threw, execArgs("m", []string{"in0", "in1"}, []string{"out0", "out1"})...)
+	expectErr(t, c, threw+" (in an earlier run; store the model again)", execArgs("m", []string{"in0", "in1"}, []string{"out0", "out1"})...)
+	expectOK(t, c, "AI.MODELSTORE", "m", "TFLITE", "CPU", "BLOB", dense)
+	tfliteRun(t, c, "m", "m", dm.Cases[0], "stored over the damaged model")
+}

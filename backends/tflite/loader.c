@@ -149,6 +149,7 @@ struct gorai_tfl_model {
     LiteRtParamIndex signature;
     int ninputs, noutputs;
     port *inputs, *outputs;
+    char *threw; /* the message of the exception a run threw, which ends the model's runs */
 };
 
 static char *errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -225,6 +226,48 @@ static int main_signature(LiteRtModel model, LiteRtSubgraph main, LiteRtParamInd
     return -1;
 }
 
+/* load_call is gorai_tfl_model_new's work for gorai_tfl_guard: m's blob is filled; m's LiteRT state is made. */
+struct load_call {
+    gorai_tfl_model *m;
+    size_t len;
+    char **err;
+};
+
+static int load(void *arg) {
+    struct load_call *c = arg;
+    gorai_tfl_model *m = c->m;
+    LiteRtParamIndex main_index;
+    LiteRtSubgraph main;
+    LiteRtSignature sig;
+    if (lrt.CreateModelFromBuffer(env, m->blob, c->len, &m->model) != kLiteRtStatusOk) {
+        m->model = NULL;
+        *c->err = errorf("Failed to load model from buffer");
+        return -1;
+    }
+    if (lrt.GetMainModelSubgraphIndex(m->model, &main_index) != kLiteRtStatusOk ||
+        lrt.GetModelSubgraph(m->model, main_index, &main) != kLiteRtStatusOk ||
+        main_signature(m->model, main, &m->signature, &sig) != 0 ||
+        (m->inputs = ports(main, sig, true, &m->ninputs)) == NULL ||
+        (m->outputs = ports(main, sig, false, &m->noutputs)) == NULL) {
+        *c->err = errorf("Failed to load model from buffer");
+        return -1;
+    }
+    LiteRtOptions opts;
+    if (lrt.CreateOptions(&opts) != kLiteRtStatusOk) {
+        *c->err = errorf("Failed to construct interpreter");
+        return -1;
+    }
+    LiteRtStatus st = lrt.SetOptionsHardwareAccelerators(opts, kLiteRtHwAcceleratorCpu);
+    if (st == kLiteRtStatusOk) st = lrt.CreateCompiledModel(env, m->model, opts, &m->compiled);
+    lrt.DestroyOptions(opts);
+    if (st != kLiteRtStatusOk) {
+        m->compiled = NULL;
+        *c->err = errorf("Failed to construct interpreter");
+        return -1;
+    }
+    return 0;
+}
+
 gorai_tfl_model *gorai_tfl_model_new(const void *blob, size_t len, char **err) {
     gorai_tfl_model *m = calloc(1, sizeof *m);
     if (m == NULL || (m->blob = malloc(len ? len : 1)) == NULL) {
@@ -234,39 +277,12 @@ gorai_tfl_model *gorai_tfl_model_new(const void *blob, size_t len, char **err) {
     }
     memcpy(m->blob, blob, len);
     pthread_mutex_init(&m->mu, NULL);
-    LiteRtParamIndex main_index;
-    LiteRtSubgraph main;
-    LiteRtSignature sig;
-    if (lrt.CreateModelFromBuffer(env, m->blob, len, &m->model) != kLiteRtStatusOk) {
-        m->model = NULL;
-        *err = errorf("Failed to load model from buffer");
-        goto fail;
-    }
-    if (lrt.GetMainModelSubgraphIndex(m->model, &main_index) != kLiteRtStatusOk ||
-        lrt.GetModelSubgraph(m->model, main_index, &main) != kLiteRtStatusOk ||
-        main_signature(m->model, main, &m->signature, &sig) != 0 ||
-        (m->inputs = ports(main, sig, true, &m->ninputs)) == NULL ||
-        (m->outputs = ports(main, sig, false, &m->noutputs)) == NULL) {
-        *err = errorf("Failed to load model from buffer");
-        goto fail;
-    }
-    LiteRtOptions opts;
-    if (lrt.CreateOptions(&opts) != kLiteRtStatusOk) {
-        *err = errorf("Failed to construct interpreter");
-        goto fail;
-    }
-    LiteRtStatus st = lrt.SetOptionsHardwareAccelerators(opts, kLiteRtHwAcceleratorCpu);
-    if (st == kLiteRtStatusOk) st = lrt.CreateCompiledModel(env, m->model, opts, &m->compiled);
-    lrt.DestroyOptions(opts);
-    if (st != kLiteRtStatusOk) {
-        m->compiled = NULL;
-        *err = errorf("Failed to construct interpreter");
-        goto fail;
+    struct load_call c = {m, len, err};
+    if (gorai_tfl_guard(load, &c, err) != 0) {
+        gorai_tfl_model_free(m);
+        return NULL;
     }
     return m;
-fail:
-    gorai_tfl_model_free(m);
-    return NULL;
 }
 
 int gorai_tfl_model_ninputs(const gorai_tfl_model *m) { return m->ninputs; }
@@ -346,8 +362,24 @@ static int prepare(gorai_tfl_model *m, const gorai_tfl_input *in, bool *resized,
     return 0;
 }
 
-static int run_locked(gorai_tfl_model *m, const gorai_tfl_input *in, LiteRtTensorBuffer *bufs, void **mems,
-                      gorai_tfl_output *out, char **err) {
+/* run_call is one run's work for gorai_tfl_guard, done under the model's lock. */
+struct run_call {
+    gorai_tfl_model *m;
+    const gorai_tfl_input *in;
+    LiteRtTensorBuffer *bufs;
+    void **mems;
+    gorai_tfl_output *out;
+    char **err;
+};
+
+static int run_locked(void *arg) {
+    struct run_call *c = arg;
+    gorai_tfl_model *m = c->m;
+    const gorai_tfl_input *in = c->in;
+    LiteRtTensorBuffer *bufs = c->bufs;
+    void **mems = c->mems;
+    gorai_tfl_output *out = c->out;
+    char **err = c->err;
     bool resized = false;
     if (prepare(m, in, &resized, err) != 0) return -1;
     LiteRtLayout layouts[m->noutputs ? m->noutputs : 1];
@@ -420,7 +452,16 @@ int gorai_tfl_model_run(gorai_tfl_model *m, const gorai_tfl_input *inputs, int n
     }
     memset(outputs, 0, (size_t)m->noutputs * sizeof *outputs);
     pthread_mutex_lock(&m->mu);
-    int rc = run_locked(m, inputs, bufs, mems, outputs, err);
+    int rc;
+    if (m->threw != NULL) {
+        /* LiteRT's state is unknown after an exception: the model is not run again. */
+        *err = errorf("%s (in an earlier run; store the model again)", m->threw);
+        rc = -1;
+    } else {
+        struct run_call c = {m, inputs, bufs, mems, outputs, err};
+        rc = gorai_tfl_guard(run_locked, &c, err);
+        if (rc == GORAI_TFL_THREW) m->threw = strdup(*err);
+    }
     pthread_mutex_unlock(&m->mu);
     for (int i = 0; i < n; i++) {
         if (bufs[i] != NULL) lrt.DestroyTensorBuffer(bufs[i]);
@@ -444,5 +485,6 @@ void gorai_tfl_model_free(gorai_tfl_model *m) {
     free(m->inputs);
     free(m->outputs);
     free(m->blob);
+    free(m->threw);
     free(m);
 }

@@ -60,4 +60,10 @@ int gorai_tfl_model_run(gorai_tfl_model *m, const gorai_tfl_input *inputs, int n
                         char **err);
 void gorai_tfl_model_free(gorai_tfl_model *m);
 
+/* What gorai_tfl_guard returns when fn threw: *err then says what was thrown. */
+#define GORAI_TFL_THREW (-2)
+
+/* gorai_tfl_guard returns fn(arg), or GORAI_TFL_THREW with *err set when fn throws a C++ exception (guard.cc). */
+int gorai_tfl_guard(int (*fn)(void *), void *arg, char **err);
+
 #endif

@@ -8,7 +8,8 @@
 package tflite
 
 /*
-#cgo CFLAGS: -O2 -Wall -Wextra -I${SRCDIR}/..
+#cgo CFLAGS: -O2 -Wall -Wextra -fexceptions -I${SRCDIR}/..
+#cgo CXXFLAGS: -O2 -Wall -Wextra -std=c++17
 #cgo LDFLAGS: -ldl -lpthread
 #include <stdlib.h>
 #include "loader.h"

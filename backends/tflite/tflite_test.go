@@ -260,6 +260,22 @@ func TestRunErrors(t *testing.T) {
 	checkCase(t, m, c.Inputs, c.Outputs)
 }
 
+// A C++ exception out of LiteRT is the run's error, not the process' end, and the model is not run again.
+func TestLiteRTExceptionIsAnError(t *testing.T) {
+	_, want := expected(t, "dense.tflite")
+	damaged, _ := expected(t, "damaged.tflite") // testdata/make_damaged.py
+	m := newModel(t, damaged)
+	c := want.Cases[0]
+	in := []tensor.Tensor{c.Inputs[0].tensor(t), c.Inputs[1].tensor(t)}
+	const threw = "ERR TFLITE: LiteRT failed: basic_string::_M_construct null not valid"
+	if _, err := m.Run(in); err == nil || err.Error() != threw {
+		t.Fatalf("first run: %v, want %q", err, threw)
+	}
+	if _, err := m.Run(in); err == nil || err.Error() != threw+" (in an earlier run; store the model again)" {
+		t.Errorf("second run: %v, want the first run's exception", err)
+	}
+}
+
 func TestMissingLibrary(t *testing.T) {
 	if !lib.InFreshProcess(t) {
 		return
