@@ -106,7 +106,9 @@ func modelSeeds(t *testing.T, c *resp.Conn) [][]byte {
 		"MINBATCHTIMEOUT", 10)...)
 	expectOK(t, c, storeArgs("seed:torch", "TORCH", "CPU", torchTestdata(t, "linear.pt"), "TAG", "lin")...)
 	expectOK(t, c, storeArgs("seed:tf", "TF", "CPU", redisaiFixture(t, "graph.pb"), "INPUTS", 2, "a", "b", "OUTPUTS", 1, "c")...)
-	return append(dumps, dumpOf(t, c, "seed:iris", "seed:iris:tagged", "seed:torch", "seed:tf")...)
+	dense, _ := tfliteTestdata(t, "dense.tflite")
+	expectOK(t, c, storeArgs("seed:tflite", "TFLITE", "CPU", dense)...)
+	return append(dumps, dumpOf(t, c, "seed:iris", "seed:iris:tagged", "seed:torch", "seed:tf", "seed:tflite")...)
 }
 
 // scriptSeeds: a script with entry points and a tag, and one stored with the deprecated SCRIPTSET (none).
