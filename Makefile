@@ -57,8 +57,9 @@ ONNXRUNTIME := build/backends/onnx/libonnxruntime.so.1
 TORCH_SHIM := build/backends/torch/libgorai_torch.so
 TENSORFLOW := build/backends/tf/libtensorflow_cc.so.2
 LITERT := build/backends/tflite/libLiteRt.so
+TFLITE_TRIAL := build/backends/tflite/gorai-tflite-trial
 
-build: deps $(MODULE) $(GO_LIBRARY) $(ONNXRUNTIME) $(TORCH_SHIM) $(TENSORFLOW) $(LITERT)
+build: deps $(MODULE) $(GO_LIBRARY) $(ONNXRUNTIME) $(TORCH_SHIM) $(TENSORFLOW) $(LITERT) $(TFLITE_TRIAL)
 
 deps:
 	@build/install-deps.sh system
@@ -93,6 +94,12 @@ $(TENSORFLOW):
 # LiteRT's C library (the ai-edge-litert wheel), opened by the module on first TFLITE use.
 $(LITERT):
 	build/fetch-litert.sh
+
+# The program that tries a client's TFLITE model in a process of its own before Redis loads it
+# (backends/tflite/trial.go), beside the library it loads; the backend's loader and exception guard, in C and C++.
+TFLITE_TRIAL_SOURCES := backends/tflite/trial/main.c backends/tflite/loader.c backends/tflite/guard.cc
+$(TFLITE_TRIAL): $(TFLITE_TRIAL_SOURCES) backends/tflite/loader.h backends/dlopen.h $(LITERT)
+	$(CC) $(CFLAGS) -Wall -Wextra -fexceptions -Ibackends -o $@ $(TFLITE_TRIAL_SOURCES) -ldl -lpthread -lstdc++
 
 run: build
 	redis-server redis.conf --port $(PORT)

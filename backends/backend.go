@@ -83,6 +83,10 @@ type ModelOptions struct {
 	// MemoryLimit, when positive, caps the bytes the runtime holds for all its models together
 	// (BACKEND_MEMORY_LIMIT; ONNX only, as in RedisAI): a model or run that needs more fails.
 	MemoryLimit int64
+	// Trusted: the blob is one Redis itself hands over (its RDB or AOF being loaded, its master's
+	// stream), not a client's (AI.MODELSTORE, RESTORE). A runtime that a damaged blob can crash tries
+	// a client's in a process of its own first (TFLITE).
+	Trusted bool
 }
 
 // LoadError is a backend that could not be opened. Commands reply with RedisAI's fixed text

@@ -126,18 +126,22 @@ func cNames(names []string) **C.char {
 	return c
 }
 
-// goraiModelRestore opens the session of a model read from an RDB file (or DUMP payload): 1 on
-// success. It runs in the main process, never in a forked child.
+// goraiModelRestore opens the session of a model read from an RDB file (loading is 1) or a DUMP
+// payload (RESTORE: 0): 1 on success. It runs in the main process, never in a forked child.
 //
 //export goraiModelRestore
-func goraiModelRestore(c *C.gorai_model, key *C.char, keylen C.size_t) (ok C.int) {
+func goraiModelRestore(c *C.gorai_model, key *C.char, keylen C.size_t, loading C.int) (ok C.int) {
 	defer recoverEntry(nil, "loading a model", func() { ok = 0 })
 	m := storedModel{c}
 	meta := m.Meta()
 	err := commands.CheckLoadedModel(meta)
 	var model backends.Model
 	if err == nil {
-		model, err = ai.Builder().OpenModel(meta, m.Blob())
+		b := ai.Builder()
+		if loading != 0 {
+			b = ai.TrustedBuilder()
+		}
+		model, err = b.OpenModel(meta, m.Blob())
 	}
 	if err != nil {
 		logf(nil, "warning", "gorai: could not load model %q from RDB: %v", C.GoStringN(key, C.int(keylen)), err)

@@ -66,8 +66,12 @@ const cannotWait = cannotBlock | C.REDISMODULE_CTX_FLAGS_REPLICATED | C.REDISMOD
 // it) while the client is blocked, and commits in the reply callback; where the client cannot
 // wait, it builds and commits now (see commands.Runtime).
 func (c *redisCall) Offload(env commands.Env, build func(commands.Builder) commands.Built) error {
+	flags := C.gorai_context_flags(c.ctx)
 	b := ai.Builder()
-	if C.gorai_context_flags(c.ctx)&cannotWait != 0 {
+	if flags&(C.REDISMODULE_CTX_FLAGS_REPLICATED|C.REDISMODULE_CTX_FLAGS_LOADING) != 0 {
+		b = ai.TrustedBuilder() // the master's stream, or the AOF
+	}
+	if flags&cannotWait != 0 {
 		return build(b).Commit(env)
 	}
 	w := &offloaded{}

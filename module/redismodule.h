@@ -217,6 +217,7 @@ typedef struct RedisModuleTypeMethods {
                                     void (*callback)(RedisModuleCtx *, RedisModuleBlockedClient *)))     \
     X(void *, GetBlockedClientPrivateData, (RedisModuleCtx * ctx))                                      \
     X(const RedisModuleString *, GetKeyNameFromIO, (RedisModuleIO * io))                                \
+    X(RedisModuleCtx *, GetContextFromIO, (RedisModuleIO * io))                                         \
     X(RedisModuleCallReply *, Call, (RedisModuleCtx * ctx, const char *cmd, const char *fmt, ...))      \
     X(int, CallReplyType, (RedisModuleCallReply * reply))                                               \
     X(RedisModuleCallReply *, CallReplyArrayElement, (RedisModuleCallReply * reply, size_t idx))        \

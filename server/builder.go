@@ -14,11 +14,19 @@ type builder struct {
 	intraOp, interOp int
 	executionTimeout time.Duration
 	memoryLimit      int64 // bytes; 0: none
+	trusted          bool  // see backends.ModelOptions.Trusted
 	log              func(level, format string, args ...any)
 }
 
-// Builder is a commands.Builder with the configuration of now; call it on the main thread.
-func (s *Server) Builder() commands.Builder {
+// Builder is a commands.Builder with the configuration of now; call it on the main thread. It takes
+// the blobs it builds from as a client's.
+func (s *Server) Builder() commands.Builder { return s.builder(false) }
+
+// TrustedBuilder is Builder for blobs that Redis itself hands over: its RDB or AOF being loaded, its
+// master's stream (backends.ModelOptions.Trusted).
+func (s *Server) TrustedBuilder() commands.Builder { return s.builder(true) }
+
+func (s *Server) builder(trusted bool) builder {
 	b := builder{
 		libraries: make(map[string]string),
 		intraOp:   int(s.Config.IntraOpParallelism),
@@ -27,6 +35,7 @@ func (s *Server) Builder() commands.Builder {
 		executionTimeout: time.Duration(s.Config.ModelExecutionTimeout) * time.Millisecond,
 		// BACKEND_MEMORY_LIMIT is in MB of 10^6 bytes, as RedisAI counts it.
 		memoryLimit: s.Config.BackendMemoryLimit * 1_000_000,
+		trusted:     trusted,
 		log:         s.Log,
 	}
 	for _, name := range backends.Names() {
@@ -56,6 +65,7 @@ func (b builder) OpenModel(meta commands.ModelMeta, blob []byte) (backends.Model
 		InterOpThreads:   b.interOp,
 		ExecutionTimeout: b.executionTimeout,
 		MemoryLimit:      b.memoryLimit,
+		Trusted:          b.trusted,
 		Inputs:           meta.Inputs,
 		Outputs:          meta.Outputs,
 	})

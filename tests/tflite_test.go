@@ -1,12 +1,14 @@
 package tests
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -239,15 +241,16 @@ func TestTFLiteMissing(t *testing.T) {
 	tfliteRun(t, c2, "d", "d", dm.Cases[1], "loaded by the TFLITE argument")
 }
 
-// A model that makes LiteRT throw a C++ exception (backends/tflite/testdata/make_damaged.py) fails its runs
+// A model that makes LiteRT throw a C++ exception (backends/tflite/testdata/make_damaged.py) is stored (its
+// trial run threw too), and fails its runs
 // with the exception's message; the server lives on, and a good model stored over it runs.
 func TestTFLiteDamagedModel(t *testing.T) {
 	t.Parallel()
-	damaged, _ := tfliteTestdata(t, "damaged.tflite")
+	throws, _ := tfliteTestdata(t, "throws.tflite")
 	dense, dm := tfliteTestdata(t, "dense.tflite")
 	s := redistest.Start(t, redistest.Options{})
 	c := s.Conn(t)
-	expectOK(t, c, "AI.MODELSTORE", "m", "TFLITE", "CPU", "BLOB", damaged)
+	expectOK(t, c, "AI.MODELSTORE", "m", "TFLITE", "CPU", "BLOB", throws)
 	in := dm.Cases[0].Inputs
 	for i, name := range []string{"in0", "in1"} {
 		args := []any{"AI.TENSORSET", name, "FLOAT"}
@@ -261,4 +264,78 @@ func TestTFLiteDamagedModel(t *testing.T) {
 	expectErr(t, c, threw+" (in an earlier run; store the model again)", execArgs("m", []string{"in0", "in1"}, []string{"out0", "out1"})...)
 	expectOK(t, c, "AI.MODELSTORE", "m", "TFLITE", "CPU", "BLOB", dense)
 	tfliteRun(t, c, "m", "m", dm.Cases[0], "stored over the damaged model")
+}
+
+// A TFLITE model a client sends is tried in a process of its own first (backends/tflite/trial.go): one that
+// crashes LiteRT is refused by AI.MODELSTORE and RESTORE alike, and the server lives.
+func TestTFLiteTrial(t *testing.T) {
+	t.Parallel()
+	crashes, _ := tfliteTestdata(t, "crashes.tflite") // backends/tflite/testdata/make_damaged.py
+	quantized, _ := tfliteTestdata(t, "quantized.tflite")
+	s := startServer(t, "rdbcompression no") // the DUMP below has the blob's bytes as they are
+	c := s.Conn(t)
+	const crashed = "ERR TFLITE model crashed LiteRT (segmentation fault) when tried in a process of its own: the model is damaged"
+	expectErr(t, c, crashed, "AI.MODELSTORE", "m", "TFLITE", "CPU", "BLOB", crashes)
+	// crashes.tflite is quantized.tflite with one byte changed: the same DUMP, the blob swapped and resealed.
+	expectOK(t, c, "AI.MODELSTORE", "q", "TFLITE", "CPU", "BLOB", quantized)
+	dump := do(t, c, "DUMP", "q").Str
+	at := bytes.Index(dump, quantized)
+	if at < 0 || len(crashes) != len(quantized) {
+		t.Fatal("the DUMP of quantized.tflite does not hold its bytes")
+	}
+	damaged := append([]byte(nil), dump...)
+	copy(damaged[at:], crashes)
+	expectErr(t, c, "ERR Bad data format", "RESTORE", "m", 0, resealDump(damaged))
+	if !strings.Contains(s.Log(), crashed[len("ERR "):]) {
+		t.Errorf("the log does not say why RESTORE refused the model:\n%s", s.LogTail(2000))
+	}
+	expectPing(t, c)
+	expect(t, c, resp.Int(1), "EXISTS", "q")
+}
+
+// What Redis itself hands over is not tried: a server whose trial program (a stand-in) crashes on every
+// model refuses every client's, but loads the models of an RDB file at start, and a replica of it takes
+// its master's models from the stream.
+func TestTFLiteTrialTrustsRedis(t *testing.T) {
+	t.Parallel()
+	dense, _ := tfliteTestdata(t, "dense.tflite")
+	backendsDir := t.TempDir()
+	tfliteDir := filepath.Join(backendsDir, "tflite")
+	if err := os.Mkdir(tfliteDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	lib := filepath.Join(redistest.RepoRoot(), "build", "backends", "tflite", "libLiteRt.so")
+	if err := os.Symlink(lib, filepath.Join(tfliteDir, "libLiteRt.so")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(tfliteDir, "gorai-tflite-trial"), []byte("#!/bin/sh\nkill -SEGV $$\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	// The RDB file: a plain server's.
+	plain := startServer(t)
+	pc := plain.Conn(t)
+	expectOK(t, pc, "AI.MODELSTORE", "m", "TFLITE", "CPU", "BLOB", dense)
+	dump := do(t, pc, "DUMP", "m").Str
+	expectOK(t, pc, "SAVE")
+	dir := t.TempDir()
+	rdb, err := os.ReadFile(filepath.Join(plain.Dir(), "dump.rdb"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "dump.rdb"), rdb, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s := redistest.Start(t, redistest.Options{Dir: dir, ModuleArgs: []string{"BACKENDSPATH", backendsDir}})
+	c := s.Conn(t)
+	expect(t, c, resp.Int(1), "EXISTS", "m")
+	const crashed = "ERR TFLITE model crashed LiteRT (segmentation fault) when tried in a process of its own: the model is damaged"
+	expectErr(t, c, crashed, "AI.MODELSTORE", "m2", "TFLITE", "CPU", "BLOB", dense)
+	expectErr(t, c, "ERR Bad data format", "RESTORE", "m2", 0, dump)
+	r := redistest.Start(t, redistest.Options{ModuleArgs: []string{"BACKENDSPATH", backendsDir},
+		Config: []string{"replicaof 127.0.0.1 " + strconv.Itoa(plain.Port())}})
+	rc := r.Conn(t)
+	waitReplicaSynced(t, pc, rc)
+	expectOK(t, pc, "AI.MODELSTORE", "m3", "TFLITE", "CPU", "BLOB", dense)
+	waitReplicaSynced(t, pc, rc)
+	expect(t, rc, resp.Int(2), "EXISTS", "m", "m3")
 }

@@ -477,6 +477,65 @@ int gorai_tfl_model_run(gorai_tfl_model *m, const gorai_tfl_input *inputs, int n
     return rc;
 }
 
+/* trial_call is gorai_tfl_model_trial's making of its inputs, for gorai_tfl_guard. */
+struct trial_call {
+    gorai_tfl_model *m;
+    gorai_tfl_input *in;
+    int64_t (*dims)[GORAI_TFL_MAX_RANK];
+    char **err;
+};
+
+/* trial_inputs makes zeros of each input's compiled shape, a free dimension (-1) taken as 1. */
+static int trial_inputs(void *arg) {
+    struct trial_call *c = arg;
+    gorai_tfl_model *m = c->m;
+    for (int i = 0; i < m->ninputs; i++) {
+        LiteRtLayout l;
+        if (lrt.GetCompiledModelInputTensorLayout(m->compiled, m->signature, m->inputs[i].sig_index, &l) !=
+                kLiteRtStatusOk ||
+            l.rank > GORAI_TFL_MAX_RANK) {
+            *c->err = errorf("Failed to allocate tensors");
+            return -1;
+        }
+        gorai_tfl_input *in = &c->in[i];
+        size_t n = element_size(m->inputs[i].dtype);
+        for (unsigned d = 0; d < l.rank; d++) {
+            c->dims[i][d] = l.dimensions[d] < 0 ? 1 : l.dimensions[d];
+            if (c->dims[i][d] > 0 && n > SIZE_MAX / (size_t)c->dims[i][d]) {
+                *c->err = errorf("ERR TFLITE input %d is too large", i);
+                return -1;
+            }
+            n *= (size_t)c->dims[i][d];
+        }
+        *in = (gorai_tfl_input){.dtype = m->inputs[i].dtype, .ndim = (int)l.rank, .dims = c->dims[i], .nbytes = n};
+        if ((in->data = calloc(n ? n : 1, 1)) == NULL) {
+            *c->err = errorf("ERR out of memory");
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int gorai_tfl_model_trial(gorai_tfl_model *m, char **err) {
+    int n = m->ninputs ? m->ninputs : 1, nout = m->noutputs ? m->noutputs : 1;
+    gorai_tfl_input *in = calloc((size_t)n, sizeof *in);
+    int64_t(*dims)[GORAI_TFL_MAX_RANK] = calloc((size_t)n, sizeof *dims);
+    gorai_tfl_output *out = calloc((size_t)nout, sizeof *out);
+    int rc = -1;
+    if (in == NULL || dims == NULL || out == NULL) {
+        *err = errorf("ERR out of memory");
+    } else {
+        struct trial_call c = {m, in, dims, err};
+        if (gorai_tfl_guard(trial_inputs, &c, err) == 0) rc = gorai_tfl_model_run(m, in, m->ninputs, out, err);
+    }
+    for (int i = 0; out != NULL && i < m->noutputs; i++) free(out[i].data);
+    for (int i = 0; in != NULL && i < m->ninputs; i++) free((void *)in[i].data);
+    free(in);
+    free(dims);
+    free(out);
+    return rc;
+}
+
 void gorai_tfl_model_free(gorai_tfl_model *m) {
     if (m == NULL) return;
     if (m->compiled != NULL) lrt.DestroyCompiledModel(m->compiled);

@@ -58,6 +58,9 @@ const char *gorai_tfl_model_output_name(const gorai_tfl_model *m, int i);
  * receives noutputs tensors. 0, or -1 with *err set. Runs of one model are serialized. */
 int gorai_tfl_model_run(gorai_tfl_model *m, const gorai_tfl_input *inputs, int ninputs, gorai_tfl_output *outputs,
                         char **err);
+/* Runs the model once on zeros of its inputs' compiled shapes (a free dimension as 1): the trial program's
+ * run (trial/main.c). 0, or -1 with *err set. */
+int gorai_tfl_model_trial(gorai_tfl_model *m, char **err);
 void gorai_tfl_model_free(gorai_tfl_model *m);
 
 /* What gorai_tfl_guard returns when fn threw: *err then says what was thrown. */

@@ -59,6 +59,7 @@ func Open(libPath string) (backends.Backend, error) {
 			return errors.New(C.GoString(&msg[0]))
 		}
 		version = readVersion(path)
+		findTrial(path)
 		return nil
 	})
 	if err != nil {
@@ -92,7 +93,8 @@ var (
 
 // NewModel compiles a .tflite flatbuffer for the CPU. Its inputs and outputs are those of the model's main
 // subgraph, in order, named by their tensors (opts.Inputs and Outputs are not used: RedisAI refuses them for
-// TFLITE). Errors are RedisAI's texts.
+// TFLITE). Errors are RedisAI's texts. A blob that is not opts.Trusted is tried in a process of its own first
+// (trial.go).
 func (backend) NewModel(blob []byte, opts backends.ModelOptions) (backends.Model, error) {
 	if !library.IsOpen() {
 		return nil, errNotOpen
@@ -103,6 +105,11 @@ func (backend) NewModel(blob []byte, opts backends.ModelOptions) (backends.Model
 	}
 	if gpu {
 		return nil, errNoGPU
+	}
+	if !opts.Trusted {
+		if err := try(blob); err != nil {
+			return nil, err
+		}
 	}
 	var p unsafe.Pointer
 	if len(blob) > 0 {

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"gorai/backends"
 	"gorai/backends/backendtest"
@@ -263,8 +264,8 @@ func TestRunErrors(t *testing.T) {
 // A C++ exception out of LiteRT is the run's error, not the process' end, and the model is not run again.
 func TestLiteRTExceptionIsAnError(t *testing.T) {
 	_, want := expected(t, "dense.tflite")
-	damaged, _ := expected(t, "damaged.tflite") // testdata/make_damaged.py
-	m := newModel(t, damaged)
+	throws, _ := expected(t, "throws.tflite") // testdata/make_damaged.py
+	m := newModel(t, throws)                  // its trial run threw too, which does not refuse it
 	c := want.Cases[0]
 	in := []tensor.Tensor{c.Inputs[0].tensor(t), c.Inputs[1].tensor(t)}
 	const threw = "ERR TFLITE: LiteRT failed: basic_string::_M_construct null not valid"
@@ -273,6 +274,49 @@ func TestLiteRTExceptionIsAnError(t *testing.T) {
 	}
 	if _, err := m.Run(in); err == nil || err.Error() != threw+" (in an earlier run; store the model again)" {
 		t.Errorf("second run: %v, want the first run's exception", err)
+	}
+}
+
+// A model that crashes LiteRT crashes the trial program, not this process, and is refused.
+func TestTrialRefusesACrash(t *testing.T) {
+	b := lib.Need(t)
+	if trial.program == "" {
+		t.Fatalf("no %s beside the library (make build builds it): the crash would end this test", TrialProgram)
+	}
+	crashes, _ := expected(t, "crashes.tflite") // testdata/make_damaged.py
+	const crashed = "ERR TFLITE model crashed LiteRT (segmentation fault) when tried in a process of its own: the model is damaged"
+	if _, err := b.NewModel(crashes, backends.ModelOptions{Device: "CPU"}); err == nil || err.Error() != crashed {
+		t.Errorf("NewModel: %v, want %q", err, crashed)
+	}
+}
+
+// Trusted blobs are not tried; a trial that hangs refuses the model at the trial's timeout. A stand-in
+// program crashes or hangs on every model.
+func TestTrialStandIns(t *testing.T) {
+	b := lib.Need(t)
+	saved := trial
+	t.Cleanup(func() { trial = saved })
+	dense, _ := expected(t, "dense.tflite")
+	standIn := func(script string) {
+		trial.program = filepath.Join(t.TempDir(), TrialProgram)
+		if err := os.WriteFile(trial.program, []byte("#!/bin/sh\n"+script+"\n"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	standIn("kill -SEGV $$")
+	if _, err := b.NewModel(dense, backends.ModelOptions{Device: "CPU"}); err == nil || !strings.Contains(err.Error(), "crashed LiteRT (segmentation fault)") {
+		t.Errorf("a client's model: %v, want the stand-in's crash", err)
+	}
+	m, err := b.NewModel(dense, backends.ModelOptions{Device: "CPU", Trusted: true})
+	if err != nil {
+		t.Fatalf("a trusted model: %v, want no trial", err)
+	}
+	m.Close()
+	standIn("exec sleep 30")
+	trial.timeout = 100 * time.Millisecond
+	const hung = "ERR TFLITE model did not load and run within 100ms when tried in a process of its own"
+	if _, err := b.NewModel(dense, backends.ModelOptions{Device: "CPU"}); err == nil || err.Error() != hung {
+		t.Errorf("a hung trial: %v, want %q", err, hung)
 	}
 }
 
