@@ -6,8 +6,10 @@
  * Exit status: 0 it loaded (its run may have failed: the message is on stdout, and the model is stored, as
  * RedisAI stores a model whose runs fail); 1 LiteRT refused it, its message on stdout (the model's store
  * fails with it); 2 usage, or the library or the input could not be read. A signal: it crashed. */
+#define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "../loader.h"
 
@@ -31,6 +33,7 @@ static char *read_all(size_t *len) {
 }
 
 int main(int argc, char **argv) {
+    closefrom(3); /* what Redis leaves open across exec (its AOF file) is not this program's */
     if (argc != 2) {
         fprintf(stderr, "usage: %s LIBRARY < MODEL\n", argv[0]);
         return 2;
