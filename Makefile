@@ -18,7 +18,8 @@
 #               gorai and checks their numbers against the same models in process; not part of make test.
 #               The first run sets up its venv, build/venv-examples/ (build/install-deps.sh examples)
 # make corrupt restores 100,000 damaged tensor payloads and 10,000 model and script payloads on a live server
-#              (TestCorruptPayloads; GORAI_CORRUPT_SEED=n replays a run)
+#              (TestCorruptPayloads; GORAI_CORRUPT_SEED=n replays a run), and stores and runs 3,000 damaged
+#              copies of a model of each backend (TestDamagedModels; GORAI_DAMAGED_SEED=n replays a run)
 
 PORT ?= 6379
 GO ?= go
@@ -58,8 +59,9 @@ TORCH_SHIM := build/backends/torch/libgorai_torch.so
 TENSORFLOW := build/backends/tf/libtensorflow_cc.so.2
 LITERT := build/backends/tflite/libLiteRt.so
 TFLITE_TRIAL := build/backends/tflite/gorai-tflite-trial
+TORCH_TRIAL := build/backends/torch/gorai-torch-trial
 
-build: deps $(MODULE) $(GO_LIBRARY) $(ONNXRUNTIME) $(TORCH_SHIM) $(TENSORFLOW) $(LITERT) $(TFLITE_TRIAL)
+build: deps $(MODULE) $(GO_LIBRARY) $(ONNXRUNTIME) $(TORCH_SHIM) $(TENSORFLOW) $(LITERT) $(TFLITE_TRIAL) $(TORCH_TRIAL)
 
 deps:
 	@build/install-deps.sh system
@@ -95,11 +97,13 @@ $(TENSORFLOW):
 $(LITERT):
 	build/fetch-litert.sh
 
-# The program that tries a client's TFLITE model in a process of its own before Redis loads it
-# (backends/tflite/trial.go), beside the library it loads; the backend's loader and exception guard, in C and C++.
+# The programs that try a client's model in a process of its own before Redis loads it (backends/trial.go),
+# each beside the library it loads. TFLITE's has the backend's loader and exception guard, in C and C++.
 TFLITE_TRIAL_SOURCES := backends/tflite/trial/main.c backends/tflite/loader.c backends/tflite/guard.cc
-$(TFLITE_TRIAL): $(TFLITE_TRIAL_SOURCES) backends/tflite/loader.h backends/dlopen.h $(LITERT)
+$(TFLITE_TRIAL): $(TFLITE_TRIAL_SOURCES) backends/tflite/loader.h backends/dlopen.h backends/trial.h $(LITERT)
 	$(CC) $(CFLAGS) -Wall -Wextra -fexceptions -Ibackends -o $@ $(TFLITE_TRIAL_SOURCES) -ldl -lpthread -lstdc++
+$(TORCH_TRIAL): backends/torch/trial/main.c backends/torch/shim/torch_shim.h backends/dlopen.h backends/trial.h $(TORCH_SHIM)
+	$(CC) $(CFLAGS) -Wall -Wextra -Ibackends -o $@ backends/torch/trial/main.c -ldl
 
 run: build
 	redis-server redis.conf --port $(PORT)
@@ -146,14 +150,19 @@ ifeq ($(origin EXAMPLES_PYTHON),file)
 endif
 	RAI_PATH=$(CURDIR)/$(MODULE) $(EXAMPLES_PYTHON) examples/run_all.py
 
-# Payload counts of `make corrupt`; the environment or the make command line may change them.
+# Payload counts of `make corrupt`, and its damaged copies of each model with a seed of the moment; the
+# environment or the make command line may change them.
 GORAI_CORRUPT_TENSORS ?= 100000
 GORAI_CORRUPT_MODELS ?= 8000
 GORAI_CORRUPT_SCRIPTS ?= 2000
+GORAI_DAMAGED_MODELS ?= 3000
+GORAI_DAMAGED_SEED ?= $(shell date +%s)
 
 corrupt: build
 	GORAI_CORRUPT_TENSORS=$(GORAI_CORRUPT_TENSORS) GORAI_CORRUPT_MODELS=$(GORAI_CORRUPT_MODELS) \
-		GORAI_CORRUPT_SCRIPTS=$(GORAI_CORRUPT_SCRIPTS) $(GO) test -count=1 -v -timeout 60m -run '^TestCorruptPayloads$$' ./tests/
+		GORAI_CORRUPT_SCRIPTS=$(GORAI_CORRUPT_SCRIPTS) GORAI_DAMAGED_MODELS=$(GORAI_DAMAGED_MODELS) \
+		GORAI_DAMAGED_SEED=$(GORAI_DAMAGED_SEED) \
+		$(GO) test -count=1 -v -timeout 60m -run '^(TestCorruptPayloads|TestDamagedModels)$$' ./tests/
 
 clean:
 	rm -f build/*.so build/*.h build/build-id

@@ -59,7 +59,7 @@ func Open(libPath string) (backends.Backend, error) {
 			return errors.New(C.GoString(&msg[0]))
 		}
 		version = readVersion(path)
-		findTrial(path)
+		trial = backends.FindTrial("TFLITE", TrialProgram, path)
 		return nil
 	})
 	if err != nil {
@@ -107,7 +107,7 @@ func (backend) NewModel(blob []byte, opts backends.ModelOptions) (backends.Model
 		return nil, errNoGPU
 	}
 	if !opts.Trusted {
-		if err := try(blob); err != nil {
+		if err := trial.Try(blob); err != nil {
 			return nil, err
 		}
 	}

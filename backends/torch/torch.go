@@ -55,6 +55,7 @@ func Open(libPath string) (backends.Backend, error) {
 			}
 			return errors.New(text)
 		}
+		trial = backends.FindTrial("TORCH", TrialProgram, path)
 		return nil
 	})
 	if err != nil {
@@ -81,6 +82,11 @@ func (backend) NewModel(blob []byte, opts backends.ModelOptions) (backends.Model
 	}
 	if err := checkArchive(blob); err != nil {
 		return nil, err
+	}
+	if !opts.Trusted {
+		if err := trial.Try(blob); err != nil {
+			return nil, err
+		}
 	}
 	if err := setThreads(opts.InterOpThreads, opts.IntraOpThreads); err != nil {
 		return nil, err

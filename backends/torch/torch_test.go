@@ -622,38 +622,21 @@ func TestDebugFilesIgnored(t *testing.T) {
 	b := lib.Need(t)
 	for _, name := range []string{"linear", torch2 + "linear"} {
 		want, good := testModel(t, name)
-		archive, err := zip.NewReader(bytes.NewReader(good), int64(len(good)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		var out bytes.Buffer
-		w := zip.NewWriter(&out)
 		replaced := 0
-		for _, f := range archive.File {
-			dst, err := w.CreateHeader(&zip.FileHeader{Name: f.Name, Method: zip.Store})
-			if err != nil {
-				t.Fatal(err)
+		damaged := rewriteArchive(t, good, func(name string, data []byte) []byte {
+			if !strings.HasSuffix(name, ".debug_pkl") {
+				return data
 			}
-			if strings.HasSuffix(f.Name, ".debug_pkl") {
-				replaced++
-				_, err = dst.Write([]byte("not a pickle"))
-			} else {
-				err = copyArchiveFile(dst, f)
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-		}
-		if err := w.Close(); err != nil {
-			t.Fatal(err)
-		}
+			replaced++
+			return []byte("not a pickle")
+		})
 		if replaced == 0 {
 			t.Fatalf("%s has no .debug_pkl", name)
 		}
-		if err := loadWithin(t, b, out.Bytes()); err != nil {
+		if err := loadWithin(t, b, damaged); err != nil {
 			t.Fatalf("%s with unreadable debug files: %v", name, err)
 		}
-		got, err := newModel(t, out.Bytes(), backends.ModelOptions{}).Run(inputsOf(t, want))
+		got, err := newModel(t, damaged, backends.ModelOptions{}).Run(inputsOf(t, want))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -661,7 +644,7 @@ func TestDebugFilesIgnored(t *testing.T) {
 			t.Fatal(err)
 		}
 		// An error in a run, whose message libtorch would word with the debug files' source ranges.
-		m := newModel(t, out.Bytes(), backends.ModelOptions{})
+		m := newModel(t, damaged, backends.ModelOptions{})
 		bad, err := tensor.Zeros(tensor.Float, []int64{2, 4}, 1<<20)
 		if err != nil {
 			t.Fatal(err)
@@ -673,6 +656,78 @@ func TestDebugFilesIgnored(t *testing.T) {
 			t.Fatalf("%s: run error %q", name, err)
 		}
 	}
+}
+
+// rewriteArchive writes a TorchScript archive again, each file's contents passed through change, with the
+// CRC-32s of what is written: damage that the archive check lets through to libtorch.
+func rewriteArchive(t *testing.T, blob []byte, change func(name string, data []byte) []byte) []byte {
+	t.Helper()
+	archive, err := zip.NewReader(bytes.NewReader(blob), int64(len(blob)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	w := zip.NewWriter(&out)
+	for _, f := range archive.File {
+		var data bytes.Buffer
+		if err := copyArchiveFile(&data, f); err != nil {
+			t.Fatal(err)
+		}
+		dst, err := w.CreateHeader(&zip.FileHeader{Name: f.Name, Method: zip.Store})
+		if err == nil {
+			_, err = dst.Write(change(f.Name, data.Bytes()))
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return out.Bytes()
+}
+
+// One byte of linear.pt's data.pkl changed (an opcode, 'c' to 'M', found by changing random bytes of the
+// archive's files) makes libtorch allocate without end: in Redis, until the kernel killed it at 24 GB. The
+// trial program (make build builds it) refuses it at its memory cap.
+func TestTrialRefusesEndlessAllocation(t *testing.T) {
+	b := lib.Need(t)
+	if trial.Program == "" {
+		t.Fatalf("no %s beside the shim (make build builds it): this test would take the machine's memory", TrialProgram)
+	}
+	_, good := testModel(t, "linear")
+	damaged := rewriteArchive(t, good, func(name string, data []byte) []byte {
+		if name != "linear/data.pkl" {
+			return data
+		}
+		if len(data) <= 142 || data[142] != 'c' {
+			t.Fatalf("linear.pt's data.pkl has no 'c' at 142: made again? find another damage")
+		}
+		data = append([]byte(nil), data...)
+		data[142] = 'M'
+		return data
+	})
+	const want = "ERR TORCH model needs more memory to load than 2 GiB or 16 times its size when tried in a process of its own: std::bad_alloc"
+	if err := loadWithin(t, b, damaged); err == nil || err.Error() != want {
+		t.Errorf("NewModel: %v, want %q", err, want)
+	}
+}
+
+// A client's model is tried, a trusted one is not: a trial program that is not there refuses every model.
+func TestTrustedIsNotTried(t *testing.T) {
+	b := lib.Need(t)
+	saved := trial
+	t.Cleanup(func() { trial = saved })
+	trial = &backends.Trial{Backend: "X", Program: filepath.Join(t.TempDir(), TrialProgram), Library: "lib.so", Timeout: time.Second}
+	_, good := testModel(t, "linear")
+	if _, err := b.NewModel(good, backends.ModelOptions{Device: "CPU"}); err == nil || !strings.Contains(err.Error(), "could not be tried in a process of its own") {
+		t.Errorf("a client's model: %v, want the missing program's error", err)
+	}
+	m, err := b.NewModel(good, backends.ModelOptions{Device: "CPU", Trusted: true})
+	if err != nil {
+		t.Fatalf("a trusted model: %v, want no trial", err)
+	}
+	m.Close()
 }
 
 func copyArchiveFile(dst io.Writer, f *zip.File) error {

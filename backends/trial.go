@@ -1,0 +1,161 @@
+package backends
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// A runtime that a damaged blob can crash, or make allocate until the kernel kills the process (Redis with
+// it), is handed a client's blob first in a process of its own: the backend's trial program, beside its
+// library, loads the library once and then tries each blob in a child it forks (trial.h), under a cap on
+// the child's memory. The model is refused when the child is killed by a signal, outlives Timeout, or
+// says the runtime refused the blob; otherwise the backend loads it in Redis. A fork and a load cost a few
+// milliseconds, against a model stored once. What Redis loads itself is not tried (ModelOptions.Trusted).
+
+// Trial is a backend's trial program and the library it loads.
+type Trial struct {
+	Backend string // the backend's name, for messages
+	// Program is the trial program's path; "": blobs are not tried (the library was opened from a
+	// folder without the program, or by a bare name that dlopen looks up).
+	Program, Library string
+	Timeout          time.Duration // how long a trial may take
+
+	mu     sync.Mutex // one trial at a time
+	server *trialServer
+}
+
+// trialServer is the running trial program, started by the first Try.
+type trialServer struct {
+	cmd     *exec.Cmd
+	blobs   io.WriteCloser // its standard input
+	answers *os.File       // its standard output, read with a deadline
+}
+
+// Trial programs' answers (trial.h): the child's exit status, or 128 + the signal that killed it.
+const (
+	trialTaken   = 0
+	trialRefused = 1
+	trialSignal  = 128
+)
+
+// FindTrial is the trial program named program in the folder of the library at libPath, if it is there.
+func FindTrial(backend, program, libPath string) *Trial {
+	tr := &Trial{Backend: backend, Timeout: time.Minute} // far more than a model's load and first run
+	if !strings.Contains(libPath, "/") {
+		return tr
+	}
+	path := filepath.Join(filepath.Dir(libPath), program)
+	if info, err := os.Stat(path); err == nil && info.Mode().IsRegular() && info.Mode()&0o111 != 0 {
+		tr.Program, tr.Library = path, libPath
+	}
+	return tr
+}
+
+// Try gives blob to the trial program. It returns the runtime's refusal in the runtime's words (the same
+// loader's as in Redis), an error for a blob that crashed or hung the child, and nil otherwise (no program
+// included).
+func (tr *Trial) Try(blob []byte) error {
+	if tr == nil || tr.Program == "" {
+		return nil
+	}
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	if tr.server == nil {
+		s, err := startTrialServer(tr.Program, tr.Library)
+		if err != nil {
+			return fmt.Errorf("ERR %s model could not be tried in a process of its own: %v", tr.Backend, err)
+		}
+		tr.server = s
+	}
+	status, msg, err := tr.server.try(blob, time.Now().Add(tr.Timeout))
+	if err != nil {
+		tr.server.stop() // a hung child, or a program that died: the next trial starts another
+		tr.server = nil
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			return fmt.Errorf("ERR %s model did not load within %v when tried in a process of its own", tr.Backend, tr.Timeout)
+		}
+		return fmt.Errorf("ERR %s model could not be tried in a process of its own: %v", tr.Backend, err)
+	}
+	switch {
+	case status == trialTaken:
+		return nil
+	case status == trialRefused && msg != "":
+		return errors.New(msg)
+	case status > trialSignal:
+		return fmt.Errorf("ERR %s model crashed the runtime (%v) when tried in a process of its own: the model is damaged",
+			tr.Backend, syscall.Signal(status-trialSignal))
+	}
+	return fmt.Errorf("ERR %s model could not be tried in a process of its own: status %d: %s", tr.Backend, status, msg)
+}
+
+// Close stops the trial program, if it runs.
+func (tr *Trial) Close() {
+	if tr == nil {
+		return
+	}
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	if tr.server != nil {
+		tr.server.stop()
+		tr.server = nil
+	}
+}
+
+func startTrialServer(program, library string) (*trialServer, error) {
+	cmd := exec.Command(program, library)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // stop kills its children with it
+	blobs, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, err
+	}
+	answers, w, err := os.Pipe()
+	if err != nil {
+		return nil, err
+	}
+	cmd.Stdout = w
+	err = cmd.Start()
+	w.Close()
+	if err != nil {
+		answers.Close()
+		return nil, err
+	}
+	return &trialServer{cmd: cmd, blobs: blobs, answers: answers}, nil
+}
+
+// try sends blob and reads the answer, until deadline.
+func (s *trialServer) try(blob []byte, deadline time.Time) (status uint32, msg string, err error) {
+	if err := s.answers.SetReadDeadline(deadline); err != nil {
+		return 0, "", err
+	}
+	if _, err := s.blobs.Write(binary.LittleEndian.AppendUint64(nil, uint64(len(blob)))); err != nil {
+		return 0, "", err
+	}
+	if _, err := s.blobs.Write(blob); err != nil {
+		return 0, "", err
+	}
+	var head [8]byte
+	if _, err := io.ReadFull(s.answers, head[:]); err != nil {
+		return 0, "", err
+	}
+	text := make([]byte, binary.LittleEndian.Uint32(head[4:]))
+	if _, err := io.ReadFull(s.answers, text); err != nil {
+		return 0, "", err
+	}
+	return binary.LittleEndian.Uint32(head[:4]), strings.TrimSpace(string(text)), nil
+}
+
+func (s *trialServer) stop() {
+	syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
+	s.blobs.Close()
+	s.answers.Close()
+	s.cmd.Wait()
+}
