@@ -16,8 +16,8 @@ import (
 
 // A runtime that a damaged blob can crash, or make allocate until the kernel kills the process (Redis with
 // it), is handed a client's blob first in a process of its own: the backend's trial program, beside its
-// library, loads the library once and then tries each blob in a child it forks (trial.h), under a cap on
-// the child's memory. The model is refused when the child is killed by a signal, outlives Timeout, or
+// library, started when the backend opens its library, loads the library once and then tries each blob
+// in a child it forks (trial.h), under a cap on the child's memory. The model is refused when the child is killed by a signal, outlives Timeout, or
 // says the runtime refused the blob; otherwise the backend loads it in Redis. A fork and a load cost a few
 // milliseconds, against a model stored once. What Redis loads itself is not tried (ModelOptions.Trusted).
 
@@ -58,6 +58,22 @@ func FindTrial(backend, program, libPath string) *Trial {
 		tr.Program, tr.Library = path, libPath
 	}
 	return tr
+}
+
+// Start starts the trial program in the background, so that the first model a client sends does not wait
+// for it (libtorch takes about 250 ms to load: a reply slower than SmartRedis' 250 ms socket timeout makes
+// it send the command again). The backends start theirs when they open their library.
+func (tr *Trial) Start() {
+	if tr == nil || tr.Program == "" {
+		return
+	}
+	go func() {
+		tr.mu.Lock()
+		defer tr.mu.Unlock()
+		if tr.server == nil {
+			tr.server, _ = startTrialServer(tr.Program, tr.Library) // a failure is Try's to report
+		}
+	}()
 }
 
 // Try gives blob to the trial program. It returns the runtime's refusal in the runtime's words (the same

@@ -121,3 +121,25 @@ func TestFindTrial(t *testing.T) {
 		t.Errorf("a bare library name, which dlopen looks up: %+v", tr)
 	}
 }
+
+// Start has the program running before the first trial, which then does not wait for it.
+func TestTrialStart(t *testing.T) {
+	t.Setenv("GORAI_TRIAL_STAND_IN", "taken")
+	tr := &Trial{Backend: "X", Program: os.Args[0], Library: "/backends/x/lib.so", Timeout: 10 * time.Second}
+	defer tr.Close()
+	tr.Start()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
+		tr.mu.Lock()
+		started := tr.server != nil
+		tr.mu.Unlock()
+		if started {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("Start did not start the program")
+		}
+	}
+	if err := tr.Try([]byte("the blob")); err != nil {
+		t.Error(err)
+	}
+}

@@ -60,6 +60,7 @@ func Open(libPath string) (backends.Backend, error) {
 		}
 		version = readVersion(path)
 		trial = backends.FindTrial("TFLITE", TrialProgram, path)
+		trial.Start()
 		return nil
 	})
 	if err != nil {

@@ -56,6 +56,7 @@ func Open(libPath string) (backends.Backend, error) {
 			return errors.New(text)
 		}
 		trial = backends.FindTrial("TORCH", TrialProgram, path)
+		trial.Start()
 		return nil
 	})
 	if err != nil {
