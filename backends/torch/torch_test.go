@@ -713,21 +713,10 @@ func TestTrialRefusesEndlessAllocation(t *testing.T) {
 	}
 }
 
-// A client's model is tried, a trusted one is not: a trial program that is not there refuses every model.
+// A client's model is tried, a trusted one is not.
 func TestTrustedIsNotTried(t *testing.T) {
-	b := lib.Need(t)
-	saved := trial
-	t.Cleanup(func() { trial = saved })
-	trial = &backends.Trial{Backend: "X", Program: filepath.Join(t.TempDir(), TrialProgram), Library: "lib.so", Timeout: time.Second}
 	_, good := testModel(t, "linear")
-	if _, err := b.NewModel(good, backends.ModelOptions{Device: "CPU"}); err == nil || !strings.Contains(err.Error(), "could not be tried in a process of its own") {
-		t.Errorf("a client's model: %v, want the missing program's error", err)
-	}
-	m, err := b.NewModel(good, backends.ModelOptions{Device: "CPU", Trusted: true})
-	if err != nil {
-		t.Fatalf("a trusted model: %v, want no trial", err)
-	}
-	m.Close()
+	backendtest.TrustedIsNotTried(t, lib.Need(t), &trial, good)
 }
 
 func copyArchiveFile(dst io.Writer, f *zip.File) error {
