@@ -54,6 +54,7 @@ type ScriptOptions struct {
 	EntryPoints    []string // empty for scripts stored with the deprecated AI.SCRIPTSET
 	IntraOpThreads int
 	InterOpThreads int
+	Trusted        bool // as ModelOptions.Trusted
 }
 
 // Script is a compiled script. Run may be called from many goroutines at once; Close is called

@@ -76,10 +76,10 @@ func (tr *Trial) Start() {
 	}()
 }
 
-// Try gives blob to the trial program. It returns the runtime's refusal in the runtime's words (the same
+// Try gives the trial program one blob, parts one after another; what names it in messages ("model"). It returns the runtime's refusal in the runtime's words (the same
 // loader's as in Redis), an error for a blob that crashed or hung the child, and nil otherwise (no program
 // included).
-func (tr *Trial) Try(blob []byte) error {
+func (tr *Trial) Try(what string, parts ...[]byte) error {
 	if tr == nil || tr.Program == "" {
 		return nil
 	}
@@ -88,18 +88,18 @@ func (tr *Trial) Try(blob []byte) error {
 	if tr.server == nil {
 		s, err := startTrialServer(tr.Program, tr.Library)
 		if err != nil {
-			return fmt.Errorf("ERR %s model could not be tried in a process of its own: %v", tr.Backend, err)
+			return fmt.Errorf("ERR %s %s could not be tried in a process of its own: %v", tr.Backend, what, err)
 		}
 		tr.server = s
 	}
-	status, msg, err := tr.server.try(blob, time.Now().Add(tr.Timeout))
+	status, msg, err := tr.server.try(parts, time.Now().Add(tr.Timeout))
 	if err != nil {
 		tr.server.stop() // a hung child, or a program that died: the next trial starts another
 		tr.server = nil
 		if errors.Is(err, os.ErrDeadlineExceeded) {
-			return fmt.Errorf("ERR %s model did not load within %v when tried in a process of its own", tr.Backend, tr.Timeout)
+			return fmt.Errorf("ERR %s %s did not load within %v when tried in a process of its own", tr.Backend, what, tr.Timeout)
 		}
-		return fmt.Errorf("ERR %s model could not be tried in a process of its own: %v", tr.Backend, err)
+		return fmt.Errorf("ERR %s %s could not be tried in a process of its own: %v", tr.Backend, what, err)
 	}
 	switch {
 	case status == trialTaken:
@@ -107,10 +107,10 @@ func (tr *Trial) Try(blob []byte) error {
 	case status == trialRefused && msg != "":
 		return errors.New(msg)
 	case status > trialSignal:
-		return fmt.Errorf("ERR %s model crashed the runtime (%v) when tried in a process of its own: the model is damaged",
-			tr.Backend, syscall.Signal(status-trialSignal))
+		return fmt.Errorf("ERR %s %s crashed the runtime (%v) when tried in a process of its own",
+			tr.Backend, what, syscall.Signal(status-trialSignal))
 	}
-	return fmt.Errorf("ERR %s model could not be tried in a process of its own: status %d: %s", tr.Backend, status, msg)
+	return fmt.Errorf("ERR %s %s could not be tried in a process of its own: status %d: %s", tr.Backend, what, status, msg)
 }
 
 // Close stops the trial program, if it runs.
@@ -147,16 +147,22 @@ func startTrialServer(program, library string) (*trialServer, error) {
 	return &trialServer{cmd: cmd, blobs: blobs, answers: answers}, nil
 }
 
-// try sends blob and reads the answer, until deadline.
-func (s *trialServer) try(blob []byte, deadline time.Time) (status uint32, msg string, err error) {
+// try sends the blob made of parts and reads the answer, until deadline.
+func (s *trialServer) try(parts [][]byte, deadline time.Time) (status uint32, msg string, err error) {
 	if err := s.answers.SetReadDeadline(deadline); err != nil {
 		return 0, "", err
 	}
-	if _, err := s.blobs.Write(binary.LittleEndian.AppendUint64(nil, uint64(len(blob)))); err != nil {
+	var n uint64
+	for _, p := range parts {
+		n += uint64(len(p))
+	}
+	if _, err := s.blobs.Write(binary.LittleEndian.AppendUint64(nil, n)); err != nil {
 		return 0, "", err
 	}
-	if _, err := s.blobs.Write(blob); err != nil {
-		return 0, "", err
+	for _, p := range parts {
+		if _, err := s.blobs.Write(p); err != nil {
+			return 0, "", err
+		}
 	}
 	var head [8]byte
 	if _, err := io.ReadFull(s.answers, head[:]); err != nil {

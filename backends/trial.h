@@ -53,24 +53,29 @@ static inline void gorai_trial_cap_memory(size_t len) {
     setrlimit(RLIMIT_AS, &cap);
 }
 
-/* gorai_trial_refuse prints the runtime's refusal of a load (NULL: out of memory) and returns
- * GORAI_TRIAL_REFUSED; a failed allocation is said to be the cap's. */
-static inline int gorai_trial_refuse(const char *backend, const char *msg) {
+/* gorai_trial_refuse prints the runtime's refusal of a load (NULL: out of memory) of what ("model") and
+ * returns GORAI_TRIAL_REFUSED; a failed allocation is said to be the cap's. */
+static inline int gorai_trial_refuse(const char *backend, const char *what, const char *msg) {
     if (msg == NULL || strstr(msg, "bad_alloc") != NULL || strstr(msg, "can't allocate memory") != NULL)
-        printf("ERR %s model needs more memory to load than 2 GiB or 16 times its size when tried in a process of "
+        printf("ERR %s %s needs more memory to load than 2 GiB or 16 times its size when tried in a process of "
                "its own: %s\n",
-               backend, msg ? msg : "out of memory");
+               backend, what, msg ? msg : "out of memory");
     else
         printf("%s\n", msg);
     return GORAI_TRIAL_REFUSED;
 }
 
-/* gorai_trial_answer reads what the child printed from fd, reaps it and answers Go. */
+/* gorai_trial_answer reads what the child printed from fd (all of it, so that a long message does not end the
+ * child with SIGPIPE; its first 4 KiB are kept), reaps it and answers Go. */
 static inline int gorai_trial_answer(int out, pid_t child, int fd) {
-    char msg[4096];
+    char msg[4096], rest[4096];
     size_t n = 0;
-    for (ssize_t k; n < sizeof msg && ((k = read(fd, msg + n, sizeof msg - n)) > 0 || (k < 0 && errno == EINTR));)
-        if (k > 0) n += (size_t)k;
+    for (;;) {
+        ssize_t k = n < sizeof msg ? read(fd, msg + n, sizeof msg - n) : read(fd, rest, sizeof rest);
+        if (k < 0 && errno == EINTR) continue;
+        if (k <= 0) break;
+        if (n < sizeof msg) n += (size_t)k;
+    }
     close(fd);
     int ws;
     while (waitpid(child, &ws, 0) < 0)

@@ -61,7 +61,7 @@ func TestTrialAnswers(t *testing.T) {
 	for _, c := range []struct{ mode, want string }{
 		{"taken", ""},
 		{"refused", "Failed to load model from buffer"},
-		{"crashed", "ERR X model crashed the runtime (segmentation fault) when tried in a process of its own: the model is damaged"},
+		{"crashed", "ERR X model crashed the runtime (segmentation fault) when tried in a process of its own"},
 		{"other status", "ERR X model could not be tried in a process of its own: status 7: half"},
 		{"hung", "ERR X model did not load within 100ms when tried in a process of its own"},
 		{"dies", "ERR X model could not be tried in a process of its own: EOF"},
@@ -74,7 +74,7 @@ func TestTrialAnswers(t *testing.T) {
 			tr.Timeout = 100 * time.Millisecond
 		}
 		got := ""
-		if err := tr.Try([]byte("the blob")); err != nil {
+		if err := tr.Try("model", []byte("the "), []byte("blob")); err != nil { // one blob, in parts
 			got = err.Error()
 		}
 		if got != c.want {
@@ -85,15 +85,15 @@ func TestTrialAnswers(t *testing.T) {
 	t.Setenv("GORAI_TRIAL_STAND_IN", "refused")
 	tr.Close()
 	for i := range 3 {
-		if err := tr.Try([]byte("x")); err == nil || err.Error() != "Failed to load model from buffer" {
+		if err := tr.Try("model", []byte("x")); err == nil || err.Error() != "Failed to load model from buffer" {
 			t.Errorf("trial %d: %v", i, err)
 		}
 	}
-	if err := (&Trial{Backend: "X"}).Try([]byte("x")); err != nil {
+	if err := (&Trial{Backend: "X"}).Try("model", []byte("x")); err != nil {
 		t.Errorf("without a program: %v, want no trial", err)
 	}
 	missing := &Trial{Backend: "X", Program: "/no/such/trial", Library: "/no/lib.so", Timeout: time.Second}
-	if err := missing.Try([]byte("x")); err == nil || !strings.Contains(err.Error(), "could not be tried") {
+	if err := missing.Try("model", []byte("x")); err == nil || !strings.Contains(err.Error(), "could not be tried") {
 		t.Errorf("a program that does not start: %v", err)
 	}
 }
@@ -139,7 +139,7 @@ func TestTrialStart(t *testing.T) {
 			t.Fatal("Start did not start the program")
 		}
 	}
-	if err := tr.Try([]byte("the blob")); err != nil {
+	if err := tr.Try("model", []byte("the blob")); err != nil {
 		t.Error(err)
 	}
 }

@@ -46,14 +46,19 @@ func newStoredScript(meta commands.ScriptMeta, session *exec.ScriptSession, sour
 	return c
 }
 
-// goraiScriptRestore compiles a script read from an RDB file (or DUMP payload): 1 on success.
+// goraiScriptRestore compiles a script read from an RDB file (loading is 1) or a DUMP payload (RESTORE:
+// 0): 1 on success.
 //
 //export goraiScriptRestore
-func goraiScriptRestore(c *C.gorai_script, key *C.char, keylen C.size_t) (ok C.int) {
+func goraiScriptRestore(c *C.gorai_script, key *C.char, keylen C.size_t, loading C.int) (ok C.int) {
 	defer recoverEntry(nil, "loading a script", func() { ok = 0 })
 	s := storedScript{c}
 	meta := s.Meta()
-	compiled, err := ai.Builder().OpenScript(meta, s.Source())
+	b := ai.Builder()
+	if loading != 0 {
+		b = ai.TrustedBuilder()
+	}
+	compiled, err := b.OpenScript(meta, s.Source())
 	if err != nil {
 		logf(nil, "warning", "gorai: could not load script %q from RDB: %v", C.GoStringN(key, C.int(keylen)), err)
 		return 0

@@ -111,9 +111,7 @@ static void *model_rdb_load(RedisModuleIO *io, int encver) {
     size_t keylen = 0;
     const RedisModuleString *key = RedisModule_GetKeyNameFromIO(io);
     const char *keyname = key ? RedisModule_StringPtrLen(key, &keylen) : "";
-    /* Loading: the RDB file, or the master's; otherwise a RESTORE, a client's payload. */
-    int loading = (RedisModule_GetContextFlags(RedisModule_GetContextFromIO(io)) & REDISMODULE_CTX_FLAGS_LOADING) != 0;
-    ok = go->goraiModelRestore(m, (char *)keyname, keylen, loading);
+    ok = go->goraiModelRestore(m, (char *)keyname, keylen, gorai_io_loading(io));
 done:
     if (!ok) {
         if (RedisModule_IsIOError(io) == 0) RedisModule_LogIOError(io, "warning", "AI__MODEL: could not load a model");

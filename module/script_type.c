@@ -66,7 +66,7 @@ static void *script_rdb_load(RedisModuleIO *io, int encver) {
     size_t keylen = 0;
     const RedisModuleString *key = RedisModule_GetKeyNameFromIO(io);
     const char *keyname = key ? RedisModule_StringPtrLen(key, &keylen) : "";
-    ok = go->goraiScriptRestore(s, (char *)keyname, keylen);
+    ok = go->goraiScriptRestore(s, (char *)keyname, keylen, gorai_io_loading(io));
 done:
     if (!ok) {
         if (RedisModule_IsIOError(io) == 0) RedisModule_LogIOError(io, "warning", "AI_SCRIPT: could not load a script");

@@ -79,3 +79,7 @@ char **gorai_load_names(RedisModuleIO *io, uint64_t *n) {
 }
 
 void gorai_save_cstring(RedisModuleIO *io, const char *s) { RedisModule_SaveStringBuffer(io, s, strlen(s) + 1); }
+
+int gorai_io_loading(RedisModuleIO *io) {
+    return (RedisModule_GetContextFlags(RedisModule_GetContextFromIO(io)) & REDISMODULE_CTX_FLAGS_LOADING) != 0;
+}

@@ -21,5 +21,7 @@ char *gorai_load_string(RedisModuleIO *io, size_t *len); /* free with RedisModul
 char *gorai_load_cstring(RedisModuleIO *io);
 char **gorai_load_names(RedisModuleIO *io, uint64_t *n);
 void gorai_save_cstring(RedisModuleIO *io, const char *s);
+/* 1 when io is Redis loading an RDB file (its own or its master's), 0 for a RESTORE (a client's payload). */
+int gorai_io_loading(RedisModuleIO *io);
 
 #endif

@@ -86,5 +86,6 @@ func (b builder) OpenScript(meta commands.ScriptMeta, source []byte) (backends.S
 		EntryPoints:    meta.EntryPoints,
 		IntraOpThreads: b.intraOp,
 		InterOpThreads: b.interOp,
+		Trusted:        b.trusted,
 	})
 }

@@ -1249,3 +1249,20 @@ func TestScriptRedisExecutePropagation(t *testing.T) {
 	expect(t, mc, resp.BulkStrings("1", "2"), "LRANGE", "list", "0", "-1")
 	expect(t, mc, intValues([]int64{2, 1}, 1, 2), "AI.TENSORGET", "y", "META", "VALUES")
 }
+
+// A script nested deeper than TorchScript's recursive parser has stack for (20,000 parentheses) is compiled
+// first in the trial program's child (backends/trial.go), which it crashes: AI.SCRIPTSTORE and AI.SCRIPTSET
+// refuse it, and the server lives. 5,000 deep compiles.
+func TestScriptTooDeep(t *testing.T) {
+	t.Parallel()
+	c := startServer(t).Conn(t)
+	nested := func(depth int) string {
+		return "def f(tensors: List[Tensor], keys: List[str], args: List[str]):\n    return " +
+			strings.Repeat("(", depth) + "tensors[0]" + strings.Repeat(")", depth) + "\n"
+	}
+	const crashed = "ERR TORCH script crashed the runtime (segmentation fault) when tried in a process of its own"
+	expectErr(t, c, crashed, scriptStoreArgs("s", "CPU", "", []string{"f"}, nested(20000))...)
+	expectErr(t, c, crashed, "AI.SCRIPTSET", "s", "CPU", "SOURCE", nested(20000))
+	expectPing(t, c)
+	expectOK(t, c, scriptStoreArgs("s", "CPU", "", []string{"f"}, nested(5000))...)
+}

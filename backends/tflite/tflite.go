@@ -108,7 +108,7 @@ func (backend) NewModel(blob []byte, opts backends.ModelOptions) (backends.Model
 		return nil, errNoGPU
 	}
 	if !opts.Trusted {
-		if err := trial.Try(blob); err != nil {
+		if err := trial.Try("model", blob); err != nil {
 			return nil, err
 		}
 	}

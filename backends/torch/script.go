@@ -37,6 +37,11 @@ func (backend) NewScript(source []byte, opts backends.ScriptOptions) (backends.S
 		// TorchScript's parser wants the last line ended; Python's, which clients write for, does not.
 		source = append(source[:len(source):len(source)], '\n')
 	}
+	if !opts.Trusted {
+		if err := trial.Try("script", scriptTrial, source); err != nil {
+			return nil, err
+		}
+	}
 	src := (*C.char)(unsafe.Pointer(&source[0])) // read during the call only
 	ep := packStrings(opts.EntryPoints)
 	cgpu := C.int(0)

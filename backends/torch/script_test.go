@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"sync"
@@ -293,6 +294,32 @@ func TestScriptCompileErrors(t *testing.T) {
 	// A whole source compiles without entry points, and an empty one too (AI.SCRIPTSET).
 	if _, err := compile(t, "", backends.ScriptOptions{Device: "CPU"}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A script nested deeper than TorchScript's recursive parser has stack for crashes the trial program's
+// child, not this process, and is refused; a trusted one is not tried (a program that is not there
+// refuses every untrusted script).
+func TestScriptTrial(t *testing.T) {
+	lib.Need(t)
+	if trial.Program == "" {
+		t.Fatalf("no %s beside the shim (make build builds it): the crash would end this test", TrialProgram)
+	}
+	deep := "def f(tensors: List[Tensor], keys: List[str], args: List[str]):\n    return " +
+		strings.Repeat("(", 20000) + "tensors[0]" + strings.Repeat(")", 20000) + "\n"
+	const crashed = "ERR TORCH script crashed the runtime (segmentation fault) when tried in a process of its own"
+	if _, err := compile(t, deep, backends.ScriptOptions{Device: "CPU", EntryPoints: []string{"f"}}); err == nil || err.Error() != crashed {
+		t.Errorf("a script 20,000 parentheses deep: %v, want %q", err, crashed)
+	}
+	saved := trial
+	t.Cleanup(func() { trial = saved })
+	trial = &backends.Trial{Backend: "TORCH", Program: filepath.Join(t.TempDir(), "no-trial"), Library: "lib.so", Timeout: time.Second}
+	small := "def f(tensors: List[Tensor], keys: List[str], args: List[str]):\n    return tensors[0]\n"
+	if _, err := compile(t, small, backends.ScriptOptions{Device: "CPU"}); err == nil || !strings.Contains(err.Error(), "ERR TORCH script could not be tried") {
+		t.Errorf("a client's script: %v, want the missing program's error", err)
+	}
+	if _, err := compile(t, small, backends.ScriptOptions{Device: "CPU", Trusted: true}); err != nil {
+		t.Errorf("a trusted script: %v, want no trial", err)
 	}
 }
 
