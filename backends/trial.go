@@ -172,7 +172,9 @@ func (s *trialServer) try(parts [][]byte, deadline time.Time) (status uint32, ms
 	if _, err := io.ReadFull(s.answers, text); err != nil {
 		return 0, "", err
 	}
-	return binary.LittleEndian.Uint32(head[:4]), strings.TrimSpace(string(text)), nil
+	// The program ends what it prints with a newline; the runtime's words are kept as they are (redisai-py
+	// compares libtorch's compile errors, trailing space included).
+	return binary.LittleEndian.Uint32(head[:4]), strings.TrimSuffix(string(text), "\n"), nil
 }
 
 func (s *trialServer) stop() {

@@ -43,6 +43,8 @@ func standIn(mode string) {
 			}
 		case "refused":
 			answer(1, "Failed to load model from buffer\n")
+		case "refused, spaced":
+			answer(1, " <--- HERE \n")
 		case "crashed":
 			answer(128+11, "")
 		case "other status":
@@ -61,6 +63,7 @@ func TestTrialAnswers(t *testing.T) {
 	for _, c := range []struct{ mode, want string }{
 		{"taken", ""},
 		{"refused", "Failed to load model from buffer"},
+		{"refused, spaced", " <--- HERE "}, // the runtime's words as they are (redisai-py compares libtorch's)
 		{"crashed", "ERR X model crashed the runtime (segmentation fault) when tried in a process of its own"},
 		{"other status", "ERR X model could not be tried in a process of its own: status 7: half"},
 		{"hung", "ERR X model did not load within 100ms when tried in a process of its own"},
