@@ -1,10 +1,13 @@
 package tests
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"gorai/backends/onnx/onnxtest"
 	"gorai/tests/resp"
 )
 
@@ -76,4 +79,24 @@ func TestStoreOfAGoneClientIsDropped(t *testing.T) {
 		expect(t, c, resp.Int(0), "EXISTS", "gone")
 	}
 	expect(t, c, resp.Arr(resp.BulkStrings("later", "")), "AI._MODELSCAN")
+}
+
+// An ONNX model whose tensor keeps its bytes in a file (external data) is refused: stored from a blob, ONNX
+// Runtime would read the file from Redis' working directory, where dump.rdb, the AOF and an ACL file live,
+// and the model's output would hand its bytes to the client, whatever its ACL.
+func TestONNXExternalDataRefused(t *testing.T) {
+	t.Parallel()
+	s := startServer(t)
+	if err := os.WriteFile(filepath.Join(s.Dir(), "secret"), []byte("0123456789abcdef"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c := s.Conn(t)
+	const refused = "ERR ONNX models with external data (tensors kept in files beside the model) cannot be stored"
+	for where, blob := range onnxtest.ExternalData("secret", 4) {
+		if !expectErr(t, c, refused, storeArgs("m", "ONNX", "CPU", blob)...) {
+			t.Errorf("external data in the %s was not refused", where)
+		}
+	}
+	expectOK(t, c, "AI.TENSORSET", "x", "FLOAT", 1, "VALUES", 0)
+	expectErr(t, c, "ERR model key is empty", "AI.MODELEXECUTE", "m", "INPUTS", 1, "x", "OUTPUTS", 1, "y")
 }

@@ -4,6 +4,7 @@ package onnxtest
 
 import (
 	"encoding/binary"
+	"fmt"
 	"math"
 )
 
@@ -92,4 +93,32 @@ func cat(parts ...[]byte) []byte {
 		b = append(b, p...)
 	}
 	return b
+}
+
+// ExternalData gives models whose FLOAT tensor W [n] keeps its bytes in the file at location
+// (TensorProto.data_location EXTERNAL and external_data), by where W sits: "initializer" (Y = W, X [1]
+// unused: a model ONNX Runtime takes, reading the file), "constant" (a Constant node's value), "subgraph"
+// (an initializer of an If's branch), "sparse" (a sparse initializer's values), "function" (a Constant in a
+// model-local function's body), and "location only" (external_data without data_location). Only the first
+// is a model that runs; the others are shaped as onnx.proto says, for checks that read the messages.
+func ExternalData(location string, n int) map[string][]byte {
+	ext := func(withLocation bool) []byte {
+		t := cat(ints(1, []int64{int64(n)}), varint(2, floatType), str(8, "W"),
+			msg(13, cat(str(1, "location"), str(2, location))), msg(13, cat(str(1, "length"), str(2, fmt.Sprint(4*n)))))
+		if withLocation {
+			t = append(t, varint(14, 1)...)
+		}
+		return t
+	}
+	io := cat(msg(11, valueInfo("X", []int64{1})), msg(12, valueInfo("Y", []int64{int64(n)})))
+	constant := cat(str(2, "Y"), str(4, "Constant"), msg(5, cat(str(1, "value"), msg(5, ext(true)), varint(20, 4))))
+	return map[string][]byte{
+		"initializer": model(cat(msg(1, node("Identity", []string{"W"}, "Y")), msg(5, ext(true)), io)),
+		"constant":    model(cat(msg(1, constant), io)),
+		"subgraph": model(cat(msg(1, cat(str(1, "C"), str(2, "Y"), str(4, "If"),
+			msg(5, cat(str(1, "then_branch"), msg(6, cat(str(2, "b"), msg(5, ext(true)))), varint(20, 5))))), io)),
+		"sparse":        model(cat(msg(15, msg(1, ext(true))), io)),
+		"function":      cat(model(io), msg(25, cat(str(1, "f"), msg(7, constant)))),
+		"location only": model(cat(msg(5, ext(false)), io)),
+	}
 }
