@@ -39,10 +39,10 @@ GO_LIBRARY_DIRS := $(shell $(GO) list -deps -f '{{if not .Standard}}{{.Dir}}{{en
 GO_SOURCES := go.mod go.sum $(filter-out %_test.go,$(foreach d,$(GO_LIBRARY_DIRS),$(wildcard $(d)/*.go $(d)/*.c $(d)/*.h)))
 
 # Test tiers. Packages are listed by go list when a target needs them: the backend packages are those
-# under backends/ with a library to load (backendtest is their helper; backends itself is pure Go); the
+# under backends/ with a library to load (backendtest is their helper; backends and protowalk are pure Go); the
 # integration packages are those under tests/; unit is everything else.
 GO_PACKAGES = $(shell $(GO) list ./...)
-BACKEND_PACKAGES = $(filter-out gorai/backends/backendtest,$(filter gorai/backends/%,$(GO_PACKAGES)))
+BACKEND_PACKAGES = $(filter-out gorai/backends/backendtest gorai/backends/protowalk,$(filter gorai/backends/%,$(GO_PACKAGES)))
 INTEGRATION_PACKAGES = $(filter gorai/tests gorai/tests/%,$(GO_PACKAGES))
 UNIT_PACKAGES = $(filter-out $(BACKEND_PACKAGES) $(INTEGRATION_PACKAGES),$(GO_PACKAGES))
 # Integration tests that call t.Parallel run this many at a time (servers mostly wait; measured on 2 cores

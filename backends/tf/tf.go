@@ -80,6 +80,9 @@ func (backend) NewModel(blob []byte, opts backends.ModelOptions) (backends.Model
 	if err != nil {
 		return nil, err
 	}
+	if err := checkOps(blob); err != nil {
+		return nil, err
+	}
 	config := sessionConfig(gpu, id, opts.IntraOpThreads, opts.InterOpThreads)
 
 	names := make([]*C.char, 0, len(opts.Inputs)+len(opts.Outputs))

@@ -1,0 +1,56 @@
+package protowalk
+
+import (
+	"encoding/binary"
+	"errors"
+	"testing"
+)
+
+func bytesField(num int, data []byte) []byte {
+	return append(binary.AppendUvarint(binary.AppendUvarint(nil, uint64(num)<<3|2), uint64(len(data))), data...)
+}
+
+func varintField(num int, v uint64) []byte {
+	return binary.AppendUvarint(binary.AppendUvarint(nil, uint64(num)<<3), v)
+}
+
+// A walk visits every field of the messages its types name, and no further; it stops at its depth and
+// at malformed bytes.
+func TestWalk(t *testing.T) {
+	leaf := &Message{Name: "leaf"}
+	outer := &Message{Name: "outer", Children: map[int]*Message{2: leaf}}
+	inner := append(varintField(1, 7), bytesField(3, []byte("x"))...)
+	msg := append(append(varintField(1, 300), bytesField(2, inner)...), bytesField(4, inner)...) // 4: not a child
+	msg = append(msg, 0x0d, 1, 2, 3, 4)                                                          // field 1, 32 bits
+	var seen []string
+	err := Walk(msg, outer, 1, func(m *Message, f Field) error {
+		seen = append(seen, m.Name)
+		if m == leaf && f.Num == 1 && f.Varint != 7 || m == outer && f.Num == 1 && f.Wire == 0 && f.Varint != 300 {
+			t.Errorf("%s field %d: %+v", m.Name, f.Num, f)
+		}
+		return nil
+	})
+	if err != nil || len(seen) != 6 || seen[1] != "outer" || seen[2] != "leaf" || seen[3] != "leaf" || seen[4] != "outer" {
+		t.Errorf("visits %v, %v", seen, err)
+	}
+	if err := Walk(msg, outer, 0, func(*Message, Field) error { return nil }); !errors.Is(err, ErrTooDeep) {
+		t.Errorf("depth 0 with a child: %v, want ErrTooDeep", err)
+	}
+	stop := errors.New("stop")
+	if err := Walk(msg, outer, 1, func(m *Message, f Field) error {
+		if m == leaf {
+			return stop
+		}
+		return nil
+	}); err != stop {
+		t.Errorf("a visitor's error: %v", err)
+	}
+	for name, bad := range map[string][]byte{
+		"cut varint": {0x08, 0xff}, "cut length": {0x12, 0x05, 1}, "cut 64 bits": {0x09, 1, 2}, "a group": {0x0b},
+	} {
+		n := 0
+		if err := Walk(bad, outer, 1, func(*Message, Field) error { n++; return nil }); err != nil || n != 0 {
+			t.Errorf("%s: %v after %d fields", name, err, n)
+		}
+	}
+}

@@ -1,0 +1,80 @@
+package tf
+
+import (
+	"errors"
+	"fmt"
+
+	"gorai/backends/protowalk"
+)
+
+// A TensorFlow graph is a program, and some of its ops reach outside the model: ReadFile and WriteFile
+// read and write any file the server's user can (measured: a stored graph wrote a file with WriteFile
+// and answered /etc/hostname with ReadFile), checkpoint, reader, dataset, lookup-table and summary ops
+// open files by name, and PrintV2 and the debug ops write to the files their attributes name. A client
+// that may store models would reach past its ACL, and could write a library that AI.CONFIG LOADBACKEND
+// then loads. Graphs with any of these ops are refused. It is a list of TensorFlow 2.20's ops whose
+// kernels open files or sockets, not a sandbox: models come from trusted users still.
+var fileOps = map[string]bool{}
+
+func init() {
+	for _, op := range []string{
+		// files by name
+		"ReadFile", "WriteFile", "MatchingFiles", "ImmutableConst", "FileSystemSetConfiguration",
+		// checkpoints
+		"Save", "SaveV2", "SaveSlices", "Restore", "RestoreV2", "RestoreSlice", "MergeV2Checkpoints",
+		"LoadAndRemapMatrix", "GenerateVocabRemapping",
+		// readers
+		"WholeFileReader", "WholeFileReaderV2", "TextLineReader", "TextLineReaderV2", "FixedLengthRecordReader",
+		"FixedLengthRecordReaderV2", "TFRecordReader", "TFRecordReaderV2", "LMDBReader", "IdentityReader",
+		"IdentityReaderV2", "ReaderRead", "ReaderReadV2", "ReaderReadUpTo", "ReaderReadUpToV2",
+		"ReaderRestoreState", "ReaderRestoreStateV2", "ReaderSerializeState", "ReaderSerializeStateV2", "RecordInput",
+		// datasets over files
+		"TextLineDataset", "TFRecordDataset", "TFRecordDatasetV2", "FixedLengthRecordDataset",
+		"FixedLengthRecordDatasetV2", "LMDBDataset", "ExperimentalLMDBDataset", "SqlDataset", "ExperimentalSqlDataset",
+		"CSVDataset", "CSVDatasetV2", "ExperimentalCSVDataset", "MatchingFilesDataset", "ExperimentalMatchingFilesDataset",
+		"SaveDataset", "SaveDatasetV2", "LoadDataset", "DatasetToTFRecord", "ExperimentalDatasetToTFRecord",
+		"SnapshotDataset", "SnapshotDatasetV2", "SnapshotDatasetReader", "SnapshotChunkDataset",
+		"SnapshotNestedDatasetReader", "CacheDataset", "CacheDatasetV2", "DataServiceDataset", "DataServiceDatasetV2",
+		"DataServiceDatasetV3", "DataServiceDatasetV4",
+		// lookup tables from files
+		"InitializeTableFromTextFile", "InitializeTableFromTextFileV2",
+		// summaries
+		"CreateSummaryFileWriter", "CreateSummaryDbWriter", "SummaryWriter", "ImportEvent", "FlushSummaryWriter",
+		"CloseSummaryWriter", "WriteSummary", "WriteScalarSummary", "WriteHistogramSummary", "WriteImageSummary",
+		"WriteAudioSummary", "WriteGraphSummary", "WriteRawProtoSummary",
+		// output to a named file, descriptors read from one
+		"PrintV2", "DebugIdentity", "DebugIdentityV2", "DebugIdentityV3", "DebugNanCount", "DebugNumericSummary",
+		"DebugNumericSummaryV2", "DecodeProtoV2", "EncodeProto",
+		// Python and remote calls
+		"PyFunc", "PyFuncStateless", "EagerPyFunc", "RpcServer", "RpcClient", "RpcCall", "RpcServerStart",
+		"RpcServerRegister", "RpcCheckStatus", "RpcGetValue",
+	} {
+		fileOps[op] = true
+	}
+}
+
+// graph.proto's messages that hold a NodeDef, and the fields that do: GraphDef's node and library,
+// FunctionDefLibrary's functions, FunctionDef's node_def.
+var (
+	protoNodeDef     = &protowalk.Message{Name: "NodeDef"}
+	protoFunctionDef = &protowalk.Message{Name: "FunctionDef", Children: map[int]*protowalk.Message{3: protoNodeDef}}
+	protoLibrary     = &protowalk.Message{Name: "FunctionDefLibrary", Children: map[int]*protowalk.Message{1: protoFunctionDef}}
+	protoGraphDef    = &protowalk.Message{Name: "GraphDef", Children: map[int]*protowalk.Message{1: protoNodeDef, 2: protoLibrary}}
+)
+
+const nodeDefOp = 2 // NodeDef.op
+
+// checkOps refuses a graph, or a function of its library, with an op of fileOps. A blob that is not a
+// well-formed GraphDef is left to TensorFlow, which says so in its words.
+func checkOps(blob []byte) error {
+	err := protowalk.Walk(blob, protoGraphDef, 8, func(m *protowalk.Message, f protowalk.Field) error {
+		if m == protoNodeDef && f.Num == nodeDefOp && f.Wire == 2 && fileOps[string(f.Data)] {
+			return fmt.Errorf("ERR TF graph uses the op %s, which reaches files outside the model: it cannot be stored", f.Data)
+		}
+		return nil
+	})
+	if errors.Is(err, protowalk.ErrTooDeep) {
+		return nil // a GraphDef's messages nest three deep at most: not a GraphDef
+	}
+	return err
+}

@@ -1,0 +1,52 @@
+package tf
+
+import (
+	"testing"
+
+	"gorai/backends"
+)
+
+const dtString = 7 // DT_STRING
+
+// fileGraph is r = op(f), f a string placeholder: with ReadFile, a graph that answers the file it is given.
+func fileGraph(op string) []byte {
+	return graphDef(placeholder("f", dtString), nodeDef{name: "r", op: op, inputs: []string{"f"}})
+}
+
+// inLibrary puts op in a function of the graph's library (FunctionDefLibrary.function.node_def).
+func inLibrary(op string) []byte {
+	fn := pbBytes(nil, 3, nodeDef{name: "r", op: op, inputs: []string{"f"}}.bytes())
+	return pbBytes(graphDef(placeholder("f", dtString)), 2, pbBytes(nil, 1, fn))
+}
+
+func TestCheckOps(t *testing.T) {
+	for _, op := range []string{"ReadFile", "WriteFile", "PrintV2", "SaveV2", "TFRecordDataset", "InitializeTableFromTextFileV2"} {
+		want := "ERR TF graph uses the op " + op + ", which reaches files outside the model: it cannot be stored"
+		for where, g := range map[string][]byte{"graph": fileGraph(op), "library": inLibrary(op)} {
+			if err := checkOps(g); err == nil || err.Error() != want {
+				t.Errorf("%s in the %s: %v, want %q", op, where, err, want)
+			}
+		}
+	}
+	for name, blob := range map[string][]byte{
+		"graph.pb":                 fixture(t, "graph.pb"),
+		"Identity":                 inLibrary("Identity"),
+		"a Const named like an op": graphDef(nodeDef{name: "WriteFile", op: "Const"}),
+		"not a graph":              []byte("not a graph \xff\xff\xff\xff\xff\xff\xff\xff\xff\xff"),
+		"empty":                    nil,
+	} {
+		if err := checkOps(blob); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}
+
+// TensorFlow runs a graph that reads the file a client names (this test's own file, on the build before);
+// the backend refuses the graph.
+func TestReadFileRefused(t *testing.T) {
+	_, err := lib.Need(t).NewModel(fileGraph("ReadFile"), backends.ModelOptions{Device: "CPU", Inputs: []string{"f"}, Outputs: []string{"r"}})
+	const want = "ERR TF graph uses the op ReadFile, which reaches files outside the model: it cannot be stored"
+	if err == nil || err.Error() != want {
+		t.Errorf("NewModel: %v, want %q", err, want)
+	}
+}
