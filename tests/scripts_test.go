@@ -1266,3 +1266,15 @@ func TestScriptTooDeep(t *testing.T) {
 	expectPing(t, c)
 	expectOK(t, c, scriptStoreArgs("s", "CPU", "", []string{"f"}, nested(5000))...)
 }
+
+// A script that calls torch.from_file, which maps a file of the server into a tensor (and writes the tensor
+// back with shared=True), is refused: it read /etc/passwd on the build before.
+func TestScriptFromFileRefused(t *testing.T) {
+	t.Parallel()
+	c := startServer(t).Conn(t)
+	src := "def f(tensors: List[Tensor], keys: List[str], args: List[str]):\n    return torch.from_file(args[0], False, 2)\n"
+	const refused = "ERR TORCH script uses torch.from_file, which reaches files outside the model: it cannot be stored"
+	expectErr(t, c, refused, scriptStoreArgs("s", "CPU", "", []string{"f"}, src)...)
+	expectErr(t, c, refused, "AI.SCRIPTSET", "s", "CPU", "SOURCE", src)
+	expect(t, c, resp.Int(0), "EXISTS", "s")
+}

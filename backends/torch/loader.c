@@ -18,10 +18,12 @@ static struct {
     const char *(*model_input_name)(void *, int);
     int (*model_num_outputs)(void *);
     int (*model_run)(void *, int, const gorai_torch_tensor *, int, gorai_torch_alloc_fn, void *, char **);
+    int (*model_check_files)(void *, char **);
     void (*model_free)(void *);
     void *(*script_compile)(const char *, size_t, int, int, const char *, const size_t *, int, char **);
     int (*script_run)(void *, const char *, size_t, int, const gorai_torch_tensor *, const char *, const size_t *, int,
                       const char *, const size_t *, int, int, gorai_torch_alloc_fn, void *, char **);
+    int (*script_check_files)(void *, char **);
     void (*script_free)(void *);
     void (*set_callbacks)(gorai_torch_execute_fn, gorai_torch_model_execute_fn, gorai_torch_release_fn);
 } lib;
@@ -56,9 +58,11 @@ int gorai_torch_open(const char *path, char *err, size_t errlen) {
         {"gorai_torch_model_input_name", (void **)&lib.model_input_name},
         {"gorai_torch_model_num_outputs", (void **)&lib.model_num_outputs},
         {"gorai_torch_model_run", (void **)&lib.model_run},
+        {"gorai_torch_model_check_files", (void **)&lib.model_check_files},
         {"gorai_torch_model_free", (void **)&lib.model_free},
         {"gorai_torch_script_compile", (void **)&lib.script_compile},
         {"gorai_torch_script_run", (void **)&lib.script_run},
+        {"gorai_torch_script_check_files", (void **)&lib.script_check_files},
         {"gorai_torch_script_free", (void **)&lib.script_free},
         {"gorai_torch_set_callbacks", (void **)&lib.set_callbacks},
     };
@@ -87,6 +91,7 @@ void *gorai_torch_lib_model_load(const void *blob, size_t len, int gpu, int devi
 int gorai_torch_lib_model_num_inputs(void *model) { return lib.model_num_inputs(model); }
 const char *gorai_torch_lib_model_input_name(void *model, int i) { return lib.model_input_name(model, i); }
 int gorai_torch_lib_model_num_outputs(void *model) { return lib.model_num_outputs(model); }
+int gorai_torch_lib_model_check_files(void *model, char **err) { return lib.model_check_files(model, err); }
 void gorai_torch_lib_model_free(void *model) { lib.model_free(model); }
 
 static void *alloc_output(void *ctx, int index, uint8_t code, uint8_t bits, int ndim, const int64_t *shape,
@@ -116,4 +121,5 @@ int gorai_torch_lib_script_run(void *script, const char *fn, size_t fnlen, int n
     return rc;
 }
 
+int gorai_torch_lib_script_check_files(void *script, char **err) { return lib.script_check_files(script, err); }
 void gorai_torch_lib_script_free(void *script) { lib.script_free(script); }

@@ -23,6 +23,7 @@ int gorai_torch_lib_model_num_outputs(void *model);
 /* Runs the model with outputs allocated by Go (goraiTorchAlloc); run is a cgo.Handle of the Go run. */
 int gorai_torch_lib_model_run(void *model, int ninputs, const gorai_torch_tensor *inputs, int noutputs,
                               uintptr_t run, char **err);
+int gorai_torch_lib_model_check_files(void *model, char **err);
 void gorai_torch_lib_model_free(void *model);
 void *gorai_torch_lib_script_compile(const char *source, size_t len, int gpu, int device_id, const char *entry_data,
                                      const size_t *entry_lens, int nentry, char **err);
@@ -31,6 +32,7 @@ int gorai_torch_lib_script_run(void *script, const char *fn, size_t fnlen, int n
                                const gorai_torch_tensor *inputs, const char *key_data, const size_t *key_lens,
                                int nkeys, const char *arg_data, const size_t *arg_lens, int nargs, int noutputs,
                                uintptr_t run, char **err);
+int gorai_torch_lib_script_check_files(void *script, char **err);
 void gorai_torch_lib_script_free(void *script);
 
 #endif

@@ -52,6 +52,10 @@ func (backend) NewScript(source []byte, opts backends.ScriptOptions) (backends.S
 	if h == nil {
 		return nil, takeError(cerr)
 	}
+	if !opts.Trusted && C.gorai_torch_lib_script_check_files(h, &cerr) != 0 {
+		C.gorai_torch_lib_script_free(h)
+		return nil, takeError(cerr)
+	}
 	return &script{h: h}, nil
 }
 

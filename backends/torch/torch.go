@@ -105,6 +105,10 @@ func (backend) NewModel(blob []byte, opts backends.ModelOptions) (backends.Model
 	if h == nil {
 		return nil, takeError(cerr)
 	}
+	if !opts.Trusted && C.gorai_torch_lib_model_check_files(h, &cerr) != 0 {
+		C.gorai_torch_lib_model_free(h)
+		return nil, takeError(cerr)
+	}
 	m := &model{}
 	m.Init(h, func(h unsafe.Pointer) { C.gorai_torch_lib_model_free(h) })
 	m.Inputs = make([]string, int(C.gorai_torch_lib_model_num_inputs(h)))

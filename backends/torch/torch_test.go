@@ -728,3 +728,30 @@ func copyArchiveFile(dst io.Writer, f *zip.File) error {
 	_, err = io.Copy(dst, r)
 	return err
 }
+
+// A client's code that calls torch.from_file, which maps a file of the server into a tensor, is refused,
+// in a model (testdata/make_from_file.py) and in a script; what Redis loads itself is not checked.
+func TestFromFileRefused(t *testing.T) {
+	b := lib.Need(t)
+	blob, err := os.ReadFile(filepath.Join("testdata", "from_file.pt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const model = "ERR TORCH model uses torch.from_file, which reaches files outside the model: it cannot be stored"
+	if _, err := b.NewModel(blob, backends.ModelOptions{Device: "CPU"}); err == nil || err.Error() != model {
+		t.Errorf("a client's model: %v, want %q", err, model)
+	}
+	if m, err := b.NewModel(blob, backends.ModelOptions{Device: "CPU", Trusted: true}); err != nil {
+		t.Errorf("a trusted model: %v", err)
+	} else {
+		m.Close()
+	}
+	src := "def f(tensors: List[Tensor], keys: List[str], args: List[str]):\n    return torch.from_file(args[0], True, 2)\n"
+	const script = "ERR TORCH script uses torch.from_file, which reaches files outside the model: it cannot be stored"
+	if _, err := compile(t, src, backends.ScriptOptions{Device: "CPU"}); err == nil || err.Error() != script {
+		t.Errorf("a client's script: %v, want %q", err, script)
+	}
+	if _, err := compile(t, src, backends.ScriptOptions{Device: "CPU", Trusted: true}); err != nil {
+		t.Errorf("a trusted script: %v", err)
+	}
+}

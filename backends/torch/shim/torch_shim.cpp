@@ -420,6 +420,29 @@ torch::jit::Function *findFunction(const Script &s, const std::string &name) {
     return nullptr;
 }
 
+// TorchScript's torch.from_file maps a file by name into a tensor, and writes the tensor's changes back
+// with shared=True: a script or model that calls it read and wrote files as the server's user (measured:
+// a script answered /etc/passwd), past the client's ACL. A client's code that calls it is refused, wherever
+// it sits (what Redis loads itself is not checked: a model stored before would keep its RDB from loading).
+void blockFileAccess(const torch::jit::Block *block, const std::string &what) {
+    static const c10::Symbol fromFile = c10::Symbol::fromQualString("aten::from_file");
+    for (const torch::jit::Node *n : block->nodes()) {
+        if (n->kind() == fromFile) {
+            throw std::runtime_error("ERR TORCH " + what +
+                                     " uses torch.from_file, which reaches files outside the model: it cannot be stored");
+        }
+        for (const torch::jit::Block *b : n->blocks()) blockFileAccess(b, what);
+    }
+}
+
+// refuseFileAccess checks every function of a compilation unit: a script's, or a model's (its classes'
+// methods, submodules' included).
+void refuseFileAccess(const torch::jit::CompilationUnit &cu, const std::string &what) {
+    for (torch::jit::Function *f : cu.get_functions()) {
+        if (f->isGraphFunction()) blockFileAccess(torch::jit::toGraphFunction(*f).graph()->block(), what);
+    }
+}
+
 std::vector<std::string> strings(const char *data, const size_t *lens, int n) {
     std::vector<std::string> v;
     v.reserve(n > 0 ? n : 0);
@@ -551,6 +574,16 @@ int gorai_torch_model_run(void *model, int ninputs, const gorai_torch_tensor *in
     return -1;
 }
 
+int gorai_torch_model_check_files(void *model, char **err) {
+    try {
+        refuseFileAccess(*static_cast<Model *>(model)->module._ivalue()->compilation_unit(), "model");
+        return 0;
+    } catch (const std::exception &e) {
+        fail(err, message(e));
+    }
+    return -1;
+}
+
 void gorai_torch_model_free(void *model) {
     try {
         delete static_cast<Model *>(model);
@@ -659,6 +692,16 @@ int gorai_torch_script_run(void *script, const char *fn, size_t fnlen, int ninpu
         fail(err, message(e));
     } catch (...) {
         fail(err, "unknown error running the TorchScript script");
+    }
+    return -1;
+}
+
+int gorai_torch_script_check_files(void *script, char **err) {
+    try {
+        refuseFileAccess(*static_cast<Script *>(script)->cu, "script");
+        return 0;
+    } catch (const std::exception &e) {
+        fail(err, message(e));
     }
     return -1;
 }

@@ -26,7 +26,7 @@ extern "C" {
 #endif
 
 /* The version of this API; gorai_torch_abi returns it and the loader refuses another. */
-#define GORAI_TORCH_ABI 2
+#define GORAI_TORCH_ABI 3
 
 /* Element type codes, as DLPack and RedisAI number them. */
 enum { GORAI_TORCH_INT = 0, GORAI_TORCH_UINT = 1, GORAI_TORCH_FLOAT = 2, GORAI_TORCH_BOOL = 6, GORAI_TORCH_STRING = 7 };
@@ -74,6 +74,8 @@ GORAI_TORCH_EXPORT int gorai_torch_model_num_outputs(void *model);
  * After a failure alloc may have been called for some outputs: the caller frees what it gave. */
 GORAI_TORCH_EXPORT int gorai_torch_model_run(void *model, int ninputs, const gorai_torch_tensor *inputs,
                                              int noutputs, gorai_torch_alloc_fn alloc, void *ctx, char **err);
+/* Refuses a model whose code calls torch.from_file (it maps a file of the server by name): 0, or -1 and *err. */
+GORAI_TORCH_EXPORT int gorai_torch_model_check_files(void *model, char **err);
 GORAI_TORCH_EXPORT void gorai_torch_model_free(void *model);
 
 /* ---- Scripts: TorchScript source compiled into a compilation unit (RedisAI's AI.SCRIPTSTORE / SCRIPTSET). ----
@@ -104,6 +106,8 @@ GORAI_TORCH_EXPORT int gorai_torch_script_run(void *script, const char *fn, size
                                               const size_t *key_lens, int nkeys, const char *arg_data,
                                               const size_t *arg_lens, int nargs, int noutputs,
                                               gorai_torch_alloc_fn alloc, void *ctx, char **err);
+/* As gorai_torch_model_check_files, for a script. */
+GORAI_TORCH_EXPORT int gorai_torch_script_check_files(void *script, char **err);
 GORAI_TORCH_EXPORT void gorai_torch_script_free(void *script);
 
 /* ---- The Redis extension: TorchScript builtins that scripts call, served by the module. ----
