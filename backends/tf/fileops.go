@@ -3,6 +3,7 @@ package tf
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"gorai/backends/protowalk"
 )
@@ -10,7 +11,8 @@ import (
 // A TensorFlow graph is a program, and some of its ops reach outside the model: ReadFile and WriteFile
 // read and write any file the server's user can (measured: a stored graph wrote a file with WriteFile
 // and answered /etc/hostname with ReadFile), checkpoint, reader, dataset, lookup-table and summary ops
-// open files by name, and PrintV2 and the debug ops write to the files their attributes name. A client
+// open files by name, and PrintV2 (with a file:// output_stream) and the debug ops write to the files their
+// attributes name. A client
 // that may store models would reach past its ACL, and could write a library that AI.CONFIG LOADBACKEND
 // then loads. Graphs with any of these ops are refused. It is a list of TensorFlow 2.20's ops whose
 // kernels open files or sockets, not a sandbox: models come from trusted users still.
@@ -42,8 +44,8 @@ func init() {
 		"CreateSummaryFileWriter", "CreateSummaryDbWriter", "SummaryWriter", "ImportEvent", "FlushSummaryWriter",
 		"CloseSummaryWriter", "WriteSummary", "WriteScalarSummary", "WriteHistogramSummary", "WriteImageSummary",
 		"WriteAudioSummary", "WriteGraphSummary", "WriteRawProtoSummary",
-		// output to a named file, descriptors read from one
-		"PrintV2", "DebugIdentity", "DebugIdentityV2", "DebugIdentityV3", "DebugNanCount", "DebugNumericSummary",
+		// output to a named file (PrintV2 only with a file:// output_stream: see checkOps), descriptors read from one
+		"DebugIdentity", "DebugIdentityV2", "DebugIdentityV3", "DebugNanCount", "DebugNumericSummary",
 		"DebugNumericSummaryV2", "DecodeProtoV2", "EncodeProto",
 		// Python and remote calls
 		"PyFunc", "PyFuncStateless", "EagerPyFunc", "RpcServer", "RpcClient", "RpcCall", "RpcServerStart",
@@ -60,16 +62,26 @@ var (
 	protoFunctionDef = &protowalk.Message{Name: "FunctionDef", Children: map[int]*protowalk.Message{3: protoNodeDef}}
 	protoLibrary     = &protowalk.Message{Name: "FunctionDefLibrary", Children: map[int]*protowalk.Message{1: protoFunctionDef}}
 	protoGraphDef    = &protowalk.Message{Name: "GraphDef", Children: map[int]*protowalk.Message{1: protoNodeDef, 2: protoLibrary}}
+	// protoFields reads a message's own fields (a NodeDef, an attr map entry, an AttrValue) without going in.
+	protoFields = &protowalk.Message{Name: "fields"}
 )
 
-const nodeDefOp = 2 // NodeDef.op
+// NodeDef's op (2) and attr (5, a map entry: key 1, AttrValue 2, whose s is 2).
+const (
+	nodeDefOp      = 2
+	nodeDefAttr    = 5
+	mapKey         = 1
+	mapValue       = 2
+	attrValueBytes = 2
+)
 
-// checkOps refuses a graph, or a function of its library, with an op of fileOps. A blob that is not a
+// checkOps refuses a graph, or a function of its library, with an op of fileOps, or a PrintV2 (tf.print,
+// left in many graphs, which prints to stderr) whose output_stream is a file. A blob that is not a
 // well-formed GraphDef is left to TensorFlow, which says so in its words.
 func checkOps(blob []byte) error {
 	err := protowalk.Walk(blob, protoGraphDef, 8, func(m *protowalk.Message, f protowalk.Field) error {
-		if m == protoNodeDef && f.Num == nodeDefOp && f.Wire == 2 && fileOps[string(f.Data)] {
-			return fmt.Errorf("ERR TF graph uses the op %s, which reaches files outside the model: it cannot be stored", f.Data)
+		if (m == protoGraphDef && f.Num == 1 || m == protoFunctionDef && f.Num == 3) && f.Wire == 2 {
+			return checkNode(f.Data)
 		}
 		return nil
 	})
@@ -77,4 +89,39 @@ func checkOps(blob []byte) error {
 		return nil // a GraphDef's messages nest three deep at most: not a GraphDef
 	}
 	return err
+}
+
+// checkNode refuses a NodeDef whose op reaches files.
+func checkNode(nodeDef []byte) error {
+	var op, outputStream string
+	protowalk.Walk(nodeDef, protoFields, 0, func(_ *protowalk.Message, f protowalk.Field) error {
+		switch {
+		case f.Num == nodeDefOp && f.Wire == 2:
+			op = string(f.Data)
+		case f.Num == nodeDefAttr && f.Wire == 2:
+			var key string
+			var value []byte
+			protowalk.Walk(f.Data, protoFields, 0, func(_ *protowalk.Message, e protowalk.Field) error {
+				if e.Num == mapKey && e.Wire == 2 {
+					key = string(e.Data)
+				} else if e.Num == mapValue && e.Wire == 2 {
+					value = e.Data
+				}
+				return nil
+			})
+			if key == "output_stream" {
+				protowalk.Walk(value, protoFields, 0, func(_ *protowalk.Message, v protowalk.Field) error {
+					if v.Num == attrValueBytes && v.Wire == 2 {
+						outputStream = string(v.Data)
+					}
+					return nil
+				})
+			}
+		}
+		return nil
+	})
+	if fileOps[op] || op == "PrintV2" && strings.HasPrefix(outputStream, "file://") {
+		return fmt.Errorf("ERR TF graph uses the op %s, which reaches files outside the model: it cannot be stored", op)
+	}
+	return nil
 }

@@ -20,7 +20,7 @@ func inLibrary(op string) []byte {
 }
 
 func TestCheckOps(t *testing.T) {
-	for _, op := range []string{"ReadFile", "WriteFile", "PrintV2", "SaveV2", "TFRecordDataset", "InitializeTableFromTextFileV2"} {
+	for _, op := range []string{"ReadFile", "WriteFile", "SaveV2", "TFRecordDataset", "InitializeTableFromTextFileV2"} {
 		want := "ERR TF graph uses the op " + op + ", which reaches files outside the model: it cannot be stored"
 		for where, g := range map[string][]byte{"graph": fileGraph(op), "library": inLibrary(op)} {
 			if err := checkOps(g); err == nil || err.Error() != want {
@@ -28,7 +28,17 @@ func TestCheckOps(t *testing.T) {
 			}
 		}
 	}
+	// tf.print's PrintV2 prints to stderr unless its output_stream names a file.
+	printTo := func(stream string) []byte {
+		return graphDef(placeholder("f", dtString), nodeDef{name: "p", op: "PrintV2", inputs: []string{"f"},
+			attrs: [][2]any{{"end", attrStr("\n")}, {"output_stream", attrStr(stream)}}})
+	}
+	const printV2 = "ERR TF graph uses the op PrintV2, which reaches files outside the model: it cannot be stored"
+	if err := checkOps(printTo("file:///tmp/printed")); err == nil || err.Error() != printV2 {
+		t.Errorf("PrintV2 to a file: %v, want %q", err, printV2)
+	}
 	for name, blob := range map[string][]byte{
+		"PrintV2 to stderr":        printTo("stderr"),
 		"graph.pb":                 fixture(t, "graph.pb"),
 		"Identity":                 inLibrary("Identity"),
 		"a Const named like an op": graphDef(nodeDef{name: "WriteFile", op: "Const"}),
@@ -42,11 +52,19 @@ func TestCheckOps(t *testing.T) {
 }
 
 // TensorFlow runs a graph that reads the file a client names (this test's own file, on the build before);
-// the backend refuses the graph.
+// the backend refuses a client's graph, and loads what Redis hands over itself (a graph stored before
+// keeps its RDB file loading).
 func TestReadFileRefused(t *testing.T) {
-	_, err := lib.Need(t).NewModel(fileGraph("ReadFile"), backends.ModelOptions{Device: "CPU", Inputs: []string{"f"}, Outputs: []string{"r"}})
+	b := lib.Need(t)
+	opts := backends.ModelOptions{Device: "CPU", Inputs: []string{"f"}, Outputs: []string{"r"}}
 	const want = "ERR TF graph uses the op ReadFile, which reaches files outside the model: it cannot be stored"
-	if err == nil || err.Error() != want {
+	if _, err := b.NewModel(fileGraph("ReadFile"), opts); err == nil || err.Error() != want {
 		t.Errorf("NewModel: %v, want %q", err, want)
+	}
+	opts.Trusted = true
+	if m, err := b.NewModel(fileGraph("ReadFile"), opts); err != nil {
+		t.Errorf("a trusted graph: %v", err)
+	} else {
+		m.Close()
 	}
 }
