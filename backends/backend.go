@@ -85,8 +85,9 @@ type ModelOptions struct {
 	// (BACKEND_MEMORY_LIMIT; ONNX only, as in RedisAI): a model or run that needs more fails.
 	MemoryLimit int64
 	// Trusted: the blob is one Redis itself hands over (its RDB or AOF being loaded, its master's
-	// stream), not a client's (AI.MODELSTORE, RESTORE). A runtime that a damaged blob can crash tries
-	// a client's in a process of its own first (TFLITE).
+	// stream), not a client's (AI.MODELSTORE, RESTORE, the low-level API). A client's is checked
+	// first: tried in a process of its own where a damaged blob can crash the runtime (TFLITE,
+	// TORCH), and refused where it would reach files outside the model (ONNX, TF, TORCH).
 	Trusted bool
 }
 

@@ -17,9 +17,10 @@ import (
 // A runtime that a damaged blob can crash, or make allocate until the kernel kills the process (Redis with
 // it), is handed a client's blob first in a process of its own: the backend's trial program, beside its
 // library, started when the backend opens its library, loads the library once and then tries each blob
-// in a child it forks (trial.h), under a cap on the child's memory. The model is refused when the child is killed by a signal, outlives Timeout, or
-// says the runtime refused the blob; otherwise the backend loads it in Redis. A fork and a load cost a few
-// milliseconds, against a model stored once. What Redis loads itself is not tried (ModelOptions.Trusted).
+// in a child it forks (trial.h), under a cap on the child's memory. The model is refused when the child
+// is killed by a signal, outlives Timeout, or says the runtime refused the blob; otherwise the backend
+// loads it in Redis. A fork and a load cost a few milliseconds, against a model stored once. What Redis
+// loads itself is not tried (ModelOptions.Trusted).
 
 // Trial is a backend's trial program and the library it loads.
 type Trial struct {
@@ -33,7 +34,7 @@ type Trial struct {
 	server *trialServer
 }
 
-// trialServer is the running trial program, started by the first Try.
+// trialServer is the running trial program, started by Start or the first Try.
 type trialServer struct {
 	cmd     *exec.Cmd
 	blobs   io.WriteCloser // its standard input
@@ -70,29 +71,36 @@ func (tr *Trial) Start() {
 	go func() {
 		tr.mu.Lock()
 		defer tr.mu.Unlock()
-		if tr.server == nil {
-			tr.server, _ = startTrialServer(tr.Program, tr.Library) // a failure is Try's to report
-		}
+		tr.running() // a failure is Try's to report
 	}()
 }
 
-// Try gives the trial program one blob, parts one after another; what names it in messages ("model"). It returns the runtime's refusal in the runtime's words (the same
-// loader's as in Redis), an error for a blob that crashed or hung the child, and nil otherwise (no program
-// included).
+// running is the trial program, started if it is not running; call it with mu held.
+func (tr *Trial) running() (*trialServer, error) {
+	if tr.server == nil {
+		s, err := startTrialServer(tr.Program, tr.Library)
+		if err != nil {
+			return nil, err
+		}
+		tr.server = s
+	}
+	return tr.server, nil
+}
+
+// Try gives the trial program one blob, parts one after another; what names it in messages ("model"). It
+// returns the runtime's refusal in the runtime's words (the same loader's as in Redis), an error for a
+// blob that crashed or hung the child, and nil otherwise (no program included).
 func (tr *Trial) Try(what string, parts ...[]byte) error {
 	if tr == nil || tr.Program == "" {
 		return nil
 	}
 	tr.mu.Lock()
 	defer tr.mu.Unlock()
-	if tr.server == nil {
-		s, err := startTrialServer(tr.Program, tr.Library)
-		if err != nil {
-			return fmt.Errorf("ERR %s %s could not be tried in a process of its own: %v", tr.Backend, what, err)
-		}
-		tr.server = s
+	s, err := tr.running()
+	if err != nil {
+		return fmt.Errorf("ERR %s %s could not be tried in a process of its own: %v", tr.Backend, what, err)
 	}
-	status, msg, err := tr.server.try(parts, time.Now().Add(tr.Timeout))
+	status, msg, err := s.try(parts, time.Now().Add(tr.Timeout))
 	if err != nil {
 		tr.server.stop() // a hung child, or a program that died: the next trial starts another
 		tr.server = nil

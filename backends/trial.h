@@ -34,8 +34,11 @@ static inline int gorai_trial_io(int fd, void *buf, size_t n, int writing) {
     return 0;
 }
 
+/* The room the memory cap leaves a model beside what the program maps, as messages say it. */
+#define GORAI_TRIAL_ROOM "2 GiB or 16 times its size"
+
 /* gorai_trial_cap_memory caps the process' address space at what it maps now (the runtime's library and the
- * blob) plus room for a model of len bytes, 2 GiB or 16 times its size: a blob that makes the runtime
+ * blob) plus room for a model of len bytes, GORAI_TRIAL_ROOM: a blob that makes the runtime
  * allocate without end then fails with the runtime's out-of-memory error, instead of taking the machine's
  * memory (a TorchScript archive with one byte of its pickle changed grew Redis to 24 GB). */
 static inline void gorai_trial_cap_memory(size_t len) {
@@ -57,8 +60,7 @@ static inline void gorai_trial_cap_memory(size_t len) {
  * returns GORAI_TRIAL_REFUSED; a failed allocation is said to be the cap's. */
 static inline int gorai_trial_refuse(const char *backend, const char *what, const char *msg) {
     if (msg == NULL || strstr(msg, "bad_alloc") != NULL || strstr(msg, "can't allocate memory") != NULL)
-        printf("ERR %s %s needs more memory to load than 2 GiB or 16 times its size when tried in a process of "
-               "its own: %s\n",
+        printf("ERR %s %s needs more memory to load than " GORAI_TRIAL_ROOM " when tried in a process of its own: %s\n",
                backend, what, msg ? msg : "out of memory");
     else
         printf("%s\n", msg);

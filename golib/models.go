@@ -137,11 +137,7 @@ func goraiModelRestore(c *C.gorai_model, key *C.char, keylen C.size_t, loading C
 	err := commands.CheckLoadedModel(meta)
 	var model backends.Model
 	if err == nil {
-		b := ai.Builder()
-		if loading != 0 {
-			b = ai.TrustedBuilder()
-		}
-		model, err = b.OpenModel(meta, m.Blob())
+		model, err = ai.Builder(loading != 0).OpenModel(meta, m.Blob())
 	}
 	if err != nil {
 		logf(nil, "warning", "gorai: could not load model %q from RDB: %v", C.GoStringN(key, C.int(keylen)), err)

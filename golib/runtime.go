@@ -58,19 +58,20 @@ func (w *running) reply(call *redisCall) error { return commands.ReplyRun(call.e
 func (w *running) free()                       { w.run.Release() }
 func (w *running) clientGone()                 { w.run.Cancel() }
 
+// fromRedis are the contexts in which Redis itself hands over what is built: applying the master's
+// stream on a replica, and loading the AOF (the builder trusts those blobs).
+const fromRedis = C.REDISMODULE_CTX_FLAGS_REPLICATED | C.REDISMODULE_CTX_FLAGS_LOADING
+
 // cannotWait are the contexts in which a client is not blocked for a build: where it cannot be
-// blocked at all, while applying the master's stream on a replica, and while loading the AOF.
-const cannotWait = cannotBlock | C.REDISMODULE_CTX_FLAGS_REPLICATED | C.REDISMODULE_CTX_FLAGS_LOADING
+// blocked at all, and fromRedis.
+const cannotWait = cannotBlock | fromRedis
 
 // Offload builds on a goroutine of its own (an engine background task, so that the exit waits for
 // it) while the client is blocked, and commits in the reply callback; where the client cannot
 // wait, it builds and commits now (see commands.Runtime).
 func (c *redisCall) Offload(env commands.Env, build func(commands.Builder) commands.Built) error {
 	flags := C.gorai_context_flags(c.ctx)
-	b := ai.Builder()
-	if flags&(C.REDISMODULE_CTX_FLAGS_REPLICATED|C.REDISMODULE_CTX_FLAGS_LOADING) != 0 {
-		b = ai.TrustedBuilder() // the master's stream, or the AOF
-	}
+	b := ai.Builder(flags&fromRedis != 0)
 	if flags&cannotWait != 0 {
 		return build(b).Commit(env)
 	}

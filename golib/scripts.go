@@ -54,11 +54,7 @@ func goraiScriptRestore(c *C.gorai_script, key *C.char, keylen C.size_t, loading
 	defer recoverEntry(nil, "loading a script", func() { ok = 0 })
 	s := storedScript{c}
 	meta := s.Meta()
-	b := ai.Builder()
-	if loading != 0 {
-		b = ai.TrustedBuilder()
-	}
-	compiled, err := b.OpenScript(meta, s.Source())
+	compiled, err := ai.Builder(loading != 0).OpenScript(meta, s.Source())
 	if err != nil {
 		logf(nil, "warning", "gorai: could not load script %q from RDB: %v", C.GoStringN(key, C.int(keylen)), err)
 		return 0

@@ -28,8 +28,8 @@
     X(void, goraiStarted, (void))                                                                                      \
     X(uintptr_t, goraiSessionCopy, (uintptr_t h, char *key, size_t keylen))                                            \
     X(void, goraiSessionClose, (uintptr_t h))                                                                          \
-    X(int, goraiModelRestore, (gorai_model * c, char *key, size_t keylen, int loading))                                            \
-    X(int, goraiScriptRestore, (gorai_script * c, char *key, size_t keylen, int loading))                                          \
+    X(int, goraiModelRestore, (gorai_model * c, char *key, size_t keylen, int loading))                                \
+    X(int, goraiScriptRestore, (gorai_script * c, char *key, size_t keylen, int loading))                              \
     X(gorai_tensor *, goraiLLAPIConcat, (gorai_tensor * *ts, long long int n))                                         \
     X(gorai_tensor *, goraiLLAPISlice, (gorai_tensor * t, long long int offset, long long int n))                      \
     X(gorai_model *, goraiLLAPIModelCreate,                                                                            \

@@ -18,15 +18,10 @@ type builder struct {
 	log              func(level, format string, args ...any)
 }
 
-// Builder is a commands.Builder with the configuration of now; call it on the main thread. It takes
-// the blobs it builds from as a client's.
-func (s *Server) Builder() commands.Builder { return s.builder(false) }
-
-// TrustedBuilder is Builder for blobs that Redis itself hands over: its RDB or AOF being loaded, its
-// master's stream (backends.ModelOptions.Trusted).
-func (s *Server) TrustedBuilder() commands.Builder { return s.builder(true) }
-
-func (s *Server) builder(trusted bool) builder {
+// Builder is a commands.Builder with the configuration of now; call it on the main thread. trusted says
+// whether the blobs it builds from are ones Redis itself hands over (its RDB or AOF being loaded, its
+// master's stream) rather than a client's (backends.ModelOptions.Trusted).
+func (s *Server) Builder(trusted bool) commands.Builder {
 	b := builder{
 		libraries: make(map[string]string),
 		intraOp:   int(s.Config.IntraOpParallelism),

@@ -1,14 +1,12 @@
 package tests
 
 import (
-	"archive/zip"
-	"bytes"
 	"fmt"
-	"io"
 	"math/rand"
 	"testing"
 	"time"
 
+	"gorai/backends/torch/torchtest"
 	"gorai/tests/redistest"
 	"gorai/tests/resp"
 )
@@ -37,46 +35,20 @@ func damageBytes(rng *rand.Rand, blob []byte) []byte {
 
 // damageArchive damages one file of a zip archive and writes the archive again.
 func damageArchive(rng *rand.Rand, blob []byte) []byte {
-	return rewriteArchive(blob, func(files int) (int, func([]byte) []byte) {
-		return rng.Intn(files), func(data []byte) []byte { return damageBytes(rng, data) }
+	victim := -1
+	out, err := torchtest.RewriteArchive(blob, func(i, n int, _ string, data []byte) []byte {
+		if victim < 0 {
+			victim = rng.Intn(n)
+		}
+		if i != victim || len(data) == 0 {
+			return data
+		}
+		return damageBytes(rng, data)
 	})
-}
-
-// rewriteArchive writes a zip archive again, each file stored as it was, the file that pick chooses (from
-// the count of files) changed by its change function where it has bytes.
-func rewriteArchive(blob []byte, pick func(files int) (int, func([]byte) []byte)) []byte {
-	r, err := zip.NewReader(bytes.NewReader(blob), int64(len(blob)))
 	if err != nil {
 		panic(err)
 	}
-	victim, change := pick(len(r.File))
-	var out bytes.Buffer
-	w := zip.NewWriter(&out)
-	for i, f := range r.File {
-		rc, err := f.Open()
-		if err != nil {
-			panic(err)
-		}
-		data, err := io.ReadAll(rc)
-		rc.Close()
-		if err != nil {
-			panic(err)
-		}
-		if i == victim && len(data) > 0 {
-			data = change(data)
-		}
-		fw, err := w.CreateHeader(&zip.FileHeader{Name: f.Name, Method: f.Method})
-		if err != nil {
-			panic(err)
-		}
-		if _, err := fw.Write(data); err != nil {
-			panic(err)
-		}
-	}
-	if err := w.Close(); err != nil {
-		panic(err)
-	}
-	return out.Bytes()
+	return out
 }
 
 func damagedSeeds(t *testing.T) []damagedSeed {
@@ -123,8 +95,7 @@ func TestDamagedModels(t *testing.T) {
 			stored, ran := 0, 0
 			for i := range count {
 				blob := sd.damage(rng, sd.blob)
-				store := append(append([]any{"AI.MODELSTORE", "m", sd.backend, "CPU"}, sd.storeOpts...), "BLOB", blob)
-				v, err := c.Do(store...)
+				v, err := c.Do(storeArgs("m", sd.backend, "CPU", blob, sd.storeOpts...)...)
 				if err == nil && !v.IsError() {
 					stored++
 					v, err = c.Do(sd.run...)
@@ -151,12 +122,14 @@ func TestDamagedModels(t *testing.T) {
 	}
 }
 
-// The archives rewriteArchive writes are archives libtorch takes: linear.pt written again unchanged runs.
+// The archives torchtest.RewriteArchive writes are archives libtorch takes: linear.pt written again unchanged
+// runs.
 func TestRewrittenArchiveRuns(t *testing.T) {
 	t.Parallel()
-	same := rewriteArchive(torchTestdata(t, "linear.pt"), func(int) (int, func([]byte) []byte) {
-		return 0, func(data []byte) []byte { return data }
-	})
+	same, err := torchtest.RewriteArchive(torchTestdata(t, "linear.pt"), func(_, _ int, _ string, data []byte) []byte { return data })
+	if err != nil {
+		t.Fatal(err)
+	}
 	c := startServer(t).Conn(t)
 	expectOK(t, c, storeArgs("m", "TORCH", "CPU", same)...)
 	expectOK(t, c, "AI.TENSORSET", "lin", "FLOAT", 2, 3, "VALUES", 1, 2, 3, 4, 5, 6)

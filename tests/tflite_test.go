@@ -51,11 +51,10 @@ func tfliteTestdata(t *testing.T, name string) ([]byte, tfliteModel) {
 	return blob, all[name]
 }
 
-// tfliteRun sets the case's inputs at <prefix>:in<i>, runs the model and compares the outputs at
-// <prefix>:out<i> with TF Lite's. It may be called from several goroutines.
-func tfliteRun(t *testing.T, c *resp.Conn, model, prefix string, tc tfliteCase, context string) {
+// tfliteInputs sets the case's inputs at <prefix>:in<i> and returns their keys.
+func tfliteInputs(t *testing.T, c *resp.Conn, prefix string, tc tfliteCase) []string {
 	t.Helper()
-	var ins, outs []string
+	var ins []string
 	for i, in := range tc.Inputs {
 		k := prefix + ":in" + string(rune('0'+i))
 		args := []any{"AI.TENSORSET", k, strings.ToUpper(strings.TrimSuffix(in.DType, "32"))}
@@ -69,6 +68,14 @@ func tfliteRun(t *testing.T, c *resp.Conn, model, prefix string, tc tfliteCase, 
 		expectOK(t, c, args...)
 		ins = append(ins, k)
 	}
+	return ins
+}
+
+// tfliteRun sets the case's inputs at <prefix>:in<i>, runs the model and compares the outputs at
+// <prefix>:out<i> with TF Lite's. It may be called from several goroutines.
+func tfliteRun(t *testing.T, c *resp.Conn, model, prefix string, tc tfliteCase, context string) {
+	t.Helper()
+	ins, outs := tfliteInputs(t, c, prefix, tc), []string(nil)
 	for i := range tc.Outputs {
 		outs = append(outs, prefix+":out"+string(rune('0'+i)))
 	}
@@ -306,16 +313,8 @@ func TestTFLiteTrialTrustsRedis(t *testing.T) {
 	}
 	s := redistest.Start(t, redistest.Options{Dir: dir})
 	c := s.Conn(t)
-	in := dm.Cases[0].Inputs
-	for i, name := range []string{"in0", "in1"} {
-		args := []any{"AI.TENSORSET", name, "FLOAT"}
-		for _, d := range in[i].Shape {
-			args = append(args, d)
-		}
-		expectOK(t, c, append(args, "BLOB", make([]byte, 4*len(in[i].Values)))...)
-	}
 	const threw = "ERR TFLITE: LiteRT failed: basic_string::_M_construct null not valid"
-	run := execArgs("m", []string{"in0", "in1"}, []string{"out0", "out1"})
+	run := execArgs("m", tfliteInputs(t, c, "m", dm.Cases[0]), []string{"out0", "out1"})
 	expectErr(t, c, threw, run...)
 	expectErr(t, c, threw+" (in an earlier run; store the model again)", run...)
 	tfliteRun(t, c, "d", "d", dm.Cases[0], "loaded from the RDB file")

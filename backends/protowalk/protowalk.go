@@ -78,3 +78,23 @@ func walk(msg []byte, m *Message, depth int, visit func(*Message, Field) error) 
 	}
 	return nil
 }
+
+// fields is a message whose fields a walk visits without going into any.
+var fields = &Message{Name: "fields"}
+
+// Fields calls visit for each field of msg, without going into the messages it holds.
+func Fields(msg []byte, visit func(Field) error) error {
+	return walk(msg, fields, 0, func(_ *Message, f Field) error { return visit(f) })
+}
+
+// Bytes is the last length-delimited field num of msg (a string, bytes or a message), nil when msg has none.
+func Bytes(msg []byte, num int) []byte {
+	var b []byte
+	Fields(msg, func(f Field) error {
+		if f.Num == num && f.Wire == 2 {
+			b = f.Data
+		}
+		return nil
+	})
+	return b
+}

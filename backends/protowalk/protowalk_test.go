@@ -54,3 +54,22 @@ func TestWalk(t *testing.T) {
 		}
 	}
 }
+
+// Fields stays in the message; Bytes answers its last length-delimited field of a number.
+func TestFieldsAndBytes(t *testing.T) {
+	inner := bytesField(1, []byte("in"))
+	msg := append(append(append(varintField(1, 5), bytesField(2, inner)...), bytesField(3, []byte("a"))...), bytesField(3, []byte("b"))...)
+	n := 0
+	if err := Fields(msg, func(Field) error { n++; return nil }); err != nil || n != 4 {
+		t.Errorf("Fields visited %d fields (%v), want 4", n, err)
+	}
+	if got := string(Bytes(msg, 3)); got != "b" {
+		t.Errorf("Bytes(3) = %q, want the last, b", got)
+	}
+	if got := string(Bytes(Bytes(msg, 2), 1)); got != "in" {
+		t.Errorf("Bytes of the inner message = %q", got)
+	}
+	if Bytes(msg, 1) != nil || Bytes(msg, 9) != nil {
+		t.Error("Bytes of a varint field or of a field not there is not nil")
+	}
+}

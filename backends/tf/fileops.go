@@ -62,8 +62,6 @@ var (
 	protoFunctionDef = &protowalk.Message{Name: "FunctionDef", Children: map[int]*protowalk.Message{3: protoNodeDef}}
 	protoLibrary     = &protowalk.Message{Name: "FunctionDefLibrary", Children: map[int]*protowalk.Message{1: protoFunctionDef}}
 	protoGraphDef    = &protowalk.Message{Name: "GraphDef", Children: map[int]*protowalk.Message{1: protoNodeDef, 2: protoLibrary}}
-	// protoFields reads a message's own fields (a NodeDef, an attr map entry, an AttrValue) without going in.
-	protoFields = &protowalk.Message{Name: "fields"}
 )
 
 // NodeDef's op (2) and attr (5, a map entry: key 1, AttrValue 2, whose s is 2).
@@ -94,29 +92,12 @@ func checkOps(blob []byte) error {
 // checkNode refuses a NodeDef whose op reaches files.
 func checkNode(nodeDef []byte) error {
 	var op, outputStream string
-	protowalk.Walk(nodeDef, protoFields, 0, func(_ *protowalk.Message, f protowalk.Field) error {
+	protowalk.Fields(nodeDef, func(f protowalk.Field) error {
 		switch {
 		case f.Num == nodeDefOp && f.Wire == 2:
 			op = string(f.Data)
-		case f.Num == nodeDefAttr && f.Wire == 2:
-			var key string
-			var value []byte
-			protowalk.Walk(f.Data, protoFields, 0, func(_ *protowalk.Message, e protowalk.Field) error {
-				if e.Num == mapKey && e.Wire == 2 {
-					key = string(e.Data)
-				} else if e.Num == mapValue && e.Wire == 2 {
-					value = e.Data
-				}
-				return nil
-			})
-			if key == "output_stream" {
-				protowalk.Walk(value, protoFields, 0, func(_ *protowalk.Message, v protowalk.Field) error {
-					if v.Num == attrValueBytes && v.Wire == 2 {
-						outputStream = string(v.Data)
-					}
-					return nil
-				})
-			}
+		case f.Num == nodeDefAttr && f.Wire == 2 && string(protowalk.Bytes(f.Data, mapKey)) == "output_stream":
+			outputStream = string(protowalk.Bytes(protowalk.Bytes(f.Data, mapValue), attrValueBytes))
 		}
 		return nil
 	})

@@ -1,13 +1,10 @@
 package torch
 
 import (
-	"archive/zip"
-	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"math"
 	"os"
@@ -20,6 +17,7 @@ import (
 
 	"gorai/backends"
 	"gorai/backends/backendtest"
+	"gorai/backends/torch/torchtest"
 	"gorai/tensor"
 )
 
@@ -662,29 +660,11 @@ func TestDebugFilesIgnored(t *testing.T) {
 // CRC-32s of what is written: damage that the archive check lets through to libtorch.
 func rewriteArchive(t *testing.T, blob []byte, change func(name string, data []byte) []byte) []byte {
 	t.Helper()
-	archive, err := zip.NewReader(bytes.NewReader(blob), int64(len(blob)))
+	out, err := torchtest.RewriteArchive(blob, func(_, _ int, name string, data []byte) []byte { return change(name, data) })
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out bytes.Buffer
-	w := zip.NewWriter(&out)
-	for _, f := range archive.File {
-		var data bytes.Buffer
-		if err := copyArchiveFile(&data, f); err != nil {
-			t.Fatal(err)
-		}
-		dst, err := w.CreateHeader(&zip.FileHeader{Name: f.Name, Method: zip.Store})
-		if err == nil {
-			_, err = dst.Write(change(f.Name, data.Bytes()))
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return out.Bytes()
+	return out
 }
 
 // One byte of linear.pt's data.pkl changed (an opcode, 'c' to 'M', found by changing random bytes of the
@@ -717,16 +697,6 @@ func TestTrialRefusesEndlessAllocation(t *testing.T) {
 func TestTrustedIsNotTried(t *testing.T) {
 	_, good := testModel(t, "linear")
 	backendtest.TrustedIsNotTried(t, lib.Need(t), &trial, good)
-}
-
-func copyArchiveFile(dst io.Writer, f *zip.File) error {
-	r, err := f.Open()
-	if err != nil {
-		return err
-	}
-	defer r.Close()
-	_, err = io.Copy(dst, r)
-	return err
 }
 
 // A client's code that calls torch.from_file, which maps a file of the server into a tensor, is refused,

@@ -16,8 +16,8 @@ static int try_model(const char *blob, size_t len) {
     gorai_tfl_model *m = gorai_tfl_model_new(blob, len, &err);
     if (m == NULL) return gorai_trial_refuse("TFLITE", "model", err);
     if (gorai_tfl_model_trial(m, &err) != 0) {
-        printf("ERR TFLITE model failed to run on zeros of its inputs' shapes, within 2 GiB or 16 times its size, "
-               "when tried in a process of its own: %s\n",
+        printf("ERR TFLITE model failed to run on zeros of its inputs' shapes, within " GORAI_TRIAL_ROOM
+               ", when tried in a process of its own: %s\n",
                err ? err : "out of memory");
         return GORAI_TRIAL_REFUSED;
     }
