@@ -34,9 +34,14 @@ MODULE_C := $(wildcard module/*.c tensor/*.c) commands/load_args.c
 MODULE_H := $(wildcard module/*.h tensor/*.h) commands/load_args.h
 CFLAGS ?= -O2
 MODULE_CFLAGS := $(CFLAGS) -Wall -Wextra -fPIC -Imodule -Itensor -Icommands
+# Go's build cache keys a cgo package on its own folder's files only, not on the headers it includes from
+# another (the torch shim's API, the module's, dlopen.h): their checksum in CGO_CFLAGS (beside Go's default
+# -O2 -g) makes a change to any of them rebuild the cgo packages, for the build and the tests alike.
+C_HEADERS := $(shell find module tensor commands backends golib -name '*.h' -not -path '*/testdata/*' | sort)
+export CGO_CFLAGS := -O2 -g -DGORAI_C_HEADERS=$(shell cat $(C_HEADERS) | sha256sum | cut -c1-16)
 # Every file of the packages gorai_go.so is built from (go list -deps), so a new package is in without editing.
 GO_LIBRARY_DIRS := $(shell $(GO) list -deps -f '{{if not .Standard}}{{.Dir}}{{end}}' ./golib 2>/dev/null | grep '^$(CURDIR)/')
-GO_SOURCES := go.mod go.sum $(filter-out %_test.go,$(foreach d,$(GO_LIBRARY_DIRS),$(wildcard $(d)/*.go $(d)/*.c $(d)/*.h)))
+GO_SOURCES := go.mod go.sum $(filter-out %_test.go,$(foreach d,$(GO_LIBRARY_DIRS),$(wildcard $(d)/*.go $(d)/*.c $(d)/*.h))) $(C_HEADERS)
 
 # Test tiers. Packages are listed by go list when a target needs them: the backend packages are those
 # under backends/ with a library to load (backendtest is their helper; backends and protowalk are pure Go); the

@@ -713,6 +713,29 @@ void gorai_torch_script_free(void *script) {
     }
 }
 
+int gorai_torch_warm_up(char **err) {
+    try {
+        torch::jit::Module module("__torch__.GoraiWarmUp");
+        module.register_parameter("weight", torch::ones({2, 2}), false);
+        module.define("def forward(self, x: Tensor) -> Tensor:\n    return torch.relu(torch.linear(x, self.weight)) + 1\n");
+        std::ostringstream archive(std::ios_base::binary);
+        module.save(archive);
+        const std::string blob = archive.str();
+        void *model = gorai_torch_model_load(blob.data(), blob.size(), 0, -1, err);
+        if (model == nullptr) return -1;
+        gorai_torch_model_free(model);
+        static const char source[] = "def f(tensors: List[Tensor], keys: List[str], args: List[str]):\n    return tensors[0] + 1\n";
+        const size_t entry_len = 1;
+        void *script = gorai_torch_script_compile(source, sizeof source - 1, 0, -1, "f", &entry_len, 1, err);
+        if (script == nullptr) return -1;
+        gorai_torch_script_free(script);
+        return 0;
+    } catch (const std::exception &e) {
+        fail(err, message(e));
+    }
+    return -1;
+}
+
 void gorai_torch_set_callbacks(gorai_torch_execute_fn execute, gorai_torch_model_execute_fn model_execute,
                                gorai_torch_release_fn release) {
     executeFn.store(execute);

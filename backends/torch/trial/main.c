@@ -14,18 +14,29 @@
 static void *(*load)(const void *, size_t, int, int, char **);
 static void *(*compile)(const char *, size_t, int, int, const char *, const size_t *, int, char **);
 static int (*set_threads)(int, int, char **);
+static int (*warm_up)(char **);
 
 static int open_shim(const char *path, char *err, size_t n) {
     gorai_symbol syms[] = {
         {"gorai_torch_model_load", (void **)&load},
         {"gorai_torch_set_threads", (void **)&set_threads},
         {"gorai_torch_script_compile", (void **)&compile},
+        {"gorai_torch_warm_up", (void **)&warm_up},
     };
     if (gorai_dlopen_symbols(path, syms, sizeof syms / sizeof syms[0], "is not gorai's torch shim", err, n) == NULL)
         return -1;
     char *e = NULL;
     set_threads(1, 1, &e); /* one thread each: a trial only loads */
     free(e);
+    /* What libtorch builds at its first load and compile is built here, once, rather than in every child
+     * (a trial then takes a third of the time); a libtorch that cannot load a model it saved itself would
+     * refuse every trial anyway, so it is said once, here. */
+    e = NULL;
+    if (warm_up(&e) != 0) {
+        snprintf(err, n, "libtorch could not load a small model of gorai's own: %s", e ? e : "unknown error");
+        free(e);
+        return -1;
+    }
     return 0;
 }
 
