@@ -8,6 +8,7 @@ package engine
 import (
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -168,12 +169,15 @@ func (q *Queue) WorkerCPU() []time.Duration {
 	return cpu
 }
 
-// Submit queues job.
-func (q *Queue) Submit(j *Job) { q.SubmitAt(j, time.Now()) }
+// Submit queues job, behind those queued before it.
+func (q *Queue) Submit(j *Job) { q.submit(j, time.Now(), false) }
 
-// SubmitAt queues job as if it had been queued at queued, which its timeout counts from: a DAG
-// queues itself again, at a model op that batches, with the time it was first queued.
-func (q *Queue) SubmitAt(j *Job, queued time.Time) {
+// Requeue queues again, ahead of every queued job, a job that was queued at queued, which its timeout
+// counts from: a DAG that reached a model op that batches, so that it waits in the queue once and not
+// again behind everything queued since (RedisAI puts an unfinished DAG back at the front of its queue).
+func (q *Queue) Requeue(j *Job, queued time.Time) { q.submit(j, queued, true) }
+
+func (q *Queue) submit(j *Job, queued time.Time, front bool) {
 	j.queued = queued
 	q.mu.Lock()
 	if !q.started {
@@ -182,7 +186,11 @@ func (q *Queue) SubmitAt(j *Job, queued time.Time) {
 			go q.work(&q.workers[i])
 		}
 	}
-	q.jobs = append(q.jobs, j)
+	if front {
+		q.jobs = slices.Insert(q.jobs, 0, j)
+	} else {
+		q.jobs = append(q.jobs, j)
+	}
 	var buf [4]*worker
 	gatherers, joins := q.wakeGathering(j, buf[:0])
 	var w *worker

@@ -49,6 +49,33 @@ func TestTimeoutWhileQueued(t *testing.T) {
 	}
 }
 
+// A job queued again goes ahead of the jobs queued before it, and its timeout counts from when it was
+// first queued.
+func TestRequeueGoesFirst(t *testing.T) {
+	e := New(1, nil)
+	q := e.Queue("CPU")
+	release := make(chan struct{})
+	started := make(chan struct{})
+	q.Submit(&Job{Run: func() { close(started); <-release }})
+	<-started
+	order := make(chan string, 4)
+	job := func(name string) *Job {
+		return &Job{Timeout: time.Hour, Run: func() { order <- name }, TimedOut: func() { order <- name + " timed out" }}
+	}
+	q.Submit(job("first"))
+	q.Submit(job("second"))
+	q.Requeue(job("again"), time.Now())
+	q.Requeue(job("expired"), time.Now().Add(-2*time.Hour))
+	close(release)
+	var got []string
+	for range 4 {
+		got = append(got, <-order)
+	}
+	if want := "expired timed out, again, first, second"; strings.Join(got, ", ") != want {
+		t.Fatalf("ran %q, want %s", got, want)
+	}
+}
+
 // A job that panics does not stop its queue's worker, and the panic is logged with its stack.
 func TestPanickingJob(t *testing.T) {
 	logged := make(chan string, 1)
@@ -168,14 +195,14 @@ func TestWorkersStartWithTheFirstJob(t *testing.T) {
 }
 
 // workerGoroutines counts the goroutines, started or not yet, that a queue made for its workers, in
-// every engine of the process: those created where workers are started (now Submit; Queue before).
+// every engine of the process: those created where workers are started (now submit; Queue before).
 func workerGoroutines() int {
 	buf := make([]byte, 1<<20)
 	for {
 		n := runtime.Stack(buf, true)
 		if n < len(buf) {
 			dump := string(buf[:n])
-			return strings.Count(dump, "created by gorai/engine.(*Queue).Submit") +
+			return strings.Count(dump, "created by gorai/engine.(*Queue).submit") +
 				strings.Count(dump, "created by gorai/engine.(*Engine).Queue")
 		}
 		buf = make([]byte, 2*len(buf))

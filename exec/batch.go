@@ -25,7 +25,7 @@ func (r *Run) batch(s *ModelSession) *engine.Batch {
 	return &r.member.batching
 }
 
-// requeueAt queues a DAG run again, on op's queue, when op is a model op that batches (RedisAI
+// requeueAt queues a DAG run again, at the front of op's queue, when op is a model op that batches (RedisAI
 // batches a DAG's current op with the model's queued runs and other DAGs' ops, and makes it wait
 // for MINBATCHSIZE): the run's job then describes op as its share of a batch, keeps the time the
 // DAG was first queued (its TIMEOUT counts from there), and the DAG goes on once the batch has run
@@ -48,7 +48,7 @@ func (r *Run) requeueAt(op Op) bool {
 	}
 	queued := r.job.Queued()
 	r.job = engine.Job{Timeout: r.Plan.Timeout, Run: r.run, TimedOut: r.timedOut, Batch: &r.member.batching}
-	s.Queue.SubmitAt(&r.job, queued)
+	s.Queue.Requeue(&r.job, queued)
 	return true
 }
 
