@@ -52,6 +52,32 @@ func TestConfigLoadBackendFailure(t *testing.T) {
 	}
 }
 
+// A user whom ACL does not let run MODULE LOAD may not choose the libraries Redis loads: LOADBACKEND
+// and BACKENDSPATH are refused with Redis' NOPERM after their arity, and change nothing; the other
+// subcommands are not checked.
+func TestConfigLibrariesNeedModuleLoad(t *testing.T) {
+	noperm := errors.New("NOPERM this user has no permissions to run the 'module|load' command")
+	cases := []struct{ line, want string }{
+		{"AI.CONFIG LOADBACKEND TORCH /tmp/evil.so", "-NOPERM this user has no permissions to run the 'module|load' command"},
+		{"AI.CONFIG LOADBACKEND PYTORCH x.so", "-NOPERM this user has no permissions to run the 'module|load' command"},
+		{"AI.CONFIG LOADBACKEND TORCH", "-ARITY"},
+		{"AI.CONFIG BACKENDSPATH /tmp", "-NOPERM this user has no permissions to run the 'module|load' command"},
+		{"AI.CONFIG BACKENDSPATH", "-ERR BACKENDSPATH: missing path argument"},
+		{"AI.CONFIG MODEL_CHUNK_SIZE 1024", "+OK"},
+		{"AI.CONFIG GET BACKENDSPATH", `$"/m/backends"`},
+	}
+	for _, c := range cases {
+		ks, rt := newFakeKeyspace(), newFakeRuntime()
+		rt.noLoadingErr = noperm
+		if got := runAI(ks, rt, ConfigCommand, c.line); got != c.want {
+			t.Errorf("%s:\n got %s\nwant %s", c.line, got, c.want)
+		}
+		if rt.config.BackendsPath != "/m/backends" || len(rt.loaded) != 0 {
+			t.Errorf("%s: BACKENDSPATH %q, loaded %v", c.line, rt.config.BackendsPath, rt.loaded)
+		}
+	}
+}
+
 // The subcommands in sequence: each takes effect at once, GET reads it back, nothing is replicated.
 func TestConfigCommand(t *testing.T) {
 	ks, rt := newFakeKeyspace(), newFakeRuntime()

@@ -46,6 +46,10 @@ type Runtime interface {
 	Execute(plan *exec.Plan) error
 	// LoadBackend opens a backend library explicitly (AI.CONFIG LOADBACKEND).
 	LoadBackend(name, path string) error
+	// MayLoadLibraries refuses, with Redis' NOPERM reply, a user whom Redis' ACL does not let run
+	// MODULE LOAD: AI.CONFIG LOADBACKEND and BACKENDSPATH choose libraries that Redis loads into
+	// itself, as MODULE LOAD does.
+	MayLoadLibraries() error
 	Stats() *stats.Table
 	Config() *Config
 }

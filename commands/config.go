@@ -126,6 +126,9 @@ func ConfigCommand(env Env, args [][]byte) error {
 		if len(rest) < 2 {
 			return ErrWrongArity
 		}
+		if err := env.Runtime.MayLoadLibraries(); err != nil {
+			return err
+		}
 		name, err := parseBackend(rest[0])
 		if err != nil {
 			return err
@@ -136,6 +139,10 @@ func ConfigCommand(env Env, args [][]byte) error {
 	case is(sub, "BACKENDSPATH"):
 		if len(rest) < 1 {
 			return errBackendsPathMissing
+		}
+		// A backend not yet opened is opened from BACKENDSPATH at its first use.
+		if err := env.Runtime.MayLoadLibraries(); err != nil {
+			return err
 		}
 		c.BackendsPath = string(rest[0])
 	case is(sub, "MODEL_CHUNK_SIZE"):

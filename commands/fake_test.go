@@ -244,9 +244,10 @@ type executeCall struct {
 type loadCall struct{ name, path string }
 
 // fakeRuntime records what the commands ask of it and fails with the configured errors (openErr
-// and execErr for models and scripts alike; txErr as a transaction refuses runs).
+// and execErr for models and scripts alike; txErr as a transaction refuses runs; noLoadingErr as
+// ACL refuses a user MODULE LOAD).
 type fakeRuntime struct {
-	openErr, execErr, loadErr, txErr error
+	openErr, execErr, loadErr, txErr, noLoadingErr error
 	opened                           []openCall
 	sessions                         []*fakeSession
 	executed                         []executeCall
@@ -402,6 +403,8 @@ func (c *dagTensorCounter) check(tb testing.TB, what string, want int) {
 		tb.Fatalf("%s: %d tensors live (built %d), want %d", what, live, len(c.built), want)
 	}
 }
+
+func (r *fakeRuntime) MayLoadLibraries() error { return r.noLoadingErr }
 
 func (r *fakeRuntime) LoadBackend(name, path string) error {
 	r.loaded = append(r.loaded, loadCall{name, path})

@@ -27,16 +27,30 @@ type caller struct {
 
 type callerKey struct{}
 
+// caller is the user running the command; unchecked when Redis runs it for no user.
+func (c *redisCall) caller() caller {
+	s := C.gorai_current_user(c.ctx)
+	if s == nil {
+		return caller{unchecked: true}
+	}
+	defer C.gorai_free_string(c.ctx, s)
+	var n C.size_t
+	p := C.gorai_string_ptr(s, &n)
+	return caller{user: C.GoStringN(p, C.int(n))}
+}
+
 // callerContext is the context a script run carries: the user running the command.
 func (c *redisCall) callerContext() context.Context {
-	who := caller{unchecked: true}
-	if s := C.gorai_current_user(c.ctx); s != nil {
-		var n C.size_t
-		p := C.gorai_string_ptr(s, &n)
-		who = caller{user: C.GoStringN(p, C.int(n))}
-		C.gorai_free_string(c.ctx, s)
-	}
-	return context.WithValue(context.Background(), callerKey{}, who)
+	return context.WithValue(context.Background(), callerKey{}, c.caller())
+}
+
+// MayLoadLibraries checks that the user running the command may run MODULE LOAD (see
+// commands.Runtime); the refusal is Redis' own, logged in ACL LOG.
+func (c *redisCall) MayLoadLibraries() error {
+	argv := []string{"MODULE", "LOAD", "library"}
+	cargv, free := redisArgv(c.ctx, argv)
+	defer free()
+	return c.caller().mayRun(c.ctx, cargv, argv)
 }
 
 // moduleCaller is the context of a script run that another module asked for (the low-level API):

@@ -38,26 +38,14 @@ func (redisHost) Execute(run context.Context, cmd string, args []string) (any, e
 		return nil, err
 	}
 	argv := append([]string{cmd}, args...)
-	n := len(argv)
-	// Go slices of C pointers: C copies the strings into Redis' and keeps neither.
-	cargs, lens := make([]*C.char, n), make([]C.size_t, n)
-	for i, a := range argv {
-		cargs[i], lens[i] = C.CString(a), C.size_t(len(a))
-	}
-	defer func() {
-		for _, p := range cargs {
-			C.free(unsafe.Pointer(p))
-		}
-	}()
-
 	ctx := C.gorai_locked()
 	defer C.gorai_unlock(ctx)
-	cargv := C.gorai_create_argv(ctx, &cargs[0], &lens[0], C.int(n))
-	defer C.gorai_free_argv(ctx, cargv, C.int(n))
+	cargv, free := redisArgv(ctx, argv)
+	defer free()
 	if err := who.mayRun(ctx, cargv, argv); err != nil {
 		return nil, err
 	}
-	r, err := C.gorai_call(ctx, cargv, C.int(n))
+	r, err := C.gorai_call(ctx, cargv, C.int(len(argv)))
 	if r == nil {
 		// As RedisAI: the C library's text for why Redis refused, e.g. "Invalid argument".
 		errno, ok := err.(syscall.Errno)
@@ -68,6 +56,21 @@ func (redisHost) Execute(run context.Context, cmd string, args []string) (any, e
 	}
 	defer C.gorai_free_reply(r)
 	return callReply(r)
+}
+
+// redisArgv is argv as Redis strings made in ctx, and what frees them. (The C strings are Go's to
+// free: C copies them into Redis' and keeps neither.)
+func redisArgv(ctx *C.RedisModuleCtx, argv []string) (**C.RedisModuleString, func()) {
+	n := len(argv)
+	cargs, lens := make([]*C.char, n), make([]C.size_t, n)
+	for i, a := range argv {
+		cargs[i], lens[i] = C.CString(a), C.size_t(len(a))
+	}
+	cargv := C.gorai_create_argv(ctx, &cargs[0], &lens[0], C.int(n))
+	for _, p := range cargs {
+		C.free(unsafe.Pointer(p))
+	}
+	return cargv, func() { C.gorai_free_argv(ctx, cargv, C.int(n)) }
 }
 
 // callReply turns a command's reply into the values the backend gives scripts.

@@ -2,8 +2,9 @@ package tests
 
 // ACL: every AI.* command and DAG op reports each key it touches, with whether it reads or writes
 // it, so that a user limited to some keys (~allowed:*) or to reading (%R~*) is held to them, also
-// inside MULTI; and what a script does through redis.execute and redisAI.model_execute runs with
-// the permissions of the user who ran the script.
+// inside MULTI; what a script does through redis.execute and redisAI.model_execute runs with
+// the permissions of the user who ran the script; and AI.CONFIG's choice of libraries needs the
+// right to MODULE LOAD.
 
 import (
 	"strings"
@@ -333,4 +334,29 @@ func TestACLScriptModelExecute(t *testing.T) {
 	expect(t, admin, resp.Int(0), "EXISTS", a+"o")
 	expectOK(t, scoped, model(a+"m")...)
 	expect(t, admin, resp.Int(1), "EXISTS", a+"o")
+}
+
+// AI.CONFIG LOADBACKEND and BACKENDSPATH choose libraries that Redis loads into itself (a backend not
+// yet opened is opened from BACKENDSPATH at its first use): a user whom ACL does not let run MODULE
+// LOAD may not use them (RedisAI let any user with AI.CONFIG load any library), and the refusal is in
+// ACL LOG; the user may still read the configuration and set MODEL_CHUNK_SIZE.
+func TestACLConfigLoadsLibraries(t *testing.T) {
+	s := startServer(t)
+	admin := s.Conn(t)
+	path := do(t, admin, "AI.CONFIG", "GET", "BACKENDSPATH")
+	expectOK(t, admin, "ACL", "SETUSER", "noadmin", "on", "nopass", "~*", "+@all", "-@admin")
+	expectOK(t, admin, "ACL", "SETUSER", "nomodload", "on", "nopass", "~*", "+@all", "-module|load")
+	const noperm = "NOPERM this user has no permissions to run the 'module|load' command"
+	for _, user := range []string{"noadmin", "nomodload"} {
+		c := s.Conn(t)
+		expectOK(t, c, "AUTH", user, "any")
+		expectErr(t, c, noperm, "AI.CONFIG", "LOADBACKEND", "TORCH", t.TempDir()+"/libgorai_torch.so")
+		expectErr(t, c, noperm, "AI.CONFIG", "BACKENDSPATH", t.TempDir())
+		expect(t, c, path, "AI.CONFIG", "GET", "BACKENDSPATH")
+		expectOK(t, c, "AI.CONFIG", "MODEL_CHUNK_SIZE", "1048576")
+	}
+	if log := do(t, admin, "ACL", "LOG", "1"); !strings.Contains(log.String(), "module|load") {
+		t.Errorf("ACL LOG 1: %v, want the refused module|load", log)
+	}
+	expectOK(t, admin, "AI.CONFIG", "BACKENDSPATH", path.Text())
 }
