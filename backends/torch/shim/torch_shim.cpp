@@ -732,6 +732,8 @@ int gorai_torch_warm_up(char **err) {
         return 0;
     } catch (const std::exception &e) {
         fail(err, message(e));
+    } catch (...) {
+        fail(err, "unknown error making the warm-up model");
     }
     return -1;
 }
