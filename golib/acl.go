@@ -27,8 +27,16 @@ type caller struct {
 
 type callerKey struct{}
 
+// nestedCaller is, while a script's redis.execute runs a command, who ran the script: that
+// command's own context has no user (Redis runs a module's calls as its root), so gorai's commands
+// called that way answer to the script's user. Read and written under Redis' lock.
+var nestedCaller *caller
+
 // caller is the user running the command; unchecked when Redis runs it for no user.
 func (c *redisCall) caller() caller {
+	if nestedCaller != nil {
+		return *nestedCaller
+	}
 	s := C.gorai_current_user(c.ctx)
 	if s == nil {
 		return caller{unchecked: true}

@@ -45,7 +45,10 @@ func (redisHost) Execute(run context.Context, cmd string, args []string) (any, e
 	if err := who.mayRun(ctx, cargv, argv); err != nil {
 		return nil, err
 	}
+	outer := nestedCaller
+	nestedCaller = &who
 	r, err := C.gorai_call(ctx, cargv, C.int(len(argv)))
+	nestedCaller = outer
 	if r == nil {
 		// As RedisAI: the C library's text for why Redis refused, e.g. "Invalid argument".
 		errno, ok := err.(syscall.Errno)

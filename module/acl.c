@@ -81,7 +81,19 @@ int gorai_acl_check_read(RedisModuleCtx *ctx, const char *name, size_t namelen, 
     return verdict;
 }
 
-RedisModuleString *gorai_current_user(RedisModuleCtx *ctx) { return RedisModule_GetCurrentUserName(ctx); }
+/* A command that Redis runs for no user: from its master's stream, its AOF, or a module's RedisModule_Call,
+ * whose client has no user (Redis 7.0's RedisModule_GetCurrentUserName reads through NULL there). Of the
+ * contexts that deny blocking, MULTI and Lua have their caller's client and user. */
+static int runs_for_no_user(RedisModuleCtx *ctx) {
+    int flags = RedisModule_GetContextFlags(ctx);
+    if (flags & (REDISMODULE_CTX_FLAGS_REPLICATED | REDISMODULE_CTX_FLAGS_LOADING)) return 1;
+    return (flags & REDISMODULE_CTX_FLAGS_DENY_BLOCKING) &&
+           !(flags & (REDISMODULE_CTX_FLAGS_MULTI | REDISMODULE_CTX_FLAGS_LUA));
+}
+
+RedisModuleString *gorai_current_user(RedisModuleCtx *ctx) {
+    return runs_for_no_user(ctx) ? NULL : RedisModule_GetCurrentUserName(ctx);
+}
 
 RedisModuleCallReply *gorai_command_info(RedisModuleCtx *ctx, const char *name, size_t len) {
     return RedisModule_Call(ctx, "COMMAND", "cb", "INFO", name, len);

@@ -338,25 +338,39 @@ func TestACLScriptModelExecute(t *testing.T) {
 
 // AI.CONFIG LOADBACKEND and BACKENDSPATH choose libraries that Redis loads into itself (a backend not
 // yet opened is opened from BACKENDSPATH at its first use): a user whom ACL does not let run MODULE
-// LOAD may not use them (RedisAI let any user with AI.CONFIG load any library), and the refusal is in
-// ACL LOG; the user may still read the configuration and set MODEL_CHUNK_SIZE.
+// LOAD may not use them (RedisAI let any user with AI.CONFIG load any library), neither directly nor
+// through a stored script's redis.execute, Lua's redis.call or MULTI, and the refusal is in ACL LOG;
+// the user may still read the configuration and set MODEL_CHUNK_SIZE.
 func TestACLConfigLoadsLibraries(t *testing.T) {
-	s := startServer(t)
-	admin := s.Conn(t)
+	t.Parallel()
+	admin, connect := aclServer(t)
 	path := do(t, admin, "AI.CONFIG", "GET", "BACKENDSPATH")
 	expectOK(t, admin, "ACL", "SETUSER", "noadmin", "on", "nopass", "~*", "+@all", "-@admin")
 	expectOK(t, admin, "ACL", "SETUSER", "nomodload", "on", "nopass", "~*", "+@all", "-module|load")
 	const noperm = "NOPERM this user has no permissions to run the 'module|load' command"
+	runArgs := func(args ...any) []any {
+		return append([]any{"AI.SCRIPTEXECUTE", "allowed:s", "run_args", "KEYS", "1", "allowed:k", "ARGS", len(args)}, args...)
+	}
 	for _, user := range []string{"noadmin", "nomodload"} {
-		c := s.Conn(t)
-		expectOK(t, c, "AUTH", user, "any")
-		expectErr(t, c, noperm, "AI.CONFIG", "LOADBACKEND", "TORCH", t.TempDir()+"/libgorai_torch.so")
-		expectErr(t, c, noperm, "AI.CONFIG", "BACKENDSPATH", t.TempDir())
+		c := connect(user)
+		dir := t.TempDir()
+		expectErr(t, c, noperm, "AI.CONFIG", "LOADBACKEND", "TORCH", dir+"/libgorai_torch.so")
+		expectErr(t, c, noperm, "AI.CONFIG", "BACKENDSPATH", dir)
+		expectErrContains(t, c, noperm, runArgs("AI.CONFIG", "BACKENDSPATH", dir)...)
+		expectErrContains(t, c, noperm, "EVAL", "return redis.call('AI.CONFIG', 'BACKENDSPATH', ARGV[1])", "0", dir)
+		expectOK(t, c, "MULTI")
+		expect(t, c, resp.Simple("QUEUED"), "AI.CONFIG", "BACKENDSPATH", dir)
+		if got := do(t, c, "EXEC"); len(got.Elems) != 1 || got.Elems[0].Text() != noperm {
+			t.Errorf("%s: MULTI, AI.CONFIG BACKENDSPATH, EXEC: %v, want [%s]", user, got, noperm)
+		}
 		expect(t, c, path, "AI.CONFIG", "GET", "BACKENDSPATH")
 		expectOK(t, c, "AI.CONFIG", "MODEL_CHUNK_SIZE", "1048576")
 	}
 	if log := do(t, admin, "ACL", "LOG", "1"); !strings.Contains(log.String(), "module|load") {
 		t.Errorf("ACL LOG 1: %v, want the refused module|load", log)
 	}
+	// A user who may load modules may, also through a script, whose call runs for no user of its own.
+	expectOK(t, admin, runArgs("AI.CONFIG", "BACKENDSPATH", path.Text())...)
 	expectOK(t, admin, "AI.CONFIG", "BACKENDSPATH", path.Text())
+	expect(t, admin, path, "AI.CONFIG", "GET", "BACKENDSPATH")
 }
