@@ -91,7 +91,7 @@ $(ONNXRUNTIME):
 
 # gorai's C++ shim over libtorch, opened by the module on first TORCH use (neither gorai.so nor gorai_go.so links it); the
 # script first puts the torch wheel's CPU libraries beside it (build/fetch-torch.sh).
-$(TORCH_SHIM): backends/torch/shim/torch_shim.cpp backends/torch/shim/torch_shim.h build/build-torch-shim.sh build/fetch-torch.sh
+$(TORCH_SHIM): backends/torch/shim/torch_shim.cpp backends/torch/torch_shim.h build/build-torch-shim.sh build/fetch-torch.sh
 	build/build-torch-shim.sh
 
 # TensorFlow's official C library (the tensorflow-cpu wheel), opened by the module on first TF use.
@@ -107,7 +107,7 @@ $(LITERT):
 TFLITE_TRIAL_SOURCES := backends/tflite/trial/main.c backends/tflite/loader.c backends/tflite/guard.cc
 $(TFLITE_TRIAL): $(TFLITE_TRIAL_SOURCES) backends/tflite/loader.h backends/dlopen.h backends/trial.h $(LITERT)
 	$(CC) $(CFLAGS) -Wall -Wextra -fexceptions -Ibackends -o $@ $(TFLITE_TRIAL_SOURCES) -ldl -lpthread -lstdc++
-$(TORCH_TRIAL): backends/torch/trial/main.c backends/torch/shim/torch_shim.h backends/dlopen.h backends/trial.h $(TORCH_SHIM)
+$(TORCH_TRIAL): backends/torch/trial/main.c backends/torch/torch_shim.h backends/dlopen.h backends/trial.h $(TORCH_SHIM)
 	$(CC) $(CFLAGS) -Wall -Wextra -Ibackends -o $@ backends/torch/trial/main.c -ldl
 
 run: build

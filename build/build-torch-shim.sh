@@ -10,7 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 SRC=backends/torch/shim/torch_shim.cpp
-HDR=backends/torch/shim/torch_shim.h
+HDR=backends/torch/torch_shim.h
 FETCH=build/fetch-torch.sh
 OUT=build/backends/torch/libgorai_torch.so
 CXX=${CXX:-g++}

@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "shim/torch_shim.h"
+#include "torch_shim.h"
 
 /* gorai_torch_open opens the shim at path once per process; 0, or -1 with a message in err. */
 int gorai_torch_open(const char *path, char *err, size_t errlen);

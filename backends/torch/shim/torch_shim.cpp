@@ -1,10 +1,10 @@
-// torch_shim: gorai's libtorch shim (see torch_shim.h for the API and its rules). Built by
+// torch_shim: gorai's libtorch shim (see ../torch_shim.h for the API and its rules). Built by
 // build/build-torch-shim.sh into build/backends/torch/libgorai_torch.so, which links libtorch; gorai.so
 // itself never does, and opens this library with dlopen the first time a TORCH model or script needs it.
 // Models are TorchScript modules; scripts are compilation units of TorchScript source, which may call the
 // Redis extension (redis::execute, redis::asList, redisAI::model_execute) served by the module's callbacks.
 
-#include "torch_shim.h"
+#include "../torch_shim.h"
 
 #include <ATen/Parallel.h>
 #include <torch/csrc/jit/api/compilation_unit.h>

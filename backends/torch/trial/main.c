@@ -9,7 +9,7 @@
 #include "trial.h"
 
 #include "../../dlopen.h"
-#include "../shim/torch_shim.h"
+#include "../torch_shim.h"
 
 static void *(*load)(const void *, size_t, int, int, char **);
 static void *(*compile)(const char *, size_t, int, int, const char *, const size_t *, int, char **);

@@ -1,4 +1,4 @@
-/* torch_shim: the C API of gorai's libtorch shim (libgorai_torch.so), built from torch_shim.cpp by
+/* torch_shim: the C API of gorai's libtorch shim (libgorai_torch.so), built from shim/torch_shim.cpp by
  * build/build-torch-shim.sh and opened with dlopen by the Go package (loader.c) on first TORCH use.
  * The header is plain C and includes nothing from libtorch, so the Go side compiles without it.
  *
