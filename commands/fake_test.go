@@ -248,6 +248,7 @@ type loadCall struct{ name, path string }
 // ACL refuses a user MODULE LOAD).
 type fakeRuntime struct {
 	openErr, execErr, loadErr, txErr, noLoadingErr error
+	unreadable                                     []string // keys ACL does not let the user read
 	opened                           []openCall
 	sessions                         []*fakeSession
 	executed                         []executeCall
@@ -405,6 +406,8 @@ func (c *dagTensorCounter) check(tb testing.TB, what string, want int) {
 }
 
 func (r *fakeRuntime) MayLoadLibraries() error { return r.noLoadingErr }
+
+func (r *fakeRuntime) MayRead(key string) bool { return !slices.Contains(r.unreadable, key) }
 
 func (r *fakeRuntime) LoadBackend(name, path string) error {
 	r.loaded = append(r.loaded, loadCall{name, path})

@@ -619,7 +619,7 @@ func ModelRunKeys(args [][]byte) []KeyArg {
 	return keys
 }
 
-// ModelScan: AI._MODELSCAN lists [key, tag] of every model the stats know.
+// ModelScan: AI._MODELSCAN lists [key, tag] of every model the stats know that the user may read.
 func ModelScan(env Env, args [][]byte) error {
 	return scan(env, args, false)
 }
@@ -627,7 +627,7 @@ func ModelScan(env Env, args [][]byte) error {
 func scan(env Env, args [][]byte, scripts bool) error {
 	var entries [][2]string
 	for _, s := range env.Runtime.Stats().All() {
-		if s.IsScript == scripts {
+		if s.IsScript == scripts && env.Runtime.MayRead(s.Key) {
 			entries = append(entries, [2]string{s.Key, s.Tag})
 		}
 	}

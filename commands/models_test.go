@@ -668,6 +668,14 @@ func TestModelScan(t *testing.T) {
 	if got != `*2 *2 $"m" $"v1" *2 $"m2" $""` && got != `*2 *2 $"m2" $"" *2 $"m" $"v1"` {
 		t.Errorf("two models: %s", got)
 	}
+	rt.unreadable = []string{"m2"} // ACL: left out, as a key the user may not read
+	if got := runAI(ks, rt, ModelScan, "AI._MODELSCAN"); got != `*1 *2 $"m" $"v1"` {
+		t.Errorf("m2 unreadable: %s", got)
+	}
+	rt.unreadable = []string{"sc"}
+	if got := runAI(ks, rt, ScriptScan, "AI._SCRIPTSCAN"); got != "*0" {
+		t.Errorf("script unreadable: %s", got)
+	}
 	if got := runAI(ks, rt, ModelScan, "AI._MODELSCAN x"); got != "-ARITY" {
 		t.Errorf("arity: %s", got)
 	}

@@ -433,7 +433,7 @@ func ScriptRunKeys(args [][]byte) []KeyArg {
 	return keys
 }
 
-// ScriptScan: AI._SCRIPTSCAN lists [key, tag] of every script the stats know.
+// ScriptScan: AI._SCRIPTSCAN lists [key, tag] of every script the stats know that the user may read.
 func ScriptScan(env Env, args [][]byte) error {
 	return scan(env, args, true)
 }

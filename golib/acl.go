@@ -114,10 +114,22 @@ func (who caller) mayRun(ctx *C.RedisModuleCtx, argv **C.RedisModuleString, args
 
 // mayRead checks that the caller may read key.
 func (who caller) mayRead(ctx *C.RedisModuleCtx, key *C.RedisModuleString) error {
-	if who.unchecked || C.gorai_acl_check_read(ctx, userPtr(who.user), C.size_t(len(who.user)), key) == C.GORAI_ACL_OK {
+	if who.unchecked || C.gorai_acl_check_read(ctx, userPtr(who.user), C.size_t(len(who.user)), key, 1) == C.GORAI_ACL_OK {
 		return nil
 	}
 	return errNoPermKey
+}
+
+// MayRead reports whether the user running the command may read key (see commands.Runtime); what
+// it may not is left out, not refused, so nothing is logged.
+func (c *redisCall) MayRead(key string) bool {
+	who := c.caller()
+	if who.unchecked {
+		return true
+	}
+	argv, free := redisArgv(c.ctx, []string{key})
+	defer free()
+	return C.gorai_acl_check_read(c.ctx, userPtr(who.user), C.size_t(len(who.user)), *argv, 0) == C.GORAI_ACL_OK
 }
 
 // userPtr is a user name's bytes for C, which reads them during the call only.

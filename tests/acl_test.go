@@ -7,6 +7,7 @@ package tests
 // right to MODULE LOAD.
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -373,4 +374,41 @@ func TestACLConfigLoadsLibraries(t *testing.T) {
 	expectOK(t, admin, runArgs("AI.CONFIG", "BACKENDSPATH", path.Text())...)
 	expectOK(t, admin, "AI.CONFIG", "BACKENDSPATH", path.Text())
 	expect(t, admin, path, "AI.CONFIG", "GET", "BACKENDSPATH")
+}
+
+// AI._MODELSCAN and AI._SCRIPTSCAN list the models and scripts a user may read, with their tags (the
+// keys' data); the others are left out, not refused, and nothing is logged in ACL LOG.
+func TestACLScanListsReadableKeys(t *testing.T) {
+	t.Parallel()
+	admin, connect := aclServer(t)
+	scoped := connect("scoped")
+	keys := func(c *resp.Conn, cmd string) []string {
+		var ks []string
+		for _, e := range do(t, c, cmd).Elems {
+			if len(e.Elems) != 2 {
+				t.Fatalf("%s: entry %v, want [key, tag]", cmd, e)
+			}
+			ks = append(ks, e.Elems[0].Text())
+		}
+		slices.Sort(ks)
+		return ks
+	}
+	for cmd, names := range map[string][]string{"AI._MODELSCAN": {"m", "mdel"}, "AI._SCRIPTSCAN": {"s", "sdel"}} {
+		var all, allowed []string
+		for _, p := range []string{"allowed:", "secret:"} {
+			for _, n := range names {
+				all = append(all, p+n)
+				if p == "allowed:" {
+					allowed = append(allowed, p+n)
+				}
+			}
+		}
+		if got := keys(admin, cmd); !slices.Equal(got, all) {
+			t.Errorf("%s by the default user: %v, want %v", cmd, got, all)
+		}
+		if got := keys(scoped, cmd); !slices.Equal(got, allowed) {
+			t.Errorf("%s by scoped (~allowed:*): %v, want %v", cmd, got, allowed)
+		}
+	}
+	expect(t, admin, resp.Arr(), "ACL", "LOG")
 }
