@@ -7,9 +7,14 @@ import (
 	"time"
 )
 
+// nestSource runs its ARGS as a command, through redis.execute.
+const nestSource = `def run_args(tensors: List[Tensor], keys: List[str], args: List[str]):
+    return redis.execute(args[0], args[1:])
+`
+
 // TestCommandStorm sends thousands of commands made by mutating valid ones (tokens replaced,
 // dropped, repeated, inserted; numbers at their limits; binary junk) to a server holding
-// models of every backend, scripts and tensors. Whatever the replies, the server must stay up and
+// models of every backend, scripts and tensors, each also as a script's redis.execute runs it. Whatever the replies, the server must stay up and
 // no handler may panic (a recovered panic is logged, and is a bug).
 func TestCommandStorm(t *testing.T) {
 	t.Parallel()
@@ -25,6 +30,8 @@ func TestCommandStorm(t *testing.T) {
 	expectOK(t, c, storeArgs("cnn", "TORCH", "CPU", cnn)...)
 	expectOK(t, c, scriptStoreArgs("sc", "CPU", nil, scEntryPoints, scEntrySource)...)
 	expectOK(t, c, "AI.SCRIPTSET", "l", "CPU", "SOURCE", scLegacySource)
+	// A script that runs its ARGS as a command: gorai's commands called back from a script's thread.
+	expectOK(t, c, scriptStoreArgs("nest", "CPU", nil, []string{"run_args"}, nestSource)...)
 	setMnistInput(t, c, "in", mnistInput(t))
 	expectOK(t, c, "AI.TENSORSET", "a", "FLOAT", 2, 2, "VALUES", 1, 2, 3, 4)
 	expectOK(t, c, "AI.TENSORSET", "b", "FLOAT", 2, 2, "VALUES", 5, 6, 7, 8)
@@ -65,12 +72,17 @@ func TestCommandStorm(t *testing.T) {
 		{"AI._MODELSCAN"},
 		{"AI._SCRIPTSCAN"},
 	}
+	// Each template again as what a script runs through redis.execute.
+	for _, tpl := range templates[:len(templates):len(templates)] {
+		templates = append(templates, append([]any{"AI.SCRIPTEXECUTE", "nest", "run_args", "KEYS", 1, "a", "ARGS", len(tpl)}, tpl...))
+	}
 	vocab := []string{"0", "1", "-1", "2", "3", "28", "100", "-100", "99999999999999999999", "9223372036854775807",
 		"-9223372036854775808", "4294967296", "1e10", "nan", "inf", "-inf", "0.5", "", "\x00", "|>", "INPUTS",
 		"OUTPUTS", "KEYS", "ARGS", "BLOB", "VALUES", "META", "SOURCE", "TIMEOUT", "LOAD", "PERSIST", "ROUTING",
 		"TAG", "BATCHSIZE", "MINBATCHSIZE", "MINBATCHTIMEOUT", "ENTRY_POINTS", "FLOAT", "DOUBLE", "INT8",
 		"INT16", "INT32", "INT64", "UINT8", "UINT16", "BOOL", "STRING", "CPU", "GPU", "GPU:0", "CPU:1",
 		"ONNX", "TORCH", "TF", "TFLITE", "AI.TENSORSET", "AI.TENSORGET", "AI.MODELEXECUTE", "AI.SCRIPTEXECUTE",
+		"BACKENDSPATH", "LOADBACKEND",
 		"m", "g", "cnn", "sc", "l", "a", "b", "in", "out", "str", "img", "t", "s", "scale", "add", "boom",
 		"svd", "not_tensor", "nothing"}
 	rng := rand.New(rand.NewSource(time.Now().UnixNano()))
