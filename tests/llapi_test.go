@@ -106,6 +106,30 @@ func TestLLAPITensorInKey(t *testing.T) {
 	expect(t, s.Conn(t), want, "AI.TENSORGET", "made", "META", "VALUES")
 }
 
+// TestModuleCallsCommands: another module's RedisModule_Call of gorai's commands that check the
+// caller's ACL (AI.CONFIG's choice of libraries, the scans) runs them as Redis runs a module's calls,
+// for no user (its client has none: reading it crashed Redis), also when a user who may not load
+// modules ran the module's command.
+func TestModuleCallsCommands(t *testing.T) {
+	t.Parallel()
+	s, c := startLLAPIServer(t, redisAIHeaderRule)
+	path := do(t, c, "AI.CONFIG", "GET", "BACKENDSPATH")
+	expectOK(t, c, "ACL", "SETUSER", "noadmin", "on", "nopass", "~*", "+@all", "-@admin")
+	limited := s.Conn(t)
+	expectOK(t, limited, "AUTH", "noadmin", "any")
+	for _, conn := range []*resp.Conn{c, limited} {
+		expectOK(t, conn, "LLAPI.CALL", "AI.CONFIG", "BACKENDSPATH", path.Text())
+		expectOK(t, conn, "LLAPI.CALL", "AI._MODELSCAN")
+		expectOK(t, conn, "LLAPI.CALL", "AI._SCRIPTSCAN")
+		expectOK(t, conn, "LLAPI.CALL", "AI.CONFIG", "MODEL_CHUNK_SIZE", "1048576")
+	}
+	expect(t, c, path, "AI.CONFIG", "GET", "BACKENDSPATH")
+	expectPing(t, c)
+	if !s.Running() {
+		t.Fatalf("the server stopped:\n%s", s.LogTail(40))
+	}
+}
+
 // TestLLAPIRunsCounted: the runs another module makes of a stored model go through gorai's queues
 // and show in AI.INFO of its key, as the commands' do.
 func TestLLAPIRunsCounted(t *testing.T) {

@@ -543,6 +543,26 @@ static int cmd_dlpack(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
     return RedisModule_ReplyWithSimpleString(ctx, "OK");
 }
 
+/* LLAPI.CALL command arg...: runs a command through RedisModule_Call, as a module does (its client has no
+ * user: Redis runs it as root), and replies +OK, or the command's error. */
+static int cmd_call(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
+    if (argc < 2) return RedisModule_WrongArity(ctx);
+    RedisModuleCallReply *r = RedisModule_Call(ctx, RedisModule_StringPtrLen(argv[1], NULL), "v", argv + 2, (size_t)(argc - 2));
+    if (r == NULL) return RedisModule_ReplyWithError(ctx, "ERR RedisModule_Call refused the command");
+    int rc;
+    if (RedisModule_CallReplyType(r) == REDISMODULE_REPLY_ERROR) {
+        size_t n;
+        const char *text = RedisModule_CallReplyStringPtr(r, &n);
+        char msg[256];
+        snprintf(msg, sizeof msg, "%.*s", (int)n, text);
+        rc = RedisModule_ReplyWithError(ctx, msg);
+    } else {
+        rc = RedisModule_ReplyWithSimpleString(ctx, "OK");
+    }
+    RedisModule_FreeCallReply(r);
+    return rc;
+}
+
 int RedisModule_OnLoad(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
     (void)argv;
     (void)argc;
@@ -558,7 +578,7 @@ int RedisModule_OnLoad(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) 
     } cmds[] = {
         {"llapi.basic", cmd_basic},         {"llapi.tensors", cmd_tensors},     {"llapi.storetensor", cmd_store_tensor},
         {"llapi.modelrun", cmd_model_run},  {"llapi.modelcreate", cmd_model_create}, {"llapi.scriptrun", cmd_script_run},
-        {"llapi.dag", cmd_dag},             {"llapi.dlpack", cmd_dlpack},
+        {"llapi.dag", cmd_dag},             {"llapi.dlpack", cmd_dlpack},       {"llapi.call", cmd_call},
     };
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
         if (RedisModule_CreateCommand(ctx, cmds[i].name, cmds[i].f, "", 0, 0, 0) != REDISMODULE_OK) return REDISMODULE_ERR;
