@@ -41,7 +41,7 @@ C_HEADERS := $(shell find module tensor commands backends golib -name '*.h' -not
 export CGO_CFLAGS := -O2 -g -DGORAI_C_HEADERS=$(shell cat $(C_HEADERS) | sha256sum | cut -c1-16)
 # Every file of the packages gorai_go.so is built from (go list -deps), so a new package is in without editing.
 GO_LIBRARY_DIRS := $(shell $(GO) list -deps -f '{{if not .Standard}}{{.Dir}}{{end}}' ./golib 2>/dev/null | grep '^$(CURDIR)/')
-GO_SOURCES := go.mod go.sum $(filter-out %_test.go,$(foreach d,$(GO_LIBRARY_DIRS),$(wildcard $(d)/*.go $(d)/*.c $(d)/*.h))) $(C_HEADERS)
+GO_SOURCES := go.mod go.sum $(filter-out %_test.go,$(foreach d,$(GO_LIBRARY_DIRS),$(wildcard $(d)/*.go $(d)/*.c $(d)/*.cc $(d)/*.h))) $(C_HEADERS)
 
 # Test tiers. Packages are listed by go list when a target needs them: the backend packages are those
 # under backends/ with a library to load (backendtest is their helper; backends and protowalk are pure Go); the

@@ -19,8 +19,8 @@ func MatMul(k, m int) []byte {
 	return model(cat(
 		msg(1, node("MatMul", []string{"X", "W"}, "Y")),
 		msg(5, cat(ints(1, []int64{int64(k), int64(m)}), varint(2, floatType), str(8, "W"), bytesField(9, w))),
-		msg(11, valueInfo("X", []int64{1, int64(k)})),
-		msg(12, valueInfo("Y", []int64{1, int64(m)})),
+		msg(11, valueInfo("X", floatType, []int64{1, int64(k)})),
+		msg(12, valueInfo("Y", floatType, []int64{1, int64(m)})),
 	))
 }
 
@@ -32,12 +32,26 @@ func AddTwice(n int) []byte {
 	return model(cat(
 		msg(1, node("Add", []string{"X", "X"}, "T")),
 		msg(1, node("Add", []string{"T", "T"}, "Y")),
-		msg(11, valueInfo("X", shape)),
-		msg(12, valueInfo("Y", shape)),
+		msg(11, valueInfo("X", floatType, shape)),
+		msg(12, valueInfo("Y", floatType, shape)),
 	))
 }
 
-const floatType = 1 // TensorProto.FLOAT
+// ConstantOfShape is Y = zeros(shape): input shape INT64 [3], output Y FLOAT of that shape, not declared.
+// A model of a few bytes whose run asks ONNX Runtime's allocator for as much memory as its input says.
+func ConstantOfShape() []byte {
+	return model(cat(
+		msg(1, node("ConstantOfShape", []string{"shape"}, "Y")),
+		msg(11, valueInfo("shape", int64Type, []int64{3})),
+		msg(12, valueInfo("Y", floatType, nil)),
+	))
+}
+
+// TensorProto's element types.
+const (
+	floatType = 1
+	int64Type = 7
+)
 
 // model is a ModelProto of the graph's fields.
 func model(graph []byte) []byte {
@@ -58,12 +72,16 @@ func node(op string, inputs []string, output string) []byte {
 	return cat(b, str(2, output), str(4, op))
 }
 
-func valueInfo(name string, shape []int64) []byte {
-	var dims []byte
-	for _, d := range shape {
-		dims = append(dims, msg(1, varint(1, uint64(d)))...)
+// valueInfo declares a tensor of elemType; of the shape, or of no declared shape when shape is nil.
+func valueInfo(name string, elemType uint64, shape []int64) []byte {
+	tensorType := varint(1, elemType)
+	if shape != nil {
+		var dims []byte
+		for _, d := range shape {
+			dims = append(dims, msg(1, varint(1, uint64(d)))...)
+		}
+		tensorType = cat(tensorType, msg(2, dims))
 	}
-	tensorType := cat(varint(1, floatType), msg(2, dims))
 	return cat(str(1, name), msg(2, msg(1, tensorType)))
 }
 
@@ -110,7 +128,7 @@ func ExternalData(location string, n int) map[string][]byte {
 		}
 		return t
 	}
-	io := cat(msg(11, valueInfo("X", []int64{1})), msg(12, valueInfo("Y", []int64{int64(n)})))
+	io := cat(msg(11, valueInfo("X", floatType, []int64{1})), msg(12, valueInfo("Y", floatType, []int64{int64(n)})))
 	constant := cat(str(2, "Y"), str(4, "Constant"), msg(5, cat(str(1, "value"), msg(5, ext(true)), varint(20, 4))))
 	return map[string][]byte{
 		"initializer": model(cat(msg(1, node("Identity", []string{"W"}, "Y")), msg(5, ext(true)), io)),
