@@ -24,6 +24,7 @@ gorai_tensor *gorai_tensor_new(uint8_t code, uint8_t bits, int ndim, const int64
     size_t head = align16(sizeof(gorai_tensor) + sizeof(int64_t) * (size_t)ndim);
     size_t offs = header_size(code, ndim, len) - head;
     int separate = nbytes >= SEPARATE_DATA;
+    if (!gorai_memory_fits(nbytes)) return NULL;
     char *block = gorai_mem.alloc(head + offs + (separate ? 0 : nbytes));
     if (block == NULL) return NULL;
     char *data = block + head + offs;

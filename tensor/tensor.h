@@ -27,10 +27,17 @@ typedef struct gorai_allocator {
 } gorai_allocator;
 extern gorai_allocator gorai_mem;
 
+/* Blocks of GORAI_CHECKED_SIZE bytes or more are first compared with the memory the process may still take
+ * (memory.c): the kernel's MemAvailable, or its memory cgroup's room when less (0: unknown).
+ * gorai_memory_fits says whether a block of n bytes may be taken. */
+#define GORAI_CHECKED_SIZE ((size_t)64 << 20)
+uint64_t gorai_memory_left(void);
+int gorai_memory_fits(size_t n);
+
 /* gorai_tensor_new allocates a tensor with refcount 1 and room for nbytes of data (zeroed when zero is
  * set; the caller fills it otherwise) and, when code is GORAI_DL_STRING, for len element offsets (the
  * caller fills them). ndim may be 0 (scalar). With shape NULL the caller fills the shape. NULL when the
- * allocator fails. */
+ * allocator fails, or the data would not fit in the memory left (gorai_memory_fits). */
 gorai_tensor *gorai_tensor_new(uint8_t code, uint8_t bits, int ndim, const int64_t *shape, int64_t len,
                                size_t nbytes, int zero);
 /* gorai_tensor_new_strings makes a STRING tensor of len empty strings, with room behind its header for

@@ -152,11 +152,12 @@ func TestONNXMemoryLimit(t *testing.T) {
 	}
 }
 
-// TestONNXRunBeyondMemory: a run that asks ONNX Runtime for more memory than the machine has left
-// fails with that reason, and Redis lives on. Redis' allocator maps such a block without reserving it,
-// so before the check it was handed out, and the kernel killed Redis as ORT filled it (measured: a
-// ConstantOfShape of 40 TB, on a 24 GB machine; not run here on code without the check). The same
-// model runs at a shape that fits, and its memory is given back.
+// TestONNXRunBeyondMemory: a run that asks ONNX Runtime for more memory than the machine has left, or
+// whose output gorai would make that large, fails with that reason, and Redis lives on. Redis'
+// allocator maps such a block without reserving it, so before the check it was handed out, and the
+// kernel killed Redis as it was filled (measured on a 24 GB machine: a ConstantOfShape of 40 TB, and an
+// Expand to 40 GB whose output gorai made; not run here on code without the check). The same model runs
+// at a shape that fits, and its memory is given back.
 func TestONNXRunBeyondMemory(t *testing.T) {
 	t.Parallel()
 	s := startServer(t)
@@ -167,6 +168,12 @@ func TestONNXRunBeyondMemory(t *testing.T) {
 		execArgs("zeros", []string{"huge"}, []string{"y"})...)
 	expect(t, c, resp.Int(0), "EXISTS", "y")
 	expectPing(t, c)
+
+	expectOK(t, c, storeArgs("expand", "ONNX", "CPU", onnxtest.Expand([]int64{1, 100_000, 100_000}))...)
+	expectOK(t, c, "AI.TENSORSET", "one", "FLOAT", 1, "VALUES", 1)
+	expectErr(t, c, "ERR ONNX output of shape [1 100000 100000]: could not allocate tensor",
+		execArgs("expand", []string{"one"}, []string{"y"})...)
+	expect(t, c, resp.Int(0), "EXISTS", "y")
 
 	expectOK(t, c, "AI.TENSORSET", "small", "INT64", 3, "VALUES", 2, 3, 4)
 	expectOK(t, c, execArgs("zeros", []string{"small"}, []string{"y"})...)

@@ -5,11 +5,8 @@
 
 #include <dlfcn.h>
 
-#include <unistd.h>
-
 #include <atomic>
 #include <cstdio>
-#include <cstring>
 #include <stdexcept>
 #include <string>
 
@@ -64,63 +61,11 @@ const void *memory_info; // ORT's description of this allocator: CPU, plain (no 
 // RedisAI's text, which its clients and tests look for.
 const char kLimitExceeded[] = "Onnxruntime memory limit exceeded, memory allocation failed.";
 
-// Redis' allocator (jemalloc) maps a large block without reserving memory for it, so a block larger than
-// the machine can hold is handed out, and the kernel kills Redis as ONNX Runtime fills it (a model's
-// ConstantOfShape, asked for 40 TB, did). A request this large is first compared with the memory left.
-constexpr size_t kCheckedSize = size_t(64) << 20;
-
-// file_value is the number after "<field>" in a file of such lines (/proc/meminfo: in kB), or the file's
-// first number when field is empty (a cgroup file); 0 when there is none ("max").
-uint64_t file_value(const char *path, const char *field) {
-    FILE *f = fopen(path, "r");
-    if (f == nullptr) return 0;
-    char line[256];
-    unsigned long long v = 0;
-    size_t n = strlen(field);
-    while (fgets(line, sizeof line, f) != nullptr) {
-        if (strncmp(line, field, n) == 0 && sscanf(line + n, " %llu", &v) == 1) break;
-    }
-    fclose(f);
-    return v;
-}
-
-// cgroup_room is what the process' memory cgroup (v2's "0::<path>", or v1's memory controller; a batch
-// system's job limit, a container's) has left below its limit; 0 when there is none or no limit.
-uint64_t cgroup_room() {
-    FILE *f = fopen("/proc/self/cgroup", "r");
-    if (f == nullptr) return 0;
-    char line[512];
-    std::string limit, usage;
-    while (fgets(line, sizeof line, f) != nullptr) {
-        line[strcspn(line, "\n")] = 0;
-        if (strncmp(line, "0::", 3) == 0 && limit.empty()) {
-            limit = std::string("/sys/fs/cgroup") + (line + 3) + "/memory.max";
-            usage = std::string("/sys/fs/cgroup") + (line + 3) + "/memory.current";
-        } else if (const char *v1 = strstr(line, ":memory:")) {
-            limit = std::string("/sys/fs/cgroup/memory") + (v1 + 8) + "/memory.limit_in_bytes";
-            usage = std::string("/sys/fs/cgroup/memory") + (v1 + 8) + "/memory.usage_in_bytes";
-        }
-    }
-    fclose(f);
-    if (limit.empty()) return 0;
-    uint64_t max = file_value(limit.c_str(), ""), used = file_value(usage.c_str(), "");
-    return max > used ? max - used : 0;
-}
-
-// available is the memory this process may still take: the kernel's MemAvailable, or its cgroup's room
-// when that is less; 0 when unknown.
-uint64_t available() {
-    uint64_t room = file_value("/proc/meminfo", "MemAvailable:") * 1024, cg = cgroup_room();
-    return cg != 0 && (room == 0 || cg < room) ? cg : room;
-}
-
 void *ort_alloc(Allocator *, size_t size) {
-    if (size >= kCheckedSize) {
-        uint64_t room = available();
-        if (room != 0 && size > room)
-            throw std::runtime_error("ONNX Runtime asked for " + std::to_string(size) + " bytes, more than the " +
-                                     std::to_string(room) + " bytes of memory left: the run cannot be made");
-    }
+    // Redis' allocator hands out a block larger than the machine can hold (tensor.h's gorai_memory_fits).
+    if (!gorai_memory_fits(size))
+        throw std::runtime_error("ONNX Runtime asked for " + std::to_string(size) + " bytes, more than the " +
+                                 std::to_string(gorai_memory_left()) + " bytes of memory left: the run cannot be made");
     size_t n = size + kAlign - 1 + sizeof(void *);
     char *block = n < size ? nullptr : static_cast<char *>(gorai_mem.alloc(n));
     if (block == nullptr) throw std::bad_alloc();

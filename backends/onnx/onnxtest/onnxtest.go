@@ -47,6 +47,22 @@ func ConstantOfShape() []byte {
 	))
 }
 
+// Expand is Y = X broadcast to dims: input X [1] FLOAT, dims a constant, output Y not declared. ONNX
+// Runtime infers Y's shape when it makes the session, so a backend that writes Y into a tensor of its
+// own makes that tensor before the run.
+func Expand(dims []int64) []byte {
+	raw := make([]byte, 0, 8*len(dims))
+	for _, d := range dims {
+		raw = binary.LittleEndian.AppendUint64(raw, uint64(d))
+	}
+	return model(cat(
+		msg(1, node("Expand", []string{"X", "dims"}, "Y")),
+		msg(5, cat(ints(1, []int64{int64(len(dims))}), varint(2, int64Type), str(8, "dims"), bytesField(9, raw))),
+		msg(11, valueInfo("X", floatType, []int64{1})),
+		msg(12, valueInfo("Y", floatType, nil)),
+	))
+}
+
 // TensorProto's element types.
 const (
 	floatType = 1
