@@ -91,7 +91,7 @@ $(ONNXRUNTIME):
 
 # gorai's C++ shim over libtorch, opened by the module on first TORCH use (neither gorai.so nor gorai_go.so links it); the
 # script first puts the torch wheel's CPU libraries beside it (build/fetch-torch.sh).
-$(TORCH_SHIM): backends/torch/shim/torch_shim.cpp backends/torch/torch_shim.h build/build-torch-shim.sh build/fetch-torch.sh
+$(TORCH_SHIM): backends/torch/shim/torch_shim.cpp backends/torch/torch_shim.h tensor/memory.c tensor/tensor.h build/build-torch-shim.sh build/fetch-torch.sh
 	build/build-torch-shim.sh
 
 # TensorFlow's official C library (the tensorflow-cpu wheel), opened by the module on first TF use.

@@ -11,6 +11,9 @@ cd "$(dirname "$0")/.."
 
 SRC=backends/torch/shim/torch_shim.cpp
 HDR=backends/torch/torch_shim.h
+# How much memory is left, for libtorch's large allocations (the tensor package's C, shared with the module).
+MEMORY=tensor/memory.c
+MEMORY_HDR=tensor/tensor.h
 FETCH=build/fetch-torch.sh
 OUT=build/backends/torch/libgorai_torch.so
 CXX=${CXX:-g++}
@@ -18,7 +21,8 @@ CXX=${CXX:-g++}
 "$FETCH"
 prefix=$("$FETCH" --prefix)
 
-if [ -f "$OUT" ] && [ "$OUT" -nt "$SRC" ] && [ "$OUT" -nt "$HDR" ] && [ "$OUT" -nt "$0" ] && [ "$OUT" -nt "$FETCH" ]; then
+if [ -f "$OUT" ] && [ "$OUT" -nt "$SRC" ] && [ "$OUT" -nt "$HDR" ] && [ "$OUT" -nt "$MEMORY" ] && [ "$OUT" -nt "$MEMORY_HDR" ] \
+    && [ "$OUT" -nt "$0" ] && [ "$OUT" -nt "$FETCH" ]; then
     exit 0
 fi
 
@@ -30,6 +34,7 @@ if nm -D --defined-only "$prefix/lib/libc10.so" | grep __cxx11 >/dev/null; then 
 
 mkdir -p "$(dirname "$OUT")"
 echo "building $OUT"
+"${CC:-cc}" -O2 -fPIC -fvisibility=hidden -Wall -Wextra -Itensor -c "$MEMORY" -o "$OUT.memory.o"
 # -Wl,--no-undefined: a symbol missing from libtorch fails here, not at dlopen inside redis-server.
 # -fvisibility=hidden: the shim exports its C API (GORAI_TORCH_EXPORT) and nothing else.
 # Only libtorch_cpu and libc10: libtorch.so, the wheel's umbrella library, needs libtorch_cuda.so.
@@ -38,6 +43,7 @@ echo "building $OUT"
     -Wall -Wno-deprecated-declarations -Wno-unused-parameter \
     -fvisibility=hidden -fvisibility-inlines-hidden \
     -Wl,--no-undefined -Wl,-rpath,'$ORIGIN' \
-    -o "$OUT.tmp" "$SRC" \
+    -Itensor -o "$OUT.tmp" "$SRC" "$OUT.memory.o" \
     -L"$prefix/lib" -ltorch_cpu -lc10 -lstdc++
+rm -f "$OUT.memory.o"
 mv -f "$OUT.tmp" "$OUT"

@@ -6,7 +6,12 @@
 
 #include "../torch_shim.h"
 
+extern "C" {
+#include "tensor.h" // gorai_memory_fits (tensor/memory.c, linked in)
+}
+
 #include <ATen/Parallel.h>
+#include <c10/core/CPUAllocator.h>
 #include <torch/csrc/jit/api/compilation_unit.h>
 #include <torch/csrc/jit/frontend/resolver.h>
 #include <torch/csrc/jit/runtime/graph_executor.h>
@@ -27,6 +32,26 @@
 #include <vector>
 
 namespace {
+
+// CheckedCPUAllocator is libtorch's CPU allocator with a size check in front. Redis' allocator (jemalloc,
+// which serves every malloc in redis-server) maps a large block without reserving memory, so a tensor
+// larger than the machine can hold is handed out, and the kernel kills Redis as libtorch fills it (a
+// script's torch.zeros([100000, 100000, 1000]) did): a block of 64 MiB or more that is more than the
+// memory left (gorai_memory_fits) is refused with libtorch's out-of-memory error instead.
+struct CheckedCPUAllocator final : c10::Allocator {
+    c10::Allocator *base = c10::GetDefaultCPUAllocator();
+    c10::DataPtr allocate(size_t n) override {
+        TORCH_CHECK_WITH(OutOfMemoryError, gorai_memory_fits(n), "libtorch asked for ", n, " bytes, more than the ",
+                         gorai_memory_left(), " bytes of memory left");
+        return base->allocate(n);
+    }
+    c10::DeleterFnPtr raw_deleter() const override { return base->raw_deleter(); }
+    void copy_data(void *dest, const void *src, std::size_t count) const override { base->copy_data(dest, src, count); }
+};
+
+// Installed when the shim is loaded, before any tensor is made; priority 1 outranks the default's.
+CheckedCPUAllocator checkedCPUAllocator;
+const bool checkedCPUAllocatorSet = (c10::SetCPUAllocator(&checkedCPUAllocator, 1), true);
 
 struct Model {
     torch::jit::Module module;
