@@ -159,13 +159,13 @@ func TestModelBatchingFreeBatchDim(t *testing.T) {
 
 // TestBatchedModelRunsInPlace: a lone client's short runs of a model stored with BATCHSIZE alone are
 // made on Redis' main thread (MAIN_THREAD_RUN_LIMIT), as an unbatched model's, since a worker would
-// run each as a batch of one: INFO's queue counts few batches for them (a run slower than the limit
-// on a loaded machine sends the next 16 to the workers: well under half). With MINBATCHSIZE each run
-// waits for others on a worker, until MINBATCHTIMEOUT: every run is a batch.
+// run each as a batch of one: INFO's queue counts few batches for them (well under half; the limit is
+// TestRunsInPlace's, so that the machine's load does not send runs to the workers). With MINBATCHSIZE
+// each run waits for others on a worker, until MINBATCHTIMEOUT: every run is a batch.
 func TestBatchedModelRunsInPlace(t *testing.T) {
 	t.Parallel()
 	iris := redisaiFixture(t, "linear_iris.onnx")
-	s := redistest.Start(t, redistest.Options{})
+	s := redistest.Start(t, redistest.Options{ModuleArgs: []string{"MAIN_THREAD_RUN_LIMIT", inPlaceLimit}})
 	c := s.Conn(t)
 	expectOK(t, c, storeArgs("b", "ONNX", "CPU", iris, "BATCHSIZE", 8)...)
 	expectOK(t, c, storeArgs("min", "ONNX", "CPU", iris, "BATCHSIZE", 8, "MINBATCHSIZE", 2, "MINBATCHTIMEOUT", 1)...)
