@@ -112,9 +112,18 @@ func (who caller) mayRun(ctx *C.RedisModuleCtx, argv **C.RedisModuleString, args
 	return errNoPermCommand(C.GoStringN(p, C.int(n))) // Redis' full name, e.g. "config|set"
 }
 
+// reads reports whether the caller may read key; a refusal is logged in ACL LOG when log is set.
+func (who caller) reads(ctx *C.RedisModuleCtx, key *C.RedisModuleString, log bool) bool {
+	var logged C.int
+	if log {
+		logged = 1
+	}
+	return who.unchecked || C.gorai_acl_check_read(ctx, userPtr(who.user), C.size_t(len(who.user)), key, logged) == C.GORAI_ACL_OK
+}
+
 // mayRead checks that the caller may read key.
 func (who caller) mayRead(ctx *C.RedisModuleCtx, key *C.RedisModuleString) error {
-	if who.unchecked || C.gorai_acl_check_read(ctx, userPtr(who.user), C.size_t(len(who.user)), key, 1) == C.GORAI_ACL_OK {
+	if who.reads(ctx, key, true) {
 		return nil
 	}
 	return errNoPermKey
@@ -123,13 +132,9 @@ func (who caller) mayRead(ctx *C.RedisModuleCtx, key *C.RedisModuleString) error
 // MayRead reports whether the user running the command may read key (see commands.Runtime); what
 // it may not is left out, not refused, so nothing is logged.
 func (c *redisCall) MayRead(key string) bool {
-	who := c.caller()
-	if who.unchecked {
-		return true
-	}
 	argv, free := redisArgv(c.ctx, []string{key})
 	defer free()
-	return C.gorai_acl_check_read(c.ctx, userPtr(who.user), C.size_t(len(who.user)), *argv, 0) == C.GORAI_ACL_OK
+	return c.caller().reads(c.ctx, *argv, false)
 }
 
 // userPtr is a user name's bytes for C, which reads them during the call only.
