@@ -77,13 +77,15 @@ deps:
 $(MODULE): $(MODULE_C) $(MODULE_H)
 	od -An -N8 -tx1 /dev/urandom | tr -d ' \n' > build/build-id
 	$(CC) $(MODULE_CFLAGS) -DGORAI_BUILD_ID=\"$$(cat build/build-id)\" -shared -Wl,-soname,gorai.so -Wl,--no-undefined \
-		-o $@ $(MODULE_C) -ldl -lpthread
-	@# Redis 7 refuses a module file without the execute bit.
-	chmod +x $@
+		-o $@.tmp $(MODULE_C) -ldl -lpthread
+	@# Redis 7 refuses a module file without the execute bit. Renamed into place: a running server keeps the
+	@# file it mapped (written over in place, it would crash).
+	chmod +x $@.tmp && mv $@.tmp $@
 
 $(GO_LIBRARY): $(MODULE) $(GO_SOURCES)
 	$(GO) build -buildmode=c-shared -ldflags "-X main.gitSHA=$$(git rev-parse HEAD 2>/dev/null || echo unknown) \
-		-X main.buildID=$$(cat build/build-id)" -o $@ ./golib
+		-X main.buildID=$$(cat build/build-id)" -o build/tmp/gorai_go.so ./golib
+	mv build/tmp/gorai_go.h build/ && mv build/tmp/gorai_go.so $@
 
 # ONNX Runtime's official library, where the module looks for it by default (<module dir>/backends).
 $(ONNXRUNTIME):
@@ -91,7 +93,7 @@ $(ONNXRUNTIME):
 
 # gorai's C++ shim over libtorch, opened by the module on first TORCH use (neither gorai.so nor gorai_go.so links it); the
 # script first puts the torch wheel's CPU libraries beside it (build/fetch-torch.sh).
-$(TORCH_SHIM): backends/torch/shim/torch_shim.cpp backends/torch/torch_shim.h tensor/memory.c tensor/tensor.h build/build-torch-shim.sh build/fetch-torch.sh
+$(TORCH_SHIM): backends/torch/shim/torch_shim.cpp backends/torch/torch_shim.h tensor/memory.c tensor/memory.h build/build-torch-shim.sh build/fetch-torch.sh
 	build/build-torch-shim.sh
 
 # TensorFlow's official C library (the tensorflow-cpu wheel), opened by the module on first TF use.
@@ -104,9 +106,9 @@ $(LITERT):
 
 # The programs that try a client's model in a process of its own before Redis loads it (backends/trial.go),
 # each beside the library it loads. TFLITE's has the backend's loader and exception guard, in C and C++.
-TFLITE_TRIAL_SOURCES := backends/tflite/trial/main.c backends/tflite/loader.c backends/tflite/guard.cc
-$(TFLITE_TRIAL): $(TFLITE_TRIAL_SOURCES) backends/tflite/loader.h backends/dlopen.h backends/trial.h $(LITERT)
-	$(CC) $(CFLAGS) -Wall -Wextra -fexceptions -Ibackends -o $@ $(TFLITE_TRIAL_SOURCES) -ldl -lpthread -lstdc++
+TFLITE_TRIAL_SOURCES := backends/tflite/trial/main.c backends/tflite/loader.c backends/tflite/guard.cc tensor/memory.c
+$(TFLITE_TRIAL): $(TFLITE_TRIAL_SOURCES) backends/tflite/loader.h backends/dlopen.h backends/trial.h tensor/memory.h $(LITERT)
+	$(CC) $(CFLAGS) -Wall -Wextra -fexceptions -Ibackends -Itensor -o $@ $(TFLITE_TRIAL_SOURCES) -ldl -lpthread -lstdc++
 $(TORCH_TRIAL): backends/torch/trial/main.c backends/torch/torch_shim.h backends/dlopen.h backends/trial.h $(TORCH_SHIM)
 	$(CC) $(CFLAGS) -Wall -Wextra -Ibackends -o $@ backends/torch/trial/main.c -ldl
 

@@ -37,11 +37,8 @@ static inline int gorai_trial_io(int fd, void *buf, size_t n, int writing) {
 /* The room the memory cap leaves a model beside what the program maps, as messages say it. */
 #define GORAI_TRIAL_ROOM "2 GiB or 16 times its size"
 
-/* gorai_trial_cap_memory caps the process' address space at what it maps now (the runtime's library and the
- * blob) plus room for a model of len bytes, GORAI_TRIAL_ROOM: a blob that makes the runtime
- * allocate without end then fails with the runtime's out-of-memory error, instead of taking the machine's
- * memory (a TorchScript archive with one byte of its pickle changed grew Redis to 24 GB). */
-static inline void gorai_trial_cap_memory(size_t len) {
+/* gorai_trial_cap_room caps the process' address space at what it maps now plus room bytes. */
+static inline void gorai_trial_cap_room(size_t room) {
     unsigned long pages = 0;
     FILE *f = fopen("/proc/self/statm", "r");
     if (f == NULL) return;
@@ -49,11 +46,28 @@ static inline void gorai_trial_cap_memory(size_t len) {
     fclose(f);
     struct rlimit cap;
     if (!ok || getrlimit(RLIMIT_AS, &cap) != 0) return;
-    rlim_t room = (rlim_t)2 << 30;
-    if (len > room / 16) room = (rlim_t)len * 16;
-    rlim_t want = (rlim_t)pages * (rlim_t)sysconf(_SC_PAGESIZE) + room;
+    rlim_t want = (rlim_t)pages * (rlim_t)sysconf(_SC_PAGESIZE) + (rlim_t)room;
     if (cap.rlim_max == RLIM_INFINITY || want < cap.rlim_max) cap.rlim_cur = want;
     setrlimit(RLIMIT_AS, &cap);
+}
+
+/* gorai_trial_cap_memory caps the process' address space at what it maps now (the runtime's library and the
+ * blob) plus room for a model of len bytes, GORAI_TRIAL_ROOM: a blob that makes the runtime
+ * allocate without end then fails with the runtime's out-of-memory error, instead of taking the machine's
+ * memory (a TorchScript archive with one byte of its pickle changed grew Redis to 24 GB). */
+static inline void gorai_trial_cap_memory(size_t len) {
+    size_t room = (size_t)2 << 30;
+    if (len > room / 16) room = len * 16;
+    gorai_trial_cap_room(room);
+}
+
+/* gorai_trial_first_to_kill makes the kernel's out-of-memory killer pick the child before Redis, whose
+ * memory cgroup it shares, should the machine run short while the child holds what its cap allows. */
+static inline void gorai_trial_first_to_kill(void) {
+    FILE *f = fopen("/proc/self/oom_score_adj", "w");
+    if (f == NULL) return;
+    fputs("1000", f);
+    fclose(f);
 }
 
 /* gorai_trial_refuse prints the runtime's refusal of a load (NULL: out of memory) of what ("model") and
@@ -109,6 +123,7 @@ static inline int gorai_trial_serve(const char *open_error, gorai_trial_fn try_b
             if (open_error != NULL) {
                 printf("%s\n", open_error);
             } else {
+                gorai_trial_first_to_kill();
                 gorai_trial_cap_memory((size_t)len);
                 status = try_blob(blob, (size_t)len);
             }

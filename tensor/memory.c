@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "tensor.h"
+#include "memory.h"
 
 /* file_value is the number after field in the first line of the file that starts with it (/proc/meminfo:
  * in kB), or the file's first number when field is empty (a cgroup file); 0 when there is none ("max"). */

@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "memory.h"
+
 /* RedisAI's dtype codes beyond DLPack's own (they are part of the RDB format). */
 enum { GORAI_DL_BOOL = 6, GORAI_DL_STRING = 7 };
 
@@ -27,12 +29,6 @@ typedef struct gorai_allocator {
 } gorai_allocator;
 extern gorai_allocator gorai_mem;
 
-/* Blocks of GORAI_CHECKED_SIZE bytes or more are first compared with the memory the process may still take
- * (memory.c): the kernel's MemAvailable, or its memory cgroup's room when less (0: unknown).
- * gorai_memory_fits says whether a block of n bytes may be taken. */
-#define GORAI_CHECKED_SIZE ((size_t)64 << 20)
-uint64_t gorai_memory_left(void);
-int gorai_memory_fits(size_t n);
 
 /* gorai_tensor_new allocates a tensor with refcount 1 and room for nbytes of data (zeroed when zero is
  * set; the caller fills it otherwise) and, when code is GORAI_DL_STRING, for len element offsets (the

@@ -280,6 +280,20 @@ func TestTFLiteTrial(t *testing.T) {
 	expect(t, c, resp.Int(1), "EXISTS", "q")
 }
 
+// untriedBackends is a backends folder with LiteRT but without its trial program.
+func untriedBackends(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.Mkdir(filepath.Join(dir, "tflite"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	lib := filepath.Join(redistest.RepoRoot(), "build", "backends", "tflite", "libLiteRt.so")
+	if err := os.Symlink(lib, filepath.Join(dir, "tflite", "libLiteRt.so")); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
 // What Redis itself hands over is not tried: a server whose backends folder has LiteRT but no trial program
 // stores throws.tflite (untried); a server with the trial program loads it from the first one's RDB file,
 // and its runs fail with LiteRT's exception, caught (backends/tflite/guard.cc); it refuses the same model
@@ -289,15 +303,7 @@ func TestTFLiteTrialTrustsRedis(t *testing.T) {
 	t.Parallel()
 	throws, _ := tfliteTestdata(t, "throws.tflite")
 	dense, dm := tfliteTestdata(t, "dense.tflite")
-	untried := t.TempDir()
-	if err := os.Mkdir(filepath.Join(untried, "tflite"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	lib := filepath.Join(redistest.RepoRoot(), "build", "backends", "tflite", "libLiteRt.so")
-	if err := os.Symlink(lib, filepath.Join(untried, "tflite", "libLiteRt.so")); err != nil {
-		t.Fatal(err)
-	}
-	first := redistest.Start(t, redistest.Options{ModuleArgs: []string{"BACKENDSPATH", untried}})
+	first := redistest.Start(t, redistest.Options{ModuleArgs: []string{"BACKENDSPATH", untriedBackends(t)}})
 	fc := first.Conn(t)
 	expectOK(t, fc, "AI.MODELSTORE", "m", "TFLITE", "CPU", "BLOB", throws)
 	expectOK(t, fc, "AI.MODELSTORE", "d", "TFLITE", "CPU", "BLOB", dense)
@@ -325,4 +331,58 @@ func TestTFLiteTrialTrustsRedis(t *testing.T) {
 	expectOK(t, fc, "AI.MODELSTORE", "m3", "TFLITE", "CPU", "BLOB", throws)
 	waitReplicaSynced(t, fc, rc)
 	expect(t, rc, resp.Int(2), "EXISTS", "m", "m3")
+}
+
+// TestTFLiteRunBeyondMemory: LiteRT sizes every tensor from the inputs' shapes, so a run on inputs larger than
+// the model was tried on is tried first, within the memory left (backends/tflite/trial.go). tile.tflite and
+// tile_sum.tflite (backends/tflite/testdata/make_tiles.py) tile a [1,10] input a million times, into their
+// output or into an inner tensor: at [1,1000000] (4 MB sent) that is 4 TB, and the runs are refused with
+// the server alive. Before the trial of runs, the kernel killed Redis (measured in a memory cgroup of 2 GiB;
+// not run here on code without it). A larger input that fits runs, and so do smaller ones.
+func TestTFLiteRunBeyondMemory(t *testing.T) {
+	t.Parallel()
+	s := startServer(t)
+	c := s.Conn(t)
+	for _, name := range []string{"tile", "tile_sum"} {
+		blob, _ := tfliteTestdata(t, name+".tflite")
+		expectOK(t, c, "AI.MODELSTORE", name, "TFLITE", "CPU", "BLOB", blob)
+	}
+	ones := func(n int) []byte { return bytes.Repeat(binary.LittleEndian.AppendUint32(nil, math.Float32bits(1)), n) }
+	expectOK(t, c, "AI.TENSORSET", "x", "FLOAT", 1, 10, "BLOB", ones(10))
+	expectOK(t, c, "AI.TENSORSET", "x20", "FLOAT", 1, 20, "BLOB", ones(20))
+	expectOK(t, c, "AI.TENSORSET", "x5", "FLOAT", 1, 5, "BLOB", ones(5))
+	expectOK(t, c, "AI.TENSORSET", "huge", "FLOAT", 1, 1_000_000, "BLOB", ones(1_000_000))
+
+	const refused = "ERR TFLITE model failed to run on zeros of these inputs' shapes within the "
+	for _, name := range []string{"tile", "tile_sum"} {
+		expectErrContains(t, c, refused, "AI.MODELEXECUTE", name, "INPUTS", 1, "huge", "OUTPUTS", 1, "y")
+		expect(t, c, resp.Int(0), "EXISTS", "y")
+		expectPing(t, c)
+	}
+
+	for _, run := range []struct {
+		in    string
+		shape []int64
+		sum   string
+	}{{"x", []int64{1000, 10000}, "10000000"}, {"x20", []int64{1000, 20000}, "20000000"}, {"x5", []int64{1000, 5000}, "5000000"}} {
+		expectOK(t, c, "AI.MODELEXECUTE", "tile", "INPUTS", 1, run.in, "OUTPUTS", 1, "y")
+		expect(t, c, resp.Arr(resp.BulkString("dtype"), resp.BulkString("FLOAT"), resp.BulkString("shape"), resp.Ints(run.shape...)),
+			"AI.TENSORGET", "y", "META")
+		expectOK(t, c, "AI.MODELEXECUTE", "tile_sum", "INPUTS", 1, run.in, "OUTPUTS", 1, "s")
+		expect(t, c, resp.Arr(resp.BulkString(run.sum)), "AI.TENSORGET", "s", "VALUES")
+	}
+	if !s.Running() {
+		t.Fatalf("the server stopped:\n%s", s.LogTail(40))
+	}
+
+	// Without the trial program, an output larger than the memory left is still refused before LiteRT
+	// fills it.
+	u := redistest.Start(t, redistest.Options{ModuleArgs: []string{"BACKENDSPATH", untriedBackends(t)}})
+	uc := u.Conn(t)
+	blob, _ := tfliteTestdata(t, "tile.tflite")
+	expectOK(t, uc, "AI.MODELSTORE", "tile", "TFLITE", "CPU", "BLOB", blob)
+	expectOK(t, uc, "AI.TENSORSET", "huge", "FLOAT", 1, 1_000_000, "BLOB", ones(1_000_000))
+	expectErr(t, uc, "ERR TFLITE output of shape [1000 1000000000]: could not allocate tensor",
+		"AI.MODELEXECUTE", "tile", "INPUTS", 1, "huge", "OUTPUTS", 1, "y")
+	expectPing(t, uc)
 }

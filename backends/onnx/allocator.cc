@@ -62,7 +62,7 @@ const void *memory_info; // ORT's description of this allocator: CPU, plain (no 
 const char kLimitExceeded[] = "Onnxruntime memory limit exceeded, memory allocation failed.";
 
 void *ort_alloc(Allocator *, size_t size) {
-    // Redis' allocator hands out a block larger than the machine can hold (tensor.h's gorai_memory_fits).
+    // Redis' allocator hands out a block larger than the machine can hold (tensor/memory.h's gorai_memory_fits).
     if (!gorai_memory_fits(size))
         throw std::runtime_error("ONNX Runtime asked for " + std::to_string(size) + " bytes, more than the " +
                                  std::to_string(gorai_memory_left()) + " bytes of memory left: the run cannot be made");

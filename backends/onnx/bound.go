@@ -60,7 +60,7 @@ func (b *boundOutput) bind(rows int64) (tensor.Tensor, ort.Value, bool, error) {
 		shape[0] = rows
 	}
 	t, err := tensor.Zeros(b.dtype, shape, math.MaxInt64)
-	if err != nil { // more than the memory left, for one (see tensor.h's gorai_memory_fits)
+	if err != nil { // more than the memory left, for one (see tensor/memory.h's gorai_memory_fits)
 		return tensor.Tensor{}, nil, false, fmt.Errorf("ERR ONNX output of shape %v: %v", shape, err)
 	}
 	v, err := value(ort.NewCustomDataTensor(ort.Shape(shape), t.Data(), b.et))

@@ -1,6 +1,7 @@
 #include "loader.h"
 
 #include "dlopen.h"
+#include "memory.h"
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -144,6 +145,7 @@ typedef struct {
 struct gorai_tfl_model {
     pthread_mutex_t mu; /* a compiled model's run and resize state is not safe across threads */
     void *blob;         /* LiteRT reads the flatbuffer in place for the model's lifetime */
+    size_t len;
     LiteRtModel model;
     LiteRtCompiledModel compiled;
     LiteRtParamIndex signature;
@@ -276,6 +278,7 @@ gorai_tfl_model *gorai_tfl_model_new(const void *blob, size_t len, char **err) {
         return NULL;
     }
     memcpy(m->blob, blob, len);
+    m->len = len;
     pthread_mutex_init(&m->mu, NULL);
     struct load_call c = {m, len, err};
     if (gorai_tfl_guard(load, &c, err) != 0) {
@@ -289,6 +292,47 @@ int gorai_tfl_model_ninputs(const gorai_tfl_model *m) { return m->ninputs; }
 int gorai_tfl_model_noutputs(const gorai_tfl_model *m) { return m->noutputs; }
 const char *gorai_tfl_model_input_name(const gorai_tfl_model *m, int i) { return m->inputs[i].name; }
 const char *gorai_tfl_model_output_name(const gorai_tfl_model *m, int i) { return m->outputs[i].name; }
+
+const void *gorai_tfl_model_blob(const gorai_tfl_model *m, size_t *len) {
+    *len = m->len;
+    return m->blob;
+}
+
+/* compiled_dims is input i's compiled shape, a free dimension (-1) as 1; its rank, or -1. */
+static int compiled_dims(const gorai_tfl_model *m, int i, int64_t dims[GORAI_TFL_MAX_RANK]) {
+    LiteRtLayout l;
+    if (lrt.GetCompiledModelInputTensorLayout(m->compiled, m->signature, m->inputs[i].sig_index, &l) !=
+            kLiteRtStatusOk ||
+        l.rank > GORAI_TFL_MAX_RANK) {
+        return -1;
+    }
+    for (unsigned d = 0; d < l.rank; d++) dims[d] = l.dimensions[d] < 0 ? 1 : l.dimensions[d];
+    return (int)l.rank;
+}
+
+struct dims_call {
+    gorai_tfl_model *m;
+    int i;
+    int64_t *dims;
+    int rank;
+};
+
+static int dims_locked(void *arg) {
+    struct dims_call *c = arg;
+    c->rank = compiled_dims(c->m, c->i, c->dims);
+    return 0;
+}
+
+int gorai_tfl_model_input_dims(const gorai_tfl_model *m, int i, int64_t dims[GORAI_TFL_MAX_RANK]) {
+    gorai_tfl_model *mm = (gorai_tfl_model *)m; /* its lock: a run may be resizing the inputs */
+    struct dims_call c = {mm, i, dims, -1};
+    char *err = NULL;
+    pthread_mutex_lock(&mm->mu);
+    int rc = gorai_tfl_guard(dims_locked, &c, &err);
+    pthread_mutex_unlock(&mm->mu);
+    free(err);
+    return rc == 0 ? c.rank : -1;
+}
 
 static size_t element_size(int dtype) {
     switch (dtype) {
@@ -320,6 +364,16 @@ static LiteRtTensorBuffer host_buffer(int dtype, const LiteRtLayout *layout, siz
         return NULL;
     }
     return b;
+}
+
+/* shape_text writes layout's dims as "[d0 d1 ...]" into buf (room for GORAI_TFL_MAX_RANK dims) and returns it. */
+static const char *shape_text(const LiteRtLayout *layout, char buf[GORAI_TFL_MAX_RANK * 12 + 3]) {
+    char *p = buf;
+    *p++ = '[';
+    for (unsigned d = 0; d < layout->rank && d < GORAI_TFL_MAX_RANK; d++)
+        p += sprintf(p, d ? " %d" : "%d", (int)layout->dimensions[d]);
+    strcpy(p, "]");
+    return buf;
 }
 
 /* prepare checks the inputs and resizes the model's where the shapes given differ; 0 or -1 with *err. */
@@ -407,9 +461,19 @@ static int run_locked(void *arg) {
         o->dtype = p->dtype;
         o->ndim = (int)l->rank;
         o->nbytes = element_size(p->dtype);
+        bool overflow = false;
         for (int d = 0; d < o->ndim; d++) {
             o->dims[d] = l->dimensions[d];
-            o->nbytes *= l->dimensions[d] > 0 ? (size_t)l->dimensions[d] : 0;
+            size_t dim = l->dimensions[d] > 0 ? (size_t)l->dimensions[d] : 0;
+            overflow = overflow || (dim > 0 && o->nbytes > SIZE_MAX / dim);
+            o->nbytes *= dim;
+        }
+        /* Redis' allocator would hand out a block the machine cannot hold, and the kernel kill Redis as LiteRT
+         * fills it: the output is held twice (LiteRT's buffer and its copy) besides its tensor. */
+        if (overflow || o->nbytes > SIZE_MAX / 3 || !gorai_memory_fits(3 * o->nbytes)) {
+            char shape[GORAI_TFL_MAX_RANK * 12 + 3];
+            *err = errorf("ERR TFLITE output of shape %s: could not allocate tensor", shape_text(l, shape));
+            return -1;
         }
         void **mem = &mems[m->ninputs + p->sig_index];
         if ((outs[p->sig_index] = host_buffer(p->dtype, l, o->nbytes, mem)) == NULL) {
@@ -480,34 +544,40 @@ int gorai_tfl_model_run(gorai_tfl_model *m, const gorai_tfl_input *inputs, int n
 /* trial_call is gorai_tfl_model_trial's making of its inputs, for gorai_tfl_guard. */
 struct trial_call {
     gorai_tfl_model *m;
+    const int64_t *want; /* the shapes asked for, or NULL: the compiled ones */
+    const int *ranks;
     gorai_tfl_input *in;
     int64_t (*dims)[GORAI_TFL_MAX_RANK];
     char **err;
 };
 
-/* trial_inputs makes zeros of each input's compiled shape, a free dimension (-1) taken as 1. */
+/* trial_inputs makes zeros of each input's shape. */
 static int trial_inputs(void *arg) {
     struct trial_call *c = arg;
     gorai_tfl_model *m = c->m;
     for (int i = 0; i < m->ninputs; i++) {
-        LiteRtLayout l;
-        if (lrt.GetCompiledModelInputTensorLayout(m->compiled, m->signature, m->inputs[i].sig_index, &l) !=
-                kLiteRtStatusOk ||
-            l.rank > GORAI_TFL_MAX_RANK) {
+        int rank;
+        if (c->want == NULL) {
+            rank = compiled_dims(m, i, c->dims[i]);
+        } else {
+            rank = c->ranks[i];
+            if (rank >= 0 && rank <= GORAI_TFL_MAX_RANK)
+                memcpy(c->dims[i], c->want + i * GORAI_TFL_MAX_RANK, (size_t)rank * sizeof(int64_t));
+        }
+        if (rank < 0 || rank > GORAI_TFL_MAX_RANK) {
             *c->err = errorf("Failed to allocate tensors");
             return -1;
         }
         gorai_tfl_input *in = &c->in[i];
         size_t n = element_size(m->inputs[i].dtype);
-        for (unsigned d = 0; d < l.rank; d++) {
-            c->dims[i][d] = l.dimensions[d] < 0 ? 1 : l.dimensions[d];
-            if (c->dims[i][d] > 0 && n > SIZE_MAX / (size_t)c->dims[i][d]) {
+        for (int d = 0; d < rank; d++) {
+            if (c->dims[i][d] < 0 || (c->dims[i][d] > 0 && n > SIZE_MAX / (size_t)c->dims[i][d])) {
                 *c->err = errorf("ERR TFLITE input %d is too large", i);
                 return -1;
             }
             n *= (size_t)c->dims[i][d];
         }
-        *in = (gorai_tfl_input){.dtype = m->inputs[i].dtype, .ndim = (int)l.rank, .dims = c->dims[i], .nbytes = n};
+        *in = (gorai_tfl_input){.dtype = m->inputs[i].dtype, .ndim = rank, .dims = c->dims[i], .nbytes = n};
         if ((in->data = calloc(n ? n : 1, 1)) == NULL) {
             *c->err = errorf("ERR out of memory");
             return -1;
@@ -516,22 +586,22 @@ static int trial_inputs(void *arg) {
     return 0;
 }
 
-int gorai_tfl_model_trial(gorai_tfl_model *m, char **err) {
+int gorai_tfl_model_trial(gorai_tfl_model *m, const int64_t *dims, const int *ranks, char **err) {
     int n = m->ninputs ? m->ninputs : 1, nout = m->noutputs ? m->noutputs : 1;
     gorai_tfl_input *in = calloc((size_t)n, sizeof *in);
-    int64_t(*dims)[GORAI_TFL_MAX_RANK] = calloc((size_t)n, sizeof *dims);
+    int64_t(*shapes)[GORAI_TFL_MAX_RANK] = calloc((size_t)n, sizeof *shapes);
     gorai_tfl_output *out = calloc((size_t)nout, sizeof *out);
     int rc = -1;
-    if (in == NULL || dims == NULL || out == NULL) {
+    if (in == NULL || shapes == NULL || out == NULL) {
         *err = errorf("ERR out of memory");
     } else {
-        struct trial_call c = {m, in, dims, err};
+        struct trial_call c = {m, dims, ranks, in, shapes, err};
         if (gorai_tfl_guard(trial_inputs, &c, err) == 0) rc = gorai_tfl_model_run(m, in, m->ninputs, out, err);
     }
     for (int i = 0; out != NULL && i < m->noutputs; i++) free(out[i].data);
     for (int i = 0; in != NULL && i < m->ninputs; i++) free((void *)in[i].data);
     free(in);
-    free(dims);
+    free(shapes);
     free(out);
     return rc;
 }

@@ -58,9 +58,13 @@ const char *gorai_tfl_model_output_name(const gorai_tfl_model *m, int i);
  * receives noutputs tensors. 0, or -1 with *err set. Runs of one model are serialized. */
 int gorai_tfl_model_run(gorai_tfl_model *m, const gorai_tfl_input *inputs, int ninputs, gorai_tfl_output *outputs,
                         char **err);
-/* Runs the model once on zeros of its inputs' compiled shapes (a free dimension as 1): the trial program's
- * run (trial/main.c). 0, or -1 with *err set. */
-int gorai_tfl_model_trial(gorai_tfl_model *m, char **err);
+/* The flatbuffer the model was loaded from (LiteRT reads it in place), for a trial of a run (trial/main.c). */
+const void *gorai_tfl_model_blob(const gorai_tfl_model *m, size_t *len);
+/* Input i's compiled shape, a free dimension (-1) as 1, into dims; its rank, or -1. */
+int gorai_tfl_model_input_dims(const gorai_tfl_model *m, int i, int64_t dims[GORAI_TFL_MAX_RANK]);
+/* Runs the model once on zeros: of the shapes given (ranks[i] dims at dims[i*GORAI_TFL_MAX_RANK]), or of its
+ * inputs' compiled shapes when dims is NULL. The trial program's run (trial/main.c). 0, or -1 with *err set. */
+int gorai_tfl_model_trial(gorai_tfl_model *m, const int64_t *dims, const int *ranks, char **err);
 void gorai_tfl_model_free(gorai_tfl_model *m);
 
 /* What gorai_tfl_guard returns when fn threw: *err then says what was thrown. */

@@ -19,6 +19,7 @@ import (
 // a Run.
 type model struct {
 	backends.Native[*C.gorai_tfl_model]
+	tried tried // the input shapes it was tried at (trial.go)
 }
 
 var errClosed = errors.New("ERR TFLITE model was freed")
@@ -73,6 +74,9 @@ func (m *model) Run(inputs []tensor.Tensor) ([]tensor.Tensor, error) {
 		return nil, errClosed
 	}
 	defer m.Release()
+	if err := m.tryRun(h, inputs); err != nil {
+		return nil, err
+	}
 	nout := max(len(m.Outputs), 1)
 	out := unsafe.Slice((*C.gorai_tfl_output)(C.calloc(C.size_t(nout), C.size_t(unsafe.Sizeof(C.gorai_tfl_output{})))), nout)
 	defer C.free(unsafe.Pointer(&out[0]))

@@ -8,7 +8,7 @@
 package tflite
 
 /*
-#cgo CFLAGS: -O2 -Wall -Wextra -fexceptions -I${SRCDIR}/..
+#cgo CFLAGS: -O2 -Wall -Wextra -fexceptions -I${SRCDIR}/.. -I${SRCDIR}/../../tensor
 #cgo CXXFLAGS: -O2 -Wall -Wextra -std=c++17
 #cgo LDFLAGS: -ldl -lpthread
 #include <stdlib.h>
@@ -108,7 +108,7 @@ func (backend) NewModel(blob []byte, opts backends.ModelOptions) (backends.Model
 		return nil, errNoGPU
 	}
 	if !opts.Trusted {
-		if err := trial.Try("model", blob); err != nil {
+		if err := trial.Try("model", modelTrial, blob); err != nil {
 			return nil, err
 		}
 	}
@@ -122,6 +122,9 @@ func (backend) NewModel(blob []byte, opts backends.ModelOptions) (backends.Model
 		return nil, takeError(cerr)
 	}
 	m := &model{}
+	if shapes := compiledShapes(h, int(C.gorai_tfl_model_ninputs(h))); shapes != nil {
+		m.tried.add(shapes)
+	}
 	m.Init(h, func(h *C.gorai_tfl_model) { C.gorai_tfl_model_free(h) })
 	for i := range int(C.gorai_tfl_model_ninputs(h)) {
 		m.Inputs = append(m.Inputs, C.GoString(C.gorai_tfl_model_input_name(h, C.int(i))))

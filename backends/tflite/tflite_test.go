@@ -373,3 +373,38 @@ func BenchmarkDense(b *testing.B) {
 		}
 	}
 }
+
+// TestTriedShapes: a set of input shapes is covered by one tried whose every input has its rank and no
+// smaller dim; a set tried in place of smaller ones replaces them, and at most maxTried are kept, the
+// oldest going first.
+func TestTriedShapes(t *testing.T) {
+	var tr tried
+	tr.add([][]int64{{1, 10}, {1, 3}})
+	for _, c := range []struct {
+		shapes [][]int64
+		want   bool
+	}{
+		{[][]int64{{1, 10}, {1, 3}}, true},
+		{[][]int64{{1, 5}, {1, 1}}, true},
+		{[][]int64{{1, 11}, {1, 3}}, false},
+		{[][]int64{{2, 10}, {1, 3}}, false},
+		{[][]int64{{1, 10}}, false},
+		{[][]int64{{1, 10}, {1, 3, 1}}, false},
+	} {
+		if got := tr.covers(c.shapes); got != c.want {
+			t.Errorf("covers(%v) = %v after %v was tried", c.shapes, got, tr.shapes)
+		}
+	}
+	tr.add([][]int64{{4, 20}, {4, 3}})
+	if len(tr.shapes) != 1 || !tr.covers([][]int64{{3, 15}, {2, 2}}) {
+		t.Errorf("after a larger set: %v, want it alone", tr.shapes)
+	}
+	const n = maxTried + 3
+	for i := range int64(n) { // none covers another
+		tr.add([][]int64{{1, 100 + i}, {5, 100 - i}})
+	}
+	if len(tr.shapes) != maxTried || tr.covers([][]int64{{4, 20}, {4, 3}}) || tr.covers([][]int64{{1, 100}, {5, 100}}) ||
+		!tr.covers([][]int64{{1, 100 + n - 1}, {5, 100 - n + 1}}) {
+		t.Errorf("after %d more sets: %d kept (want %d, the oldest gone): %v", maxTried+3, len(tr.shapes), maxTried, tr.shapes)
+	}
+}

@@ -1,21 +1,27 @@
-/* gorai-tflite-trial LIBRARY: the TFLITE backend's trial program (../../trial.h, ../trial.go). Each model is
- * loaded with LiteRT's library and run once on zeros of its inputs' shapes: LiteRT does not verify a
- * flatbuffer fully, and a damaged one can crash it (a segmentation fault while compiling, measured with one
- * byte changed) or make it allocate gigabytes when it runs.
+/* gorai-tflite-trial LIBRARY: the TFLITE backend's trial program (../../trial.h, ../trial.go). LiteRT does not
+ * verify a flatbuffer fully, and a damaged one can crash it (a segmentation fault while compiling, measured with
+ * one byte changed) or make it allocate gigabytes when it runs. Two kinds of trial, by the blob's first byte:
  *
- * A model is taken when it loaded and ran; refused, with LiteRT's message, when LiteRT refused it or its run
- * failed: a model that cannot run on its own inputs' shapes within the cap is damaged (LiteRT fails the run of
- * one that would allocate gigabytes in Redis with "Failed to allocate tensors" under the cap, or throws), and
- * it is not stored. */
+ * 'M' then the model: loaded and run once on zeros of its inputs' shapes. Taken when it loaded and ran;
+ * refused, with LiteRT's message, when LiteRT refused it or its run failed: a model that cannot run on its own
+ * inputs' shapes within the cap is damaged (LiteRT fails the run of one that would allocate gigabytes in Redis
+ * with "Failed to allocate tensors" under the cap, or throws), and it is not stored.
+ *
+ * 'R', the shapes of a run (4 bytes little-endian: the number of inputs; for each, 4 bytes of rank and that
+ * many 8-byte dims), then the model: run once on zeros of those shapes, within the memory the machine has left,
+ * before Redis runs it so. LiteRT sizes every tensor from the inputs' shapes, so a small model run on a larger
+ * input than it was tried on (a Tile of its input, say) can ask for more than the machine holds, which Redis'
+ * allocator hands out unreserved and the kernel then kills Redis for. */
 #include "trial.h"
 
 #include "../loader.h"
+#include "memory.h"
 
 static int try_model(const char *blob, size_t len) {
     char *err = NULL;
     gorai_tfl_model *m = gorai_tfl_model_new(blob, len, &err);
     if (m == NULL) return gorai_trial_refuse("TFLITE", "model", err);
-    if (gorai_tfl_model_trial(m, &err) != 0) {
+    if (gorai_tfl_model_trial(m, NULL, NULL, &err) != 0) {
         printf("ERR TFLITE model failed to run on zeros of its inputs' shapes, within " GORAI_TRIAL_ROOM
                ", when tried in a process of its own: %s\n",
                err ? err : "out of memory");
@@ -24,4 +30,48 @@ static int try_model(const char *blob, size_t len) {
     return GORAI_TRIAL_TAKEN;
 }
 
-int main(int argc, char **argv) { return gorai_trial_main(argc, argv, gorai_tfl_open, try_model); }
+/* take reads n bytes from *p, which has *left bytes, into out. */
+static int take(const char **p, size_t *left, void *out, size_t n) {
+    if (*left < n) return -1;
+    memcpy(out, *p, n);
+    *p += n;
+    *left -= n;
+    return 0;
+}
+
+static int try_run(const char *blob, size_t len) {
+    uint32_t n;
+    if (take(&blob, &len, &n, sizeof n) != 0 || n > 4096) return GORAI_TRIAL_USAGE;
+    int ranks[n ? n : 1];
+    int64_t dims[n ? n : 1][GORAI_TFL_MAX_RANK];
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t rank;
+        if (take(&blob, &len, &rank, sizeof rank) != 0 || rank > GORAI_TFL_MAX_RANK ||
+            take(&blob, &len, dims[i], rank * sizeof(int64_t)) != 0) {
+            return GORAI_TRIAL_USAGE;
+        }
+        ranks[i] = (int)rank;
+    }
+    uint64_t left = gorai_memory_left();
+    if (left > 0) gorai_trial_cap_room((size_t)left);
+    char *err = NULL;
+    gorai_tfl_model *m = gorai_tfl_model_new(blob, len, &err);
+    if (m == NULL) return gorai_trial_refuse("TFLITE", "model", err);
+    if (gorai_tfl_model_ninputs(m) != (int)n) return GORAI_TRIAL_USAGE;
+    if (gorai_tfl_model_trial(m, &dims[0][0], ranks, &err) != 0) {
+        printf("ERR TFLITE model failed to run on zeros of these inputs' shapes within the %llu bytes of memory "
+               "left, when tried in a process of its own: %s\n",
+               (unsigned long long)left, err ? err : "out of memory");
+        return GORAI_TRIAL_REFUSED;
+    }
+    return GORAI_TRIAL_TAKEN;
+}
+
+static int try_blob(const char *blob, size_t len) {
+    if (len > 0 && blob[0] == 'M') return try_model(blob + 1, len - 1);
+    if (len > 0 && blob[0] == 'R') return try_run(blob + 1, len - 1);
+    printf("ERR unknown trial\n");
+    return GORAI_TRIAL_USAGE;
+}
+
+int main(int argc, char **argv) { return gorai_trial_main(argc, argv, gorai_tfl_open, try_blob); }

@@ -7,7 +7,7 @@
 #include "../torch_shim.h"
 
 extern "C" {
-#include "tensor.h" // gorai_memory_fits (tensor/memory.c, linked in)
+#include "memory.h" // gorai_memory_fits (tensor/memory.c, linked in)
 }
 
 #include <ATen/Parallel.h>

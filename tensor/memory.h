@@ -1,0 +1,15 @@
+/* How much memory the process may still take (memory.c), for the blocks large enough to end it. */
+#ifndef GORAI_TENSOR_MEMORY_H
+#define GORAI_TENSOR_MEMORY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Blocks of GORAI_CHECKED_SIZE bytes or more are first compared with the memory the process may still take:
+ * the kernel's MemAvailable, or its memory cgroup's room when less (0: unknown). gorai_memory_fits says
+ * whether a block of n bytes may be taken. */
+#define GORAI_CHECKED_SIZE ((size_t)64 << 20)
+uint64_t gorai_memory_left(void);
+int gorai_memory_fits(size_t n);
+
+#endif
