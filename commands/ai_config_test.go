@@ -64,7 +64,7 @@ func TestConfigLibrariesNeedModuleLoad(t *testing.T) {
 		{"AI.CONFIG BACKENDSPATH /tmp", "-NOPERM this user has no permissions to run the 'module|load' command"},
 		{"AI.CONFIG BACKENDSPATH", "-ERR BACKENDSPATH: missing path argument"},
 		{"AI.CONFIG MODEL_CHUNK_SIZE 1024", "+OK"},
-		{"AI.CONFIG GET BACKENDSPATH", `$"/m/backends"`},
+		{"AI.CONFIG GET BACKENDSPATH", "_"},
 	}
 	for _, c := range cases {
 		ks, rt := newFakeKeyspace(), newFakeRuntime()
@@ -85,14 +85,15 @@ func TestConfigCommand(t *testing.T) {
 		line, want string
 		load       *loadCall
 	}{
-		{"AI.CONFIG GET BACKENDSPATH", `$"/m/backends"`, nil},
+		{"AI.CONFIG GET BACKENDSPATH", "_", nil}, // not set: <module dir>/backends is used
 		{"AI.CONFIG GET MODEL_CHUNK_SIZE", ":535822336", nil},
 		{"AI.CONFIG GET FOO", "_", nil},
 		{"AI.CONFIG GET THREADS_PER_QUEUE", "_", nil},
-		{"AI.CONFIG GET BACKENDSPATH extra", `$"/m/backends"`, nil},
+		{"AI.CONFIG GET BACKENDSPATH extra", "_", nil},
 		{"AI.CONFIG LOADBACKEND torch redisai_torch/redisai_torch.so", "+OK", &loadCall{"TORCH", "/m/backends/redisai_torch/redisai_torch.so"}},
 		{"AI.CONFIG LOADBACKEND ONNX /abs/onnx.so", "+OK", &loadCall{"ONNX", "/abs/onnx.so"}},
 		{"AI.CONFIG BACKENDSPATH /new/path", "+OK", nil},
+		{"AI.CONFIG GET BACKENDSPATH extra", `$"/new/path"`, nil},
 		{"AI.CONFIG get backendspath", `$"/new/path"`, nil},
 		{"AI.CONFIG LOADBACKEND TfLite lite.so", "+OK", &loadCall{"TFLITE", "/new/path/lite.so"}},
 		{"AI.CONFIG LOADBACKEND TF tf.so extra", "+OK", &loadCall{"TF", "/new/path/tf.so"}},

@@ -21,7 +21,11 @@ import (
 // Config holds the module's settings. Backend paths are kept as given; they are loaded later, on
 // first use.
 type Config struct {
+	// BackendsPath is where backend libraries are looked up: <module dir>/backends until the BACKENDSPATH
+	// argument or AI.CONFIG BACKENDSPATH sets it (BackendsPathSet), as RedisAI, whose AI.CONFIG GET
+	// BACKENDSPATH answers nil until then.
 	BackendsPath          string
+	BackendsPathSet       bool
 	BackendPaths          map[string]string // a registered backend's name ("TF") -> path
 	ThreadsPerQueue       int64
 	IntraOpParallelism    int64 // 0: the backend's default
@@ -92,7 +96,7 @@ func ParseLoadArgs(moduleDir string, args [][]byte) (Config, error) {
 		return c, errors.New(C.GoString(&msg[0]))
 	}
 	if s.backends_path >= 0 {
-		c.BackendsPath = string(args[s.backends_path])
+		c.BackendsPath, c.BackendsPathSet = string(args[s.backends_path]), true
 	}
 	c.BackendPaths = paths
 	return c, nil
@@ -144,7 +148,7 @@ func ConfigCommand(env Env, args [][]byte) error {
 		if err := env.Runtime.MayLoadLibraries(); err != nil {
 			return err
 		}
-		c.BackendsPath = string(rest[0])
+		c.BackendsPath, c.BackendsPathSet = string(rest[0]), true
 	case is(sub, "MODEL_CHUNK_SIZE"):
 		if len(rest) < 1 {
 			return errChunkSizeMissing
@@ -159,7 +163,7 @@ func ConfigCommand(env Env, args [][]byte) error {
 			return ErrWrongArity
 		}
 		switch {
-		case is(rest[0], "BACKENDSPATH"):
+		case is(rest[0], "BACKENDSPATH") && c.BackendsPathSet:
 			env.Out.Bulk(c.BackendsPath)
 		case is(rest[0], "MODEL_CHUNK_SIZE"):
 			env.Out.Int(c.ModelChunkSize)

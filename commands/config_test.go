@@ -12,7 +12,7 @@ func TestParseLoadArgs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Config{BackendsPath: "/b", ThreadsPerQueue: 4, IntraOpParallelism: 2, InterOpParallelism: 3,
+	want := Config{BackendsPath: "/b", BackendsPathSet: true, ThreadsPerQueue: 4, IntraOpParallelism: 2, InterOpParallelism: 3,
 		ModelChunkSize: 100, ModelExecutionTimeout: 1000, BackendMemoryLimit: 5}
 	want.BackendPaths = c.BackendPaths
 	if !reflect.DeepEqual(c, want) {
@@ -22,7 +22,7 @@ func TestParseLoadArgs(t *testing.T) {
 		t.Errorf("backend paths %v", c.BackendPaths)
 	}
 	d, err := ParseLoadArgs("/m", nil)
-	if err != nil || d.BackendsPath != "/m/backends" || d.ThreadsPerQueue != 1 || d.ModelChunkSize != 511<<20 || d.ModelExecutionTimeout != 5000 || !d.PreloadBackends || d.MainThreadRunLimit != 100 {
+	if err != nil || d.BackendsPath != "/m/backends" || d.BackendsPathSet || d.ThreadsPerQueue != 1 || d.ModelChunkSize != 511<<20 || d.ModelExecutionTimeout != 5000 || !d.PreloadBackends || d.MainThreadRunLimit != 100 {
 		t.Errorf("defaults: %+v %v", d, err)
 	}
 }

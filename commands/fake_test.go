@@ -249,17 +249,17 @@ type loadCall struct{ name, path string }
 type fakeRuntime struct {
 	openErr, execErr, loadErr, txErr, noLoadingErr error
 	unreadable                                     []string // keys ACL does not let the user read
-	opened                           []openCall
-	sessions                         []*fakeSession
-	executed                         []executeCall
-	scriptsOpened                    []scriptOpenCall
-	compiled                         []*fakeCompiled
-	scriptsExecuted                  []scriptExecuteCall
-	dags                             []*exec.Plan // every DAG plan handed to Execute, refused ones included
-	plans                            []*exec.Plan // every plan handed to Execute
-	loaded                           []loadCall
-	stats                            *stats.Table
-	config                           Config
+	opened                                         []openCall
+	sessions                                       []*fakeSession
+	executed                                       []executeCall
+	scriptsOpened                                  []scriptOpenCall
+	compiled                                       []*fakeCompiled
+	scriptsExecuted                                []scriptExecuteCall
+	dags                                           []*exec.Plan // every DAG plan handed to Execute, refused ones included
+	plans                                          []*exec.Plan // every plan handed to Execute
+	loaded                                         []loadCall
+	stats                                          *stats.Table
+	config                                         Config
 	// deferBuilds keeps offloaded builds in built instead of committing them at once.
 	deferBuilds bool
 	built       []Built

@@ -345,7 +345,8 @@ func TestACLScriptModelExecute(t *testing.T) {
 func TestACLConfigLoadsLibraries(t *testing.T) {
 	t.Parallel()
 	admin, connect := aclServer(t)
-	path := do(t, admin, "AI.CONFIG", "GET", "BACKENDSPATH")
+	path := resp.BulkString(info(t, admin, "ai_backends_config")["ai_backends_path"])
+	expectOK(t, admin, "AI.CONFIG", "BACKENDSPATH", path.Text())
 	expectOK(t, admin, "ACL", "SETUSER", "noadmin", "on", "nopass", "~*", "+@all", "-@admin")
 	expectOK(t, admin, "ACL", "SETUSER", "nomodload", "on", "nopass", "~*", "+@all", "-module|load")
 	const noperm = "NOPERM this user has no permissions to run the 'module|load' command"

@@ -70,7 +70,7 @@ func TestGoLoadedAtFirstNeed(t *testing.T) {
 		if goLibraryMapped(t, s) {
 			t.Fatal("AI.TENSORSET or AI.TENSORGET loaded the Go library")
 		}
-		expect(t, c, resp.BulkString(filepath.Join(filepath.Dir(redistest.ModulePath()), "backends")), "AI.CONFIG", "GET", "BACKENDSPATH")
+		expect(t, c, resp.Int(defaultChunkSize), "AI.CONFIG", "GET", "MODEL_CHUNK_SIZE")
 		if !goLibraryMapped(t, s) {
 			t.Fatal("AI.CONFIG ran without the Go library loaded")
 		}
@@ -152,7 +152,9 @@ func TestGoLibraryBesideLink(t *testing.T) {
 	}
 	s := redistest.Start(t, redistest.Options{ModulePath: link, ModuleArgs: []string{"PRELOAD_BACKENDS", "no"}})
 	c := s.Conn(t)
-	expect(t, c, resp.BulkString(filepath.Join(filepath.Dir(link), "backends")), "AI.CONFIG", "GET", "BACKENDSPATH")
+	if got, want := info(t, c, "ai_backends_config")["ai_backends_path"], filepath.Join(filepath.Dir(link), "backends"); got != want {
+		t.Errorf("INFO ai_backends_path %q, want %q", got, want)
+	}
 }
 
 // TestGoLibraryOfAnotherBuild: a module beside the Go library of another build (here the module's

@@ -53,6 +53,8 @@ class _Server:
         module = _module_path()
         if not os.path.exists(module):
             raise RuntimeError(f"module not found at {module} (run `make build`, or set GORAI_MODULE)")
+        # Where the module looks for backends while AI.CONFIG BACKENDSPATH is unset.
+        self.backends_path = os.path.join(os.path.dirname(module), "backends")
         for _attempt in range(5):
             self.port = _free_port()
             conf = os.path.join(self.dir, "redis.conf")
