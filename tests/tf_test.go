@@ -104,3 +104,31 @@ func TestTFMissing(t *testing.T) {
 	tfGraph(t, c, "tf")
 	tfRun(t, c, "tf", "after LOADBACKEND")
 }
+
+// TestTFRunBeyondMemory: a graph that asks TensorFlow for more than the memory left (fill.pb, made by
+// backends/tf/testdata/make_fill.py: a Fill of the shape its input gives) fails the run with TensorFlow's
+// out-of-memory error, and Redis lives on: TF's calls to the allocator are checked against the memory left
+// (tensor/memory_guard.c), here a memory cgroup's room of 1 GiB. TensorFlow itself refuses only what is
+// beyond the machine's physical memory, so before the check a Fill of 4 GB had the kernel kill Redis
+// (measured in a 2 GiB cgroup). A Fill that fits runs.
+func TestTFRunBeyondMemory(t *testing.T) {
+	t.Parallel()
+	fill, err := os.ReadFile(filepath.Join(redistest.RepoRoot(), "backends", "tf", "testdata", "fill.pb"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := redistest.Start(t, redistest.Options{Cgroup: redistest.MemoryCgroup(t, 1<<30)})
+	c := s.Conn(t)
+	expectOK(t, c, "AI.MODELSTORE", "fill", "TF", "CPU", "INPUTS", 1, "d", "OUTPUTS", 1, "s", "BLOB", fill)
+	expectOK(t, c, "AI.TENSORSET", "huge", "INT32", 3, "VALUES", 1000, 1000, 1000)
+	expectErrContains(t, c, "OOM when allocating tensor with shape[1000,1000,1000]",
+		"AI.MODELEXECUTE", "fill", "INPUTS", 1, "huge", "OUTPUTS", 1, "sum")
+	expect(t, c, resp.Int(0), "EXISTS", "sum")
+	expectPing(t, c)
+	expectOK(t, c, "AI.TENSORSET", "small", "INT32", 3, "VALUES", 10, 1000, 1000)
+	expectOK(t, c, "AI.MODELEXECUTE", "fill", "INPUTS", 1, "small", "OUTPUTS", 1, "sum")
+	expect(t, c, resp.Arr(resp.BulkString("10000000")), "AI.TENSORGET", "sum", "VALUES")
+	if !s.Running() {
+		t.Fatalf("the server stopped:\n%s", s.LogTail(40))
+	}
+}

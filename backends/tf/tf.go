@@ -22,6 +22,7 @@ import (
 	"unsafe"
 
 	"gorai/backends"
+	"gorai/tensor"
 )
 
 // DefaultLibrary is where the library is by default, relative to BACKENDSPATH; the path that
@@ -52,6 +53,9 @@ func Open(libPath string) (backends.Backend, error) {
 		if C.gorai_tf_open(cpath, &msg[0], C.size_t(len(msg))) != 0 {
 			return errors.New(oneLine(C.GoString(&msg[0])))
 		}
+		// TF's C API takes no allocator: its large blocks are checked against the memory left at its
+		// calls to the allocator instead (libtensorflow_cc and the libtensorflow_framework it loaded).
+		tensor.GuardLibraries("libtensorflow")
 		return nil
 	})
 	if err != nil {

@@ -24,6 +24,7 @@ import (
 	"unsafe"
 
 	"gorai/backends"
+	"gorai/tensor"
 )
 
 // DefaultLibrary is where the library is by default, relative to BACKENDSPATH; the path that
@@ -58,6 +59,9 @@ func Open(libPath string) (backends.Backend, error) {
 		if C.gorai_tfl_open(cpath, &msg[0], C.size_t(len(msg))) != 0 {
 			return errors.New(C.GoString(&msg[0]))
 		}
+		// LiteRT's C API takes no allocator: its large blocks are checked against the memory left at its
+		// calls to the allocator instead.
+		tensor.GuardLibraries("libLiteRt")
 		version = readVersion(path)
 		trial = backends.FindTrial("TFLITE", TrialProgram, path)
 		trial.Start()

@@ -80,6 +80,8 @@ type Options struct {
 	Dir string
 	// StartTimeout bounds the wait for the first PONG (default 30s).
 	StartTimeout time.Duration
+	// Cgroup is a cgroup folder (MemoryCgroup) the server is moved into as it starts.
+	Cgroup string
 }
 
 // Server is a running (or stopped) redis-server.
@@ -275,6 +277,14 @@ func (s *Server) start() error {
 	if err := cmd.Start(); err != nil {
 		logf.Close()
 		return &StartError{Reason: "exec: " + err.Error(), ExitCode: -1, Log: s.Log()}
+	}
+	if s.opts.Cgroup != "" {
+		if err := joinCgroup(s.opts.Cgroup, cmd.Process.Pid); err != nil {
+			cmd.Process.Kill()
+			cmd.Wait()
+			logf.Close()
+			return &StartError{Reason: "cgroup: " + err.Error(), ExitCode: -1, Log: s.Log()}
+		}
 	}
 	done := make(chan struct{})
 	s.mu.Lock()
