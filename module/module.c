@@ -372,20 +372,27 @@ static void blocked_free(RedisModuleCtx *ctx, void *bc) {
     gorai_go_loaded()->goraiJobFree(bc);
 }
 
-/* The time a job spends on a worker is not measured into the command's statistics: INFO
- * commandstats shows what a command costs Redis' main thread. */
 static void blocked_disconnected(RedisModuleCtx *ctx, RedisModuleBlockedClient *bc) {
     (void)ctx;
     gorai_go_loaded()->goraiJobDisconnected(bc);
 }
 
+/* The time from the block to the unblock (the run's queue wait and run, or the build) counts as the command's
+ * own in INFO commandstats and SLOWLOG, as RedisAI counts its runs' (whose own tests compare SLOWLOG with
+ * AI.INFO's run time). */
 RedisModuleBlockedClient *gorai_block(RedisModuleCtx *ctx) {
     RedisModuleBlockedClient *bc = RedisModule_BlockClient(ctx, blocked_reply, NULL, blocked_free, 0);
-    if (bc != NULL) RedisModule_SetDisconnectCallback(bc, blocked_disconnected);
+    if (bc != NULL) {
+        RedisModule_SetDisconnectCallback(bc, blocked_disconnected);
+        RedisModule_BlockedClientMeasureTimeStart(bc);
+    }
     return bc;
 }
 
-void gorai_unblock(RedisModuleBlockedClient *bc) { RedisModule_UnblockClient(bc, bc); }
+void gorai_unblock(RedisModuleBlockedClient *bc) {
+    RedisModule_BlockedClientMeasureTimeEnd(bc);
+    RedisModule_UnblockClient(bc, bc);
+}
 
 const char *gorai_string_ptr(RedisModuleString *s, size_t *len) { return RedisModule_StringPtrLen(s, len); }
 

@@ -213,6 +213,8 @@ typedef struct RedisModuleTypeMethods {
                                                 void (*free_privdata)(RedisModuleCtx *, void *),         \
                                                 long long timeout_ms))                                   \
     X(int, UnblockClient, (RedisModuleBlockedClient * bc, void *privdata))                              \
+    X(int, BlockedClientMeasureTimeStart, (RedisModuleBlockedClient * bc))                              \
+    X(int, BlockedClientMeasureTimeEnd, (RedisModuleBlockedClient * bc))                                \
     X(void, SetDisconnectCallback, (RedisModuleBlockedClient * bc,                                      \
                                     void (*callback)(RedisModuleCtx *, RedisModuleBlockedClient *)))     \
     X(void *, GetBlockedClientPrivateData, (RedisModuleCtx * ctx))                                      \

@@ -1,6 +1,8 @@
 package tensor
 
 /*
+#cgo CXXFLAGS: -O2 -Wall -Wextra -std=c++17
+#cgo LDFLAGS: -lstdc++
 #include <stdlib.h>
 #include "memory.h"
 */

@@ -13,9 +13,10 @@ uint64_t gorai_memory_left(void);
 int gorai_memory_fits(size_t n);
 
 /* gorai_memory_guard_libraries points the calls of the loaded libraries whose file name contains name to malloc,
- * calloc, realloc, posix_memalign and aligned_alloc at versions that fail, as the allocator would, where
- * gorai_memory_fits refuses the block (memory_guard.c): for runtimes whose C API takes no allocator. It returns
- * how many call sites it redirected (0 on an architecture it does not know). */
+ * calloc, realloc, posix_memalign, aligned_alloc and operator new at versions that fail, as the allocator would
+ * (new throws std::bad_alloc), where gorai_memory_fits refuses the block (memory_guard.c): for runtimes whose C
+ * API takes no allocator, or not for all they allocate. It returns how many call sites it redirected (0 on an
+ * architecture it does not know). */
 int gorai_memory_guard_libraries(const char *name);
 
 #endif

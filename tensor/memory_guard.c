@@ -1,7 +1,8 @@
-/* A guard on the allocations of runtimes that take no allocator of gorai's (TensorFlow, LiteRT): their calls to
- * malloc, calloc, realloc, posix_memalign and aligned_alloc are pointed, in their own relocation tables, at
- * versions that refuse a block the memory left cannot hold (gorai_memory_fits) as an allocation failure, which
- * the runtime reports as its out-of-memory error. Redis' allocator would hand such a block out unreserved, and
+/* A guard on the allocations of runtimes that take no allocator of gorai's (TensorFlow, LiteRT), or not for all
+ * they allocate (libtorch's TorchScript lists and strings): their calls to malloc, calloc, realloc, posix_memalign,
+ * aligned_alloc and operator new are pointed, in their own relocation tables, at versions that refuse a block the
+ * memory left cannot hold (gorai_memory_fits) as an allocation failure (new throws std::bad_alloc), which the
+ * runtime reports as its out-of-memory error. Redis' allocator would hand such a block out unreserved, and
  * the kernel kill Redis as the runtime filled it (a TF graph's Fill of 4 GB in a memory cgroup of 2 GiB did; TF
  * itself refuses only what is beyond the machine's physical memory). Nothing else in the process is touched. */
 #define _GNU_SOURCE
@@ -57,6 +58,12 @@ static void *guarded_aligned_alloc(size_t alignment, size_t n) {
     return aligned_alloc(alignment, n);
 }
 
+/* memory_guard_new.cc: operator new and new[], plain and aligned, throwing std::bad_alloc when refused. */
+void *gorai_guarded_new(size_t n);
+void *gorai_guarded_new_array(size_t n);
+void *gorai_guarded_new_aligned(size_t n, size_t alignment);
+void *gorai_guarded_new_array_aligned(size_t n, size_t alignment);
+
 static const struct {
     const char *name;
     void *guarded;
@@ -66,6 +73,10 @@ static const struct {
     {"realloc", (void *)guarded_realloc},
     {"posix_memalign", (void *)guarded_posix_memalign},
     {"aligned_alloc", (void *)guarded_aligned_alloc},
+    {"_Znwm", (void *)gorai_guarded_new},
+    {"_Znam", (void *)gorai_guarded_new_array},
+    {"_ZnwmSt11align_val_t", (void *)gorai_guarded_new_aligned},
+    {"_ZnamSt11align_val_t", (void *)gorai_guarded_new_array_aligned},
 };
 
 #if defined(__x86_64__)

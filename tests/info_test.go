@@ -258,3 +258,49 @@ func TestInfoCPU(t *testing.T) {
 		t.Errorf("the CPU workers' time did not grow over 2000 runs: %v then %v", before, after)
 	}
 }
+
+// TestSlowlogCountsRuns: a run's time on a worker counts as the command's own in SLOWLOG and INFO
+// commandstats, as RedisAI's does (its tests compare SLOWLOG's durations with AI.INFO's): with every run a
+// worker's, the AI.MODELEXECUTE entries of SLOWLOG add up to at least the model's AI.INFO duration, and
+// commandstats' usec to at least as much. (Only the main thread's part was counted before.)
+func TestSlowlogCountsRuns(t *testing.T) {
+	t.Parallel()
+	mnist := redisaiFixture(t, "mnist.onnx")
+	s := redistest.Start(t, redistest.Options{ModuleArgs: []string{"MAIN_THREAD_RUN_LIMIT", "0"}})
+	c := s.Conn(t)
+	expectOK(t, c, storeArgs("m", "ONNX", "CPU", mnist)...)
+	setMnistInput(t, c, "in", mnistInput(t))
+	expectOK(t, c, "CONFIG", "SET", "slowlog-log-slower-than", "0")
+	expectOK(t, c, "CONFIG", "SET", "slowlog-max-len", "1000")
+	expectOK(t, c, "SLOWLOG", "RESET")
+	const runs = 20
+	for i := 0; i < runs; i++ {
+		expectOK(t, c, execArgs("m", []string{"in"}, []string{"out"})...)
+	}
+	runTime := int64(0)
+	for i, f := range do(t, c, "AI.INFO", "m").Elems {
+		if f.Text() == "duration" {
+			runTime = do(t, c, "AI.INFO", "m").Elems[i+1].Int
+		}
+	}
+	var logged, entries int64
+	for _, e := range do(t, c, "SLOWLOG", "GET", "1000").Elems {
+		if len(e.Elems) > 3 && len(e.Elems[3].Elems) > 0 && strings.EqualFold(e.Elems[3].Elems[0].Text(), "AI.MODELEXECUTE") {
+			logged += e.Elems[2].Int
+			entries++
+		}
+	}
+	if entries != runs || runTime <= 0 || logged < runTime {
+		t.Errorf("SLOWLOG: %d AI.MODELEXECUTE entries of %d µs in all; AI.INFO duration %d µs: want %d entries, at least the duration", entries, logged, runTime, runs)
+	}
+	stats := info(t, c, "commandstats")["cmdstat_ai.modelexecute"]
+	usec := int64(-1)
+	for _, kv := range strings.Split(stats, ",") {
+		if v, ok := strings.CutPrefix(kv, "usec="); ok {
+			usec, _ = strconv.ParseInt(v, 10, 64)
+		}
+	}
+	if usec < runTime {
+		t.Errorf("commandstats %q: usec %d, want at least AI.INFO's duration %d", stats, usec, runTime)
+	}
+}

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"gorai/tests/redistest"
 	"gorai/tests/resp"
 )
 
@@ -1301,6 +1302,30 @@ def fits(tensors: List[Tensor], keys: List[str], args: List[str]):
 	expectOK(t, c, "AI.SCRIPTEXECUTE", "s", "fits", "INPUTS", 1, "a", "OUTPUTS", 1, "o")
 	expect(t, c, resp.Arr(resp.BulkString("dtype"), resp.BulkString("FLOAT"), resp.BulkString("shape"), resp.Ints(1000, 1000, 20)),
 		"AI.TENSORGET", "o", "META")
+	if !s.Running() {
+		t.Fatalf("the server stopped:\n%s", s.LogTail(40))
+	}
+}
+
+// TestScriptListBeyondMemory: what a script makes besides tensors is checked too: a list of 16 GB, in a
+// memory cgroup of 1 GiB, fails the run with the sizes, and Redis lives on (libtorch makes lists with
+// operator new, which gorai points at a checking version in libtorch's relocation table,
+// tensor/memory_guard.c). Before, the kernel killed Redis as libtorch filled the list (checked so).
+func TestScriptListBeyondMemory(t *testing.T) {
+	t.Parallel()
+	s := redistest.Start(t, redistest.Options{Cgroup: redistest.MemoryCgroup(t, 1<<30)})
+	c := s.Conn(t)
+	const src = `def repeat(tensors: List[Tensor], keys: List[str], args: List[str]):
+    a = [1] * int(args[0])
+    return tensors[0] + len(a)
+`
+	expectOK(t, c, scriptStoreArgs("s", "CPU", nil, []string{"repeat"}, src)...)
+	expectOK(t, c, "AI.TENSORSET", "a", "FLOAT", 1, "VALUES", 1)
+	expectErrContains(t, c, "asked for 16000000000 bytes, more than the",
+		"AI.SCRIPTEXECUTE", "s", "repeat", "INPUTS", 1, "a", "ARGS", 1, 1_000_000_000, "OUTPUTS", 1, "o")
+	expect(t, c, resp.Int(0), "EXISTS", "o")
+	expectOK(t, c, "AI.SCRIPTEXECUTE", "s", "repeat", "INPUTS", 1, "a", "ARGS", 1, 1_000_000, "OUTPUTS", 1, "o")
+	expect(t, c, resp.Arr(resp.BulkString("1000001")), "AI.TENSORGET", "o", "VALUES")
 	if !s.Running() {
 		t.Fatalf("the server stopped:\n%s", s.LogTail(40))
 	}

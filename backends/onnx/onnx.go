@@ -13,6 +13,7 @@ import (
 	ort "github.com/yalue/onnxruntime_go"
 
 	"gorai/backends"
+	"gorai/tensor"
 )
 
 // DefaultLibrary is where the library is by default, relative to BACKENDSPATH; the path that
@@ -51,6 +52,9 @@ func Open(libPath string) (backends.Backend, error) {
 			ort.DestroyEnvironment()
 			return err
 		}
+		// Tensors come from gorai's allocator; what ONNX Runtime makes with new and malloc besides is
+		// checked at those calls.
+		tensor.GuardLibraries("libonnxruntime")
 		return nil
 	})
 	if err != nil {

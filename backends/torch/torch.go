@@ -20,6 +20,7 @@ import (
 	"unsafe"
 
 	"gorai/backends"
+	"gorai/tensor"
 )
 
 // DefaultLibrary is where the shim is by default, relative to BACKENDSPATH; the path that
@@ -55,6 +56,9 @@ func Open(libPath string) (backends.Backend, error) {
 			}
 			return errors.New(text)
 		}
+		// The shim's CPU allocator checks libtorch's tensors; what libtorch makes with new and malloc
+		// besides (a script's lists and strings) is checked at those calls instead.
+		tensor.GuardLibraries("libtorch_cpu")
 		trial = backends.FindTrial("TORCH", TrialProgram, path)
 		trial.Start()
 		return nil
