@@ -345,7 +345,7 @@ func TestACLScriptModelExecute(t *testing.T) {
 func TestACLConfigLoadsLibraries(t *testing.T) {
 	t.Parallel()
 	admin, connect := aclServer(t)
-	path := resp.BulkString(info(t, admin, "ai_backends_config")["ai_backends_path"])
+	path := resp.BulkString(backendsPath(t, admin))
 	expectOK(t, admin, "AI.CONFIG", "BACKENDSPATH", path.Text())
 	expectOK(t, admin, "ACL", "SETUSER", "noadmin", "on", "nopass", "~*", "+@all", "-@admin")
 	expectOK(t, admin, "ACL", "SETUSER", "nomodload", "on", "nopass", "~*", "+@all", "-module|load")

@@ -152,7 +152,7 @@ func TestGoLibraryBesideLink(t *testing.T) {
 	}
 	s := redistest.Start(t, redistest.Options{ModulePath: link, ModuleArgs: []string{"PRELOAD_BACKENDS", "no"}})
 	c := s.Conn(t)
-	if got, want := info(t, c, "ai_backends_config")["ai_backends_path"], filepath.Join(filepath.Dir(link), "backends"); got != want {
+	if got, want := backendsPath(t, c), filepath.Join(filepath.Dir(link), "backends"); got != want {
 		t.Errorf("INFO ai_backends_path %q, want %q", got, want)
 	}
 }
@@ -199,7 +199,9 @@ func TestModuleLoadAfterRefusal(t *testing.T) {
 	module := redistest.ModulePath()
 	expect(t, c, resp.Err("ERR Error loading the extension. Please check the server logs."), "MODULE", "LOAD", module, "FOO", "1")
 	expectOK(t, c, "MODULE", "LOAD", module, "PRELOAD_BACKENDS", "no")
-	expect(t, c, resp.BulkString(filepath.Join(filepath.Dir(module), "backends")), "AI.CONFIG", "GET", "BACKENDSPATH")
+	if got, want := backendsPath(t, c), filepath.Join(filepath.Dir(module), "backends"); got != want {
+		t.Errorf("INFO ai_backends_path %q, want %q", got, want)
+	}
 	expect(t, c, resp.Arr(resp.Simple("OK"), resp.Ints(7)), "AI.DAGEXECUTE", "ROUTING", "{a}", "|>",
 		"AI.TENSORSET", "a", "INT8", 1, "VALUES", 7, "|>", "AI.TENSORGET", "a", "VALUES")
 	if !strings.Contains(s.Log(), "<ai> ERR error processing argument: FOO 1") {
@@ -226,7 +228,9 @@ func TestRelativeModulePath(t *testing.T) {
 	c := s.Conn(t)
 	expectOK(t, c, "MODULE", "LOAD", "mod/gorai.so", "PRELOAD_BACKENDS", "no")
 	expectOK(t, c, "CONFIG", "SET", "dir", t.TempDir())
-	expect(t, c, resp.BulkString(filepath.Join(mod, "backends")), "AI.CONFIG", "GET", "BACKENDSPATH")
+	if got, want := backendsPath(t, c), filepath.Join(mod, "backends"); got != want {
+		t.Errorf("INFO ai_backends_path %q, want %q", got, want)
+	}
 	expect(t, c, resp.Arr(resp.Simple("OK"), resp.Ints(7)), "AI.DAGEXECUTE", "ROUTING", "{a}", "|>",
 		"AI.TENSORSET", "a", "INT8", 1, "VALUES", 7, "|>", "AI.TENSORGET", "a", "VALUES")
 }

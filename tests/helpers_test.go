@@ -142,6 +142,13 @@ func info(t *testing.T, c *resp.Conn, section string) map[string]string {
 	return redistest.ParseInfo(v.Text())
 }
 
+// backendsPath is the folder the module looks for backends in, INFO's ai_backends_path: AI.CONFIG GET
+// BACKENDSPATH answers nil until a path is set, as RedisAI's.
+func backendsPath(t *testing.T, c *resp.Conn) string {
+	t.Helper()
+	return info(t, c, "ai_backends_config")["ai_backends_path"]
+}
+
 // ---------------------------------------------------------------------------
 // dtypes
 

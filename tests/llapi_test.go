@@ -113,7 +113,7 @@ func TestLLAPITensorInKey(t *testing.T) {
 func TestModuleCallsCommands(t *testing.T) {
 	t.Parallel()
 	s, c := startLLAPIServer(t, redisAIHeaderRule)
-	path := do(t, c, "AI.CONFIG", "GET", "BACKENDSPATH")
+	path := resp.BulkString(backendsPath(t, c))
 	expectOK(t, c, "ACL", "SETUSER", "noadmin", "on", "nopass", "~*", "+@all", "-@admin")
 	limited := s.Conn(t)
 	expectOK(t, limited, "AUTH", "noadmin", "any")
@@ -123,7 +123,7 @@ func TestModuleCallsCommands(t *testing.T) {
 		expectOK(t, conn, "LLAPI.CALL", "AI._SCRIPTSCAN")
 		expectOK(t, conn, "LLAPI.CALL", "AI.CONFIG", "MODEL_CHUNK_SIZE", "1048576")
 	}
-	expect(t, c, path, "AI.CONFIG", "GET", "BACKENDSPATH")
+	expect(t, c, path, "AI.CONFIG", "GET", "BACKENDSPATH") // set by the calls
 	expectPing(t, c)
 	if !s.Running() {
 		t.Fatalf("the server stopped:\n%s", s.LogTail(40))

@@ -1036,7 +1036,7 @@ func TestModelConfig(t *testing.T) {
 	expect(t, c, resp.Int(defaultChunkSize), "ai.config", "get", "model_chunk_size")
 	// Unset, as RedisAI (<module dir>/backends is used meanwhile; INFO's ai_backends_path says it).
 	expect(t, c, resp.NilBulk(), "AI.CONFIG", "GET", "BACKENDSPATH")
-	if got := info(t, c, "ai_backends_config")["ai_backends_path"]; got != backends {
+	if got := backendsPath(t, c); got != backends {
 		t.Errorf("INFO ai_backends_path %q, want %q", got, backends)
 	}
 	expect(t, c, resp.NilBulk(), "AI.CONFIG", "GET", "FOO")
