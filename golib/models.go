@@ -140,7 +140,7 @@ func goraiModelRestore(c *C.gorai_model, key *C.char, keylen C.size_t, loading C
 		model, err = ai.Builder(loading != 0).OpenModel(meta, m.Blob())
 	}
 	if err != nil {
-		logf(nil, "warning", "gorai: could not load model %q from RDB: %v", C.GoStringN(key, C.int(keylen)), err)
+		logf(nil, "warning", "gorai: could not load model %q from %s: %v", C.GoStringN(key, C.int(keylen)), loadedFrom(loading), err)
 		return 0
 	}
 	setNames(c, model)

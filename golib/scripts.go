@@ -56,9 +56,17 @@ func goraiScriptRestore(c *C.gorai_script, key *C.char, keylen C.size_t, loading
 	meta := s.Meta()
 	compiled, err := ai.Builder(loading != 0).OpenScript(meta, s.Source())
 	if err != nil {
-		logf(nil, "warning", "gorai: could not load script %q from RDB: %v", C.GoStringN(key, C.int(keylen)), err)
+		logf(nil, "warning", "gorai: could not load script %q from %s: %v", C.GoStringN(key, C.int(keylen)), loadedFrom(loading), err)
 		return 0
 	}
 	c.session = C.uintptr_t(cgo.NewHandle(ai.NewScriptSession(C.GoStringN(key, C.int(keylen)), meta, compiled)))
 	return 1
+}
+
+// loadedFrom names where a model or script being restored came from, for the log.
+func loadedFrom(loading C.int) string {
+	if loading != 0 {
+		return "an RDB load (file, AOF preamble or replication)"
+	}
+	return "a DUMP payload (RESTORE)"
 }
