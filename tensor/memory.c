@@ -23,25 +23,33 @@ static uint64_t file_value(const char *path, const char *field) {
 }
 
 /* cgroup_room is what the process' memory cgroup (v2's "0::<path>", or v1's memory controller: a batch
- * system's job, a container) has left below its limit; 0 when there is no limit. */
+ * system's job, a container) has left below its limit; 0 when there is no limit. Its usage counts the page
+ * cache of the files written in it (an RDB or AOF file), which the kernel reclaims before it kills: the
+ * inactive part of that cache is counted as room, as container runtimes count a working set. */
 static uint64_t cgroup_room(void) {
     FILE *f = fopen("/proc/self/cgroup", "r");
     if (f == NULL) return 0;
-    char line[512], limit[600] = "", usage[600] = "";
+    char line[512], limit[600] = "", usage[600] = "", stat[600] = "";
+    const char *inactive_file = "";
     while (fgets(line, sizeof line, f) != NULL) {
         line[strcspn(line, "\n")] = 0;
         const char *v1 = strstr(line, ":memory:");
         if (v1 != NULL) {
             snprintf(limit, sizeof limit, "/sys/fs/cgroup/memory%s/memory.limit_in_bytes", v1 + 8);
             snprintf(usage, sizeof usage, "/sys/fs/cgroup/memory%s/memory.usage_in_bytes", v1 + 8);
+            snprintf(stat, sizeof stat, "/sys/fs/cgroup/memory%s/memory.stat", v1 + 8);
+            inactive_file = "total_inactive_file";
         } else if (strncmp(line, "0::", 3) == 0 && limit[0] == 0) {
             snprintf(limit, sizeof limit, "/sys/fs/cgroup%s/memory.max", line + 3);
             snprintf(usage, sizeof usage, "/sys/fs/cgroup%s/memory.current", line + 3);
+            snprintf(stat, sizeof stat, "/sys/fs/cgroup%s/memory.stat", line + 3);
+            inactive_file = "inactive_file";
         }
     }
     fclose(f);
     if (limit[0] == 0) return 0;
-    uint64_t max = file_value(limit, ""), used = file_value(usage, "");
+    uint64_t max = file_value(limit, ""), used = file_value(usage, ""), cache = file_value(stat, inactive_file);
+    used = used > cache ? used - cache : 0;
     return max > used ? max - used : 0;
 }
 
@@ -50,8 +58,19 @@ uint64_t gorai_memory_left(void) {
     return cg != 0 && (room == 0 || cg < room) ? cg : room;
 }
 
+/* The bytes of the blocks below GORAI_CHECKED_SIZE that this thread was allowed since it last looked at
+ * the memory left: many small blocks end the process as surely as one large one (a script's list of a
+ * thousand 4 MB tensors did), so once they add up to that size the memory left is looked at again. */
+static __thread size_t unchecked;
+
 int gorai_memory_fits(size_t n) {
-    if (n < GORAI_CHECKED_SIZE) return 1;
+    if (n < GORAI_CHECKED_SIZE) {
+        unchecked += n;
+        if (unchecked < GORAI_CHECKED_SIZE) return 1;
+        unchecked = 0;
+        /* The next look is as far away again: that much must be left. */
+        n = GORAI_CHECKED_SIZE;
+    }
     uint64_t left = gorai_memory_left();
     return left == 0 || n <= left;
 }

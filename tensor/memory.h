@@ -6,8 +6,9 @@
 #include <stdint.h>
 
 /* Blocks of GORAI_CHECKED_SIZE bytes or more are first compared with the memory the process may still take:
- * the kernel's MemAvailable, or its memory cgroup's room when less (0: unknown). gorai_memory_fits says
- * whether a block of n bytes may be taken. */
+ * the kernel's MemAvailable, or its memory cgroup's room when less (0: unknown); smaller ones each time a
+ * thread's add up to that size, when that size must be left. gorai_memory_fits says whether a block of n
+ * bytes may be taken. */
 #define GORAI_CHECKED_SIZE ((size_t)64 << 20)
 uint64_t gorai_memory_left(void);
 int gorai_memory_fits(size_t n);

@@ -15,7 +15,7 @@ namespace {
 class refused : public std::bad_alloc {
   public:
     explicit refused(size_t n) {
-        std::snprintf(msg_, sizeof msg_, "asked for %zu bytes, more than the %" PRIu64 " bytes of memory left", n,
+        std::snprintf(msg_, sizeof msg_, "asked for %zu bytes, refused with %" PRIu64 " bytes of memory left", n,
                       gorai_memory_left());
     }
     const char *what() const noexcept override { return msg_; }

@@ -64,7 +64,7 @@ const char kLimitExceeded[] = "Onnxruntime memory limit exceeded, memory allocat
 void *ort_alloc(Allocator *, size_t size) {
     // Redis' allocator hands out a block larger than the machine can hold (tensor/memory.h's gorai_memory_fits).
     if (!gorai_memory_fits(size))
-        throw std::runtime_error("ONNX Runtime asked for " + std::to_string(size) + " bytes, more than the " +
+        throw std::runtime_error("ONNX Runtime asked for " + std::to_string(size) + " bytes, refused with " +
                                  std::to_string(gorai_memory_left()) + " bytes of memory left: the run cannot be made");
     size_t n = size + kAlign - 1 + sizeof(void *);
     char *block = n < size ? nullptr : static_cast<char *>(gorai_mem.alloc(n));

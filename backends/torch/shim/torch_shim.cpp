@@ -41,7 +41,7 @@ namespace {
 struct CheckedCPUAllocator final : c10::Allocator {
     c10::Allocator *base = c10::GetDefaultCPUAllocator();
     c10::DataPtr allocate(size_t n) override {
-        TORCH_CHECK_WITH(OutOfMemoryError, gorai_memory_fits(n), "libtorch asked for ", n, " bytes, more than the ",
+        TORCH_CHECK_WITH(OutOfMemoryError, gorai_memory_fits(n), "libtorch asked for ", n, " bytes, refused with ",
                          gorai_memory_left(), " bytes of memory left");
         return base->allocate(n);
     }
