@@ -9,10 +9,10 @@ package main
 // finds already loaded (by its soname) when the module opens the library. Every C symbol must
 // resolve when the library is linked, not when the module opens it.
 #cgo LDFLAGS: -L${SRCDIR}/../build -l:gorai.so -Wl,--no-undefined
-// The hot-path calls neither call back into Go nor keep Go pointers.
+// The hot-path calls keep no Go pointers. Neither is nocallback: gorai_apply may free a model, and
+// gorai_key_value's lookup may find a model or script key past its expiry time and delete it, whose
+// free closes its session in Go.
 #cgo noescape gorai_key_value
-#cgo nocallback gorai_key_value
-// gorai_apply may free a model, which closes its session in Go: no nocallback.
 #cgo noescape gorai_apply
 #include <stdlib.h>
 #include "go_library.h"
