@@ -19,10 +19,12 @@ import (
 // Redis' lock, where the user is looked up again (it may have changed or gone meanwhile).
 
 // caller is who ran a script. unchecked: Redis ran the command for no user (the AOF, a master's
-// stream), and checks nothing either.
+// stream), and checks nothing either. db is the database the command's client had selected, where
+// the script's calls run.
 type caller struct {
 	user      string
 	unchecked bool
+	db        C.int
 }
 
 type callerKey struct{}
@@ -37,14 +39,15 @@ func (c *redisCall) caller() caller {
 	if nestedCaller != nil {
 		return *nestedCaller
 	}
+	db := C.gorai_selected_db(c.ctx)
 	s := C.gorai_current_user(c.ctx)
 	if s == nil {
-		return caller{unchecked: true}
+		return caller{unchecked: true, db: db}
 	}
 	defer C.gorai_free_string(c.ctx, s)
 	var n C.size_t
 	p := C.gorai_string_ptr(s, &n)
-	return caller{user: C.GoStringN(p, C.int(n))}
+	return caller{user: C.GoStringN(p, C.int(n)), db: db}
 }
 
 // callerContext is the context a script run carries: the user running the command.
@@ -62,7 +65,8 @@ func (c *redisCall) MayLoadLibraries() error {
 }
 
 // moduleCaller is the context of a script run that another module asked for (the low-level API):
-// its calls into Redis are checked against no user, as the module's own calls are not.
+// its calls into Redis are checked against no user, as the module's own calls are not, and run in
+// db 0, as RedisAI's.
 func moduleCaller() context.Context {
 	return context.WithValue(context.Background(), callerKey{}, caller{unchecked: true})
 }

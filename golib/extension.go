@@ -22,8 +22,8 @@ import (
 
 // The Redis torch extension: what scripts' redis.execute and redisAI.model_execute do. Both run on
 // the script's worker, so they take Redis' lock (a thread-safe context) for the time they touch
-// Redis, as RedisAI does; like RedisAI's, the context is db 0's. Unlike RedisAI's, they run as the
-// user who ran the script (acl.go).
+// Redis, as RedisAI does. Unlike RedisAI's, whose context is db 0's, they run in the database the
+// script's client had selected, and as the user who ran the script (acl.go).
 // The module is the backends' Host (backends.SetHost): the TORCH driver hands it to its scripts.
 func init() { backends.SetHost(redisHost{}) }
 
@@ -38,7 +38,7 @@ func (redisHost) Execute(run context.Context, cmd string, args []string) (any, e
 		return nil, err
 	}
 	argv := append([]string{cmd}, args...)
-	ctx := C.gorai_locked()
+	ctx := C.gorai_locked(who.db)
 	defer C.gorai_unlock(ctx)
 	cargv, free := redisArgv(ctx, argv)
 	defer free()
@@ -134,7 +134,7 @@ func (redisHost) ModelExecute(run context.Context, key string, inputs []tensor.T
 // lockedModel finds the model at key, which who may read, under Redis' lock and takes a reference
 // to it.
 func lockedModel(who caller, key string) (storedModel, error) {
-	ctx := C.gorai_locked()
+	ctx := C.gorai_locked(who.db)
 	defer C.gorai_unlock(ctx)
 	ckey := C.CString(key)
 	defer C.free(unsafe.Pointer(ckey))

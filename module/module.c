@@ -312,11 +312,14 @@ int gorai_is_keys_request(RedisModuleCtx *ctx) { return RedisModule_IsKeysPositi
 void gorai_key_at_pos(RedisModuleCtx *ctx, int pos, int flags) { RedisModule_KeyAtPosWithFlags(ctx, pos, flags); }
 
 /* Worker threads. */
-RedisModuleCtx *gorai_locked(void) {
+RedisModuleCtx *gorai_locked(int db) {
     RedisModuleCtx *ctx = RedisModule_GetThreadSafeContext(NULL);
     RedisModule_ThreadSafeContextLock(ctx);
+    RedisModule_SelectDb(ctx, db);
     return ctx;
 }
+
+int gorai_selected_db(RedisModuleCtx *ctx) { return RedisModule_GetSelectedDb(ctx); }
 
 void gorai_unlock(RedisModuleCtx *ctx) {
     RedisModule_ThreadSafeContextUnlock(ctx);

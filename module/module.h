@@ -53,8 +53,10 @@ int gorai_is_keys_request(RedisModuleCtx *ctx);
 void gorai_key_at_pos(RedisModuleCtx *ctx, int pos, int flags);
 
 /* Commands and keys from worker threads (scripts' redis.execute and redisAI.model_execute): a
- * thread-safe context holding Redis' lock from gorai_locked to gorai_unlock. */
-RedisModuleCtx *gorai_locked(void);
+ * thread-safe context holding Redis' lock from gorai_locked to gorai_unlock, in database db (the one
+ * the command's client had selected). */
+RedisModuleCtx *gorai_locked(int db);
+int gorai_selected_db(RedisModuleCtx *ctx);
 void gorai_unlock(RedisModuleCtx *ctx);
 /* gorai_call runs argv[0] with the rest of argv (propagated to replicas and the AOF, as RedisAI's
  * "!"); NULL with errno set when Redis refuses to run it. */

@@ -162,6 +162,8 @@ typedef struct RedisModuleTypeMethods {
 /* X(return type, name without the RedisModule_ prefix, parameters) for every function used. */
 #define GORAI_REDISMODULE_API(X)                                                                        \
     X(void, SetModuleAttribs, (RedisModuleCtx * ctx, const char *name, int ver, int apiver))            \
+    X(int, GetSelectedDb, (RedisModuleCtx * ctx))                                                       \
+    X(int, SelectDb, (RedisModuleCtx * ctx, int newid))                                                 \
     X(int, IsModuleNameBusy, (const char *name))                                                        \
     X(int, SetModuleOptions, (RedisModuleCtx * ctx, int options))                                       \
     X(int, SignalModifiedKey, (RedisModuleCtx * ctx, RedisModuleString * keyname))                      \

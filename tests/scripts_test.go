@@ -1159,6 +1159,25 @@ func TestScriptRedisExecute(t *testing.T) {
 	expectPing(t, c)
 }
 
+// TestScriptCallsInSelectedDB: a script's redis.execute and redisAI.model_execute run in the database
+// its client selected, where its inputs, outputs and KEYS are (they ran in db 0, as RedisAI's: INCR
+// wrote db 0's key and the model stored in db 3 was not found).
+func TestScriptCallsInSelectedDB(t *testing.T) {
+	t.Parallel()
+	s := startServer(t)
+	c := s.Conn(t)
+	expectOK(t, c, "SELECT", 3)
+	storeExtScript(t, c)
+	expectOK(t, c, storeArgs("iris", "ONNX", "CPU", redisaiFixture(t, "linear_iris.onnx"))...)
+	expectOK(t, c, "AI.TENSORSET", "in", "FLOAT", "1", "4", "VALUES", "5.1", "3.5", "1.4", "0.2")
+	expectOK(t, c, "AI.SCRIPTEXECUTE", "ext", "incr", "KEYS", 1, "n", "OUTPUTS", 1, "count")
+	expectOK(t, c, "AI.SCRIPTEXECUTE", "ext", "model_one", "KEYS", 1, "iris", "INPUTS", 1, "in", "OUTPUTS", 1, "y")
+	expect(t, c, resp.BulkString("1"), "GET", "n")
+	expect(t, c, resp.BulkBytes(f32s(-0.090524077415466309)), "AI.TENSORGET", "y", "BLOB")
+	expectOK(t, c, "SELECT", 0)
+	expect(t, c, resp.Int(0), "EXISTS", "n")
+}
+
 // TestScriptModelExecute: redisAI.model_execute runs an ONNX and a TORCH model
 // stored in the server from inside a script; a missing model and a model error
 // surface as the script's error.
