@@ -29,9 +29,11 @@ func init() { backends.SetHost(redisHost{}) }
 
 type redisHost struct{}
 
-// Execute runs a command for redis.execute. It is propagated to replicas and the AOF. An error
-// reply, a refusal of ACL, or Redis refusing the call, is returned as an error (the backend adds
-// RedisAI's "Redis command returned an error: ").
+// Execute runs a command for redis.execute. It is propagated to replicas and the AOF. It runs in
+// Redis' script mode, as Lua's calls do: commands scripts may not call (WAIT, SYNC and PSYNC block
+// the call's client, and Redis aborts; SHUTDOWN) and writes on a read-only replica (a read-only
+// DAG's AI.SCRIPTRUN runs there) are refused. An error reply, a refusal of ACL, or Redis refusing
+// the call, is returned as an error (the backend adds RedisAI's "Redis command returned an error: ").
 func (redisHost) Execute(run context.Context, cmd string, args []string) (any, error) {
 	who, err := callerOf(run)
 	if err != nil {
@@ -50,16 +52,25 @@ func (redisHost) Execute(run context.Context, cmd string, args []string) (any, e
 	r, err := C.gorai_call(ctx, cargv, C.int(len(argv)))
 	nestedCaller = outer
 	if r == nil {
-		// As RedisAI: the C library's text for why Redis refused, e.g. "Invalid argument".
+		// As RedisAI: the C library's text for why Redis refused, e.g. "Invalid argument", but for
+		// the refusals of script mode, which RedisAI's calls did not ask for.
 		errno, ok := err.(syscall.Errno)
 		if !ok {
 			errno = syscall.EINVAL
+		}
+		if errno == syscall.ESPIPE {
+			return nil, errScriptMode
 		}
 		return nil, errors.New(C.GoString(C.strerror(C.int(errno))))
 	}
 	defer C.gorai_free_reply(r)
 	return callReply(r)
 }
+
+// errScriptMode is Redis' refusal of a call in script mode (gorai_call): a command Lua may not call
+// either, or a write Redis refuses at the moment.
+var errScriptMode = errors.New("This Redis command is not allowed from script, or is a write Redis refuses now " +
+	"(on a read-only replica, without min-replicas-to-write good replicas, or after a failed save)")
 
 // redisArgv is argv as Redis strings made in ctx, and what frees them. (The C strings are Go's to
 // free: C copies them into Redis' and keeps neither.)

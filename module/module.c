@@ -339,7 +339,7 @@ void gorai_free_argv(RedisModuleCtx *ctx, RedisModuleString **argv, int n) {
 
 RedisModuleCallReply *gorai_call(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
     const char *cmd = RedisModule_StringPtrLen(argv[0], NULL);
-    return RedisModule_Call(ctx, cmd, "!v", argv + 1, (size_t)(argc - 1));
+    return RedisModule_Call(ctx, cmd, "!vS", argv + 1, (size_t)(argc - 1));
 }
 
 int gorai_reply_type(RedisModuleCallReply *r) { return RedisModule_CallReplyType(r); }

@@ -59,7 +59,8 @@ RedisModuleCtx *gorai_locked(int db);
 int gorai_selected_db(RedisModuleCtx *ctx);
 void gorai_unlock(RedisModuleCtx *ctx);
 /* gorai_call runs argv[0] with the rest of argv (propagated to replicas and the AOF, as RedisAI's
- * "!"); NULL with errno set when Redis refuses to run it. */
+ * "!"), in script mode ("S": what Lua's redis.call may not run is refused); NULL with errno set when
+ * Redis refuses to run it. */
 RedisModuleCallReply *gorai_call(RedisModuleCtx *ctx, RedisModuleString **argv, int argc);
 RedisModuleString **gorai_create_argv(RedisModuleCtx *ctx, const char **args, const size_t *lens, int n);
 void gorai_free_argv(RedisModuleCtx *ctx, RedisModuleString **argv, int n);

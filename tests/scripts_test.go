@@ -1033,6 +1033,38 @@ func startReplica(t *testing.T, masterPort int, config ...string) *resp.Conn {
 	return rc
 }
 
+// TestScriptCallsInScriptMode: a script's redis.execute runs in Redis' script mode, as Lua's calls do:
+// WAIT, SYNC and PSYNC, which block the call's client (Redis aborted on its assertion), and SHUTDOWN are
+// refused, and the server answers on; on a read-only replica, a read-only DAG's AI.SCRIPTRUN whose
+// script writes is refused, as the replica refuses the write itself (it was made there, and the
+// replica's data left its master's).
+func TestScriptCallsInScriptMode(t *testing.T) {
+	t.Parallel()
+	const run = "def run(tensors: List[Tensor], keys: List[str], args: List[str]):\n    redis.execute(args[0], args[1:])\n    return tensors[0]\n"
+	const incr = "def incr(a):\n    redis.execute(\"INCR\", \"counter\")\n    return a\n"
+	m := startServer(t)
+	mc := m.Conn(t)
+	expectOK(t, mc, scriptStoreArgs("s", "CPU", nil, []string{"run"}, run)...)
+	expectOK(t, mc, "AI.SCRIPTSET", "legacy", "CPU", "SOURCE", incr)
+	expectOK(t, mc, "AI.TENSORSET", "in", "FLOAT", 1, "VALUES", 1)
+	for _, args := range [][]any{{"WAIT", 1, 0}, {"SYNC"}, {"PSYNC", "?", -1}, {"SHUTDOWN", "NOSAVE"}} {
+		cmd := append([]any{"AI.SCRIPTEXECUTE", "s", "run", "INPUTS", 1, "in", "ARGS", len(args)}, args...)
+		expectErrContains(t, mc, "This Redis command is not allowed from script", append(cmd, "OUTPUTS", 1, "o")...)
+		expectPing(t, mc)
+	}
+	expectOK(t, mc, "AI.SCRIPTEXECUTE", "s", "run", "INPUTS", 1, "in", "ARGS", 3, "SET", "k", "v", "OUTPUTS", 1, "o")
+	expect(t, mc, resp.BulkString("v"), "GET", "k")
+
+	rc := startReplica(t, m.Port())
+	waitReplicaSynced(t, mc, rc)
+	dag := do(t, rc, "AI.DAGRUN_RO", "LOAD", 1, "in", "|>", "AI.SCRIPTRUN", "legacy", "incr", "INPUTS", "in", "OUTPUTS", "o")
+	if len(dag.Elems) != 1 || !strings.Contains(dag.Elems[0].Text(), "or is a write Redis refuses now") {
+		t.Errorf("a read-only DAG's script writing on a read-only replica: %v, want its op's refusal", dag)
+	}
+	expect(t, rc, resp.Int(0), "EXISTS", "counter")
+	expect(t, rc, do(t, mc, "DEBUG", "DIGEST"), "DEBUG", "DIGEST")
+}
+
 // TestScriptReplication: a replica gets the scripts (stored before and after it
 // connected), a SCRIPTEXECUTE on the master reaches it as its output tensors
 // (the replica's AI.INFO counts no run), SCRIPTDEL reaches it, and it runs its
