@@ -41,19 +41,27 @@ func (q *Queue) runBatch(w *worker, first *Job) {
 	}
 	jobs, total := []*Job{first}, b.Size
 	for wait := true; wait; {
-		var other []*Job
-		jobs, total, wait, other = q.take(w, jobs, total, b, false)
-		if other != nil {
+		var s served
+		jobs, total, wait, s = q.take(w, jobs, total, b, false)
+		switch {
+		case s.stopped:
+			return // the process exits: a batch not yet run is not started
+		case s.ready != nil:
 			w.yield.Yield()
-			q.serve(other)
+			q.serve(s.ready, s.asBatch)
+			continue
+		case !wait:
 			continue
 		}
-		if !wait {
-			break
-		}
 		deadline, minWait := gatherDeadline(jobs)
+		wake := deadline
+		if !s.next.IsZero() && (wake.IsZero() || s.next.Before(wake)) {
+			wake = s.next
+		}
 		switch {
-		case w.gather.parkUntil(deadline):
+		case w.gather.parkUntil(wake):
+		case deadline.IsZero() || time.Now().Before(deadline):
+			// A queued job's deadline: take serves it.
 		case minWait:
 			// MINBATCHTIMEOUT: the batch runs with what is queued now.
 			jobs, total, wait, _ = q.take(w, jobs, total, b, true)
@@ -119,6 +127,20 @@ func stillWanted(jobs []*Job) []*Job {
 	return jobs[:1+len(kept)]
 }
 
+// served is what a worker whose batch waits finds to do besides it (see take).
+type served struct {
+	// ready is work to serve now (see takeReady): one batch when asBatch, otherwise one job run as
+	// its own.
+	ready   []*Job
+	asBatch bool
+	// next is, when nothing is ready, the earliest deadline of the queued jobs that wait for
+	// batches of their own (their MINBATCHTIMEOUT or their own timeout; zero: none): the worker
+	// wakes then to serve them.
+	next time.Time
+	// stopped: the engine stops (see Engine.Stop); the batch is not run.
+	stopped bool
+}
+
 // take moves compatible jobs from the queue into w's batch, in queue order, until it reaches its
 // maximum. While the batch is still below both its maximum and its minimum (and last is not set),
 // it reports that w must wait for more, and lists w as gathering, its parker armed, under the same
@@ -126,11 +148,17 @@ func stillWanted(jobs []*Job) []*Job {
 // rather than through a channel and the Go scheduler (Redis' main thread readying a goroutine
 // locked to another thread wakes a spare thread that hands it over: two wake-ups per push). Jobs
 // it leaves queued wake an idle worker: their pushes may have woken none (see Submit). With no
-// worker idle, a waiting w takes work among them that will not wait (other, for serve; see
-// takeReady): the queue's other work goes on while the batch waits, as RedisAI's worker serves the
-// queue between its polls of a small batch.
-func (q *Queue) take(w *worker, jobs []*Job, total int64, b *Batch, last bool) ([]*Job, int64, bool, []*Job) {
+// worker idle, a waiting w takes work among them that will not wait (see takeReady) or, when there
+// is none, learns when a queued job's deadline comes: the queue's other work goes on while the
+// batch waits, and its runs keep their timeouts, as RedisAI's worker serves the queue between its
+// polls of a small batch.
+func (q *Queue) take(w *worker, jobs []*Job, total int64, b *Batch, last bool) ([]*Job, int64, bool, served) {
 	q.mu.Lock()
+	if q.stopped {
+		q.leaveGathering(w)
+		q.mu.Unlock()
+		return jobs, total, false, served{stopped: true}
+	}
 	jobs, total = q.takeCompatible(b, 0, jobs, total)
 	wait := !last && total < b.Max && total < b.Min
 	if wait {
@@ -143,31 +171,35 @@ func (q *Queue) take(w *worker, jobs []*Job, total int64, b *Batch, last bool) (
 		q.leaveGathering(w)
 	}
 	var idle *worker
-	var other []*Job
+	var s served
 	if n := len(q.idle); n > 0 && len(q.jobs) > 0 {
 		idle = q.idle[n-1]
 		q.idle = q.idle[:n-1]
-	} else if wait && !q.stopped {
-		other = q.takeReady()
+	} else if wait {
+		now := time.Now()
+		if s.ready, s.asBatch = q.takeReady(now); s.ready == nil {
+			s.next = q.nextDeadline()
+		}
 	}
 	q.mu.Unlock()
 	if idle != nil {
 		idle.wake.unpark()
 	}
-	return jobs, total, wait, other
+	return jobs, total, wait, s
 }
 
 // takeReady removes from the queue work that can run without waiting, counted busy as pop counts
 // a job: the first job that does not wait for a batch of its own (no batching, or no MINBATCHSIZE;
-// its batch gathers when it runs), or the first set of compatible jobs that reaches its
-// MINBATCHSIZE. Nil when there is none. Call it under the lock.
-func (q *Queue) takeReady() []*Job {
+// its batch gathers when it runs) or has waited its own timeout (it times out as it is served), or
+// the first set of compatible jobs that reaches its MINBATCHSIZE or whose first job has waited its
+// MINBATCHTIMEOUT (asBatch). Nil when there is none. Call it under the lock.
+func (q *Queue) takeReady(now time.Time) (ready []*Job, asBatch bool) {
 	for i, j := range q.jobs {
 		b := j.Batch
-		if b == nil || b.Min == 0 || b.Size == 0 || b.Size >= b.Max {
+		if b == nil || b.Min == 0 || b.Size == 0 || b.Size >= b.Max || j.expiredAt(now) {
 			q.jobs = slices.Delete(q.jobs, i, i+1)
 			q.busy.Add(1)
-			return []*Job{j}
+			return []*Job{j}, false
 		}
 		total := int64(0)
 		for _, o := range q.jobs[i:] {
@@ -175,14 +207,34 @@ func (q *Queue) takeReady() []*Job {
 				total += o.Batch.Size
 			}
 		}
-		if total < b.Min {
+		if total < b.Min && (b.MinWait == 0 || now.Before(j.queued.Add(b.MinWait))) {
 			continue
 		}
-		ready, _ := q.takeCompatible(b, i, nil, 0)
+		ready, _ = q.takeCompatible(b, i, nil, 0)
 		q.busy.Add(1)
-		return ready
+		return ready, true
 	}
-	return nil
+	return nil, false
+}
+
+// nextDeadline is the earliest time a queued job stops waiting: its own timeout, or its batch's
+// MINBATCHTIMEOUT; zero when none has either. Call it under the lock.
+func (q *Queue) nextDeadline() time.Time {
+	var next time.Time
+	earliest := func(t time.Time) {
+		if next.IsZero() || t.Before(next) {
+			next = t
+		}
+	}
+	for _, j := range q.jobs {
+		if j.Timeout > 0 {
+			earliest(j.queued.Add(j.Timeout))
+		}
+		if b := j.Batch; b != nil && b.MinWait > 0 {
+			earliest(j.queued.Add(b.MinWait))
+		}
+	}
+	return next
 }
 
 // takeCompatible moves the queued jobs from index from on that b can batch with, in queue order,
@@ -205,9 +257,9 @@ func (q *Queue) takeCompatible(b *Batch, from int, jobs []*Job, total int64) ([]
 
 // serve runs ready (see takeReady) on the thread of a worker whose batch waits (see take). A lone
 // job's own batch, if it has one, gathers apart from the waiting one, and runs at once.
-func (q *Queue) serve(ready []*Job) {
+func (q *Queue) serve(ready []*Job, asBatch bool) {
 	defer q.busy.Done()
-	if len(ready) == 1 {
+	if !asBatch {
 		var apart worker
 		q.do(&apart, ready[0])
 		return

@@ -277,3 +277,69 @@ func TestOtherJobsRunWhileGathering(t *testing.T) {
 		t.Fatalf("batches %v, want one of the 2 jobs", r.batches)
 	}
 }
+
+// While a worker holds a batch below MINBATCHSIZE with no deadline of its own, the queued jobs that
+// wait for batches of their own still keep their deadlines: with one worker, another model's lone job
+// runs at its MINBATCHTIMEOUT, one with a TIMEOUT times out at it, and a job of the waiting model with
+// another shape (which cannot join that batch) too. They stayed queued for ever: the waiting worker
+// served only jobs ready to run, and slept until its own batch's deadline, which it had none of.
+func TestQueuedDeadlinesWhileGathering(t *testing.T) {
+	q := New(1, nil).Queue("CPU")
+	var waiting batchRecorder
+	q.Submit(waiting.job("waits", "s", 1, 8, 4, 0))
+	waitFor(t, func() bool { q.mu.Lock(); defer q.mu.Unlock(); return len(q.gathering) == 1 })
+
+	var other batchRecorder
+	start := time.Now()
+	q.Submit(other.job("other", "s", 1, 8, 4, 30*time.Millisecond))
+	if !other.doneWithin(3 * time.Second) {
+		t.Fatal("another model's job did not run at its MINBATCHTIMEOUT while a batch waited")
+	}
+	if len(other.batches) != 1 || time.Since(start) < 30*time.Millisecond {
+		t.Fatalf("another model's job: batches %v after %v, want one batch after its 30 ms", other.batches, time.Since(start))
+	}
+
+	var timed batchRecorder
+	gaveUp := make(chan struct{})
+	j := timed.job("other", "s", 1, 8, 4, 0)
+	j.Timeout = 20 * time.Millisecond
+	j.TimedOut = func() { close(gaveUp); timed.done.Done() }
+	q.Submit(j)
+	select {
+	case <-gaveUp:
+	case <-time.After(3 * time.Second):
+		t.Fatal("a queued job's TIMEOUT passed unanswered while a batch waited")
+	}
+
+	var shape batchRecorder
+	q.Submit(shape.job("waits", "another shape", 1, 8, 4, 30*time.Millisecond))
+	if !shape.doneWithin(3 * time.Second) {
+		t.Fatal("a job of the waiting model with another shape did not run at its MINBATCHTIMEOUT")
+	}
+	for range 3 {
+		q.Submit(waiting.job("waits", "s", 1, 8, 4, 0))
+	}
+	if !waiting.doneWithin(3*time.Second) || len(waiting.batches) != 1 || len(waiting.batches[0]) != 4 {
+		t.Fatalf("the waiting batch: %v, want one of 4", waiting.batches)
+	}
+}
+
+// Stop ends a batch waiting for MINBATCHSIZE at once, without running it (it waited Stop's whole
+// timeout).
+func TestStopEndsAWaitingBatch(t *testing.T) {
+	e := New(1, nil)
+	q := e.Queue("CPU")
+	var r batchRecorder
+	q.Submit(r.job("waits", "s", 1, 8, 4, 0))
+	waitFor(t, func() bool { q.mu.Lock(); defer q.mu.Unlock(); return len(q.gathering) == 1 })
+	start := time.Now()
+	if !e.Stop(3 * time.Second) {
+		t.Fatalf("Stop timed out with a batch waiting for MINBATCHSIZE")
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("Stop took %v", d)
+	}
+	if len(r.batches) != 0 {
+		t.Errorf("the waiting batch ran at Stop: %v", r.batches)
+	}
+}

@@ -39,7 +39,9 @@ func (j *Job) Queued() time.Time { return j.queued }
 func (j *Job) MarkQueued() { j.queued = time.Now() }
 
 // expired reports whether the job has waited longer than its timeout.
-func (j *Job) expired() bool { return j.Timeout > 0 && time.Since(j.queued) > j.Timeout }
+func (j *Job) expired() bool { return j.expiredAt(time.Now()) }
+
+func (j *Job) expiredAt(now time.Time) bool { return j.Timeout > 0 && now.Sub(j.queued) > j.Timeout }
 
 // Engine holds the queues.
 type Engine struct {
@@ -98,14 +100,19 @@ func (e *Engine) Background(f func()) {
 }
 
 // Stop is for the process' exit, which tears down the backends' libraries: no queued job is
-// started any more, and Stop waits up to timeout for the jobs being run and the background tasks
+// started any more, nor a batch waiting for MINBATCHSIZE, and Stop waits up to timeout for the jobs being run and the background tasks
 // to finish. It reports whether they all did.
 func (e *Engine) Stop(timeout time.Duration) bool {
 	e.mu.Lock()
 	for _, q := range e.queues {
 		q.mu.Lock()
 		q.stopped = true
+		gathering := slices.Clone(q.gathering)
 		q.mu.Unlock()
+		// A batch waiting for more ends now, not run.
+		for _, w := range gathering {
+			w.gather.unpark()
+		}
 	}
 	e.mu.Unlock()
 	done := make(chan struct{})

@@ -251,8 +251,9 @@ func TestTimeoutWhileWaitingForMinBatch(t *testing.T) {
 // TestOtherRunsWhileABatchWaits: with one worker (THREADS_PER_QUEUE 1, the default), a run waiting
 // for MINBATCHSIZE does not hold up the queue: another model's run, a DAG, a script and two runs
 // that reach another model's MINBATCHSIZE answer while it waits, as RedisAI's worker serves its
-// queue between polls of a small batch; the waiting run is answered when a second one completes
-// its batch.
+// queue between polls of a small batch, and a lone run of a third model with MINBATCHSIZE runs at its
+// MINBATCHTIMEOUT or answers TIMEDOUT at its TIMEOUT; the waiting run is answered when a second one
+// completes its batch.
 func TestOtherRunsWhileABatchWaits(t *testing.T) {
 	t.Parallel()
 	s, c, rf, X := batchingServer(t)
@@ -277,6 +278,11 @@ func TestOtherRunsWhileABatchWaits(t *testing.T) {
 	// test_tensorflow_modelrun_with_batch_and_minbatch).
 	expectOK(t, c, storeArgs("another", "ONNX", "CPU", rf, "BATCHSIZE", 2, "MINBATCHSIZE", 2)...)
 	runTogether(t, []*resp.Conn{s.Conn(t), s.Conn(t)}, "another", "in", "out", 5*time.Second)
+	// A lone run of a model with MINBATCHSIZE runs at its MINBATCHTIMEOUT, and one with a TIMEOUT
+	// answers TIMEDOUT at it (neither answered: the waiting worker served only runs ready to run).
+	expectOK(t, c, storeArgs("patient", "ONNX", "CPU", rf, "BATCHSIZE", 4, "MINBATCHSIZE", 4, "MINBATCHTIMEOUT", 100)...)
+	expectOK(t, other, "AI.MODELEXECUTE", "patient", "INPUTS", 1, "x", "OUTPUTS", 1, "pa")
+	expect(t, other, resp.Simple("TIMEDOUT"), "AI.MODELEXECUTE", "patient", "INPUTS", 1, "x", "OUTPUTS", 1, "pb", "TIMEOUT", 50)
 
 	expectOK(t, c, "AI.MODELEXECUTE", "batched", "INPUTS", 1, "x", "OUTPUTS", 1, "w2")
 	if v, err := waiting.Receive(); err != nil || !resp.Equal(v, resp.Simple("OK")) {
