@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"fmt"
 	"testing"
 
 	"gorai/tests/resp"
@@ -92,5 +93,32 @@ func TestDAGTensorGetAsTensorGet(t *testing.T) {
 				t.Fatalf("%q %v: AI.TENSORGET gave %v, the DAG %v", tn.key, f, direct, dag)
 			}
 		}
+	}
+}
+
+// TestLongDAG: a DAG of hundreds of arguments (its keys found among them by address through an index,
+// past the arguments scanned one by one) loads, runs and persists every key it names.
+func TestLongDAG(t *testing.T) {
+	t.Parallel()
+	c := startServer(t).Conn(t)
+	const n = 200
+	args := []any{"AI.DAGEXECUTE", "LOAD", n}
+	for i := range n {
+		expectOK(t, c, "AI.TENSORSET", fmt.Sprintf("in%d", i), "INT64", 1, "VALUES", i)
+		args = append(args, fmt.Sprintf("in%d", i))
+	}
+	args = append(args, "PERSIST", n)
+	for i := range n {
+		args = append(args, fmt.Sprintf("out%d", i))
+	}
+	var want []resp.Value
+	for i := range n {
+		args = append(args, "|>", "AI.TENSORGET", fmt.Sprintf("in%d", i), "VALUES",
+			"|>", "AI.TENSORSET", fmt.Sprintf("out%d", i), "INT64", 1, "VALUES", 2*i)
+		want = append(want, resp.Ints(int64(i)), resp.Simple("OK"))
+	}
+	expect(t, c, resp.Arr(want...), args...)
+	for i := range n {
+		expect(t, c, resp.Ints(int64(2*i)), "AI.TENSORGET", fmt.Sprintf("out%d", i), "VALUES")
 	}
 }
