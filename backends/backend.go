@@ -40,6 +40,15 @@ type Model interface {
 	Close()
 }
 
+// ShapeBound is implemented by models that can tell whether their runs' work is set by the shapes of
+// their inputs alone: no loops, and no sizes taken from the inputs' values (every op of the model
+// on a list of such ops). Only such a model's runs are made on Redis' main thread when its recent
+// runs were short (exec.RunsInPlace): another's run on an input of the same size could take seconds
+// there (an ONNX Loop whose trip count is an input), with every client waiting.
+type ShapeBound interface {
+	ShapeBound() bool
+}
+
 // ScriptBackend is a backend that also runs scripts (TORCH: TorchScript source).
 type ScriptBackend interface {
 	Backend

@@ -31,7 +31,11 @@ type addOne struct {
 	rows int64
 	// outputs, when set, is the number of outputs instead of one per input.
 	outputs int
+	// unbounded: the model does not say its runs' work is set by its inputs' shapes.
+	unbounded bool
 }
+
+func (m *addOne) ShapeBound() bool { return !m.unbounded }
 
 func (m *addOne) Run(inputs []tensor.Tensor) ([]tensor.Tensor, error) {
 	m.mu.Lock()
@@ -569,6 +573,14 @@ func TestRunsInPlace(t *testing.T) {
 		if got := f.x.RunsInPlace(planOf(batched, small)); got != c.want {
 			t.Errorf("a model stored with %+v: in place %v after %d short runs, want %v", c.b, got, fastRunsNeeded, c.want)
 		}
+	}
+	// A model whose runs' work may come from its inputs' values (an ONNX Loop) never runs in place.
+	loops := f.model(&addOne{unbounded: true}, Batching{})
+	for range fastRunsNeeded + 1 {
+		runPlan(planOf(loops, small))
+	}
+	if f.x.RunsInPlace(planOf(loops, small)) {
+		t.Error("a model that is not shape-bound runs in place")
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"gorai/backends"
 	"gorai/tensor"
 )
 
@@ -56,7 +57,7 @@ func (rec *inPlaceRecord) record(d, limit time.Duration, inputBytes int64) {
 }
 
 // RunsInPlace reports whether p may be run with RunHere on the caller's thread: a single model run
-// of a model stored without MINBATCHSIZE (a batch below it waits for others; without it, a run on
+// of a model whose runs' work its inputs' shapes set (backends.ShapeBound), stored without MINBATCHSIZE (a batch below it waits for others; without it, a run on
 // an idle queue is a batch of one, as a worker would make it), whose model's last fastRunsNeeded
 // runs each took at most InPlaceLimit with inputs as large as p's, on a device queue with every
 // worker idle.
@@ -65,6 +66,9 @@ func (x *Executor) RunsInPlace(p *Plan) bool {
 		return false
 	}
 	s := p.Ops[0].Model.Session()
+	if bounded, ok := s.Backend.(backends.ShapeBound); !ok || !bounded.ShapeBound() {
+		return false
+	}
 	if s.Batching.MinSize > 0 || s.inPlace.fast.Load() < fastRunsNeeded || tensorBytes(p.Loaded) > s.inPlace.inputBytes.Load() {
 		return false
 	}

@@ -2,7 +2,9 @@ package tests
 
 import (
 	"strconv"
+	"strings"
 	"testing"
+	"time"
 
 	"gorai/tests/redistest"
 	"gorai/tests/resp"
@@ -62,5 +64,58 @@ func TestRunsInPlace(t *testing.T) {
 	t.Logf("workers' CPU over %d runs: %.6f s in place, %.6f s on workers", runs, inPlace, onWorkers)
 	if onWorkers <= 0 || inPlace >= onWorkers/2 {
 		t.Errorf("workers' CPU over %d runs: %.6f s with runs in place, %.6f s without", runs, inPlace, onWorkers)
+	}
+}
+
+// TestLoopModelNeverInPlace: a model whose run time an input's value sets (infinite_loop.onnx, a Loop
+// whose trip count is an input) is never run on Redis' main thread, however short its runs were: after
+// 20 runs of 5 iterations, a run of 2^63-1 (stopped by MODEL_EXECUTION_TIMEOUT after 1 s) is a
+// worker's, and another client's PING is answered before it ends. Made in place, it held the main
+// thread until the kill switch (PING answered after it).
+func TestLoopModelNeverInPlace(t *testing.T) {
+	t.Parallel()
+	loop := madeFixture(t, "infinite_loop.onnx", "make_infinite_loop.py")
+	s := redistest.Start(t, redistest.Options{ModuleArgs: []string{"MAIN_THREAD_RUN_LIMIT", inPlaceLimit, "MODEL_EXECUTION_TIMEOUT", "1000"}})
+	c := s.Conn(t)
+	c.SetTimeout(30 * time.Second)
+	expectOK(t, c, storeArgs("inf", "ONNX", "CPU", loop)...)
+	expectOK(t, c, "AI.TENSORSET", "iterations", "INT64", 1, "VALUES", "9223372036854775807")
+	expectOK(t, c, "AI.TENSORSET", "few", "INT64", 1, "VALUES", 5)
+	expectOK(t, c, "AI.TENSORSET", "loop_cond", "BOOL", 1, "VALUES", 1)
+	expectOK(t, c, "AI.TENSORSET", "loop_input", "FLOAT", 1, "VALUES", 42)
+	expectOK(t, c, "AI.TENSORSET", "outer", "FLOAT", 1, "VALUES", 42)
+	run := func(iterations string) []any {
+		return []any{"AI.MODELEXECUTE", "inf", "INPUTS", 4, "outer", iterations, "loop_cond", "loop_input", "OUTPUTS", 2, "o1", "o2"}
+	}
+	for range 20 {
+		expectOK(t, c, run("few")...)
+	}
+	if err := c.Send(run("iterations")...); err != nil || c.Flush() != nil {
+		t.Fatal(err)
+	}
+	type reply struct {
+		v   resp.Value
+		err error
+	}
+	replied := make(chan reply, 1)
+	go func() {
+		v, err := c.Receive()
+		replied <- reply{v, err}
+	}()
+	other := s.Conn(t)
+	other.SetTimeout(30 * time.Second)
+	expect(t, other, resp.Simple("PONG"), "PING")
+	select {
+	case r := <-replied:
+		t.Fatalf("the endless run answered %v %v before another client's PING was answered: it held the main thread", r.v, r.err)
+	default:
+	}
+	select {
+	case r := <-replied:
+		if r.err != nil || !strings.Contains(r.v.Text(), "terminate flag") {
+			t.Fatalf("the endless run: %v %v, want the kill switch's error", r.v, r.err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the endless run did not end in 30 s")
 	}
 }

@@ -26,7 +26,11 @@ type model struct {
 	scalar  []atomic.Bool  // outputs run into a scalar of our own (see run)
 	bound   []*boundOutput // outputs ORT may write into tensors of ours (nil where not)
 	timeout time.Duration  // the kill switch's limit per run; 0: none
+	bounded bool           // see ShapeBound
 }
+
+// ShapeBound reports whether every op of the model is of shapeBoundOps (backends.ShapeBound).
+func (m *model) ShapeBound() bool { return m.bounded }
 
 func (m *model) InputNames() []string  { return m.inputs }
 func (m *model) OutputNames() []string { return m.outputs }

@@ -107,7 +107,7 @@ func (backend) NewModel(blob []byte, opts backends.ModelOptions) (backends.Model
 		return nil, innermost(err)
 	}
 	m := &model{inputs: names(ins), outputs: names(outs), outInfo: outs, scalar: make([]atomic.Bool, len(outs)),
-		bound: boundOutputs(outs), timeout: opts.ExecutionTimeout}
+		bound: boundOutputs(outs), timeout: opts.ExecutionTimeout, bounded: shapeBound(blob)}
 	m.session, err = ort.NewDynamicAdvancedSessionWithONNXData(blob, m.inputs, m.outputs, so)
 	if err != nil {
 		return nil, innermost(err)

@@ -20,7 +20,11 @@ import (
 // Close from freeing the session under a Run.
 type model struct {
 	backends.Native[*C.gorai_tf_model]
+	bounded bool // see ShapeBound
 }
+
+// ShapeBound reports whether every op of the graph is of shapeBoundOps (backends.ShapeBound).
+func (m *model) ShapeBound() bool { return m.bounded }
 
 var errClosed = errors.New("ERR TF model was freed")
 

@@ -137,7 +137,7 @@ func (backend) NewModel(blob []byte, opts backends.ModelOptions) (backends.Model
 	if h == nil {
 		return nil, takeError(cerr)
 	}
-	m := &model{}
+	m := &model{bounded: shapeBound(blob)}
 	m.Init(h, func(h *C.gorai_tf_model) { C.gorai_tf_model_free(h) })
 	m.Inputs, m.Outputs = append([]string(nil), opts.Inputs...), append([]string(nil), opts.Outputs...)
 	return m, nil
