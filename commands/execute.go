@@ -71,8 +71,8 @@ func replySingle(env Env, r *exec.Run) error {
 }
 
 // replyDAG sends one entry per op: OK, the tensor for TENSORGET, the failed op's error, NA for ops
-// not run. When every op ran, the PERSIST tensors are written; a key holding another type is not,
-// and adds one error entry.
+// not run. When every op ran, the PERSIST tensors are written; when a PERSIST key holds another type,
+// none is (RedisAI wrote the others), and the reply has one error entry more, as RedisAI's.
 func replyDAG(env Env, r *exec.Run) {
 	var writable []bool
 	var persistErr error
@@ -108,7 +108,7 @@ func replyDAG(env Env, r *exec.Run) {
 	if persistErr != nil {
 		out.Error(persistErr.Error())
 	}
-	if r.Err == nil {
+	if r.Err == nil && persistErr == nil {
 		persist(env, r, writable)
 	}
 }

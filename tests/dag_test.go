@@ -122,3 +122,21 @@ func TestLongDAG(t *testing.T) {
 		expect(t, c, resp.Ints(int64(2*i)), "AI.TENSORGET", fmt.Sprintf("out%d", i), "VALUES")
 	}
 }
+
+// TestDAGPersistIntoAnotherType: a DAG whose PERSIST names a key holding another type replies its ops'
+// entries and that key's WRONGTYPE, as RedisAI's, and writes none of its PERSIST keys (RedisAI, and
+// gorai before, wrote the others), whichever the order.
+func TestDAGPersistIntoAnotherType(t *testing.T) {
+	t.Parallel()
+	c := startServer(t).Conn(t)
+	ok := resp.Simple("OK")
+	wrongType := resp.Err("WRONGTYPE Operation against a key holding the wrong kind of value")
+	for _, keys := range [][2]string{{"o1", "str"}, {"str", "o1"}} {
+		expectOK(t, c, "SET", "str", "s")
+		expect(t, c, resp.Arr(ok, ok, wrongType), "AI.DAGEXECUTE", "PERSIST", 2, keys[0], keys[1],
+			"|>", "AI.TENSORSET", keys[0], "FLOAT", 1, "VALUES", 1,
+			"|>", "AI.TENSORSET", keys[1], "FLOAT", 1, "VALUES", 2)
+		expect(t, c, resp.Int(0), "EXISTS", "o1")
+		expect(t, c, resp.BulkString("s"), "GET", "str")
+	}
+}
