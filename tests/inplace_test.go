@@ -79,14 +79,7 @@ func TestLoopModelNeverInPlace(t *testing.T) {
 	c := s.Conn(t)
 	c.SetTimeout(30 * time.Second)
 	expectOK(t, c, storeArgs("inf", "ONNX", "CPU", loop)...)
-	expectOK(t, c, "AI.TENSORSET", "iterations", "INT64", 1, "VALUES", "9223372036854775807")
-	expectOK(t, c, "AI.TENSORSET", "few", "INT64", 1, "VALUES", 5)
-	expectOK(t, c, "AI.TENSORSET", "loop_cond", "BOOL", 1, "VALUES", 1)
-	expectOK(t, c, "AI.TENSORSET", "loop_input", "FLOAT", 1, "VALUES", 42)
-	expectOK(t, c, "AI.TENSORSET", "outer", "FLOAT", 1, "VALUES", 42)
-	run := func(iterations string) []any {
-		return []any{"AI.MODELEXECUTE", "inf", "INPUTS", 4, "outer", iterations, "loop_cond", "loop_input", "OUTPUTS", 2, "o1", "o2"}
-	}
+	run := loopInputs(t, c, "inf")
 	for range 20 {
 		expectOK(t, c, run("few")...)
 	}

@@ -10,6 +10,20 @@ import (
 	"gorai/tests/resp"
 )
 
+// loopInputs sets the inputs of infinite_loop.onnx and gives the command that runs the model at key
+// for "few" (5) or "iterations" (2^63-1) iterations.
+func loopInputs(t *testing.T, c *resp.Conn, key string) func(iterations string) []any {
+	t.Helper()
+	expectOK(t, c, "AI.TENSORSET", "iterations", "INT64", 1, "VALUES", "9223372036854775807")
+	expectOK(t, c, "AI.TENSORSET", "few", "INT64", 1, "VALUES", 5)
+	expectOK(t, c, "AI.TENSORSET", "loop_cond", "BOOL", 1, "VALUES", 1)
+	expectOK(t, c, "AI.TENSORSET", "loop_input", "FLOAT", 1, "VALUES", 42)
+	expectOK(t, c, "AI.TENSORSET", "outer", "FLOAT", 1, "VALUES", 42)
+	return func(iterations string) []any {
+		return []any{"AI.MODELEXECUTE", key, "INPUTS", 4, "outer", iterations, "loop_cond", "loop_input", "OUTPUTS", 2, "o1", "o2"}
+	}
+}
+
 // TestKillSwitch: MODEL_EXECUTION_TIMEOUT stops an ONNX run that would never end
 // (../testdata/infinite_loop.onnx, a Loop of 2^63-1 empty iterations: the inputs of RedisAI's
 // kill-switch test) with ONNX Runtime's terminate-flag error, as RedisAI's test expects, while
@@ -24,14 +38,7 @@ func TestKillSwitch(t *testing.T) {
 	expectOK(t, c, storeArgs("inf", "ONNX", "CPU", loop)...)
 	expectOK(t, c, storeArgs("mnist", "ONNX", "CPU", redisaiFixture(t, "mnist.onnx"))...)
 	setMnistInput(t, c, "a", mnistInput(t))
-	expectOK(t, c, "AI.TENSORSET", "iterations", "INT64", 1, "VALUES", "9223372036854775807")
-	expectOK(t, c, "AI.TENSORSET", "few", "INT64", 1, "VALUES", 5)
-	expectOK(t, c, "AI.TENSORSET", "loop_cond", "BOOL", 1, "VALUES", 1)
-	expectOK(t, c, "AI.TENSORSET", "loop_input", "FLOAT", 1, "VALUES", 42)
-	expectOK(t, c, "AI.TENSORSET", "outer", "FLOAT", 1, "VALUES", 42)
-	run := func(iterations string) []any {
-		return []any{"AI.MODELEXECUTE", "inf", "INPUTS", 4, "outer", iterations, "loop_cond", "loop_input", "OUTPUTS", 2, "o1", "o2"}
-	}
+	run := loopInputs(t, c, "inf")
 	const terminated = "Exiting due to terminate flag being set to true"
 
 	expectOK(t, c, run("few")...)

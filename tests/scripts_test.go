@@ -1365,19 +1365,26 @@ def fits(tensors: List[Tensor], keys: List[str], args: List[str]):
 // tensor/memory_guard.c). Before, the kernel killed Redis as libtorch filled the list (checked so).
 func TestScriptListBeyondMemory(t *testing.T) {
 	t.Parallel()
-	s := redistest.Start(t, redistest.Options{Cgroup: redistest.MemoryCgroup(t, 1<<30)})
-	c := s.Conn(t)
 	const src = `def repeat(tensors: List[Tensor], keys: List[str], args: List[str]):
     a = [1] * int(args[0])
     return tensors[0] + len(a)
 `
-	expectOK(t, c, scriptStoreArgs("s", "CPU", nil, []string{"repeat"}, src)...)
+	scriptBeyondMemory(t, src, "repeat", 1_000_000_000, "asked for 16000000000 bytes, refused with", 1_000_000, "1000001")
+}
+
+// scriptBeyondMemory stores src's entry point fn, which makes as much as its argument says, and runs it
+// on a server in a memory cgroup of 1 GiB: with tooMuch it fails with wantErr and writes nothing, with
+// fits it answers want, and Redis lives on.
+func scriptBeyondMemory(t *testing.T, src, fn string, tooMuch int, wantErr string, fits int, want string) {
+	t.Helper()
+	s := redistest.Start(t, redistest.Options{Cgroup: redistest.MemoryCgroup(t, 1<<30)})
+	c := s.Conn(t)
+	expectOK(t, c, scriptStoreArgs("s", "CPU", nil, []string{fn}, src)...)
 	expectOK(t, c, "AI.TENSORSET", "a", "FLOAT", 1, "VALUES", 1)
-	expectErrContains(t, c, "asked for 16000000000 bytes, refused with",
-		"AI.SCRIPTEXECUTE", "s", "repeat", "INPUTS", 1, "a", "ARGS", 1, 1_000_000_000, "OUTPUTS", 1, "o")
+	expectErrContains(t, c, wantErr, "AI.SCRIPTEXECUTE", "s", fn, "INPUTS", 1, "a", "ARGS", 1, tooMuch, "OUTPUTS", 1, "o")
 	expect(t, c, resp.Int(0), "EXISTS", "o")
-	expectOK(t, c, "AI.SCRIPTEXECUTE", "s", "repeat", "INPUTS", 1, "a", "ARGS", 1, 1_000_000, "OUTPUTS", 1, "o")
-	expect(t, c, resp.Arr(resp.BulkString("1000001")), "AI.TENSORGET", "o", "VALUES")
+	expectOK(t, c, "AI.SCRIPTEXECUTE", "s", fn, "INPUTS", 1, "a", "ARGS", 1, fits, "OUTPUTS", 1, "o")
+	expect(t, c, resp.Arr(resp.BulkString(want)), "AI.TENSORGET", "o", "VALUES")
 	if !s.Running() {
 		t.Fatalf("the server stopped:\n%s", s.LogTail(40))
 	}
@@ -1412,20 +1419,9 @@ func TestRoomCountsFileCache(t *testing.T) {
 // 64 MiB of them the memory left is looked at again (tensor/memory.c).
 func TestScriptManyTensorsBeyondMemory(t *testing.T) {
 	t.Parallel()
-	s := redistest.Start(t, redistest.Options{Cgroup: redistest.MemoryCgroup(t, 1<<30)})
-	c := s.Conn(t)
 	const src = `def many(tensors: List[Tensor], keys: List[str], args: List[str]):
     kept = [torch.zeros(1000000) + i for i in range(int(args[0]))]
     return tensors[0] + len(kept)
 `
-	expectOK(t, c, scriptStoreArgs("s", "CPU", nil, []string{"many"}, src)...)
-	expectOK(t, c, "AI.TENSORSET", "a", "FLOAT", 1, "VALUES", 1)
-	expectErrContains(t, c, "of memory left",
-		"AI.SCRIPTEXECUTE", "s", "many", "INPUTS", 1, "a", "ARGS", 1, 1000, "OUTPUTS", 1, "o")
-	expect(t, c, resp.Int(0), "EXISTS", "o")
-	expectOK(t, c, "AI.SCRIPTEXECUTE", "s", "many", "INPUTS", 1, "a", "ARGS", 1, 100, "OUTPUTS", 1, "o")
-	expect(t, c, resp.Arr(resp.BulkString("101")), "AI.TENSORGET", "o", "VALUES")
-	if !s.Running() {
-		t.Fatalf("the server stopped:\n%s", s.LogTail(40))
-	}
+	scriptBeyondMemory(t, src, "many", 1000, "of memory left", 100, "101")
 }
