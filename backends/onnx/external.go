@@ -20,7 +20,8 @@ var errTooDeep = errors.New("ERR ONNX model's graphs nest too deep")
 const maxDepth = 256
 
 // checkExternalData refuses a model with a tensor whose data is external, in its graph, its subgraphs
-// (If, Loop, Scan attributes), its constants and sparse tensors, or its functions. A blob that is not a
+// (If, Loop, Scan attributes), its constants and sparse tensors, its functions (their nodes and their
+// attributes' defaults), or its training graphs. A blob that is not a
 // well-formed message is left to ONNX Runtime, which says so in its words.
 func checkExternalData(blob []byte) error {
 	err := protowalk.Walk(blob, protoModel, maxDepth, func(m *protowalk.Message, f protowalk.Field) error {
@@ -43,6 +44,7 @@ var (
 	protoNode         = &protowalk.Message{Name: "NodeProto"}
 	protoGraph        = &protowalk.Message{Name: "GraphProto"}
 	protoFunction     = &protowalk.Message{Name: "FunctionProto"}
+	protoTraining     = &protowalk.Message{Name: "TrainingInfoProto"}
 	protoModel        = &protowalk.Message{Name: "ModelProto"}
 )
 
@@ -53,8 +55,10 @@ func init() {
 	protoNode.Children = map[int]*protowalk.Message{5: protoAttribute} // attribute
 	protoGraph.Children = map[int]*protowalk.Message{                  // node, initializer, sparse_initializer
 		1: protoNode, 5: protoTensor, 15: protoSparseTensor}
-	protoFunction.Children = map[int]*protowalk.Message{7: protoNode}                  // node
-	protoModel.Children = map[int]*protowalk.Message{7: protoGraph, 25: protoFunction} // graph, functions
+	protoFunction.Children = map[int]*protowalk.Message{7: protoNode, 11: protoAttribute} // node, attribute_proto
+	protoTraining.Children = map[int]*protowalk.Message{1: protoGraph, 2: protoGraph}     // initialization, algorithm
+	protoModel.Children = map[int]*protowalk.Message{                                     // graph, training_info, functions
+		7: protoGraph, 20: protoTraining, 25: protoFunction}
 }
 
 // TensorProto's fields that say its data is external: external_data (13), and data_location (14) EXTERNAL (1).

@@ -5,6 +5,8 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"regexp"
+	"strings"
 )
 
 // checkArchive reads every file of a TorchScript archive (torch.jit.save writes a zip) and checks it
@@ -35,4 +37,44 @@ func checkArchiveFile(f *zip.File) error {
 	defer r.Close()
 	_, err = io.Copy(io.Discard, r)
 	return err
+}
+
+// refusedCall finds, in an archive's code, a call of an op the shim refuses in a client's code
+// (torch_shim.cpp's refusedOp), however it is spelled: torch.x, ops.aten.x, a storage's from_file.
+var refusedCall = regexp.MustCompile(`\bfrom_file\b|\b(?:torch|aten)\s*\.\s*(save|\w*unsafe\w*|_index_put_impl_|sparse_\w*tensor\w*|_sparse_coo_tensor_with_dims\w*)\b`)
+
+// checkCode refuses a client's archive whose code (code/*.py, TorchScript source) calls an op of
+// refusedCall, before libtorch loads it: the shim checks the compiled graphs after the load, but the
+// load itself runs a class's __setstate__ (a model's that called from_file wrote a file as it was
+// loaded, in the trial program's child and in Redis).
+func checkCode(blob []byte) error {
+	archive, err := zip.NewReader(bytes.NewReader(blob), int64(len(blob)))
+	if err != nil {
+		return nil
+	}
+	for _, f := range archive.File {
+		if !strings.Contains(f.Name, "code/") || !strings.HasSuffix(f.Name, ".py") {
+			continue
+		}
+		r, err := f.Open()
+		if err != nil {
+			return err
+		}
+		code, err := io.ReadAll(r)
+		r.Close()
+		if err != nil {
+			return err
+		}
+		if m := refusedCall.FindSubmatch(code); m != nil {
+			op, why := "from_file", "reaches files outside the model"
+			if len(m[1]) > 0 {
+				op = string(m[1])
+			}
+			if op != "from_file" && op != "save" {
+				why = "writes memory outside its tensors"
+			}
+			return fmt.Errorf("ERR TORCH model uses torch.%s, which %s: it cannot be stored", op, why)
+		}
+	}
+	return nil
 }

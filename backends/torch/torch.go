@@ -89,6 +89,9 @@ func (backend) NewModel(blob []byte, opts backends.ModelOptions) (backends.Model
 		return nil, err
 	}
 	if !opts.Trusted {
+		if err := checkCode(blob); err != nil {
+			return nil, err
+		}
 		if err := trial.Try("model", modelTrial, blob); err != nil {
 			return nil, err
 		}
@@ -109,12 +112,14 @@ func (backend) NewModel(blob []byte, opts backends.ModelOptions) (backends.Model
 	if h == nil {
 		return nil, takeError(cerr)
 	}
-	if !opts.Trusted && C.gorai_torch_lib_model_check_files(h, &cerr) != 0 {
-		C.gorai_torch_lib_model_free(h)
-		return nil, takeError(cerr)
-	}
 	m := &model{}
 	m.Init(h, func(h unsafe.Pointer) { C.gorai_torch_lib_model_free(h) })
+	if !opts.Trusted {
+		if err := m.checkOps(); err != nil {
+			m.Close()
+			return nil, err
+		}
+	}
 	m.Inputs = make([]string, int(C.gorai_torch_lib_model_num_inputs(h)))
 	for i := range m.Inputs {
 		m.Inputs[i] = C.GoString(C.gorai_torch_lib_model_input_name(h, C.int(i)))
@@ -126,6 +131,21 @@ func (backend) NewModel(blob []byte, opts backends.ModelOptions) (backends.Model
 	}
 	m.Outputs = make([]string, n)
 	return m, nil
+}
+
+// checkOps refuses a model whose compiled code calls an op the shim refuses in a client's code (files,
+// memory outside its tensors: torch_shim.cpp's refusedOp), in any method, block or forked function.
+func (m *model) checkOps() error {
+	h, ok := m.Acquire()
+	if !ok {
+		return errClosed
+	}
+	defer m.Release()
+	var cerr *C.char
+	if C.gorai_torch_lib_model_check_files(h, &cerr) != 0 {
+		return takeError(cerr)
+	}
+	return nil
 }
 
 // errUnknownOutputs refuses a forward that returns List[Tensor]: TorchScript does not say how long the

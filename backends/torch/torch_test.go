@@ -725,3 +725,54 @@ func TestFromFileRefused(t *testing.T) {
 		t.Errorf("a trusted script: %v", err)
 	}
 }
+
+// The other ways a client's code reached files or memory (testdata/make_escapes.py): a model forking a
+// closure that calls from_file (its graph an attribute of prim::fork, which the check did not open:
+// the store was accepted and the run read the file), a model whose __setstate__ calls it (run by the
+// load, before the check: the file was written, though the store was refused), and scripts calling
+// torch.save (wrote any file) or building a sparse tensor whose index the client gives (to_dense wrote
+// past its buffer).
+func TestCodeReachingFilesRefused(t *testing.T) {
+	b := lib.Need(t)
+	read := func(name string) []byte {
+		blob, err := os.ReadFile(filepath.Join("testdata", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return blob
+	}
+	const fromFile = "ERR TORCH model uses torch.from_file, which reaches files outside the model: it cannot be stored"
+	fork := read("fork_from_file.pt")
+	if _, err := b.NewModel(fork, backends.ModelOptions{Device: "CPU"}); err == nil || err.Error() != fromFile {
+		t.Errorf("a client's model forking a closure that calls from_file: %v, want %q", err, fromFile)
+	}
+	// The compiled graphs' check too, past the check of the code (a trusted load skips both).
+	if m, err := b.NewModel(fork, backends.ModelOptions{Device: "CPU", Trusted: true}); err != nil {
+		t.Errorf("the forking model, trusted: %v", err)
+	} else {
+		if err := m.(*model).checkOps(); err == nil || err.Error() != fromFile {
+			t.Errorf("the forking model's graphs: %v, want %q", err, fromFile)
+		}
+		m.Close()
+	}
+
+	const written = "/tmp/gorai_torch_setstate_written"
+	os.Remove(written)
+	if _, err := b.NewModel(read("setstate_from_file.pt"), backends.ModelOptions{Device: "CPU"}); err == nil || err.Error() != fromFile {
+		t.Errorf("a client's model whose __setstate__ calls from_file: %v, want %q", err, fromFile)
+	}
+	if _, err := os.Stat(written); err == nil {
+		os.Remove(written)
+		t.Errorf("loading the refused model wrote %s", written)
+	}
+
+	for src, want := range map[string]string{
+		"def f(tensors: List[Tensor], keys: List[str], args: List[str]):\n    torch.save(args[1], args[0])\n    return tensors[0]\n":                                                              "ERR TORCH script uses torch.save, which reaches files outside the model: it cannot be stored",
+		"def f(tensors: List[Tensor], keys: List[str], args: List[str]):\n    return torch.to_dense(torch._sparse_coo_tensor_unsafe(torch.tensor([[int(args[0])]]), torch.tensor([1.0]), [4]))\n": "ERR TORCH script uses torch._sparse_coo_tensor_unsafe, which writes memory outside its tensors: it cannot be stored",
+		"def f(tensors: List[Tensor], keys: List[str], args: List[str]):\n    return torch.sparse_coo_tensor(torch.tensor([[int(args[0])]]), torch.tensor([1.0]), [4]).to_dense()\n":              "ERR TORCH script uses torch.sparse_coo_tensor, which writes memory outside its tensors: it cannot be stored",
+	} {
+		if _, err := compile(t, src, backends.ScriptOptions{Device: "CPU"}); err == nil || err.Error() != want {
+			t.Errorf("script %q: %v, want %q", src, err, want)
+		}
+	}
+}

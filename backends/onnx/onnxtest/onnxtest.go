@@ -133,7 +133,9 @@ func cat(parts ...[]byte) []byte {
 // (TensorProto.data_location EXTERNAL and external_data), by where W sits: "initializer" (Y = W, X [1]
 // unused: a model ONNX Runtime takes, reading the file), "constant" (a Constant node's value), "subgraph"
 // (an initializer of an If's branch), "sparse" (a sparse initializer's values), "function" (a Constant in a
-// model-local function's body), and "location only" (external_data without data_location). Only the first
+// model-local function's body), "function attribute" (the default of a model-local function's attribute,
+// which a Constant of its body takes by ref_attr_name: ONNX Runtime read the file), "training" (an
+// initializer of a TrainingInfoProto's graph) and "location only" (external_data without data_location). Only the first
 // is a model that runs; the others are shaped as onnx.proto says, for checks that read the messages.
 func ExternalData(location string, n int) map[string][]byte {
 	ext := func(withLocation bool) []byte {
@@ -151,8 +153,11 @@ func ExternalData(location string, n int) map[string][]byte {
 		"constant":    model(cat(msg(1, constant), io)),
 		"subgraph": model(cat(msg(1, cat(str(1, "C"), str(2, "Y"), str(4, "If"),
 			msg(5, cat(str(1, "then_branch"), msg(6, cat(str(2, "b"), msg(5, ext(true)))), varint(20, 5))))), io)),
-		"sparse":        model(cat(msg(15, msg(1, ext(true))), io)),
-		"function":      cat(model(io), msg(25, cat(str(1, "f"), msg(7, constant)))),
+		"sparse":   model(cat(msg(15, msg(1, ext(true))), io)),
+		"function": cat(model(io), msg(25, cat(str(1, "f"), msg(7, constant)))),
+		"function attribute": cat(model(io), msg(25, cat(str(1, "f"),
+			msg(11, cat(str(1, "value"), msg(5, ext(true)), varint(20, 4)))))),
+		"training":      cat(model(io), msg(20, msg(1, msg(5, ext(true))))),
 		"location only": model(cat(msg(5, ext(false)), io)),
 	}
 }

@@ -445,26 +445,50 @@ torch::jit::Function *findFunction(const Script &s, const std::string &name) {
     return nullptr;
 }
 
-// TorchScript's torch.from_file maps a file by name into a tensor, and writes the tensor's changes back
-// with shared=True: a script or model that calls it read and wrote files as the server's user (measured:
-// a script answered /etc/passwd), past the client's ACL. A client's code that calls it is refused, wherever
-// it sits (what Redis loads itself is not checked: a model stored before would keep its RDB from loading).
-void blockFileAccess(const torch::jit::Block *block, const std::string &what) {
-    static const c10::Symbol fromFile = c10::Symbol::fromQualString("aten::from_file");
+// The ops a client's code may not call, and why. TorchScript's torch.from_file maps a file by name into a
+// tensor, and writes the tensor's changes back with shared=True, and torch.save writes any file: a script or
+// model that called them read and wrote files as the server's user (measured: a script answered /etc/passwd,
+// another wrote a file), past the client's ACL. The sparse constructors check no index against the size by
+// default, nor do the "unsafe" ops and index_put's implementation: to_dense of a sparse tensor whose index a
+// client gave wrote a float past its buffer, into Redis' heap (measured), or crashed Redis.
+const char *refusedOp(const torch::jit::Node *n) {
+    static const std::unordered_set<std::string> files = {"aten::from_file", "aten::save"};
+    static const std::unordered_set<std::string> memory = {
+        "aten::_index_put_impl_",     "aten::sparse_coo_tensor",   "aten::sparse_csr_tensor",
+        "aten::sparse_csc_tensor",    "aten::sparse_bsr_tensor",   "aten::sparse_bsc_tensor",
+        "aten::sparse_compressed_tensor", "aten::_sparse_coo_tensor_with_dims",
+        "aten::_sparse_coo_tensor_with_dims_and_tensors"};
+    const std::string op = n->kind().toQualString();
+    if (files.count(op)) return "reaches files outside the model";
+    if (memory.count(op) || op.find("unsafe") != std::string::npos) return "writes memory outside its tensors";
+    return nullptr;
+}
+
+// refuseOpsIn throws for a node of refusedOp in block, its nested blocks (if, loop) or the graphs its
+// nodes hold (a forked function's, fork's Subgraph attribute).
+void refuseOpsIn(const torch::jit::Block *block, const std::string &what) {
     for (const torch::jit::Node *n : block->nodes()) {
-        if (n->kind() == fromFile) {
-            throw std::runtime_error("ERR TORCH " + what +
-                                     " uses torch.from_file, which reaches files outside the model: it cannot be stored");
+        if (const char *why = refusedOp(n)) {
+            std::string op = n->kind().toUnqualString();
+            throw std::runtime_error("ERR TORCH " + what + " uses torch." + op + ", which " + why +
+                                     ": it cannot be stored");
         }
-        for (const torch::jit::Block *b : n->blocks()) blockFileAccess(b, what);
+        for (const torch::jit::Block *b : n->blocks()) refuseOpsIn(b, what);
+        for (const torch::jit::Symbol name : n->attributeNames()) {
+            if (n->kindOf(name) == torch::jit::AttributeKind::g) refuseOpsIn(n->g(name)->block(), what);
+            if (n->kindOf(name) == torch::jit::AttributeKind::gs) {
+                for (const auto &g : n->gs(name)) refuseOpsIn(g->block(), what);
+            }
+        }
     }
 }
 
-// refuseFileAccess checks every function of a compilation unit: a script's, or a model's (its classes'
-// methods, submodules' included).
-void refuseFileAccess(const torch::jit::CompilationUnit &cu, const std::string &what) {
+// refuseOps checks every function of a compilation unit: a script's, or a model's (its classes' methods,
+// submodules' included). What Redis loads itself is not checked: a model stored before keeps its RDB file
+// loading.
+void refuseOps(const torch::jit::CompilationUnit &cu, const std::string &what) {
     for (torch::jit::Function *f : cu.get_functions()) {
-        if (f->isGraphFunction()) blockFileAccess(torch::jit::toGraphFunction(*f).graph()->block(), what);
+        if (f->isGraphFunction()) refuseOpsIn(torch::jit::toGraphFunction(*f).graph()->block(), what);
     }
 }
 
@@ -601,7 +625,7 @@ int gorai_torch_model_run(void *model, int ninputs, const gorai_torch_tensor *in
 
 int gorai_torch_model_check_files(void *model, char **err) {
     try {
-        refuseFileAccess(*static_cast<Model *>(model)->module._ivalue()->compilation_unit(), "model");
+        refuseOps(*static_cast<Model *>(model)->module._ivalue()->compilation_unit(), "model");
         return 0;
     } catch (const std::exception &e) {
         fail(err, message(e));
@@ -723,7 +747,7 @@ int gorai_torch_script_run(void *script, const char *fn, size_t fnlen, int ninpu
 
 int gorai_torch_script_check_files(void *script, char **err) {
     try {
-        refuseFileAccess(*static_cast<Script *>(script)->cu, "script");
+        refuseOps(*static_cast<Script *>(script)->cu, "script");
         return 0;
     } catch (const std::exception &e) {
         fail(err, message(e));

@@ -1,0 +1,60 @@
+"""Makes TorchScript archives, written by hand (no torch needed), whose code reaches files in ways the
+TORCH backend must refuse:
+
+  fork_from_file.pt      forward forks a closure that calls torch.from_file (the closure's graph is an
+                         attribute of prim::fork, not a block)
+  setstate_from_file.pt  __setstate__, which torch::jit::load runs, maps /tmp/gorai_torch_setstate_written
+                         with torch.from_file(shared=True) and fills it
+
+  python3 backends/torch/testdata/make_escapes.py
+"""
+import os
+import zipfile
+
+HEADER = """class M(Module):
+  __parameters__ = []
+  __buffers__ = []
+  training : bool
+"""
+
+FORK = HEADER + """  def forward(self: __torch__.M,
+    x: Tensor) -> Tensor:
+    def __forked_function() -> Tensor:
+      return torch.from_file("/etc/hostname", False, 3, dtype=0)
+    fut = fork(__forked_function)
+    return torch.wait(fut)
+"""
+
+SETSTATE = HEADER + """  data : Tensor
+  def forward(self: __torch__.M,
+    x: Tensor) -> Tensor:
+    return self.data
+  def __getstate__(self: __torch__.M) -> Tuple[bool]:
+    return (self.training,)
+  def __setstate__(self: __torch__.M,
+    state: Tuple[bool]) -> NoneType:
+    self.training = state[0]
+    self.data = torch.fill_(torch.from_file("/tmp/gorai_torch_setstate_written", True, 6, dtype=0), 65)
+    return None
+"""
+
+# Pickle protocol 2: an object of class __torch__.M (GLOBAL, EMPTY_TUPLE, NEWOBJ) built with a state.
+NEWOBJ_M = b"\x80\x02c__torch__\nM\nq\x00)\x81"
+# {"training": True} as the module's attributes (BUILD with a dict), for forward alone.
+STATE_DICT = b"}X\x08\x00\x00\x00trainingq\x01\x88sb."
+# (True,) for __setstate__ (BUILD with what __getstate__ gave).
+STATE_TUPLE = b"\x88\x85b."
+
+
+def archive(path, code, data):
+    name = os.path.splitext(os.path.basename(path))[0]
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr(name + "/data.pkl", data)
+        z.writestr(name + "/code/__torch__.py", code)
+        z.writestr(name + "/constants.pkl", b"\x80\x02).")
+        z.writestr(name + "/version", b"3\n")
+
+
+here = os.path.dirname(os.path.abspath(__file__))
+archive(os.path.join(here, "fork_from_file.pt"), FORK, NEWOBJ_M + STATE_DICT)
+archive(os.path.join(here, "setstate_from_file.pt"), SETSTATE, NEWOBJ_M + STATE_TUPLE)
