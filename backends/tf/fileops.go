@@ -51,7 +51,7 @@ func init() {
 		"PyFunc", "PyFuncStateless", "EagerPyFunc", "RpcServer", "RpcClient", "RpcCall", "RpcServerStart",
 		"RpcServerRegister", "RpcCheckStatus", "RpcGetValue", "RemoteCall",
 		// a vocabulary file, by an attribute; an op list of its own
-		"FixedUnigramCandidateSampler", "MlirPassthroughOp",
+		"FixedUnigramCandidateSampler", "MlirPassthroughOp", "DumpTensor",
 	} {
 		fileOps[op] = true
 	}
