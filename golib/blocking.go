@@ -69,7 +69,12 @@ func goraiJobReply(ctx *C.RedisModuleCtx, bc *C.RedisModuleBlockedClient, progra
 		call.reset()
 		callPool.Put(call)
 	}()
-	call.run(func(commands.Env, [][]byte) error { return w.reply(call) })
+	call.run(func(commands.Env, [][]byte) error {
+		if err := w.reply(call); err != nil {
+			return err
+		}
+		return call.mayWriteNow()
+	})
 	return call.finish()
 }
 

@@ -49,7 +49,8 @@ func (redisHost) Execute(run context.Context, cmd string, args []string) (any, e
 	}
 	outer := nestedCaller
 	nestedCaller = &who
-	r, err := C.gorai_call(ctx, cargv, C.int(len(argv)))
+	// Writes wait for no pause here: Redis' lock is held (see errWritesPaused).
+	r, err := C.gorai_call(ctx, cargv, C.int(len(argv)), C.gorai_writes_paused())
 	nestedCaller = outer
 	if r == nil {
 		// As RedisAI: the C library's text for why Redis refused, e.g. "Invalid argument", but for
@@ -58,8 +59,11 @@ func (redisHost) Execute(run context.Context, cmd string, args []string) (any, e
 		if !ok {
 			errno = syscall.EINVAL
 		}
-		if errno == syscall.ESPIPE {
+		switch errno {
+		case syscall.ESPIPE:
 			return nil, errScriptMode
+		case syscall.ENOSPC:
+			return nil, errWritesPaused
 		}
 		return nil, errors.New(C.GoString(C.strerror(C.int(errno))))
 	}

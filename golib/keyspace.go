@@ -7,6 +7,8 @@ package main
 import "C"
 
 import (
+	"errors"
+	"fmt"
 	"unsafe"
 
 	"gorai/backends"
@@ -23,12 +25,18 @@ type redisCall struct {
 	effects effects.Effects
 	// argAt indexes the arguments by address, for argIndex, once a long command needs it.
 	argAt map[*byte]int
+	// written are the keys the command writes, and replicates whether it replicates itself, for
+	// mayWriteNow.
+	written    [][]byte
+	replicates bool
 }
 
 func (c *redisCall) reset() {
 	clear(c.args)
 	c.ctx, c.argv, c.args = nil, nil, c.args[:0]
 	clear(c.argAt)
+	clear(c.written)
+	c.written, c.replicates = c.written[:0], false
 	c.effects.Reset()
 }
 
@@ -89,14 +97,14 @@ func (c *redisCall) Tensor(key []byte) (tensor.Tensor, error) {
 
 // SetTensor queues the write: it is applied when the command has succeeded.
 func (c *redisCall) SetTensor(key []byte, t tensor.Tensor) error {
-	c.effects.Key(c.argIndex(key), key)
+	c.writes(key)
 	c.effects.SetTensor(t)
 	return nil
 }
 
 // PersistTensor queues the write and its replication as AI.TENSORSET.
 func (c *redisCall) PersistTensor(key []byte, t tensor.Tensor) {
-	c.effects.Key(c.argIndex(key), key)
+	c.writes(key)
 	c.effects.SetTensor(t)
 	c.effects.ReplicateTensor(t)
 }
@@ -110,17 +118,55 @@ func (c *redisCall) Model(key []byte) (commands.Model, error) {
 }
 
 func (c *redisCall) SetModel(key []byte, meta commands.ModelMeta, session backends.Model, blob commands.Blob) {
-	c.effects.Key(c.argIndex(key), key)
+	c.writes(key)
 	m := newStoredModel(meta, ai.NewModelSession(string(key), meta, session), session, blob)
 	c.effects.SetStored(effects.OpSetModel, unsafe.Pointer(m), func() { C.gorai_model_release(m) })
 }
 
 func (c *redisCall) Delete(key []byte) {
-	c.effects.Key(c.argIndex(key), key)
+	c.writes(key)
 	c.effects.Delete()
 }
 
-func (c *redisCall) ReplicateVerbatim() { c.effects.ReplicateVerbatim() }
+func (c *redisCall) ReplicateVerbatim() {
+	c.replicates = true
+	c.effects.ReplicateVerbatim()
+}
+
+// writes names key as the next effect's, which writes it.
+func (c *redisCall) writes(key []byte) {
+	c.written = append(c.written, key)
+	c.effects.Key(c.argIndex(key), key)
+}
+
+// Writes a run or build ended on a worker cannot make when it ends. Redis 7.0 asserts that nothing is
+// propagated while clients are paused (CLIENT PAUSE, FAILOVER: a store or run that ended then aborted
+// Redis), and a key whose slot moved, or is migrating, while the command ran would be written on a node
+// that no longer serves it (a store acknowledged during a reshard was left where no client finds it).
+// The command fails instead, writing nothing; its client may send it again.
+var errWritesPaused = errors.New("TRYAGAIN clients were paused for writes (CLIENT PAUSE or FAILOVER) as the command ended: nothing was written")
+
+func errSlotMoved(key []byte) error {
+	return fmt.Errorf("TRYAGAIN the slot of key '%s' moved while the command ran: nothing was written", key)
+}
+
+// mayWriteNow checks, for a command that writes, that its writes may be made now (see errWritesPaused).
+func (c *redisCall) mayWriteNow() error {
+	if len(c.written) == 0 && !c.replicates {
+		return nil
+	}
+	if C.gorai_writes_paused() != 0 {
+		return errWritesPaused
+	}
+	if C.gorai_context_flags(c.ctx)&C.REDISMODULE_CTX_FLAGS_CLUSTER != 0 {
+		for _, key := range c.written {
+			if C.gorai_key_is_here(c.ctx, (*C.char)(unsafe.Pointer(unsafe.SliceData(key))), C.size_t(len(key))) == 0 {
+				return errSlotMoved(key)
+			}
+		}
+	}
+	return nil
+}
 
 func (c *redisCall) MaxBulkLen() int64 {
 	name := C.CString("proto-max-bulk-len")
@@ -137,7 +183,7 @@ func (c *redisCall) Script(key []byte) (commands.Script, error) {
 }
 
 func (c *redisCall) SetScript(key []byte, meta commands.ScriptMeta, compiled backends.Script, source []byte) {
-	c.effects.Key(c.argIndex(key), key)
+	c.writes(key)
 	s := newStoredScript(meta, ai.NewScriptSession(string(key), meta, compiled), source)
 	c.effects.SetStored(effects.OpSetScript, unsafe.Pointer(s), func() { C.gorai_script_release(s) })
 }

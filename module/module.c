@@ -337,9 +337,19 @@ void gorai_free_argv(RedisModuleCtx *ctx, RedisModuleString **argv, int n) {
     RedisModule_Free(argv);
 }
 
-RedisModuleCallReply *gorai_call(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
+RedisModuleCallReply *gorai_call(RedisModuleCtx *ctx, RedisModuleString **argv, int argc, int no_writes) {
     const char *cmd = RedisModule_StringPtrLen(argv[0], NULL);
-    return RedisModule_Call(ctx, cmd, "!vS", argv + 1, (size_t)(argc - 1));
+    return RedisModule_Call(ctx, cmd, no_writes ? "!vSW" : "!vS", argv + 1, (size_t)(argc - 1));
+}
+
+int gorai_writes_paused(void) { return RedisModule_AvoidReplicaTraffic(); }
+
+int gorai_key_is_here(RedisModuleCtx *ctx, const char *key, size_t len) {
+    /* RM_Call refuses (EPERM, EROFS, ENETDOWN) a command on a key this node would redirect. */
+    RedisModuleCallReply *r = RedisModule_Call(ctx, "EXISTS", "b", key, len);
+    if (r == NULL) return 0;
+    RedisModule_FreeCallReply(r);
+    return 1;
 }
 
 int gorai_reply_type(RedisModuleCallReply *r) { return RedisModule_CallReplyType(r); }

@@ -59,9 +59,14 @@ RedisModuleCtx *gorai_locked(int db);
 int gorai_selected_db(RedisModuleCtx *ctx);
 void gorai_unlock(RedisModuleCtx *ctx);
 /* gorai_call runs argv[0] with the rest of argv (propagated to replicas and the AOF, as RedisAI's
- * "!"), in script mode ("S": what Lua's redis.call may not run is refused); NULL with errno set when
- * Redis refuses to run it. */
-RedisModuleCallReply *gorai_call(RedisModuleCtx *ctx, RedisModuleString **argv, int argc);
+ * "!"), in script mode ("S": what Lua's redis.call may not run is refused), and, when no_writes is set,
+ * refusing write commands ("W"); NULL with errno set when Redis refuses to run it. */
+RedisModuleCallReply *gorai_call(RedisModuleCtx *ctx, RedisModuleString **argv, int argc, int no_writes);
+/* gorai_writes_paused: clients are paused (CLIENT PAUSE, FAILOVER): Redis 7.0 asserts that nothing is
+ * propagated meanwhile, so a write must wait or fail. gorai_key_is_here: in a cluster, this node serves
+ * key's slot now, neither moved nor migrating (a command that ran meanwhile must not write it here). */
+int gorai_writes_paused(void);
+int gorai_key_is_here(RedisModuleCtx *ctx, const char *key, size_t len);
 RedisModuleString **gorai_create_argv(RedisModuleCtx *ctx, const char **args, const size_t *lens, int n);
 void gorai_free_argv(RedisModuleCtx *ctx, RedisModuleString **argv, int n);
 

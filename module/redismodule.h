@@ -126,6 +126,7 @@ typedef enum {
 
 #define REDISMODULE_CTX_FLAGS_LUA (1 << 0)
 #define REDISMODULE_CTX_FLAGS_MULTI (1 << 1)
+#define REDISMODULE_CTX_FLAGS_CLUSTER (1 << 5)
 #define REDISMODULE_CTX_FLAGS_REPLICATED (1 << 12)
 #define REDISMODULE_CTX_FLAGS_LOADING (1 << 13)
 #define REDISMODULE_CTX_FLAGS_DENY_BLOCKING (1 << 21)
@@ -199,6 +200,7 @@ typedef struct RedisModuleTypeMethods {
     X(int, Replicate, (RedisModuleCtx * ctx, const char *cmdname, const char *fmt, ...))                \
     X(int, DeleteKey, (RedisModuleKey * key))                                                           \
     X(int, GetContextFlags, (RedisModuleCtx * ctx))                                                     \
+    X(int, AvoidReplicaTraffic, (void))                                                                 \
     X(int, IsKeysPositionRequest, (RedisModuleCtx * ctx))                                               \
     X(void, KeyAtPosWithFlags, (RedisModuleCtx * ctx, int pos, int flags))                              \
     X(RedisModuleCommand *, GetCommand, (RedisModuleCtx * ctx, const char *name))                       \

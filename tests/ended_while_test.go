@@ -1,0 +1,83 @@
+package tests
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"gorai/tests/resp"
+)
+
+// waitingRun stores linear_iris.onnx at key with MINBATCHSIZE 2 MINBATCHTIMEOUT 500 and sends, on a
+// connection of its own, a run of it that ends 500 ms later (alone, it waits for its batch), writing
+// out; the returned func reads its reply.
+func waitingRun(t *testing.T, c *resp.Conn, conn *resp.Conn, key, in, out string) func() resp.Value {
+	t.Helper()
+	expectOK(t, c, storeArgs(key, "ONNX", "CPU", redisaiFixture(t, "linear_iris.onnx"), "BATCHSIZE", 2, "MINBATCHSIZE", 2, "MINBATCHTIMEOUT", 500)...)
+	expectOK(t, c, "AI.TENSORSET", in, "FLOAT", 1, 4, "VALUES", "5.1", "3.5", "1.4", "0.2")
+	if err := conn.Send(execArgs(key, []string{in}, []string{out})...); err != nil || conn.Flush() != nil {
+		t.Fatal(err)
+	}
+	return func() resp.Value {
+		conn.SetTimeout(30 * time.Second)
+		v, err := conn.Receive()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+}
+
+// TestRunEndedWhilePaused: a run that ends while clients are paused for writes (CLIENT PAUSE WRITE, as
+// FAILOVER pauses them) writes nothing and answers TRYAGAIN, on a server with an AOF to propagate to
+// (its write was propagated during the pause, and Redis aborted on its assertion); a read-only DAG's
+// script writing through redis.execute during the pause is refused (its write was propagated too).
+func TestRunEndedWhilePaused(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, "appendonly yes")
+	c := s.Conn(t)
+	expectOK(t, c, "AI.SCRIPTSET", "legacy", "CPU", "SOURCE", "def incr(a):\n    redis.execute(\"INCR\", \"counter\")\n    return a\n")
+	reply := waitingRun(t, c, s.Conn(t), "m", "in", "out")
+	time.Sleep(100 * time.Millisecond)
+	expectOK(t, c, "CLIENT", "PAUSE", 3000, "WRITE")
+	if v := reply(); !strings.HasPrefix(v.Text(), "TRYAGAIN clients were paused for writes") {
+		t.Fatalf("a run ending during CLIENT PAUSE WRITE: %v, want TRYAGAIN", v)
+	}
+	expect(t, c, resp.Int(0), "EXISTS", "out")
+	dag := do(t, c, "AI.DAGRUN_RO", "LOAD", 1, "in", "|>", "AI.SCRIPTRUN", "legacy", "incr", "INPUTS", "in", "OUTPUTS", "o")
+	if len(dag.Elems) != 1 || !strings.Contains(dag.Elems[0].Text(), "TRYAGAIN clients were paused for writes") {
+		t.Errorf("a read-only DAG's script writing during the pause: %v, want its op's refusal", dag)
+	}
+	expectOK(t, c, "CLIENT", "UNPAUSE")
+	expect(t, c, resp.Int(0), "EXISTS", "counter")
+	expectPing(t, c)
+	if !s.Running() {
+		t.Fatalf("the server stopped:\n%s", s.LogTail(40))
+	}
+}
+
+// TestRunEndedAfterItsSlotLeft: in a cluster, a run whose output's slot this node stopped serving while
+// it ran (here the slot is deleted; a reshard moves it) writes nothing and answers TRYAGAIN (a store or
+// run acknowledged during a reshard was written where no client finds it).
+func TestRunEndedAfterItsSlotLeft(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, "cluster-enabled yes", "cluster-config-file nodes.conf", "cluster-require-full-coverage no")
+	c := s.Conn(t)
+	expectOK(t, c, "CLUSTER", "ADDSLOTSRANGE", 0, 16383)
+	waitFor(t, 30*time.Second, "the one-node cluster to be ok", func() (bool, string) {
+		v := do(t, c, "CLUSTER", "INFO")
+		return strings.Contains(v.Text(), "cluster_state:ok"), v.Text()
+	})
+	reply := waitingRun(t, c, s.Conn(t), "{a}m", "{a}in", "{a}out")
+	time.Sleep(100 * time.Millisecond)
+	slot := do(t, c, "CLUSTER", "KEYSLOT", "{a}out").Int
+	expectOK(t, c, "CLUSTER", "DELSLOTS", slot)
+	if v := reply(); !strings.HasPrefix(v.Text(), "TRYAGAIN the slot of key '{a}out' moved") {
+		t.Fatalf("a run whose output's slot left the node: %v, want TRYAGAIN", v)
+	}
+	for _, k := range do(t, c, "CLUSTER", "GETKEYSINSLOT", slot, 10).Elems {
+		if k.Text() == "{a}out" {
+			t.Errorf("the output was written in a slot the node no longer serves")
+		}
+	}
+}
