@@ -33,6 +33,8 @@ func TestParseLoadArgsErrors(t *testing.T) {
 		{"FOO 1", "ERR error processing argument: FOO 1"},
 		{"THREADS_PER_QUEUE 0", "ERR error processing argument: THREADS_PER_QUEUE 0"},
 		{"THREADS_PER_QUEUE x", "ERR error processing argument: THREADS_PER_QUEUE x"},
+		{"THREADS_PER_QUEUE 1025", "ERR error processing argument: THREADS_PER_QUEUE 1025"},
+		{"INTRA_OP_PARALLELISM 100000", "ERR error processing argument: INTRA_OP_PARALLELISM 100000"},
 		{"INTRA_OP_PARALLELISM 0", "ERR error processing argument: INTRA_OP_PARALLELISM 0"},
 		{"INTER_OP_PARALLELISM -1", "ERR error processing argument: INTER_OP_PARALLELISM -1"},
 		{"MODEL_CHUNK_SIZE 0", "ERR error processing argument: MODEL_CHUNK_SIZE 0"},

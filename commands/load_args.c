@@ -1,27 +1,32 @@
 #include "load_args.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
 #include "parse.h"
 
-/* The integer settings: name, smallest value, field. */
+/* The integer settings: name, smallest and largest value, field. */
 typedef struct integer_setting {
     const char *name;
-    long long min;
+    long long min, max;
     size_t offset;
 } integer_setting;
 
+/* MAX_THREADS bounds the thread counts: each queue's workers are threads, and so are the runtimes' pools;
+ * THREADS_PER_QUEUE 100000 was taken, and Go ended the process at its 10,000-thread limit as the workers
+ * started (a stack dump of a million lines in the log). */
+#define MAX_THREADS 1024
 #define FIELD(f) offsetof(gorai_settings, f)
 static const integer_setting integers[] = {
-    {"THREADS_PER_QUEUE", 1, FIELD(threads_per_queue)},
-    {"INTRA_OP_PARALLELISM", 1, FIELD(intra_op_parallelism)},
-    {"INTER_OP_PARALLELISM", 1, FIELD(inter_op_parallelism)},
-    {"MODEL_CHUNK_SIZE", 1, FIELD(model_chunk_size)},
-    {"MODEL_EXECUTION_TIMEOUT", 1000, FIELD(model_execution_timeout)},
-    {"BACKEND_MEMORY_LIMIT", 1, FIELD(backend_memory_limit)},
-    {"MAIN_THREAD_RUN_LIMIT", 0, FIELD(main_thread_run_limit)},
+    {"THREADS_PER_QUEUE", 1, MAX_THREADS, FIELD(threads_per_queue)},
+    {"INTRA_OP_PARALLELISM", 1, MAX_THREADS, FIELD(intra_op_parallelism)},
+    {"INTER_OP_PARALLELISM", 1, MAX_THREADS, FIELD(inter_op_parallelism)},
+    {"MODEL_CHUNK_SIZE", 1, LLONG_MAX, FIELD(model_chunk_size)},
+    {"MODEL_EXECUTION_TIMEOUT", 1000, LLONG_MAX, FIELD(model_execution_timeout)},
+    {"BACKEND_MEMORY_LIMIT", 1, LLONG_MAX, FIELD(backend_memory_limit)},
+    {"MAIN_THREAD_RUN_LIMIT", 0, LLONG_MAX, FIELD(main_thread_run_limit)},
 };
 enum { NUM_INTEGERS = sizeof integers / sizeof integers[0] };
 
@@ -56,7 +61,7 @@ static int apply(gorai_settings *s, const char *key, size_t klen, const char *va
     const integer_setting *in = integer_named(key, klen);
     if (in != NULL) {
         long long v;
-        if (!gorai_parse_int(val, vlen, &v) || v < in->min) return 0;
+        if (!gorai_parse_int(val, vlen, &v) || v < in->min || v > in->max) return 0;
         *(long long *)((char *)s + in->offset) = v;
         return 1;
     }

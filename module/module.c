@@ -85,6 +85,9 @@ static int create_everything(RedisModuleCtx *ctx, int preload_backends);
 static int load(RedisModuleCtx *ctx, RedisModuleString **argv, int argc);
 
 int RedisModule_OnLoad(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
+    /* A second MODULE LOAD of this file finds this very image, the loaded module's state in it: it is
+     * refused without touching that state (the refusal below freed the loaded module's log context). */
+    if (RedisModule_IsModuleNameBusy != NULL && RedisModule_IsModuleNameBusy("ai")) return REDISMODULE_ERR;
     if (gorai_fill_api(ctx) != REDISMODULE_OK) return REDISMODULE_ERR;
     int rc = load(ctx, argv, argc);
     /* A refused load's module is freed by Redis: so is the context that names it. */

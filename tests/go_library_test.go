@@ -209,6 +209,22 @@ func TestModuleLoadAfterRefusal(t *testing.T) {
 	}
 }
 
+// TestSecondModuleLoad: a MODULE LOAD of the loaded module's own file, which the dynamic loader hands
+// back as the same image, is refused and leaves the loaded module as it was: its log lines still name
+// it (the refusal freed its log context, and they named "<module>", or used freed memory).
+func TestSecondModuleLoad(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, "enable-module-command yes")
+	c := s.Conn(t)
+	expect(t, c, resp.Err("ERR Error loading the extension. Please check the server logs."), "MODULE", "LOAD", redistest.ModulePath())
+	expectErr(t, c, "ERR error loading backend", "AI.CONFIG", "LOADBACKEND", "ONNX", "/nonexistent/lib.so")
+	if log := s.Log(); !strings.Contains(log, "<ai> gorai: could not load backend ONNX from /nonexistent/lib.so") {
+		t.Errorf("after a second MODULE LOAD, the module's log line is not its own:\n%s", s.LogTail(5))
+	}
+	expect(t, c, resp.Arr(resp.Simple("OK"), resp.Ints(7)), "AI.DAGEXECUTE", "ROUTING", "{a}", "|>",
+		"AI.TENSORSET", "a", "INT8", 1, "VALUES", 7, "|>", "AI.TENSORGET", "a", "VALUES")
+}
+
 // TestRelativeModulePath: a module loaded by a path relative to the server's directory finds its
 // Go library and backends there even after the directory changes (CONFIG SET dir) before Go is
 // first needed: both are made absolute at load.
