@@ -155,10 +155,10 @@ func (c *redisCall) mayWriteNow() error {
 	if len(c.written) == 0 && !c.replicates {
 		return nil
 	}
-	if C.gorai_writes_paused() != 0 {
+	switch C.gorai_may_write(c.ctx) {
+	case C.GORAI_WRITES_PAUSED:
 		return errWritesPaused
-	}
-	if C.gorai_context_flags(c.ctx)&C.REDISMODULE_CTX_FLAGS_CLUSTER != 0 {
+	case C.GORAI_WRITES_IN_CLUSTER:
 		for _, key := range c.written {
 			if C.gorai_key_is_here(c.ctx, (*C.char)(unsafe.Pointer(unsafe.SliceData(key))), C.size_t(len(key))) == 0 {
 				return errSlotMoved(key)

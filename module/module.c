@@ -347,6 +347,11 @@ RedisModuleCallReply *gorai_call(RedisModuleCtx *ctx, RedisModuleString **argv, 
 
 int gorai_writes_paused(void) { return RedisModule_AvoidReplicaTraffic(); }
 
+int gorai_may_write(RedisModuleCtx *ctx) {
+    if (RedisModule_AvoidReplicaTraffic()) return GORAI_WRITES_PAUSED;
+    return RedisModule_GetContextFlags(ctx) & REDISMODULE_CTX_FLAGS_CLUSTER ? GORAI_WRITES_IN_CLUSTER : 0;
+}
+
 int gorai_key_is_here(RedisModuleCtx *ctx, const char *key, size_t len) {
     /* RM_Call refuses (EPERM, EROFS, ENETDOWN) a command on a key this node would redirect. */
     RedisModuleCallReply *r = RedisModule_Call(ctx, "EXISTS", "b", key, len);

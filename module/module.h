@@ -63,9 +63,12 @@ void gorai_unlock(RedisModuleCtx *ctx);
  * refusing write commands ("W"); NULL with errno set when Redis refuses to run it. */
 RedisModuleCallReply *gorai_call(RedisModuleCtx *ctx, RedisModuleString **argv, int argc, int no_writes);
 /* gorai_writes_paused: clients are paused (CLIENT PAUSE, FAILOVER): Redis 7.0 asserts that nothing is
- * propagated meanwhile, so a write must wait or fail. gorai_key_is_here: in a cluster, this node serves
- * key's slot now, neither moved nor migrating (a command that ran meanwhile must not write it here). */
+ * propagated meanwhile, so a write must wait or fail. gorai_may_write says, in one call, whether a
+ * command ending now may write: GORAI_WRITES_PAUSED, GORAI_WRITES_IN_CLUSTER (each key's slot to check
+ * with gorai_key_is_here: this node serves it now, neither moved nor migrating), or 0. */
+enum { GORAI_WRITES_PAUSED = 1, GORAI_WRITES_IN_CLUSTER };
 int gorai_writes_paused(void);
+int gorai_may_write(RedisModuleCtx *ctx);
 int gorai_key_is_here(RedisModuleCtx *ctx, const char *key, size_t len);
 RedisModuleString **gorai_create_argv(RedisModuleCtx *ctx, const char **args, const size_t *lens, int n);
 void gorai_free_argv(RedisModuleCtx *ctx, RedisModuleString **argv, int n);
