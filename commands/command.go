@@ -50,8 +50,8 @@ type Runtime interface {
 	// MODULE LOAD: AI.CONFIG LOADBACKEND and BACKENDSPATH choose libraries that Redis loads into
 	// itself, as MODULE LOAD does.
 	MayLoadLibraries() error
-	// MayRead reports whether Redis' ACL lets the user running the command read key: AI._MODELSCAN
-	// and AI._SCRIPTSCAN list only those keys (a tag is the key's data).
+	// MayRead reports whether Redis' ACL lets the user running the command read key, as AI.INFO key
+	// reads it: AI._MODELSCAN and AI._SCRIPTSCAN list only those keys (a tag is the key's data).
 	MayRead(key string) bool
 	Stats() *stats.Table
 	Config() *Config

@@ -133,12 +133,18 @@ func (who caller) mayRead(ctx *C.RedisModuleCtx, key *C.RedisModuleString) error
 	return errNoPermKey
 }
 
-// MayRead reports whether the user running the command may read key (see commands.Runtime); what
-// it may not is left out, not refused, so nothing is logged.
+// MayRead reports whether the user running the command may read key (see commands.Runtime): whether
+// it may run AI.INFO key, which reads the key's statistics, so that one selector must allow both the
+// command and the key (a key any selector may read was listed to a user whose selector for it allowed
+// GET alone). What it may not is left out, not refused, so nothing is logged.
 func (c *redisCall) MayRead(key string) bool {
-	argv, free := redisArgv(c.ctx, []string{key})
+	who := c.caller()
+	if who.unchecked {
+		return true
+	}
+	argv, free := redisArgv(c.ctx, []string{"AI.INFO", key})
 	defer free()
-	return c.caller().reads(c.ctx, *argv, false)
+	return C.gorai_acl_may_run(userPtr(who.user), C.size_t(len(who.user)), argv, 2) == C.GORAI_ACL_OK
 }
 
 // userPtr is a user name's bytes for C, which reads them during the call only.

@@ -98,3 +98,13 @@ RedisModuleString *gorai_current_user(RedisModuleCtx *ctx) {
 RedisModuleCallReply *gorai_command_info(RedisModuleCtx *ctx, const char *name, size_t len) {
     return RedisModule_Call(ctx, "COMMAND", "cb", "INFO", name, len);
 }
+
+int gorai_acl_may_run(const char *name, size_t namelen, RedisModuleString **argv, int argc) {
+    RedisModuleString *user = RedisModule_CreateString(NULL, name, namelen);
+    RedisModuleUser *u = RedisModule_GetModuleUserFromUserName(user);
+    RedisModule_FreeString(NULL, user);
+    if (u == NULL) return GORAI_ACL_DENIED_CMD;
+    int verdict = RedisModule_ACLCheckCommandPermissions(u, argv, argc) == REDISMODULE_OK ? GORAI_ACL_OK : GORAI_ACL_DENIED_CMD;
+    RedisModule_FreeModuleUser(u);
+    return verdict;
+}

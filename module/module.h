@@ -81,6 +81,9 @@ enum { GORAI_ACL_OK = 0, GORAI_ACL_DENIED_CMD, GORAI_ACL_DENIED_KEY, GORAI_ACL_D
 int gorai_acl_check_command(RedisModuleCtx *ctx, const char *user, size_t userlen, RedisModuleString **argv, int argc,
                             RedisModuleString **object);
 int gorai_acl_check_read(RedisModuleCtx *ctx, const char *user, size_t userlen, RedisModuleString *key, int log);
+/* gorai_acl_may_run: whether the named user may run argv, checked as Redis checks a command (one
+ * selector must allow the command and its keys), logging nothing. */
+int gorai_acl_may_run(const char *user, size_t userlen, RedisModuleString **argv, int argc);
 /* The user running the command (freed by the caller), or NULL where Redis runs it for no user. */
 RedisModuleString *gorai_current_user(RedisModuleCtx *ctx);
 RedisModuleCallReply *gorai_command_info(RedisModuleCtx *ctx, const char *name, size_t len);

@@ -383,6 +383,8 @@ func TestACLScanListsReadableKeys(t *testing.T) {
 	t.Parallel()
 	admin, connect := aclServer(t)
 	scoped := connect("scoped")
+	expectOK(t, admin, "ACL", "SETUSER", "selector", "on", "nopass", "~allowed:*", "+@all", "(%R~secret:* -@all +get)")
+	selector := connect("selector")
 	keys := func(c *resp.Conn, cmd string) []string {
 		var ks []string
 		for _, e := range do(t, c, cmd).Elems {
@@ -409,6 +411,11 @@ func TestACLScanListsReadableKeys(t *testing.T) {
 		}
 		if got := keys(scoped, cmd); !slices.Equal(got, allowed) {
 			t.Errorf("%s by scoped (~allowed:*): %v, want %v", cmd, got, allowed)
+		}
+		// A selector that may read secret:* keys but run GET alone shows none of them (they were
+		// listed: a key counted as readable when any selector could read it).
+		if got := keys(selector, cmd); !slices.Equal(got, allowed) {
+			t.Errorf("%s by a user whose secret:* selector allows GET alone: %v, want %v", cmd, got, allowed)
 		}
 	}
 	expect(t, admin, resp.Arr(), "ACL", "LOG")
