@@ -3,10 +3,7 @@
 // before its runtime parses them. A walk visits the fields of the messages a Message says hold others.
 package protowalk
 
-import (
-	"encoding/binary"
-	"errors"
-)
+import "errors"
 
 // Message is a message type as a walk sees it: the fields, by number, that hold messages to visit.
 type Message struct {
@@ -37,35 +34,13 @@ func walk(msg []byte, m *Message, depth int, visit func(*Message, Field) error) 
 		return ErrTooDeep
 	}
 	for len(msg) > 0 {
-		key, n := binary.Uvarint(msg)
-		if n <= 0 {
+		f, rest, ok := next(msg)
+		if !ok {
 			return nil
 		}
-		msg = msg[n:]
-		f := Field{Num: int(key >> 3), Wire: int(key & 7)}
-		switch f.Wire {
-		case 0:
-			if f.Varint, n = binary.Uvarint(msg); n <= 0 {
-				return nil
-			}
-			msg = msg[n:]
-		case 1, 5:
-			size := 8
-			if f.Wire == 5 {
-				size = 4
-			}
-			if len(msg) < size {
-				return nil
-			}
-			msg = msg[size:]
-		case 2:
-			l, n := binary.Uvarint(msg)
-			if n <= 0 || l > uint64(len(msg)-n) {
-				return nil
-			}
-			f.Data, msg = msg[n:n+int(l)], msg[n+int(l):]
-		default: // groups, which proto3 files do not have
-			return nil
+		msg = rest
+		if f.Wire == 3 || f.Wire == 4 {
+			continue // a group, read whole by next and skipped, as the runtimes' parsers skip an unknown field
 		}
 		if err := visit(m, f); err != nil {
 			return err
@@ -77,6 +52,69 @@ func walk(msg []byte, m *Message, depth int, visit func(*Message, Field) error) 
 		}
 	}
 	return nil
+}
+
+// next reads the field at the start of msg as protobuf's C++ parser does, and returns it with what
+// follows; ok is false where that parser fails. A group (wire type 3, which no message of ONNX or
+// TensorFlow declares) is read to its end and returned as one field of wire type 3: a walk that
+// stopped at one left every field after it unchecked, which the runtime then read (a model's external
+// data, a graph's ReadFile, behind an empty group).
+func next(msg []byte) (f Field, rest []byte, ok bool) {
+	key, n := uvarint(msg)
+	if n == 0 || key>>3 == 0 {
+		return f, nil, false
+	}
+	msg = msg[n:]
+	f = Field{Num: int(key >> 3), Wire: int(key & 7)}
+	switch f.Wire {
+	case 0:
+		if f.Varint, n = uvarint(msg); n == 0 {
+			return f, nil, false
+		}
+		return f, msg[n:], true
+	case 1, 5:
+		size := 8
+		if f.Wire == 5 {
+			size = 4
+		}
+		if len(msg) < size {
+			return f, nil, false
+		}
+		return f, msg[size:], true
+	case 2:
+		l, n := uvarint(msg)
+		if n == 0 || l > uint64(len(msg)-n) {
+			return f, nil, false
+		}
+		return Field{Num: f.Num, Wire: 2, Data: msg[n : n+int(l)]}, msg[n+int(l):], true
+	case 3:
+		for len(msg) > 0 {
+			inner, after, ok := next(msg)
+			if !ok {
+				return f, nil, false
+			}
+			msg = after
+			if inner.Wire == 4 {
+				return f, msg, inner.Num == f.Num
+			}
+		}
+	case 4:
+		return f, msg, true // a group's end: next reading the group takes it; a walk passes a stray one
+	}
+	return f, nil, false // wire type 6 or 7, or a group without its end
+}
+
+// uvarint reads a varint as protobuf's C++ parser does: at most ten bytes, the bits past 64 dropped
+// (encoding/binary refuses those, and a walk would have stopped where the runtime's parser goes on).
+// n is 0 where it fails.
+func uvarint(b []byte) (v uint64, n int) {
+	for i := 0; i < 10 && i < len(b); i++ {
+		v |= uint64(b[i]&0x7f) << (7 * i)
+		if b[i] < 0x80 {
+			return v, i + 1
+		}
+	}
+	return 0, 0
 }
 
 // fields is a message whose fields a walk visits without going into any.

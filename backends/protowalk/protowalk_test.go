@@ -46,11 +46,49 @@ func TestWalk(t *testing.T) {
 		t.Errorf("a visitor's error: %v", err)
 	}
 	for name, bad := range map[string][]byte{
-		"cut varint": {0x08, 0xff}, "cut length": {0x12, 0x05, 1}, "cut 64 bits": {0x09, 1, 2}, "a group": {0x0b},
+		"cut varint": {0x08, 0xff}, "cut length": {0x12, 0x05, 1}, "cut 64 bits": {0x09, 1, 2}, "a group without its end": {0x0b},
 	} {
 		n := 0
 		if err := Walk(bad, outer, 1, func(*Message, Field) error { n++; return nil }); err != nil || n != 0 {
 			t.Errorf("%s: %v after %d fields", name, err, n)
+		}
+	}
+}
+
+// Fields after a group, or after a varint of ten bytes whose bits pass 64, are visited, as protobuf's
+// C++ parser reads them (the walk stopped there, and the runtime read what followed unchecked); a group
+// is skipped whole, nested ones included, and one without its end, or with another field's, ends the
+// walk as it fails that parser.
+func TestWalkPastGroupsAndLongVarints(t *testing.T) {
+	leaf := &Message{Name: "leaf"}
+	outer := &Message{Name: "outer", Children: map[int]*Message{2: leaf}}
+	tail := bytesField(2, varintField(1, 7))
+	group := func(num int, inside ...byte) []byte {
+		b := binary.AppendUvarint(nil, uint64(num)<<3|3)
+		b = append(b, inside...)
+		return binary.AppendUvarint(b, uint64(num)<<3|4)
+	}
+	long := append([]byte{0x08}, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f)
+	for name, c := range map[string]struct {
+		prefix []byte
+		leaves int
+	}{
+		"an empty group":                  {group(1000), 1},
+		"a group holding fields":          {group(5, append(varintField(1, 1), bytesField(2, []byte("not a leaf"))...)...), 1},
+		"nested groups":                   {group(6, group(7, varintField(1, 2)...)...), 1},
+		"a ten-byte varint past 64 bits":  {long, 1},
+		"a group ended by another number": {append(binary.AppendUvarint(nil, 5<<3|3), binary.AppendUvarint(nil, 6<<3|4)...), 0},
+		"a group without its end":         {binary.AppendUvarint(nil, 5<<3|3), 0},
+	} {
+		leaves := 0
+		Walk(append(append([]byte(nil), c.prefix...), tail...), outer, 2, func(m *Message, f Field) error {
+			if m == leaf {
+				leaves++
+			}
+			return nil
+		})
+		if leaves != c.leaves {
+			t.Errorf("%s: %d leaf fields visited after it, want %d", name, leaves, c.leaves)
 		}
 	}
 }

@@ -135,7 +135,8 @@ func cat(parts ...[]byte) []byte {
 // (an initializer of an If's branch), "sparse" (a sparse initializer's values), "function" (a Constant in a
 // model-local function's body), "function attribute" (the default of a model-local function's attribute,
 // which a Constant of its body takes by ref_attr_name: ONNX Runtime read the file), "training" (an
-// initializer of a TrainingInfoProto's graph) and "location only" (external_data without data_location). Only the first
+// initializer of a TrainingInfoProto's graph), "behind a group" (the initializer's model after an empty group of
+// field 1000, which protobuf's parser skips) and "location only" (external_data without data_location). Only the first
 // is a model that runs; the others are shaped as onnx.proto says, for checks that read the messages.
 func ExternalData(location string, n int) map[string][]byte {
 	ext := func(withLocation bool) []byte {
@@ -157,7 +158,9 @@ func ExternalData(location string, n int) map[string][]byte {
 		"function": cat(model(io), msg(25, cat(str(1, "f"), msg(7, constant)))),
 		"function attribute": cat(model(io), msg(25, cat(str(1, "f"),
 			msg(11, cat(str(1, "value"), msg(5, ext(true)), varint(20, 4)))))),
-		"training":      cat(model(io), msg(20, msg(1, msg(5, ext(true))))),
+		"training": cat(model(io), msg(20, msg(1, msg(5, ext(true))))),
+		"behind a group": cat([]byte{0xc3, 0x3e, 0xc4, 0x3e},
+			model(cat(msg(1, node("Identity", []string{"W"}, "Y")), msg(5, ext(true)), io))),
 		"location only": model(cat(msg(5, ext(false)), io)),
 	}
 }
