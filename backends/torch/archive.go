@@ -3,6 +3,7 @@ package torch
 import (
 	"archive/zip"
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"regexp"
@@ -40,20 +41,30 @@ func checkArchiveFile(f *zip.File) error {
 }
 
 // refusedCall finds, in an archive's code, a call of an op the shim refuses in a client's code
-// (torch_shim.cpp's refusedOp), however it is spelled: torch.x, ops.aten.x, a storage's from_file.
-var refusedCall = regexp.MustCompile(`\bfrom_file\b|\b(?:torch|aten)\s*\.\s*(save|\w*unsafe\w*|_index_put_impl_|sparse_\w*tensor\w*|_sparse_coo_tensor_with_dims\w*)\b`)
+// (torch_shim.cpp's refusedOp), however it is spelled: torch.x, ops.aten.x, a storage's from_file, a
+// tensor's method; the op is in the first group that matched.
+var refusedCall = regexp.MustCompile(`\b(from_file)\b|\b(?:torch|aten)\s*\.\s*(save)\b|\.\s*(\w*unsafe\w*|\w*sparse\w*|_index_put_impl_|_?indices|_values|crow_indices|c?col_indices|row_indices)\s*\(`)
+
+// errUnreadableArchive refuses a client's blob that starts as a zip but that Go's reader cannot read:
+// its code could not be searched, and libtorch's reader (miniz) may read it otherwise.
+var errUnreadableArchive = errors.New("ERR TORCH model is a zip archive whose files cannot be read: it cannot be stored")
 
 // checkCode refuses a client's archive whose code (code/*.py, TorchScript source) calls an op of
 // refusedCall, before libtorch loads it: the shim checks the compiled graphs after the load, but the
 // load itself runs a class's __setstate__ (a model's that called from_file wrote a file as it was
-// loaded, in the trial program's child and in Redis).
+// loaded, in the trial program's child and in Redis). Names are compared in any letter case, as
+// libtorch finds an archive's files (a code file named code/__torch__.PY was loaded, not searched).
 func checkCode(blob []byte) error {
 	archive, err := zip.NewReader(bytes.NewReader(blob), int64(len(blob)))
 	if err != nil {
-		return nil
+		if bytes.HasPrefix(blob, []byte("PK\x03\x04")) {
+			return errUnreadableArchive
+		}
+		return nil // no zip at all: libtorch refuses it, in the words RedisAI's users know
 	}
 	for _, f := range archive.File {
-		if !strings.Contains(f.Name, "code/") || !strings.HasSuffix(f.Name, ".py") {
+		name := strings.ToLower(f.Name)
+		if !strings.Contains(name, "code/") || !strings.HasSuffix(name, ".py") {
 			continue
 		}
 		r, err := f.Open()
@@ -66,12 +77,10 @@ func checkCode(blob []byte) error {
 			return err
 		}
 		if m := refusedCall.FindSubmatch(code); m != nil {
-			op, why := "from_file", "reaches files outside the model"
-			if len(m[1]) > 0 {
-				op = string(m[1])
-			}
-			if op != "from_file" && op != "save" {
-				why = "writes memory outside its tensors"
+			op := string(bytes.Join(m[1:], nil)) // the one group that matched
+			why := "writes memory outside its tensors"
+			if op == "from_file" || op == "save" {
+				why = "reaches files outside the model"
 			}
 			return fmt.Errorf("ERR TORCH model uses torch.%s, which %s: it cannot be stored", op, why)
 		}

@@ -756,20 +756,30 @@ func TestCodeReachingFilesRefused(t *testing.T) {
 		m.Close()
 	}
 
+	// __setstate__ calling from_file, its code file named as torch.jit.save names it, and in capitals,
+	// which libtorch finds as well (it was loaded, not searched).
 	const written = "/tmp/gorai_torch_setstate_written"
-	os.Remove(written)
-	if _, err := b.NewModel(read("setstate_from_file.pt"), backends.ModelOptions{Device: "CPU"}); err == nil || err.Error() != fromFile {
-		t.Errorf("a client's model whose __setstate__ calls from_file: %v, want %q", err, fromFile)
-	}
-	if _, err := os.Stat(written); err == nil {
+	for _, name := range []string{"setstate_from_file.pt", "setstate_upper.pt"} {
 		os.Remove(written)
-		t.Errorf("loading the refused model wrote %s", written)
+		if _, err := b.NewModel(read(name), backends.ModelOptions{Device: "CPU"}); err == nil || err.Error() != fromFile {
+			t.Errorf("%s, a client's model whose __setstate__ calls from_file: %v, want %q", name, err, fromFile)
+		}
+		if _, err := os.Stat(written); err == nil {
+			os.Remove(written)
+			t.Errorf("loading the refused %s wrote %s", name, written)
+		}
+	}
+	// A zip Go's reader cannot read, whose code could not be searched.
+	const unreadable = "ERR TORCH model is a zip archive whose files cannot be read: it cannot be stored"
+	if _, err := b.NewModel([]byte("PK\x03\x04 not a readable archive"), backends.ModelOptions{Device: "CPU"}); err == nil || err.Error() != unreadable {
+		t.Errorf("an unreadable zip: %v, want %q", err, unreadable)
 	}
 
 	for src, want := range map[string]string{
 		"def f(tensors: List[Tensor], keys: List[str], args: List[str]):\n    torch.save(args[1], args[0])\n    return tensors[0]\n":                                                              "ERR TORCH script uses torch.save, which reaches files outside the model: it cannot be stored",
 		"def f(tensors: List[Tensor], keys: List[str], args: List[str]):\n    return torch.to_dense(torch._sparse_coo_tensor_unsafe(torch.tensor([[int(args[0])]]), torch.tensor([1.0]), [4]))\n": "ERR TORCH script uses torch._sparse_coo_tensor_unsafe, which writes memory outside its tensors: it cannot be stored",
 		"def f(tensors: List[Tensor], keys: List[str], args: List[str]):\n    return torch.sparse_coo_tensor(torch.tensor([[int(args[0])]]), torch.tensor([1.0]), [4]).to_dense()\n":              "ERR TORCH script uses torch.sparse_coo_tensor, which writes memory outside its tensors: it cannot be stored",
+		"def f(tensors: List[Tensor], keys: List[str], args: List[str]):\n    s = torch.zeros([4, 4]).to_sparse()\n    s._indices().add_(int(args[0]))\n    return s.to_dense()\n":                "ERR TORCH script uses torch.to_sparse, which writes memory outside its tensors: it cannot be stored",
 	} {
 		if _, err := compile(t, src, backends.ScriptOptions{Device: "CPU"}); err == nil || err.Error() != want {
 			t.Errorf("script %q: %v, want %q", src, err, want)

@@ -448,19 +448,19 @@ torch::jit::Function *findFunction(const Script &s, const std::string &name) {
 // The ops a client's code may not call, and why. TorchScript's torch.from_file maps a file by name into a
 // tensor, and writes the tensor's changes back with shared=True, and torch.save writes any file: a script or
 // model that called them read and wrote files as the server's user (measured: a script answered /etc/passwd,
-// another wrote a file), past the client's ACL. The sparse constructors check no index against the size by
-// default, nor do the "unsafe" ops and index_put's implementation: to_dense of a sparse tensor whose index a
-// client gave wrote a float past its buffer, into Redis' heap (measured), or crashed Redis.
+// another wrote a file), past the client's ACL. Sparse tensors trust their indices: to_dense of one whose
+// index a client gave (through a constructor, or changed in place through _indices()) wrote a float past
+// its buffer, into Redis' heap, or crashed Redis (measured); every op on sparse tensors is refused, with
+// their accessors, the "unsafe" ops and index_put's implementation, which check no bounds either.
 const char *refusedOp(const torch::jit::Node *n) {
     static const std::unordered_set<std::string> files = {"aten::from_file", "aten::save"};
     static const std::unordered_set<std::string> memory = {
-        "aten::_index_put_impl_",     "aten::sparse_coo_tensor",   "aten::sparse_csr_tensor",
-        "aten::sparse_csc_tensor",    "aten::sparse_bsr_tensor",   "aten::sparse_bsc_tensor",
-        "aten::sparse_compressed_tensor", "aten::_sparse_coo_tensor_with_dims",
-        "aten::_sparse_coo_tensor_with_dims_and_tensors"};
+        "aten::_index_put_impl_", "aten::_indices",     "aten::indices",     "aten::_values",
+        "aten::crow_indices",     "aten::col_indices",  "aten::ccol_indices", "aten::row_indices"};
     const std::string op = n->kind().toQualString();
     if (files.count(op)) return "reaches files outside the model";
-    if (memory.count(op) || op.find("unsafe") != std::string::npos) return "writes memory outside its tensors";
+    if (memory.count(op) || op.find("unsafe") != std::string::npos || op.find("sparse") != std::string::npos)
+        return "writes memory outside its tensors";
     return nullptr;
 }
 

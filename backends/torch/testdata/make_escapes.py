@@ -5,6 +5,8 @@ TORCH backend must refuse:
                          attribute of prim::fork, not a block)
   setstate_from_file.pt  __setstate__, which torch::jit::load runs, maps /tmp/gorai_torch_setstate_written
                          with torch.from_file(shared=True) and fills it
+  setstate_upper.pt      the same, its code file named code/__torch__.PY (libtorch finds an archive's
+                         files in any letter case)
 
   python3 backends/torch/testdata/make_escapes.py
 """
@@ -46,11 +48,11 @@ STATE_DICT = b"}X\x08\x00\x00\x00trainingq\x01\x88sb."
 STATE_TUPLE = b"\x88\x85b."
 
 
-def archive(path, code, data):
+def archive(path, code, data, code_name="code/__torch__.py"):
     name = os.path.splitext(os.path.basename(path))[0]
     with zipfile.ZipFile(path, "w") as z:
         z.writestr(name + "/data.pkl", data)
-        z.writestr(name + "/code/__torch__.py", code)
+        z.writestr(name + "/" + code_name, code)
         z.writestr(name + "/constants.pkl", b"\x80\x02).")
         z.writestr(name + "/version", b"3\n")
 
@@ -58,3 +60,4 @@ def archive(path, code, data):
 here = os.path.dirname(os.path.abspath(__file__))
 archive(os.path.join(here, "fork_from_file.pt"), FORK, NEWOBJ_M + STATE_DICT)
 archive(os.path.join(here, "setstate_from_file.pt"), SETSTATE, NEWOBJ_M + STATE_TUPLE)
+archive(os.path.join(here, "setstate_upper.pt"), SETSTATE, NEWOBJ_M + STATE_TUPLE, "code/__torch__.PY")
