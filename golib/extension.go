@@ -50,7 +50,11 @@ func (redisHost) Execute(run context.Context, cmd string, args []string) (any, e
 	outer := nestedCaller
 	nestedCaller = &who
 	// Writes wait for no pause here: Redis' lock is held (see errWritesPaused).
-	r, err := C.gorai_call(ctx, cargv, C.int(len(argv)), C.gorai_writes_paused())
+	var user *C.char
+	if !who.unchecked {
+		user = userPtr(who.user)
+	}
+	r, err := C.gorai_call(ctx, cargv, C.int(len(argv)), C.gorai_writes_paused(), user, C.size_t(len(who.user)))
 	nestedCaller = outer
 	if r == nil {
 		// As RedisAI: the C library's text for why Redis refused, e.g. "Invalid argument", but for
@@ -64,12 +68,18 @@ func (redisHost) Execute(run context.Context, cmd string, args []string) (any, e
 			return nil, errScriptMode
 		case syscall.ENOSPC:
 			return nil, errWritesPaused
+		case syscall.EACCES:
+			return nil, errNoPermCall
 		}
 		return nil, errors.New(C.GoString(C.strerror(C.int(errno))))
 	}
 	defer C.gorai_free_reply(r)
 	return callReply(r)
 }
+
+// errNoPermCall is Redis' refusal of a call for its user's rights, where gorai's own check let it
+// through (the user changed meanwhile).
+var errNoPermCall = errors.New("NOPERM this user has no permissions to run this command or to access its keys")
 
 // errScriptMode is Redis' refusal of a call in script mode (gorai_call): a command Lua may not call
 // either, or a write Redis refuses at the moment.

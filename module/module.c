@@ -2,6 +2,7 @@
  * between Redis and the Go handlers. */
 #define _GNU_SOURCE
 #include <dlfcn.h>
+#include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -340,9 +341,26 @@ void gorai_free_argv(RedisModuleCtx *ctx, RedisModuleString **argv, int n) {
     RedisModule_Free(argv);
 }
 
-RedisModuleCallReply *gorai_call(RedisModuleCtx *ctx, RedisModuleString **argv, int argc, int no_writes) {
+RedisModuleCallReply *gorai_call(RedisModuleCtx *ctx, RedisModuleString **argv, int argc, int no_writes, const char *user,
+                                 size_t userlen) {
     const char *cmd = RedisModule_StringPtrLen(argv[0], NULL);
-    return RedisModule_Call(ctx, cmd, no_writes ? "!vSW" : "!vS", argv + 1, (size_t)(argc - 1));
+    if (user == NULL) return RedisModule_Call(ctx, cmd, no_writes ? "!vSW" : "!vS", argv + 1, (size_t)(argc - 1));
+    /* Run as the user, so that a command's own checks of its user apply too (SORT's BY and GET
+     * patterns, which it checks against the client's user: a call with none read any key). */
+    RedisModuleString *name = RedisModule_CreateString(ctx, user, userlen);
+    RedisModuleUser *u = RedisModule_GetModuleUserFromUserName(name);
+    RedisModule_FreeString(ctx, name);
+    if (u == NULL) {
+        errno = EACCES;
+        return NULL;
+    }
+    RedisModule_SetContextUser(ctx, u);
+    RedisModuleCallReply *r = RedisModule_Call(ctx, cmd, no_writes ? "!vSWC" : "!vSC", argv + 1, (size_t)(argc - 1));
+    int saved = errno;
+    RedisModule_SetContextUser(ctx, NULL);
+    RedisModule_FreeModuleUser(u);
+    errno = saved;
+    return r;
 }
 
 int gorai_writes_paused(void) { return RedisModule_AvoidReplicaTraffic(); }

@@ -59,9 +59,11 @@ RedisModuleCtx *gorai_locked(int db);
 int gorai_selected_db(RedisModuleCtx *ctx);
 void gorai_unlock(RedisModuleCtx *ctx);
 /* gorai_call runs argv[0] with the rest of argv (propagated to replicas and the AOF, as RedisAI's
- * "!"), in script mode ("S": what Lua's redis.call may not run is refused), and, when no_writes is set,
+ * "!"), in script mode ("S": what Lua's redis.call may not run is refused), as the named user when
+ * user is not NULL ("C": the command's own checks of its user apply), and, when no_writes is set,
  * refusing write commands ("W"); NULL with errno set when Redis refuses to run it. */
-RedisModuleCallReply *gorai_call(RedisModuleCtx *ctx, RedisModuleString **argv, int argc, int no_writes);
+RedisModuleCallReply *gorai_call(RedisModuleCtx *ctx, RedisModuleString **argv, int argc, int no_writes, const char *user,
+                                 size_t userlen);
 /* gorai_writes_paused: clients are paused (CLIENT PAUSE, FAILOVER): Redis 7.0 asserts that nothing is
  * propagated meanwhile, so a write must wait or fail. gorai_may_write says, in one call, whether a
  * command ending now may write: GORAI_WRITES_PAUSED, GORAI_WRITES_IN_CLUSTER (each key's slot to check

@@ -208,6 +208,7 @@ typedef struct RedisModuleTypeMethods {
     X(RedisModuleString *, GetCurrentUserName, (RedisModuleCtx * ctx))                                  \
     X(RedisModuleUser *, GetModuleUserFromUserName, (RedisModuleString * name))                         \
     X(int, FreeModuleUser, (RedisModuleUser * user))                                                    \
+    X(void, SetContextUser, (RedisModuleCtx * ctx, const RedisModuleUser *user))                        \
     X(int, ACLCheckCommandPermissions, (RedisModuleUser * user, RedisModuleString * *argv, int argc))   \
     X(int, ACLCheckKeyPermissions, (RedisModuleUser * user, RedisModuleString * key, int flags))        \
     X(int, ACLAddLogEntry, (RedisModuleCtx * ctx, RedisModuleUser * user, RedisModuleString * object,   \

@@ -341,6 +341,23 @@ func TestACLScriptModelExecute(t *testing.T) {
 // yet opened is opened from BACKENDSPATH at its first use): a user whom ACL does not let run MODULE
 // LOAD may not use them (RedisAI let any user with AI.CONFIG load any library), neither directly nor
 // through a stored script's redis.execute, Lua's redis.call or MULTI, and the refusal is in ACL LOG;
+// TestACLScriptCallsRunAsTheUser: a script's redis.execute runs its command as the user who ran the
+// script, so that the command's own checks of its user apply: SORT's GET pattern, which names keys its
+// key check does not see, is refused for keys outside the user's patterns (the call ran for no user, and
+// SORT answered secret:* values to a user limited to ~allowed:*).
+func TestACLScriptCallsRunAsTheUser(t *testing.T) {
+	t.Parallel()
+	admin, connect := aclServer(t)
+	expect(t, admin, resp.Int(2), "RPUSH", "allowed:l", 1, 2)
+	expectOK(t, admin, "SET", "secret:1", "TOPSECRET")
+	scoped := connect("scoped")
+	expectErrContains(t, scoped, "GET option of SORT denied due to insufficient ACL permissions",
+		"AI.SCRIPTEXECUTE", "allowed:s", "run_args", "KEYS", "1", "allowed:l", "ARGS", 6, "SORT", "allowed:l", "BY", "nosort", "GET", "secret:*")
+	expectErrContains(t, scoped, "GET option of SORT denied due to insufficient ACL permissions", "SORT", "allowed:l", "BY", "nosort", "GET", "secret:*")
+	// The same script, run by the default user, sorts.
+	expectOK(t, admin, "AI.SCRIPTEXECUTE", "allowed:s", "run_args", "KEYS", "1", "allowed:l", "ARGS", 6, "SORT", "allowed:l", "BY", "nosort", "GET", "secret:*")
+}
+
 // the user may still read the configuration and set MODEL_CHUNK_SIZE.
 func TestACLConfigLoadsLibraries(t *testing.T) {
 	t.Parallel()
