@@ -137,12 +137,15 @@ func (who caller) mayRead(ctx *C.RedisModuleCtx, key *C.RedisModuleString) error
 // it may run AI.INFO key, which reads the key's statistics, so that one selector must allow both the
 // command and the key (a key any selector may read was listed to a user whose selector for it allowed
 // GET alone). What it may not is left out, not refused, so nothing is logged.
-func (c *redisCall) MayRead(key string) bool {
-	who := c.caller()
+func (c *redisCall) MayRead(key string) bool { return c.caller().mayRunOn(c.ctx, "AI.INFO", key) }
+
+// mayRunOn reports whether the caller may run cmd on key: one of its selectors must allow both (a key
+// check alone passes a key that any selector may read, one that allows GET alone included).
+func (who caller) mayRunOn(ctx *C.RedisModuleCtx, cmd, key string) bool {
 	if who.unchecked {
 		return true
 	}
-	argv, free := redisArgv(c.ctx, []string{"AI.INFO", key})
+	argv, free := redisArgv(ctx, []string{cmd, key})
 	defer free()
 	return C.gorai_acl_may_run(userPtr(who.user), C.size_t(len(who.user)), argv, 2) == C.GORAI_ACL_OK
 }

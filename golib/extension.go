@@ -168,6 +168,10 @@ func lockedModel(who caller, key string) (storedModel, error) {
 	if err := who.mayRead(ctx, s); err != nil {
 		return storedModel{}, err
 	}
+	// The model is read as AI.MODELGET reads it: by a selector that allows the command too.
+	if !who.mayRunOn(ctx, "AI.MODELGET", key) {
+		return storedModel{}, errNoPermKey
+	}
 	r := C.gorai_key_value(ctx, s, C.gorai_model_type)
 	switch {
 	case r.wrong_type != 0:

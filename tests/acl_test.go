@@ -344,7 +344,8 @@ func TestACLScriptModelExecute(t *testing.T) {
 // TestACLScriptCallsRunAsTheUser: a script's redis.execute runs its command as the user who ran the
 // script, so that the command's own checks of its user apply: SORT's GET pattern, which names keys its
 // key check does not see, is refused for keys outside the user's patterns (the call ran for no user, and
-// SORT answered secret:* values to a user limited to ~allowed:*).
+// SORT answered secret:* values to a user limited to ~allowed:*); redisAI.model_execute reads a model
+// only through a selector that allows AI.MODELGET on it.
 func TestACLScriptCallsRunAsTheUser(t *testing.T) {
 	t.Parallel()
 	admin, connect := aclServer(t)
@@ -354,6 +355,13 @@ func TestACLScriptCallsRunAsTheUser(t *testing.T) {
 	expectErrContains(t, scoped, "GET option of SORT denied due to insufficient ACL permissions",
 		"AI.SCRIPTEXECUTE", "allowed:s", "run_args", "KEYS", "1", "allowed:l", "ARGS", 6, "SORT", "allowed:l", "BY", "nosort", "GET", "secret:*")
 	expectErrContains(t, scoped, "GET option of SORT denied due to insufficient ACL permissions", "SORT", "allowed:l", "BY", "nosort", "GET", "secret:*")
+	// redisAI.model_execute reads the model by a selector that allows AI.MODELGET on it: one that may
+	// read secret:* but run GET alone does not (the model ran).
+	expectOK(t, admin, "ACL", "SETUSER", "selector", "on", "nopass", "~allowed:*", "+@all", "(%R~secret:* -@all +get)")
+	selector := connect("selector")
+	expectErrContains(t, selector, "NOPERM this user has no permissions to access one of the keys used as arguments",
+		"AI.SCRIPTEXECUTE", "allowed:s", "model_arg", "INPUTS", 1, "allowed:in", "ARGS", 1, "secret:m", "OUTPUTS", 1, "allowed:o")
+	expectOK(t, selector, "AI.SCRIPTEXECUTE", "allowed:s", "model_arg", "INPUTS", 1, "allowed:in", "ARGS", 1, "allowed:m", "OUTPUTS", 1, "allowed:o")
 	// The same script, run by the default user, sorts.
 	expectOK(t, admin, "AI.SCRIPTEXECUTE", "allowed:s", "run_args", "KEYS", "1", "allowed:l", "ARGS", 6, "SORT", "allowed:l", "BY", "nosort", "GET", "secret:*")
 }
