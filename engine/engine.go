@@ -100,8 +100,8 @@ func (e *Engine) Background(f func()) {
 }
 
 // Stop is for the process' exit, which tears down the backends' libraries: no queued job is
-// started any more, nor a batch waiting for MINBATCHSIZE, and Stop waits up to timeout for the jobs being run and the background tasks
-// to finish. It reports whether they all did.
+// started any more, nor a batch waiting for MINBATCHSIZE, and Stop waits up to timeout for the jobs
+// being run and the background tasks to finish. It reports whether they all did.
 func (e *Engine) Stop(timeout time.Duration) bool {
 	e.mu.Lock()
 	for _, q := range e.queues {

@@ -57,8 +57,9 @@ func (rec *inPlaceRecord) record(d, limit time.Duration, inputBytes int64) {
 }
 
 // RunsInPlace reports whether p may be run with RunHere on the caller's thread: a single model run
-// of a model whose runs' work its inputs' shapes set (backends.ShapeBound), stored without MINBATCHSIZE (a batch below it waits for others; without it, a run on
-// an idle queue is a batch of one, as a worker would make it), whose model's last fastRunsNeeded
+// of a model whose runs' work its inputs' shapes set (backends.ShapeBound), stored without
+// MINBATCHSIZE (a batch below it waits for others; without it, a run on an idle queue is a batch of
+// one, as a worker would make it), whose model's last fastRunsNeeded
 // runs each took at most InPlaceLimit with inputs as large as p's, on a device queue with every
 // worker idle.
 func (x *Executor) RunsInPlace(p *Plan) bool {

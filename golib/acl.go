@@ -116,18 +116,9 @@ func (who caller) mayRun(ctx *C.RedisModuleCtx, argv **C.RedisModuleString, args
 	return errNoPermCommand(C.GoStringN(p, C.int(n))) // Redis' full name, e.g. "config|set"
 }
 
-// reads reports whether the caller may read key; a refusal is logged in ACL LOG when log is set.
-func (who caller) reads(ctx *C.RedisModuleCtx, key *C.RedisModuleString, log bool) bool {
-	var logged C.int
-	if log {
-		logged = 1
-	}
-	return who.unchecked || C.gorai_acl_check_read(ctx, userPtr(who.user), C.size_t(len(who.user)), key, logged) == C.GORAI_ACL_OK
-}
-
-// mayRead checks that the caller may read key.
+// mayRead checks that the caller may read key; a refusal is logged in ACL LOG.
 func (who caller) mayRead(ctx *C.RedisModuleCtx, key *C.RedisModuleString) error {
-	if who.reads(ctx, key, true) {
+	if who.unchecked || C.gorai_acl_check_read(ctx, userPtr(who.user), C.size_t(len(who.user)), key) == C.GORAI_ACL_OK {
 		return nil
 	}
 	return errNoPermKey

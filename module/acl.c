@@ -67,7 +67,7 @@ int gorai_acl_check_command(RedisModuleCtx *ctx, const char *name, size_t namele
     return verdict;
 }
 
-int gorai_acl_check_read(RedisModuleCtx *ctx, const char *name, size_t namelen, RedisModuleString *key, int log) {
+int gorai_acl_check_read(RedisModuleCtx *ctx, const char *name, size_t namelen, RedisModuleString *key) {
     RedisModuleString *user = RedisModule_CreateString(ctx, name, namelen);
     RedisModuleUser *u = RedisModule_GetModuleUserFromUserName(user);
     RedisModule_FreeString(ctx, user);
@@ -75,7 +75,7 @@ int gorai_acl_check_read(RedisModuleCtx *ctx, const char *name, size_t namelen, 
     int verdict = GORAI_ACL_OK;
     if (RedisModule_ACLCheckKeyPermissions(u, key, REDISMODULE_CMD_KEY_ACCESS) != REDISMODULE_OK) {
         verdict = GORAI_ACL_DENIED_KEY;
-        if (log) RedisModule_ACLAddLogEntry(ctx, u, key, REDISMODULE_ACL_LOG_KEY);
+        RedisModule_ACLAddLogEntry(ctx, u, key, REDISMODULE_ACL_LOG_KEY);
     }
     RedisModule_FreeModuleUser(u);
     return verdict;

@@ -76,13 +76,13 @@ RedisModuleString **gorai_create_argv(RedisModuleCtx *ctx, const char **args, co
 void gorai_free_argv(RedisModuleCtx *ctx, RedisModuleString **argv, int n);
 
 /* ACL (acl.c): whether the named user may run argv (its arity checked), or read key; a refusal is
- * logged in ACL LOG (for a key, when log is set), and for a command gives what was refused (freed by
+ * logged in ACL LOG, and for a command gives what was refused (freed by
  * the caller). The current
  * user's name is freed by the caller. */
 enum { GORAI_ACL_OK = 0, GORAI_ACL_DENIED_CMD, GORAI_ACL_DENIED_KEY, GORAI_ACL_DENIED_CHANNEL };
 int gorai_acl_check_command(RedisModuleCtx *ctx, const char *user, size_t userlen, RedisModuleString **argv, int argc,
                             RedisModuleString **object);
-int gorai_acl_check_read(RedisModuleCtx *ctx, const char *user, size_t userlen, RedisModuleString *key, int log);
+int gorai_acl_check_read(RedisModuleCtx *ctx, const char *user, size_t userlen, RedisModuleString *key);
 /* gorai_acl_may_run: whether the named user may run argv, checked as Redis checks a command (one
  * selector must allow the command and its keys), logging nothing. */
 int gorai_acl_may_run(const char *user, size_t userlen, RedisModuleString **argv, int argc);

@@ -1,10 +1,6 @@
 package onnx
 
-import (
-	"errors"
-
-	"gorai/backends/protowalk"
-)
+import "gorai/backends/protowalk"
 
 // shapeBoundOps are ONNX's (and ONNX-ML's) ops whose work and output size follow from their inputs'
 // shapes and attributes, never from their inputs' values, so that a model made of them alone takes as
@@ -43,18 +39,11 @@ func init() {
 	}
 }
 
-var errNotShapeBound = errors.New("an op not known to be bound by its inputs' shapes")
-
 // nodeOpType is NodeProto's op_type.
 const nodeOpType = 4
 
 // shapeBound reports whether every node of the model, in its graph, its subgraphs and its
 // functions, is of an op of shapeBoundOps.
 func shapeBound(blob []byte) bool {
-	return protowalk.Walk(blob, protoModel, maxDepth, func(m *protowalk.Message, f protowalk.Field) error {
-		if m == protoNode && f.Num == nodeOpType && !shapeBoundOps[string(f.Data)] {
-			return errNotShapeBound
-		}
-		return nil
-	}) == nil
+	return protowalk.AllIn(blob, protoModel, maxDepth, protoNode, nodeOpType, shapeBoundOps)
 }

@@ -54,6 +54,22 @@ func walk(msg []byte, m *Message, depth int, visit func(*Message, Field) error) 
 	return nil
 }
 
+// errOutside ends a walk of AllIn at a value outside its set.
+var errOutside = errors.New("a value outside the set")
+
+// AllIn reports whether every field num of the messages of type holder in msg (a message of type m,
+// walked to maxDepth levels) is a string of set: every op of a model's nodes on a list, say. A walk
+// that stops too deep answers false; one that meets malformed bytes answers for the fields before them
+// (the runtime refuses such a model).
+func AllIn(msg []byte, m *Message, maxDepth int, holder *Message, num int, set map[string]bool) bool {
+	return Walk(msg, m, maxDepth, func(in *Message, f Field) error {
+		if in == holder && f.Num == num && !set[string(f.Data)] {
+			return errOutside
+		}
+		return nil
+	}) == nil
+}
+
 // next reads the field at the start of msg as protobuf's C++ parser does, and returns it with what
 // follows; ok is false where that parser fails. A group (wire type 3, which no message of ONNX or
 // TensorFlow declares) is read to its end and returned as one field of wire type 3: a walk that

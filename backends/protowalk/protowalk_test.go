@@ -111,3 +111,26 @@ func TestFieldsAndBytes(t *testing.T) {
 		t.Error("Bytes of a varint field or of a field not there is not nil")
 	}
 }
+
+// AllIn answers whether every field of a number, in the messages of one type, is a string of a set.
+func TestAllIn(t *testing.T) {
+	node := &Message{Name: "node"}
+	graph := &Message{Name: "graph", Children: map[int]*Message{1: node}}
+	set := map[string]bool{"Add": true, "Relu": true}
+	nodes := func(ops ...string) []byte {
+		var b []byte
+		for _, op := range ops {
+			b = append(b, bytesField(1, bytesField(4, []byte(op)))...)
+		}
+		return b
+	}
+	if !AllIn(nodes("Add", "Relu"), graph, 2, node, 4, set) {
+		t.Error("Add, Relu: not all in the set")
+	}
+	if AllIn(nodes("Add", "Loop"), graph, 2, node, 4, set) {
+		t.Error("Add, Loop: all in the set")
+	}
+	if AllIn(nodes("Add"), graph, 0, node, 4, set) {
+		t.Error("too deep for the walk: all in the set")
+	}
+}

@@ -1,10 +1,6 @@
 package tf
 
-import (
-	"errors"
-
-	"gorai/backends/protowalk"
-)
+import "gorai/backends/protowalk"
 
 // shapeBoundOps are TensorFlow's ops whose work and output size follow from their inputs' shapes and
 // attributes, never from their inputs' values, so that a graph made of them alone takes as long for
@@ -40,15 +36,8 @@ func init() {
 	}
 }
 
-var errNotShapeBound = errors.New("an op not known to be bound by its inputs' shapes")
-
 // shapeBound reports whether every node of the graph and of its library's functions is of an op of
 // shapeBoundOps.
 func shapeBound(blob []byte) bool {
-	return protowalk.Walk(blob, protoGraphDef, 8, func(m *protowalk.Message, f protowalk.Field) error {
-		if m == protoNodeDef && f.Num == nodeDefOp && !shapeBoundOps[string(f.Data)] {
-			return errNotShapeBound
-		}
-		return nil
-	}) == nil
+	return protowalk.AllIn(blob, protoGraphDef, 8, protoNodeDef, nodeDefOp, shapeBoundOps)
 }

@@ -15,29 +15,56 @@ import (
 // archives send it into an endless loop (its unpickler, reading a damaged .debug_pkl to word an error)
 // or a crash, on Redis' main thread when the model comes from RESTORE or an RDB file. A blob that is
 // no zip at all is left to libtorch, whose error RedisAI's users know. An archive crafted with
-// consistent checksums is still libtorch's to parse: only trusted users should store models.
-func checkArchive(blob []byte) error {
+// consistent checksums is still libtorch's to parse: only trusted users should store models. A
+// client's archive (client set) has its code searched too, in the same reading (see checkCode).
+func checkArchive(blob []byte, client bool) error {
 	archive, err := zip.NewReader(bytes.NewReader(blob), int64(len(blob)))
 	if err != nil {
+		if client && bytes.HasPrefix(blob, []byte("PK\x03\x04")) {
+			return errUnreadableArchive
+		}
 		return nil
 	}
+	var code [][]byte
 	for _, f := range archive.File {
-		if err := checkArchiveFile(f); err != nil {
+		var kept bytes.Buffer
+		keep := client && isCode(f.Name)
+		dst := io.Discard
+		if keep {
+			dst = &kept
+		}
+		if err := checkArchiveFile(f, dst); err != nil {
 			return fmt.Errorf("TorchScript archive is damaged: %s: %v", f.Name, err)
+		}
+		if keep {
+			code = append(code, kept.Bytes())
+		}
+	}
+	for _, c := range code {
+		if err := checkCode(c); err != nil {
+			return err
 		}
 	}
 	return nil
 }
 
-// checkArchiveFile reads one file to its end, where the zip reader compares the CRC-32.
-func checkArchiveFile(f *zip.File) error {
+// checkArchiveFile reads one file to its end into dst, where the zip reader compares the CRC-32.
+func checkArchiveFile(f *zip.File, dst io.Writer) error {
 	r, err := f.Open()
 	if err != nil {
 		return err
 	}
 	defer r.Close()
-	_, err = io.Copy(io.Discard, r)
+	_, err = io.Copy(dst, r)
 	return err
+}
+
+// isCode reports whether an archive's file is TorchScript source (code/*.py), its name compared in any
+// letter case, as libtorch finds an archive's files (a code file named code/__torch__.PY was loaded,
+// not searched).
+func isCode(name string) bool {
+	name = strings.ToLower(name)
+	return strings.Contains(name, "code/") && strings.HasSuffix(name, ".py")
 }
 
 // refusedCall finds, in an archive's code, a call of an op the shim refuses in a client's code
@@ -49,41 +76,19 @@ var refusedCall = regexp.MustCompile(`\b(from_file)\b|\b(?:torch|aten)\s*\.\s*(s
 // its code could not be searched, and libtorch's reader (miniz) may read it otherwise.
 var errUnreadableArchive = errors.New("ERR TORCH model is a zip archive whose files cannot be read: it cannot be stored")
 
-// checkCode refuses a client's archive whose code (code/*.py, TorchScript source) calls an op of
-// refusedCall, before libtorch loads it: the shim checks the compiled graphs after the load, but the
-// load itself runs a class's __setstate__ (a model's that called from_file wrote a file as it was
-// loaded, in the trial program's child and in Redis). Names are compared in any letter case, as
-// libtorch finds an archive's files (a code file named code/__torch__.PY was loaded, not searched).
-func checkCode(blob []byte) error {
-	archive, err := zip.NewReader(bytes.NewReader(blob), int64(len(blob)))
-	if err != nil {
-		if bytes.HasPrefix(blob, []byte("PK\x03\x04")) {
-			return errUnreadableArchive
-		}
-		return nil // no zip at all: libtorch refuses it, in the words RedisAI's users know
+// checkCode refuses a client's TorchScript source that calls an op of refusedCall, before libtorch
+// loads it: the shim checks the compiled graphs after the load, but the load itself runs a class's
+// __setstate__ (a model's that called from_file wrote a file as it was loaded, in the trial program's
+// child and in Redis).
+func checkCode(code []byte) error {
+	m := refusedCall.FindSubmatch(code)
+	if m == nil {
+		return nil
 	}
-	for _, f := range archive.File {
-		name := strings.ToLower(f.Name)
-		if !strings.Contains(name, "code/") || !strings.HasSuffix(name, ".py") {
-			continue
-		}
-		r, err := f.Open()
-		if err != nil {
-			return err
-		}
-		code, err := io.ReadAll(r)
-		r.Close()
-		if err != nil {
-			return err
-		}
-		if m := refusedCall.FindSubmatch(code); m != nil {
-			op := string(bytes.Join(m[1:], nil)) // the one group that matched
-			why := "writes memory outside its tensors"
-			if op == "from_file" || op == "save" {
-				why = "reaches files outside the model"
-			}
-			return fmt.Errorf("ERR TORCH model uses torch.%s, which %s: it cannot be stored", op, why)
-		}
+	op := string(bytes.Join(m[1:], nil)) // the one group that matched
+	why := "writes memory outside its tensors"
+	if op == "from_file" || op == "save" {
+		why = "reaches files outside the model"
 	}
-	return nil
+	return fmt.Errorf("ERR TORCH model uses torch.%s, which %s: it cannot be stored", op, why)
 }

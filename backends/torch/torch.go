@@ -85,13 +85,10 @@ func (backend) NewModel(blob []byte, opts backends.ModelOptions) (backends.Model
 	if err != nil {
 		return nil, err
 	}
-	if err := checkArchive(blob); err != nil {
+	if err := checkArchive(blob, !opts.Trusted); err != nil {
 		return nil, err
 	}
 	if !opts.Trusted {
-		if err := checkCode(blob); err != nil {
-			return nil, err
-		}
 		if err := trial.Try("model", modelTrial, blob); err != nil {
 			return nil, err
 		}
