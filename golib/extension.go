@@ -31,8 +31,8 @@ type redisHost struct{}
 
 // Execute runs a command for redis.execute. It is propagated to replicas and the AOF. It runs in
 // Redis' script mode, as Lua's calls do: commands scripts may not call (WAIT, SYNC and PSYNC block
-// the call's client, and Redis aborts; SHUTDOWN) and writes on a read-only replica (a read-only
-// DAG's AI.SCRIPTRUN runs there) are refused. An error reply, a refusal of ACL, or Redis refusing
+// the call's client, and Redis aborts; SHUTDOWN), writes on a read-only replica (a read-only
+// DAG's AI.SCRIPTRUN runs there) and deny-oom commands beyond maxmemory are refused. An error reply, a refusal of ACL, or Redis refusing
 // the call, is returned as an error (the backend adds RedisAI's "Redis command returned an error: ").
 func (redisHost) Execute(run context.Context, cmd string, args []string) (any, error) {
 	who, err := callerOf(run)
@@ -54,7 +54,8 @@ func (redisHost) Execute(run context.Context, cmd string, args []string) (any, e
 	if !who.unchecked {
 		user = userPtr(who.user)
 	}
-	r, err := C.gorai_call(ctx, cargv, C.int(len(argv)), C.gorai_writes_paused(), user, C.size_t(len(who.user)))
+	paused := C.gorai_writes_paused()
+	r, err := C.gorai_call(ctx, cargv, C.int(len(argv)), paused, user, C.size_t(len(who.user)))
 	nestedCaller = outer
 	if r == nil {
 		// As RedisAI: the C library's text for why Redis refused, e.g. "Invalid argument", but for
@@ -66,8 +67,11 @@ func (redisHost) Execute(run context.Context, cmd string, args []string) (any, e
 		switch errno {
 		case syscall.ESPIPE:
 			return nil, errScriptMode
-		case syscall.ENOSPC:
-			return nil, errWritesPaused
+		case syscall.ENOSPC: // a write while paused, or a deny-oom command beyond maxmemory
+			if paused != 0 {
+				return nil, errWritesPaused
+			}
+			return nil, errOOM
 		case syscall.EACCES:
 			return nil, errNoPermCall
 		}
@@ -80,6 +84,9 @@ func (redisHost) Execute(run context.Context, cmd string, args []string) (any, e
 // errNoPermCall is Redis' refusal of a call for its user's rights, where gorai's own check let it
 // through (the user changed meanwhile).
 var errNoPermCall = errors.New("NOPERM this user has no permissions to run this command or to access its keys")
+
+// errOOM is Redis' refusal of a deny-oom command beyond maxmemory, in the words of Lua's.
+var errOOM = errors.New("OOM command not allowed when used memory > 'maxmemory'.")
 
 // errScriptMode is Redis' refusal of a call in script mode (gorai_call): a command Lua may not call
 // either, or a write Redis refuses at the moment.

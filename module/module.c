@@ -344,7 +344,7 @@ void gorai_free_argv(RedisModuleCtx *ctx, RedisModuleString **argv, int n) {
 RedisModuleCallReply *gorai_call(RedisModuleCtx *ctx, RedisModuleString **argv, int argc, int no_writes, const char *user,
                                  size_t userlen) {
     const char *cmd = RedisModule_StringPtrLen(argv[0], NULL);
-    if (user == NULL) return RedisModule_Call(ctx, cmd, no_writes ? "!vSW" : "!vS", argv + 1, (size_t)(argc - 1));
+    if (user == NULL) return RedisModule_Call(ctx, cmd, no_writes ? "!vSMW" : "!vSM", argv + 1, (size_t)(argc - 1));
     /* Run as the user, so that a command's own checks of its user apply too (SORT's BY and GET
      * patterns, which it checks against the client's user: a call with none read any key). */
     RedisModuleString *name = RedisModule_CreateString(ctx, user, userlen);
@@ -355,7 +355,7 @@ RedisModuleCallReply *gorai_call(RedisModuleCtx *ctx, RedisModuleString **argv, 
         return NULL;
     }
     RedisModule_SetContextUser(ctx, u);
-    RedisModuleCallReply *r = RedisModule_Call(ctx, cmd, no_writes ? "!vSWC" : "!vSC", argv + 1, (size_t)(argc - 1));
+    RedisModuleCallReply *r = RedisModule_Call(ctx, cmd, no_writes ? "!vSMWC" : "!vSMC", argv + 1, (size_t)(argc - 1));
     int saved = errno;
     RedisModule_SetContextUser(ctx, NULL);
     RedisModule_FreeModuleUser(u);

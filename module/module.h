@@ -59,9 +59,10 @@ RedisModuleCtx *gorai_locked(int db);
 int gorai_selected_db(RedisModuleCtx *ctx);
 void gorai_unlock(RedisModuleCtx *ctx);
 /* gorai_call runs argv[0] with the rest of argv (propagated to replicas and the AOF, as RedisAI's
- * "!"), in script mode ("S": what Lua's redis.call may not run is refused), as the named user when
- * user is not NULL ("C": the command's own checks of its user apply), and, when no_writes is set,
- * refusing write commands ("W"); NULL with errno set when Redis refuses to run it. */
+ * "!"), in script mode ("S": what Lua's redis.call may not run is refused), refusing deny-oom commands
+ * beyond maxmemory as Lua does ("M"), as the named user when user is not NULL ("C": the command's own
+ * checks of its user apply), and, when no_writes is set, refusing write commands ("W"); NULL with errno
+ * set when Redis refuses to run it (ENOSPC for "M" and "W"). */
 RedisModuleCallReply *gorai_call(RedisModuleCtx *ctx, RedisModuleString **argv, int argc, int no_writes, const char *user,
                                  size_t userlen);
 /* gorai_writes_paused: clients are paused (CLIENT PAUSE, FAILOVER): Redis 7.0 asserts that nothing is

@@ -1054,10 +1054,19 @@ func TestScriptCallsInScriptMode(t *testing.T) {
 	}
 	expectOK(t, mc, "AI.SCRIPTEXECUTE", "s", "run", "INPUTS", 1, "in", "ARGS", 3, "SET", "k", "v", "OUTPUTS", 1, "o")
 	expect(t, mc, resp.BulkString("v"), "GET", "k")
+	// Beyond maxmemory a deny-oom call is refused, as Lua's redis.call is: a read-only DAG (not deny-oom
+	// itself) reached the script, whose INCR wrote.
+	expectOK(t, mc, "CONFIG", "SET", "maxmemory", "1")
+	dag := do(t, mc, "AI.DAGRUN_RO", "LOAD", 1, "in", "|>", "AI.SCRIPTRUN", "legacy", "incr", "INPUTS", "in", "OUTPUTS", "o")
+	expectOK(t, mc, "CONFIG", "SET", "maxmemory", "0")
+	if len(dag.Elems) != 1 || !strings.Contains(dag.Elems[0].Text(), errRedisCommand+": OOM command not allowed when used memory > 'maxmemory'") {
+		t.Errorf("a read-only DAG's script writing beyond maxmemory: %v, want its op's OOM refusal", dag)
+	}
+	expect(t, mc, resp.Int(0), "EXISTS", "counter")
 
 	rc := startReplica(t, m.Port())
 	waitReplicaSynced(t, mc, rc)
-	dag := do(t, rc, "AI.DAGRUN_RO", "LOAD", 1, "in", "|>", "AI.SCRIPTRUN", "legacy", "incr", "INPUTS", "in", "OUTPUTS", "o")
+	dag = do(t, rc, "AI.DAGRUN_RO", "LOAD", 1, "in", "|>", "AI.SCRIPTRUN", "legacy", "incr", "INPUTS", "in", "OUTPUTS", "o")
 	if len(dag.Elems) != 1 || !strings.Contains(dag.Elems[0].Text(), "or is a write Redis refuses now") {
 		t.Errorf("a read-only DAG's script writing on a read-only replica: %v, want its op's refusal", dag)
 	}
