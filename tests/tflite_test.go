@@ -375,6 +375,18 @@ func TestTFLiteRunBeyondMemory(t *testing.T) {
 		t.Fatalf("the server stopped:\n%s", s.LogTail(40))
 	}
 
+	// A run whose trial fails for its shapes, not for memory, answers LiteRT's own words, as the run in
+	// Redis does once a larger run covers the shapes (the trial's answer blamed the memory left).
+	dense, _ := tfliteTestdata(t, "dense.tflite")
+	expectOK(t, c, "AI.MODELSTORE", "d", "TFLITE", "CPU", "BLOB", dense)
+	expectOK(t, c, "AI.TENSORSET", "b7", "FLOAT", 7, 3)
+	expectOK(t, c, "AI.TENSORSET", "a7", "FLOAT", 7, 2)
+	expectOK(t, c, "AI.TENSORSET", "a1", "FLOAT", 1, 2)
+	mismatched := execArgs("d", []string{"b7", "a1"}, []string{"z", "z2"})
+	expectErr(t, c, "Failed to allocate tensors", mismatched...)
+	expectOK(t, c, execArgs("d", []string{"b7", "a7"}, []string{"z", "z2"})...)
+	expectErr(t, c, "Failed to allocate tensors", mismatched...)
+
 	// Without the trial program, an output or inner tensor larger than the memory left is still refused
 	// before LiteRT fills it: at LiteRT's call to the allocator (tensor/memory_guard.c), or for an output
 	// by gorai's check of its size.

@@ -58,7 +58,14 @@ static int try_run(const char *blob, size_t len) {
     gorai_tfl_model *m = gorai_tfl_model_new(blob, len, &err);
     if (m == NULL) return gorai_trial_refuse("TFLITE", "model", err);
     if (gorai_tfl_model_ninputs(m) != (int)n) return GORAI_TRIAL_USAGE;
+    errno = 0;
     if (gorai_tfl_model_trial(m, &dims[0][0], ranks, &err) != 0) {
+        /* Only an allocation the cap refused leaves ENOMEM (malloc's, new's bad_alloc): a run refused for its
+         * shapes (inputs whose batches differ) is answered in LiteRT's words, as Redis' run of it is. */
+        if (errno != ENOMEM && err != NULL && strstr(err, "bad_alloc") == NULL) {
+            printf("%s\n", err);
+            return GORAI_TRIAL_REFUSED;
+        }
         printf("ERR TFLITE model failed to run on zeros of these inputs' shapes within the %llu bytes of memory "
                "left, when tried in a process of its own: %s\n",
                (unsigned long long)left, err ? err : "out of memory");
