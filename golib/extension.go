@@ -74,6 +74,12 @@ func (redisHost) Execute(run context.Context, cmd string, args []string) (any, e
 			return nil, errOOM
 		case syscall.EACCES:
 			return nil, errNoPermCall
+		case syscall.EPERM:
+			return nil, errClusterCall
+		case syscall.ENETDOWN:
+			return nil, errClusterDown
+		case syscall.EROFS:
+			return nil, errClusterDownReadOnly
 		}
 		return nil, errors.New(C.GoString(C.strerror(C.int(errno))))
 	}
@@ -84,6 +90,16 @@ func (redisHost) Execute(run context.Context, cmd string, args []string) (any, e
 // errNoPermCall is Redis' refusal of a call for its user's rights, where gorai's own check let it
 // through (the user changed meanwhile).
 var errNoPermCall = errors.New("NOPERM this user has no permissions to run this command or to access its keys")
+
+// Redis Cluster's refusals of a call: EPERM for a key it would redirect (MOVED, ASK) or keys of
+// several slots. A module's call carries neither the client's ASKING nor its READONLY, so a key of a
+// slot being imported, or one a replica serves to READONLY clients, is refused too (as RedisAI's).
+var (
+	errClusterCall = errors.New("this node does not serve the call's keys (a key another node serves, keys of several " +
+		"slots, or a slot being imported or served by a replica: Redis does not carry ASKING or READONLY into a module's call)")
+	errClusterDown         = errors.New("CLUSTERDOWN The cluster is down")
+	errClusterDownReadOnly = errors.New("CLUSTERDOWN The cluster is down and only accepts read commands")
+)
 
 // errOOM is Redis' refusal of a deny-oom command beyond maxmemory, in the words of Lua's.
 var errOOM = errors.New("OOM command not allowed when used memory > 'maxmemory'.")

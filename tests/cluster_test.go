@@ -41,4 +41,11 @@ func TestClusterKeys(t *testing.T) {
 		"AI.DAGEXECUTE", "LOAD", 1, "{a}in", "PERSIST", 1, "{a}y", "|>",
 		"AI.MODELEXECUTE", "{a}m", "INPUTS", 1, "{a}in", "OUTPUTS", 1, "{a}y", "|>", "AI.TENSORGET", "{a}y", "VALUES")
 	expect(t, c, resp.Int(1), "EXISTS", "{a}y")
+
+	// A script's call that Redis' cluster refuses says why (it answered "Operation not permitted").
+	const run = "def run(tensors: List[Tensor], keys: List[str], args: List[str]):\n    redis.execute(args[0], args[1:])\n    return tensors[0]\n"
+	expectOK(t, c, scriptStoreArgs("{a}s", "CPU", nil, []string{"run"}, run)...)
+	expectErrContains(t, c, errRedisCommand+": "+"this node does not serve the call's keys",
+		"AI.SCRIPTEXECUTE", "{a}s", "run", "INPUTS", 1, "{a}in", "ARGS", 3, "MGET", "{a}x", "{b}y", "OUTPUTS", 1, "{a}o")
+	expect(t, c, resp.Int(0), "EXISTS", "{a}o")
 }
