@@ -50,8 +50,7 @@ type Engine struct {
 
 	mu     sync.Mutex
 	queues map[string]*Queue
-	// busy counts the jobs being run and the background tasks under way, for Stop.
-	busy sync.WaitGroup
+	busy busy
 }
 
 // New makes an engine whose queues each have threadsPerQueue workers. A panic that escapes a job is
@@ -101,7 +100,8 @@ func (e *Engine) Background(f func()) {
 
 // Stop is for the process' exit, which tears down the backends' libraries: no queued job is
 // started any more, nor a batch waiting for MINBATCHSIZE, and Stop waits up to timeout for the jobs
-// being run and the background tasks to finish. It reports whether they all did.
+// being run and the background tasks to finish, but for those waiting on Stop's own thread (see
+// WaitOnStopper), which stay where they are. It reports whether the others all finished.
 func (e *Engine) Stop(timeout time.Duration) bool {
 	e.mu.Lock()
 	for _, q := range e.queues {
@@ -117,16 +117,28 @@ func (e *Engine) Stop(timeout time.Duration) bool {
 	e.mu.Unlock()
 	done := make(chan struct{})
 	go func() {
-		e.busy.Wait()
+		e.busy.wg.Wait()
 		close(done)
 	}()
-	select {
-	case <-done:
-		return true
-	case <-time.After(timeout):
-		return false
+	expired := time.After(timeout)
+	tick := time.NewTicker(stopPoll)
+	defer tick.Stop()
+	for {
+		select {
+		case <-done:
+			return true
+		case <-expired:
+			return false
+		case <-tick.C:
+			if e.busy.allWaiting() {
+				return true
+			}
+		}
 	}
 }
+
+// stopPoll is how often Stop looks whether the jobs left all wait on its thread.
+const stopPoll = 10 * time.Millisecond
 
 // Queue is a FIFO of jobs served by its workers.
 type Queue struct {
@@ -144,7 +156,7 @@ type Queue struct {
 	started bool
 	// stopped: the workers take no more jobs (see Engine.Stop).
 	stopped  bool
-	busy     *sync.WaitGroup
+	busy     *busy
 	logPanic func(p any, stack []byte)
 	// batches and batchedJobs: see BatchCounts.
 	batches, batchedJobs atomic.Int64

@@ -176,6 +176,27 @@ func TestStop(t *testing.T) {
 	}
 }
 
+// Stop does not wait for a job that waits on Stop's own thread (WaitOnStopper), but does for one that
+// runs beside it.
+func TestStopLeavesJobsWaitingOnIt(t *testing.T) {
+	e := New(2, nil)
+	q := e.Queue("CPU")
+	held, release := make(chan struct{}), make(chan struct{})
+	waiting, running := make(chan struct{}), make(chan struct{})
+	q.Submit(&Job{Run: func() { e.WaitOnStopper(func() { close(waiting); <-held }) }})
+	q.Submit(&Job{Run: func() { close(running); <-release }})
+	<-waiting
+	<-running
+	if e.Stop(100 * time.Millisecond) {
+		t.Fatal("Stop reported done while a job that does not wait on it was under way")
+	}
+	close(release)
+	if !e.Stop(5 * time.Second) {
+		t.Fatal("Stop timed out with only a job waiting on its thread under way")
+	}
+	close(held)
+}
+
 // A queue starts its workers with its first job, not when it is made: the module makes the CPU queue
 // at load, and a parked worker holds an OS thread.
 func TestWorkersStartWithTheFirstJob(t *testing.T) {

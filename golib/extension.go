@@ -40,7 +40,7 @@ func (redisHost) Execute(run context.Context, cmd string, args []string) (any, e
 		return nil, err
 	}
 	argv := append([]string{cmd}, args...)
-	ctx := C.gorai_locked(who.db)
+	ctx := lockRedis(who.db)
 	defer C.gorai_unlock(ctx)
 	cargv, free := redisArgv(ctx, argv)
 	defer free()
@@ -85,6 +85,15 @@ func (redisHost) Execute(run context.Context, cmd string, args []string) (any, e
 	}
 	defer C.gorai_free_reply(r)
 	return callReply(r)
+}
+
+// lockRedis takes Redis' lock for a script's call into Redis, in database db. Redis' main thread
+// holds the lock through the exit, while it waits for the runs (Server.Stop): a run waiting here then
+// cannot go on, and is not waited for.
+func lockRedis(db C.int) *C.RedisModuleCtx {
+	var ctx *C.RedisModuleCtx
+	ai.Engine.WaitOnStopper(func() { ctx = C.gorai_locked(db) })
+	return ctx
 }
 
 // errNoPermCall is Redis' refusal of a call for its user's rights, where gorai's own check let it
@@ -182,7 +191,7 @@ func (redisHost) ModelExecute(run context.Context, key string, inputs []tensor.T
 // lockedModel finds the model at key, which who may read, under Redis' lock and takes a reference
 // to it.
 func lockedModel(who caller, key string) (storedModel, error) {
-	ctx := C.gorai_locked(who.db)
+	ctx := lockRedis(who.db)
 	defer C.gorai_unlock(ctx)
 	ckey := C.CString(key)
 	defer C.free(unsafe.Pointer(ckey))

@@ -41,8 +41,8 @@ func New(cfg commands.Config, log func(level, format string, args ...any)) *Serv
 	return s
 }
 
-// shutdownGrace bounds how long the exit waits for runs and builds (a script blocked on
-// redis.execute, say, cannot finish while the main thread waits).
+// shutdownGrace bounds how long the exit waits for runs and builds (a model that loops without end,
+// say; a script waiting for Redis' lock in redis.execute is not waited for).
 const shutdownGrace = 10 * time.Second
 
 // Stop holds the server's exit until no worker or build is inside a backend: exit runs the backends'

@@ -57,3 +57,37 @@ func TestShutdownWhileRunning(t *testing.T) {
 		}
 	}
 }
+
+// TestShutdownWhileScriptCalls: SHUTDOWN while a script is inside redis.execute exits without
+// waiting for it: the script waits for Redis' lock, which the main thread holds through the exit, so
+// the exit waited out its 10 s grace for a run that could not go on ("still under way" in the log).
+func TestShutdownWhileScriptCalls(t *testing.T) {
+	t.Parallel()
+	const loop = "def loop(tensors: List[Tensor], keys: List[str], args: List[str]):\n" +
+		"    for i in range(int(args[0])):\n        redis.execute(\"INCR\", keys[0])\n    return tensors[0]\n"
+	s := redistest.Start(t, redistest.Options{})
+	c := s.Conn(t)
+	expectOK(t, c, scriptStoreArgs("s", "CPU", nil, []string{"loop"}, loop)...)
+	expectOK(t, c, "AI.TENSORSET", "a", "FLOAT", 1, "VALUES", 1)
+	busy := s.Conn(t)
+	if err := busy.Send("AI.SCRIPTEXECUTE", "s", "loop", "KEYS", 1, "n", "INPUTS", 1, "a", "ARGS", 1, 100_000_000, "OUTPUTS", 1, "o"); err != nil {
+		t.Fatal(err)
+	}
+	busy.Flush()
+	waitFor(t, 30*time.Second, "the script's calls to start", func() (bool, string) {
+		v := do(t, c, "GET", "n")
+		return len(v.Str) > 0, v.Text()
+	})
+	c.Send("SHUTDOWN", "NOSAVE")
+	c.Flush()
+	deadline := time.Now().Add(30 * time.Second)
+	for s.ExitCode() == -1 && s.Running() {
+		if time.Now().After(deadline) {
+			t.Fatalf("the server did not exit within 30 s of SHUTDOWN:\n%s", s.LogTail(20))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if code, log := s.ExitCode(), s.Log(); code != 0 || strings.Contains(log, "crashed") || strings.Contains(log, "still under way") {
+		t.Fatalf("exit status %d after SHUTDOWN with a script inside redis.execute:\n%s", code, s.LogTail(30))
+	}
+}
