@@ -60,19 +60,34 @@ func init() {
 // fileOpWords are parts of op names that mark the families of ops that reach files, whatever their
 // version or variant: tf.data's datasets and iterators (DatasetFromGraph rebuilds, as it runs, a dataset
 // graph kept in a string constant, whose ops this check never sees: one read /etc/passwd and wrote a file),
-// readers, file ops, summaries, checkpoints, snapshots, remote and Python calls, the debugger's ops,
-// Skipgram (a file by its attribute, for graphs of old producers), LoadAndRemapMatrix and the TPU
-// embedding loaders. No op of an inference graph's kind has them in its name.
-var fileOpWords = []string{"Dataset", "Iterator", "Reader", "File", "Summary", "Checkpoint", "Save", "Restore",
-	"Snapshot", "Rpc", "PyFunc", "Debug", "Skipgram", "Load"}
+// readers, file ops, summary writers, checkpoints, remote and Python calls, the debugger's ops, Skipgram
+// (a file by its attribute, for graphs of old producers), LoadAndRemapMatrix and the TPU embedding
+// loaders; and the ops that write summaries (Write...Summary). No op of an inference graph's kind has them
+// in its name: Snapshot (a copy) and the summaries made as strings (ScalarSummary, MergeSummary) are not
+// among them, and are stored (frozen graphs keep them).
+var (
+	fileOpWords = []string{"Dataset", "Iterator", "Reader", "File", "Writer", "Checkpoint", "Save", "Restore",
+		"Rpc", "PyFunc", "Debug", "Skipgram", "Load"}
+	fileOpPrefixes = []string{"Write"}
+)
 
-// reachesFiles reports whether op is one of fileOps or of their families (fileOpWords).
-func reachesFiles(op string) bool {
+// reachesFiles reports whether op is one of fileOps or of their families (fileOpWords, fileOpPrefixes).
+// A call of a function of the graph's library (functions) is named after the function, whose own ops
+// are checked: its name is checked only against fileOps, the ops' own names.
+func reachesFiles(op string, functions map[string]bool) bool {
 	if fileOps[op] {
 		return true
 	}
+	if functions[op] {
+		return false
+	}
 	for _, w := range fileOpWords {
 		if strings.Contains(op, w) {
+			return true
+		}
+	}
+	for _, p := range fileOpPrefixes {
+		if strings.HasPrefix(op, p) {
 			return true
 		}
 	}
@@ -88,33 +103,45 @@ var (
 	protoGraphDef    = &protowalk.Message{Name: "GraphDef", Children: map[int]*protowalk.Message{1: protoNodeDef, 2: protoLibrary}}
 )
 
-// NodeDef's op (2) and attr (5, a map entry: key 1, AttrValue 2, whose s is 2).
+// FunctionDef's signature (1, an OpDef, whose name is 1); NodeDef's op (2) and attr (5, a map entry:
+// key 1, AttrValue 2, whose s is 2).
 const (
-	nodeDefOp      = 2
-	nodeDefAttr    = 5
-	mapKey         = 1
-	mapValue       = 2
-	attrValueBytes = 2
+	functionDefSignature = 1
+	opDefName            = 1
+	nodeDefOp            = 2
+	nodeDefAttr          = 5
+	mapKey               = 1
+	mapValue             = 2
+	attrValueBytes       = 2
 )
 
 // checkOps refuses a graph, or a function of its library, with an op of fileOps, or a PrintV2 (tf.print,
 // left in many graphs, which prints to stderr) whose output_stream is a file. A blob that is not a
 // well-formed GraphDef is left to TensorFlow, which says so in its words.
 func checkOps(blob []byte) error {
+	functions := map[string]bool{}
 	err := protowalk.Walk(blob, protoGraphDef, 8, func(m *protowalk.Message, f protowalk.Field) error {
-		if (m == protoGraphDef && f.Num == 1 || m == protoFunctionDef && f.Num == 3) && f.Wire == 2 {
-			return checkNode(f.Data)
+		if m == protoLibrary && f.Num == 1 && f.Wire == 2 {
+			functions[string(protowalk.Bytes(protowalk.Bytes(f.Data, functionDefSignature), opDefName))] = true
 		}
 		return nil
 	})
+	if err == nil {
+		err = protowalk.Walk(blob, protoGraphDef, 8, func(m *protowalk.Message, f protowalk.Field) error {
+			if (m == protoGraphDef && f.Num == 1 || m == protoFunctionDef && f.Num == 3) && f.Wire == 2 {
+				return checkNode(f.Data, functions)
+			}
+			return nil
+		})
+	}
 	if errors.Is(err, protowalk.ErrTooDeep) {
 		return nil // a GraphDef's messages nest three deep at most: not a GraphDef
 	}
 	return err
 }
 
-// checkNode refuses a NodeDef whose op reaches files.
-func checkNode(nodeDef []byte) error {
+// checkNode refuses a NodeDef whose op reaches files; functions are the library's.
+func checkNode(nodeDef []byte, functions map[string]bool) error {
 	var op, outputStream string
 	protowalk.Fields(nodeDef, func(f protowalk.Field) error {
 		switch {
@@ -125,7 +152,7 @@ func checkNode(nodeDef []byte) error {
 		}
 		return nil
 	})
-	if reachesFiles(op) || op == "PrintV2" && strings.HasPrefix(outputStream, "file://") {
+	if reachesFiles(op, functions) || op == "PrintV2" && strings.HasPrefix(outputStream, "file://") {
 		return fmt.Errorf("ERR TF graph uses the op %s, which reaches files outside the model: it cannot be stored", op)
 	}
 	return nil

@@ -19,12 +19,20 @@ func inLibrary(op string) []byte {
 	return pbBytes(graphDef(placeholder("f", dtString)), 2, pbBytes(nil, 1, fn))
 }
 
+// withFunction is a graph calling (node "c", op name) the library function name, whose body is op(f).
+func withFunction(name, op string) []byte {
+	signature := pbBytes(nil, 1, []byte(name)) // OpDef.name
+	fn := pbBytes(pbBytes(nil, 1, signature), 3, nodeDef{name: "r", op: op, inputs: []string{"f"}}.bytes())
+	g := graphDef(placeholder("f", dtString), nodeDef{name: "c", op: name, inputs: []string{"f"}})
+	return pbBytes(g, 2, pbBytes(nil, 1, fn))
+}
+
 func TestCheckOps(t *testing.T) {
 	for _, op := range []string{"ReadFile", "WriteFile", "SaveV2", "TFRecordDataset", "InitializeTableFromTextFileV2",
 		// by their families' names: DatasetFromGraph read and wrote files through the dataset graph it rebuilds
 		// from a string, Skipgram read its filename attribute's file
 		"DatasetFromGraph", "Skipgram", "RegisterDataset", "DistributedSave", "ListSnapshotChunksDataset", "DTensorRestoreV2",
-		"FixedUnigramCandidateSampler", "DumpTensor"} {
+		"FixedUnigramCandidateSampler", "DumpTensor", "WriteScalarSummary", "CreateSummaryFileWriter", "FlushSummaryWriter"} {
 		want := "ERR TF graph uses the op " + op + ", which reaches files outside the model: it cannot be stored"
 		// behind a group: an empty group of field 1000, which protobuf's parser skips, first (the check
 		// stopped there)
@@ -44,7 +52,23 @@ func TestCheckOps(t *testing.T) {
 	if err := checkOps(printTo("file:///tmp/printed")); err == nil || err.Error() != printV2 {
 		t.Errorf("PrintV2 to a file: %v, want %q", err, printV2)
 	}
+	// A library function is called by its name, and its body is checked: a name is no op of its own.
 	for name, blob := range map[string][]byte{
+		"a function reading a file":                                withFunction("Scale", "ReadFile"),
+		"a function named after a file op":                         withFunction("ReadFile", "Identity"),
+		"a function named like a file op's family, reading a file": withFunction("LoadAndScale", "ReadFile"),
+	} {
+		if err := checkOps(blob); err == nil {
+			t.Errorf("%s: stored", name)
+		}
+	}
+	for name, blob := range map[string][]byte{
+		"a function named like a file op's family": withFunction("LoadAndScale", "Identity"),
+		// ops that only name a family's word: a copy, and summaries made as strings, not written
+		"Snapshot":                 fileGraph("Snapshot"),
+		"ScalarSummary":            fileGraph("ScalarSummary"),
+		"MergeSummary":             fileGraph("MergeSummary"),
+		"TensorSummaryV2":          fileGraph("TensorSummaryV2"),
 		"PrintV2 to stderr":        printTo("stderr"),
 		"graph.pb":                 fixture(t, "graph.pb"),
 		"Identity":                 inLibrary("Identity"),
