@@ -59,18 +59,24 @@ func checkArchiveFile(f *zip.File, dst io.Writer) error {
 	return err
 }
 
-// isCode reports whether an archive's file is TorchScript source (code/*.py), its name compared in any
-// letter case, as libtorch finds an archive's files (a code file named code/__torch__.PY was loaded,
-// not searched).
+// isCode reports whether an archive's file is TorchScript source, <archive>/code/*.py, its name compared
+// in any letter case, as libtorch finds an archive's files (a code file named code/__torch__.PY was
+// loaded, not searched). Extra files (<archive>/extra/...) are not compiled, whatever their folders'
+// names: a training script kept as extra/source_code/train.py was refused.
 func isCode(name string) bool {
 	name = strings.ToLower(name)
-	return strings.Contains(name, "code/") && strings.HasSuffix(name, ".py")
+	_, inArchive, _ := strings.Cut(name, "/")
+	return strings.HasPrefix(inArchive, "code/") && strings.HasSuffix(name, ".py")
 }
 
 // refusedCall finds, in an archive's code, a call of an op the shim refuses in a client's code
 // (torch_shim.cpp's refusedOp), however it is spelled: torch.x, ops.aten.x, a storage's from_file, a
-// tensor's method; the op is in the first group that matched.
-var refusedCall = regexp.MustCompile(`\b(from_file)\b|\b(?:torch|aten)\s*\.\s*(save)\b|\.\s*(\w*unsafe\w*|\w*sparse\w*|_index_put_impl_|_?indices|_values|crow_indices|c?col_indices|row_indices)\s*\(`)
+// tensor's method; the op is in the first group that matched. safeUnsafe are the "unsafe" ops the shim
+// allows (see refusedOp).
+var (
+	refusedCall = regexp.MustCompile(`\b(from_file)\b|\b(?:torch|aten)\s*\.\s*(save)\b|\.\s*(\w*unsafe\w*|\w*sparse\w*|_index_put_impl_|_?indices|_values|crow_indices|c?col_indices|row_indices)\s*\(`)
+	safeUnsafe  = map[string]bool{"unsafe_chunk": true, "unsafe_split": true, "unsafe_split_with_sizes": true}
+)
 
 // errUnreadableArchive refuses a client's blob that starts as a zip but that Go's reader cannot read:
 // its code could not be searched, and libtorch's reader (miniz) may read it otherwise.
@@ -81,14 +87,16 @@ var errUnreadableArchive = errors.New("ERR TORCH model is a zip archive whose fi
 // __setstate__ (a model's that called from_file wrote a file as it was loaded, in the trial program's
 // child and in Redis).
 func checkCode(code []byte) error {
-	m := refusedCall.FindSubmatch(code)
-	if m == nil {
-		return nil
+	for _, m := range refusedCall.FindAllSubmatch(code, -1) {
+		op := string(bytes.Join(m[1:], nil)) // the one group that matched
+		if safeUnsafe[op] {
+			continue
+		}
+		why := "writes memory outside its tensors"
+		if op == "from_file" || op == "save" {
+			why = "reaches files outside the model"
+		}
+		return fmt.Errorf("ERR TORCH model uses torch.%s, which %s: it cannot be stored", op, why)
 	}
-	op := string(bytes.Join(m[1:], nil)) // the one group that matched
-	why := "writes memory outside its tensors"
-	if op == "from_file" || op == "save" {
-		why = "reaches files outside the model"
-	}
-	return fmt.Errorf("ERR TORCH model uses torch.%s, which %s: it cannot be stored", op, why)
+	return nil
 }

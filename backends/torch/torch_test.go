@@ -191,10 +191,12 @@ func TestVersion(t *testing.T) {
 }
 
 // TestModels runs each model on its inputs and compares with PyTorch: those torch 1.13 made, the same
-// made by torch 2.15, and attention through scaled_dot_product_attention, traced and scripted (an
-// operator that libtorch 1.13 does not know: "Unknown builtin op: aten::scaled_dot_product_attention").
+// made by torch 2.15, attention through scaled_dot_product_attention, traced and scripted (an
+// operator that libtorch 1.13 does not know: "Unknown builtin op: aten::scaled_dot_product_attention"),
+// and traced LSTM and GRU cells, whose torch.unsafe_chunk and an extra file (a training script under
+// extra/source_code/) the checks of a client's code refused.
 func TestModels(t *testing.T) {
-	names := []string{torch2 + "attention", torch2 + "attention_branch"}
+	names := []string{torch2 + "attention", torch2 + "attention_branch", torch2 + "recurrent_cells"}
 	for _, name := range []string{"linear", "pair", "two_inputs", "types", "scalar"} {
 		names = append(names, name, torch2+name)
 	}
@@ -784,5 +786,14 @@ func TestCodeReachingFilesRefused(t *testing.T) {
 		if _, err := compile(t, src, backends.ScriptOptions{Device: "CPU"}); err == nil || err.Error() != want {
 			t.Errorf("script %q: %v, want %q", src, err, want)
 		}
+	}
+	// Chunks and splits without view tracking stay within their tensor (traced recurrent cells call them).
+	chunks := "def f(tensors: List[Tensor], keys: List[str], args: List[str]):\n" +
+		"    a, b = torch.unsafe_chunk(tensors[0], 2)\n    c, d = tensors[0].unsafe_split(1)\n    return a + b + c + d\n"
+	if _, err := compile(t, chunks, backends.ScriptOptions{Device: "CPU"}); err != nil {
+		t.Errorf("a script calling unsafe_chunk and unsafe_split: %v", err)
+	}
+	if err := checkCode([]byte("x = torch.unsafe_chunk(y, 2)\nz = y._unsafe_index_put(i, v)\n")); err == nil {
+		t.Error("code calling _unsafe_index_put after unsafe_chunk passed the check")
 	}
 }

@@ -451,15 +451,21 @@ torch::jit::Function *findFunction(const Script &s, const std::string &name) {
 // another wrote a file), past the client's ACL. Sparse tensors trust their indices: to_dense of one whose
 // index a client gave (through a constructor, or changed in place through _indices()) wrote a float past
 // its buffer, into Redis' heap, or crashed Redis (measured); every op on sparse tensors is refused, with
-// their accessors, the "unsafe" ops and index_put's implementation, which check no bounds either.
+// their accessors, the "unsafe" ops (but chunks and splits) and index_put's implementation, which check
+// no bounds either.
 const char *refusedOp(const torch::jit::Node *n) {
     static const std::unordered_set<std::string> files = {"aten::from_file", "aten::save"};
     static const std::unordered_set<std::string> memory = {
         "aten::_index_put_impl_", "aten::_indices",     "aten::indices",     "aten::_values",
         "aten::crow_indices",     "aten::col_indices",  "aten::ccol_indices", "aten::row_indices"};
+    // Chunks and splits without view tracking: their bounds are the tensor's own (traced LSTM and GRU
+    // cells call unsafe_chunk).
+    static const std::unordered_set<std::string> safeUnsafe = {"aten::unsafe_chunk", "aten::unsafe_split",
+                                                               "aten::unsafe_split_with_sizes"};
     const std::string op = n->kind().toQualString();
     if (files.count(op)) return "reaches files outside the model";
-    if (memory.count(op) || op.find("unsafe") != std::string::npos || op.find("sparse") != std::string::npos)
+    if (memory.count(op) || op.find("sparse") != std::string::npos ||
+        (op.find("unsafe") != std::string::npos && !safeUnsafe.count(op)))
         return "writes memory outside its tensors";
     return nullptr;
 }

@@ -111,10 +111,29 @@ class AttentionBranch(torch.nn.Module):
         return v
 
 
-def save(name, module, inputs, trace=True):
+class RecurrentCells(torch.nn.Module):
+    """An LSTM and a GRU cell, which tracing records with torch.unsafe_chunk (a chunk without view
+    tracking: no memory outside its tensors)."""
+
+    def __init__(self):
+        super().__init__()
+        self.lstm = torch.nn.LSTMCell(3, 4)
+        self.gru = torch.nn.GRUCell(3, 4)
+
+    def forward(self, x):
+        h, c = self.lstm(x)
+        return h, c, self.gru(x)
+
+
+# A training script kept beside a model (torch.jit.save's _extra_files), under a folder named like the
+# archive's code/: libtorch never compiles it, though it calls torch.save.
+TRAINING_SCRIPT = {"source_code/train.py": "torch.save(model, 'model.pt')\n"}
+
+
+def save(name, module, inputs, trace=True, extra_files=None):
     m = torch.jit.trace(module, inputs) if trace else torch.jit.script(module)
     path = os.path.join(OUT, name + ".pt")
-    torch.jit.save(m, path)
+    torch.jit.save(m, path, _extra_files=extra_files or {})
     with torch.no_grad():
         out = m(*inputs)
     if isinstance(out, torch.Tensor):
@@ -149,6 +168,8 @@ def main():
         models["attention"] = save("attention", Attention().eval(), (torch.randn(2, 5, 4),))
         models["attention_branch"] = save("attention_branch", AttentionBranch(), (
             torch.randn(1, 2, 3, 4), torch.randn(1, 2, 3, 4), torch.randn(1, 2, 3, 4)), trace=False)
+        models["recurrent_cells"] = save("recurrent_cells", RecurrentCells().eval(), (torch.randn(2, 3),),
+                                         extra_files=TRAINING_SCRIPT)
     with open(os.path.join(OUT, "expected.json"), "w") as f:
         json.dump({"torch_version": torch.__version__, "models": models}, f, indent=1, sort_keys=True)
         f.write("\n")
