@@ -50,7 +50,7 @@ type Engine struct {
 
 	mu     sync.Mutex
 	queues map[string]*Queue
-	busy busy
+	busy   busy
 }
 
 // New makes an engine whose queues each have threadsPerQueue workers. A panic that escapes a job is
