@@ -50,7 +50,8 @@ type Engine struct {
 
 	mu     sync.Mutex
 	queues map[string]*Queue
-	busy   busy
+	// busy counts the jobs being run and the background tasks under way, for Stop.
+	busy busy
 }
 
 // New makes an engine whose queues each have threadsPerQueue workers. A panic that escapes a job is
