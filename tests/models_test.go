@@ -10,6 +10,7 @@ package tests
 import (
 	"bytes"
 	"encoding/binary"
+	"fmt"
 	"image"
 	"image/color"
 	"image/png"
@@ -22,6 +23,7 @@ import (
 	"testing"
 	"time"
 
+	"gorai/backends/onnx/onnxtest"
 	"gorai/tests/redistest"
 	"gorai/tests/resp"
 )
@@ -359,6 +361,30 @@ func TestModelKMeansTwoOutputs(t *testing.T) {
 		}
 	}
 	expectRunInfo(t, c, runInfo("km", "ONNX", "CPU", "kmeans", -1, 10, 1, 0), "km")
+}
+
+// TestONNXHandedOverOutputs: an output that is a graph input, or that the graph lists again, is what
+// ONNX Runtime gives (the input; the value of the last listing), at every batch size. It came back
+// as zeros: ORT hands such an output another value than the tensor gorai gave it to write into.
+func TestONNXHandedOverOutputs(t *testing.T) {
+	t.Parallel()
+	c := startServer(t).Conn(t)
+	expectOK(t, c, storeArgs("m", "ONNX", "CPU", onnxtest.HandedOver())...)
+	for _, rows := range []int{2, 1, 3} {
+		var x, negX []string
+		for i := 1; i <= 3*rows; i++ {
+			x, negX = append(x, fmt.Sprint(i)), append(negX, fmt.Sprint(-i))
+		}
+		args := []any{"AI.TENSORSET", "x", "FLOAT", rows, 3, "VALUES"}
+		for _, v := range x {
+			args = append(args, v)
+		}
+		expectOK(t, c, args...)
+		expectOK(t, c, execArgs("m", []string{"x"}, []string{"y1", "x1", "y2"})...)
+		for key, want := range map[string][]string{"y1": negX, "x1": x, "y2": negX} {
+			expect(t, c, resp.BulkStrings(want...), "AI.TENSORGET", key, "VALUES")
+		}
+	}
 }
 
 // TestModelGet: MODELGET reply layouts.

@@ -27,12 +27,13 @@ type boundOutput struct {
 }
 
 // boundOutputs lists, by output, those that can be bound (nil for the others): numeric tensors with
-// every dimension past the first declared (ORT shows a free one as -1).
-func boundOutputs(infos []ort.InputOutputInfo) []*boundOutput {
+// every dimension past the first declared (ORT shows a free one as -1), that ORT computes (see
+// handedOver).
+func boundOutputs(infos []ort.InputOutputInfo, handed []bool) []*boundOutput {
 	bound := make([]*boundOutput, len(infos))
 	for i, info := range infos {
 		dims := info.Dimensions
-		if info.OrtValueType != ort.ONNXTypeTensor || len(dims) == 0 || dims[0] == 0 {
+		if handed[i] || info.OrtValueType != ort.ONNXTypeTensor || len(dims) == 0 || dims[0] == 0 {
 			continue
 		}
 		known := true
@@ -46,6 +47,17 @@ func boundOutputs(infos []ort.InputOutputInfo) []*boundOutput {
 		}
 	}
 	return bound
+}
+
+// handedOver reports, by output, those that ORT does not write into a value it is given but replaces
+// with another: a graph input (the input's value) and a name listed more than once (the value
+// of its last listing). A tensor of ours given for them would come back as it went, zeros.
+func handedOver(inputs, outputs []string) []bool {
+	handed := make([]bool, len(outputs))
+	for i, name := range outputs {
+		handed[i] = slices.Contains(inputs, name) || slices.Contains(outputs[i+1:], name)
+	}
+	return handed
 }
 
 // bind makes the output's tensor and its ORT view, or reports that the output is not bound now.

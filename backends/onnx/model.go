@@ -25,6 +25,7 @@ type model struct {
 	outInfo []ort.InputOutputInfo
 	scalar  []atomic.Bool  // outputs run into a scalar of our own (see run)
 	bound   []*boundOutput // outputs ORT may write into tensors of ours (nil where not)
+	handed  []bool         // outputs ORT gives another value than ours (see handedOver)
 	timeout time.Duration  // the kill switch's limit per run; 0: none
 	bounded bool           // see ShapeBound
 }
@@ -191,12 +192,12 @@ func (k *killSwitch) disarm() bool {
 }
 
 // learnScalars marks as scalars the outputs that may be (numeric tensors declared without
-// dimensions, which is also how ORT shows an unknown shape), after a run failed on a scalar
-// output: the model is run again, once in its life. It reports whether anything changed.
+// dimensions, which is also how ORT shows an unknown shape, and that ORT computes), after a run
+// failed on a scalar output: the model is run again, once in its life. It reports whether anything changed.
 func (m *model) learnScalars() bool {
 	changed := false
 	for i, info := range m.outInfo {
-		if info.OrtValueType == ort.ONNXTypeTensor && len(info.Dimensions) == 0 && !m.scalar[i].Load() {
+		if !m.handed[i] && info.OrtValueType == ort.ONNXTypeTensor && len(info.Dimensions) == 0 && !m.scalar[i].Load() {
 			if v, err := emptyScalar(info.DataType); err == nil {
 				v.Destroy()
 				m.scalar[i].Store(true)

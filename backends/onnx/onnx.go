@@ -107,7 +107,9 @@ func (backend) NewModel(blob []byte, opts backends.ModelOptions) (backends.Model
 		return nil, innermost(err)
 	}
 	m := &model{inputs: names(ins), outputs: names(outs), outInfo: outs, scalar: make([]atomic.Bool, len(outs)),
-		bound: boundOutputs(outs), timeout: opts.ExecutionTimeout, bounded: shapeBound(blob)}
+		timeout: opts.ExecutionTimeout, bounded: shapeBound(blob)}
+	m.handed = handedOver(m.inputs, m.outputs)
+	m.bound = boundOutputs(outs, m.handed)
 	m.session, err = ort.NewDynamicAdvancedSessionWithONNXData(blob, m.inputs, m.outputs, so)
 	if err != nil {
 		return nil, innermost(err)

@@ -422,6 +422,40 @@ func TestBoundOutputs(t *testing.T) {
 	}
 }
 
+// An output that is a graph input, or that the graph lists again later, is not computed by ORT into
+// the value it is given: ORT hands it the input's value, or the later listing's. Such outputs are not
+// bound (they came back as zeros, the tensor gorai had made), whatever their dtype and dims.
+func TestHandedOverOutputs(t *testing.T) {
+	x, negX := le32(1, 2, 3), le32(0xffffffff, 0xfffffffe, 0xfffffffd)
+	for _, c := range []struct {
+		name    string
+		dims    []any
+		shape   []int64
+		outputs []string
+		want    [][]byte
+	}{
+		{"graph input, free batch dim", []any{"n", int64(1)}, []int64{3, 1}, []string{"y", "x"}, [][]byte{negX, x}},
+		{"graph input, declared", []any{int64(3)}, []int64{3}, []string{"x", "y"}, [][]byte{x, negX}},
+		{"listed twice", []any{"n"}, []int64{3}, []string{"y", "x", "y"}, [][]byte{negX, x, negX}},
+	} {
+		m := newModel(t, unaryListing("Neg", 6, c.dims, c.dims, false, c.outputs...), backends.ModelOptions{}).(*model)
+		for run := 0; run < 2; run++ {
+			in := newTensor(t, tensor.Int32, c.shape, x)
+			out, err := m.Run([]tensor.Tensor{in})
+			in.Release()
+			if err != nil {
+				t.Fatalf("%s, run %d: %v", c.name, run, err)
+			}
+			for i, o := range out {
+				if fmt.Sprint(o.Shape()) != fmt.Sprint(c.shape) || string(o.Data()) != string(c.want[i]) {
+					t.Errorf("%s, run %d: output %d (%s) is %v %v, want %v", c.name, run, i, c.outputs[i], o.Shape(), o.Data(), c.want[i])
+				}
+			}
+			release(out)
+		}
+	}
+}
+
 func TestScalar(t *testing.T) {
 	b := lib.Need(t)
 	for _, unknown := range []bool{false, true} {
@@ -548,6 +582,11 @@ func identityDeclaring(elemType int, xDims, yDims []any, noShape bool) []byte {
 // unaryDeclaring is a model of one node, op (with its default attributes), from x to y, declared
 // with shapes of their own.
 func unaryDeclaring(op string, elemType int, xDims, yDims []any, noShape bool) []byte {
+	return unaryListing(op, elemType, xDims, yDims, noShape, "y")
+}
+
+// unaryListing is unaryDeclaring with the graph's outputs listed as outputs names them, each x or y.
+func unaryListing(op string, elemType int, xDims, yDims []any, noShape bool, outputs ...string) []byte {
 	typ := func(dims []any) []byte {
 		var shape []byte
 		for _, d := range dims {
@@ -574,7 +613,9 @@ func unaryDeclaring(op string, elemType int, xDims, yDims []any, noShape bool) [
 	graph := pbBytes(nil, 1, node)
 	graph = pbBytes(graph, 2, []byte("identity"))
 	graph = pbBytes(graph, 11, valueInfo("x", xDims))
-	graph = pbBytes(graph, 12, valueInfo("y", yDims))
+	for _, name := range outputs {
+		graph = pbBytes(graph, 12, valueInfo(name, map[string][]any{"x": xDims, "y": yDims}[name]))
+	}
 	model := pbInt(nil, 1, 8)                    // ir_version
 	model = pbBytes(model, 8, pbInt(nil, 2, 13)) // opset_import { version: 13 }
 	return pbBytes(model, 7, graph)              // graph

@@ -63,6 +63,19 @@ func Expand(dims []int64) []byte {
 	))
 }
 
+// HandedOver is Y = Neg(X), X [N,3] FLOAT, listing the outputs Y, X and Y: outputs that ONNX Runtime
+// does not compute into the value it is given but hands another, X's and the last Y's.
+func HandedOver() []byte {
+	shape := []int64{-1, 3}
+	return model(cat(
+		msg(1, node("Neg", []string{"X"}, "Y")),
+		msg(11, valueInfo("X", floatType, shape)),
+		msg(12, valueInfo("Y", floatType, shape)),
+		msg(12, valueInfo("X", floatType, shape)),
+		msg(12, valueInfo("Y", floatType, shape)),
+	))
+}
+
 // TensorProto's element types.
 const (
 	floatType = 1
@@ -88,13 +101,18 @@ func node(op string, inputs []string, output string) []byte {
 	return cat(b, str(2, output), str(4, op))
 }
 
-// valueInfo declares a tensor of elemType; of the shape, or of no declared shape when shape is nil.
+// valueInfo declares a tensor of elemType; of the shape (a dim < 0 is free, named N), or of no
+// declared shape when shape is nil.
 func valueInfo(name string, elemType uint64, shape []int64) []byte {
 	tensorType := varint(1, elemType)
 	if shape != nil {
 		var dims []byte
 		for _, d := range shape {
-			dims = append(dims, msg(1, varint(1, uint64(d)))...)
+			dim := varint(1, uint64(d))
+			if d < 0 {
+				dim = str(2, "N")
+			}
+			dims = append(dims, msg(1, dim)...)
 		}
 		tensorType = cat(tensorType, msg(2, dims))
 	}
