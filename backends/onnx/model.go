@@ -91,25 +91,30 @@ func (m *model) Run(inputs []tensor.Tensor) ([]tensor.Tensor, error) {
 	return results, nil
 }
 
-// runBound runs with the bound outputs; if that fails, and not by the kill switch, it runs again
-// with none, and if that succeeds the model computes another shape than it declares: its outputs
-// are not bound again. rows is the inputs' dim 0 (see boundOutput.batch).
+// runBound runs with the bound outputs and the scalars; if that fails, and not by the kill switch,
+// it runs again with neither, and if ORT then succeeds (the binding may still fail on a scalar) the
+// model computes other shapes than those: its outputs are not bound again, and the scalars are
+// forgotten until a run makes one again (an undeclared shape can be a scalar in one run only).
+// rows is the inputs' dim 0 (see boundOutput.batch).
 func (m *model) runBound(in []ort.Value, rows int64) ([]ort.Value, []tensor.Tensor, error) {
-	bind := anyBound(m.bound, rows)
+	bind := anyBound(m.bound, rows) || m.anyScalar()
 	out, results, killed, err := m.run(in, bind, rows)
 	if err == nil || killed || !bind {
 		return out, results, err
 	}
 	out, results, _, err2 := m.run(in, false, rows)
-	if err2 != nil {
+	if err2 != nil && !errors.Is(err2, ort.ZeroShapeLengthError) {
 		return nil, nil, err
 	}
 	unbindAll(m.bound)
-	return out, results, nil
+	for i := range m.scalar {
+		m.scalar[i].Store(false)
+	}
+	return out, results, err2
 }
 
-// run lets ORT write each output: into its tensor when bind is set and the output is bound, into
-// a scalar of ours for outputs known to be scalars (the binding cannot make a Go value from ORT's),
+// run lets ORT write each output, when bind is set: into its tensor if the output is bound, into
+// a scalar of ours for outputs known to be scalars (the binding cannot make a Go value from ORT's);
 // and otherwise into memory ORT allocates with the shape it computes. results holds the bound
 // outputs' tensors (zero for the others). killed reports a run the kill switch stopped.
 func (m *model) run(in []ort.Value, bind bool, rows int64) (out []ort.Value, results []tensor.Tensor, killed bool, err error) {
@@ -122,12 +127,12 @@ func (m *model) run(in []ort.Value, bind bool, rows int64) (out []ort.Value, res
 			out, results = nil, nil
 		}
 	}()
-	for i := range out {
+	for i := 0; bind && i < len(out); i++ {
 		if m.scalar[i].Load() {
 			if out[i], err = emptyScalar(m.outInfo[i].DataType); err != nil {
 				return
 			}
-		} else if bind {
+		} else {
 			var bound bool
 			if results[i], out[i], bound, err = m.bound[i].bind(rows); err != nil {
 				return
@@ -193,7 +198,7 @@ func (k *killSwitch) disarm() bool {
 
 // learnScalars marks as scalars the outputs that may be (numeric tensors declared without
 // dimensions, which is also how ORT shows an unknown shape, and that ORT computes), after a run
-// failed on a scalar output: the model is run again, once in its life. It reports whether anything changed.
+// failed on a scalar output: the run is made again. It reports whether anything changed.
 func (m *model) learnScalars() bool {
 	changed := false
 	for i, info := range m.outInfo {
@@ -206,6 +211,16 @@ func (m *model) learnScalars() bool {
 		}
 	}
 	return changed
+}
+
+// anyScalar reports whether an output is run into a scalar of ours.
+func (m *model) anyScalar() bool {
+	for i := range m.scalar {
+		if m.scalar[i].Load() {
+			return true
+		}
+	}
+	return false
 }
 
 // destroyAll frees ORT values; the binding may leave typed nil pointers behind when it fails.

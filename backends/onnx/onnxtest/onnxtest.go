@@ -76,6 +76,16 @@ func HandedOver() []byte {
 	))
 }
 
+// Squeeze is Y = Squeeze(X), FLOAT, X and Y of no declared shape: Y is a scalar when X is [1], and
+// [n] when X is [n].
+func Squeeze() []byte {
+	return model(cat(
+		msg(1, node("Squeeze", []string{"X"}, "Y")),
+		msg(11, valueInfo("X", floatType, nil)),
+		msg(12, valueInfo("Y", floatType, nil)),
+	))
+}
+
 // TensorProto's element types.
 const (
 	floatType = 1
