@@ -1434,3 +1434,28 @@ func TestScriptManyTensorsBeyondMemory(t *testing.T) {
 `
 	scriptBeyondMemory(t, src, "many", 1000, "of memory left", 100, "101")
 }
+
+// TestScriptLeavesItsInputsAlone: a script that writes into its inputs (add_) leaves the stored tensors as
+// they were: the key, the key COPY made of it (sharing the tensor), the key a DAG without PERSIST loaded,
+// and so the replica's keys. It changed them all on the master, and not on the replica.
+func TestScriptLeavesItsInputsAlone(t *testing.T) {
+	t.Parallel()
+	const src = "def in_place(tensors: List[Tensor], keys: List[str], args: List[str]):\n    return tensors[0].add_(1)\n"
+	m := startServer(t)
+	c := m.Conn(t)
+	rc := startReplica(t, m.Port())
+	expectOK(t, c, scriptStoreArgs("s", "CPU", nil, []string{"in_place"}, src)...)
+	expectOK(t, c, "AI.TENSORSET", "x", "FLOAT", 2, "VALUES", 1, 2)
+	expect(t, c, resp.Int(1), "COPY", "x", "y")
+	expectOK(t, c, "AI.SCRIPTEXECUTE", "s", "in_place", "INPUTS", 1, "x", "OUTPUTS", 1, "o")
+	expect(t, c, resp.Arr(resp.BulkString("2"), resp.BulkString("3")), "AI.TENSORGET", "o", "VALUES")
+	v := do(t, c, "AI.DAGEXECUTE", "LOAD", 1, "x", "|>", "AI.SCRIPTEXECUTE", "s", "in_place", "INPUTS", 1, "x", "OUTPUTS", 1, "p", "|>", "AI.TENSORGET", "p", "VALUES")
+	if len(v.Elems) != 2 || !resp.Equal(v.Elems[1], resp.Arr(resp.BulkString("2"), resp.BulkString("3"))) {
+		t.Errorf("the DAG: %v", v)
+	}
+	for _, key := range []string{"x", "y"} {
+		expect(t, c, resp.Arr(resp.BulkString("1"), resp.BulkString("2")), "AI.TENSORGET", key, "VALUES")
+	}
+	waitReplicaSynced(t, c, rc)
+	expect(t, rc, do(t, c, "DEBUG", "DIGEST"), "DEBUG", "DIGEST")
+}

@@ -754,3 +754,57 @@ func TestScriptRedisPanic(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestInputsNotWritten: code that writes into its inputs (add_, an out= variant, through a view) is given
+// copies: the inputs are the stored tensors' memory, which it changed under the key (and under the keys
+// COPY shares the tensor with, and not on the replicas), run after run.
+func TestInputsNotWritten(t *testing.T) {
+	const src = "def in_place(tensors: List[Tensor], keys: List[str], args: List[str]):\n" +
+		"    return tensors[0].add_(1)\n" +
+		"def through_view(tensors: List[Tensor], keys: List[str], args: List[str]):\n" +
+		"    tensors[0][0].mul_(10)\n    return tensors[0]\n" +
+		"def out_variant(tensors: List[Tensor], keys: List[str], args: List[str]):\n" +
+		"    return torch.add(tensors[0], 1.0, out=tensors[1])\n" +
+		"def legacy(a, b):\n    a.sub_(b)\n    return a\n"
+	s := newScript(t, src, "in_place", "through_view", "out_variant")
+	for _, c := range []struct {
+		fn   string
+		want tensorJSON
+	}{
+		{"in_place", want("FLOAT", []int64{2}, 2, 3)},
+		{"through_view", want("FLOAT", []int64{2}, 10, 2)},
+		{"out_variant", want("FLOAT", []int64{2}, 2, 3)},
+		{"legacy", want("FLOAT", []int64{2}, -9, -18)},
+	} {
+		a, b := floats(t, []int64{2}, 1, 2), floats(t, []int64{2}, 10, 20)
+		for run := 0; run < 2; run++ {
+			got, err := s.Run(context.Background(), c.fn, []tensor.Tensor{a, b}, nil, nil, 1)
+			if err != nil {
+				t.Fatalf("%s: %v", c.fn, err)
+			}
+			if err := checkOutputs(got, []tensorJSON{c.want}); err != nil {
+				t.Fatalf("%s, run %d: %v", c.fn, run, err)
+			}
+		}
+		if got := []float64{a.Float(0), a.Float(1), b.Float(0), b.Float(1)}; fmt.Sprint(got) != "[1 2 10 20]" {
+			t.Errorf("%s changed its inputs to %v, from [1 2 10 20]", c.fn, got)
+		}
+	}
+
+	// A model (testdata/torch2/add_in_place.pt: x.add_(1), then x * 2).
+	spec, blob := testModel(t, torch2+"add_in_place")
+	m := newModel(t, blob, backends.ModelOptions{})
+	in := inputsOf(t, spec)
+	for run := 0; run < 2; run++ {
+		got, err := m.Run(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := checkOutputs(got, spec.Outputs); err != nil {
+			t.Fatalf("add_in_place, run %d: %v", run, err)
+		}
+	}
+	if got := []float64{in[0].Float(0), in[0].Float(1)}; fmt.Sprint(got) != "[1 2]" {
+		t.Errorf("add_in_place changed its input to %v, from [1 2]", got)
+	}
+}

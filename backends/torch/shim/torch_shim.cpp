@@ -24,6 +24,7 @@ extern "C" {
 #include <cstdlib>
 #include <cstring>
 #include <exception>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <sstream>
@@ -63,6 +64,7 @@ struct Model {
     bool optimize;
     std::vector<std::string> inputs;
     int noutputs;  // -1: unknown
+    bool writes;   // see writesTensors
 };
 
 // withoutTraceback keeps, of an error that the TorchScript interpreter raised, the error itself ("RuntimeError:
@@ -208,11 +210,13 @@ void flatten(const c10::IValue &v, const std::string &fn, bool noneIsEmpty, std:
     }
 }
 
-// wrapInput is a caller's tensor as torch sees it: its memory, without a copy, on device.
-at::Tensor wrapInput(const gorai_torch_tensor &in, const torch::Device &device) {
+// wrapInput is a caller's tensor as torch sees it: its memory, without a copy, on device; a copy when the
+// code writes into its inputs (see writesTensors).
+at::Tensor wrapInput(const gorai_torch_tensor &in, const torch::Device &device, bool writes) {
     at::Tensor t = torch::from_blob(in.data, at::IntArrayRef(in.shape, in.ndim),
                                     torch::TensorOptions().dtype(scalarType(in.code, in.bits)));
-    return device.is_cpu() ? t : t.to(device);
+    if (!device.is_cpu()) return t.to(device);
+    return writes ? t.clone() : t;
 }
 
 // copyOutputs checks the count of a run's outputs and copies each, contiguous on the CPU, into memory from alloc.
@@ -436,6 +440,7 @@ struct Script {
     torch::Device device;
     bool optimize;  // as Model::optimize
     std::unordered_set<std::string> entryPoints;
+    bool writes;  // see writesTensors
 };
 
 torch::jit::Function *findFunction(const Script &s, const std::string &name) {
@@ -470,32 +475,63 @@ const char *refusedOp(const torch::jit::Node *n) {
     return nullptr;
 }
 
-// refuseOpsIn throws for a node of refusedOp in block, its nested blocks (if, loop) or the graphs its
-// nodes hold (a forked function's, fork's Subgraph attribute).
-void refuseOpsIn(const torch::jit::Block *block, const std::string &what) {
+// forEachNode calls f on each node of block, of its nested blocks (if, loop) and of the graphs its nodes hold
+// (a forked function's, fork's Subgraph attribute).
+void forEachNode(const torch::jit::Block *block, const std::function<void(const torch::jit::Node *)> &f) {
     for (const torch::jit::Node *n : block->nodes()) {
-        if (const char *why = refusedOp(n)) {
-            std::string op = n->kind().toUnqualString();
-            throw std::runtime_error("ERR TORCH " + what + " uses torch." + op + ", which " + why +
-                                     ": it cannot be stored");
-        }
-        for (const torch::jit::Block *b : n->blocks()) refuseOpsIn(b, what);
+        f(n);
+        for (const torch::jit::Block *b : n->blocks()) forEachNode(b, f);
         for (const torch::jit::Symbol name : n->attributeNames()) {
-            if (n->kindOf(name) == torch::jit::AttributeKind::g) refuseOpsIn(n->g(name)->block(), what);
+            if (n->kindOf(name) == torch::jit::AttributeKind::g) forEachNode(n->g(name)->block(), f);
             if (n->kindOf(name) == torch::jit::AttributeKind::gs) {
-                for (const auto &g : n->gs(name)) refuseOpsIn(g->block(), what);
+                for (const auto &g : n->gs(name)) forEachNode(g->block(), f);
             }
         }
     }
 }
 
-// refuseOps checks every function of a compilation unit: a script's, or a model's (its classes' methods,
-// submodules' included). What Redis loads itself is not checked: a model stored before keeps its RDB file
-// loading.
-void refuseOps(const torch::jit::CompilationUnit &cu, const std::string &what) {
-    for (torch::jit::Function *f : cu.get_functions()) {
-        if (f->isGraphFunction()) refuseOpsIn(torch::jit::toGraphFunction(*f).graph()->block(), what);
+// forEachNodeOf calls f on each node of every function of a compilation unit: a script's, or a model's (its
+// classes' methods, submodules' included).
+void forEachNodeOf(const torch::jit::CompilationUnit &cu, const std::function<void(const torch::jit::Node *)> &f) {
+    for (torch::jit::Function *fn : cu.get_functions()) {
+        if (fn->isGraphFunction()) forEachNode(torch::jit::toGraphFunction(*fn).graph()->block(), f);
     }
+}
+
+// refuseOps throws for a node of refusedOp in a client's script or model. What Redis loads itself is not
+// checked: a model stored before keeps its RDB file loading.
+void refuseOps(const torch::jit::CompilationUnit &cu, const std::string &what) {
+    forEachNodeOf(cu, [&what](const torch::jit::Node *n) {
+        if (const char *why = refusedOp(n)) {
+            std::string op = n->kind().toUnqualString();
+            throw std::runtime_error("ERR TORCH " + what + " uses torch." + op + ", which " + why +
+                                     ": it cannot be stored");
+        }
+    });
+}
+
+bool holdsTensors(const c10::TypePtr &t) {
+    if (t->kind() == c10::TypeKind::TensorType) return true;
+    for (const c10::TypePtr &c : t->containedTypes()) {
+        if (holdsTensors(c)) return true;
+    }
+    return false;
+}
+
+// writesTensors reports whether a function of cu calls an op that writes into a tensor it is given
+// (add_, copy_, an out= variant): a run's inputs are the stored tensors' memory (wrapInput), which such a
+// model or script would change under the key, and under every key COPY shares it with, and not on the
+// replicas. Its runs are given copies instead.
+bool writesTensors(const torch::jit::CompilationUnit &cu) {
+    bool writes = false;
+    forEachNodeOf(cu, [&writes](const torch::jit::Node *n) {
+        const c10::FunctionSchema *schema = n->maybeSchema();
+        if (writes || schema == nullptr) return;
+        for (const c10::Argument &a : schema->arguments()) {
+            if (a.alias_info() != nullptr && a.alias_info()->isWrite() && holdsTensors(a.type())) writes = true;
+        }
+    });
+    return writes;
 }
 
 std::vector<std::string> strings(const char *data, const size_t *lens, int n) {
@@ -562,7 +598,8 @@ void *gorai_torch_model_load(const void *blob, size_t len, int gpu, int device_i
         torch::Device device = gpu ? torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(device_id))
                                    : torch::Device(torch::kCPU);
         if (gpu) module.to(device);
-        auto m = std::make_unique<Model>(Model{std::move(module), device, gpu != 0, {}, 0});
+        auto m = std::make_unique<Model>(Model{std::move(module), device, gpu != 0, {}, 0, false});
+        m->writes = writesTensors(*m->module._ivalue()->compilation_unit());
 
         torch::jit::Method forward = m->module.get_method(kForward);
         const c10::FunctionSchema &schema = forward.function().getSchema();
@@ -614,7 +651,7 @@ int gorai_torch_model_run(void *model, int ninputs, const gorai_torch_tensor *in
 
         std::vector<c10::IValue> stack;
         stack.reserve(ninputs);
-        for (int i = 0; i < ninputs; i++) stack.emplace_back(wrapInput(inputs[i], m->device));
+        for (int i = 0; i < ninputs; i++) stack.emplace_back(wrapInput(inputs[i], m->device, m->writes));
         c10::IValue result = m->module.forward(std::move(stack));
 
         std::vector<at::Tensor> outs;
@@ -658,7 +695,8 @@ void *gorai_torch_script_compile(const char *source, size_t len, int gpu, int de
         }
         torch::Device device = gpu ? torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(device_id))
                                    : torch::Device(torch::kCPU);
-        auto s = std::make_unique<Script>(Script{std::move(cu), device, gpu != 0, {}});
+        auto s = std::make_unique<Script>(Script{std::move(cu), device, gpu != 0, {}, false});
+        s->writes = writesTensors(*s->cu);
         for (const std::string &fn : strings(entry_data, entry_lens, nentry)) {
             torch::jit::Function *f = findFunction(*s, fn);
             if (f == nullptr) throw std::runtime_error("Function " + fn + " does not exist in the given script.");
@@ -712,7 +750,7 @@ int gorai_torch_script_run(void *script, const char *fn, size_t fnlen, int ninpu
         if (s->entryPoints.count(name) != 0 && f != nullptr) {
             std::vector<at::Tensor> tensors;
             tensors.reserve(ninputs);
-            for (int i = 0; i < ninputs; i++) tensors.push_back(wrapInput(inputs[i], s->device));
+            for (int i = 0; i < ninputs; i++) tensors.push_back(wrapInput(inputs[i], s->device, s->writes));
             stack.emplace_back(std::move(tensors));
             stack.emplace_back(strings(key_data, key_lens, nkeys));
             stack.emplace_back(strings(arg_data, arg_lens, nargs));
@@ -726,10 +764,12 @@ int gorai_torch_script_run(void *script, const char *fn, size_t fnlen, int ninpu
             for (size_t i = 0; i < params.size(); i++) {
                 const c10::TypePtr &t = params[i].type();
                 if (t->kind() == c10::TypeKind::TensorType) {
-                    stack.emplace_back(wrapInput(inputs[i], s->device));
+                    stack.emplace_back(wrapInput(inputs[i], s->device, s->writes));
                 } else if (isListOf(t, c10::TypeKind::TensorType) && i + 1 == params.size()) {
                     std::vector<at::Tensor> rest;
-                    for (int j = static_cast<int>(i); j < ninputs; j++) rest.push_back(wrapInput(inputs[j], s->device));
+                    for (int j = static_cast<int>(i); j < ninputs; j++) {
+                        rest.push_back(wrapInput(inputs[j], s->device, s->writes));
+                    }
                     stack.emplace_back(std::move(rest));
                 } else {
                     throw std::runtime_error("Unsupported input type in function definition: " + name);

@@ -125,6 +125,14 @@ class RecurrentCells(torch.nn.Module):
         return h, c, self.gru(x)
 
 
+class AddInPlace(torch.nn.Module):
+    """Writes into its input: a run must not change the tensor it is given."""
+
+    def forward(self, x):
+        x.add_(1.0)
+        return x * 2.0
+
+
 # A training script kept beside a model (torch.jit.save's _extra_files), under a folder named like the
 # archive's code/: libtorch never compiles it, though it calls torch.save.
 TRAINING_SCRIPT = {"source_code/train.py": "torch.save(model, 'model.pt')\n"}
@@ -135,7 +143,7 @@ def save(name, module, inputs, trace=True, extra_files=None):
     path = os.path.join(OUT, name + ".pt")
     torch.jit.save(m, path, _extra_files=extra_files or {})
     with torch.no_grad():
-        out = m(*inputs)
+        out = m(*[t.clone() for t in inputs])
     if isinstance(out, torch.Tensor):
         out = (out,)
     schema = m.forward.schema
@@ -170,6 +178,7 @@ def main():
             torch.randn(1, 2, 3, 4), torch.randn(1, 2, 3, 4), torch.randn(1, 2, 3, 4)), trace=False)
         models["recurrent_cells"] = save("recurrent_cells", RecurrentCells().eval(), (torch.randn(2, 3),),
                                          extra_files=TRAINING_SCRIPT)
+        models["add_in_place"] = save("add_in_place", AddInPlace(), (torch.tensor([1.0, 2.0]),), trace=False)
     with open(os.path.join(OUT, "expected.json"), "w") as f:
         json.dump({"torch_version": torch.__version__, "models": models}, f, indent=1, sort_keys=True)
         f.write("\n")
