@@ -219,6 +219,32 @@ func TestTFLiteBatching(t *testing.T) {
 	}
 }
 
+// TestTFLiteOutputShapes: each output as the run leaves it (backends/tflite/testdata/make_dynamic.py), equal to
+// TF Lite's. flatten.tflite's output shape is known only after the run (Keras' Flatten reshapes to the batch
+// the model computes): batches of 3, 7 and 2 in turn each get [n,5], where they got the previous run's shape,
+// with rows no run wrote, and LiteRT wrote the larger batches past a buffer of the smaller. passthrough.tflite
+// returns its input as an output, which TF Lite makes the input tensor itself: both its outputs were memory
+// the run never wrote.
+func TestTFLiteOutputShapes(t *testing.T) {
+	t.Parallel()
+	s := startServer(t)
+	c := s.Conn(t)
+	for _, name := range []string{"flatten", "passthrough"} {
+		blob, tm := tfliteTestdata(t, name+".tflite")
+		expectOK(t, c, "AI.MODELSTORE", name, "TFLITE", "CPU", "BLOB", blob)
+		expect(t, c, modelMeta("TFLITE", "CPU", "", 0, 0, 0, tm.Inputs, tm.Outputs), "AI.MODELGET", name, "META")
+		// The second round's shapes were tried: its runs are Redis' alone (backends/tflite/trial.go).
+		for round := range 2 {
+			for i, tc := range tm.Cases {
+				tfliteRun(t, c, name, name, tc, fmt.Sprintf("%s, case %d, round %d", name, i, round))
+			}
+		}
+	}
+	if !s.Running() {
+		t.Fatalf("the server stopped:\n%s", s.LogTail(40))
+	}
+}
+
 // TestTFLiteMissing: without LiteRT the module loads and a TFLITE model is refused with RedisAI's error;
 // AI.CONFIG LOADBACKEND then loads it, as does the TFLITE load-time argument.
 func TestTFLiteMissing(t *testing.T) {

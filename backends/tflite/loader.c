@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 /* LiteRT's C API types, declared here as litert/c/ of google-ai-edge/LiteRT defines them for the pinned
  * ai-edge-litert 2.3.0 (litert_common.h, litert_layout.h, litert_model_types.h, litert_tensor_buffer_types.h)
@@ -82,7 +84,11 @@ static struct {
                                      LiteRtTensorBuffer *);
     LiteRtStatus (*CreateManagedTensorBuffer)(LiteRtEnvironment, int, const LiteRtRankedTensorType *, size_t,
                                               LiteRtTensorBuffer *);
+    LiteRtStatus (*CreateTensorBufferFromHostMemory)(const LiteRtRankedTensorType *, void *, size_t, void (*)(void *),
+                                                     LiteRtTensorBuffer *);
+    LiteRtStatus (*DuplicateTensorBuffer)(LiteRtTensorBuffer);
     LiteRtStatus (*GetTensorBufferHostMemory)(LiteRtTensorBuffer, void **);
+    LiteRtStatus (*GetTensorBufferSize)(LiteRtTensorBuffer, size_t *);
     void (*DestroyTensorBuffer)(LiteRtTensorBuffer);
 } lrt;
 
@@ -121,7 +127,10 @@ int gorai_tfl_open(const char *path, char *err, size_t errlen) {
         {"LiteRtCompiledModelResizeInputTensorNonStrict", (void **)&lrt.CompiledModelResizeInputTensorNonStrict},
         {"LiteRtRunCompiledModel", (void **)&lrt.RunCompiledModel},
         {"LiteRtCreateManagedTensorBuffer", (void **)&lrt.CreateManagedTensorBuffer},
+        {"LiteRtCreateTensorBufferFromHostMemory", (void **)&lrt.CreateTensorBufferFromHostMemory},
+        {"LiteRtDuplicateTensorBuffer", (void **)&lrt.DuplicateTensorBuffer},
         {"LiteRtGetTensorBufferHostMemory", (void **)&lrt.GetTensorBufferHostMemory},
+        {"LiteRtGetTensorBufferSize", (void **)&lrt.GetTensorBufferSize},
         {"LiteRtDestroyTensorBuffer", (void **)&lrt.DestroyTensorBuffer},
     };
     if (gorai_dlopen_symbols(path, syms, sizeof syms / sizeof syms[0], "(LiteRT's C API)", err, errlen) == NULL) {
@@ -135,9 +144,11 @@ int gorai_tfl_open(const char *path, char *err, size_t errlen) {
     return 0;
 }
 
-/* A tensor of the main subgraph: where the signature has it, its name and element type. */
+/* A tensor of the main subgraph: where the signature has it, its index in the subgraph, its name and element
+ * type. */
 typedef struct {
     LiteRtParamIndex sig_index;
+    uint32_t tensor;
     const char *name; /* owned by the LiteRtModel */
     int dtype;
 } port;
@@ -174,6 +185,7 @@ static int describe(LiteRtSignature sig, bool input, LiteRtTensor t, port *p) {
         lrt.GetRankedTensorType(t, &type) != kLiteRtStatusOk) {
         return -1;
     }
+    p->tensor = want;
     p->dtype = type.element_type;
     LiteRtParamIndex n;
     if ((input ? lrt.GetNumSignatureInputs(sig, &n) : lrt.GetNumSignatureOutputs(sig, &n)) != kLiteRtStatusOk) {
@@ -416,6 +428,132 @@ static int prepare(gorai_tfl_model *m, const gorai_tfl_input *in, bool *resized,
     return 0;
 }
 
+/* output_bytes sets *nbytes to the size of an output of this type and shape; -1 with *err when it cannot be
+ * held. Redis' allocator would hand out a block the machine cannot hold, and the kernel kill Redis as it is
+ * filled: the output is held three times (LiteRT's buffer, its copy, its tensor). */
+static int output_bytes(int dtype, const LiteRtLayout *l, size_t *nbytes, char **err) {
+    size_t n = element_size(dtype);
+    bool overflow = false;
+    for (unsigned d = 0; d < l->rank; d++) {
+        size_t dim = l->dimensions[d] > 0 ? (size_t)l->dimensions[d] : 0;
+        overflow = overflow || (dim > 0 && n > SIZE_MAX / dim);
+        n *= dim;
+    }
+    if (overflow || n > SIZE_MAX / 3 || !gorai_memory_fits(3 * n)) {
+        char shape[GORAI_TFL_MAX_RANK * 12 + 3];
+        *err = errorf("ERR TFLITE output of shape %s: could not allocate tensor", shape_text(l, shape));
+        return -1;
+    }
+    *nbytes = n;
+    return 0;
+}
+
+/* unreserve unmaps what reserve mapped; the mapping's length is in the page before mem. */
+static void unreserve(void *mem) {
+    char *base = (char *)mem - sysconf(_SC_PAGESIZE);
+    munmap(base, *(size_t *)base);
+}
+
+/* reserve maps *room bytes of address space, at least need, for an output: its pages taken only as they are
+ * written (zeros until then), a page no access may touch after it; NULL when it cannot. LiteRT knows some
+ * outputs' shapes only as the model runs (a Reshape to a shape the model computes, XNNPACK resizing as it runs)
+ * and writes them whole into the buffer it is given: one sized from the shapes it gave before the run was
+ * written past (a batch of 3 after a batch of 1). So the room is the most an output may take (output_bytes),
+ * less where the address space is capped (the trial program's). */
+static void *reserve(size_t need, size_t *room) {
+    size_t page = (size_t)sysconf(_SC_PAGESIZE), most = gorai_memory_left();
+    if (most == 0) most = (size_t)sysconf(_SC_PHYS_PAGES) * page;
+    *room = most / 3 > need ? most / 3 : need;
+    for (;; *room /= 2) {
+        *room = (*room + page - 1) / page * page;
+        size_t len = *room + 2 * page;
+        char *base = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        if (base != MAP_FAILED) {
+            *(size_t *)base = len;
+            if (mprotect(base + len - page, page, PROT_NONE) == 0) return base + page;
+            munmap(base, len);
+            return NULL;
+        }
+        if (*room / 2 < need) return NULL;
+    }
+}
+
+/* shared is the slot in bufs of the input or earlier output that output i's tensor is, or -1. TF Lite lists an
+ * input the model returns as it is as an output too, and LiteRT keeps one buffer per tensor, the last given:
+ * the run would read the input from an output's empty buffer. */
+static int shared(const gorai_tfl_model *m, int i) {
+    uint32_t t = m->outputs[i].tensor;
+    for (int j = 0; j < m->ninputs; j++) {
+        if (m->inputs[j].tensor == t) return (int)m->inputs[j].sig_index;
+    }
+    for (int j = 0; j < i; j++) {
+        if (m->outputs[j].tensor == t) return m->ninputs + (int)m->outputs[j].sig_index;
+    }
+    return -1;
+}
+
+/* output_buffer gives output i, of layout l as LiteRT has it before the run, its buffer in bufs (and its memory
+ * in mems): the one of the tensor it shares, or a reservation. */
+static int output_buffer(gorai_tfl_model *m, int i, const LiteRtLayout *l, LiteRtTensorBuffer *bufs, void **mems,
+                         char **err) {
+    port *p = &m->outputs[i];
+    int k = m->ninputs + (int)p->sig_index, same = shared(m, i);
+    if (same >= 0) {
+        if (lrt.DuplicateTensorBuffer(bufs[same]) != kLiteRtStatusOk) {
+            *err = errorf("Failed to allocate tensors");
+            return -1;
+        }
+        bufs[k] = bufs[same];
+        mems[k] = mems[same];
+        return 0;
+    }
+    size_t need, room;
+    if (output_bytes(p->dtype, l, &need, err) != 0) return -1;
+    void *mem = reserve(need, &room);
+    LiteRtRankedTensorType type = {.element_type = p->dtype, .layout = *l};
+    if (mem == NULL ||
+        lrt.CreateTensorBufferFromHostMemory(&type, mem, room, unreserve, &bufs[k]) != kLiteRtStatusOk) {
+        if (mem != NULL) unreserve(mem);
+        bufs[k] = NULL;
+        *err = errorf("Failed to allocate tensors");
+        return -1;
+    }
+    mems[k] = mem;
+    return 0;
+}
+
+/* take_outputs copies each output as the run left it: LiteRT's shapes before the run may be stale. */
+static int take_outputs(gorai_tfl_model *m, LiteRtTensorBuffer *bufs, void **mems, gorai_tfl_output *out, char **err) {
+    LiteRtLayout layouts[m->noutputs ? m->noutputs : 1];
+    if (lrt.GetCompiledModelOutputTensorLayouts(m->compiled, m->signature, (size_t)m->noutputs, layouts, false) !=
+        kLiteRtStatusOk) {
+        *err = errorf("Failed to invoke the TFLITE model (its outputs' shapes are unknown)");
+        return -1;
+    }
+    for (int i = 0; i < m->noutputs; i++) {
+        port *p = &m->outputs[i];
+        const LiteRtLayout *l = &layouts[p->sig_index];
+        int k = m->ninputs + (int)p->sig_index;
+        gorai_tfl_output *o = &out[i];
+        size_t size;
+        if (output_bytes(p->dtype, l, &o->nbytes, err) != 0) return -1;
+        if (lrt.GetTensorBufferSize(bufs[k], &size) != kLiteRtStatusOk || o->nbytes > size) {
+            *err = errorf("Failed to invoke the TFLITE model (output %d is larger than its buffer)", i);
+            return -1;
+        }
+        o->dtype = p->dtype;
+        o->ndim = (int)l->rank;
+        for (int d = 0; d < o->ndim; d++) o->dims[d] = l->dimensions[d];
+        if (o->nbytes == 0) continue;
+        if ((o->data = malloc(o->nbytes)) == NULL) {
+            *err = errorf("ERR out of memory");
+            return -1;
+        }
+        memcpy(o->data, mems[k], o->nbytes);
+    }
+    return 0;
+}
+
 /* run_call is one run's work for gorai_tfl_guard, done under the model's lock. */
 struct run_call {
     gorai_tfl_model *m;
@@ -432,7 +570,6 @@ static int run_locked(void *arg) {
     const gorai_tfl_input *in = c->in;
     LiteRtTensorBuffer *bufs = c->bufs;
     void **mems = c->mems;
-    gorai_tfl_output *out = c->out;
     char **err = c->err;
     bool resized = false;
     if (prepare(m, in, &resized, err) != 0) return -1;
@@ -455,31 +592,7 @@ static int run_locked(void *arg) {
         if (in[i].nbytes > 0) memcpy(mems[s], in[i].data, in[i].nbytes);
     }
     for (int i = 0; i < m->noutputs; i++) {
-        port *p = &m->outputs[i];
-        const LiteRtLayout *l = &layouts[p->sig_index];
-        gorai_tfl_output *o = &out[i];
-        o->dtype = p->dtype;
-        o->ndim = (int)l->rank;
-        o->nbytes = element_size(p->dtype);
-        bool overflow = false;
-        for (int d = 0; d < o->ndim; d++) {
-            o->dims[d] = l->dimensions[d];
-            size_t dim = l->dimensions[d] > 0 ? (size_t)l->dimensions[d] : 0;
-            overflow = overflow || (dim > 0 && o->nbytes > SIZE_MAX / dim);
-            o->nbytes *= dim;
-        }
-        /* Redis' allocator would hand out a block the machine cannot hold, and the kernel kill Redis as LiteRT
-         * fills it: the output is held twice (LiteRT's buffer and its copy) besides its tensor. */
-        if (overflow || o->nbytes > SIZE_MAX / 3 || !gorai_memory_fits(3 * o->nbytes)) {
-            char shape[GORAI_TFL_MAX_RANK * 12 + 3];
-            *err = errorf("ERR TFLITE output of shape %s: could not allocate tensor", shape_text(l, shape));
-            return -1;
-        }
-        void **mem = &mems[m->ninputs + p->sig_index];
-        if ((outs[p->sig_index] = host_buffer(p->dtype, l, o->nbytes, mem)) == NULL) {
-            *err = errorf("Failed to allocate tensors");
-            return -1;
-        }
+        if (output_buffer(m, i, &layouts[m->outputs[i].sig_index], bufs, mems, err) != 0) return -1;
     }
     LiteRtStatus st =
         lrt.RunCompiledModel(m->compiled, m->signature, (size_t)m->ninputs, ins, (size_t)m->noutputs, outs);
@@ -487,16 +600,7 @@ static int run_locked(void *arg) {
         *err = errorf("Failed to invoke the TFLITE model (LiteRT status %d)", st);
         return -1;
     }
-    for (int i = 0; i < m->noutputs; i++) {
-        gorai_tfl_output *o = &out[i];
-        if (o->nbytes == 0) continue;
-        if ((o->data = malloc(o->nbytes)) == NULL) {
-            *err = errorf("ERR out of memory");
-            return -1;
-        }
-        memcpy(o->data, mems[m->ninputs + m->outputs[i].sig_index], o->nbytes);
-    }
-    return 0;
+    return take_outputs(m, bufs, mems, c->out, err);
 }
 
 int gorai_tfl_model_run(gorai_tfl_model *m, const gorai_tfl_input *inputs, int ninputs, gorai_tfl_output *outputs,
