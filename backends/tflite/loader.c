@@ -151,6 +151,10 @@ typedef struct {
     uint32_t tensor;
     const char *name; /* owned by the LiteRtModel */
     int dtype;
+    /* An output's reservation (see reserve), kept from run to run; dirty is how much of it a run may have
+     * written, zeroed again before the next (see clean_outputs). */
+    void *mem;
+    size_t room, dirty;
 } port;
 
 struct gorai_tfl_model {
@@ -459,10 +463,12 @@ static void unreserve(void *mem) {
  * outputs' shapes only as the model runs (a Reshape to a shape the model computes, XNNPACK resizing as it runs)
  * and writes them whole into the buffer it is given: one sized from the shapes it gave before the run was
  * written past (a batch of 3 after a batch of 1). So the room is the most an output may take (output_bytes),
- * less where the address space is capped (the trial program's). */
+ * less where the address space is capped (the trial program's). A model keeps its outputs' reservations: a
+ * mapping made and unmapped at each run cost a small model two thirds of its throughput. */
 static void *reserve(size_t need, size_t *room) {
-    size_t page = (size_t)sysconf(_SC_PAGESIZE), most = gorai_memory_left();
-    if (most == 0) most = (size_t)sysconf(_SC_PHYS_PAGES) * page;
+    /* The machine's memory, not the memory left: reading that costs a run tens of microseconds, and
+     * output_bytes has checked what the output needs against it. */
+    size_t page = (size_t)sysconf(_SC_PAGESIZE), most = (size_t)sysconf(_SC_PHYS_PAGES) * page;
     *room = most / 3 > need ? most / 3 : need;
     for (;; *room /= 2) {
         *room = (*room + page - 1) / page * page;
@@ -507,19 +513,38 @@ static int output_buffer(gorai_tfl_model *m, int i, const LiteRtLayout *l, LiteR
         mems[k] = mems[same];
         return 0;
     }
-    size_t need, room;
+    size_t need;
     if (output_bytes(p->dtype, l, &need, err) != 0) return -1;
-    void *mem = reserve(need, &room);
+    if (p->mem == NULL || need > p->room) {
+        if (p->mem != NULL) unreserve(p->mem);
+        p->mem = reserve(need, &p->room);
+    }
+    p->dirty = p->room; /* until the run's shapes are known (take_outputs) */
     LiteRtRankedTensorType type = {.element_type = p->dtype, .layout = *l};
-    if (mem == NULL ||
-        lrt.CreateTensorBufferFromHostMemory(&type, mem, room, unreserve, &bufs[k]) != kLiteRtStatusOk) {
-        if (mem != NULL) unreserve(mem);
+    if (p->mem == NULL ||
+        lrt.CreateTensorBufferFromHostMemory(&type, p->mem, p->room, NULL, &bufs[k]) != kLiteRtStatusOk) {
         bufs[k] = NULL;
         *err = errorf("Failed to allocate tensors");
         return -1;
     }
-    mems[k] = mem;
+    mems[k] = p->mem;
     return 0;
+}
+
+/* clean_outputs zeroes what a run may have written into the outputs' reservations, so that the next run's
+ * output holds nothing but what that run writes: the pages given back when it is large, a memset when small. */
+static void clean_outputs(gorai_tfl_model *m) {
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    for (int i = 0; i < m->noutputs; i++) {
+        port *p = &m->outputs[i];
+        if (p->mem == NULL || p->dirty == 0) continue;
+        if (p->dirty <= 16 * page) {
+            memset(p->mem, 0, p->dirty);
+        } else {
+            madvise(p->mem, (p->dirty + page - 1) / page * page, MADV_DONTNEED);
+        }
+        p->dirty = 0;
+    }
 }
 
 /* take_outputs copies each output as the run left it: LiteRT's shapes before the run may be stale. */
@@ -541,6 +566,7 @@ static int take_outputs(gorai_tfl_model *m, LiteRtTensorBuffer *bufs, void **mem
             *err = errorf("Failed to invoke the TFLITE model (output %d is larger than its buffer)", i);
             return -1;
         }
+        if (p->mem != NULL) p->dirty = o->nbytes; /* the run wrote the output at the shape it left */
         o->dtype = p->dtype;
         o->ndim = (int)l->rank;
         for (int d = 0; d < o->ndim; d++) o->dims[d] = l->dimensions[d];
@@ -629,6 +655,7 @@ int gorai_tfl_model_run(gorai_tfl_model *m, const gorai_tfl_input *inputs, int n
         struct run_call c = {m, inputs, bufs, mems, outputs, err};
         rc = gorai_tfl_guard(run_locked, &c, err);
         if (rc == GORAI_TFL_THREW) m->threw = strdup(*err);
+        clean_outputs(m);
     }
     pthread_mutex_unlock(&m->mu);
     for (int i = 0; i < n; i++) {
@@ -715,6 +742,9 @@ void gorai_tfl_model_free(gorai_tfl_model *m) {
     if (m->compiled != NULL) lrt.DestroyCompiledModel(m->compiled);
     if (m->model != NULL) lrt.DestroyModel(m->model);
     pthread_mutex_destroy(&m->mu);
+    for (int i = 0; m->outputs != NULL && i < m->noutputs; i++) {
+        if (m->outputs[i].mem != NULL) unreserve(m->outputs[i].mem);
+    }
     free(m->inputs);
     free(m->outputs);
     free(m->blob);
