@@ -49,6 +49,12 @@ type ShapeBound interface {
 	ShapeBound() bool
 }
 
+// BatchSizeWorded is implemented by models whose backend words the error for a batch whose outputs are
+// not the batch's size otherwise than RedisAI's others do (TF).
+type BatchSizeWorded interface {
+	BatchSizeError() error
+}
+
 // ScriptBackend is a backend that also runs scripts (TORCH: TorchScript source).
 type ScriptBackend interface {
 	Backend

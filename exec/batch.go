@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"time"
 
+	"gorai/backends"
 	"gorai/engine"
 	"gorai/tensor"
 )
@@ -253,10 +254,18 @@ func runConcatenated(members []*batchMember) ([]tensor.Tensor, error) {
 					o.Release()
 				}
 			}
-			return nil, errBatchSize
+			return nil, batchSizeError(first.Model.Session().Backend)
 		}
 	}
 	return outputs, nil
+}
+
+// batchSizeError is the error for a batch whose outputs are not its size, in the backend's words.
+func batchSizeError(m backends.Model) error {
+	if w, ok := m.(backends.BatchSizeWorded); ok {
+		return w.BatchSizeError()
+	}
+	return errBatchSize
 }
 
 // sliceOutputs cuts rows [from, to) out of the batch's outputs.

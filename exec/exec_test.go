@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"gorai/backends"
 	"gorai/engine"
 	"gorai/stats"
 	"gorai/tensor"
@@ -110,7 +111,7 @@ func newFixture(t *testing.T) *fixture {
 	return f
 }
 
-func (f *fixture) model(m *addOne, b Batching) *stored {
+func (f *fixture) model(m backends.Model, b Batching) *stored {
 	st := f.x.Stats.Register(stats.Entry{Key: fmt.Sprintf("m%p", m)})
 	return &stored{session: NewModelSession(m, st, f.x.Engine.Queue("CPU"), b)}
 }
@@ -435,17 +436,30 @@ func TestBatchQueueWaits(t *testing.T) {
 	}
 }
 
-// A batch whose outputs are not the batch's size fails every run in it.
+// A batch whose outputs are not the batch's size fails every run in it, with the backend's words where
+// it has its own (TF's).
 func TestBatchWrongOutputSize(t *testing.T) {
 	f := newFixture(t)
-	sm := f.model(&addOne{rows: 5}, Batching{Size: 4})
-	runs := batchRuns(t, f, sm, []tensor.Tensor{newTensor(t, 1, 1, 1), newTensor(t, 1, 1, 1)}, 0)
-	for i, r := range runs {
-		if !errors.Is(r.Err, errBatchSize) {
-			t.Fatalf("run %d: err %v", i, r.Err)
+	for _, c := range []struct {
+		model backends.Model
+		want  error
+	}{{&addOne{rows: 5}, errBatchSize}, {&wordedAddOne{addOne{rows: 5}}, errWordedBatchSize}} {
+		sm := f.model(c.model, Batching{Size: 4})
+		runs := batchRuns(t, f, sm, []tensor.Tensor{newTensor(t, 1, 1, 1), newTensor(t, 1, 1, 1)}, 0)
+		for i, r := range runs {
+			if !errors.Is(r.Err, c.want) {
+				t.Fatalf("run %d: err %v, want %v", i, r.Err, c.want)
+			}
 		}
 	}
 }
+
+// wordedAddOne is addOne in a backend with its own words for a batch of the wrong size.
+type wordedAddOne struct{ addOne }
+
+var errWordedBatchSize = errors.New("ERR the backend's batch size error")
+
+func (*wordedAddOne) BatchSizeError() error { return errWordedBatchSize }
 
 // Scripts get the caller's context, their function, keys and args.
 func TestScriptRun(t *testing.T) {
