@@ -179,8 +179,11 @@ static char *errorf(const char *fmt, ...) {
     return strdup(buf);
 }
 
-/* describe fills p from tensor t of the main subgraph, which signature sig must list too. */
-static int describe(LiteRtSignature sig, bool input, LiteRtTensor t, port *p) {
+/* describe fills ps[i] from tensor t of the main subgraph, which signature sig must list too, at a place
+ * ps[0..i) do not have: a model may return one tensor twice, (y, y), and each output needs its own place
+ * (a place left without a buffer crashed LiteRT's run). */
+static int describe(LiteRtSignature sig, bool input, LiteRtTensor t, port *ps, int i) {
+    port *p = &ps[i];
     uint32_t want, idx;
     int type_id;
     LiteRtRankedTensorType type;
@@ -199,7 +202,9 @@ static int describe(LiteRtSignature sig, bool input, LiteRtTensor t, port *p) {
         LiteRtTensor s;
         LiteRtStatus st = input ? lrt.GetSignatureInputTensorByIndex(sig, j, &s)
                                 : lrt.GetSignatureOutputTensorByIndex(sig, j, &s);
-        if (st == kLiteRtStatusOk && lrt.GetTensorIndex(s, &idx) == kLiteRtStatusOk && idx == want) {
+        bool taken = false;
+        for (int k = 0; k < i; k++) taken = taken || ps[k].sig_index == j;
+        if (!taken && st == kLiteRtStatusOk && lrt.GetTensorIndex(s, &idx) == kLiteRtStatusOk && idx == want) {
             p->sig_index = j;
             return 0;
         }
@@ -219,7 +224,7 @@ static port *ports(LiteRtSubgraph sg, LiteRtSignature sig, bool input, int *coun
     for (LiteRtParamIndex i = 0; i < n; i++) {
         LiteRtTensor t;
         if ((input ? lrt.GetSubgraphInput(sg, i, &t) : lrt.GetSubgraphOutput(sg, i, &t)) != kLiteRtStatusOk ||
-            describe(sig, input, t, &ps[i]) != 0) {
+            describe(sig, input, t, ps, (int)i) != 0) {
             free(ps);
             return NULL;
         }

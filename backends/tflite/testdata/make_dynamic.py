@@ -9,6 +9,7 @@ flatten.tflite      float32 x [?,4,4,2] -> softmax(dense(flatten(conv2d(x)))) [?
                     run. Cases at batches 3, 7 and 2, run in that order on one model.
 passthrough.tflite  float32 a [1,4] -> dbl = a * 2 and same = identity(a): the converter makes the output `same` the
                     input tensor itself.
+twice.tflite        float32 a [2,3] -> (y, y), y = relu(a), no signature: one tensor is both outputs.
 """
 import json
 import os
@@ -40,9 +41,17 @@ def passthrough_model():
     return tf.lite.TFLiteConverter.from_concrete_functions([m.f.get_concrete_function()], m).convert()
 
 
+def twice_model():
+    def f(a):
+        y = tf.nn.relu(a)
+        return y, y
+    fn = tf.function(f, input_signature=[tf.TensorSpec([2, 3], tf.float32)])
+    return tf.lite.TFLiteConverter.from_concrete_functions([fn.get_concrete_function()], fn).convert()
+
+
 def main():
-    flatten, passthrough = flatten_model(), passthrough_model()
-    for name, blob in (("flatten.tflite", flatten), ("passthrough.tflite", passthrough)):
+    flatten, passthrough, twice = flatten_model(), passthrough_model(), twice_model()
+    for name, blob in (("flatten.tflite", flatten), ("passthrough.tflite", passthrough), ("twice.tflite", twice)):
         with open(os.path.join(here, name), "wb") as f:
             f.write(blob)
     path = os.path.join(here, "expected.json")
@@ -50,6 +59,7 @@ def main():
         expected = json.load(f)
     expected["flatten.tflite"] = describe(flatten, [[rng.uniform(0, 1, (n, 4, 4, 2)).astype(np.float32)] for n in (3, 7, 2)])
     expected["passthrough.tflite"] = describe(passthrough, [[rng.uniform(-2, 2, (1, 4)).astype(np.float32)] for _ in range(2)])
+    expected["twice.tflite"] = describe(twice, [[rng.uniform(-1, 1, (2, 3)).astype(np.float32)]])
     with open(path, "w") as f:
         json.dump(expected, f, indent=1)
         f.write("\n")
