@@ -26,6 +26,7 @@ type model struct {
 	scalar  []atomic.Bool  // outputs run into a scalar of our own (see run)
 	bound   []*boundOutput // outputs ORT may write into tensors of ours (nil where not)
 	handed  []bool         // outputs ORT gives another value than ours (see handedOver)
+	untyped error          // see untypedOutput
 	timeout time.Duration  // the kill switch's limit per run; 0: none
 	bounded bool           // see ShapeBound
 }
@@ -58,6 +59,9 @@ func (m *model) Run(inputs []tensor.Tensor) ([]tensor.Tensor, error) {
 		return nil, errClosedSession
 	}
 
+	if m.untyped != nil {
+		return nil, m.untyped
+	}
 	in := make([]ort.Value, len(inputs))
 	defer destroyAll(in)
 	for i, t := range inputs {
@@ -311,6 +315,26 @@ func scalarToORT(t tensor.Tensor) (ort.Value, error) {
 		return value(ort.NewScalar(d[0] != 0))
 	}
 	return nil, fmt.Errorf("unsupported scalar type %s", t.DType().Name())
+}
+
+// untypedOutput is the error of a run of a model with a tensor output of an element type no tensor of
+// RedisAI's holds (FLOAT16, BFLOAT16, UINT32...), nil when it has none: its runs fail before they are
+// made, in words the binding's failure to hold the output does not have ("not enough space").
+func untypedOutput(names []string, infos []ort.InputOutputInfo) error {
+	for i, info := range infos {
+		if info.OrtValueType != ort.ONNXTypeTensor {
+			continue // sequences and maps are skipped, as RedisAI skips them
+		}
+		switch info.DataType {
+		case ort.TensorElementDataTypeFloat, ort.TensorElementDataTypeDouble, ort.TensorElementDataTypeInt8,
+			ort.TensorElementDataTypeInt16, ort.TensorElementDataTypeInt32, ort.TensorElementDataTypeInt64,
+			ort.TensorElementDataTypeUint8, ort.TensorElementDataTypeUint16, ort.TensorElementDataTypeBool,
+			ort.TensorElementDataTypeString:
+			continue
+		}
+		return fmt.Errorf("ERR ONNX output %s: type %s has no tensor data type", names[i], info.DataType)
+	}
+	return nil
 }
 
 // emptyScalar is a scalar output of ORT's element type et.

@@ -16,6 +16,7 @@ import (
 
 	"gorai/backends"
 	"gorai/backends/backendtest"
+	"gorai/backends/onnx/onnxtest"
 	"gorai/tensor"
 )
 
@@ -725,5 +726,20 @@ func TestKillSwitch(t *testing.T) {
 			t.Fatalf("a run within the timeout: %v", err)
 		}
 		release(outs)
+	}
+}
+
+// TestOutputsOfNoDType: a run of a model with an output of a type no tensor of RedisAI's holds fails
+// saying so, whichever the type (FLOAT16 and BFLOAT16 said "not enough space: expected 12, got 6", the
+// binding's failure to hold them).
+func TestOutputsOfNoDType(t *testing.T) {
+	for _, to := range []uint64{10, 16, 12} { // FLOAT16, BFLOAT16, UINT32
+		m := newModel(t, onnxtest.Cast(to), backends.ModelOptions{})
+		in := newTensor(t, tensor.Float, []int64{3}, le32(0, 0, 0))
+		_, err := m.Run([]tensor.Tensor{in})
+		in.Release()
+		if err == nil || !strings.HasPrefix(err.Error(), "ERR ONNX output Y: type ") || !strings.HasSuffix(err.Error(), " has no tensor data type") {
+			t.Errorf("an output of element type %d: %v, want its type said to have no tensor data type", to, err)
+		}
 	}
 }

@@ -86,10 +86,22 @@ func Squeeze() []byte {
 	))
 }
 
-// TensorProto's element types.
+// Cast is Y = Cast(X, to), X [N] FLOAT, Y [N] of the element type to (TensorProto's numbering: 10 FLOAT16,
+// 16 BFLOAT16, 12 UINT32...).
+func Cast(to uint64) []byte {
+	to64 := cat(str(1, "to"), varint(3, to), varint(20, attributeInt)) // AttributeProto name, i, type
+	return model(cat(
+		msg(1, cat(node("Cast", []string{"X"}, "Y"), msg(5, to64))),
+		msg(11, valueInfo("X", floatType, []int64{-1})),
+		msg(12, valueInfo("Y", to, []int64{-1})),
+	))
+}
+
+// TensorProto's element types; AttributeProto's type INT.
 const (
-	floatType = 1
-	int64Type = 7
+	floatType    = 1
+	int64Type    = 7
+	attributeInt = 2
 )
 
 // model is a ModelProto of the graph's fields.
