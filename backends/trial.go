@@ -61,24 +61,24 @@ func FindTrial(backend, program, libPath string) *Trial {
 	return tr
 }
 
-// Start starts the trial program in the background, so that the first model a client sends does not wait
-// for it (libtorch takes about 250 ms to load: a reply slower than SmartRedis' 250 ms socket timeout makes
-// it send the command again). The backends start theirs when they open their library.
+// Start starts the trial program and waits until it has opened its library, so that the first model a
+// client sends does not wait for it (libtorch takes about 250 ms to load, more on a busy machine: a reply
+// slower than SmartRedis' 250 ms socket timeout makes it send the command again). The backends start
+// theirs as they open their library: with the preload, on its thread, which says the backend is open
+// once this returns.
 func (tr *Trial) Start() {
 	if tr == nil || tr.Program == "" {
 		return
 	}
-	go func() {
-		tr.mu.Lock()
-		defer tr.mu.Unlock()
-		tr.running() // a failure is Try's to report
-	}()
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	tr.running() // a failure is Try's to report
 }
 
 // running is the trial program, started if it is not running; call it with mu held.
 func (tr *Trial) running() (*trialServer, error) {
 	if tr.server == nil {
-		s, err := startTrialServer(tr.Program, tr.Library)
+		s, err := startTrialServer(tr.Program, tr.Library, time.Now().Add(tr.Timeout))
 		if err != nil {
 			return nil, err
 		}
@@ -134,7 +134,8 @@ func (tr *Trial) Close() {
 	}
 }
 
-func startTrialServer(program, library string) (*trialServer, error) {
+// startTrialServer starts the program and waits, until deadline, for its first answer: its library is open.
+func startTrialServer(program, library string, deadline time.Time) (*trialServer, error) {
 	cmd := exec.Command(program, library)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // stop kills its children with it
 	blobs, err := cmd.StdinPipe()
@@ -152,14 +153,19 @@ func startTrialServer(program, library string) (*trialServer, error) {
 		answers.Close()
 		return nil, err
 	}
-	return &trialServer{cmd: cmd, blobs: blobs, answers: answers}, nil
+	s := &trialServer{cmd: cmd, blobs: blobs, answers: answers}
+	if status, _, err := s.answer(deadline); err != nil || status != trialTaken {
+		s.stop()
+		if err == nil {
+			err = fmt.Errorf("it answered %d as it started", status)
+		}
+		return nil, err
+	}
+	return s, nil
 }
 
 // try sends the blob made of parts and reads the answer, until deadline.
 func (s *trialServer) try(parts [][]byte, deadline time.Time) (status uint32, msg string, err error) {
-	if err := s.answers.SetReadDeadline(deadline); err != nil {
-		return 0, "", err
-	}
 	var n uint64
 	for _, p := range parts {
 		n += uint64(len(p))
@@ -171,6 +177,14 @@ func (s *trialServer) try(parts [][]byte, deadline time.Time) (status uint32, ms
 		if _, err := s.blobs.Write(p); err != nil {
 			return 0, "", err
 		}
+	}
+	return s.answer(deadline)
+}
+
+// answer reads the program's next answer, until deadline.
+func (s *trialServer) answer(deadline time.Time) (status uint32, msg string, err error) {
+	if err := s.answers.SetReadDeadline(deadline); err != nil {
+		return 0, "", err
 	}
 	var head [8]byte
 	if _, err := io.ReadFull(s.answers, head[:]); err != nil {

@@ -4,7 +4,8 @@
  * blob does to the runtime stays in the child and each trial starts from the freshly loaded runtime; and it
  * answers on standard output: the child's exit status (4 bytes little-endian: GORAI_TRIAL_TAKEN,
  * GORAI_TRIAL_REFUSED, GORAI_TRIAL_USAGE, or 128 + the signal that killed it), then what the child printed
- * (4 bytes of length, the bytes). The program ends when standard input does. */
+ * (4 bytes of length, the bytes), after a first answer of its own once the library is open (see
+ * gorai_trial_serve). The program ends when standard input does. */
 #ifndef GORAI_BACKENDS_TRIAL_H
 #define GORAI_BACKENDS_TRIAL_H
 
@@ -105,6 +106,10 @@ static inline int gorai_trial_answer(int out, pid_t child, int fd) {
 static inline int gorai_trial_serve(const char *open_error, gorai_trial_fn try_blob) {
     int out = dup(STDOUT_FILENO); /* the answers' own descriptor: what the runtime prints goes to stderr */
     if (out < 0 || dup2(STDERR_FILENO, STDOUT_FILENO) < 0) return GORAI_TRIAL_USAGE;
+    /* Ready (an answer of GORAI_TRIAL_TAKEN, no message, before any trial): the library is open, or could
+     * not be, so that Go knows when a trial would not wait for the opening. */
+    uint32_t ready[2] = {GORAI_TRIAL_TAKEN, 0};
+    if (gorai_trial_io(out, ready, sizeof ready, 1) != 0) return GORAI_TRIAL_USAGE;
     for (;;) {
         uint64_t len;
         if (gorai_trial_io(STDIN_FILENO, &len, sizeof len, 0) != 0) return GORAI_TRIAL_TAKEN; /* Go is done */
