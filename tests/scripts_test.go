@@ -134,6 +134,9 @@ def model_one(tensors: List[Tensor], keys: List[str], args: List[str]):
 def model_two(tensors: List[Tensor], keys: List[str], args: List[str]):
     return redisAI.model_execute(keys[0], [tensors[0], tensors[1]], 1)
 
+def model_empty(tensors: List[Tensor], keys: List[str], args: List[str]):
+    return redisAI.model_execute(keys[0], [tensors[0][0:0]], 1)
+
 def model_const(tensors: List[Tensor], keys: List[str], args: List[str]):
     a = torch.tensor([[5.1, 3.5, 1.4, 0.2]])
     outs = redisAI.model_execute(keys[0], [a], 1)
@@ -141,7 +144,7 @@ def model_const(tensors: List[Tensor], keys: List[str], args: List[str]):
 `
 
 var scExtEntryPoints = []string{"set_key", "set_key_list", "set_get", "incr", "get_none", "lrange", "wrong_type",
-	"bad_arity", "scaled_by_key", "model_one", "model_two", "model_const"}
+	"bad_arity", "scaled_by_key", "model_one", "model_two", "model_const", "model_empty"}
 
 // scriptStoreArgs builds AI.SCRIPTSTORE key device [TAG tag] ENTRY_POINTS n eps... SOURCE src.
 func scriptStoreArgs(key, device string, tag any, eps []string, src string) []any {
@@ -1251,6 +1254,8 @@ func TestScriptModelExecute(t *testing.T) {
 
 	// errors
 	expectErrContains(t, c, "model key is empty", "AI.SCRIPTEXECUTE", "ext", "model_one", "KEYS", "1", "nomodel", "INPUTS", "1", "in", "OUTPUTS", "1", "e")
+	// an input with a dim of 0, which no tensor of gorai's has (it said "tensor is too large")
+	expectErrContains(t, c, "redisAI.model_execute input 0: tensor is empty", "AI.SCRIPTEXECUTE", "ext", "model_empty", "KEYS", "1", "iris", "INPUTS", "1", "in", "OUTPUTS", "1", "e")
 	expectOK(t, c, "AI.TENSORSET", "flat", "FLOAT", "4", "VALUES", "5.1", "3.5", "1.4", "0.2")
 	expectErrContains(t, c, "Invalid rank for input", "AI.SCRIPTEXECUTE", "ext", "model_one", "KEYS", "1", "iris", "INPUTS", "1", "flat", "OUTPUTS", "1", "e")
 	expectErrContains(t, c, "", "AI.SCRIPTEXECUTE", "ext", "model_two", "KEYS", "1", "two", "INPUTS", "2", "ta", "flat", "OUTPUTS", "1", "e")
@@ -1458,4 +1463,17 @@ func TestScriptLeavesItsInputsAlone(t *testing.T) {
 	}
 	waitReplicaSynced(t, c, rc)
 	expect(t, rc, do(t, c, "DEBUG", "DIGEST"), "DEBUG", "DIGEST")
+}
+
+// TestScriptSourceWithNUL: a source holding a NUL byte is refused: stored, it ran, but the RDB file keeps a
+// source as a C string, and DEBUG RELOAD (or a replica's sync, or a restart) could not load it back.
+func TestScriptSourceWithNUL(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, "enable-debug-command yes")
+	c := s.Conn(t)
+	const src = "def f(tensors: List[Tensor], keys: List[str], args: List[str]):\n    # \x00 a comment\n    return tensors[0]\n"
+	expectErr(t, c, "ERR TORCH script source holds a NUL byte: it cannot be stored", scriptStoreArgs("s", "CPU", nil, []string{"f"}, src)...)
+	expectErr(t, c, "ERR TORCH script source holds a NUL byte: it cannot be stored", "AI.SCRIPTSET", "s", "CPU", "SOURCE", src)
+	expect(t, c, resp.Int(0), "EXISTS", "s")
+	expectOK(t, c, "DEBUG", "RELOAD")
 }

@@ -874,3 +874,20 @@ func TestTorchShimMissing(t *testing.T) {
 	cnn.run(t, c, "", "after LOADBACKEND")
 	expectErr(t, c, "ERR error loading backend", "AI.CONFIG", "LOADBACKEND", "TORCH", real)
 }
+
+// TestTorchModelCallingRedis: a model whose code calls the Redis extension's op (redis.execute; made by
+// backends/torch/testdata/make_redis_model.py) is stored whatever was stored before, and its RDB file
+// loads: the op was registered by the first script's compilation only, so on a fresh server the store
+// was refused ("Unknown builtin op: redis::execute"), after a script it was taken, and a server then
+// failed to load the RDB file. Its runs are refused: a model's code has no script's caller to call
+// Redis as.
+func TestTorchModelCallingRedis(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, "enable-debug-command yes")
+	c := s.Conn(t)
+	expectOK(t, c, "AI.MODELSTORE", "m", "TORCH", "CPU", "BLOB", torchTestdata(t, "torch2/calls_redis.pt"))
+	expectOK(t, c, "DEBUG", "RELOAD")
+	expectOK(t, c, "AI.TENSORSET", "x", "FLOAT", 1, "VALUES", 1)
+	expectErrContains(t, c, "calls into Redis are only possible from the script's own thread", execArgs("m", []string{"x"}, []string{"y"})...)
+	expect(t, c, resp.Int(0), "EXISTS", "set_by_a_model", "y")
+}

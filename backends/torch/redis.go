@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"math"
 	"runtime/cgo"
+	"slices"
 	"strconv"
 	"sync/atomic"
 	"unsafe"
@@ -235,12 +236,18 @@ func goraiTorchModelExecute(handle C.uintptr_t, key *C.char, keylen C.size_t, in
 	return 0
 }
 
+// errEmptyInput refuses an input with a dim of 0, which no tensor of gorai's has (AI.TENSORSET refuses one).
+var errEmptyInput = errors.New("tensor is empty")
+
 // copyInput copies a tensor of libtorch's into a new tensor.
 func copyInput(in C.gorai_torch_tensor) (tensor.Tensor, error) {
 	dt := tensor.DType{Code: uint8(in.code), Bits: uint8(in.bits)}
 	shape := make([]int64, int(in.ndim))
 	if in.ndim > 0 {
 		copy(shape, unsafe.Slice((*int64)(unsafe.Pointer(in.shape)), int(in.ndim)))
+	}
+	if slices.Contains(shape, 0) {
+		return tensor.Tensor{}, errEmptyInput
 	}
 	n, err := tensor.ElementCount(shape, math.MaxInt64)
 	if err != nil {

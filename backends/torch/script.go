@@ -24,6 +24,11 @@ var _ backends.ScriptBackend = backend{}
 // so that the indented nested def that inspect.getsource gives compiles) and checks each entry point's
 // signature. Errors are TorchScript's compile message or RedisAI's entry-point texts, without ERR.
 // Thread counts are set process-wide, as for models.
+// errNULInSource refuses a source with a NUL byte: RedisAI reads a script's source as a C string (its RDB
+// file keeps it so, NUL-terminated), and one stored with a NUL inside ran but could not be loaded back,
+// from the RDB file or by a replica.
+var errNULInSource = errors.New("ERR TORCH script source holds a NUL byte: it cannot be stored")
+
 func (backend) NewScript(source []byte, opts backends.ScriptOptions) (backends.Script, error) {
 	gpu, id, err := backends.ParseDevice(opts.Device)
 	if err != nil {
@@ -31,6 +36,9 @@ func (backend) NewScript(source []byte, opts backends.ScriptOptions) (backends.S
 	}
 	if err := setThreads(opts.InterOpThreads, opts.IntraOpThreads); err != nil {
 		return nil, err
+	}
+	if bytes.IndexByte(source, 0) >= 0 {
+		return nil, errNULInSource
 	}
 	var cerr *C.char
 	if !bytes.HasSuffix(source, []byte("\n")) {

@@ -365,8 +365,10 @@ std::vector<at::Tensor> redisAIModelExecute(const std::string &key, const std::v
 
 c10::IValue redisExecuteNoArgs(const std::string &cmd) { return redisExecute(cmd, {}); }
 
-// registerRedisOps registers the operators, once, before the first script compiles (not when the shim is
-// loaded: a failure there would abort the process inside dlopen). The registration lives as long as the process.
+// registerRedisOps registers the operators, once, before the first script compiles or model loads (not when
+// the shim is loaded: a failure there would abort the process inside dlopen): a model's code may call them
+// too, and one stored after a script loaded where one stored first did not, nor would Redis' RDB file. The
+// registration lives as long as the process.
 void registerRedisOps() {
     static std::once_flag once;
     std::call_once(once, [] {
@@ -586,6 +588,7 @@ int gorai_torch_set_threads(int inter_op, int intra_op, char **err) {
 
 void *gorai_torch_model_load(const void *blob, size_t len, int gpu, int device_id, char **err) {
     try {
+        registerRedisOps();
         // As RedisAI: load on the CPU (a blob that is no model fails first), then check for CUDA and move.
         // Without the archive's debug files (.debug_pkl: the source ranges of the Python that made the
         // model), which only lengthen the tracebacks that message() drops: they cost load time, and a
