@@ -32,8 +32,9 @@ type redisHost struct{}
 // Execute runs a command for redis.execute. It is propagated to replicas and the AOF. It runs in
 // Redis' script mode, as Lua's calls do: commands scripts may not call (WAIT, SYNC and PSYNC block
 // the call's client, and Redis aborts; SHUTDOWN), writes on a read-only replica (a read-only
-// DAG's AI.SCRIPTRUN runs there) and deny-oom commands beyond maxmemory are refused. An error reply, a refusal of ACL, or Redis refusing
-// the call, is returned as an error (the backend adds RedisAI's "Redis command returned an error: ").
+// DAG's AI.SCRIPTRUN runs there) and deny-oom commands beyond maxmemory are refused. An error reply,
+// a refusal of ACL, or Redis refusing the call, is returned as an error (the backend adds RedisAI's
+// "Redis command returned an error: ").
 func (redisHost) Execute(run context.Context, cmd string, args []string) (any, error) {
 	who, err := callerOf(run)
 	if err != nil {

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"maps"
 	"reflect"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -318,18 +320,14 @@ func scalarToORT(t tensor.Tensor) (ort.Value, error) {
 }
 
 // untypedOutput is the error of a run of a model with a tensor output of an element type no tensor of
-// RedisAI's holds (FLOAT16, BFLOAT16, UINT32...), nil when it has none: its runs fail before they are
+// RedisAI's holds (none of ortTypes: FLOAT16, BFLOAT16, UINT32...), nil when it has none: its runs fail before they are
 // made, in words the binding's failure to hold the output does not have ("not enough space").
 func untypedOutput(names []string, infos []ort.InputOutputInfo) error {
 	for i, info := range infos {
 		if info.OrtValueType != ort.ONNXTypeTensor {
 			continue // sequences and maps are skipped, as RedisAI skips them
 		}
-		switch info.DataType {
-		case ort.TensorElementDataTypeFloat, ort.TensorElementDataTypeDouble, ort.TensorElementDataTypeInt8,
-			ort.TensorElementDataTypeInt16, ort.TensorElementDataTypeInt32, ort.TensorElementDataTypeInt64,
-			ort.TensorElementDataTypeUint8, ort.TensorElementDataTypeUint16, ort.TensorElementDataTypeBool,
-			ort.TensorElementDataTypeString:
+		if slices.Contains(slices.Collect(maps.Values(ortTypes)), info.DataType) {
 			continue
 		}
 		return fmt.Errorf("ERR ONNX output %s: type %s has no tensor data type", names[i], info.DataType)

@@ -42,15 +42,15 @@ var tfTypes = map[tensor.DType]C.int{
 	tensor.String: C.GORAI_TF_STRING,
 }
 
-// Run binds the inputs to the graph's input nodes by name, in order, and hands TensorFlow their C memory
-// without copying it (TensorFlow does not write to fed tensors); each output, port 0 of its node, is copied
-// into a new tensor.
 // errBatchSize is RedisAI's TF backend's error for a batch whose outputs are not the batch's size.
 var errBatchSize = errors.New("ERR Tensorflow batching error: model did not generate the expected batch size")
 
 // BatchSizeError: see backends.BatchSizeWorded.
 func (m *model) BatchSizeError() error { return errBatchSize }
 
+// Run binds the inputs to the graph's input nodes by name, in order, and hands TensorFlow their C memory
+// without copying it (TensorFlow does not write to fed tensors); each output, port 0 of its node, is copied
+// into a new tensor.
 func (m *model) Run(inputs []tensor.Tensor) ([]tensor.Tensor, error) {
 	if err := m.CheckInputs(len(inputs)); err != nil {
 		return nil, err
