@@ -41,8 +41,9 @@ func (redisHost) Execute(run context.Context, cmd string, args []string) (any, e
 		return nil, err
 	}
 	argv := append([]string{cmd}, args...)
-	ctx := lockRedis(who.db)
-	defer C.gorai_unlock(ctx)
+	lock := lockRedis(who.db)
+	defer lock.unlock()
+	ctx := lock.ctx
 	cargv, free := redisArgv(ctx, argv)
 	defer free()
 	if err := who.mayRun(ctx, cargv, argv); err != nil {
@@ -88,13 +89,22 @@ func (redisHost) Execute(run context.Context, cmd string, args []string) (any, e
 	return callReply(r)
 }
 
+// redisLock is Redis' lock held for a script's call into Redis, with a context in the call's
+// database.
+type redisLock struct {
+	ctx  *C.RedisModuleCtx
+	took C.int // whether the lock was taken here: not on Redis' main thread, which holds it
+}
+
+func (l redisLock) unlock() { C.gorai_unlock(l.ctx, l.took) }
+
 // lockRedis takes Redis' lock for a script's call into Redis, in database db. Redis' main thread
 // holds the lock through the exit, while it waits for the runs (Server.Stop): a run waiting here then
 // cannot go on, and is not waited for.
-func lockRedis(db C.int) *C.RedisModuleCtx {
-	var ctx *C.RedisModuleCtx
-	ai.Engine.WaitOnStopper(func() { ctx = C.gorai_locked(db) })
-	return ctx
+func lockRedis(db C.int) redisLock {
+	var l redisLock
+	ai.Engine.WaitOnStopper(func() { l.ctx = C.gorai_locked(db, &l.took) })
+	return l
 }
 
 // errNoPermCall is Redis' refusal of a call for its user's rights, where gorai's own check let it
@@ -192,8 +202,9 @@ func (redisHost) ModelExecute(run context.Context, key string, inputs []tensor.T
 // lockedModel finds the model at key, which who may read, under Redis' lock and takes a reference
 // to it.
 func lockedModel(who caller, key string) (storedModel, error) {
-	ctx := lockRedis(who.db)
-	defer C.gorai_unlock(ctx)
+	lock := lockRedis(who.db)
+	defer lock.unlock()
+	ctx := lock.ctx
 	ckey := C.CString(key)
 	defer C.free(unsafe.Pointer(ckey))
 	s := C.gorai_create_string(ctx, ckey, C.size_t(len(key)))

@@ -88,7 +88,7 @@ func goraiLLAPIDAGTensorGet(dag C.uintptr_t, name *C.char) C.int {
 }
 
 // goraiLLAPIDAGAddOpsFromString parses ops, reading their models and scripts from database 0 (under
-// Redis' lock, unless this is Redis' main thread, which holds it).
+// Redis' lock: see gorai_llapi_keyspace).
 //
 //export goraiLLAPIDAGAddOpsFromString
 func goraiLLAPIDAGAddOpsFromString(dag C.uintptr_t, ops *C.char, cerr *C.RAI_Error) (status C.int) {
@@ -96,9 +96,9 @@ func goraiLLAPIDAGAddOpsFromString(dag C.uintptr_t, ops *C.char, cerr *C.RAI_Err
 		llapiError(cerr, C.RedisAI_ErrorCode_EDAGBUILDER, exec.ErrInternal.Error())
 		status = C.REDISMODULE_ERR
 	})
-	var locked C.int
-	ctx := C.gorai_llapi_keyspace(&locked)
-	defer C.gorai_llapi_keyspace_done(ctx, locked)
+	var took C.int
+	ctx := C.gorai_llapi_keyspace(&took)
+	defer C.gorai_unlock(ctx, took)
 	call := callPool.Get().(*redisCall)
 	call.ctx = ctx
 	defer func() {

@@ -1,7 +1,6 @@
 /* The low-level API for other modules (redisai.h): its registration, errors, finish contexts, and
  * what it reads from the keyspace. Tensors are in llapi_tensor.c, runs in llapi_run.c, DAGs in
  * llapi_dag.c. */
-#include <pthread.h>
 #include <string.h>
 
 #include "llapi.h"
@@ -95,20 +94,10 @@ const RAI_Error *llapi_DAGGetError(RAI_OnFinishCtx *ctx) { return &ctx->err; }
 
 /* The keyspace. */
 
-static pthread_t main_thread;
-
-void gorai_llapi_note_main_thread(void) { main_thread = pthread_self(); }
-
-RedisModuleCtx *gorai_llapi_keyspace(int *locked) {
+RedisModuleCtx *gorai_llapi_keyspace(int *took) {
     RedisModuleCtx *ctx = RedisModule_GetThreadSafeContext(NULL);
-    *locked = !pthread_equal(pthread_self(), main_thread);
-    if (*locked) RedisModule_ThreadSafeContextLock(ctx);
+    *took = !gorai_on_main_thread() && RedisModule_ThreadSafeContextTryLock(ctx) == REDISMODULE_OK;
     return ctx;
-}
-
-void gorai_llapi_keyspace_done(RedisModuleCtx *ctx, int locked) {
-    if (locked) RedisModule_ThreadSafeContextUnlock(ctx);
-    RedisModule_FreeThreadSafeContext(ctx);
 }
 
 /* from_keyspace reads keyName's value of type, or sets err: RedisAI's texts. */
@@ -176,7 +165,6 @@ int llapi_ModelSerialize(RAI_Model *model, char **buffer, size_t *len, RAI_Error
 
 /* Registration: every function of the list, under RedisAI's name. */
 int gorai_llapi_register(RedisModuleCtx *ctx) {
-    gorai_llapi_note_main_thread();
 #define GORAI_EXPORT(ret, name, params)                                                              \
     if (RedisModule_ExportSharedAPI(ctx, "RedisAI_" #name, (void *)llapi_##name) != REDISMODULE_OK) \
         return REDISMODULE_ERR;

@@ -81,10 +81,10 @@ void gorai_llapi_set_error(RAI_Error *err, int code, const char *msg, size_t len
  * none). */
 void gorai_llapi_finish_call(RAI_OnFinishCB cb, void *private_data, gorai_llapi_run *run, gorai_llapi_dag *dag,
                              int code, const char *msg, size_t len);
-/* gorai_llapi_keyspace is a context to read keys with from any thread, holding Redis' lock unless
- * the caller is Redis' main thread (which holds it already); gorai_llapi_keyspace_done ends it. */
-RedisModuleCtx *gorai_llapi_keyspace(int *locked);
-void gorai_llapi_keyspace_done(RedisModuleCtx *ctx, int locked);
-void gorai_llapi_note_main_thread(void);
+/* gorai_llapi_keyspace is a context to read keys with, for another module's call from any thread;
+ * gorai_unlock ends it. RedisAI took no lock there: its caller held Redis' lock, or was Redis' main
+ * thread, which holds it. Off the main thread it takes the lock (*took) when the lock is free, so a
+ * caller that holds it is not deadlocked, and one that forgot it is covered while Redis is idle. */
+RedisModuleCtx *gorai_llapi_keyspace(int *took);
 
 #endif

@@ -21,6 +21,9 @@
  * are the module's ("<ai>"), not the anonymous "<module>". */
 static RedisModuleCtx *log_ctx;
 
+/* Redis' main thread: the one that loads the module. */
+static pthread_t main_thread;
+
 /* Info. A crash report asks for it from the signal handler, maybe on a worker's thread in the middle
  * of a Go call, where the Go runtime cannot be entered (nor loaded): the report goes without gorai's
  * sections. Otherwise INFO loads the Go library, which keeps the sections. */
@@ -128,6 +131,7 @@ static int load(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
 /* create_everything gives Redis the module's data types, commands, low-level API, INFO sections
  * and event handlers (the start's, for PRELOAD_BACKENDS). */
 static int create_everything(RedisModuleCtx *ctx, int preload_backends) {
+    main_thread = pthread_self();
     if (gorai_create_types(ctx) != REDISMODULE_OK || gorai_create_model_type(ctx) != REDISMODULE_OK ||
         gorai_create_script_type(ctx) != REDISMODULE_OK) {
         RedisModule_Log(ctx, "warning", "gorai: could not create the data types");
@@ -315,18 +319,21 @@ int gorai_context_flags(RedisModuleCtx *ctx) { return RedisModule_GetContextFlag
 int gorai_is_keys_request(RedisModuleCtx *ctx) { return RedisModule_IsKeysPositionRequest(ctx); }
 void gorai_key_at_pos(RedisModuleCtx *ctx, int pos, int flags) { RedisModule_KeyAtPosWithFlags(ctx, pos, flags); }
 
-/* Worker threads. */
-RedisModuleCtx *gorai_locked(int db) {
+/* Other threads. */
+int gorai_on_main_thread(void) { return pthread_equal(pthread_self(), main_thread); }
+
+RedisModuleCtx *gorai_locked(int db, int *took) {
     RedisModuleCtx *ctx = RedisModule_GetThreadSafeContext(NULL);
-    RedisModule_ThreadSafeContextLock(ctx);
+    *took = !gorai_on_main_thread();
+    if (*took) RedisModule_ThreadSafeContextLock(ctx);
     RedisModule_SelectDb(ctx, db);
     return ctx;
 }
 
 int gorai_selected_db(RedisModuleCtx *ctx) { return RedisModule_GetSelectedDb(ctx); }
 
-void gorai_unlock(RedisModuleCtx *ctx) {
-    RedisModule_ThreadSafeContextUnlock(ctx);
+void gorai_unlock(RedisModuleCtx *ctx, int took) {
+    if (took) RedisModule_ThreadSafeContextUnlock(ctx);
     RedisModule_FreeThreadSafeContext(ctx);
 }
 

@@ -52,12 +52,15 @@ int gorai_context_flags(RedisModuleCtx *ctx);
 int gorai_is_keys_request(RedisModuleCtx *ctx);
 void gorai_key_at_pos(RedisModuleCtx *ctx, int pos, int flags);
 
-/* Commands and keys from worker threads (scripts' redis.execute and redisAI.model_execute): a
+/* Commands and keys from any thread (scripts' redis.execute and redisAI.model_execute): a
  * thread-safe context holding Redis' lock from gorai_locked to gorai_unlock, in database db (the one
- * the command's client had selected). */
-RedisModuleCtx *gorai_locked(int db);
+ * the command's client had selected). The lock is taken (*took) unless this is Redis' main thread,
+ * which holds it whenever module code runs there: another module's synchronous RedisAI_ScriptRun
+ * runs its script's calls there. */
+int gorai_on_main_thread(void);
+RedisModuleCtx *gorai_locked(int db, int *took);
 int gorai_selected_db(RedisModuleCtx *ctx);
-void gorai_unlock(RedisModuleCtx *ctx);
+void gorai_unlock(RedisModuleCtx *ctx, int took);
 /* gorai_call runs argv[0] with the rest of argv (propagated to replicas and the AOF, as RedisAI's
  * "!"), in script mode ("S": what Lua's redis.call may not run is refused), refusing deny-oom commands
  * beyond maxmemory as Lua does ("M"), as the named user when user is not NULL ("C": the command's own

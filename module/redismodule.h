@@ -235,6 +235,7 @@ typedef struct RedisModuleTypeMethods {
     X(RedisModuleCtx *, GetDetachedThreadSafeContext, (RedisModuleCtx * ctx))                             \
     X(void, FreeThreadSafeContext, (RedisModuleCtx * ctx))                                              \
     X(void, ThreadSafeContextLock, (RedisModuleCtx * ctx))                                              \
+    X(int, ThreadSafeContextTryLock, (RedisModuleCtx * ctx))                                            \
     X(void, ThreadSafeContextUnlock, (RedisModuleCtx * ctx))                                            \
     X(void, FreeCallReply, (RedisModuleCallReply * reply))                                              \
     X(void, Log, (RedisModuleCtx * ctx, const char *level, const char *fmt, ...))                       \

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"testing"
+	"time"
 
 	"gorai/tests/redistest"
 	"gorai/tests/resp"
@@ -145,5 +146,21 @@ func TestLLAPIRunsCounted(t *testing.T) {
 		if got := fields[field]; got.Kind != resp.Integer || got.Int != want {
 			t.Errorf("AI.INFO m{1} %s = %v, want %s", field, got, strconv.FormatInt(want, 10))
 		}
+	}
+}
+
+// TestLLAPILockHolders: the low-level API called where Redis' lock is already held. Another module's
+// thread that holds the lock (as RedisAI required) builds a DAG from a string, and a synchronous
+// ScriptRun on Redis' main thread runs a script that calls into Redis: gorai took the lock again in
+// both, and Redis hung for good.
+func TestLLAPILockHolders(t *testing.T) {
+	t.Parallel()
+	s, c := startLLAPIServer(t, redisAIHeaderRule)
+	c.SetTimeout(20 * time.Second)
+	expectOK(t, c, "LLAPI.DAGFROMTHREAD")
+	expectOK(t, c, "LLAPI.SCRIPTCALLSREDIS")
+	expect(t, c, resp.BulkString("1"), "GET", "set-by-script")
+	if !s.Running() {
+		t.Fatalf("the server stopped:\n%s", s.LogTail(40))
 	}
 }

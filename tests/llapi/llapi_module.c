@@ -505,6 +505,118 @@ static int cmd_dag(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
     return RedisModule_ReplyWithSimpleString(ctx, "OK");
 }
 
+/* LLAPI.DAGFROMTHREAD: DAGAddOpsFromString from a thread of the module's own, first holding Redis'
+ * lock (as RedisAI required of such a caller: gorai's taking it again deadlocked), then not holding it
+ * (gorai takes it while it is free); the DAG then runs. The client is blocked meanwhile, and answered
+ * +OK or the check that failed. */
+typedef struct thread_call {
+    RedisModuleBlockedClient *bc;
+    char failed[256]; /* empty when every check passed */
+} thread_call;
+
+#define THREAD_CHECK(call, cond)                                                                   \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            snprintf((call)->failed, sizeof (call)->failed, "ERR check failed at line %d: %s", __LINE__, #cond); \
+            goto done;                                                                             \
+        }                                                                                          \
+    } while (0)
+
+static void *dag_from_thread(void *arg) {
+    thread_call *call = arg;
+    RedisModuleCtx *ctx = RedisModule_GetThreadSafeContext(NULL);
+    RAI_Error *err;
+    RedisAI_InitError(&err);
+    RAI_DAGRunCtx *held = RedisAI_DAGRunCtxCreate(), *free_lock = RedisAI_DAGRunCtxCreate();
+    waiter w;
+    waiter_init(&w, 'd');
+    double want_mul[] = {4, 9, 4, 9};
+
+    RedisModule_ThreadSafeContextLock(ctx);
+    RAI_Tensor *a = key_value(ctx, "a{1}"), *b = key_value(ctx, "b{1}");
+    RedisAI_DAGLoadTensor(held, "in1", a);
+    RedisAI_DAGLoadTensor(held, "in2", b);
+    RedisAI_DAGLoadTensor(free_lock, "in1", a);
+    RedisAI_DAGLoadTensor(free_lock, "in2", b);
+    int held_rc = RedisAI_DAGAddOpsFromString(held, "|> AI.MODELEXECUTE m{1} INPUTS 2 in1 in2 OUTPUTS 1 out |> AI.TENSORGET out", err);
+    int missing_rc = RedisAI_DAGAddOpsFromString(held, "|> AI.MODELEXECUTE no-model INPUTS 2 in1 in2 OUTPUTS 1 x", err);
+    RedisModule_ThreadSafeContextUnlock(ctx);
+    THREAD_CHECK(call, held_rc == REDISMODULE_OK && RedisAI_DAGNumOps(held) == 2);
+    THREAD_CHECK(call, missing_rc == REDISMODULE_ERR && strcmp(RedisAI_GetError(err), "ERR model key is empty") == 0);
+    RedisAI_ClearError(err);
+
+    THREAD_CHECK(call, RedisAI_DAGAddOpsFromString(free_lock, "|> AI.MODELEXECUTE m{1} INPUTS 2 in1 in2 OUTPUTS 1 out |> AI.TENSORGET out",
+                                                   err) == REDISMODULE_OK);
+    THREAD_CHECK(call, run_dag(held, &w, err) == REDISMODULE_OK);
+    THREAD_CHECK(call, RedisAI_GetErrorCode(w.err) == RedisAI_ErrorCode_OK && w.noutputs == 1 && tensor_equals(w.outputs[0], want_mul, 4));
+done:
+    waiter_free(&w);
+    RedisAI_DAGFree(held);
+    RedisAI_DAGFree(free_lock);
+    RedisAI_FreeError(err);
+    RedisModule_FreeThreadSafeContext(ctx);
+    RedisModule_UnblockClient(call->bc, call);
+    return NULL;
+}
+
+static int thread_call_reply(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
+    (void)argv;
+    (void)argc;
+    thread_call *call = RedisModule_GetBlockedClientPrivateData(ctx);
+    if (call->failed[0] != '\0') return RedisModule_ReplyWithError(ctx, call->failed);
+    return RedisModule_ReplyWithSimpleString(ctx, "OK");
+}
+
+static void thread_call_free(RedisModuleCtx *ctx, void *privdata) {
+    (void)ctx;
+    RedisModule_Free(privdata);
+}
+
+static int cmd_dag_from_thread(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
+    (void)argv;
+    (void)argc;
+    thread_call *call = RedisModule_Alloc(sizeof(*call));
+    memset(call, 0, sizeof(*call));
+    call->bc = RedisModule_BlockClient(ctx, thread_call_reply, NULL, thread_call_free, 0);
+    pthread_t thread;
+    if (pthread_create(&thread, NULL, dag_from_thread, call) != 0) {
+        snprintf(call->failed, sizeof call->failed, "ERR could not start a thread");
+        RedisModule_UnblockClient(call->bc, call);
+        return REDISMODULE_OK;
+    }
+    pthread_detach(thread);
+    return REDISMODULE_OK;
+}
+
+/* LLAPI.SCRIPTCALLSREDIS: a synchronous ScriptRun, on Redis' main thread (inside this command), of a
+ * script that calls into Redis: its SET is made (the script's call waited for the lock the main thread
+ * holds, for ever). */
+static int cmd_script_calls_redis(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
+    (void)argv;
+    (void)argc;
+    RAI_Error *err;
+    RedisAI_InitError(&err);
+    RAI_Script *script = RedisAI_ScriptCreate("CPU", "", "def f(a):\n    redis.execute('SET', 'set-by-script', '1')\n    return a\n", err);
+    CHECK(script != NULL);
+    RAI_ScriptRunCtx *sctx = RedisAI_ScriptRunCtxCreate(script, "f");
+    RedisAI_ScriptRunCtxAddInput(sctx, key_value(ctx, "a{1}"), err);
+    RedisAI_ScriptRunCtxAddOutput(sctx);
+    int rc = RedisAI_ScriptRun(sctx, err);
+    double want[] = {2, 3, 2, 3};
+    int same = rc == REDISMODULE_OK && tensor_equals(RedisAI_ScriptRunCtxOutputTensor(sctx, 0), want, 4);
+    RedisAI_ScriptRunCtxFree(sctx);
+    RedisAI_ScriptFree(script, err);
+    CHECK(rc == REDISMODULE_OK && same);
+    RedisAI_FreeError(err);
+    RedisModuleString *name = RedisModule_CreateString(ctx, "set-by-script", 13);
+    RedisModuleKey *key = RedisModule_OpenKey(ctx, name, REDISMODULE_READ);
+    int set = RedisModule_KeyType(key) != REDISMODULE_KEYTYPE_EMPTY;
+    RedisModule_CloseKey(key);
+    RedisModule_FreeString(ctx, name);
+    CHECK(set);
+    return RedisModule_ReplyWithSimpleString(ctx, "OK");
+}
+
 static int deleted;
 static void count_deletion(DLManagedTensor *m) {
     (void)m;
@@ -579,6 +691,7 @@ int RedisModule_OnLoad(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) 
         {"llapi.basic", cmd_basic},         {"llapi.tensors", cmd_tensors},     {"llapi.storetensor", cmd_store_tensor},
         {"llapi.modelrun", cmd_model_run},  {"llapi.modelcreate", cmd_model_create}, {"llapi.scriptrun", cmd_script_run},
         {"llapi.dag", cmd_dag},             {"llapi.dlpack", cmd_dlpack},       {"llapi.call", cmd_call},
+        {"llapi.dagfromthread", cmd_dag_from_thread}, {"llapi.scriptcallsredis", cmd_script_calls_redis},
     };
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
         if (RedisModule_CreateCommand(ctx, cmds[i].name, cmds[i].f, "", 0, 0, 0) != REDISMODULE_OK) return REDISMODULE_ERR;
