@@ -597,8 +597,9 @@ func parseModelRun(env Env, args [][]byte) (modelCall, error) {
 	return modelCall{model: m, inputs: inputs, outputs: outputs, timeout: timeout}, nil
 }
 
-// ModelRunKeys are the key positions of AI.MODELRUN: the model and every name after INPUTS but
-// the OUTPUTS keyword.
+// ModelRunKeys are the key positions of AI.MODELRUN: the model, every name between INPUTS and the
+// first OUTPUTS after it (read), and every name after that OUTPUTS (written), as parseModelRun
+// splits them: a later "OUTPUTS" is an output key like any other.
 func ModelRunKeys(args [][]byte) []KeyArg {
 	if len(args) < 2 {
 		return nil
@@ -608,12 +609,16 @@ func ModelRunKeys(args [][]byte) []KeyArg {
 	if in < 0 {
 		return keys
 	}
-	use := KeyRead
+	out := indexOf(args, "OUTPUTS", in+1)
+	if out < 0 {
+		out = len(args)
+	}
 	for i := in + 1; i < len(args); i++ {
-		if is(args[i], "OUTPUTS") {
-			use = KeyWrite
-		} else {
-			keys = append(keys, KeyArg{i, use})
+		switch {
+		case i < out:
+			keys = append(keys, KeyArg{i, KeyRead})
+		case i > out:
+			keys = append(keys, KeyArg{i, KeyWrite})
 		}
 	}
 	return keys

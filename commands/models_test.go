@@ -566,6 +566,7 @@ func TestModelExecute(t *testing.T) {
 		if ks.replicated != 0 || ks.modelSets != 0 || ks.deletes != 0 {
 			t.Errorf("%s: the handler wrote to the keyspace", c.line)
 		}
+		checkKeysMatchCall(t, c.line, c.model, c.inputs, c.outputs)
 	}
 
 	// The runtime's own refusal (a transaction, say) is sent as it is.
@@ -594,6 +595,9 @@ func TestModelKeys(t *testing.T) {
 		{ModelRunKeys, "AI.MODELRUN +m TIMEOUT 5 INPUTS +a +b OUTPUTS !c"},
 		{ModelRunKeys, "AI.MODELRUN +m INPUTS +a OUTPUTS !b !c"},
 		{ModelRunKeys, "AI.MODELRUN +m inputs +a outputs !b"},
+		{ModelRunKeys, "AI.MODELRUN +m INPUTS +a +b OUTPUTS !OUTPUTS !o"},
+		{ModelRunKeys, "AI.MODELRUN +m INPUTS +a outputs !Outputs"},
+		{ModelRunKeys, "AI.MODELRUN +m INPUTS +a +b"},
 		{ModelRunKeys, "AI.MODELRUN +m"},
 		{ModelRunKeys, "AI.MODELRUN"},
 	}
@@ -681,6 +685,29 @@ func TestModelScan(t *testing.T) {
 	}
 	if ks.replicated != 0 {
 		t.Errorf("replicated")
+	}
+}
+
+// checkKeysMatchCall: the keys ACL and cluster checks see for line are the model and inputs the
+// parser read and the outputs it will write, so no name escapes the check (an output named
+// OUTPUTS did).
+func checkKeysMatchCall(t *testing.T, line, model string, inputs, outputs []string) {
+	t.Helper()
+	keys := ModelExecuteKeys
+	if strings.HasPrefix(line, "AI.MODELRUN") {
+		keys = ModelRunKeys
+	}
+	a := args(line)
+	var read, written []string
+	for _, k := range keys(a) {
+		if k.Use == KeyWrite {
+			written = append(written, string(a[k.Pos]))
+		} else {
+			read = append(read, string(a[k.Pos]))
+		}
+	}
+	if !slices.Equal(read, append([]string{model}, inputs...)) || !slices.Equal(written, outputs) {
+		t.Errorf("%s: keys read %q, written %q; the call reads %s %q, writes %q", line, read, written, model, inputs, outputs)
 	}
 }
 
