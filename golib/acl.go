@@ -20,12 +20,25 @@ import (
 
 // caller is who ran a script. unchecked: Redis ran the command for no user (the AOF, a master's
 // stream), and checks nothing either. db is the database the command's client had selected, where
-// the script's calls run.
+// the script's calls run. run is the run's record of its calls (nil for a run no client waits for).
 type caller struct {
 	user      string
 	unchecked bool
 	db        C.int
+	run       *scriptCalls
 }
+
+// scriptCalls is what a script run's calls into Redis share with the run's client, under Redis'
+// lock: once the client has gone, its user may be deleted and another of the same name made, so
+// later calls are refused rather than run as whoever holds the name then; and once a call has been
+// made, a run whose outputs cannot be written says that the script's calls were made all the same.
+type scriptCalls struct {
+	clientGone bool
+	made       bool
+}
+
+// errClientGone refuses a script's call into Redis once the client that ran the script has gone.
+var errClientGone = errors.New("ERR the client that ran the script has gone")
 
 type callerKey struct{}
 
@@ -50,9 +63,27 @@ func (c *redisCall) caller() caller {
 	return caller{user: C.GoStringN(p, C.int(n)), db: db}
 }
 
-// callerContext is the context a script run carries: the user running the command.
-func (c *redisCall) callerContext() context.Context {
-	return context.WithValue(context.Background(), callerKey{}, c.caller())
+// callerContext is the context a script run carries: the user running the command, and calls, the
+// run's record of its calls into Redis.
+func (c *redisCall) callerContext(calls *scriptCalls) context.Context {
+	who := c.caller()
+	who.run = calls
+	return context.WithValue(context.Background(), callerKey{}, who)
+}
+
+// startCall checks, under Redis' lock, that the script's client is still there, for a call into Redis.
+func (who caller) startCall() error {
+	if who.run != nil && who.run.clientGone {
+		return errClientGone
+	}
+	return nil
+}
+
+// madeCall records, under Redis' lock, that a call into Redis was made.
+func (who caller) madeCall() {
+	if who.run != nil {
+		who.run.made = true
+	}
 }
 
 // MayLoadLibraries checks that the user running the command may run MODULE LOAD (see

@@ -44,6 +44,9 @@ func (redisHost) Execute(run context.Context, cmd string, args []string) (any, e
 	lock := lockRedis(who.db)
 	defer lock.unlock()
 	ctx := lock.ctx
+	if err := who.startCall(); err != nil {
+		return nil, err
+	}
 	cargv, free := redisArgv(ctx, argv)
 	defer free()
 	if err := who.mayRun(ctx, cargv, argv); err != nil {
@@ -71,7 +74,7 @@ func (redisHost) Execute(run context.Context, cmd string, args []string) (any, e
 			return nil, errScriptMode
 		case syscall.ENOSPC: // a write while paused, or a deny-oom command beyond maxmemory
 			if paused != 0 {
-				return nil, errWritesPaused
+				return nil, errWritesPaused(who.run != nil && who.run.made)
 			}
 			return nil, errOOM
 		case syscall.EACCES:
@@ -86,6 +89,7 @@ func (redisHost) Execute(run context.Context, cmd string, args []string) (any, e
 		return nil, errors.New(C.GoString(C.strerror(C.int(errno))))
 	}
 	defer C.gorai_free_reply(r)
+	who.madeCall()
 	return callReply(r)
 }
 
@@ -205,6 +209,9 @@ func lockedModel(who caller, key string) (storedModel, error) {
 	lock := lockRedis(who.db)
 	defer lock.unlock()
 	ctx := lock.ctx
+	if err := who.startCall(); err != nil {
+		return storedModel{}, err
+	}
 	ckey := C.CString(key)
 	defer C.free(unsafe.Pointer(ckey))
 	s := C.gorai_create_string(ctx, ckey, C.size_t(len(key)))

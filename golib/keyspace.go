@@ -29,6 +29,8 @@ type redisCall struct {
 	// mayWriteNow.
 	written    [][]byte
 	replicates bool
+	// scriptCalled: the run being answered made calls into Redis, which mayWriteNow's refusal says.
+	scriptCalled bool
 }
 
 func (c *redisCall) reset() {
@@ -36,7 +38,7 @@ func (c *redisCall) reset() {
 	c.ctx, c.argv, c.args = nil, nil, c.args[:0]
 	clear(c.argAt)
 	clear(c.written)
-	c.written, c.replicates = c.written[:0], false
+	c.written, c.replicates, c.scriptCalled = c.written[:0], false, false
 	c.effects.Reset()
 }
 
@@ -143,11 +145,21 @@ func (c *redisCall) writes(key []byte) {
 // propagated while clients are paused (CLIENT PAUSE, FAILOVER: a store or run that ended then aborted
 // Redis), and a key whose slot moved, or is migrating, while the command ran would be written on a node
 // that no longer serves it (a store acknowledged during a reshard was left where no client finds it).
-// The command fails instead, writing nothing; its client may send it again.
-var errWritesPaused = errors.New("TRYAGAIN clients were paused for writes (CLIENT PAUSE or FAILOVER) as the command ended: nothing was written")
+// The command fails instead, writing nothing of its own; its client may send it again, knowing
+// whether the script's calls into Redis (scriptCalled) were made all the same.
+func errWritesPaused(scriptCalled bool) error {
+	return errors.New("TRYAGAIN clients were paused for writes (CLIENT PAUSE or FAILOVER) as the command ended: " + notWritten(scriptCalled))
+}
 
-func errSlotMoved(key []byte) error {
-	return fmt.Errorf("TRYAGAIN the slot of key '%s' moved while the command ran: nothing was written", key)
+func errSlotMoved(key []byte, scriptCalled bool) error {
+	return fmt.Errorf("TRYAGAIN the slot of key '%s' moved while the command ran: %s", key, notWritten(scriptCalled))
+}
+
+func notWritten(scriptCalled bool) string {
+	if scriptCalled {
+		return "its outputs were not written, but the script's calls into Redis were made"
+	}
+	return "nothing was written"
 }
 
 // mayWriteNow checks, for a command that writes, that its writes may be made now (see errWritesPaused).
@@ -157,11 +169,11 @@ func (c *redisCall) mayWriteNow() error {
 	}
 	switch C.gorai_may_write(c.ctx) {
 	case C.GORAI_WRITES_PAUSED:
-		return errWritesPaused
+		return errWritesPaused(c.scriptCalled)
 	case C.GORAI_WRITES_IN_CLUSTER:
 		for _, key := range c.written {
 			if C.gorai_key_is_here(c.ctx, (*C.char)(unsafe.Pointer(unsafe.SliceData(key))), C.size_t(len(key))) == 0 {
-				return errSlotMoved(key)
+				return errSlotMoved(key, c.scriptCalled)
 			}
 		}
 	}

@@ -45,18 +45,32 @@ func (c *redisCall) Execute(plan *exec.Plan) error {
 		return err
 	}
 	if plan.RunsScript() {
-		plan.Caller = c.callerContext()
+		w.calls = &scriptCalls{}
+		plan.Caller = c.callerContext(w.calls)
 	}
 	w.run = ai.Exec.Submit(plan, func() { unblock(bc) })
 	return nil
 }
 
-// running is a run whose client is blocked.
-type running struct{ run *exec.Run }
+// running is a run whose client is blocked; calls, for a run of a script, records its calls into Redis.
+type running struct {
+	run   *exec.Run
+	calls *scriptCalls
+}
 
-func (w *running) reply(call *redisCall) error { return commands.ReplyRun(call.env(), w.run) }
-func (w *running) free()                       { w.run.Release() }
-func (w *running) clientGone()                 { w.run.Cancel() }
+func (w *running) reply(call *redisCall) error {
+	call.scriptCalled = w.calls != nil && w.calls.made
+	return commands.ReplyRun(call.env(), w.run)
+}
+
+func (w *running) free() { w.run.Release() }
+
+func (w *running) clientGone() {
+	w.run.Cancel()
+	if w.calls != nil {
+		w.calls.clientGone = true
+	}
+}
 
 // fromRedis are the contexts in which Redis itself hands over what is built: applying the master's
 // stream on a replica, and loading the AOF (the builder trusts those blobs).

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"gorai/tests/resp"
 )
@@ -445,4 +446,33 @@ func TestACLScanListsReadableKeys(t *testing.T) {
 		}
 	}
 	expect(t, admin, resp.Arr(), "ACL", "LOG")
+}
+
+// TestACLScriptOutlivesItsUser: a script still running when its user is deleted and another of the
+// same name made (one transaction, so no call falls between) makes no further call into Redis: its
+// calls ran as whoever held the name.
+func TestACLScriptOutlivesItsUser(t *testing.T) {
+	t.Parallel()
+	admin, connect := aclServer(t)
+	expectOK(t, admin, "AI.SCRIPTSET", "counting", "CPU", "SOURCE",
+		"def count(a):\n    for i in range(10000000):\n        redis.execute(\"INCR\", \"counter\")\n    return a\n")
+	expectOK(t, admin, "ACL", "SETUSER", "runner", "on", "nopass", "~*", "+@all")
+	runner := connect("runner")
+	if err := runner.Send("AI.SCRIPTRUN", "counting", "count", "INPUTS", "allowed:in", "OUTPUTS", "out"); err != nil || runner.Flush() != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, "the script's first INCR", func() (bool, string) {
+		v := do(t, admin, "GET", "counter")
+		return v.Kind == resp.Bulk, v.String()
+	})
+	expectOK(t, admin, "MULTI")
+	expect(t, admin, resp.Simple("QUEUED"), "ACL", "DELUSER", "runner")
+	expect(t, admin, resp.Simple("QUEUED"), "ACL", "SETUSER", "runner", "on", "nopass", "~*", "+@all")
+	do(t, admin, "EXEC")
+	counted := do(t, admin, "GET", "counter")
+	waitFor(t, 60*time.Second, "the script to end", func() (bool, string) {
+		v := do(t, admin, "AI.INFO", "counting")
+		return strings.Contains(v.String(), `"calls", :1`), v.String()
+	})
+	expect(t, admin, counted, "GET", "counter")
 }

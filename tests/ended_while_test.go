@@ -81,3 +81,39 @@ func TestRunEndedAfterItsSlotLeft(t *testing.T) {
 		}
 	}
 }
+
+// TestRunEndedWhilePausedAfterScriptCalls: a DAG whose script wrote through redis.execute before the
+// pause, and whose outputs cannot then be written, says that the script's calls were made (the
+// reply said nothing was written, while the script's INCR was: a client sending it again counts
+// twice).
+func TestRunEndedWhilePausedAfterScriptCalls(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, "appendonly yes")
+	c := s.Conn(t)
+	expectOK(t, c, "AI.SCRIPTSET", "legacy", "CPU", "SOURCE", "def incr(a):\n    redis.execute(\"INCR\", \"counter\")\n    return a\n")
+	expectOK(t, c, storeArgs("m", "ONNX", "CPU", redisaiFixture(t, "linear_iris.onnx"), "BATCHSIZE", 2, "MINBATCHSIZE", 2, "MINBATCHTIMEOUT", 500)...)
+	expectOK(t, c, "AI.TENSORSET", "in", "FLOAT", 1, 4, "VALUES", "5.1", "3.5", "1.4", "0.2")
+	runner := s.Conn(t)
+	if err := runner.Send("AI.DAGRUN", "LOAD", 1, "in", "PERSIST", 1, "out", "|>",
+		"AI.SCRIPTRUN", "legacy", "incr", "INPUTS", "in", "OUTPUTS", "x", "|>",
+		"AI.MODELRUN", "m", "INPUTS", "x", "OUTPUTS", "out"); err != nil || runner.Flush() != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, "the script's INCR", func() (bool, string) {
+		v := do(t, c, "GET", "counter")
+		return v.Text() == "1", v.String()
+	})
+	expectOK(t, c, "CLIENT", "PAUSE", 3000, "WRITE")
+	runner.SetTimeout(30 * time.Second)
+	v, err := runner.Receive()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const want = "TRYAGAIN clients were paused for writes (CLIENT PAUSE or FAILOVER) as the command ended: its outputs were not written, but the script's calls into Redis were made"
+	if v.Text() != want {
+		t.Errorf("the DAG's reply: %v, want %q", v, want)
+	}
+	expectOK(t, c, "CLIENT", "UNPAUSE")
+	expect(t, c, resp.Int(0), "EXISTS", "out")
+	expect(t, c, resp.BulkString("1"), "GET", "counter")
+}
