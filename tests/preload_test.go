@@ -151,3 +151,29 @@ func TestPreloadedStoreAndLoadBackend(t *testing.T) {
 	torch := filepath.Join(redistest.RepoRoot(), "build", "backends", "torch", "libgorai_torch.so")
 	expectErr(t, c, "ERR error loading backend", "AI.CONFIG", "LOADBACKEND", "TORCH", torch)
 }
+
+// TestONNXTelemetryOff: ONNX Runtime's Linux build starts Microsoft's telemetry with its environment
+// unless ORT_DISABLE_TELEMETRY is set: it left a mat-debug-<pid>.log in /tmp per server started,
+// never removed, and uploads where it finds a CA bundle. gorai turns it off unless the operator set
+// the variable.
+func TestONNXTelemetryOff(t *testing.T) {
+	t.Parallel()
+	if _, set := os.LookupEnv("ORT_DISABLE_TELEMETRY"); set {
+		t.Skip("ORT_DISABLE_TELEMETRY is set in the test's environment, which the server inherits: nothing to check")
+	}
+	s := startServer(t)
+	c := s.Conn(t)
+	expectOK(t, c, storeArgs("m", "ONNX", "CPU", redisaiFixture(t, "linear_iris.onnx"))...)
+	fds, err := os.ReadDir("/proc/" + strconv.Itoa(s.PID()) + "/fd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, fd := range fds {
+		if target, err := os.Readlink("/proc/" + strconv.Itoa(s.PID()) + "/fd/" + fd.Name()); err == nil && strings.Contains(target, "mat-debug-") {
+			t.Errorf("the server has ONNX Runtime's telemetry log open: %s", target)
+		}
+	}
+	if _, err := os.Stat("/tmp/mat-debug-" + strconv.Itoa(s.PID()) + ".log"); err == nil {
+		t.Errorf("/tmp/mat-debug-%d.log exists: ONNX Runtime's telemetry ran", s.PID())
+	}
+}

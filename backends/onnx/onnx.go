@@ -6,6 +6,7 @@ package onnx
 
 import (
 	"errors"
+	"os"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -45,6 +46,12 @@ var library = backends.Library{Name: "ONNX Runtime", Hint: "build/fetch-onnxrunt
 func Open(libPath string) (backends.Backend, error) {
 	err := library.Open(libPath, func(path string) error {
 		ort.SetSharedLibraryPath(path)
+		// ONNX Runtime's Linux builds start Microsoft's telemetry with the environment: a log file
+		// per process in /tmp, never removed, and uploads where a CA bundle is found. A database
+		// sends nothing out unasked; the operator's own setting stands.
+		if _, set := os.LookupEnv("ORT_DISABLE_TELEMETRY"); !set {
+			os.Setenv("ORT_DISABLE_TELEMETRY", "1")
+		}
 		if err := ort.InitializeEnvironment(ort.WithLogLevelError()); err != nil {
 			return innermost(err)
 		}
