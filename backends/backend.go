@@ -69,7 +69,8 @@ type ScriptOptions struct {
 	EntryPoints    []string // empty for scripts stored with the deprecated AI.SCRIPTSET
 	IntraOpThreads int
 	InterOpThreads int
-	Trusted        bool // as ModelOptions.Trusted
+	Trusted        bool            // as ModelOptions.Trusted
+	Wanted         context.Context // as ModelOptions.Wanted
 }
 
 // Script is a compiled script. Run may be called from many goroutines at once; Close is called
@@ -104,7 +105,14 @@ type ModelOptions struct {
 	// first: tried in a process of its own where a damaged blob can crash the runtime (TFLITE,
 	// TORCH), and refused where it would reach files outside the model (ONNX, TF, TORCH).
 	Trusted bool
+	// Wanted is done once nobody waits for the model any more (the storing client left): a trial
+	// not begun by then is skipped, and the build fails with ErrNotWanted. Nil: always wanted.
+	Wanted context.Context
 }
+
+// ErrNotWanted fails a build nobody waits for any more: trials are made one at a time, and a store
+// abandoned by its client (one that timed out, say) held up the next client's behind it.
+var ErrNotWanted = errors.New("ERR the store was dropped: its client has gone")
 
 // LoadError is a backend that could not be opened. Commands reply with RedisAI's fixed text
 // ("ERR Could not load backend" for a model that needs it, "ERR error loading backend" for

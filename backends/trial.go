@@ -1,6 +1,7 @@
 package backends
 
 import (
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -89,13 +90,17 @@ func (tr *Trial) running() (*trialServer, error) {
 
 // Try gives the trial program one blob, parts one after another; what names it in messages ("model"). It
 // returns the runtime's refusal in the runtime's words (the same loader's as in Redis), an error for a
-// blob that crashed or hung the child, and nil otherwise (no program included).
-func (tr *Trial) Try(what string, parts ...[]byte) error {
+// blob that crashed or hung the child, ErrNotWanted when wanted (nil: always) was done before its turn
+// came, and nil otherwise (no program included).
+func (tr *Trial) Try(wanted context.Context, what string, parts ...[]byte) error {
 	if tr == nil || tr.Program == "" {
 		return nil
 	}
 	tr.mu.Lock()
 	defer tr.mu.Unlock()
+	if wanted != nil && wanted.Err() != nil {
+		return ErrNotWanted
+	}
 	s, err := tr.running()
 	if err != nil {
 		return fmt.Errorf("ERR %s %s could not be tried in a process of its own: %v", tr.Backend, what, err)

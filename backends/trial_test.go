@@ -1,7 +1,9 @@
 package backends
 
 import (
+	"context"
 	"encoding/binary"
+	"errors"
 	"io"
 	"os"
 	"path/filepath"
@@ -81,7 +83,7 @@ func TestTrialAnswers(t *testing.T) {
 			tr.Timeout = 100 * time.Millisecond
 		}
 		got := ""
-		if err := tr.Try("model", []byte("the "), []byte("blob")); err != nil { // one blob, in parts
+		if err := tr.Try(context.Background(), "model", []byte("the "), []byte("blob")); err != nil { // one blob, in parts
 			got = err.Error()
 		}
 		if got != c.want {
@@ -92,15 +94,15 @@ func TestTrialAnswers(t *testing.T) {
 	t.Setenv("GORAI_TRIAL_STAND_IN", "refused")
 	tr.Close()
 	for i := range 3 {
-		if err := tr.Try("model", []byte("x")); err == nil || err.Error() != "Failed to load model from buffer" {
+		if err := tr.Try(context.Background(), "model", []byte("x")); err == nil || err.Error() != "Failed to load model from buffer" {
 			t.Errorf("trial %d: %v", i, err)
 		}
 	}
-	if err := (&Trial{Backend: "X"}).Try("model", []byte("x")); err != nil {
+	if err := (&Trial{Backend: "X"}).Try(context.Background(), "model", []byte("x")); err != nil {
 		t.Errorf("without a program: %v, want no trial", err)
 	}
 	missing := &Trial{Backend: "X", Program: "/no/such/trial", Library: "/no/lib.so", Timeout: time.Second}
-	if err := missing.Try("model", []byte("x")); err == nil || !strings.Contains(err.Error(), "could not be tried") {
+	if err := missing.Try(context.Background(), "model", []byte("x")); err == nil || !strings.Contains(err.Error(), "could not be tried") {
 		t.Errorf("a program that does not start: %v", err)
 	}
 }
@@ -150,7 +152,30 @@ func TestTrialStart(t *testing.T) {
 	if !started {
 		t.Fatal("Start did not start the program")
 	}
-	if err := tr.Try("model", []byte("the blob")); err != nil {
+	if err := tr.Try(context.Background(), "model", []byte("the blob")); err != nil {
 		t.Error(err)
+	}
+}
+
+// A store its client abandoned while it waited for its turn is not tried (a trial takes the program
+// for as long as the runtime loads the model): the next client's store is not held up behind it.
+func TestTrialNotWanted(t *testing.T) {
+	t.Setenv("GORAI_TRIAL_STAND_IN", "taken")
+	tr := &Trial{Backend: "X", Program: os.Args[0], Library: "/backends/x/lib.so", Timeout: 10 * time.Second}
+	defer tr.Close()
+	wanted, leave := context.WithCancel(context.Background())
+	tr.mu.Lock() // another trial's turn
+	tried := make(chan error)
+	go func() { tried <- tr.Try(wanted, "model", []byte("the blob")) }()
+	leave()
+	tr.mu.Unlock()
+	if err := <-tried; !errors.Is(err, ErrNotWanted) {
+		t.Errorf("an abandoned store's trial: %v, want ErrNotWanted", err)
+	}
+	if tr.server != nil {
+		t.Errorf("the program was started for a trial nobody waits for")
+	}
+	if err := tr.Try(context.Background(), "model", []byte("the blob")); err != nil {
+		t.Errorf("the next store's trial: %v", err)
 	}
 }

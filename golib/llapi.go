@@ -11,6 +11,7 @@ package main
 import "C"
 
 import (
+	"context"
 	"unsafe"
 
 	"gorai/backends"
@@ -79,7 +80,7 @@ func goraiLLAPIModelCreate(backend C.int, device, tag *C.char, opts *C.RAI_Model
 	copy(cb.Bytes(), unsafe.Slice((*byte)(unsafe.Pointer(blob)), int(bloblen)))
 	var model backends.Model
 	if err == nil {
-		model, err = ai.Builder(false).OpenModel(meta, cb.Bytes())
+		model, err = ai.Builder(context.Background(), false).OpenModel(meta, cb.Bytes())
 	}
 	if err != nil {
 		cb.Free()
@@ -99,7 +100,7 @@ func goraiLLAPIScriptCreate(device, tag, source *C.char, cerr *C.RAI_Error) (s *
 	})
 	meta := commands.ScriptMeta{Device: cStringOr(device, "CPU"), Tag: []byte(cStringOr(tag, ""))}
 	src := []byte(cStringOr(source, ""))
-	compiled, err := ai.Builder(false).OpenScript(meta, src)
+	compiled, err := ai.Builder(context.Background(), false).OpenScript(meta, src)
 	if err != nil {
 		llapiError(cerr, C.RedisAI_ErrorCode_ESCRIPTCREATE, err.Error())
 		return nil

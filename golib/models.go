@@ -7,6 +7,7 @@ package main
 import "C"
 
 import (
+	"context"
 	"runtime/cgo"
 	"unsafe"
 
@@ -137,7 +138,7 @@ func goraiModelRestore(c *C.gorai_model, key *C.char, keylen C.size_t, loading C
 	err := commands.CheckLoadedModel(meta)
 	var model backends.Model
 	if err == nil {
-		model, err = ai.Builder(loading != 0).OpenModel(meta, m.Blob())
+		model, err = ai.Builder(context.Background(), loading != 0).OpenModel(meta, m.Blob())
 	}
 	if err != nil {
 		logf(nil, "warning", "gorai: could not load model %q from %s: %v", C.GoStringN(key, C.int(keylen)), loadedFrom(loading), err)

@@ -6,6 +6,7 @@ package main
 import "C"
 
 import (
+	"context"
 	"time"
 	"unsafe"
 
@@ -85,13 +86,16 @@ const cannotWait = cannotBlock | fromRedis
 // wait, it builds and commits now (see commands.Runtime).
 func (c *redisCall) Offload(env commands.Env, build func(commands.Builder) commands.Built) error {
 	flags := C.gorai_context_flags(c.ctx)
-	b := ai.Builder(flags&fromRedis != 0)
+	trusted := flags&fromRedis != 0
 	if flags&cannotWait != 0 {
-		return build(b).Commit(env)
+		return build(ai.Builder(context.Background(), trusted)).Commit(env)
 	}
-	w := &offloaded{}
+	wanted, abandon := context.WithCancel(context.Background())
+	b := ai.Builder(wanted, trusted)
+	w := &offloaded{abandon: abandon}
 	bc, err := c.block(w)
 	if err != nil {
+		abandon()
 		return err
 	}
 	ai.Engine.Background(func() {
@@ -109,6 +113,7 @@ func (c *redisCall) Offload(env commands.Env, build func(commands.Builder) comma
 type offloaded struct {
 	built     commands.Built
 	committed bool
+	abandon   context.CancelFunc // tells the build that its client has gone
 }
 
 func (w *offloaded) reply(call *redisCall) error {
@@ -118,13 +123,14 @@ func (w *offloaded) reply(call *redisCall) error {
 
 // free drops a build that was not committed: its client has gone.
 func (w *offloaded) free() {
+	w.abandon()
 	if !w.committed {
 		w.built.Drop()
 	}
 }
 
-// clientGone: a build goes on (it is dropped unless committed).
-func (w *offloaded) clientGone() {}
+// clientGone: a build whose trial has not begun is skipped; one begun goes on, and is dropped.
+func (w *offloaded) clientGone() { w.abandon() }
 
 // cBlob is a model's blob in Redis' memory (a commands.Blob); the stored model adopts it.
 type cBlob struct {

@@ -6,6 +6,7 @@ package main
 import "C"
 
 import (
+	"context"
 	"runtime/cgo"
 	"unsafe"
 
@@ -54,7 +55,7 @@ func goraiScriptRestore(c *C.gorai_script, key *C.char, keylen C.size_t, loading
 	defer recoverEntry(nil, "loading a script", func() { ok = 0 })
 	s := storedScript{c}
 	meta := s.Meta()
-	compiled, err := ai.Builder(loading != 0).OpenScript(meta, s.Source())
+	compiled, err := ai.Builder(context.Background(), loading != 0).OpenScript(meta, s.Source())
 	if err != nil {
 		logf(nil, "warning", "gorai: could not load script %q from %s: %v", C.GoStringN(key, C.int(keylen)), loadedFrom(loading), err)
 		return 0

@@ -1,6 +1,8 @@
 package server
 
 import (
+	"context"
+	"errors"
 	"time"
 
 	"gorai/backends"
@@ -13,15 +15,17 @@ type builder struct {
 	libraries        map[string]string // backend name -> library path
 	intraOp, interOp int
 	executionTimeout time.Duration
-	memoryLimit      int64 // bytes; 0: none
-	trusted          bool  // see backends.ModelOptions.Trusted
+	memoryLimit      int64           // bytes; 0: none
+	trusted          bool            // see backends.ModelOptions.Trusted
+	wanted           context.Context // see backends.ModelOptions.Wanted
 	log              func(level, format string, args ...any)
 }
 
 // Builder is a commands.Builder with the configuration of now; call it on the main thread. trusted says
 // whether the blobs it builds from are ones Redis itself hands over (its RDB or AOF being loaded, its
-// master's stream) rather than a client's (backends.ModelOptions.Trusted).
-func (s *Server) Builder(trusted bool) commands.Builder {
+// master's stream) rather than a client's (backends.ModelOptions.Trusted); wanted is done once nobody
+// waits for what it builds (backends.ModelOptions.Wanted).
+func (s *Server) Builder(wanted context.Context, trusted bool) commands.Builder {
 	b := builder{
 		libraries: make(map[string]string),
 		intraOp:   int(s.Config.IntraOpParallelism),
@@ -31,6 +35,7 @@ func (s *Server) Builder(trusted bool) commands.Builder {
 		// BACKEND_MEMORY_LIMIT is in MB of 10^6 bytes, as RedisAI counts it.
 		memoryLimit: s.Config.BackendMemoryLimit * 1_000_000,
 		trusted:     trusted,
+		wanted:      wanted,
 		log:         s.Log,
 	}
 	for _, name := range backends.Names() {
@@ -54,16 +59,26 @@ func (b builder) OpenModel(meta commands.ModelMeta, blob []byte) (backends.Model
 	if err != nil {
 		return nil, err
 	}
-	return be.NewModel(blob, backends.ModelOptions{
+	model, err := be.NewModel(blob, backends.ModelOptions{
 		Device:           meta.Device,
 		IntraOpThreads:   b.intraOp,
 		InterOpThreads:   b.interOp,
 		ExecutionTimeout: b.executionTimeout,
 		MemoryLimit:      b.memoryLimit,
 		Trusted:          b.trusted,
+		Wanted:           b.wanted,
 		Inputs:           meta.Inputs,
 		Outputs:          meta.Outputs,
 	})
+	b.logNotWanted(err, meta.Backend+" model")
+	return model, err
+}
+
+// logNotWanted says in the log that a build was dropped before its trial, its client gone.
+func (b builder) logNotWanted(err error, what string) {
+	if errors.Is(err, backends.ErrNotWanted) {
+		b.log("verbose", "gorai: a %s was not built: its client left before its trial", what)
+	}
 }
 
 func (b builder) OpenScript(meta commands.ScriptMeta, source []byte) (backends.Script, error) {
@@ -76,11 +91,14 @@ func (b builder) OpenScript(meta commands.ScriptMeta, source []byte) (backends.S
 	if !ok {
 		return nil, errCouldNotLoadBackend
 	}
-	return sb.NewScript(source, backends.ScriptOptions{
+	script, err := sb.NewScript(source, backends.ScriptOptions{
 		Device:         meta.Device,
 		EntryPoints:    meta.EntryPoints,
 		IntraOpThreads: b.intraOp,
 		InterOpThreads: b.interOp,
 		Trusted:        b.trusted,
+		Wanted:         b.wanted,
 	})
+	b.logNotWanted(err, "script")
+	return script, err
 }

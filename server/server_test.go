@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -62,11 +63,11 @@ func TestLibraryPath(t *testing.T) {
 func TestBuilderWithoutLibrary(t *testing.T) {
 	cfg := commands.DefaultConfig(t.TempDir())
 	s, l := newServer(t, cfg)
-	_, err := s.Builder(false).OpenModel(commands.ModelMeta{Backend: "ONNX", Device: "CPU"}, []byte("x"))
+	_, err := s.Builder(context.Background(), false).OpenModel(commands.ModelMeta{Backend: "ONNX", Device: "CPU"}, []byte("x"))
 	if !errors.Is(err, errCouldNotLoadBackend) || !strings.Contains(l.String(), "warning") {
 		t.Fatalf("err %v, log %q", err, l.String())
 	}
-	_, err = s.Builder(false).OpenScript(commands.ScriptMeta{Device: "CPU"}, []byte("def f(a): return a"))
+	_, err = s.Builder(context.Background(), false).OpenScript(commands.ScriptMeta{Device: "CPU"}, []byte("def f(a): return a"))
 	if !errors.Is(err, errCouldNotLoadBackend) {
 		t.Fatalf("script: err %v", err)
 	}

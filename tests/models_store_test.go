@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -79,6 +80,32 @@ func TestStoreOfAGoneClientIsDropped(t *testing.T) {
 		expect(t, c, resp.Int(0), "EXISTS", "gone")
 	}
 	expect(t, c, resp.Arr(resp.BulkStrings("later", "")), "AI._MODELSCAN")
+}
+
+// Stores whose clients left while they waited for the trial program (one trial at a time) are not
+// tried: a client that timed out and sent its store again, or many such, held up the next store behind
+// every trial of the abandoned ones.
+func TestAbandonedStoresAreNotTried(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, "loglevel verbose")
+	c := s.Conn(t)
+	const abandoned = 12
+	for i := range abandoned {
+		gone, err := s.Dial()
+		if err != nil {
+			t.Fatal(err)
+		}
+		sendStore(t, gone, fmt.Sprint("gone", i))
+		gone.Close()
+	}
+	expectOK(t, c, storeArgs("later", "TORCH", "CPU", testModel(t, "cnn.pt"))...)
+	expect(t, c, resp.Arr(resp.BulkStrings("later", "")), "AI._MODELSCAN")
+	const skipped = "gorai: a TORCH model was not built: its client left before its trial"
+	if n := strings.Count(s.Log(), skipped); n == 0 {
+		t.Errorf("no abandoned store was skipped (the log says %q for each)", skipped)
+	} else {
+		t.Logf("%d of %d abandoned stores skipped", n, abandoned)
+	}
 }
 
 // An ONNX model whose tensor keeps its bytes in a file (external data) is refused: stored from a blob, ONNX

@@ -6,6 +6,7 @@ package tflite
 import "C"
 
 import (
+	"context"
 	"encoding/binary"
 	"fmt"
 	"slices"
@@ -128,7 +129,7 @@ func (m *model) tryRun(h *C.gorai_tfl_model, inputs []tensor.Tensor) error {
 	var n C.size_t
 	p := C.gorai_tfl_model_blob(h, &n)
 	blob := unsafe.Slice((*byte)(p), int(n)) // C memory, held while h is acquired
-	if err := trial.Try(fmt.Sprintf("model's run on inputs of shapes %v", shapes), runTrial, head, blob); err != nil {
+	if err := trial.Try(context.Background(), fmt.Sprintf("model's run on inputs of shapes %v", shapes), runTrial, head, blob); err != nil {
 		return err
 	}
 	m.tried.add(shapes)

@@ -46,7 +46,7 @@ func (backend) NewScript(source []byte, opts backends.ScriptOptions) (backends.S
 		source = append(source[:len(source):len(source)], '\n')
 	}
 	if !opts.Trusted {
-		if err := trial.Try("script", scriptTrial, source); err != nil {
+		if err := trial.Try(opts.Wanted, "script", scriptTrial, source); err != nil {
 			return nil, err
 		}
 	}

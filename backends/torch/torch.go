@@ -89,7 +89,7 @@ func (backend) NewModel(blob []byte, opts backends.ModelOptions) (backends.Model
 		return nil, err
 	}
 	if !opts.Trusted {
-		if err := trial.Try("model", modelTrial, blob); err != nil {
+		if err := trial.Try(opts.Wanted, "model", modelTrial, blob); err != nil {
 			return nil, err
 		}
 	}
