@@ -56,7 +56,7 @@ UNIT_PACKAGES = $(filter-out $(BACKEND_PACKAGES) $(INTEGRATION_PACKAGES),$(GO_PA
 PARALLEL ?= 4
 
 # Fuzz targets, as package:Target.
-FUZZ_TARGETS := ./tensor:FuzzTensorRDBLoad ./tensor:FuzzParse ./tensor:FuzzParseFormat ./tensor:FuzzParseIntInStep ./commands:FuzzParseLoadArgs ./commands:FuzzModelStoreArgs ./commands:FuzzModelExecuteArgs ./commands:FuzzScriptStoreArgs ./commands:FuzzScriptExecuteArgs ./commands:FuzzDAGArgs ./commands:FuzzDAGBuilderOps ./tensor:FuzzConcatSlice
+FUZZ_TARGETS := ./tensor:FuzzTensorRDBLoad ./tensor:FuzzParse ./tensor:FuzzParseFormat ./tensor:FuzzParseIntInStep ./commands:FuzzParseLoadArgs ./commands:FuzzModelStoreArgs ./commands:FuzzModelExecuteArgs ./commands:FuzzScriptStoreArgs ./commands:FuzzScriptExecuteArgs ./commands:FuzzDAGArgs ./commands:FuzzModelKeys ./commands:FuzzScriptKeys ./commands:FuzzDAGKeys ./commands:FuzzDAGBuilderOps ./tensor:FuzzConcatSlice
 
 .PHONY: build run test unit race backends integration fuzz python bench examples corrupt deps clean
 

@@ -370,30 +370,31 @@ func checkDAGPlan(t *testing.T, ks *fakeKeyspace, rt *fakeRuntime, counter *dagT
 	counter.check(t, line+" (released)", 0)
 }
 
-// checkDAGKeysCover checks that DAGKeys reported, for reading, every key the parser looked up and
-// every KEYS name of the plan's scripts, and for writing, every PERSIST key: the keys Redis checks
-// and routes by are the keys the DAG uses.
-func checkDAGKeysCover(t *testing.T, what string, a [][]byte, keys []KeyArg, read []string, plans []*exec.Plan) {
+// checkKeysCover checks that a command's Keys function reported, for reading, every key the parser
+// looked up and every KEYS name of the plans' scripts, and for writing, every key the plans persist
+// (a DAG's PERSIST, a single run's outputs): the keys Redis checks and routes by are the keys the
+// command uses.
+func checkKeysCover(t *testing.T, what string, a [][]byte, keys []KeyArg, read []string, plans []*exec.Plan) {
 	t.Helper()
 	reported := func(key []byte, use KeyUse) bool {
 		return slices.ContainsFunc(keys, func(k KeyArg) bool { return k.Use == use && bytes.Equal(a[k.Pos], key) })
 	}
 	for _, k := range read {
 		if !reported([]byte(k), KeyRead) {
-			t.Fatalf("%s: the parser read %q, DAGKeys %v does not report it", what, k, keys)
+			t.Fatalf("%s: the parser read %q, keys %v do not report it read", what, k, keys)
 		}
 	}
 	for _, p := range plans {
 		for _, op := range p.Ops {
 			for _, k := range op.Keys {
 				if !reported([]byte(k), KeyRead) {
-					t.Fatalf("%s: a script gets KEYS %q, DAGKeys %v does not report it", what, k, keys)
+					t.Fatalf("%s: a script gets KEYS %q, keys %v do not report it read", what, k, keys)
 				}
 			}
 		}
 		for _, ps := range p.Persist {
 			if !reported(ps.Key, KeyWrite) {
-				t.Fatalf("%s: PERSIST %q, DAGKeys %v does not report it", what, ps.Key, keys)
+				t.Fatalf("%s: the run writes %q, keys %v do not report it written", what, ps.Key, keys)
 			}
 		}
 	}
@@ -522,7 +523,7 @@ func FuzzDAGArgs(f *testing.F) {
 				ks.read = nil
 				err := call(c.h, Env{Keys: ks, Out: &r, Runtime: rt}, a)
 				what := fmt.Sprintf("%s %q (runtime refuses: %v)", c.name, line, refuse)
-				checkDAGKeysCover(t, what, a, keys, ks.read, rt.dags)
+				checkKeysCover(t, what, a, keys, ks.read, rt.dags)
 				if len(r.parts) != 0 {
 					t.Fatalf("%s: the handler replied %s (error %v)", what, r.String(), err)
 				}
