@@ -5,7 +5,6 @@ package commands
 
 import (
 	"bytes"
-	"math"
 	"slices"
 	"time"
 
@@ -288,10 +287,7 @@ func timeoutValue(arg []byte) (time.Duration, error) {
 	if !ok || ms <= 0 {
 		return 0, errInvalidTimeout
 	}
-	if ms > math.MaxInt64/int64(time.Millisecond) {
-		return math.MaxInt64, nil
-	}
-	return time.Duration(ms) * time.Millisecond, nil
+	return Duration(ms, time.Millisecond), nil
 }
 
 // runScript reads the input tensors and hands the run to the runtime, which replies when it is done.

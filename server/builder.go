@@ -30,13 +30,12 @@ func (s *Server) Builder(wanted context.Context, trusted bool) commands.Builder 
 		libraries: make(map[string]string),
 		intraOp:   int(s.Config.IntraOpParallelism),
 		interOp:   int(s.Config.InterOpParallelism),
-		// MODEL_EXECUTION_TIMEOUT is in milliseconds.
-		executionTimeout: time.Duration(s.Config.ModelExecutionTimeout) * time.Millisecond,
-		// BACKEND_MEMORY_LIMIT is in MB of 10^6 bytes, as RedisAI counts it.
-		memoryLimit: s.Config.BackendMemoryLimit * 1_000_000,
-		trusted:     trusted,
-		wanted:      wanted,
-		log:         s.Log,
+		// MODEL_EXECUTION_TIMEOUT is in milliseconds, BACKEND_MEMORY_LIMIT in MB.
+		executionTimeout: commands.Duration(s.Config.ModelExecutionTimeout, time.Millisecond),
+		memoryLimit:      commands.Megabytes(s.Config.BackendMemoryLimit),
+		trusted:          trusted,
+		wanted:           wanted,
+		log:              s.Log,
 	}
 	for _, name := range backends.Names() {
 		b.libraries[name] = s.LibraryPath(name)

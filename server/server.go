@@ -36,7 +36,7 @@ func New(cfg commands.Config, log func(level, format string, args ...any)) *Serv
 	})
 	s.Exec = &exec.Executor{Engine: s.Engine, Stats: s.Stats, Log: func(format string, args ...any) {
 		log("warning", format, args...)
-	}, InPlaceLimit: time.Duration(cfg.MainThreadRunLimit) * time.Microsecond}
+	}, InPlaceLimit: commands.Duration(cfg.MainThreadRunLimit, time.Microsecond)}
 	s.Engine.Queue("CPU")
 	return s
 }

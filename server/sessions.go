@@ -29,7 +29,7 @@ func modelEntry(key string, meta commands.ModelMeta) stats.Entry {
 
 func (s *Server) modelSession(st *stats.Entry, meta commands.ModelMeta, model backends.Model) *exec.ModelSession {
 	batching := exec.Batching{Size: meta.BatchSize, MinSize: meta.MinBatchSize,
-		MinTimeout: time.Duration(meta.MinBatchTimeout) * time.Millisecond}
+		MinTimeout: commands.Duration(meta.MinBatchTimeout, time.Millisecond)}
 	return exec.NewModelSession(model, st, s.Engine.Queue(meta.Device), batching)
 }
 

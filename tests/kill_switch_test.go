@@ -78,3 +78,24 @@ func TestKillSwitch(t *testing.T) {
 	}
 	expectPing(t, c)
 }
+
+// TestLimitsTooLargeToHold: MODEL_EXECUTION_TIMEOUT, BACKEND_MEMORY_LIMIT and MINBATCHTIMEOUT take up
+// to 2^63-1 (ms, MB, ms), more than a duration or a byte count holds; such a value is no limit. They
+// wrapped round: MODEL_EXECUTION_TIMEOUT 18446744073710 stopped ONNX runs after 0.45 ms,
+// BACKEND_MEMORY_LIMIT 76480200929599801 capped ONNX Runtime at 64 bytes (mnist could not be stored),
+// and MINBATCHTIMEOUT 9223372036855 ran a lone run at once instead of waiting for its batch.
+func TestLimitsTooLargeToHold(t *testing.T) {
+	t.Parallel()
+	s := redistest.Start(t, redistest.Options{ModuleArgs: []string{
+		"MODEL_EXECUTION_TIMEOUT", "18446744073710", "BACKEND_MEMORY_LIMIT", "76480200929599801"}})
+	c := s.Conn(t)
+	expectOK(t, c, storeArgs("mnist", "ONNX", "CPU", redisaiFixture(t, "mnist.onnx"))...)
+	setMnistInput(t, c, "a", mnistInput(t))
+	for range 3 {
+		expectOK(t, c, "AI.MODELEXECUTE", "mnist", "INPUTS", 1, "a", "OUTPUTS", 1, "b")
+	}
+	expectOK(t, c, storeArgs("batched", "ONNX", "CPU", redisaiFixture(t, "linear_iris.onnx"),
+		"BATCHSIZE", 4, "MINBATCHSIZE", 2, "MINBATCHTIMEOUT", "9223372036855")...)
+	expectOK(t, c, "AI.TENSORSET", "in", "FLOAT", 1, 4, "VALUES", "5.1", "3.5", "1.4", "0.2")
+	expect(t, c, resp.Simple("TIMEDOUT"), "AI.MODELEXECUTE", "batched", "INPUTS", 1, "in", "OUTPUTS", 1, "out", "TIMEOUT", 300)
+}
