@@ -47,9 +47,14 @@ func (j *Job) expiredAt(now time.Time) bool { return j.Timeout > 0 && now.Sub(j.
 type Engine struct {
 	threadsPerQueue int
 	logPanic        func(p any, stack []byte)
+	// OnQueueLimit, when set, is told the first device whose queue would have taken the workers
+	// past MaxWorkers, and so runs on the CPU queue.
+	OnQueueLimit func(device string)
 
 	mu     sync.Mutex
 	queues map[string]*Queue
+	// limitReached: OnQueueLimit has been told.
+	limitReached bool
 	// busy counts the jobs being run and the background tasks under way, for Stop.
 	busy busy
 }
@@ -60,7 +65,9 @@ func New(threadsPerQueue int, logPanic func(p any, stack []byte)) *Engine {
 	if threadsPerQueue < 1 {
 		threadsPerQueue = 1
 	}
-	return &Engine{threadsPerQueue: threadsPerQueue, logPanic: logPanic, queues: map[string]*Queue{}}
+	e := &Engine{threadsPerQueue: threadsPerQueue, logPanic: logPanic, queues: map[string]*Queue{}}
+	e.Queue(cpuQueue)
+	return e
 }
 
 // QueueName is the queue a device string runs on: device strings are case-insensitive.
@@ -77,13 +84,31 @@ func (e *Engine) Queues() []string {
 	return names
 }
 
-// Queue is the device's queue, created on first use; its workers start with its first job.
+// MaxWorkers bounds the workers of all the queues together. Each holds an OS thread (Queue.work),
+// and Go ends the process past 10,000 threads (runtime/debug.SetMaxThreads): a client that stored
+// a model on each of thousands of devices (CPU:1, CPU:2, ...: each its own queue, as in RedisAI),
+// or on a few with THREADS_PER_QUEUE 1024, made Go abort Redis. The devices past the bound run on
+// the CPU queue.
+const MaxWorkers = 4096
+
+// cpuQueue is the queue made with the engine, which devices past MaxWorkers share.
+const cpuQueue = "CPU"
+
+// Queue is the device's queue, created on first use (the CPU queue, past MaxWorkers); its workers
+// start with its first job.
 func (e *Engine) Queue(device string) *Queue {
 	name := QueueName(device)
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	q := e.queues[name]
 	if q == nil {
+		if name != cpuQueue && (len(e.queues)+1)*e.threadsPerQueue > MaxWorkers {
+			if !e.limitReached && e.OnQueueLimit != nil {
+				e.OnQueueLimit(device)
+			}
+			e.limitReached = true
+			return e.queues[cpuQueue]
+		}
 		q = &Queue{workers: make([]worker, e.threadsPerQueue), busy: &e.busy, logPanic: e.logPanic}
 		e.queues[name] = q
 	}

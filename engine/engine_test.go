@@ -3,6 +3,7 @@ package engine
 import (
 	"fmt"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -227,5 +228,31 @@ func workerGoroutines() int {
 				strings.Count(dump, "created by gorai/engine.(*Engine).Queue")
 		}
 		buf = make([]byte, 2*len(buf))
+	}
+}
+
+// Past MaxWorkers, a new device's queue is the CPU queue: each worker holds an OS thread, and Go ends
+// the process past 10,000 (thousands of devices, or a few at THREADS_PER_QUEUE 1024, aborted Redis).
+func TestQueuesPastMaxWorkers(t *testing.T) {
+	e := New(MaxWorkers/4, nil)
+	var told []string
+	e.OnQueueLimit = func(device string) { told = append(told, device) }
+	own := map[*Queue]bool{e.Queue("CPU"): true}
+	for _, d := range []string{"CPU:1", "GPU", "gpu:0"} {
+		own[e.Queue(d)] = true
+	}
+	if len(own) != 4 || len(told) != 0 {
+		t.Fatalf("4 queues of MaxWorkers/4: %d distinct, the limit told %q", len(own), told)
+	}
+	for _, d := range []string{"CPU:2", "CPU:3"} {
+		if e.Queue(d) != e.Queue("CPU") {
+			t.Errorf("%s, past MaxWorkers, is not the CPU queue", d)
+		}
+	}
+	if len(e.Queues()) != 4 || !slices.Equal(told, []string{"CPU:2"}) {
+		t.Errorf("queues %q, the limit told %q: want 4 queues, told once of CPU:2", e.Queues(), told)
+	}
+	if e.Queue("gpu:0") != e.Queue("GPU:0") || e.Queue("GPU:0") == e.Queue("CPU") {
+		t.Errorf("a device's own queue changed once the limit was reached")
 	}
 }

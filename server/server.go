@@ -37,7 +37,9 @@ func New(cfg commands.Config, log func(level, format string, args ...any)) *Serv
 	s.Exec = &exec.Executor{Engine: s.Engine, Stats: s.Stats, Log: func(format string, args ...any) {
 		log("warning", format, args...)
 	}, InPlaceLimit: commands.Duration(cfg.MainThreadRunLimit, time.Microsecond)}
-	s.Engine.Queue("CPU")
+	s.Engine.OnQueueLimit = func(device string) {
+		log("warning", "gorai: the run queues hold %d workers, the most there may be: models and scripts on device %s, and on any new device after it, run on the CPU queue", engine.MaxWorkers, device)
+	}
 	return s
 }
 

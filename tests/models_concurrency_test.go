@@ -2,12 +2,15 @@ package tests
 
 import (
 	"fmt"
+	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"gorai/tests/redistest"
 	"gorai/tests/resp"
 )
 
@@ -215,4 +218,36 @@ func TestModelConcurrentRunsWithOverwrites(t *testing.T) {
 		return d <= margin && d >= -margin, fmt.Sprintf("used_memory %d, baseline %d, difference %d", last, baseline, d)
 	})
 	t.Logf("used_memory: baseline %d, after %d (difference %d)", baseline, last, last-baseline)
+}
+
+// TestDevicesPastTheWorkerLimit: each device has its own queue and THREADS_PER_QUEUE workers, each
+// on an OS thread; at 1024 workers a queue, runs on ten devices took Go past its 10,000 threads, and
+// it aborted Redis (a client storing on thousands of devices did the same at the default). Past
+// 4096 workers, new devices run on the CPU queue: every run answers and the server lives.
+func TestDevicesPastTheWorkerLimit(t *testing.T) {
+	t.Parallel()
+	s := redistest.Start(t, redistest.Options{ModuleArgs: []string{"THREADS_PER_QUEUE", "1024"}})
+	c := s.Conn(t)
+	expectOK(t, c, "AI.TENSORSET", "in", "FLOAT", 1, 4, "VALUES", "5.1", "3.5", "1.4", "0.2")
+	iris := redisaiFixture(t, "linear_iris.onnx")
+	for i := range 10 {
+		device := "CPU:" + strconv.Itoa(i+1)
+		expectOK(t, c, storeArgs("m"+device, "ONNX", device, iris)...)
+		expectOK(t, c, "AI.MODELEXECUTE", "m"+device, "INPUTS", 1, "in", "OUTPUTS", 1, "out"+device)
+	}
+	status, err := os.ReadFile("/proc/" + strconv.Itoa(s.PID()) + "/status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for line := range strings.Lines(string(status)) {
+		if n, ok := strings.CutPrefix(line, "Threads:"); ok {
+			if threads, _ := strconv.Atoi(strings.TrimSpace(n)); threads > 5000 {
+				t.Errorf("%d threads after runs on 11 devices at 1024 workers a queue", threads)
+			}
+		}
+	}
+	if !strings.Contains(s.Log(), "run on the CPU queue") {
+		t.Errorf("the log does not say which devices run on the CPU queue")
+	}
+	expectPing(t, c)
 }
