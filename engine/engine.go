@@ -55,6 +55,8 @@ type Engine struct {
 	queues map[string]*Queue
 	// limitReached: OnQueueLimit has been told.
 	limitReached bool
+	// backgroundSlots holds a token for each background task running (see MaxBackground).
+	backgroundSlots chan struct{}
 	// busy counts the jobs being run and the background tasks under way, for Stop.
 	busy busy
 }
@@ -65,7 +67,8 @@ func New(threadsPerQueue int, logPanic func(p any, stack []byte)) *Engine {
 	if threadsPerQueue < 1 {
 		threadsPerQueue = 1
 	}
-	e := &Engine{threadsPerQueue: threadsPerQueue, logPanic: logPanic, queues: map[string]*Queue{}}
+	e := &Engine{threadsPerQueue: threadsPerQueue, logPanic: logPanic, queues: map[string]*Queue{},
+		backgroundSlots: make(chan struct{}, MaxBackground)}
 	e.Queue(cpuQueue)
 	return e
 }
@@ -115,11 +118,20 @@ func (e *Engine) Queue(device string) *Queue {
 	return q
 }
 
-// Background runs f on a goroutine of its own, counted as work under way for Stop.
+// MaxBackground bounds the background tasks run at once: each may hold an OS thread in a call into
+// C (a model's load, seconds for a large one), as many as Redis has clients storing at once (up to
+// maxclients, 10,000 by default), and Go ends the process past 10,000 threads. The others wait their
+// turn holding none.
+const MaxBackground = 64
+
+// Background runs f on a goroutine of its own once fewer than MaxBackground others run, counted as
+// work under way for Stop from now.
 func (e *Engine) Background(f func()) {
 	e.busy.Add(1)
 	go func() {
 		defer e.busy.Done()
+		e.backgroundSlots <- struct{}{}
+		defer func() { <-e.backgroundSlots }()
 		f()
 	}()
 }

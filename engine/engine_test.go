@@ -256,3 +256,32 @@ func TestQueuesPastMaxWorkers(t *testing.T) {
 		t.Errorf("a device's own queue changed once the limit was reached")
 	}
 }
+
+// At most MaxBackground background tasks run at once (each may hold an OS thread in C); the others
+// run as slots free.
+func TestBackgroundBounded(t *testing.T) {
+	e := New(1, nil)
+	var running, most atomic.Int64
+	release := make(chan struct{})
+	var wg sync.WaitGroup
+	for range 3 * MaxBackground {
+		wg.Add(1)
+		e.Background(func() {
+			defer wg.Done()
+			n := running.Add(1)
+			for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
+			}
+			<-release
+			running.Add(-1)
+		})
+	}
+	for deadline := time.Now().Add(10 * time.Second); running.Load() < MaxBackground && time.Now().Before(deadline); {
+		time.Sleep(time.Millisecond)
+	}
+	time.Sleep(20 * time.Millisecond) // a task past the bound would have started by now
+	close(release)
+	wg.Wait()
+	if most.Load() != MaxBackground {
+		t.Errorf("%d tasks ran at once, want MaxBackground (%d)", most.Load(), MaxBackground)
+	}
+}

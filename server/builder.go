@@ -58,6 +58,9 @@ func (b builder) OpenModel(meta commands.ModelMeta, blob []byte) (backends.Model
 	if err != nil {
 		return nil, err
 	}
+	if err := b.notWanted(meta.Backend + " model"); err != nil {
+		return nil, err
+	}
 	model, err := be.NewModel(blob, backends.ModelOptions{
 		Device:           meta.Device,
 		IntraOpThreads:   b.intraOp,
@@ -73,10 +76,21 @@ func (b builder) OpenModel(meta commands.ModelMeta, blob []byte) (backends.Model
 	return model, err
 }
 
-// logNotWanted says in the log that a build was dropped before its trial, its client gone.
+// notWanted is ErrNotWanted, logged, for a build whose client has gone before it began (it waited
+// for a slot: engine.MaxBackground).
+func (b builder) notWanted(what string) error {
+	if b.wanted == nil || b.wanted.Err() == nil {
+		return nil
+	}
+	b.logNotWanted(backends.ErrNotWanted, what)
+	return backends.ErrNotWanted
+}
+
+// logNotWanted says in the log that a build was dropped before it began (or before its trial), its
+// client gone.
 func (b builder) logNotWanted(err error, what string) {
 	if errors.Is(err, backends.ErrNotWanted) {
-		b.log("verbose", "gorai: a %s was not built: its client left before its trial", what)
+		b.log("verbose", "gorai: a %s was not built: its client left before it began", what)
 	}
 }
 
@@ -89,6 +103,9 @@ func (b builder) OpenScript(meta commands.ScriptMeta, source []byte) (backends.S
 	sb, ok := be.(backends.ScriptBackend)
 	if !ok {
 		return nil, errCouldNotLoadBackend
+	}
+	if err := b.notWanted("script"); err != nil {
+		return nil, err
 	}
 	script, err := sb.NewScript(source, backends.ScriptOptions{
 		Device:         meta.Device,

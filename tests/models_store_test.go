@@ -100,7 +100,7 @@ func TestAbandonedStoresAreNotTried(t *testing.T) {
 	}
 	expectOK(t, c, storeArgs("later", "TORCH", "CPU", testModel(t, "cnn.pt"))...)
 	expect(t, c, resp.Arr(resp.BulkStrings("later", "")), "AI._MODELSCAN")
-	const skipped = "gorai: a TORCH model was not built: its client left before its trial"
+	const skipped = "gorai: a TORCH model was not built: its client left before it began"
 	if n := strings.Count(s.Log(), skipped); n == 0 {
 		t.Errorf("no abandoned store was skipped (the log says %q for each)", skipped)
 	} else {
