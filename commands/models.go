@@ -69,6 +69,15 @@ func takesNodeNames(backend string) bool {
 	return d.NodeNames
 }
 
+// deviceString is a device argument as RedisAI read it, a C string: up to its first NUL. Kept whole,
+// "CPU\x00x" was CPU in the model's metadata and its RDB file, and a queue and INFO fields of its own.
+func deviceString(arg []byte) []byte {
+	if i := bytes.IndexByte(arg, 0); i >= 0 {
+		return arg[:i]
+	}
+	return arg
+}
+
 // validDevice: CPU, GPU, CPU:<digits> or GPU:<digits>, shorter than 10 bytes.
 func validDevice(d []byte) bool {
 	if len(d) < 3 || len(d) >= 10 || !(is(d[:3], "CPU") || is(d[:3], "GPU")) {
@@ -119,10 +128,11 @@ func parseModelHead(args [][]byte, deviceOK func([]byte) bool, storeRules bool) 
 	if m.Backend, err = parseBackend(args[0]); err != nil {
 		return m, nil, err
 	}
-	if !deviceOK(args[1]) {
+	device := deviceString(args[1])
+	if !deviceOK(device) {
 		return m, nil, errInvalidDevice
 	}
-	m.Device = string(args[1])
+	m.Device = string(device)
 	rest, err := parseModelOptions(&m, args[2:], storeRules)
 	return m, rest, err
 }

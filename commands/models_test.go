@@ -317,6 +317,16 @@ func TestModelSetDevice(t *testing.T) {
 	if ks.models["k"].meta.Device != "bad_device" {
 		t.Errorf("stored %+v", ks.models["k"].meta)
 	}
+	// The device is a C string, as RedisAI read it: up to its first NUL, for either command.
+	for _, line := range []string{"AI.MODELSET k TORCH CPU\\0x BLOB x", "AI.MODELSTORE k TORCH CPU\\0x BLOB x"} {
+		h := ModelSet
+		if strings.HasPrefix(line, "AI.MODELSTORE") {
+			h = ModelStore
+		}
+		if got := runAI(ks, rt, h, line); got != "+OK" || ks.models["k"].meta.Device != "CPU" {
+			t.Errorf("%s: %s, device %q, want CPU", line, got, ks.models["k"].meta.Device)
+		}
+	}
 }
 
 func TestModelGet(t *testing.T) {

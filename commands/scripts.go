@@ -75,7 +75,7 @@ func parseScriptStore(args [][]byte) (ScriptMeta, []byte, error) {
 
 // scriptDeviceAndTag reads "device [TAG t]" and returns what follows.
 func scriptDeviceAndTag(args [][]byte) (ScriptMeta, [][]byte) {
-	m := ScriptMeta{Device: string(args[0]), Tag: []byte{}}
+	m := ScriptMeta{Device: string(deviceString(args[0])), Tag: []byte{}}
 	rest := args[1:]
 	if len(rest) > 1 && is(rest[0], "TAG") {
 		m.Tag, rest = rest[1], rest[2:]

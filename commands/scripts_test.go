@@ -168,6 +168,9 @@ func TestScriptStore(t *testing.T) {
 		// The device is the backend's to check.
 		{ScriptStore, "AI.SCRIPTSTORE new bad_device ENTRY_POINTS 1 bar SOURCE src",
 			ScriptMeta{Device: "bad_device", Tag: []byte{}, EntryPoints: []string{"bar"}}, "src"},
+		// A C string, as RedisAI read it: up to its first NUL.
+		{ScriptStore, "AI.SCRIPTSTORE new CPU\\0x ENTRY_POINTS 1 bar SOURCE src",
+			ScriptMeta{Device: "CPU", Tag: []byte{}, EntryPoints: []string{"bar"}}, "src"},
 		{ScriptStore, "AI.SCRIPTSTORE new CPU ENTRY_POINTS 0 SOURCE src x",
 			ScriptMeta{Device: "CPU", Tag: []byte{}, EntryPoints: []string{}}, "src"},
 		// Entry-point names and the tag are taken as they come, keywords included; what follows
