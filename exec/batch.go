@@ -155,17 +155,23 @@ func batchShape(slots []tensor.Tensor, inputs []int) (int64, string) {
 }
 
 // runBatch runs the runs of one batch as one call: each input concatenated along dim 0, each output
-// sliced back to the runs in order. A failure is every run's failure.
+// sliced back to the runs in order. A failure is every run's failure. A run whose client has gone
+// still runs in the batch, as RedisAI's did, unless every run's client has: left out, it left the
+// others in a batch below MINBATCHSIZE, which the model was promised.
 func runBatch(batch []*engine.Job) {
 	members := make([]*batchMember, 0, len(batch))
+	wanted := false
 	for _, b := range batch {
 		m := b.Batch.Payload.(*batchMember)
-		if m.run.gone.Load() {
+		members = append(members, m)
+		wanted = wanted || !m.run.gone.Load()
+	}
+	if !wanted {
+		for _, m := range members {
 			m.settle(errClientGone)
 			m.finish()
-			continue
 		}
-		members = append(members, m)
+		return
 	}
 	if len(members) == 1 {
 		members[0].runAlone()

@@ -419,6 +419,45 @@ func TestMinBatch(t *testing.T) {
 	}
 }
 
+// A run whose client has gone runs in its batch when another's has not (as RedisAI's did: left out,
+// the batch ran below MINBATCHSIZE); a batch of such runs alone is not run.
+func TestMinBatchWithAGoneRun(t *testing.T) {
+	f := newFixture(t)
+	m := &addOne{}
+	sm := f.model(m, Batching{Size: 8, MinSize: 2})
+	free := f.hold(t)
+	gone, goneDone := f.submit(Single(Op{Kind: ModelRun, Model: sm}, []tensor.Tensor{newTensor(t, 1, 1, 1)}, [][]byte{[]byte("o")}, 0))
+	gone.Cancel()
+	kept, keptDone := f.submit(Single(Op{Kind: ModelRun, Model: sm}, []tensor.Tensor{newTensor(t, 1, 1, 1)}, [][]byte{[]byte("o")}, 0))
+	free()
+	wait(t, goneDone)
+	wait(t, keptDone)
+	if got := m.callSizes(); !slices.Equal(got, []int64{2}) || kept.Err != nil {
+		t.Fatalf("backend calls of dims %v, err %v: want one of 2, the gone run's rows in it", got, kept.Err)
+	}
+
+	m = &addOne{}
+	sm = f.model(m, Batching{Size: 8, MinSize: 2})
+	free = f.hold(t)
+	var runs []*Run
+	var dones []chan struct{}
+	for range 2 {
+		r, done := f.submit(Single(Op{Kind: ModelRun, Model: sm}, []tensor.Tensor{newTensor(t, 1, 1, 1)}, [][]byte{[]byte("o")}, 0))
+		r.Cancel()
+		runs, dones = append(runs, r), append(dones, done)
+	}
+	free()
+	for i, done := range dones {
+		wait(t, done)
+		if !errors.Is(runs[i].Err, errClientGone) {
+			t.Errorf("run %d of a batch whose clients are all gone: %v", i, runs[i].Err)
+		}
+	}
+	if got := m.callSizes(); len(got) != 0 {
+		t.Fatalf("backend calls of dims %v for a batch whose clients are all gone", got)
+	}
+}
+
 // In a batch, each run records its own queue wait and the batch's run time: the first run waited
 // 2*between on the worker for MINBATCHSIZE, the second between, the last hardly at all.
 func TestBatchQueueWaits(t *testing.T) {
