@@ -638,7 +638,7 @@ func FuzzScriptStoreArgs(f *testing.F) {
 				t.Fatalf("%s %q: reply %s, %d opens, %d sets, %d replications", name, line, r.String(), len(rt.scriptsOpened), ks.scriptSets, ks.replicated)
 			}
 			open := rt.scriptsOpened[0]
-			if open.meta.Device != string(a[2]) {
+			if open.meta.Device != string(deviceString(a[2])) {
 				t.Fatalf("%s %q: device %q", name, line, open.meta.Device)
 			}
 			if name == "AI.SCRIPTSET" && open.meta.EntryPoints != nil ||
