@@ -239,6 +239,26 @@ func TestQueueWaitAndRunTime(t *testing.T) {
 	released(t, r, []tensor.Tensor{in}, sm)
 }
 
+// A DAG whose ops outlast its TIMEOUT stops between two ops, timed out (RedisAI queued a DAG again
+// after each op and checked its timeout each time): the op after did not run, and the run's slots
+// hold nothing to persist.
+func TestDAGOutlivesItsTimeout(t *testing.T) {
+	f := newFixture(t)
+	slow, never := &addOne{delay: 50 * time.Millisecond}, &addOne{}
+	a, b := f.model(slow, Batching{}), f.model(never, Batching{})
+	in := newTensor(t, 1, 4, 1)
+	p := &Plan{Loaded: []tensor.Tensor{in}, Slots: 3, Timeout: 10 * time.Millisecond, Ops: []Op{
+		{Kind: ModelRun, Model: a, Inputs: []int{0}, Outputs: []int{1}},
+		{Kind: ModelRun, Model: b, Inputs: []int{1}, Outputs: []int{2}},
+	}, Persist: []Persist{{Key: []byte("y"), Slot: 2}}}
+	r, done := f.submit(p)
+	wait(t, done)
+	if !r.TimedOut || r.Done != 1 || len(never.callSizes()) != 0 || !r.Slot(2).IsZero() {
+		t.Fatalf("timed out %v after %d ops, second op's calls %v", r.TimedOut, r.Done, never.callSizes())
+	}
+	released(t, r, []tensor.Tensor{in}, a, b)
+}
+
 // A DAG stops at its failing op: the ops before it ran, the ones after did not, and everything is
 // released whatever ran.
 func TestDAGFailsInTheMiddle(t *testing.T) {

@@ -38,7 +38,7 @@ var (
 type Run struct {
 	Plan *Plan
 	// Done counts the ops that ran; Err is the error of op Done, if any; TimedOut: the plan waited
-	// in its queue longer than its timeout and did not run.
+	// in its queue longer than its timeout and did not run, or a DAG outlived it between two ops.
 	Done     int
 	Err      error
 	TimedOut bool
@@ -173,6 +173,10 @@ func (r *Run) execute() (over bool) {
 		return true
 	}
 	for r.Done < len(r.Plan.Ops) {
+		if r.Done > 0 && r.outlived() {
+			r.TimedOut = true
+			return true
+		}
 		op := r.Plan.Ops[r.Done]
 		if r.requeueAt(op) {
 			return false
@@ -184,6 +188,13 @@ func (r *Run) execute() (over bool) {
 		r.Done++
 	}
 	return true
+}
+
+// outlived reports whether a queued DAG has run past its TIMEOUT, counted from its queueing: RedisAI
+// queued a DAG again after each op and checked the timeout each time a worker took it, so a DAG
+// whose ops outlast it stops between two ops, answers TIMEDOUT and persists nothing.
+func (r *Run) outlived() bool {
+	return r.queued && r.Plan.Timeout > 0 && time.Since(r.job.Queued()) > r.Plan.Timeout
 }
 
 func (r *Run) runOp(op Op) error {

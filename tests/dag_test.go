@@ -3,6 +3,7 @@ package tests
 import (
 	"fmt"
 	"testing"
+	"time"
 
 	"gorai/tests/resp"
 )
@@ -139,4 +140,28 @@ func TestDAGPersistIntoAnotherType(t *testing.T) {
 		expect(t, c, resp.Int(0), "EXISTS", "o1")
 		expect(t, c, resp.BulkString("s"), "GET", "str")
 	}
+}
+
+// TestDAGOutlivesItsTimeout: a DAG whose first op takes longer than its TIMEOUT stops before the
+// next, answers TIMEDOUT and persists nothing, as RedisAI's, which queued a DAG again after each op
+// and checked the timeout each time a worker took it (all its ops ran, and PERSIST wrote).
+func TestDAGOutlivesItsTimeout(t *testing.T) {
+	t.Parallel()
+	s := startServer(t)
+	c := s.Conn(t)
+	c.SetTimeout(60 * time.Second)
+	expectOK(t, c, "AI.SCRIPTSTORE", "slow", "CPU", "ENTRY_POINTS", 1, "count", "SOURCE",
+		"def count(tensors: List[Tensor], keys: List[str], args: List[str]):\n    s = 0\n    for i in range(int(args[0])):\n        s += i\n    return tensors[0] + 0\n")
+	expectOK(t, c, "AI.TENSORSET", "in", "FLOAT", 2, "VALUES", 1, 2)
+	// Long enough to outlast 50 ms on any machine: time it first.
+	start := time.Now()
+	expectOK(t, c, "AI.SCRIPTEXECUTE", "slow", "count", "INPUTS", 1, "in", "ARGS", 1, 2000000, "OUTPUTS", 1, "x")
+	iterations := 2000000
+	if took := time.Since(start); took < 200*time.Millisecond {
+		iterations = int(float64(iterations) * float64(200*time.Millisecond) / float64(took+1))
+	}
+	expect(t, c, resp.Simple("TIMEDOUT"), "AI.DAGEXECUTE", "LOAD", 1, "in", "PERSIST", 1, "out", "TIMEOUT", 50,
+		"|>", "AI.SCRIPTEXECUTE", "slow", "count", "INPUTS", 1, "in", "ARGS", 1, iterations, "OUTPUTS", 1, "a",
+		"|>", "AI.SCRIPTEXECUTE", "slow", "count", "INPUTS", 1, "a", "ARGS", 1, iterations, "OUTPUTS", 1, "out")
+	expect(t, c, resp.Int(0), "EXISTS", "out")
 }
