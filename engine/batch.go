@@ -53,6 +53,11 @@ func (q *Queue) runBatch(w *worker, first *Job) {
 		case !wait:
 			continue
 		}
+		if jobs, total = dropAbandoned(jobs, total); len(jobs) == 0 {
+			q.stopGathering(w)
+			return
+		}
+		b = q.regather(w, jobs[0].Batch)
 		deadline, minWait := gatherDeadline(jobs)
 		wake := deadline
 		if !s.next.IsZero() && (wake.IsZero() || s.next.Before(wake)) {
@@ -70,7 +75,7 @@ func (q *Queue) runBatch(w *worker, first *Job) {
 				q.stopGathering(w)
 				return
 			}
-			b = jobs[0].Batch
+			b = q.regather(w, jobs[0].Batch)
 		}
 	}
 	q.runJobs(b, stillWanted(jobs))
@@ -104,6 +109,33 @@ func dropTimedOut(jobs []*Job, total int64) ([]*Job, int64) {
 	}
 	clear(jobs[len(kept):])
 	return kept, total
+}
+
+// dropAbandoned ends the jobs nobody waits for any more (Job.Abandoned: run, which ends them at once),
+// and returns the others with their total size.
+func dropAbandoned(jobs []*Job, total int64) ([]*Job, int64) {
+	kept := jobs[:0]
+	for _, j := range jobs {
+		if j.abandoned() {
+			j.Run()
+			total -= j.Batch.Size
+			continue
+		}
+		kept = append(kept, j)
+	}
+	clear(jobs[len(kept):])
+	return kept, total
+}
+
+// regather makes b, the batch of w's first job now, the one pushes are compared with (its first
+// job left the batch), and returns it.
+func (q *Queue) regather(w *worker, b *Batch) *Batch {
+	q.mu.Lock()
+	if w.batch != nil {
+		w.batch = b
+	}
+	q.mu.Unlock()
+	return b
 }
 
 // runJobs runs jobs as one batch, counted for BatchCounts.
@@ -194,13 +226,22 @@ func (q *Queue) take(w *worker, jobs []*Job, total int64, b *Batch, last bool) (
 // the first set of compatible jobs that reaches its MINBATCHSIZE or whose first job has waited its
 // MINBATCHTIMEOUT (asBatch). Nil when there is none. Call it under the lock.
 func (q *Queue) takeReady(now time.Time) (ready []*Job, asBatch bool) {
+	// The first job of a batch group decides for the group's later ones, which reach no larger a
+	// total and were queued after it: each group is totalled once (totalling each job made a push
+	// cost the square of the jobs queued, under the lock: thousands of runs waiting for a batch held
+	// Redis' main thread for seconds).
+	var seen []*Batch
 	for i, j := range q.jobs {
 		b := j.Batch
-		if b == nil || b.Min == 0 || b.Size == 0 || b.Size >= b.Max || j.expiredAt(now) {
+		if j.abandoned() || b == nil || b.Min == 0 || b.Size == 0 || b.Size >= b.Max || j.expiredAt(now) {
 			q.jobs = slices.Delete(q.jobs, i, i+1)
 			q.busy.Add(1)
 			return []*Job{j}, false
 		}
+		if slices.ContainsFunc(seen, b.compatible) {
+			continue
+		}
+		seen = append(seen, b)
 		total := int64(0)
 		for _, o := range q.jobs[i:] {
 			if total < b.Max && b.compatible(o.Batch) {

@@ -27,9 +27,16 @@ type Job struct {
 	// Batch, when set, lets a worker run the job together with others of the same batch group
 	// (see batch.go).
 	Batch *Batch
+	// Abandoned, when set and true, says nobody waits for the job any more (its client has gone):
+	// it is run at once (its Run ends it at once) rather than held for a batch, and leaves a batch
+	// that waits for more, when a worker looks (Queue.Nudge). Held, such jobs piled up for ever in a
+	// batch without MINBATCHTIMEOUT, with their inputs and models.
+	Abandoned *atomic.Bool
 
 	queued time.Time
 }
+
+func (j *Job) abandoned() bool { return j.Abandoned != nil && j.Abandoned.Load() }
 
 // Queued is when Submit queued the job.
 func (j *Job) Queued() time.Time { return j.queued }
@@ -264,6 +271,26 @@ func (q *Queue) submit(j *Job, queued time.Time, front bool) {
 	}
 }
 
+// Nudge wakes the workers whose batches wait for more, and an idle one if jobs are queued, to look
+// again at their jobs: one has been abandoned (Job.Abandoned).
+func (q *Queue) Nudge() {
+	var buf [4]*worker
+	var idle *worker
+	q.mu.Lock()
+	gatherers := append(buf[:0], q.gathering...)
+	if n := len(q.idle); n > 0 && len(q.jobs) > 0 {
+		idle = q.idle[n-1]
+		q.idle = q.idle[:n-1]
+	}
+	q.mu.Unlock()
+	for _, g := range gatherers {
+		g.gather.unpark()
+	}
+	if idle != nil {
+		idle.wake.unpark()
+	}
+}
+
 // Queued is the number of jobs waiting in the queue.
 func (q *Queue) Queued() int {
 	q.mu.Lock()
@@ -323,7 +350,7 @@ func (q *Queue) do(w *worker, j *Job) {
 		j.TimedOut()
 		return
 	}
-	if j.Batch != nil {
+	if j.Batch != nil && !j.abandoned() {
 		q.runBatch(w, j)
 		return
 	}

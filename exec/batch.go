@@ -48,7 +48,8 @@ func (r *Run) requeueAt(op Op) bool {
 		return false // it would run alone, at once: here
 	}
 	queued := r.job.Queued()
-	r.job = engine.Job{Timeout: r.Plan.Timeout, Run: r.run, TimedOut: r.timedOut, Batch: &r.member.batching}
+	r.job = engine.Job{Timeout: r.Plan.Timeout, Run: r.run, TimedOut: r.timedOut, Batch: &r.member.batching, Abandoned: &r.gone}
+	r.queue.Store(s.Queue)
 	s.Queue.Requeue(&r.job, queued)
 	return true
 }
@@ -155,9 +156,9 @@ func batchShape(slots []tensor.Tensor, inputs []int) (int64, string) {
 }
 
 // runBatch runs the runs of one batch as one call: each input concatenated along dim 0, each output
-// sliced back to the runs in order. A failure is every run's failure. A run whose client has gone
-// still runs in the batch, as RedisAI's did, unless every run's client has: left out, it left the
-// others in a batch below MINBATCHSIZE, which the model was promised.
+// sliced back to the runs in order. A failure is every run's failure. A run whose client left once
+// the batch was made (it would have left a waiting batch: engine.Job.Abandoned) still runs in it,
+// unless every run's client has: it counted toward MINBATCHSIZE, which the model was promised.
 func runBatch(batch []*engine.Job) {
 	members := make([]*batchMember, 0, len(batch))
 	wanted := false

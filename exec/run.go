@@ -58,7 +58,10 @@ type Run struct {
 	started time.Time
 	finish  func()
 	gone    atomic.Bool
-	x       *Executor
+	// queue is the queue the run is in (Submit's, or the one requeueAt put it in), told when the
+	// run's client goes (Cancel).
+	queue atomic.Pointer[engine.Queue]
+	x     *Executor
 }
 
 // Submit takes references to the plan's loaded tensors, models and scripts, queues it on the queue
@@ -67,8 +70,9 @@ type Run struct {
 // not.
 func (x *Executor) Submit(p *Plan, finish func()) *Run {
 	r, queue, first := x.start(p, finish)
-	r.job = engine.Job{Timeout: p.Timeout, Run: r.run, TimedOut: r.timedOut, Batch: r.batch(first)}
+	r.job = engine.Job{Timeout: p.Timeout, Run: r.run, TimedOut: r.timedOut, Batch: r.batch(first), Abandoned: &r.gone}
 	r.queued = true
+	r.queue.Store(queue)
 	queue.Submit(&r.job)
 	return r
 }
@@ -128,8 +132,14 @@ func (r *Run) run() {
 
 func (r *Run) timedOut() { r.TimedOut = true; r.finish() }
 
-// Cancel tells the run that its client has gone: if it has not started, it will not.
-func (r *Run) Cancel() { r.gone.Store(true) }
+// Cancel tells the run that its client has gone: if it has not started, it will not, and it leaves a
+// batch that waits for more (engine.Job.Abandoned); a DAG stops before its next op.
+func (r *Run) Cancel() {
+	r.gone.Store(true)
+	if q := r.queue.Load(); q != nil {
+		q.Nudge()
+	}
+}
 
 // Slot is the tensor in slot i once the run is over (the zero Tensor when the op writing it did not
 // run, or gave nothing the runtime could express); borrowed until Release.
@@ -173,6 +183,10 @@ func (r *Run) execute() (over bool) {
 		return true
 	}
 	for r.Done < len(r.Plan.Ops) {
+		if r.Done > 0 && r.gone.Load() {
+			r.Err = errClientGone
+			return true
+		}
 		if r.Done > 0 && r.outlived() {
 			r.TimedOut = true
 			return true

@@ -2,6 +2,8 @@ package tests
 
 import (
 	"bytes"
+	"fmt"
+	"strconv"
 	"testing"
 	"time"
 
@@ -54,4 +56,44 @@ func TestModelClientGoneWhileQueued(t *testing.T) {
 	if inf.Kind != resp.Array || len(inf.Elems) != 18 || inf.Elems[15].Int != 2 || inf.Elems[17].Int != 0 {
 		t.Fatalf("AI.INFO rf after a skipped run: %v (want calls 2, errors 0)", inf)
 	}
+}
+
+// TestGoneRunsLeaveAWaitingBatch: runs waiting for a MINBATCHSIZE never reached (no MINBATCHTIMEOUT)
+// whose clients leave are let go of, with their inputs: they were held for ever, and FLUSHALL gave back
+// none of their memory (33 KB a run; unbounded).
+func TestGoneRunsLeaveAWaitingBatch(t *testing.T) {
+	t.Parallel()
+	s := startServer(t)
+	c := s.Conn(t)
+	expectOK(t, c, storeArgs("m", "ONNX", "CPU", redisaiFixture(t, "linear_iris.onnx"), "BATCHSIZE", 1000000000, "MINBATCHSIZE", 1000000000)...)
+	usedMemory := func() int64 {
+		info, err := s.Info("MEMORY")
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, _ := strconv.ParseInt(info["used_memory"], 10, 64)
+		return n
+	}
+	before := usedMemory()
+	const runs, rows = 16, 65536 // 1 MiB of input each
+	for i := range runs {
+		expectOK(t, c, "AI.TENSORSET", fmt.Sprint("in", i), "FLOAT", rows, 4, "BLOB", make([]byte, rows*16))
+		gone, err := s.Dial()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := gone.Send(execArgs("m", []string{fmt.Sprint("in", i)}, []string{"out"})...); err != nil || gone.Flush() != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, 10*time.Second, "the run to be blocked", func() (bool, string) {
+			return blockedOn(t, c, "ai.modelexecute"), ""
+		})
+		gone.Close()
+	}
+	expectOK(t, c, "FLUSHALL")
+	waitFor(t, 10*time.Second, "the gone runs' inputs to be freed", func() (bool, string) {
+		used := usedMemory()
+		return used < before+4<<20, fmt.Sprintf("used_memory %d, %d before the runs", used, before)
+	})
+	expectPing(t, c)
 }
