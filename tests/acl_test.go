@@ -463,7 +463,7 @@ func TestACLScriptOutlivesItsUser(t *testing.T) {
 	}
 	waitFor(t, 10*time.Second, "the script's first INCR", func() (bool, string) {
 		v := do(t, admin, "GET", "counter")
-		return v.Kind == resp.Bulk, v.String()
+		return v.Kind == resp.Bulk && !v.Nil, v.String()
 	})
 	expectOK(t, admin, "MULTI")
 	expect(t, admin, resp.Simple("QUEUED"), "ACL", "DELUSER", "runner")
