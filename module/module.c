@@ -337,6 +337,8 @@ void gorai_unlock(RedisModuleCtx *ctx, int took) {
     RedisModule_FreeThreadSafeContext(ctx);
 }
 
+void gorai_release_lock(RedisModuleCtx *ctx) { RedisModule_ThreadSafeContextUnlock(ctx); }
+
 RedisModuleString **gorai_create_argv(RedisModuleCtx *ctx, const char **args, const size_t *lens, int n) {
     RedisModuleString **argv = RedisModule_Alloc(sizeof(*argv) * (size_t)n);
     for (int i = 0; i < n; i++) argv[i] = RedisModule_CreateString(ctx, args[i], lens[i]);

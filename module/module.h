@@ -58,6 +58,8 @@ void gorai_key_at_pos(RedisModuleCtx *ctx, int pos, int flags);
  * which holds it whenever module code runs there: another module's synchronous RedisAI_ScriptRun
  * runs its script's calls there. */
 int gorai_on_main_thread(void);
+/* gorai_release_lock releases Redis' lock taken by gorai_locked early; gorai_unlock then passes took 0. */
+void gorai_release_lock(RedisModuleCtx *ctx);
 RedisModuleCtx *gorai_locked(int db, int *took);
 int gorai_selected_db(RedisModuleCtx *ctx);
 void gorai_unlock(RedisModuleCtx *ctx, int took);
