@@ -98,26 +98,21 @@ func gatherDeadline(jobs []*Job) (deadline time.Time, minWait bool) {
 // dropTimedOut finishes as timed out the jobs that waited longer than their own timeout, and
 // returns the others with their total size.
 func dropTimedOut(jobs []*Job, total int64) ([]*Job, int64) {
-	kept := jobs[:0]
-	for _, j := range jobs {
-		if j.expired() {
-			j.TimedOut()
-			total -= j.Batch.Size
-			continue
-		}
-		kept = append(kept, j)
-	}
-	clear(jobs[len(kept):])
-	return kept, total
+	return dropJobs(jobs, total, (*Job).expired, func(j *Job) { j.TimedOut() })
 }
 
 // dropAbandoned ends the jobs nobody waits for any more (Job.Abandoned: run, which ends them at once),
 // and returns the others with their total size.
 func dropAbandoned(jobs []*Job, total int64) ([]*Job, int64) {
+	return dropJobs(jobs, total, (*Job).abandoned, func(j *Job) { j.Run() })
+}
+
+// dropJobs ends, through end, the jobs that leave the batch, and returns the others with their total size.
+func dropJobs(jobs []*Job, total int64, leaves func(*Job) bool, end func(*Job)) ([]*Job, int64) {
 	kept := jobs[:0]
 	for _, j := range jobs {
-		if j.abandoned() {
-			j.Run()
+		if leaves(j) {
+			end(j)
 			total -= j.Batch.Size
 			continue
 		}
@@ -204,19 +199,16 @@ func (q *Queue) take(w *worker, jobs []*Job, total int64, b *Batch, last bool) (
 	}
 	var idle *worker
 	var s served
-	if n := len(q.idle); n > 0 && len(q.jobs) > 0 {
-		idle = q.idle[n-1]
-		q.idle = q.idle[:n-1]
-	} else if wait {
+	if len(q.jobs) > 0 {
+		idle = q.takeIdle()
+	}
+	if idle == nil && wait {
 		now := time.Now()
 		if s.ready, s.asBatch = q.takeReady(now); s.ready == nil {
 			s.next = q.nextDeadline()
 		}
 	}
-	q.mu.Unlock()
-	if idle != nil {
-		idle.wake.unpark()
-	}
+	q.unlockAndWake(nil, idle)
 	return jobs, total, wait, s
 }
 

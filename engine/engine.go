@@ -257,18 +257,11 @@ func (q *Queue) submit(j *Job, queued time.Time, front bool) {
 	}
 	var buf [4]*worker
 	gatherers, joins := q.wakeGathering(j, buf[:0])
-	var w *worker
-	if n := len(q.idle); n > 0 && !joins {
-		w = q.idle[n-1]
-		q.idle = q.idle[:n-1]
+	var idle *worker
+	if !joins {
+		idle = q.takeIdle()
 	}
-	q.mu.Unlock()
-	for _, g := range gatherers {
-		g.gather.unpark()
-	}
-	if w != nil {
-		w.wake.unpark()
-	}
+	q.unlockAndWake(gatherers, idle)
 }
 
 // Nudge wakes the workers whose batches wait for more, and an idle one if jobs are queued, to look
@@ -278,10 +271,27 @@ func (q *Queue) Nudge() {
 	var idle *worker
 	q.mu.Lock()
 	gatherers := append(buf[:0], q.gathering...)
-	if n := len(q.idle); n > 0 && len(q.jobs) > 0 {
-		idle = q.idle[n-1]
-		q.idle = q.idle[:n-1]
+	if len(q.jobs) > 0 {
+		idle = q.takeIdle()
 	}
+	q.unlockAndWake(gatherers, idle)
+}
+
+// takeIdle takes the most recently active idle worker off the idle list, to be woken (nil: none is
+// idle). Call it under the lock.
+func (q *Queue) takeIdle() *worker {
+	n := len(q.idle)
+	if n == 0 {
+		return nil
+	}
+	w := q.idle[n-1]
+	q.idle = q.idle[:n-1]
+	return w
+}
+
+// unlockAndWake releases the lock, then wakes gatherers from their batches' waits and idle (when
+// not nil) from its sleep: a woken worker does not wait for the lock its waker still holds.
+func (q *Queue) unlockAndWake(gatherers []*worker, idle *worker) {
 	q.mu.Unlock()
 	for _, g := range gatherers {
 		g.gather.unpark()
