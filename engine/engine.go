@@ -62,7 +62,7 @@ type Engine struct {
 	queues map[string]*Queue
 	// limitReached: OnQueueLimit has been told.
 	limitReached bool
-	// backgroundSlots holds a token for each background task running (see MaxBackground).
+	// backgroundSlots holds a token for each background task running (see backgroundLimit).
 	backgroundSlots chan struct{}
 	// busy counts the jobs being run and the background tasks under way, for Stop.
 	busy busy
@@ -75,7 +75,7 @@ func New(threadsPerQueue int, logPanic func(p any, stack []byte)) *Engine {
 		threadsPerQueue = 1
 	}
 	e := &Engine{threadsPerQueue: threadsPerQueue, logPanic: logPanic, queues: map[string]*Queue{},
-		backgroundSlots: make(chan struct{}, MaxBackground)}
+		backgroundSlots: make(chan struct{}, backgroundLimit())}
 	e.Queue(cpuQueue)
 	return e
 }
@@ -125,13 +125,16 @@ func (e *Engine) Queue(device string) *Queue {
 	return q
 }
 
-// MaxBackground bounds the background tasks run at once: each may hold an OS thread in a call into
-// C (a model's load, seconds for a large one), as many as Redis has clients storing at once (up to
-// maxclients, 10,000 by default), and Go ends the process past 10,000 threads. The others wait their
-// turn holding none.
-const MaxBackground = 64
+// backgroundLimit bounds the background tasks run at once (model builds): at least 2, so that a long
+// build leaves room for another, and otherwise one per P. A build is CPU work in C, so more than the
+// CPUs only share them, and while their threads were descheduled holding Go's Ps, Redis' main thread,
+// which needs a P for each command, waited for one behind them: 3,000 clients storing mnist at once
+// on 2 CPUs, 64 at a time, held PING up to 4.3 s (0.23 s with 2 at a time, in the same 5 s). Each
+// also holds an OS thread (Go ends the process past 10,000 threads); the others wait their turn
+// holding none.
+func backgroundLimit() int { return max(2, runtime.GOMAXPROCS(0)) }
 
-// Background runs f on a goroutine of its own once fewer than MaxBackground others run, counted as
+// Background runs f on a goroutine of its own once fewer than backgroundLimit others run, counted as
 // work under way for Stop from now.
 func (e *Engine) Background(f func()) {
 	e.busy.Add(1)

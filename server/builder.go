@@ -77,7 +77,7 @@ func (b builder) OpenModel(meta commands.ModelMeta, blob []byte) (backends.Model
 }
 
 // notWanted is ErrNotWanted, logged, for a build whose client has gone before it began (it waited
-// for a slot: engine.MaxBackground).
+// for a slot: engine.Background).
 func (b builder) notWanted(what string) error {
 	if b.wanted == nil || b.wanted.Err() == nil {
 		return nil
