@@ -1,6 +1,7 @@
 package onnx
 
 import (
+	"encoding/binary"
 	"strings"
 	"sync"
 	"testing"
@@ -142,4 +143,22 @@ func TestMemoryLimitFailsRun(t *testing.T) {
 	release(out)
 	m.Close()
 	checkBalanced(t, mem0, acc0)
+}
+
+// TestBoundRetryFailsWithItsOwnError: an output bound to the batch's shape that the model computes
+// otherwise is run again unbound; when that run fails too, its error is the one reported (it was the
+// bound run's, ORT's complaint about the shape of gorai's tensor, where RedisAI says the real cause).
+func TestBoundRetryFailsWithItsOwnError(t *testing.T) {
+	be := lib.Need(t)
+	m, err := be.NewModel(onnxtest.ConstantOfLength(), withLimit(t, 100_000_000))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	length := newTensor(t, tensor.Int64, []int64{1}, binary.LittleEndian.AppendUint64(nil, 50_000_000)) // 200 MB of FLOAT
+	defer length.Release()
+	if out, err := m.Run([]tensor.Tensor{length}); err == nil || !strings.Contains(err.Error(), limitExceeded) {
+		release(out)
+		t.Errorf("a run past the memory limit: %v, want %q", err, limitExceeded)
+	}
 }

@@ -20,17 +20,17 @@ import (
 // model is one ORT session. ORT sessions may run from many threads at once; the lock only keeps
 // Close from freeing the session under a Run.
 type model struct {
-	mu      sync.RWMutex
-	session *ort.DynamicAdvancedSession // nil once closed
-	inputs  []string
-	outputs []string
-	outInfo []ort.InputOutputInfo
-	scalar  []atomic.Bool  // outputs run into a scalar of our own (see run)
-	bound   []*boundOutput // outputs ORT may write into tensors of ours (nil where not)
-	handed  []bool         // outputs ORT gives another value than ours (see handedOver)
-	untyped error          // see untypedOutput
-	timeout time.Duration  // the kill switch's limit per run; 0: none
-	bounded bool           // see ShapeBound
+	mu          sync.RWMutex
+	session     *ort.DynamicAdvancedSession // nil once closed
+	inputs      []string
+	outputs     []string
+	outInfo     []ort.InputOutputInfo
+	scalar      []atomic.Bool  // outputs run into a scalar of our own (see run)
+	bound       []*boundOutput // outputs ORT may write into tensors of ours (nil where not)
+	handed      []bool         // outputs ORT gives another value than ours (see handedOver)
+	unsupported error          // see unsupportedOutput
+	timeout     time.Duration  // the kill switch's limit per run; 0: none
+	bounded     bool           // see ShapeBound
 }
 
 // ShapeBound reports whether every op of the model is of shapeBoundOps (backends.ShapeBound).
@@ -61,8 +61,8 @@ func (m *model) Run(inputs []tensor.Tensor) ([]tensor.Tensor, error) {
 		return nil, errClosedSession
 	}
 
-	if m.untyped != nil {
-		return nil, m.untyped
+	if m.unsupported != nil {
+		return nil, m.unsupported
 	}
 	in := make([]ort.Value, len(inputs))
 	defer destroyAll(in)
@@ -98,7 +98,7 @@ func (m *model) Run(inputs []tensor.Tensor) ([]tensor.Tensor, error) {
 }
 
 // runBound runs with the bound outputs and the scalars; if that fails, and not by the kill switch,
-// it runs again with neither, and if ORT then succeeds (the binding may still fail on a scalar) the
+// it runs again with neither (whose failure is the one reported), and if ORT then succeeds (the binding may still fail on a scalar) the
 // model computes other shapes than those: its outputs are not bound again, and the scalars are
 // forgotten until a run makes one again (an undeclared shape can be a scalar in one run only).
 // rows is the inputs' dim 0 (see boundOutput.batch).
@@ -110,7 +110,7 @@ func (m *model) runBound(in []ort.Value, rows int64) ([]ort.Value, []tensor.Tens
 	}
 	out, results, _, err2 := m.run(in, false, rows)
 	if err2 != nil && !errors.Is(err2, ort.ZeroShapeLengthError) {
-		return nil, nil, err
+		return nil, nil, err2 // the model's own failure: the first may be ORT's refusal of a bound shape
 	}
 	unbindAll(m.bound)
 	for i := range m.scalar {
@@ -319,11 +319,17 @@ func scalarToORT(t tensor.Tensor) (ort.Value, error) {
 	return nil, fmt.Errorf("unsupported scalar type %s", t.DType().Name())
 }
 
-// untypedOutput is the error of a run of a model with a tensor output of an element type no tensor of
-// RedisAI's holds (none of ortTypes: FLOAT16, BFLOAT16, UINT32...), nil when it has none: its runs fail before they are
-// made, in words the binding's failure to hold the output does not have ("not enough space").
-func untypedOutput(names []string, infos []ort.InputOutputInfo) error {
+// unsupportedOutput is the error of a run of a model with an output the binding cannot hand over, nil
+// when it has none: its runs fail before they are made. A tensor output of an element type no tensor
+// of RedisAI's holds (none of ortTypes: FLOAT16, BFLOAT16, UINT32...) would fail in words the binding's
+// failure to hold it does not have ("not enough space"); an optional output, when it holds nothing,
+// would crash the process (the binding asks ORT the type of a value that has none). RedisAI's ONNX
+// Runtime (1.7) knew no optional type.
+func unsupportedOutput(names []string, infos []ort.InputOutputInfo) error {
 	for i, info := range infos {
+		if info.OrtValueType == ort.ONNXTypeOptional {
+			return fmt.Errorf("ERR ONNX output %s: optional outputs are not supported", names[i])
+		}
 		if info.OrtValueType != ort.ONNXTypeTensor {
 			continue // sequences and maps are skipped, as RedisAI skips them
 		}
@@ -447,7 +453,7 @@ func stringsFrom(v *ort.StringTensor) (tensor.Tensor, error) {
 	if err := checkShape(shape); err != nil {
 		return tensor.Tensor{}, err
 	}
-	strs, err := v.GetContents()
+	strs, err := stringContents(v, shape)
 	if err != nil {
 		return tensor.Tensor{}, innermost(err)
 	}
@@ -460,4 +466,14 @@ func stringsFrom(v *ort.StringTensor) (tensor.Tensor, error) {
 		blob.WriteByte(0)
 	}
 	return tensor.FromBlob(tensor.String, shape, blob.Bytes())
+}
+
+// stringContents reads a string tensor's elements: the binding's GetContents sizes its reading by the
+// product of the dimensions, none for a scalar (it panicked), which holds one.
+func stringContents(v *ort.StringTensor, shape ort.Shape) ([]string, error) {
+	if len(shape) > 0 {
+		return v.GetContents()
+	}
+	s, err := v.GetElement(0)
+	return []string{s}, err
 }

@@ -39,11 +39,42 @@ func AddTwice(n int) []byte {
 
 // ConstantOfShape is Y = zeros(shape): input shape INT64 [3], output Y FLOAT of that shape, not declared.
 // A model of a few bytes whose run asks ONNX Runtime's allocator for as much memory as its input says.
-func ConstantOfShape() []byte {
+func ConstantOfShape() []byte { return constantOfShape(3) }
+
+// ConstantOfLength is ConstantOfShape with a shape of one dimension, input INT64 [1]: ONNX Runtime
+// infers Y as [N], which a backend may take to be the batch (the input's dim 0, 1) and allocate
+// before the run; the run then computes [length].
+func ConstantOfLength() []byte { return constantOfShape(1) }
+
+func constantOfShape(rank int64) []byte {
 	return model(cat(
 		msg(1, node("ConstantOfShape", []string{"shape"}, "Y")),
-		msg(11, valueInfo("shape", int64Type, []int64{3})),
+		msg(11, valueInfo("shape", int64Type, []int64{rank})),
 		msg(12, valueInfo("Y", floatType, nil)),
+	))
+}
+
+// EmptyOptional is Y = an empty optional of FLOAT [2,3] (opset 15's Optional with only its type),
+// X [2,3] FLOAT unused: ONNX Runtime hands back an OrtValue that holds nothing.
+func EmptyOptional() []byte {
+	floats := msg(1, cat(varint(1, floatType), msg(2, cat(msg(1, varint(1, 2)), msg(1, varint(1, 3)))))) // TypeProto.tensor_type
+	optional := msg(9, msg(1, floats))                                                                   // TypeProto.optional_type
+	typeAttr := cat(str(1, "type"), msg(14, floats), varint(20, attributeTypeProto))                     // AttributeProto name, tp, type
+	return model(cat(
+		msg(1, cat(node("Optional", nil, "Y"), msg(5, typeAttr))),
+		msg(11, valueInfo("X", floatType, []int64{2, 3})),
+		msg(12, cat(str(1, "Y"), msg(2, optional))),
+	))
+}
+
+// ScalarString is Y = X[1], X STRING [2], Y a STRING of no dimensions (Gather with a scalar index).
+func ScalarString() []byte {
+	index := cat(varint(2, int64Type), str(8, "i"), bytesField(9, binary.LittleEndian.AppendUint64(nil, 1))) // TensorProto without dims
+	return model(cat(
+		msg(1, node("Gather", []string{"X", "i"}, "Y")),
+		msg(5, index),
+		msg(11, valueInfo("X", stringType, []int64{2})),
+		msg(12, valueInfo("Y", stringType, nil)),
 	))
 }
 
@@ -99,9 +130,11 @@ func Cast(to uint64) []byte {
 
 // TensorProto's element types; AttributeProto's type INT.
 const (
-	floatType    = 1
-	int64Type    = 7
-	attributeInt = 2
+	floatType          = 1
+	int64Type          = 7
+	stringType         = 8
+	attributeInt       = 2
+	attributeTypeProto = 13
 )
 
 // model is a ModelProto of the graph's fields.
