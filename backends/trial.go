@@ -91,7 +91,7 @@ func (tr *Trial) running() (*trialServer, error) {
 // Try gives the trial program one blob, parts one after another; what names it in messages ("model"). It
 // returns the runtime's refusal in the runtime's words (the same loader's as in Redis), an error for a
 // blob that crashed or hung the child, ErrNotWanted when wanted (nil: always) was done before its turn
-// came, and nil otherwise (no program included).
+// came or during its trial, and nil otherwise (no program included).
 func (tr *Trial) Try(wanted context.Context, what string, parts ...[]byte) error {
 	if tr == nil || tr.Program == "" {
 		return nil
@@ -105,10 +105,13 @@ func (tr *Trial) Try(wanted context.Context, what string, parts ...[]byte) error
 	if err != nil {
 		return fmt.Errorf("ERR %s %s could not be tried in a process of its own: %v", tr.Backend, what, err)
 	}
-	status, msg, err := s.try(parts, time.Now().Add(tr.Timeout))
+	status, msg, err := s.tryWhileWanted(wanted, parts, time.Now().Add(tr.Timeout))
 	if err != nil {
-		tr.server.stop() // a hung child, or a program that died: the next trial starts another
+		tr.server.stop() // a hung child, a program that died or was told to end: the next trial starts another
 		tr.server = nil
+		if wanted != nil && wanted.Err() != nil {
+			return ErrNotWanted
+		}
 		if errors.Is(err, os.ErrDeadlineExceeded) {
 			return fmt.Errorf("ERR %s %s did not load within %v when tried in a process of its own", tr.Backend, what, tr.Timeout)
 		}
@@ -169,6 +172,26 @@ func startTrialServer(program, library string, deadline time.Time) (*trialServer
 	return s, nil
 }
 
+// tryWhileWanted is try, ended when wanted is done (nil: never): the program and its child are killed, and
+// the trial fails. A store whose client has gone no longer holds the program (one trial at a time) for as
+// long as the runtime takes to load its model, up to Timeout.
+func (s *trialServer) tryWhileWanted(wanted context.Context, parts [][]byte, deadline time.Time) (status uint32, msg string, err error) {
+	if wanted == nil {
+		return s.try(parts, deadline)
+	}
+	ended := make(chan struct{})
+	stopWatching := context.AfterFunc(wanted, func() {
+		s.kill()
+		close(ended)
+	})
+	status, msg, err = s.try(parts, deadline)
+	if !stopWatching() {
+		<-ended // killed, whatever it answered
+		return 0, "", ErrNotWanted
+	}
+	return status, msg, err
+}
+
 // try sends the blob made of parts and reads the answer, until deadline.
 func (s *trialServer) try(parts [][]byte, deadline time.Time) (status uint32, msg string, err error) {
 	var n uint64
@@ -204,8 +227,11 @@ func (s *trialServer) answer(deadline time.Time) (status uint32, msg string, err
 	return binary.LittleEndian.Uint32(head[:4]), strings.TrimSuffix(string(text), "\n"), nil
 }
 
+// kill kills the program and its children (its process group).
+func (s *trialServer) kill() { syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL) }
+
 func (s *trialServer) stop() {
-	syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
+	s.kill()
 	s.blobs.Close()
 	s.answers.Close()
 	s.cmd.Wait()

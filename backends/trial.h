@@ -5,16 +5,19 @@
  * answers on standard output: the child's exit status (4 bytes little-endian: GORAI_TRIAL_TAKEN,
  * GORAI_TRIAL_REFUSED, GORAI_TRIAL_USAGE, or 128 + the signal that killed it), then what the child printed
  * (4 bytes of length, the bytes), after a first answer of its own once the library is open (see
- * gorai_trial_serve). The program ends when standard input does. */
+ * gorai_trial_serve). The program ends when standard input does, also during a trial (killing the child). */
 #ifndef GORAI_BACKENDS_TRIAL_H
 #define GORAI_BACKENDS_TRIAL_H
 
 #define _GNU_SOURCE
 #include <errno.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -82,12 +85,28 @@ static inline int gorai_trial_refuse(const char *backend, const char *what, cons
     return GORAI_TRIAL_REFUSED;
 }
 
+/* gorai_trial_input_ended reports whether standard input has something to read while a child runs: Go writes
+ * nothing then, so it is the end, Go closing it (a trial nobody waits for) or Redis gone. */
+static inline int gorai_trial_input_ended(int fd) {
+    struct pollfd p[2] = {{.fd = fd, .events = POLLIN}, {.fd = STDIN_FILENO, .events = POLLIN}};
+    while (poll(p, 2, -1) < 0)
+        if (errno != EINTR) return 0;
+    return (p[1].revents & (POLLIN | POLLHUP | POLLERR)) != 0;
+}
+
 /* gorai_trial_answer reads what the child printed from fd (all of it, so that a long message does not end the
- * child with SIGPIPE; its first 4 KiB are kept), reaps it and answers Go. */
+ * child with SIGPIPE; its first 4 KiB are kept), reaps it and answers Go. When standard input ends first, the
+ * child is killed and reaped and the program ends: Go no longer waits for the answer, and only Go stops a
+ * trial at its timeout (a model whose load never ended kept a child spinning for ever after Redis had gone). */
 static inline int gorai_trial_answer(int out, pid_t child, int fd) {
     char msg[4096], rest[4096];
     size_t n = 0;
     for (;;) {
+        if (gorai_trial_input_ended(fd)) {
+            kill(child, SIGKILL);
+            waitpid(child, NULL, 0);
+            return -1;
+        }
         ssize_t k = n < sizeof msg ? read(fd, msg + n, sizeof msg - n) : read(fd, rest, sizeof rest);
         if (k < 0 && errno == EINTR) continue;
         if (k <= 0) break;
@@ -118,9 +137,12 @@ static inline int gorai_trial_serve(const char *open_error, gorai_trial_fn try_b
         int p[2];
         if (pipe(p) != 0) return GORAI_TRIAL_USAGE;
         fflush(stdout);
+        pid_t program = getpid();
         pid_t child = fork();
         if (child < 0) return GORAI_TRIAL_USAGE;
         if (child == 0) {
+            prctl(PR_SET_PDEATHSIG, SIGKILL); /* forked by the program's main thread, whose end is the program's */
+            if (getppid() != program) _exit(GORAI_TRIAL_USAGE); /* it died before prctl */
             close(p[0]);
             close(out);
             if (dup2(p[1], STDOUT_FILENO) < 0) _exit(GORAI_TRIAL_USAGE);

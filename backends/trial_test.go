@@ -179,3 +179,22 @@ func TestTrialNotWanted(t *testing.T) {
 		t.Errorf("the next store's trial: %v", err)
 	}
 }
+
+// A trial under way whose store's client leaves ends at once (the program's input is closed, on which it
+// kills the child and ends): it held the program, and every other store of the backend behind it, until
+// the runtime gave up on the model or Timeout passed (a minute).
+func TestTrialEndsWhenNotWanted(t *testing.T) {
+	t.Setenv("GORAI_TRIAL_STAND_IN", "hung")
+	tr := &Trial{Backend: "X", Program: os.Args[0], Library: "/backends/x/lib.so", Timeout: 30 * time.Second}
+	defer tr.Close()
+	tr.Start()
+	wanted, leave := context.WithCancel(context.Background())
+	time.AfterFunc(100*time.Millisecond, leave)
+	if err := tr.Try(wanted, "model", []byte("the blob")); !errors.Is(err, ErrNotWanted) {
+		t.Errorf("a trial whose client left during it: %v, want ErrNotWanted", err)
+	}
+	t.Setenv("GORAI_TRIAL_STAND_IN", "taken")
+	if err := tr.Try(context.Background(), "model", []byte("the blob")); err != nil {
+		t.Errorf("the next store's trial: %v", err)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"math"
 	"os"
@@ -12,6 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -795,5 +797,58 @@ func TestCodeReachingFilesRefused(t *testing.T) {
 	}
 	if err := checkCode([]byte("x = torch.unsafe_chunk(y, 2)\nz = y._unsafe_index_put(i, v)\n")); err == nil {
 		t.Error("code calling _unsafe_index_put after unsafe_chunk passed the check")
+	}
+}
+
+// The trial program ends when its input does, killing a child whose model's load never ends: only Redis
+// stopped a trial at its timeout, so once Redis had gone (killed, crashed, or SHUTDOWN during a trial) the
+// program waited for the child for ever and the child spun at full CPU (testdata/setstate_endless.pt).
+func TestTrialProgramEndsWithItsInput(t *testing.T) {
+	lib.Need(t)
+	if trial.Program == "" {
+		t.Fatalf("no %s beside the shim (make build builds it)", TrialProgram)
+	}
+	endless, err := os.ReadFile(filepath.Join("testdata", "setstate_endless.pt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(trial.Program, trial.Library)
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	if _, err := io.ReadFull(stdout, make([]byte, 8)); err != nil { // ready: libtorch is open
+		t.Fatal(err)
+	}
+	blob := append(append([]byte(nil), modelTrial...), endless...)
+	stdin.Write(binary.LittleEndian.AppendUint64(nil, uint64(len(blob))))
+	stdin.Write(blob)
+	child := 0
+	for deadline := time.Now().Add(10 * time.Second); child == 0 && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		children, _ := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", cmd.Process.Pid, cmd.Process.Pid))
+		fmt.Sscan(string(children), &child)
+	}
+	if child == 0 {
+		t.Fatal("the program forked no child for the trial")
+	}
+	time.Sleep(200 * time.Millisecond) // into the endless __setstate__
+	stdin.Close()
+	ended := make(chan error, 1)
+	go func() { ended <- cmd.Wait() }()
+	select {
+	case <-ended:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the program still runs 10 s after its input ended, its child in a load that never ends")
+	}
+	if err := syscall.Kill(child, 0); !errors.Is(err, syscall.ESRCH) {
+		t.Errorf("the trial's child %d is still there after the program ended: %v", child, err)
 	}
 }

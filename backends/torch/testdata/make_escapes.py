@@ -8,6 +8,10 @@ TORCH backend must refuse:
   setstate_upper.pt      the same, its code file named code/__torch__.PY (libtorch finds an archive's
                          files in any letter case)
 
+and one whose load never ends, for the trial program's handling of a trial nobody waits for:
+
+  setstate_endless.pt    __setstate__ counts to 9e18
+
   python3 backends/torch/testdata/make_escapes.py
 """
 import os
@@ -27,7 +31,9 @@ FORK = HEADER + """  def forward(self: __torch__.M,
     return torch.wait(fut)
 """
 
-SETSTATE = HEADER + """  data : Tensor
+def with_setstate(body):
+    """A module whose __setstate__, which torch::jit::load runs, sets the training flag, then runs body."""
+    return HEADER + """  data : Tensor
   def forward(self: __torch__.M,
     x: Tensor) -> Tensor:
     return self.data
@@ -36,9 +42,18 @@ SETSTATE = HEADER + """  data : Tensor
   def __setstate__(self: __torch__.M,
     state: Tuple[bool]) -> NoneType:
     self.training = state[0]
-    self.data = torch.fill_(torch.from_file("/tmp/gorai_torch_setstate_written", True, 6, dtype=0), 65)
-    return None
+""" + body + """    return None
 """
+
+
+SETSTATE = with_setstate("""    self.data = torch.fill_(torch.from_file("/tmp/gorai_torch_setstate_written", True, 6, dtype=0), 65)
+""")
+
+ENDLESS = with_setstate("""    i = 0
+    while i < 9000000000000000000:
+      i = i + 1
+    self.data = torch.zeros([1])
+""")
 
 # Pickle protocol 2: an object of class __torch__.M (GLOBAL, EMPTY_TUPLE, NEWOBJ) built with a state.
 NEWOBJ_M = b"\x80\x02c__torch__\nM\nq\x00)\x81"
@@ -61,3 +76,4 @@ here = os.path.dirname(os.path.abspath(__file__))
 archive(os.path.join(here, "fork_from_file.pt"), FORK, NEWOBJ_M + STATE_DICT)
 archive(os.path.join(here, "setstate_from_file.pt"), SETSTATE, NEWOBJ_M + STATE_TUPLE)
 archive(os.path.join(here, "setstate_upper.pt"), SETSTATE, NEWOBJ_M + STATE_TUPLE, "code/__torch__.PY")
+archive(os.path.join(here, "setstate_endless.pt"), ENDLESS, NEWOBJ_M + STATE_TUPLE)
