@@ -304,3 +304,31 @@ func TestSlowlogCountsRuns(t *testing.T) {
 		t.Errorf("commandstats %q: usec %d, want at least AI.INFO's duration %d", stats, usec, runTime)
 	}
 }
+
+// TestInfoLineBreaksStayInTheirField: a line break in a value or a field name that INFO shows (an admin's
+// BACKENDSPATH, any storing client's device string, which names its queue's fields) does not start a line
+// of its own: it wrote fields into INFO, `role:slave` on a master.
+func TestInfoLineBreaksStayInTheirField(t *testing.T) {
+	t.Parallel()
+	s := startServer(t)
+	c := s.Conn(t)
+	expectOK(t, c, "AI.CONFIG", "BACKENDSPATH", "/x\r\nrole:slave")
+	// AI.MODELSET (deprecated) takes nearly any device string of up to 10 bytes, as RedisAI did.
+	expectOK(t, c, "AI.MODELSET", "m", "ONNX", "CPU\nrole:s", "BLOB", redisaiFixture(t, "mnist.onnx"))
+	v := do(t, c, "INFO", "EVERYTHING")
+	if v.Kind != resp.Bulk {
+		t.Fatalf("INFO EVERYTHING: %v", v)
+	}
+	var roles []string
+	for _, line := range strings.Split(v.Text(), "\r\n") {
+		if name, _, _ := strings.Cut(line, ":"); strings.EqualFold(name, "role") {
+			roles = append(roles, line)
+		}
+	}
+	if len(roles) != 1 || roles[0] != "role:master" {
+		t.Errorf("INFO's role lines: %q, want only Redis' own role:master", roles)
+	}
+	if !strings.Contains(v.Text(), "ai_backends_path:/x  role:slave\r\n") {
+		t.Errorf("INFO does not show BACKENDSPATH on one line, its breaks as spaces:\n%s", v.Text())
+	}
+}
