@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"sort"
 	"strconv"
 	"strings"
@@ -187,7 +188,7 @@ type entry struct {
 	// needs the backend while another opens it waits for that opening instead of starting its own.
 	opening sync.Mutex
 	path    string // where the backend was opened from
-	err     error  // the last failure, replayed to lazy loads of the same path so a missing library is tried once
+	err     error  // the last failure, replayed to lazy loads of the same path (see failsAgain)
 	// preloaded: opened by Preload and not yet asked for, so an explicit Open of the same path is still
 	// the first one (the preload stays invisible to AI.CONFIG LOADBACKEND).
 	preloaded bool
@@ -306,9 +307,9 @@ func SetHost(h Host) {
 }
 
 // Load is the lazy path (a model that needs the backend, an RDB load): the opened backend, or
-// the backend opened now from libPath. A failure is remembered and returned again, without
-// another try, until an explicit Open succeeds: a missing library costs one attempt, not one
-// per command.
+// the backend opened now from libPath. A library that failed to open is remembered and its failure
+// returned again, without another try, until an explicit Open succeeds; a missing one is looked for
+// again (see failsAgain).
 func Load(name, libPath string) (Backend, error) {
 	e, err := lookup(name, libPath)
 	if err != nil {
@@ -390,13 +391,21 @@ func (e *entry) backend() Backend {
 
 // openLazily is Load's rule, with opening held.
 func (e *entry) openLazily(name, libPath string) (Backend, error) {
-	if e.backend() == nil && (e.err == nil || e.err.(*LoadError).Path != libPath) {
+	if e.backend() == nil && !e.failsAgain(libPath) {
 		e.open1(name, libPath)
 	}
 	if b := e.backend(); b != nil {
 		return b, nil
 	}
 	return nil, e.err
+}
+
+// failsAgain reports whether a lazy load from libPath would only repeat the last failure: a library at
+// libPath that did not open is not tried again (dlopen of a broken one, and its failure, on every command),
+// but one that was not there is looked for again, as RedisAI does (a stat): it may be in place now.
+func (e *entry) failsAgain(libPath string) bool {
+	le, _ := e.err.(*LoadError)
+	return le != nil && le.Path == libPath && !errors.Is(le.Err, fs.ErrNotExist)
 }
 
 // open1 opens the library, with opening held.

@@ -2,6 +2,8 @@ package backends
 
 import (
 	"errors"
+	"fmt"
+	"io/fs"
 	"strings"
 	"testing"
 )
@@ -69,6 +71,25 @@ func TestRegistry(t *testing.T) {
 	}
 	if Loaded("fake") != b {
 		t.Error("Loaded")
+	}
+}
+
+// A lazy load of a library that was not there looks for it again (RedisAI tries its default path on every
+// store): put in place after the first store failed, it was never opened from that path.
+func TestMissingLibraryLookedForAgain(t *testing.T) {
+	installed := false
+	register("Later", func(path string) (Backend, error) {
+		if !installed {
+			return nil, fmt.Errorf("%w (fetch it)", fs.ErrNotExist)
+		}
+		return fake{path}, nil
+	})
+	if _, err := Load("LATER", "lib.so"); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("a missing library: %v", err)
+	}
+	installed = true
+	if b, err := Load("LATER", "lib.so"); err != nil || b.Version() != "lib.so" {
+		t.Errorf("the library once in place: %v, %v", b, err)
 	}
 }
 
