@@ -322,7 +322,8 @@ func Load(name, libPath string) (Backend, error) {
 }
 
 // Preload is Load ahead of any need, at the server's start: a backend it opens still looks unopened
-// to the next Open of the same path.
+// to the next Open of the same path. It returns nil and no error when the backend was open already
+// (AI.CONFIG LOADBACKEND may have opened it first, from another path).
 func Preload(name, libPath string) (Backend, error) {
 	e, err := lookup(name, libPath)
 	if err != nil {
@@ -331,7 +332,7 @@ func Preload(name, libPath string) (Backend, error) {
 	e.opening.Lock()
 	defer e.opening.Unlock()
 	if e.backend() != nil {
-		return e.backend(), nil
+		return nil, nil
 	}
 	b, err := e.openLazily(name, libPath)
 	e.preloaded = b != nil

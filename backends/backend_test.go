@@ -148,6 +148,16 @@ func TestPreloadStaysInvisible(t *testing.T) {
 	if _, err := Open("PRE2", "lib"); err == nil {
 		t.Error("Open after a Load of the preloaded backend succeeded")
 	}
+
+	// A backend opened before the preload came to it (AI.CONFIG LOADBACKEND, another path) is not the
+	// preload's: it says so with nil (its log named the preload's path, never opened).
+	register("PRE3", func(path string) (Backend, error) { return fake{path}, nil })
+	if _, err := Open("PRE3", "loaded"); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := Preload("PRE3", "lib"); b != nil || err != nil {
+		t.Errorf("Preload of a backend open already: %v, %v, want nil, nil", b, err)
+	}
 }
 
 // TestOpeningInProgress: a Load waits for an opening in progress and gets its backend (no second

@@ -137,11 +137,19 @@ func backgroundLimit() int { return max(2, runtime.GOMAXPROCS(0)) }
 // Background runs f on a goroutine of its own once fewer than backgroundLimit others run, counted as
 // work under way for Stop from now.
 func (e *Engine) Background(f func()) {
+	e.Go(func() {
+		e.backgroundSlots <- struct{}{}
+		defer func() { <-e.backgroundSlots }()
+		f()
+	})
+}
+
+// Go runs f on a goroutine of its own at once, counted as work under way for Stop from now: for tasks
+// few by nature (the preload's, one a backend) that must not wait behind builds for a slot.
+func (e *Engine) Go(f func()) {
 	e.busy.Add(1)
 	go func() {
 		defer e.busy.Done()
-		e.backgroundSlots <- struct{}{}
-		defer func() { <-e.backgroundSlots }()
 		f()
 	}()
 }

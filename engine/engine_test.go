@@ -286,3 +286,21 @@ func TestBackgroundBounded(t *testing.T) {
 		t.Errorf("%d tasks ran at once, want %d", most.Load(), limit)
 	}
 }
+
+// Go's tasks start at once, whatever Background's slots hold: the preload of a backend is not held up
+// behind builds.
+func TestGoTakesNoSlot(t *testing.T) {
+	e := New(1, nil)
+	release := make(chan struct{})
+	defer close(release)
+	for range backgroundLimit() + 1 {
+		e.Background(func() { <-release })
+	}
+	ran := make(chan struct{})
+	e.Go(func() { close(ran) })
+	select {
+	case <-ran:
+	case <-time.After(10 * time.Second):
+		t.Fatal("a Go task waited for Background's slots")
+	}
+}

@@ -17,7 +17,7 @@ import (
 // The module calls it once the server has started, not at its load: while a library is being
 // opened, glibc holds the lock that creating a thread takes, and the server's own threads (created
 // after the modules load) would wait for it, delaying its first reply by a second or more.
-// Each opening is an engine background task: the exit waits for it before the libraries are torn
+// Each opening is an engine task (Engine.Go): the exit waits for it before the libraries are torn
 // down.
 func (s *Server) Preload() {
 	if !s.Config.PreloadBackends {
@@ -28,8 +28,9 @@ func (s *Server) Preload() {
 		if backends.Loaded(name) != nil || !isFile(path) {
 			continue
 		}
-		// One goroutine each: a quick library (ONNX Runtime) is not held up behind a slow one (TF).
-		s.Engine.Background(func() {
+		// One goroutine each: a quick library (ONNX Runtime) is not held up behind a slow one (TF), nor
+		// behind builds (Background's slots).
+		s.Engine.Go(func() {
 			defer func() {
 				if p := recover(); p != nil {
 					s.Log("warning", "gorai: panic preloading %s: %v\n%s", name, p, debug.Stack())
@@ -38,7 +39,7 @@ func (s *Server) Preload() {
 			start := time.Now()
 			if b, err := backends.Preload(name, path); err != nil {
 				s.Log("warning", "gorai: preloading: %v", err)
-			} else {
+			} else if b != nil {
 				s.Log("notice", "gorai: backend %s %s preloaded from %s in %v", name, b.Version(), path, time.Since(start).Round(time.Millisecond))
 			}
 		})
