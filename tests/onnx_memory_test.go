@@ -171,7 +171,9 @@ func TestONNXRunBeyondMemory(t *testing.T) {
 
 	expectOK(t, c, storeArgs("expand", "ONNX", "CPU", onnxtest.Expand([]int64{1, 100_000, 100_000}))...)
 	expectOK(t, c, "AI.TENSORSET", "one", "FLOAT", 1, "VALUES", 1)
-	expectErr(t, c, "ERR ONNX output of shape [1 100000 100000]: could not allocate tensor",
+	// gorai refuses to make the bound output of the declared shape; the run without it that follows
+	// (the model may compute another shape) fails in ONNX Runtime, and its failure is the one reported.
+	expectErrContains(t, c, "ONNX Runtime asked for 40000000000 bytes, refused with",
 		execArgs("expand", []string{"one"}, []string{"y"})...)
 	expect(t, c, resp.Int(0), "EXISTS", "y")
 
