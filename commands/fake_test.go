@@ -165,7 +165,8 @@ type fakeModel struct {
 	meta    ModelMeta
 	blob    []byte
 	session backends.Model
-	// exec is what runs of it use, for the tests that run plans (nil elsewhere).
+	// exec is what runs of it use, set by the tests that run plans or read its counters (elsewhere
+	// Session makes one with counters of its own: every stored model has a session).
 	exec *exec.ModelSession
 }
 
@@ -173,9 +174,14 @@ func (m *fakeModel) Meta() ModelMeta   { return m.meta }
 func (m *fakeModel) Blob() []byte      { return m.blob }
 func (m *fakeModel) Arity() (int, int) { return len(m.meta.Inputs), len(m.meta.Outputs) }
 
-func (m *fakeModel) Retain()                     {}
-func (m *fakeModel) Release()                    {}
-func (m *fakeModel) Session() *exec.ModelSession { return m.exec }
+func (m *fakeModel) Retain()  {}
+func (m *fakeModel) Release() {}
+func (m *fakeModel) Session() *exec.ModelSession {
+	if m.exec == nil {
+		m.exec = &exec.ModelSession{Stats: stats.Unlisted(stats.Entry{})}
+	}
+	return m.exec
+}
 
 // fakeSession is what fakeRuntime.OpenModel builds.
 type fakeSession struct {
@@ -195,14 +201,22 @@ type fakeScript struct {
 	meta     ScriptMeta
 	source   []byte
 	compiled backends.Script
+	// exec is what runs of it use, set by the tests that read its counters (elsewhere Session makes
+	// one with counters of its own, as fakeModel's).
+	exec *exec.ScriptSession
 }
 
 func (s *fakeScript) Meta() ScriptMeta { return s.meta }
 func (s *fakeScript) Source() []byte   { return s.source }
 
-func (s *fakeScript) Retain()                      {}
-func (s *fakeScript) Release()                     {}
-func (s *fakeScript) Session() *exec.ScriptSession { return nil }
+func (s *fakeScript) Retain()  {}
+func (s *fakeScript) Release() {}
+func (s *fakeScript) Session() *exec.ScriptSession {
+	if s.exec == nil {
+		s.exec = &exec.ScriptSession{Stats: stats.Unlisted(stats.Entry{IsScript: true})}
+	}
+	return s.exec
+}
 
 // fakeCompiled is what fakeRuntime.OpenScript builds.
 type fakeCompiled struct{ closed int }

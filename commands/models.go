@@ -659,18 +659,19 @@ func scan(env Env, args [][]byte, scripts bool) error {
 // (a third argument RedisAI ignores) the run time's and queue wait's percentiles follow: clients
 // that compare the reply with RedisAI's (redisai-py's own tests do) see no difference.
 func Info(env Env, args [][]byte) error {
-	key := string(args[1])
+	entry := runInfoAt(env.Keys, args[1])
 	if len(args) == 3 && is(args[2], "RESETSTAT") {
-		if !env.Runtime.Stats().Reset(key) {
+		if !env.Runtime.Stats().Reset(entry) {
 			return errCannotFindRunInfo
 		}
 		env.Out.OK()
 		return nil
 	}
-	s, ok := env.Runtime.Stats().Get(key)
+	s, ok := env.Runtime.Stats().Lookup(entry)
 	if !ok {
 		return errCannotFindRunInfo
 	}
+	s.Key = string(args[1]) // the key's name now: a RENAME takes the entry along
 	typ, samples := "MODEL", s.Samples
 	if s.IsScript {
 		typ, samples = "SCRIPT", -1
@@ -703,6 +704,18 @@ func Info(env Env, args [][]byte) error {
 	if latency {
 		percentilePairs(out, "duration", s.RunTime)
 		percentilePairs(out, "queue_wait", s.QueueWait)
+	}
+	return nil
+}
+
+// runInfoAt is the counters of the model or script at key in the client's database; nil where the
+// key holds neither (their lookups' only error is ErrWrongType, the key's value of another type).
+func runInfoAt(keys Keyspace, key []byte) *stats.Entry {
+	if m, err := keys.Model(key); err == nil && m != nil {
+		return m.Session().Stats
+	}
+	if sc, err := keys.Script(key); err == nil && sc != nil {
+		return sc.Session().Stats
 	}
 	return nil
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"gorai/backends"
+	"gorai/exec"
 	"gorai/stats"
 )
 
@@ -625,6 +626,10 @@ func TestInfo(t *testing.T) {
 	rt.stats.Record(e, stats.Run{Duration: 99 * us, QueueWait: 99 * us, Samples: 99, Failed: true})
 	se := rt.stats.Register(stats.Entry{Key: "sc", IsScript: true, Backend: "TORCH", Device: "GPU:0", Tag: "v2"})
 	rt.stats.Record(se, stats.Run{Duration: 5 * us, QueueWait: 3 * us, Samples: 4})
+	// AI.INFO reads the counters of the model or script at the key: "gone" is listed, not stored.
+	ks.models["m"].exec = &exec.ModelSession{Stats: e}
+	ks.scripts["sc"] = &fakeScript{exec: &exec.ScriptSession{Stats: se}}
+	rt.stats.Register(stats.Entry{Key: "gone", Backend: "TF", Device: "CPU"})
 	// RedisAI's reply; with LATENCY, the percentiles follow. The failed run is in calls and errors
 	// only; the median of two runs is the first (nearest rank).
 	model := `$"key" $"m" $"type" $"MODEL" $"backend" $"TF" $"device" $"cpu" $"tag" $"" ` +
@@ -646,7 +651,9 @@ func TestInfo(t *testing.T) {
 		{"AI.INFO nope", noInfo},
 		{"AI.INFO nope RESETSTAT", noInfo},
 		{"AI.INFO t1", noInfo},
-		{"AI.INFO m1", noInfo},
+		{"AI.INFO s", noInfo},
+		{"AI.INFO gone", noInfo},
+		{"AI.INFO gone RESETSTAT", noInfo},
 		{"AI.INFO m", "*18 " + model},
 		{"AI.INFO m FOO", "*18 " + model},
 		{"AI.INFO m LATENCY", "*30 " + model + modelLatency},

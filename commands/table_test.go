@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"gorai/exec"
 	"gorai/stats"
 )
 
@@ -176,7 +177,7 @@ func TestCommandTableKeys(t *testing.T) {
 		"AI.CONFIG GET BACKENDSPATH",
 	} {
 		ks, rt, _ := dagFixture(t)
-		rt.stats.Register(stats.Entry{Key: "m", Backend: "TF", Device: "cpu"})
+		ks.models["m"].exec = &exec.ModelSession{Stats: rt.stats.Register(stats.Entry{Key: "m", Backend: "TF", Device: "cpu"})}
 		ks.read, ks.written = nil, nil
 		a := args(line)
 		c := Lookup(string(a[0]))

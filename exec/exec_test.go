@@ -187,7 +187,7 @@ func TestSingleModelRun(t *testing.T) {
 	if got := out.Data(); string(got) != strings.Repeat("\x08", 6) {
 		t.Fatalf("output %v", got)
 	}
-	if e, _ := f.x.Stats.Get(sm.session.Stats.Key); e.Calls != 1 || e.Samples != 2 || e.Errors != 0 {
+	if e, _ := f.x.Stats.Lookup(sm.session.Stats); e.Calls != 1 || e.Samples != 2 || e.Errors != 0 {
 		t.Fatalf("stats %+v", e)
 	}
 	released(t, r, []tensor.Tensor{in}, sm)
@@ -212,7 +212,7 @@ func TestRunHere(t *testing.T) {
 	if got := r.Slot(1).Data(); string(got) != "\x02\x02" {
 		t.Fatalf("output %v", got)
 	}
-	e, _ := f.x.Stats.Get(sm.session.Stats.Key)
+	e, _ := f.x.Stats.Lookup(sm.session.Stats)
 	if e.Calls != 1 || e.Samples != 1 {
 		t.Fatalf("stats %+v", e)
 	}
@@ -231,7 +231,7 @@ func TestQueueWaitAndRunTime(t *testing.T) {
 	time.Sleep(held)
 	free()
 	wait(t, done)
-	e, _ := f.x.Stats.Get(sm.session.Stats.Key)
+	e, _ := f.x.Stats.Lookup(sm.session.Stats)
 	// The percentiles are histogram buckets' midpoints, within 1/64 of the times recorded.
 	if e.QueueWait.P50 < held.Microseconds()*63/64 || e.RunTime.P50 < delay.Microseconds()*63/64 || e.RunTime.P50 >= e.QueueWait.P50 {
 		t.Fatalf("queue wait %+v (held %v), run time %+v (took %v)", e.QueueWait, held, e.RunTime, delay)
@@ -288,7 +288,7 @@ func TestDAGFailsInTheMiddle(t *testing.T) {
 	if !r.Slot(3).IsZero() || !r.Slot(4).IsZero() {
 		t.Fatal("slots of ops that failed or did not run hold tensors")
 	}
-	if e, _ := f.x.Stats.Get(b.session.Stats.Key); e.Calls != 1 || e.Errors != 1 {
+	if e, _ := f.x.Stats.Lookup(b.session.Stats); e.Calls != 1 || e.Errors != 1 {
 		t.Fatalf("failing model's stats %+v", e)
 	}
 	released(t, r, []tensor.Tensor{in, set}, a, b, c)
@@ -401,7 +401,7 @@ func TestBatchSizes(t *testing.T) {
 			t.Fatalf("run %d: err %v, output %v", i, r.Err, r.Slot(1).Data())
 		}
 	}
-	if e, _ := f.x.Stats.Get(sm.session.Stats.Key); e.Calls != 4 || e.Samples != 7 {
+	if e, _ := f.x.Stats.Lookup(sm.session.Stats); e.Calls != 4 || e.Samples != 7 {
 		t.Fatalf("stats %+v", e)
 	}
 }
@@ -472,7 +472,7 @@ func TestBatchQueueWaits(t *testing.T) {
 	const between = 20 * time.Millisecond
 	sm := f.model(&addOne{}, Batching{Size: 8, MinSize: 3})
 	batchRuns(t, f, sm, []tensor.Tensor{newTensor(t, 1, 1, 1), newTensor(t, 1, 1, 1), newTensor(t, 1, 1, 1)}, between)
-	e, _ := f.x.Stats.Get(sm.session.Stats.Key)
+	e, _ := f.x.Stats.Lookup(sm.session.Stats)
 	// Of three waits, p50 is the second's and p99 the first's.
 	if e.QueueWait.P99 < (2*between).Microseconds() || e.QueueWait.P50 < between.Microseconds() || e.QueueWait.P50 >= e.QueueWait.P99 {
 		t.Errorf("queue waits %+v, want p50 >= %v and p99 >= %v above it", e.QueueWait, between, 2*between)

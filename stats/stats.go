@@ -19,14 +19,14 @@ type Entry struct {
 	Calls      int64
 	Errors     int64
 	// RunTime and QueueWait are the percentiles of the successful runs' durations and of the time
-	// they waited between Submit and a worker starting them; Get fills them in.
+	// they waited between Submit and a worker starting them; Lookup fills them in.
 	RunTime, QueueWait Percentiles
 
 	latency *latency
 }
 
 // latency holds an entry's two histograms (about 7 KiB each) behind a pointer, so that the copies
-// Get and All make stay small; only the table reads them, under its mutex.
+// Lookup and All make stay small; only the table reads them, under its mutex.
 type latency struct{ runTime, queueWait Histogram }
 
 // Run is one finished run of a model or script, as Record adds it.
@@ -37,9 +37,11 @@ type Run struct {
 	Failed    bool
 }
 
-// Table holds Entry by key. Storing a model or script replaces its entry (so overwriting resets
-// the counters, as RedisAI does); entries are kept apart from the keyspace, as RedisAI keeps them,
-// and listed in RedisAI's order.
+// Table lists the entries by the key each was registered under, in RedisAI's order, for AI._MODELSCAN
+// and AI._SCRIPTSCAN. Storing a model or script registers a new entry (so overwriting resets the
+// counters, as RedisAI does). AI.INFO reads the entry of the model or script at the key it names,
+// which its session holds: the table knows names only, while a key of the same name can be in
+// another database, and a RENAME or MOVE takes the model and its entry along.
 type Table struct {
 	mu      sync.Mutex
 	entries map[string]*Entry
@@ -79,13 +81,13 @@ func (s *Table) Unregister(key string, e *Entry) {
 	}
 }
 
-// Get is a copy of the counters of key.
-func (s *Table) Get(key string) (Entry, bool) {
+// Lookup is a copy of e's counters, with their percentiles; e is the entry of the key AI.INFO names
+// (nil: it names no model or script). Either way the lookup counts as one in RedisAI's stats dict.
+func (s *Table) Lookup(e *Entry) (Entry, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.order.find()
-	e, ok := s.entries[key]
-	if !ok {
+	if e == nil {
 		return Entry{}, false
 	}
 	out := *e
@@ -93,18 +95,19 @@ func (s *Table) Get(key string) (Entry, bool) {
 	return out, true
 }
 
-// Reset zeroes the counters of key.
-func (s *Table) Reset(key string) bool {
+// Reset zeroes e's counters (nil: AI.INFO RESETSTAT names no model or script), as Lookup counting
+// as a lookup in RedisAI's stats dict.
+func (s *Table) Reset(e *Entry) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.order.find()
-	e, ok := s.entries[key]
-	if ok {
-		e.DurationUS, e.Samples, e.Calls, e.Errors = 0, 0, 0, 0
-		e.latency.runTime.Reset()
-		e.latency.queueWait.Reset()
+	if e == nil {
+		return false
 	}
-	return ok
+	e.DurationUS, e.Samples, e.Calls, e.Errors = 0, 0, 0, 0
+	e.latency.runTime.Reset()
+	e.latency.queueWait.Reset()
+	return true
 }
 
 // Record adds one finished run to e. A failed run counts as a call and an error only: its time

@@ -11,17 +11,26 @@ func TestStats(t *testing.T) {
 	e := s.Register(Entry{Key: "m", Backend: "ONNX", Device: "CPU"})
 	s.Record(e, Run{Duration: 10 * time.Microsecond, Samples: 2})
 	s.Record(e, Run{Duration: 5 * time.Microsecond, Samples: 1, Failed: true})
-	if got, _ := s.Get("m"); got.Calls != 2 || got.Errors != 1 || got.DurationUS != 10 || got.Samples != 2 {
+	if got, _ := s.Lookup(e); got.Calls != 2 || got.Errors != 1 || got.DurationUS != 10 || got.Samples != 2 {
 		t.Fatalf("got %+v", got)
 	}
-	newer := s.Register(Entry{Key: "m"})
+	newer := s.Register(Entry{Key: "m", Tag: "newer"})
 	s.Unregister("m", e) // the old model going away keeps the newer entry
-	if got, ok := s.Get("m"); !ok || got.Calls != 0 {
-		t.Fatalf("newer entry lost or not fresh: %+v %v", got, ok)
+	if all := s.All(); len(all) != 1 || all[0].Tag != "newer" || all[0].Calls != 0 {
+		t.Fatalf("newer entry lost or not fresh: %+v", all)
+	}
+	if got, _ := s.Lookup(e); got.Calls != 2 {
+		t.Fatalf("the old entry's counters changed: %+v", got) // a run still under way records into them
 	}
 	s.Unregister("m", newer)
-	if _, ok := s.Get("m"); ok {
-		t.Fatal("entry kept after unregister")
+	if all := s.All(); len(all) != 0 {
+		t.Fatalf("entry kept after unregister: %+v", all)
+	}
+	if _, ok := s.Lookup(nil); ok {
+		t.Fatal("Lookup(nil) found an entry")
+	}
+	if s.Reset(nil) {
+		t.Fatal("Reset(nil) reset an entry")
 	}
 }
 
@@ -30,14 +39,14 @@ func TestStats(t *testing.T) {
 func TestStatsPercentiles(t *testing.T) {
 	s := NewTable()
 	e := s.Register(Entry{Key: "m"})
-	if got, _ := s.Get("m"); got.RunTime != (Percentiles{}) || got.QueueWait != (Percentiles{}) {
+	if got, _ := s.Lookup(e); got.RunTime != (Percentiles{}) || got.QueueWait != (Percentiles{}) {
 		t.Fatalf("fresh entry: %+v", got)
 	}
 	for i := 1; i <= 100; i++ {
 		s.Record(e, Run{Duration: time.Duration(i) * time.Microsecond, QueueWait: time.Duration(2*i) * time.Microsecond})
 	}
 	s.Record(e, Run{Duration: time.Hour, QueueWait: time.Hour, Failed: true})
-	got, _ := s.Get("m")
+	got, _ := s.Lookup(e)
 	// 1..100 µs: 99 falls in bucket [98,100), reported as 98.
 	if want := (Percentiles{P50: 50, P99: 98, P999: 100}); got.RunTime != want {
 		t.Errorf("run time %+v, want %+v", got.RunTime, want)
@@ -46,13 +55,13 @@ func TestStatsPercentiles(t *testing.T) {
 	if want := (Percentiles{P50: 100, P99: 197, P999: 201}); got.QueueWait != want {
 		t.Errorf("queue wait %+v, want %+v", got.QueueWait, want)
 	}
-	s.Reset("m")
-	if got, _ := s.Get("m"); got.RunTime != (Percentiles{}) || got.QueueWait != (Percentiles{}) {
+	s.Reset(e)
+	if got, _ := s.Lookup(e); got.RunTime != (Percentiles{}) || got.QueueWait != (Percentiles{}) {
 		t.Errorf("after Reset: %+v", got)
 	}
 	s.Record(e, Run{Duration: time.Millisecond})
-	s.Register(Entry{Key: "m"})
-	if got, _ := s.Get("m"); got.RunTime != (Percentiles{}) {
+	fresh := s.Register(Entry{Key: "m"})
+	if got, _ := s.Lookup(fresh); got.RunTime != (Percentiles{}) {
 		t.Errorf("after a new store: %+v", got)
 	}
 }
@@ -73,12 +82,12 @@ func TestStatsConcurrentRecords(t *testing.T) {
 		}()
 	}
 	for range 100 {
-		if got, _ := s.Get("m"); got.RunTime.P50 > got.RunTime.P99 || got.RunTime.P99 > got.RunTime.P999 {
+		if got, _ := s.Lookup(e); got.RunTime.P50 > got.RunTime.P99 || got.RunTime.P99 > got.RunTime.P999 {
 			t.Errorf("percentiles out of order: %+v", got.RunTime)
 		}
 	}
 	wg.Wait()
-	if got, _ := s.Get("m"); got.Calls != workers*runs {
+	if got, _ := s.Lookup(e); got.Calls != workers*runs {
 		t.Fatalf("%d calls recorded, want %d", got.Calls, workers*runs)
 	}
 }

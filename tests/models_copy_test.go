@@ -140,3 +140,51 @@ func TestModelScriptDigest(t *testing.T) {
 		}
 	}
 }
+
+// TestRunInfoFollowsTheKey: AI.INFO reports the model or script at the key in the client's
+// database, wherever its counters were started. A key of the same name in another database (a
+// COPY ... DB, a store there) once took over db 0's counters, and deleting it left db 0's model
+// without any; a renamed or moved model answered under its old name only.
+func TestRunInfoFollowsTheKey(t *testing.T) {
+	t.Parallel()
+	s := startServer(t)
+	c := s.Conn(t)
+	iris := redisaiFixture(t, "linear_iris.onnx")
+	expectOK(t, c, storeArgs("m", "ONNX", "CPU", iris)...)
+	expectOK(t, c, scriptStoreArgs("s", "CPU", nil, []string{"twice"}, copyScript)...)
+	runIris(t, c, "m", "db 0")
+	runTwice(t, c, "s", "db 0")
+
+	expect(t, c, resp.Int(1), "COPY", "m", "m", "DB", 1)
+	expectOK(t, c, "SELECT", 1)
+	expectOK(t, c, scriptStoreArgs("s", "CPU", nil, []string{"twice"}, copyScript)...)
+	expectRunInfo(t, c, runInfo("m", "ONNX", "CPU", "", 0, 0, 0, 0), "m")
+	runIris(t, c, "m", "db 1")
+	runIris(t, c, "m", "db 1")
+	expectRunInfo(t, c, runInfo("m", "ONNX", "CPU", "", -1, 2, 2, 0), "m")
+	expectRunInfo(t, c, scriptRunInfo("s", "CPU", "", 0, 0, 0), "s")
+	expectOK(t, c, "SELECT", 0)
+	expectRunInfo(t, c, runInfo("m", "ONNX", "CPU", "", -1, 1, 1, 0), "m")
+	expectRunInfo(t, c, scriptRunInfo("s", "CPU", "", -1, 1, 0), "s")
+
+	expectOK(t, c, "SELECT", 1)
+	expect(t, c, resp.Int(2), "DEL", "m", "s")
+	expectErr(t, c, "ERR cannot find run info for key", "AI.INFO", "m")
+	expectOK(t, c, "SELECT", 0)
+	expectRunInfo(t, c, runInfo("m", "ONNX", "CPU", "", -1, 1, 1, 0), "m")
+	expectRunInfo(t, c, scriptRunInfo("s", "CPU", "", -1, 1, 0), "s")
+
+	expectOK(t, c, "RENAME", "m", "renamed")
+	expectErr(t, c, "ERR cannot find run info for key", "AI.INFO", "m")
+	expectRunInfo(t, c, runInfo("renamed", "ONNX", "CPU", "", -1, 1, 1, 0), "renamed")
+	expectOK(t, c, "AI.INFO", "renamed", "RESETSTAT")
+	expectRunInfo(t, c, runInfo("renamed", "ONNX", "CPU", "", 0, 0, 0, 0), "renamed")
+	expect(t, c, resp.Int(1), "MOVE", "s", 2)
+	expectErr(t, c, "ERR cannot find run info for key", "AI.INFO", "s")
+	expectOK(t, c, "SELECT", 2)
+	expectRunInfo(t, c, scriptRunInfo("s", "CPU", "", -1, 1, 0), "s")
+
+	expectOK(t, c, "SET", "plain", "x")
+	expectErr(t, c, "ERR cannot find run info for key", "AI.INFO", "plain")
+	expectErr(t, c, "ERR cannot find run info for key", "AI.INFO", "plain", "RESETSTAT")
+}
