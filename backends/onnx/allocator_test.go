@@ -162,3 +162,24 @@ func TestBoundRetryFailsWithItsOwnError(t *testing.T) {
 		t.Errorf("a run past the memory limit: %v, want %q", err, limitExceeded)
 	}
 }
+
+// TestUnconvertibleSequenceLeavesNothing: a run whose sequence output holds tensors the binding cannot
+// hand over (FLOAT16) fails, and the outputs ONNX Runtime made after it are freed too (the binding
+// converts outputs in order and dropped the rest when one failed).
+func TestUnconvertibleSequenceLeavesNothing(t *testing.T) {
+	lib.Need(t)
+	const float16 = 10
+	m := newModel(t, onnxtest.SequenceThenTensor(float16), backends.ModelOptions{Device: "CPU"})
+	in := floats(t, []int64{3}, 1, 2, 3)
+	defer in.Release()
+	mem0, acc0 := memoryInUse(), memoryAccesses()
+	const want = "ERR ONNX output S: sequences and maps of ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT16 are not supported"
+	for range 3 {
+		out, err := m.Run([]tensor.Tensor{in})
+		if err == nil || err.Error() != want {
+			release(out)
+			t.Fatalf("a run with a sequence of FLOAT16: %v, want %q", err, want)
+		}
+	}
+	checkBalanced(t, mem0, acc0)
+}

@@ -117,6 +117,9 @@ func (backend) NewModel(blob []byte, opts backends.ModelOptions) (backends.Model
 		timeout: opts.ExecutionTimeout, bounded: shapeBound(blob)}
 	m.handed = handedOver(m.inputs, m.outputs)
 	m.unsupported = unsupportedOutput(m.outputs, outs)
+	if m.unsupported == nil {
+		m.unsupported = unconvertibleContainer(blob)
+	}
 	m.bound = boundOutputs(outs, m.handed)
 	m.session, err = ort.NewDynamicAdvancedSessionWithONNXData(blob, m.inputs, m.outputs, so)
 	if err != nil {

@@ -535,6 +535,44 @@ func TestSequenceOutput(t *testing.T) {
 	}
 }
 
+// TestContainerOutputs: sequences and maps (of sequences and maps) of RedisAI's tensor types are
+// outputs the binding hands over; holding anything else, they are refused by name.
+func TestContainerOutputs(t *testing.T) {
+	tensorOf := func(et int64) []byte { return pbBytes(nil, 1, pbInt(nil, 1, et)) } // TypeProto.tensor_type
+	seqOf := func(elem []byte) []byte { return pbBytes(nil, 4, pbBytes(nil, 1, elem)) }
+	mapOf := func(key int64, value []byte) []byte { return pbBytes(nil, 5, pbBytes(pbInt(nil, 1, key), 2, value)) }
+	optionalOf := func(elem []byte) []byte { return pbBytes(nil, 9, pbBytes(nil, 1, elem)) }
+	const float, int64, str, float16, uint64, int4 = 1, 7, 8, 10, 13, 22
+	cases := []struct {
+		typ  []byte
+		want string // "": handed over
+	}{
+		{tensorOf(float16), ""}, // a tensor output: unsupportedOutput's, from ONNX Runtime's information
+		{seqOf(tensorOf(float)), ""},
+		{seqOf(mapOf(str, tensorOf(float))), ""}, // scikit-learn's ZipMap
+		{mapOf(int64, tensorOf(float)), ""},
+		{mapOf(str, seqOf(tensorOf(str))), ""},
+		{seqOf(tensorOf(float16)), "ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT16"},
+		{mapOf(uint64, tensorOf(float)), ""},
+		{mapOf(int64, tensorOf(int4)), "ONNX_TENSOR_ELEMENT_DATA_TYPE_INT4"},
+		{mapOf(float16, tensorOf(float)), "ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT16"},
+		{mapOf(int64, seqOf(tensorOf(float16))), "ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT16"},
+		{seqOf(optionalOf(tensorOf(float))), "optional values"},
+		{seqOf(pbBytes(nil, 8, pbInt(nil, 1, float))), "sparse tensors"},
+	}
+	for _, c := range cases {
+		graph := pbBytes(nil, 12, pbBytes(pbBytes(nil, 1, []byte("out")), 2, c.typ))
+		err := unconvertibleContainer(pbBytes(nil, 7, graph))
+		want := ""
+		if c.want != "" {
+			want = "ERR ONNX output out: sequences and maps of " + c.want + " are not supported"
+		}
+		if got := fmt.Sprint(err); (err == nil) != (want == "") || err != nil && got != want {
+			t.Errorf("type %x: %v, want %q", c.typ, err, want)
+		}
+	}
+}
+
 // TestMissingLibrary runs in a fresh test process, where ORT has not been loaded: a library that
 // is not there is one clear error, remembered for lazy loads, and the real library still loads
 // after it.

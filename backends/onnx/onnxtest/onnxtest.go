@@ -128,6 +128,21 @@ func Cast(to uint64) []byte {
 	))
 }
 
+// SequenceThenTensor is S = [Cast(X, to)] (SequenceConstruct), Y = Neg(X), X [N] FLOAT: the outputs S, a
+// sequence of tensors of the element type to, and Y, FLOAT of no declared shape (ONNX Runtime allocates it).
+func SequenceThenTensor(to uint64) []byte {
+	to64 := cat(str(1, "to"), varint(3, to), varint(20, attributeInt))
+	elem := msg(1, varint(1, to)) // TypeProto.tensor_type of elem_type to
+	return model(cat(
+		msg(1, cat(node("Cast", []string{"X"}, "C"), msg(5, to64))),
+		msg(1, node("SequenceConstruct", []string{"C"}, "S")),
+		msg(1, node("Neg", []string{"X"}, "Y")),
+		msg(11, valueInfo("X", floatType, []int64{-1})),
+		msg(12, cat(str(1, "S"), msg(2, msg(4, msg(1, elem))))), // TypeProto.sequence_type
+		msg(12, valueInfo("Y", floatType, nil)),
+	))
+}
+
 // TensorProto's element types; AttributeProto's type INT.
 const (
 	floatType          = 1
