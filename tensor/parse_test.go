@@ -315,3 +315,31 @@ func FuzzParseFormat(f *testing.F) {
 		}
 	})
 }
+
+// TestMadeTensorsKeepTheRankLimit: every way a tensor is made (a backend's output, a batch's slice)
+// refuses more than MaxDims dimensions, as AI.TENSORSET and the RDB loader do: one stored past it
+// could not be loaded again, nor replicated.
+func TestMadeTensorsKeepTheRankLimit(t *testing.T) {
+	ok, over := make([]int64, MaxDims), make([]int64, MaxDims+1)
+	for i := range over {
+		over[i] = 1
+	}
+	for i := range ok {
+		ok[i] = 1
+	}
+	const want = "tensor has more than 256 dimensions"
+	if _, err := Zeros(Float, over, 1<<20); err == nil || err.Error() != want {
+		t.Errorf("Zeros of %d dims: %v, want %q", len(over), err, want)
+	}
+	if _, err := FromBlob(Float, over, make([]byte, 4)); err == nil || err.Error() != want {
+		t.Errorf("FromBlob of %d dims: %v, want %q", len(over), err, want)
+	}
+	if _, err := FromValues(Float, over, [][]byte{[]byte("1")}); err == nil || err.Error() != want {
+		t.Errorf("FromValues of %d dims: %v, want %q", len(over), err, want)
+	}
+	z, err := Zeros(Float, ok, 1<<20)
+	if err != nil {
+		t.Fatalf("Zeros of %d dims: %v", len(ok), err)
+	}
+	z.Release()
+}

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "tensor.h"
+#include "tensor_rdb.h"
 
 gorai_allocator gorai_mem = {malloc, free, malloc_usable_size};
 
@@ -21,6 +22,7 @@ enum { SEPARATE_DATA = 1024 };
 
 gorai_tensor *gorai_tensor_new(uint8_t code, uint8_t bits, int ndim, const int64_t *shape, int64_t len,
                                size_t nbytes, int zero) {
+    if (ndim < 0 || ndim > GORAI_RDB_MAX_NDIM) return NULL; /* the RDB loader's limit: see parse.c's rank_fits */
     size_t head = align16(sizeof(gorai_tensor) + sizeof(int64_t) * (size_t)ndim);
     size_t offs = header_size(code, ndim, len) - head;
     int separate = nbytes >= SEPARATE_DATA;

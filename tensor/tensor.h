@@ -32,8 +32,9 @@ extern gorai_allocator gorai_mem;
 
 /* gorai_tensor_new allocates a tensor with refcount 1 and room for nbytes of data (zeroed when zero is
  * set; the caller fills it otherwise) and, when code is GORAI_DL_STRING, for len element offsets (the
- * caller fills them). ndim may be 0 (scalar). With shape NULL the caller fills the shape. NULL when the
- * allocator fails, or the data would not fit in the memory left (gorai_memory_fits). */
+ * caller fills them). ndim may be 0 (scalar), and at most GORAI_RDB_MAX_NDIM. With shape NULL the caller
+ * fills the shape. NULL when ndim is out of range, the allocator fails, or the data would not fit in the
+ * memory left (gorai_memory_fits). */
 gorai_tensor *gorai_tensor_new(uint8_t code, uint8_t bits, int ndim, const int64_t *shape, int64_t len,
                                size_t nbytes, int zero);
 /* gorai_tensor_new_strings makes a STRING tensor of len empty strings, with room behind its header for

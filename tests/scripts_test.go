@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"gorai/backends/onnx/onnxtest"
 	"gorai/tests/redistest"
 	"gorai/tests/resp"
 )
@@ -1476,4 +1477,36 @@ func TestScriptSourceWithNUL(t *testing.T) {
 	expectErr(t, c, "ERR TORCH script source holds a NUL byte: it cannot be stored", "AI.SCRIPTSET", "s", "CPU", "SOURCE", src)
 	expect(t, c, resp.Int(0), "EXISTS", "s")
 	expectOK(t, c, "DEBUG", "RELOAD")
+}
+
+// TestOutputsKeepTheRankLimit: a run's output of more than 256 dimensions is refused, as AI.TENSORSET
+// refuses one: stored, it made an RDB that Redis could not load again (every key lost at restart),
+// and replicas refused its AI.TENSORSET and died at their next full sync.
+func TestOutputsKeepTheRankLimit(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, "enable-debug-command yes")
+	c := s.Conn(t)
+	const src = "def f(tensors: List[Tensor], keys: List[str], args: List[str]):\n    return torch.zeros([1] * 257)\n" +
+		"def g(tensors: List[Tensor], keys: List[str], args: List[str]):\n    return torch.zeros([1] * 256)\n"
+	expectOK(t, c, scriptStoreArgs("s", "CPU", nil, []string{"f", "g"}, src)...)
+	const want = "tensor has more than 256 dimensions"
+	expectErrContains(t, c, want, "AI.SCRIPTEXECUTE", "s", "f", "INPUTS", 0, "OUTPUTS", 1, "out")
+	expect(t, c, resp.Arr(resp.Err("ERR Torch output 0: "+want)), "AI.DAGEXECUTE", "PERSIST", 1, "out", "|>", "AI.SCRIPTEXECUTE", "s", "f", "INPUTS", 0, "OUTPUTS", 1, "out")
+	expect(t, c, resp.Int(0), "EXISTS", "out")
+
+	ones := make([]int64, 300)
+	for i := range ones {
+		ones[i] = 1
+	}
+	expectOK(t, c, storeArgs("expand", "ONNX", "CPU", onnxtest.Expand(ones))...)
+	expectOK(t, c, "AI.TENSORSET", "one", "FLOAT", 1, "VALUES", 1)
+	expectErrContains(t, c, want, execArgs("expand", []string{"one"}, []string{"out"})...)
+	expect(t, c, resp.Int(0), "EXISTS", "out")
+
+	// At the limit, the output is stored and survives a reload.
+	expectOK(t, c, "AI.SCRIPTEXECUTE", "s", "g", "INPUTS", 0, "OUTPUTS", 1, "out")
+	expectOK(t, c, "DEBUG", "RELOAD")
+	if meta := do(t, c, "AI.TENSORGET", "out", "META"); meta.Kind != resp.Array || len(meta.Elems) != 4 || len(meta.Elems[3].Elems) != 256 {
+		t.Errorf("a 256-dim output after DEBUG RELOAD: %v", meta)
+	}
 }
