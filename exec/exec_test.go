@@ -592,6 +592,13 @@ func TestRunsInPlace(t *testing.T) {
 	if f.x.RunsInPlace(plan(large)) {
 		t.Fatal("in place with a larger input than the short runs had")
 	}
+	// As many bytes, shaped otherwise: [2,1] is not within [1,2] (broadcast against another input or
+	// a constant, its work can be many times the short runs').
+	transposed := newTensor(t, 2, 1, 1)
+	defer transposed.Release()
+	if f.x.RunsInPlace(plan(transposed)) {
+		t.Fatal("in place with an input of the short runs' bytes but a dim larger than theirs")
+	}
 	free := f.hold(t)
 	if f.x.RunsInPlace(plan(small)) {
 		t.Fatal("in place while a worker is busy")
@@ -604,7 +611,7 @@ func TestRunsInPlace(t *testing.T) {
 	// A run a little over the limit sends the next one to a worker only. Its time is given to record
 	// directly: a real run's time has no upper bound on a loaded machine (CI's race run).
 	f.x.InPlaceLimit = time.Second
-	sm.session.inPlace.record(2*time.Millisecond, time.Millisecond, tensorBytes([]tensor.Tensor{small}))
+	sm.session.inPlace.record(2*time.Millisecond, time.Millisecond, []tensor.Tensor{small})
 	if f.x.RunsInPlace(plan(small)) {
 		t.Fatal("in place just after a run over the limit")
 	}

@@ -1,6 +1,7 @@
 package exec
 
 import (
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -25,19 +26,56 @@ const noiseFactor = 4
 type inPlaceRecord struct {
 	// fast counts the runs in a row that took at most the executor's InPlaceLimit (saturating).
 	fast atomic.Int32
-	// inputBytes is the largest input, in bytes, of those runs: a run's time grows with its input,
-	// so a larger one is not judged by them.
-	inputBytes atomic.Int64
+	// largest is the inputs of one of those runs, kept until one that is not within them: a run is
+	// judged by them only when it is within them (see within).
+	largest atomic.Pointer[inputSizes]
 }
 
-// record notes a run's time and input size. A run somewhat over the limit (a preemption, a cache
-// miss: up to noiseFactor times it) sends only the next run to a worker; a longer one starts the count
+// inputSizes are a run's inputs' shapes and their data's bytes in all.
+type inputSizes struct {
+	shapes [][]int64
+	bytes  int64
+}
+
+func sizesOf(inputs []tensor.Tensor) *inputSizes {
+	s := &inputSizes{shapes: make([][]int64, len(inputs))}
+	for i, t := range inputs {
+		s.shapes[i] = slices.Clone(t.Shape())
+		s.bytes += int64(len(t.Data()))
+	}
+	return s
+}
+
+// within reports whether inputs are, input by input and dim by dim, no larger than s, and hold no
+// more bytes. A shape-bound model's work grows with every dim of every input, not with the bytes
+// alone: [N,1] times [1,N] broadcasts to N*N elements from the 2N of [N] times [N], and a run on
+// them held Redis' main thread for seconds after fast runs on the latter.
+func (s *inputSizes) within(inputs []tensor.Tensor) bool {
+	if s == nil || len(inputs) != len(s.shapes) || tensorBytes(inputs) > s.bytes {
+		return false
+	}
+	for i, t := range inputs {
+		shape := t.Shape()
+		if len(shape) != len(s.shapes[i]) {
+			return false
+		}
+		for d, n := range shape {
+			if n > s.shapes[i][d] {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// record notes a run's time and inputs. A run somewhat over the limit (a preemption, a cache miss:
+// up to noiseFactor times it) sends only the next run to a worker; a longer one starts the count
 // again, so a model that is sometimes slow is not run in place.
-func (rec *inPlaceRecord) record(d, limit time.Duration, inputBytes int64) {
+func (rec *inPlaceRecord) record(d, limit time.Duration, inputs []tensor.Tensor) {
 	switch {
 	case limit <= 0 || d > noiseFactor*limit:
 		rec.fast.Store(0)
-		rec.inputBytes.Store(0)
+		rec.largest.Store(nil)
 		return
 	case d > limit:
 		if rec.fast.Load() >= fastRunsNeeded {
@@ -48,11 +86,8 @@ func (rec *inPlaceRecord) record(d, limit time.Duration, inputBytes int64) {
 	if rec.fast.Load() < fastRunsNeeded {
 		rec.fast.Add(1)
 	}
-	for {
-		old := rec.inputBytes.Load()
-		if inputBytes <= old || rec.inputBytes.CompareAndSwap(old, inputBytes) {
-			return
-		}
+	if !rec.largest.Load().within(inputs) {
+		rec.largest.Store(sizesOf(inputs))
 	}
 }
 
@@ -60,8 +95,8 @@ func (rec *inPlaceRecord) record(d, limit time.Duration, inputBytes int64) {
 // of a model whose runs' work its inputs' shapes set (backends.ShapeBound), stored without
 // MINBATCHSIZE (a batch below it waits for others; without it, a run on an idle queue is a batch of
 // one, as a worker would make it), whose model's last fastRunsNeeded
-// runs each took at most InPlaceLimit with inputs as large as p's, on a device queue with every
-// worker idle.
+// runs each took at most InPlaceLimit, one of them on inputs that p's are within, on a device queue
+// with every worker idle.
 func (x *Executor) RunsInPlace(p *Plan) bool {
 	if x.InPlaceLimit <= 0 || !p.Single || len(p.Ops) != 1 || p.Ops[0].Kind != ModelRun {
 		return false
@@ -70,7 +105,7 @@ func (x *Executor) RunsInPlace(p *Plan) bool {
 	if bounded, ok := s.Backend.(backends.ShapeBound); !ok || !bounded.ShapeBound() {
 		return false
 	}
-	if s.Batching.MinSize > 0 || s.inPlace.fast.Load() < fastRunsNeeded || tensorBytes(p.Loaded) > s.inPlace.inputBytes.Load() {
+	if s.Batching.MinSize > 0 || s.inPlace.fast.Load() < fastRunsNeeded || !s.inPlace.largest.Load().within(p.Loaded) {
 		return false
 	}
 	return s.Queue.Idle()

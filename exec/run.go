@@ -237,7 +237,7 @@ func (r *Run) runOp(op Op) error {
 	}
 	d := time.Since(start)
 	if inPlace != nil {
-		inPlace.record(d, r.x.InPlaceLimit, tensorBytes(inputs))
+		inPlace.record(d, r.x.InPlaceLimit, inputs)
 	}
 	return r.keep(op, outputs, r.record(entry, d, outputs, len(op.Outputs), err))
 }
