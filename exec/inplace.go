@@ -26,9 +26,9 @@ const noiseFactor = 4
 type inPlaceRecord struct {
 	// fast counts the runs in a row that took at most the executor's InPlaceLimit (saturating).
 	fast atomic.Int32
-	// largest is the inputs of one of those runs, kept until one that is not within them: a run is
-	// judged by them only when it is within them (see within).
-	largest atomic.Pointer[inputSizes]
+	// reference is the inputs of one of those runs, kept until one whose inputs are not within them:
+	// a run is judged by those runs only when its inputs are within these (see within).
+	reference atomic.Pointer[inputSizes]
 }
 
 // inputSizes are a run's inputs' shapes and their data's bytes in all.
@@ -38,10 +38,9 @@ type inputSizes struct {
 }
 
 func sizesOf(inputs []tensor.Tensor) *inputSizes {
-	s := &inputSizes{shapes: make([][]int64, len(inputs))}
+	s := &inputSizes{shapes: make([][]int64, len(inputs)), bytes: tensorBytes(inputs)}
 	for i, t := range inputs {
 		s.shapes[i] = slices.Clone(t.Shape())
-		s.bytes += int64(len(t.Data()))
 	}
 	return s
 }
@@ -55,14 +54,8 @@ func (s *inputSizes) within(inputs []tensor.Tensor) bool {
 		return false
 	}
 	for i, t := range inputs {
-		shape := t.Shape()
-		if len(shape) != len(s.shapes[i]) {
+		if !tensor.ShapeWithin(t.Shape(), s.shapes[i]) {
 			return false
-		}
-		for d, n := range shape {
-			if n > s.shapes[i][d] {
-				return false
-			}
 		}
 	}
 	return true
@@ -75,7 +68,7 @@ func (rec *inPlaceRecord) record(d, limit time.Duration, inputs []tensor.Tensor)
 	switch {
 	case limit <= 0 || d > noiseFactor*limit:
 		rec.fast.Store(0)
-		rec.largest.Store(nil)
+		rec.reference.Store(nil)
 		return
 	case d > limit:
 		if rec.fast.Load() >= fastRunsNeeded {
@@ -86,8 +79,8 @@ func (rec *inPlaceRecord) record(d, limit time.Duration, inputs []tensor.Tensor)
 	if rec.fast.Load() < fastRunsNeeded {
 		rec.fast.Add(1)
 	}
-	if !rec.largest.Load().within(inputs) {
-		rec.largest.Store(sizesOf(inputs))
+	if !rec.reference.Load().within(inputs) {
+		rec.reference.Store(sizesOf(inputs))
 	}
 }
 
@@ -105,7 +98,7 @@ func (x *Executor) RunsInPlace(p *Plan) bool {
 	if bounded, ok := s.Backend.(backends.ShapeBound); !ok || !bounded.ShapeBound() {
 		return false
 	}
-	if s.Batching.MinSize > 0 || s.inPlace.fast.Load() < fastRunsNeeded || !s.inPlace.largest.Load().within(p.Loaded) {
+	if s.Batching.MinSize > 0 || s.inPlace.fast.Load() < fastRunsNeeded || !s.inPlace.reference.Load().within(p.Loaded) {
 		return false
 	}
 	return s.Queue.Idle()

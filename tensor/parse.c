@@ -131,11 +131,6 @@ static gorai_tensor *fail(gorai_tensor_status *status, gorai_tensor_status why) 
     return NULL;
 }
 
-/* A tensor of more dimensions than the RDB loader takes could be stored but not loaded again, nor
- * replicated (its AI.TENSORSET is refused): every tensor made here keeps the limit, a backend's
- * output included. */
-static int rank_fits(int ndim) { return ndim >= 0 && ndim <= GORAI_RDB_MAX_NDIM; }
-
 static gorai_tensor *allocated(gorai_tensor *t, gorai_tensor_status *status) {
     *status = t != NULL ? GORAI_TENSOR_OK : GORAI_ERR_NO_MEMORY;
     return t;
@@ -153,7 +148,7 @@ static gorai_tensor *strings_from_blob(int ndim, const int64_t *shape, int64_t n
 
 gorai_tensor *gorai_tensor_from_blob(DLDataType dtype, int ndim, const int64_t *shape, const char *blob, size_t len,
                                      gorai_tensor_status *status) {
-    if (!rank_fits(ndim)) return fail(status, GORAI_ERR_NDIM);
+    if (!gorai_tensor_rank_fits(ndim)) return fail(status, GORAI_ERR_NDIM);
     int64_t n = gorai_element_count(ndim, shape, INT64_MAX);
     if (n < 0) return fail(status, GORAI_ERR_TOO_LARGE);
     if (dtype.code == GORAI_DL_STRING) return strings_from_blob(ndim, shape, n, blob, len, status);
@@ -167,7 +162,7 @@ gorai_tensor *gorai_tensor_from_blob(DLDataType dtype, int ndim, const int64_t *
 
 gorai_tensor *gorai_tensor_zeros(DLDataType dtype, int ndim, const int64_t *shape, int64_t limit,
                                  gorai_tensor_status *status) {
-    if (!rank_fits(ndim)) return fail(status, GORAI_ERR_NDIM);
+    if (!gorai_tensor_rank_fits(ndim)) return fail(status, GORAI_ERR_NDIM);
     int64_t n = gorai_element_count(ndim, shape, limit);
     /* A STRING element is its NUL and its offset: a few bytes of command must not make the
      * allocation 9 times what the bound allows. */
@@ -252,7 +247,7 @@ static gorai_tensor *strings_from_values(int ndim, const int64_t *shape, const c
 
 gorai_tensor *gorai_tensor_from_values(DLDataType dtype, int ndim, const int64_t *shape, const char *const *values,
                                        const size_t *lens, int n, gorai_tensor_status *status) {
-    if (!rank_fits(ndim)) return fail(status, GORAI_ERR_NDIM);
+    if (!gorai_tensor_rank_fits(ndim)) return fail(status, GORAI_ERR_NDIM);
     int64_t count = gorai_element_count(ndim, shape, INT64_MAX);
     if (count < 0) return fail(status, GORAI_ERR_TOO_LARGE);
     if (count != n) return fail(status, GORAI_ERR_VALUE_COUNT);

@@ -20,9 +20,11 @@ static size_t header_size(uint8_t code, int ndim, int64_t len) {
  * next class (a quarter more, with jemalloc). Smaller data stays behind the header: one allocation. */
 enum { SEPARATE_DATA = 1024 };
 
+int gorai_tensor_rank_fits(int64_t ndim) { return ndim >= 0 && ndim <= GORAI_RDB_MAX_NDIM; }
+
 gorai_tensor *gorai_tensor_new(uint8_t code, uint8_t bits, int ndim, const int64_t *shape, int64_t len,
                                size_t nbytes, int zero) {
-    if (ndim < 0 || ndim > GORAI_RDB_MAX_NDIM) return NULL; /* the RDB loader's limit: see parse.c's rank_fits */
+    if (!gorai_tensor_rank_fits(ndim)) return NULL;
     size_t head = align16(sizeof(gorai_tensor) + sizeof(int64_t) * (size_t)ndim);
     size_t offs = header_size(code, ndim, len) - head;
     int separate = nbytes >= SEPARATE_DATA;

@@ -57,6 +57,20 @@ func (t Tensor) Shape() []int64 {
 	return unsafe.Slice((*int64)(unsafe.Pointer(t.c.dl.shape)), n)
 }
 
+// ShapeWithin reports whether shape a has b's rank and no dim larger than b's: a shape-bound
+// computation on a tensor of shape a does no more work, and needs no more memory, than on one of b.
+func ShapeWithin(a, b []int64) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for d := range a {
+		if a[d] > b[d] {
+			return false
+		}
+	}
+	return true
+}
+
 // Len is the number of elements.
 func (t Tensor) Len() int { return int(t.c.len) }
 

@@ -30,6 +30,10 @@ typedef struct gorai_allocator {
 extern gorai_allocator gorai_mem;
 
 
+/* gorai_tensor_rank_fits says whether a tensor may have ndim dimensions: 0 to GORAI_RDB_MAX_NDIM. One of
+ * more could be stored but not loaded again, nor replicated (its AI.TENSORSET is refused), so every
+ * tensor made keeps the RDB loader's limit. */
+int gorai_tensor_rank_fits(int64_t ndim);
 /* gorai_tensor_new allocates a tensor with refcount 1 and room for nbytes of data (zeroed when zero is
  * set; the caller fills it otherwise) and, when code is GORAI_DL_STRING, for len element offsets (the
  * caller fills them). ndim may be 0 (scalar), and at most GORAI_RDB_MAX_NDIM. With shape NULL the caller

@@ -59,7 +59,7 @@ static int load_header_v4(const gorai_rdb_reader *r, tensor_header *h, const cha
     int64_t ndim = r->load_signed(r->io);
     if (r->failed(r->io)) return fail(err, ERR_SHORT_READ);
     if (!dtype_valid(code, bits)) return fail(err, ERR_DTYPE);
-    if (ndim < 0 || ndim > GORAI_RDB_MAX_NDIM) return fail(err, ERR_RANK);
+    if (!gorai_tensor_rank_fits(ndim)) return fail(err, ERR_RANK);
     h->code = (uint8_t)code;
     h->bits = (uint8_t)bits;
     h->ndim = (int)ndim;

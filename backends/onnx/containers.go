@@ -1,7 +1,6 @@
 package onnx
 
 import (
-	"errors"
 	"fmt"
 	"slices"
 
@@ -17,16 +16,12 @@ import (
 // reads its graph's outputs' types, and the runs of a model with such an output fail before they are
 // made, as those of a model with an optional output (unsupportedOutput).
 func unconvertibleContainer(blob []byte) error {
-	err := protowalk.Walk(blob, protoOutputsModel, 1, func(m *protowalk.Message, f protowalk.Field) error {
+	return walk(blob, protoOutputsModel, func(m *protowalk.Message, f protowalk.Field) error {
 		if m == protoOutputsGraph && f.Num == graphOutput && f.Wire == 2 {
 			return checkContainer(f.Data)
 		}
 		return nil
 	})
-	if errors.Is(err, protowalk.ErrTooDeep) {
-		return errTooDeep
-	}
-	return err
 }
 
 // checkContainer refuses an output (a ValueInfoProto) that is a sequence or map holding anything
@@ -36,7 +31,7 @@ func checkContainer(valueInfo []byte) error {
 	refuse := func(what string) error {
 		return fmt.Errorf("ERR ONNX output %s: sequences and maps of %s are not supported", name, what)
 	}
-	err := protowalk.Walk(valueInfo, protoValueInfo, maxDepth, func(m *protowalk.Message, f protowalk.Field) error {
+	return walk(valueInfo, protoValueInfo, func(m *protowalk.Message, f protowalk.Field) error {
 		switch {
 		case m == protoElementTensor && f.Num == tensorTypeElem, m == protoMapType && f.Num == mapKeyType:
 			if et := ort.TensorElementDataType(f.Varint); !slices.Contains(convertible, et) {
@@ -49,10 +44,6 @@ func checkContainer(valueInfo []byte) error {
 		}
 		return nil
 	})
-	if errors.Is(err, protowalk.ErrTooDeep) {
-		return errTooDeep
-	}
-	return err
 }
 
 // convertible are the element types the binding copies by their type: RedisAI's tensors' (ortTypes),

@@ -24,12 +24,17 @@ const maxDepth = 256
 // attributes' defaults), or its training graphs. A blob that is not a
 // well-formed message is left to ONNX Runtime, which says so in its words.
 func checkExternalData(blob []byte) error {
-	err := protowalk.Walk(blob, protoModel, maxDepth, func(m *protowalk.Message, f protowalk.Field) error {
+	return walk(blob, protoModel, func(m *protowalk.Message, f protowalk.Field) error {
 		if m == protoTensor && (f.Num == tensorExternalData || f.Num == tensorDataLocation && f.Varint == dataLocationExternal) {
 			return errExternalData
 		}
 		return nil
 	})
+}
+
+// walk is protowalk.Walk to maxDepth, whose stop too deep is errTooDeep.
+func walk(msg []byte, m *protowalk.Message, visit func(*protowalk.Message, protowalk.Field) error) error {
+	err := protowalk.Walk(msg, m, maxDepth, visit)
 	if errors.Is(err, protowalk.ErrTooDeep) {
 		return errTooDeep
 	}

@@ -68,19 +68,14 @@ func (t *tried) add(shapes [][]int64) {
 	t.shapes = append(t.shapes, shapes)
 }
 
-// within says whether every shape of a has the rank of b's and no dim larger.
+// within says whether every shape of a is within b's (tensor.ShapeWithin).
 func within(a, b [][]int64) bool {
 	if len(a) != len(b) {
 		return false
 	}
 	for i := range a {
-		if len(a[i]) != len(b[i]) {
+		if !tensor.ShapeWithin(a[i], b[i]) {
 			return false
-		}
-		for d := range a[i] {
-			if a[i][d] > b[i][d] {
-				return false
-			}
 		}
 	}
 	return true
