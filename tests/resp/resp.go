@@ -1,10 +1,11 @@
-// Package resp is a tiny raw RESP2 client for tests and benchmarks.
+// Package resp is a tiny raw RESP client for tests and benchmarks.
 //
 // Unlike general-purpose Redis clients it keeps the exact wire type of every
 // reply (simple string, error, integer, bulk string, array, and the nil forms
-// of bulk and array), so that tests can check replies byte for byte: a dtype
-// must arrive as a bulk string and not a simple string, and an error must keep
-// (or omit) its "ERR " prefix exactly as sent.
+// of bulk and array; after HELLO 3, RESP3's null, double, boolean, big number,
+// verbatim string, blob error, map, set and push), so that tests can check
+// replies byte for byte: a dtype must arrive as a bulk string and not a simple
+// string, and an error must keep (or omit) its "ERR " prefix exactly as sent.
 package resp
 
 import (
@@ -13,13 +14,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"strconv"
 	"strings"
 	"time"
 )
 
-// Kind is the RESP2 wire type of a reply, named by its leading byte.
+// Kind is the wire type of a reply, named by its leading byte.
 type Kind byte
 
 // The RESP2 reply kinds.
@@ -29,6 +31,20 @@ const (
 	Integer      Kind = ':'
 	Bulk         Kind = '$'
 	Array        Kind = '*'
+)
+
+// The kinds RESP3 adds (HELLO 3). A double keeps its text as sent (Str), a boolean is an Int of 0
+// or 1, a map's keys and values alternate in Elems.
+const (
+	Null      Kind = '_'
+	Double    Kind = ','
+	Boolean   Kind = '#'
+	BigNumber Kind = '('
+	Verbatim  Kind = '='
+	BlobError Kind = '!'
+	Map       Kind = '%'
+	Set       Kind = '~'
+	Push      Kind = '>'
 )
 
 func (k Kind) String() string {
@@ -43,17 +59,35 @@ func (k Kind) String() string {
 		return "bulk"
 	case Array:
 		return "array"
+	case Null:
+		return "null"
+	case Double:
+		return "double"
+	case Boolean:
+		return "boolean"
+	case BigNumber:
+		return "big-number"
+	case Verbatim:
+		return "verbatim"
+	case BlobError:
+		return "blob-error"
+	case Map:
+		return "map"
+	case Set:
+		return "set"
+	case Push:
+		return "push"
 	}
 	return fmt.Sprintf("kind(%q)", byte(k))
 }
 
-// Value is one RESP2 reply with its wire type preserved.
+// Value is one reply with its wire type preserved.
 type Value struct {
 	Kind  Kind
-	Str   []byte  // SimpleString, Error, Bulk payload (without the leading byte or CRLF)
-	Int   int64   // Integer
-	Elems []Value // Array elements
-	Nil   bool    // nil bulk ($-1) or nil array (*-1)
+	Str   []byte  // SimpleString, Error, Bulk, Double, BigNumber, Verbatim, BlobError payload (without the leading byte or CRLF)
+	Int   int64   // Integer, Boolean (0 or 1)
+	Elems []Value // Array, Set, Push elements; Map keys and values in turn
+	Nil   bool    // nil bulk ($-1), nil array (*-1) or RESP3's null (_)
 }
 
 // Constructors for expected values in tests.
@@ -92,6 +126,12 @@ func Arr(elems ...Value) Value {
 // NilArray returns the nil array (*-1).
 func NilArray() Value { return Value{Kind: Array, Nil: true} }
 
+// Nil3 returns RESP3's null (_).
+func Nil3() Value { return Value{Kind: Null, Nil: true} }
+
+// Dbl returns a RESP3 double as its wire text (",text").
+func Dbl(text string) Value { return Value{Kind: Double, Str: []byte(text)} }
+
 // Ints returns an array of integer values.
 func Ints(is ...int64) Value {
 	vs := make([]Value, len(is))
@@ -119,11 +159,11 @@ func Equal(a, b Value) bool {
 		return true
 	}
 	switch a.Kind {
-	case SimpleString, Error, Bulk:
+	case SimpleString, Error, Bulk, Double, BigNumber, Verbatim, BlobError:
 		return bytes.Equal(a.Str, b.Str)
-	case Integer:
+	case Integer, Boolean:
 		return a.Int == b.Int
-	case Array:
+	case Array, Map, Set, Push:
 		if len(a.Elems) != len(b.Elems) {
 			return false
 		}
@@ -138,7 +178,7 @@ func Equal(a, b Value) bool {
 }
 
 // IsError reports whether v is an error reply.
-func (v Value) IsError() bool { return v.Kind == Error }
+func (v Value) IsError() bool { return v.Kind == Error || v.Kind == BlobError }
 
 // Text returns the payload of a string-like value as a Go string.
 func (v Value) Text() string { return string(v.Str) }
@@ -175,12 +215,18 @@ func (v Value) write(sb *strings.Builder) {
 			return
 		}
 		sb.WriteString("$" + quote(v.Str))
-	case Array:
+	case Null:
+		sb.WriteString("_null")
+	case Double, BigNumber, Verbatim, BlobError:
+		sb.WriteString(string(v.Kind) + quote(v.Str))
+	case Boolean:
+		sb.WriteString("#" + strconv.FormatBool(v.Int != 0))
+	case Array, Map, Set, Push:
 		if v.Nil {
 			sb.WriteString("*nil")
 			return
 		}
-		sb.WriteString("*[")
+		sb.WriteString(string(v.Kind) + "[")
 		for i, e := range v.Elems {
 			if i > 0 {
 				sb.WriteString(", ")
@@ -197,7 +243,7 @@ func (v Value) write(sb *strings.Builder) {
 	}
 }
 
-// Conn is one RESP2 connection. It is not safe for concurrent use.
+// Conn is one connection, RESP2 until a HELLO 3 on it. It is not safe for concurrent use.
 type Conn struct {
 	nc      net.Conn
 	r       *bufio.Reader
@@ -418,7 +464,7 @@ func readValueDiscard(r *bufio.Reader) (Value, error) {
 	return readValue(r)
 }
 
-// ReadValue reads one RESP2 value from r (also usable to parse AOF files).
+// ReadValue reads one RESP2 or RESP3 value from r (also usable to parse AOF files).
 func ReadValue(r *bufio.Reader) (Value, error) { return readValue(r) }
 
 func readLine(r *bufio.Reader) ([]byte, error) {
@@ -468,29 +514,57 @@ func readValue(r *bufio.Reader) (Value, error) {
 			return Value{}, err
 		}
 		return Value{Kind: Integer, Int: n}, nil
-	case Bulk:
+	case Bulk, Verbatim, BlobError:
 		n, err := parseInt(body)
 		if err != nil {
 			return Value{}, err
 		}
-		if n == -1 {
+		if n == -1 && k == Bulk {
 			return Value{Kind: Bulk, Nil: true}, nil
 		}
 		if n < 0 {
-			return Value{}, fmt.Errorf("resp: bad bulk length %d", n)
+			return Value{}, fmt.Errorf("resp: bad %v length %d", k, n)
 		}
 		buf := make([]byte, n+2)
 		if _, err := io.ReadFull(r, buf); err != nil {
 			return Value{}, err
 		}
 		if buf[n] != '\r' || buf[n+1] != '\n' {
-			return Value{}, errors.New("resp: bulk string not terminated by CRLF")
+			return Value{}, fmt.Errorf("resp: %v not terminated by CRLF", k)
 		}
-		return Value{Kind: Bulk, Str: buf[:n:n]}, nil
-	case Array:
-		return readArray(r, body, readValue)
+		return Value{Kind: k, Str: buf[:n:n]}, nil
+	case Array, Set, Push:
+		v, err := readArray(r, body, readValue)
+		v.Kind = k
+		return v, err
+	case Map:
+		n, err := parseInt(body)
+		if err != nil || n < 0 || n > math.MaxInt64/2 {
+			return Value{}, fmt.Errorf("resp: bad map length %q", body)
+		}
+		v, err := readArray(r, strconv.AppendInt(nil, 2*n, 10), readValue)
+		v.Kind = Map
+		return v, err
+	case Null:
+		if len(body) != 0 {
+			return Value{}, fmt.Errorf("resp: null with a body %q", body)
+		}
+		return Nil3(), nil
+	case Double, BigNumber:
+		if len(body) == 0 {
+			return Value{}, fmt.Errorf("resp: empty %v", k)
+		}
+		return Value{Kind: k, Str: append([]byte(nil), body...)}, nil
+	case Boolean:
+		switch string(body) {
+		case "t":
+			return Value{Kind: Boolean, Int: 1}, nil
+		case "f":
+			return Value{Kind: Boolean}, nil
+		}
+		return Value{}, fmt.Errorf("resp: bad boolean %q", body)
 	}
-	return Value{}, fmt.Errorf("resp: unknown reply type byte %q (RESP3 is not supported)", line[0])
+	return Value{}, fmt.Errorf("resp: unknown reply type byte %q", line[0])
 }
 
 // readArray reads the elements of an array whose count is the text count, each with readElem.

@@ -84,3 +84,36 @@ func TestAgainstPlainRedis(t *testing.T) {
 		t.Errorf("ReceiveDiscard array: %v %v", v, err)
 	}
 }
+
+func TestParseRESP3WireTypes(t *testing.T) {
+	in := "_\r\n,0.10000000149011612\r\n,inf\r\n#t\r\n#f\r\n(12345678901234567890\r\n=7\r\ntxt:abc\r\n!5\r\nERR x\r\n" +
+		"%2\r\n+a\r\n:1\r\n$1\r\nb\r\n_\r\n~2\r\n:1\r\n:2\r\n>2\r\n$7\r\nmessage\r\n*0\r\n"
+	r := bufio.NewReader(strings.NewReader(in))
+	want := []resp.Value{
+		resp.Nil3(), resp.Dbl("0.10000000149011612"), resp.Dbl("inf"),
+		{Kind: resp.Boolean, Int: 1}, {Kind: resp.Boolean},
+		{Kind: resp.BigNumber, Str: []byte("12345678901234567890")},
+		{Kind: resp.Verbatim, Str: []byte("txt:abc")},
+		{Kind: resp.BlobError, Str: []byte("ERR x")},
+		{Kind: resp.Map, Elems: []resp.Value{resp.Simple("a"), resp.Int(1), resp.BulkString("b"), resp.Nil3()}},
+		{Kind: resp.Set, Elems: []resp.Value{resp.Int(1), resp.Int(2)}},
+		{Kind: resp.Push, Elems: []resp.Value{resp.BulkString("message"), resp.Arr()}},
+	}
+	for i, w := range want {
+		v, err := resp.ReadValue(r)
+		if err != nil {
+			t.Fatalf("%d: %v", i, err)
+		}
+		if !resp.Equal(v, w) {
+			t.Errorf("%d: got %v want %v", i, v, w)
+		}
+	}
+	if resp.Equal(resp.Nil3(), resp.NilBulk()) || resp.Equal(resp.Dbl("1"), resp.BulkString("1")) {
+		t.Error("a RESP3 kind equals its RESP2 look-alike")
+	}
+	for _, bad := range []string{"#x\r\n", "_x\r\n", ",\r\n", "%-1\r\n", "!-1\r\n"} {
+		if v, err := resp.ReadValue(bufio.NewReader(strings.NewReader(bad))); err == nil {
+			t.Errorf("%q parsed as %v", bad, v)
+		}
+	}
+}
