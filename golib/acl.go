@@ -172,10 +172,14 @@ func (who caller) mayRunOn(ctx *C.RedisModuleCtx, cmd, key string) bool {
 	return C.gorai_acl_may_run(userPtr(who.user), C.size_t(len(who.user)), argv, 2) == C.GORAI_ACL_OK
 }
 
-// userPtr is a user name's bytes for C, which reads them during the call only.
+// emptyName is where an empty user name's bytes are: a name may be empty (ACL SETUSER ""), and
+// gorai_call takes NULL for no user at all.
+var emptyName C.char
+
+// userPtr is a user name's bytes for C, which reads them during the call only; never NULL.
 func userPtr(user string) *C.char {
 	if user == "" {
-		return nil
+		return &emptyName
 	}
 	return (*C.char)(unsafe.Pointer(unsafe.StringData(user)))
 }

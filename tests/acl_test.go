@@ -353,10 +353,15 @@ func TestACLScriptCallsRunAsTheUser(t *testing.T) {
 	admin, connect := aclServer(t)
 	expect(t, admin, resp.Int(2), "RPUSH", "allowed:l", 1, 2)
 	expectOK(t, admin, "SET", "secret:1", "TOPSECRET")
-	scoped := connect("scoped")
-	expectErrContains(t, scoped, "GET option of SORT denied due to insufficient ACL permissions",
-		"AI.SCRIPTEXECUTE", "allowed:s", "run_args", "KEYS", "1", "allowed:l", "ARGS", 6, "SORT", "allowed:l", "BY", "nosort", "GET", "secret:*")
-	expectErrContains(t, scoped, "GET option of SORT denied due to insufficient ACL permissions", "SORT", "allowed:l", "BY", "nosort", "GET", "secret:*")
+	// A user's name may be empty (ACL SETUSER ""): it is a user all the same, not "no user".
+	expectOK(t, admin, "ACL", "SETUSER", "", "on", "nopass", "~allowed:*", "+@all")
+	for _, user := range []string{"scoped", ""} {
+		c := connect(user)
+		expectErrContains(t, c, "GET option of SORT denied due to insufficient ACL permissions",
+			"AI.SCRIPTEXECUTE", "allowed:s", "run_args", "KEYS", "1", "allowed:l", "ARGS", 6, "SORT", "allowed:l", "BY", "nosort", "GET", "secret:*")
+		expectErrContains(t, c, "GET option of SORT denied due to insufficient ACL permissions", "SORT", "allowed:l", "BY", "nosort", "GET", "secret:*")
+		expectErrContains(t, c, "NOPERM", "AI.SCRIPTEXECUTE", "allowed:s", "run_args", "KEYS", "1", "allowed:l", "ARGS", 2, "GET", "secret:1")
+	}
 	// redisAI.model_execute reads the model by a selector that allows AI.MODELGET on it: one that may
 	// read secret:* but run GET alone does not (the model ran).
 	expectOK(t, admin, "ACL", "SETUSER", "selector", "on", "nopass", "~allowed:*", "+@all", "(%R~secret:* -@all +get)")
