@@ -5,6 +5,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"gorai/backends"
 	"gorai/backends/onnx/onnxtest"
@@ -182,4 +183,35 @@ func TestUnconvertibleSequenceLeavesNothing(t *testing.T) {
 		}
 	}
 	checkBalanced(t, mem0, acc0)
+}
+
+// TestUnrunnableModelsLeaveNothing: models the binding cannot run, or whose outputs it cannot hand
+// over, fail each run before it is made, leaving nothing behind: without inputs or outputs the binding
+// panicked (the run's output tensors and timer lost with it), and a sparse output failed its
+// conversion, which dropped the outputs after it (a 1 MiB input's Neg leaked on every run).
+func TestUnrunnableModelsLeaveNothing(t *testing.T) {
+	lib.Need(t)
+	x := floats(t, []int64{3}, 1, 2, 3)
+	defer x.Release()
+	for _, c := range []struct {
+		name   string
+		blob   []byte
+		inputs []tensor.Tensor
+		want   string
+	}{
+		{"no inputs", onnxtest.NoInputs(), nil, "ERR ONNX models without inputs are not supported"},
+		{"no outputs", onnxtest.NoOutputs(), []tensor.Tensor{x}, "ERR ONNX models without outputs are not supported"},
+		{"sparse output", onnxtest.SparseThenTensor(), []tensor.Tensor{x}, "ERR ONNX output S: sparse tensor outputs are not supported"},
+	} {
+		m := newModel(t, c.blob, backends.ModelOptions{Device: "CPU", ExecutionTimeout: time.Second})
+		mem0, acc0 := memoryInUse(), memoryAccesses()
+		for range 3 {
+			out, err := m.Run(c.inputs)
+			if err == nil || err.Error() != c.want {
+				release(out)
+				t.Fatalf("%s: a run: %v, want %q", c.name, err, c.want)
+			}
+		}
+		checkBalanced(t, mem0, acc0)
+	}
 }

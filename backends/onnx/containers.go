@@ -12,27 +12,30 @@ import (
 // The binding hands over a sequence or map output (RedisAI skips them, and so does gorai) by
 // converting every tensor it holds; one it cannot convert (a FLOAT16 tensor in a sequence) fails the
 // run in words of its own ("not enough space") and leaks the outputs after it, which it converts in
-// order. ONNX Runtime does not say what a sequence or map holds, the model does: unconvertibleContainer
+// order. A sparse output fails its conversion the same way, after the run. ONNX Runtime does not say
+// what a sequence or map holds, and shows a sparse output as a tensor; the model says: unconvertibleOutput
 // reads its graph's outputs' types, and the runs of a model with such an output fail before they are
-// made, as those of a model with an optional output (unsupportedOutput).
-func unconvertibleContainer(blob []byte) error {
+// made, as those of a model with an optional output (unsupportedRun).
+func unconvertibleOutput(blob []byte) error {
 	return walk(blob, protoOutputsModel, func(m *protowalk.Message, f protowalk.Field) error {
 		if m == protoOutputsGraph && f.Num == graphOutput && f.Wire == 2 {
-			return checkContainer(f.Data)
+			return checkOutput(f.Data)
 		}
 		return nil
 	})
 }
 
-// checkContainer refuses an output (a ValueInfoProto) that is a sequence or map holding anything
-// but tensors of ortTypes, sequences and maps of them.
-func checkContainer(valueInfo []byte) error {
+// checkOutput refuses an output (a ValueInfoProto) that is a sparse tensor, or a sequence or map
+// holding anything but tensors of ortTypes, sequences and maps of them.
+func checkOutput(valueInfo []byte) error {
 	name := protowalk.Bytes(valueInfo, valueInfoName)
 	refuse := func(what string) error {
 		return fmt.Errorf("ERR ONNX output %s: sequences and maps of %s are not supported", name, what)
 	}
 	return walk(valueInfo, protoValueInfo, func(m *protowalk.Message, f protowalk.Field) error {
 		switch {
+		case m == protoOutputType && f.Num == typeSparseTensor:
+			return fmt.Errorf("ERR ONNX output %s: sparse tensor outputs are not supported", name)
 		case m == protoElementTensor && f.Num == tensorTypeElem, m == protoMapType && f.Num == mapKeyType:
 			if et := ort.TensorElementDataType(f.Varint); !slices.Contains(convertible, et) {
 				return refuse(et.String())

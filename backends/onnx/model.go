@@ -28,7 +28,7 @@ type model struct {
 	scalar      []atomic.Bool  // outputs run into a scalar of our own (see run)
 	bound       []*boundOutput // outputs ORT may write into tensors of ours (nil where not)
 	handed      []bool         // outputs ORT gives another value than ours (see handedOver)
-	unsupported error          // see unsupportedOutput
+	unsupported error          // see unsupportedRun
 	timeout     time.Duration  // the kill switch's limit per run; 0: none
 	bounded     bool           // see ShapeBound
 }
@@ -319,19 +319,30 @@ func scalarToORT(t tensor.Tensor) (ort.Value, error) {
 	return nil, fmt.Errorf("unsupported scalar type %s", t.DType().Name())
 }
 
-// unsupportedOutput is the error of a run of a model with an output the binding cannot hand over, nil
-// when it has none: its runs fail before they are made. A tensor output of an element type no tensor
-// of RedisAI's holds (none of ortTypes: FLOAT16, BFLOAT16, UINT32...) would fail in words the binding's
-// failure to hold it does not have ("not enough space"); an optional output, when it holds nothing,
-// would crash the process (the binding asks ORT the type of a value that has none). RedisAI's ONNX
-// Runtime (1.7) knew no optional type.
-func unsupportedOutput(names []string, infos []ort.InputOutputInfo) error {
+// unsupportedRun is the error of a run of a model the binding cannot run, or with an output it cannot
+// hand over, nil when there is none: its runs fail before they are made. The binding cannot run a
+// model without inputs or outputs (it panics, and the run's outputs and timer were lost with it). A
+// tensor output of an element type no tensor of RedisAI's holds (none of ortTypes: FLOAT16, BFLOAT16,
+// UINT32...) would fail in words the binding's failure to hold it does not have ("not enough space");
+// an optional output, when it holds nothing, would crash the process (the binding asks ORT the type of
+// a value that has none). Sparse outputs, which ONNX Runtime shows as tensors, are refused from the
+// graph (unconvertibleOutput). RedisAI's ONNX Runtime (1.7) knew no optional type.
+func unsupportedRun(inputs, names []string, infos []ort.InputOutputInfo) error {
+	if len(inputs) == 0 {
+		return errors.New("ERR ONNX models without inputs are not supported")
+	}
+	if len(names) == 0 {
+		return errors.New("ERR ONNX models without outputs are not supported")
+	}
 	for i, info := range infos {
-		if info.OrtValueType == ort.ONNXTypeOptional {
+		switch info.OrtValueType {
+		case ort.ONNXTypeSequence, ort.ONNXTypeMap:
+			continue // converted by the binding, then skipped, as RedisAI skips them (but see unconvertibleOutput)
+		case ort.ONNXTypeOptional:
 			return fmt.Errorf("ERR ONNX output %s: optional outputs are not supported", names[i])
-		}
-		if info.OrtValueType != ort.ONNXTypeTensor {
-			continue // sequences and maps are skipped, as RedisAI skips them
+		case ort.ONNXTypeTensor:
+		default:
+			return fmt.Errorf("ERR ONNX output %s: outputs of type %v are not supported", names[i], info.OrtValueType)
 		}
 		if slices.Contains(slices.Collect(maps.Values(ortTypes)), info.DataType) {
 			continue

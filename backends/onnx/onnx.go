@@ -116,9 +116,9 @@ func (backend) NewModel(blob []byte, opts backends.ModelOptions) (backends.Model
 	m := &model{inputs: names(ins), outputs: names(outs), outInfo: outs, scalar: make([]atomic.Bool, len(outs)),
 		timeout: opts.ExecutionTimeout, bounded: shapeBound(blob)}
 	m.handed = handedOver(m.inputs, m.outputs)
-	m.unsupported = unsupportedOutput(m.outputs, outs)
+	m.unsupported = unsupportedRun(m.inputs, m.outputs, outs)
 	if m.unsupported == nil {
-		m.unsupported = unconvertibleContainer(blob)
+		m.unsupported = unconvertibleOutput(blob)
 	}
 	m.bound = boundOutputs(outs, m.handed)
 	m.session, err = ort.NewDynamicAdvancedSessionWithONNXData(blob, m.inputs, m.outputs, so)

@@ -547,7 +547,7 @@ func TestContainerOutputs(t *testing.T) {
 		typ  []byte
 		want string // "": handed over
 	}{
-		{tensorOf(float16), ""}, // a tensor output: unsupportedOutput's, from ONNX Runtime's information
+		{tensorOf(float16), ""}, // a tensor output: unsupportedRun's, from ONNX Runtime's information
 		{seqOf(tensorOf(float)), ""},
 		{seqOf(mapOf(str, tensorOf(float))), ""}, // scikit-learn's ZipMap
 		{mapOf(int64, tensorOf(float)), ""},
@@ -562,7 +562,7 @@ func TestContainerOutputs(t *testing.T) {
 	}
 	for _, c := range cases {
 		graph := pbBytes(nil, 12, pbBytes(pbBytes(nil, 1, []byte("out")), 2, c.typ))
-		err := unconvertibleContainer(pbBytes(nil, 7, graph))
+		err := unconvertibleOutput(pbBytes(nil, 7, graph))
 		want := ""
 		if c.want != "" {
 			want = "ERR ONNX output out: sequences and maps of " + c.want + " are not supported"

@@ -143,13 +143,60 @@ func SequenceThenTensor(to uint64) []byte {
 	))
 }
 
+// NoInputs is Y = a constant FLOAT [2] (1, 2), a model without inputs.
+func NoInputs() []byte {
+	value := cat(ints(1, []int64{2}), varint(2, floatType), bytesField(9, floatBytes(1, 2)))
+	return model(cat(
+		msg(1, cat(node("Constant", nil, "Y"), msg(5, cat(str(1, "value"), msg(5, value), varint(20, attributeTensor))))),
+		msg(12, valueInfo("Y", floatType, []int64{2})),
+	))
+}
+
+// NoOutputs is a graph that computes Neg(X), X [N] FLOAT, and lists no output.
+func NoOutputs() []byte {
+	return model(cat(
+		msg(1, node("Neg", []string{"X"}, "Y")),
+		msg(11, valueInfo("X", floatType, []int64{-1})),
+	))
+}
+
+// SparseThenTensor is S = a sparse FLOAT [2,3] constant (1 at [0,1], 2 at [1,2]) and Y = Neg(X), X [N]
+// FLOAT, Y of no declared shape (ONNX Runtime allocates it): a sparse output before a tensor one.
+func SparseThenTensor() []byte {
+	values := cat(ints(1, []int64{2}), varint(2, floatType), bytesField(9, floatBytes(1, 2)))
+	var idx []byte
+	for _, i := range []int64{0, 1, 1, 2} {
+		idx = binary.LittleEndian.AppendUint64(idx, uint64(i))
+	}
+	indices := cat(ints(1, []int64{2, 2}), varint(2, int64Type), bytesField(9, idx))
+	sparse := cat(msg(1, values), msg(2, indices), ints(3, []int64{2, 3}))                                   // SparseTensorProto
+	sparseType := msg(8, cat(varint(1, floatType), msg(2, cat(msg(1, varint(1, 2)), msg(1, varint(1, 3)))))) // TypeProto.sparse_tensor_type
+	return model(cat(
+		msg(1, cat(node("Constant", nil, "S"), msg(5, cat(str(1, "sparse_value"), msg(22, sparse), varint(20, attributeSparseTensor))))),
+		msg(1, node("Neg", []string{"X"}, "Y")),
+		msg(11, valueInfo("X", floatType, []int64{-1})),
+		msg(12, cat(str(1, "S"), msg(2, sparseType))),
+		msg(12, valueInfo("Y", floatType, nil)),
+	))
+}
+
+func floatBytes(vs ...float32) []byte {
+	var b []byte
+	for _, v := range vs {
+		b = binary.LittleEndian.AppendUint32(b, math.Float32bits(v))
+	}
+	return b
+}
+
 // TensorProto's element types; AttributeProto's type INT.
 const (
-	floatType          = 1
-	int64Type          = 7
-	stringType         = 8
-	attributeInt       = 2
-	attributeTypeProto = 13
+	floatType             = 1
+	int64Type             = 7
+	stringType            = 8
+	attributeInt          = 2
+	attributeTensor       = 4
+	attributeSparseTensor = 11
+	attributeTypeProto    = 13
 )
 
 // model is a ModelProto of the graph's fields.
