@@ -407,6 +407,70 @@ func TestONNXScalarInSomeRuns(t *testing.T) {
 	}
 }
 
+// TestONNXScalarBesideTensor: a scalar output beside an output of no declared shape that is not one
+// comes back right, as do both in runs from many clients at once. The binding made no Go value of a
+// scalar, so gorai guessed which outputs were scalars: every output of no declared shape, which failed
+// every such run ("The shape has no dimensions"), and one client's guess raced another's run.
+func TestONNXScalarBesideTensor(t *testing.T) {
+	t.Parallel()
+	s := startServer(t)
+	c := s.Conn(t)
+	b := resp.BulkString
+	expectOK(t, c, storeArgs("m", "ONNX", "CPU", onnxtest.SqueezeAndNeg())...)
+	expectOK(t, c, "AI.TENSORSET", "one", "FLOAT", 1, "VALUES", 7)
+	expectOK(t, c, "AI.TENSORSET", "three", "FLOAT", 3, "VALUES", 1, 2, 3)
+	scalar := resp.Arr(b("dtype"), b("FLOAT"), b("shape"), resp.Ints(), b("values"), resp.BulkStrings("7"))
+	negated := resp.Arr(b("dtype"), b("FLOAT"), b("shape"), resp.Ints(3), b("values"), resp.BulkStrings("-1", "-2", "-3"))
+	expectOK(t, c, execArgs("m", []string{"one", "three"}, []string{"y", "z"})...)
+	expect(t, c, scalar, "AI.TENSORGET", "y", "META", "VALUES")
+	expect(t, c, negated, "AI.TENSORGET", "z", "META", "VALUES")
+	var wg sync.WaitGroup
+	for i := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c := s.Conn(t)
+			in := []string{"one", "three"}[i%2]
+			for range 200 {
+				if v := do(t, c, execArgs("m", []string{in, "three"}, []string{"y" + in, "z" + in})...); v.IsError() {
+					t.Errorf("a run on %s: %v", in, v)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// TestONNXDivisionFault: an ONNX Div of INT64 -2^63 by -1, which the processor faults on (SIGFPE: Redis
+// died of it), fails its run, on a worker or on Redis' main thread; the server answers, the model's
+// later runs are refused until it is stored again, and other models run on.
+func TestONNXDivisionFault(t *testing.T) {
+	t.Parallel()
+	s := startServer(t)
+	c := s.Conn(t)
+	const int64Type = 7
+	const stopped = "ERR ONNX run stopped on an integer division by zero or overflow (SIGFPE in ONNX Runtime): store the model again to run it"
+	const refused = "ERR ONNX model's session was stopped by a fault in an earlier run: store the model again to run it"
+	div := onnxtest.Binary("Div", int64Type)
+	expectOK(t, c, "AI.TENSORSET", "min", "INT64", 1, "VALUES", math.MinInt64)
+	expectOK(t, c, "AI.TENSORSET", "minus1", "INT64", 1, "VALUES", -1)
+	expectOK(t, c, "AI.TENSORSET", "two", "INT64", 1, "VALUES", 2)
+	for _, short := range []int{0, 50} { // after 50 short runs, a run like them is made on Redis' main thread
+		expectOK(t, c, storeArgs("d", "ONNX", "CPU", div)...)
+		for range short {
+			expectOK(t, c, execArgs("d", []string{"two", "two"}, []string{"q"})...)
+		}
+		expectErr(t, c, stopped, execArgs("d", []string{"min", "minus1"}, []string{"q"})...)
+		expectPing(t, c)
+		expectErr(t, c, refused, execArgs("d", []string{"two", "two"}, []string{"q"})...)
+	}
+	expectOK(t, c, storeArgs("other", "ONNX", "CPU", div)...)
+	expectOK(t, c, execArgs("other", []string{"min", "two"}, []string{"q"})...)
+	expect(t, c, resp.Arr(resp.Int(math.MinInt64/2)), "AI.TENSORGET", "q", "VALUES")
+	expectOK(t, c, "AI.MODELDEL", "d")
+}
+
 // TestModelGet: MODELGET reply layouts.
 func TestModelGet(t *testing.T) {
 	t.Parallel()

@@ -57,6 +57,7 @@ constexpr uintptr_t kAlign = 64;
 
 std::atomic<uint64_t> in_use{0}, accesses{0}, limit{0};
 const void *memory_info; // ORT's description of this allocator: CPU, plain (no arena)
+const void *const *ort_api; // ORT's API table, once registered
 
 // RedisAI's text, which its clients and tests look for.
 const char kLimitExceeded[] = "Onnxruntime memory limit exceeded, memory allocation failed.";
@@ -134,8 +135,11 @@ int gorai_ort_allocator_register(const char *path, char *err, size_t errlen) {
     memory_info = info;
     st = reinterpret_cast<RegisterAllocator>(api[kRegisterAllocator])(env, &allocator);
     if (st != nullptr) return failed(api, st, "RegisterAllocator", err, errlen);
+    ort_api = api;
     return 0;
 }
+
+const void *const *gorai_ort_api(void) { return ort_api; }
 
 void gorai_ort_allocator_limit(uint64_t bytes) { limit.store(bytes); }
 

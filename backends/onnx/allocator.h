@@ -19,6 +19,9 @@ extern "C" {
  * (already opened by the binding, with its environment made) holds. 0, or -1 with why in err. */
 int gorai_ort_allocator_register(const char *path, char *err, size_t errlen);
 
+/* gorai_ort_api is ORT's API table (version 11) once the allocator is registered, NULL before (run.c). */
+const void *const *gorai_ort_api(void);
+
 /* gorai_ort_allocator_limit caps the bytes in use (0: no cap); an allocation past it fails. */
 void gorai_ort_allocator_limit(uint64_t bytes);
 

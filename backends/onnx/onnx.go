@@ -9,7 +9,6 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"sync/atomic"
 
 	ort "github.com/yalue/onnxruntime_go"
 
@@ -59,6 +58,7 @@ func Open(libPath string) (backends.Backend, error) {
 			ort.DestroyEnvironment()
 			return err
 		}
+		catchFaults()
 		// Tensors come from gorai's allocator; what ONNX Runtime makes with new and malloc besides is
 		// checked at those calls.
 		tensor.GuardLibraries("libonnxruntime")
@@ -113,18 +113,18 @@ func (backend) NewModel(blob []byte, opts backends.ModelOptions) (backends.Model
 	if err != nil {
 		return nil, innermost(err)
 	}
-	m := &model{inputs: names(ins), outputs: names(outs), outInfo: outs, scalar: make([]atomic.Bool, len(outs)),
-		timeout: opts.ExecutionTimeout, bounded: shapeBound(blob)}
+	m := &model{inputs: names(ins), outputs: names(outs), timeout: opts.ExecutionTimeout, bounded: shapeBound(blob)}
 	m.handed = handedOver(m.inputs, m.outputs)
-	m.unsupported = unsupportedRun(m.inputs, m.outputs, outs)
+	m.unsupported = unsupportedRun(m.outputs, outs)
 	if m.unsupported == nil {
-		m.unsupported = unconvertibleOutput(blob)
+		m.unsupported = sparseOutput(blob)
 	}
 	m.bound = boundOutputs(outs, m.handed)
 	m.session, err = ort.NewDynamicAdvancedSessionWithONNXData(blob, m.inputs, m.outputs, so)
 	if err != nil {
 		return nil, innermost(err)
 	}
+	m.cInputs, m.cOutputs = newCNames(m.inputs), newCNames(m.outputs)
 	return m, nil
 }
 

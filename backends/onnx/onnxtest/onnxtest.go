@@ -117,6 +117,19 @@ func Squeeze() []byte {
 	))
 }
 
+// SqueezeAndNeg is Y = Squeeze(X) and Z = Neg(W), FLOAT, none of them of a declared shape: Y is a scalar
+// when X is [1], Z never is (W [n]).
+func SqueezeAndNeg() []byte {
+	return model(cat(
+		msg(1, node("Squeeze", []string{"X"}, "Y")),
+		msg(1, node("Neg", []string{"W"}, "Z")),
+		msg(11, valueInfo("X", floatType, nil)),
+		msg(11, valueInfo("W", floatType, nil)),
+		msg(12, valueInfo("Y", floatType, nil)),
+		msg(12, valueInfo("Z", floatType, nil)),
+	))
+}
+
 // Cast is Y = Cast(X, to), X [N] FLOAT, Y [N] of the element type to (TensorProto's numbering: 10 FLOAT16,
 // 16 BFLOAT16, 12 UINT32...).
 func Cast(to uint64) []byte {
@@ -140,6 +153,18 @@ func SequenceThenTensor(to uint64) []byte {
 		msg(11, valueInfo("X", floatType, []int64{-1})),
 		msg(12, cat(str(1, "S"), msg(2, msg(4, msg(1, elem))))), // TypeProto.sequence_type
 		msg(12, valueInfo("Y", floatType, nil)),
+	))
+}
+
+// Binary is Y = op(A, B) (Div, Mod, Add...), A, B and Y [N] of TensorProto's element type elemType
+// (6 INT32, 7 INT64...).
+func Binary(op string, elemType uint64) []byte {
+	shape := []int64{-1}
+	return model(cat(
+		msg(1, node(op, []string{"A", "B"}, "Y")),
+		msg(11, valueInfo("A", elemType, shape)),
+		msg(11, valueInfo("B", elemType, shape)),
+		msg(12, valueInfo("Y", elemType, shape)),
 	))
 }
 
