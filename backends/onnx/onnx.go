@@ -99,6 +99,9 @@ func (backend) NewModel(blob []byte, opts backends.ModelOptions) (backends.Model
 		if err := checkExternalData(blob); err != nil {
 			return nil, err
 		}
+		if err := checkUnsafeOps(blob); err != nil {
+			return nil, err
+		}
 	}
 	setMemoryLimit(opts.MemoryLimit) // the configuration's, the same for every model
 	so, err := sessionOptions(opts, gpu, id)

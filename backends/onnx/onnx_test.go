@@ -857,3 +857,24 @@ func TestDivisionFaultStopsTheRun(t *testing.T) {
 		t.Errorf("Div [7 -9] by [2 3]: %v, want [3 -3]", got)
 	}
 }
+
+// TestUnsafeOpsRefused: a model using com.microsoft's Inverse, in its graph or in a function, is refused
+// at store (its run on a [4000,1] input ended Redis with SIGSEGV); what Redis loads itself is not checked.
+func TestUnsafeOpsRefused(t *testing.T) {
+	be := lib.Need(t)
+	inverse := pbBytes(pbBytes(pbBytes(pbBytes(nil, 1, []byte("X")), 2, []byte("Y")), 4, []byte("Inverse")), 7, []byte("com.microsoft"))
+	graph := pbBytes(nil, 7, pbBytes(pbBytes(nil, 2, []byte("g")), 1, inverse))
+	function := pbBytes(nil, 25, pbBytes(pbBytes(pbBytes(nil, 1, []byte("f")), 10, []byte("local")), 7, inverse))
+	const want = "ERR ONNX model uses com.microsoft's Inverse, which inverts a matrix that is not square past its tensors' ends: it cannot be stored"
+	for name, blob := range map[string][]byte{"graph": graph, "function": function} {
+		if m, err := be.NewModel(blob, backends.ModelOptions{Device: "CPU"}); fmt.Sprint(err) != want {
+			if err == nil {
+				m.Close()
+			}
+			t.Errorf("%s: %v, want %q", name, err, want)
+		}
+	}
+	if err := checkUnsafeOps(onnxtest.Binary("Div", 7)); err != nil {
+		t.Errorf("Div: %v", err)
+	}
+}
