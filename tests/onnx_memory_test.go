@@ -188,3 +188,24 @@ func TestONNXRunBeyondMemory(t *testing.T) {
 		t.Fatalf("the server stopped:\n%s", s.LogTail(40))
 	}
 }
+
+// TestONNXOutputCopyBeyondMemory: an output ONNX Runtime allocates that fits in the memory left once
+// but not twice fails the run when gorai cannot copy it, in a 1 GiB memory cgroup: 600 MB of zeros
+// (the binding copied it into Go's heap first, which no check saw, and the kernel killed Redis).
+func TestONNXOutputCopyBeyondMemory(t *testing.T) {
+	t.Parallel()
+	s := redistest.Start(t, redistest.Options{Cgroup: redistest.MemoryCgroup(t, 1<<30)})
+	c := s.Conn(t)
+	expectOK(t, c, storeArgs("zeros", "ONNX", "CPU", onnxtest.ConstantOfShape())...)
+	expectOK(t, c, "AI.TENSORSET", "big", "INT64", 3, "VALUES", 1000, 1000, 150)
+	expectErrContains(t, c, "ERR ONNX output Y: could not allocate tensor", execArgs("zeros", []string{"big"}, []string{"y"})...)
+	expect(t, c, resp.Int(0), "EXISTS", "y")
+	expectPing(t, c)
+	expectOK(t, c, "AI.TENSORSET", "fits", "INT64", 3, "VALUES", 1000, 1000, 25)
+	expectOK(t, c, execArgs("zeros", []string{"fits"}, []string{"y"})...)
+	expect(t, c, resp.Arr(resp.BulkString("dtype"), resp.BulkString("FLOAT"), resp.BulkString("shape"), resp.Ints(1000, 1000, 25)),
+		"AI.TENSORGET", "y", "META")
+	if !s.Running() {
+		t.Fatalf("the server stopped:\n%s", s.LogTail(40))
+	}
+}
