@@ -30,8 +30,8 @@ FUZZTIME ?= 200000x
 # commands/load_args.c); gorai_go.so, beside it, is the Go library it loads at first need (golib/).
 MODULE := build/gorai.so
 GO_LIBRARY := build/gorai_go.so
-# (tensor/memory_guard.c guards the backends' libraries, which only the Go library loads.)
-MODULE_C := $(filter-out tensor/memory_guard.c,$(wildcard module/*.c tensor/*.c)) commands/load_args.c
+# (tensor/memory_guard.c guards the backends' libraries, and tensor/fault.c their runs, which only the Go library loads.)
+MODULE_C := $(filter-out tensor/memory_guard.c tensor/fault.c,$(wildcard module/*.c tensor/*.c)) commands/load_args.c
 MODULE_H := $(wildcard module/*.h tensor/*.h) commands/load_args.h
 CFLAGS ?= -O2
 MODULE_CFLAGS := $(CFLAGS) -Wall -Wextra -fPIC -Imodule -Itensor -Icommands

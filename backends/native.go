@@ -3,6 +3,7 @@ package backends
 import (
 	"fmt"
 	"sync"
+	"sync/atomic"
 )
 
 // Native is what every model held through a runtime's C handle shares (TF, TFLITE, TORCH): its input
@@ -11,10 +12,17 @@ import (
 type Native[H comparable] struct {
 	Inputs, Outputs []string
 
-	mu   sync.RWMutex
-	h    H // zero once closed
-	free func(H)
+	mu    sync.RWMutex
+	h     H // zero once closed
+	free  func(H)
+	aside atomic.Bool // see SetAside
 }
+
+// SetAside keeps the handle from runs and from being freed, after a fault stopped a run (FaultError).
+func (n *Native[H]) SetAside() { n.aside.Store(true) }
+
+// IsSetAside reports whether SetAside was called.
+func (n *Native[H]) IsSetAside() bool { return n.aside.Load() }
 
 // Init sets the handle and what frees it, before the model is shared.
 func (n *Native[H]) Init(h H, free func(H)) { n.h, n.free = h, free }
@@ -51,7 +59,9 @@ func (n *Native[H]) Close() {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if n.h != zero {
-		n.free(n.h)
+		if !n.aside.Load() {
+			n.free(n.h)
+		}
 		n.h = zero
 	}
 }

@@ -451,7 +451,7 @@ func TestONNXDivisionFault(t *testing.T) {
 	c := s.Conn(t)
 	const int64Type = 7
 	const stopped = "ERR ONNX run stopped on an integer division by zero or overflow (SIGFPE in ONNX Runtime): store the model again to run it"
-	const refused = "ERR ONNX model's session was stopped by a fault in an earlier run: store the model again to run it"
+	const refused = "ERR ONNX model was stopped by a fault in an earlier run: store it again to run it"
 	div := onnxtest.Binary("Div", int64Type)
 	expectOK(t, c, "AI.TENSORSET", "min", "INT64", 1, "VALUES", math.MinInt64)
 	expectOK(t, c, "AI.TENSORSET", "minus1", "INT64", 1, "VALUES", -1)

@@ -12,6 +12,7 @@ import (
 
 	ort "github.com/yalue/onnxruntime_go"
 
+	"gorai/backends"
 	"gorai/tensor"
 )
 
@@ -70,7 +71,7 @@ func (m *model) Run(inputs []tensor.Tensor) ([]tensor.Tensor, error) {
 		return nil, m.unsupported
 	}
 	if m.faulted.Load() {
-		return nil, errFaulted
+		return nil, backends.SetAsideError("ONNX", "model")
 	}
 	in := make([]ort.Value, len(inputs))
 	defer destroyAll(in)

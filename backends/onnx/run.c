@@ -1,12 +1,7 @@
-#define _GNU_SOURCE
 #include "run.h"
 
-#include <setjmp.h>
-#include <signal.h>
-#include <stdbool.h>
-#include <string.h>
-
 #include "allocator.h"
+#include "fault.h"
 
 /* The slots of OrtApi's functions called here (see allocator.cc). */
 enum {
@@ -28,51 +23,16 @@ enum {
 typedef void *Status;
 #define API(slot, type) ((type)gorai_ort_api()[slot])
 
-/* The run in progress on this thread, where a fault returns to. */
-static __thread sigjmp_buf *run_in_progress;
-static struct sigaction before; /* SIGFPE's handler before ours */
-
-static void on_fault(int sig, siginfo_t *info, void *uc) {
-    sigjmp_buf *run = run_in_progress;
-    /* si_code > 0: the processor's fault, not a signal sent (kill, raise). */
-    if (run != NULL && info->si_code > 0) {
-        run_in_progress = NULL;
-        siglongjmp(*run, sig);
-    }
-    if (before.sa_flags & SA_SIGINFO) {
-        before.sa_sigaction(sig, info, uc);
-    } else if (before.sa_handler != SIG_IGN && before.sa_handler != SIG_DFL) {
-        before.sa_handler(sig);
-    } else {
-        /* The default action: end the process, as the fault would have. */
-        sigaction(sig, &before, NULL);
-        raise(sig);
-    }
-}
-
-void gorai_ort_catch_faults(void) {
-    static bool caught;
-    if (caught) return;
-    caught = true;
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_sigaction = on_fault;
-    /* On the thread's signal stack, as Go's handler, which we pass others to, must run. */
-    sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGFPE, &sa, &before);
-}
-
 void *gorai_ort_run(void *session, const void *options, const char *const *input_names, const void *const *inputs,
                     size_t ninputs, const char *const *output_names, size_t noutputs, void **outputs, int *fault) {
     typedef Status (*Run)(void *, const void *, const char *const *, const void *const *, size_t, const char *const *,
                           size_t, void **);
-    sigjmp_buf here;
-    *fault = sigsetjmp(here, 1);
+    gorai_fault_scope scope;
+    *fault = sigsetjmp(scope.env, 1);
     if (*fault != 0) return NULL;
-    run_in_progress = &here;
+    gorai_fault_enter(&scope);
     Status st = API(kRun, Run)(session, options, input_names, inputs, ninputs, output_names, noutputs, outputs);
-    run_in_progress = NULL;
+    gorai_fault_leave(&scope);
     return st;
 }
 

@@ -1,7 +1,7 @@
 package onnx
 
 /*
-#cgo CFLAGS: -O2 -Wall
+#cgo CFLAGS: -O2 -Wall -I${SRCDIR}/../../tensor
 #include <stdlib.h>
 #include "run.h"
 */
@@ -16,6 +16,7 @@ import (
 
 	ort "github.com/yalue/onnxruntime_go"
 
+	"gorai/backends"
 	"gorai/tensor"
 )
 
@@ -55,15 +56,6 @@ func optionsPointer(o *ort.RunOptions) unsafe.Pointer {
 	return (*struct{ o unsafe.Pointer })(unsafe.Pointer(o)).o
 }
 
-// catchFaults makes a run's integer division fault stop the run, not Redis (gorai_ort_catch_faults).
-func catchFaults() { C.gorai_ort_catch_faults() }
-
-// errFaulted refuses the runs of a model whose session a fault stopped in an earlier run.
-var errFaulted = errors.New("ERR ONNX model's session was stopped by a fault in an earlier run: store the model again to run it")
-
-// errDivisionFault is the run a SIGFPE stopped (see gorai_ort_catch_faults).
-var errDivisionFault = errors.New("ERR ONNX run stopped on an integer division by zero or overflow (SIGFPE in ONNX Runtime): store the model again to run it")
-
 // ortRun runs the session on in, writing the outputs into out where they are given; ORT allocates the
 // others, which come back in made (to convert with takeOutput, or release). A run a fault stopped
 // reports its signal.
@@ -82,7 +74,7 @@ func ortRun(session unsafe.Pointer, opts *ort.RunOptions, inNames, outNames cNam
 	st := C.gorai_ort_run(session, optionsPointer(opts), first(inNames), first(inputs), C.size_t(len(in)), first(outNames),
 		C.size_t(len(out)), first(outputs), &cfault)
 	if cfault != 0 {
-		return nil, int(cfault), errDivisionFault
+		return nil, int(cfault), backends.FaultError("ONNX", "ONNX Runtime", "model")
 	}
 	if st != nil {
 		return nil, 0, statusError(st)

@@ -7,15 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* gorai_ort_catch_faults makes an integer division fault (SIGFPE) inside gorai_ort_run stop that run
- * instead of the process: x86 faults on INT_MIN / -1 and on a division by zero, which ONNX's Div
- * and Mod of integers compute for any input a client sends. Other signals, and faults on other
- * threads (ORT's own pool, other backends), go to the handler installed before (Go's, which passes
- * them to Redis': its crash report). Called once the Go runtime has installed its handlers. */
-void gorai_ort_catch_faults(void);
-
-/* gorai_ort_run is OrtApi::Run. It returns ORT's status (NULL: success; see gorai_ort_status_message),
- * or NULL with *fault set to the signal that stopped the run: then ORT's state of the run (its
+/* gorai_ort_run is OrtApi::Run, guarded (tensor/fault.h). It returns ORT's status (NULL: success; see
+ * gorai_ort_status_message), or NULL with *fault set to the signal that stopped the run: then ORT's state of the run (its
  * intermediate values, its count of runs in flight) is left as it was, and the session should not be
  * run or released again. */
 void *gorai_ort_run(void *session, const void *options, const char *const *input_names, const void *const *inputs,

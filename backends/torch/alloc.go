@@ -8,6 +8,7 @@ import "C"
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"runtime/cgo"
@@ -24,6 +25,9 @@ type run struct {
 	ctx  context.Context
 }
 
+// errFault is a run a fault stopped (GORAI_TORCH_FAULT): its model or script is set aside.
+var errFault = errors.New("fault")
+
 // collect makes a run for n outputs and calls the shim through call with its handle (for
 // goraiTorchAlloc and the Redis callbacks) and an error out-parameter: the outputs, or the error
 // (the allocator's own failure first, else the shim's text), with what was allocated released.
@@ -32,7 +36,10 @@ func collect(ctx context.Context, n int, call func(run C.uintptr_t, cerr **C.cha
 	h := cgo.NewHandle(r)
 	defer h.Delete()
 	var cerr *C.char
-	if call(C.uintptr_t(h), &cerr) < 0 {
+	if rc := call(C.uintptr_t(h), &cerr); rc == C.GORAI_TORCH_FAULT {
+		r.release()
+		return nil, errFault
+	} else if rc < 0 {
 		r.release()
 		if r.err != nil {
 			if cerr != nil {

@@ -7,7 +7,7 @@
 package torch
 
 /*
-#cgo CFLAGS: -O2 -Wall -Wextra -I${SRCDIR}/..
+#cgo CFLAGS: -O2 -Wall -Wextra -I${SRCDIR}/.. -I${SRCDIR}/../../tensor
 #cgo LDFLAGS: -ldl
 #include <stdlib.h>
 #include "loader.h"
@@ -59,6 +59,7 @@ func Open(libPath string) (backends.Backend, error) {
 		// The shim's CPU allocator checks libtorch's tensors; what libtorch makes with new and malloc
 		// besides (a script's lists and strings) is checked at those calls instead.
 		tensor.GuardLibraries("libtorch_cpu")
+		tensor.CatchFaults()
 		trial = backends.FindTrial("TORCH", TrialProgram, path)
 		trial.Start()
 		return nil
