@@ -11,21 +11,12 @@ import (
 
 func TestParseWireTypes(t *testing.T) {
 	in := "+OK\r\n-ERR bad thing\r\n-WRONGTYPE x\r\n:42\r\n:-7\r\n$3\r\na\x00b\r\n$0\r\n\r\n$-1\r\n*-1\r\n*0\r\n*2\r\n$5\r\ndtype\r\n*2\r\n:2\r\n:3\r\n"
-	r := bufio.NewReader(strings.NewReader(in))
 	want := []resp.Value{
 		resp.Simple("OK"), resp.Err("ERR bad thing"), resp.Err("WRONGTYPE x"), resp.Int(42), resp.Int(-7),
 		resp.BulkString("a\x00b"), resp.BulkString(""), resp.NilBulk(), resp.NilArray(), resp.Arr(),
 		resp.Arr(resp.BulkString("dtype"), resp.Ints(2, 3)),
 	}
-	for i, w := range want {
-		v, err := resp.ReadValue(r)
-		if err != nil {
-			t.Fatalf("%d: %v", i, err)
-		}
-		if !resp.Equal(v, w) {
-			t.Errorf("%d: got %v want %v", i, v, w)
-		}
-	}
+	expectReads(t, in, want)
 	// kinds matter
 	if resp.Equal(resp.Simple("FLOAT"), resp.BulkString("FLOAT")) {
 		t.Error("simple string equals bulk string")
@@ -85,10 +76,24 @@ func TestAgainstPlainRedis(t *testing.T) {
 	}
 }
 
+// expectReads reads in's replies, one for each of want, which they must equal.
+func expectReads(t *testing.T, in string, want []resp.Value) {
+	t.Helper()
+	r := bufio.NewReader(strings.NewReader(in))
+	for i, w := range want {
+		v, err := resp.ReadValue(r)
+		if err != nil {
+			t.Fatalf("%d: %v", i, err)
+		}
+		if !resp.Equal(v, w) {
+			t.Errorf("%d: got %v want %v", i, v, w)
+		}
+	}
+}
+
 func TestParseRESP3WireTypes(t *testing.T) {
 	in := "_\r\n,0.10000000149011612\r\n,inf\r\n#t\r\n#f\r\n(12345678901234567890\r\n=7\r\ntxt:abc\r\n!5\r\nERR x\r\n" +
 		"%2\r\n+a\r\n:1\r\n$1\r\nb\r\n_\r\n~2\r\n:1\r\n:2\r\n>2\r\n$7\r\nmessage\r\n*0\r\n"
-	r := bufio.NewReader(strings.NewReader(in))
 	want := []resp.Value{
 		resp.Nil3(), resp.Dbl("0.10000000149011612"), resp.Dbl("inf"),
 		{Kind: resp.Boolean, Int: 1}, {Kind: resp.Boolean},
@@ -99,15 +104,7 @@ func TestParseRESP3WireTypes(t *testing.T) {
 		{Kind: resp.Set, Elems: []resp.Value{resp.Int(1), resp.Int(2)}},
 		{Kind: resp.Push, Elems: []resp.Value{resp.BulkString("message"), resp.Arr()}},
 	}
-	for i, w := range want {
-		v, err := resp.ReadValue(r)
-		if err != nil {
-			t.Fatalf("%d: %v", i, err)
-		}
-		if !resp.Equal(v, w) {
-			t.Errorf("%d: got %v want %v", i, v, w)
-		}
-	}
+	expectReads(t, in, want)
 	if resp.Equal(resp.Nil3(), resp.NilBulk()) || resp.Equal(resp.Dbl("1"), resp.BulkString("1")) {
 		t.Error("a RESP3 kind equals its RESP2 look-alike")
 	}
