@@ -27,7 +27,6 @@ type model struct {
 	cOutputs    cNames
 	faulted     atomic.Bool    // a fault stopped a run: the session is not run or released again
 	bound       []*boundOutput // outputs ORT may write into tensors of ours (nil where not)
-	handed      []bool         // outputs ORT gives another value than ours (see handedOver)
 	unsupported error          // see unsupportedRun
 	timeout     time.Duration  // the kill switch's limit per run; 0: none
 	bounded     bool           // see ShapeBound

@@ -117,12 +117,12 @@ func (backend) NewModel(blob []byte, opts backends.ModelOptions) (backends.Model
 		return nil, innermost(err)
 	}
 	m := &model{inputs: names(ins), outputs: names(outs), timeout: opts.ExecutionTimeout, bounded: shapeBound(blob)}
-	m.handed = handedOver(m.inputs, m.outputs)
+	handed := handedOver(m.inputs, m.outputs)
 	m.unsupported = unsupportedRun(m.outputs, outs)
 	if m.unsupported == nil {
 		m.unsupported = sparseOutput(blob)
 	}
-	m.bound = boundOutputs(outs, m.handed)
+	m.bound = boundOutputs(outs, handed)
 	m.session, err = ort.NewDynamicAdvancedSessionWithONNXData(blob, m.inputs, m.outputs, so)
 	if err != nil {
 		return nil, innermost(err)
