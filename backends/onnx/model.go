@@ -73,7 +73,11 @@ func (m *model) Run(inputs []tensor.Tensor) ([]tensor.Tensor, error) {
 		return nil, backends.SetAsideError("ONNX", "model")
 	}
 	in := make([]ort.Value, len(inputs))
-	defer destroyAll(in)
+	defer func() {
+		if !m.faulted.Load() { // after a fault, ORT's intra-op threads may still read them (see run)
+			destroyAll(in)
+		}
+	}()
 	for i, t := range inputs {
 		v, err := toORT(t)
 		if err != nil {
@@ -126,8 +130,14 @@ func (m *model) runBound(in []ort.Value, rows int64) ([]unsafe.Pointer, []tensor
 func (m *model) run(in []ort.Value, bind bool, rows int64) (made []unsafe.Pointer, results []tensor.Tensor, stopped bool, err error) {
 	out := make([]ort.Value, len(m.outputs))
 	results = make([]tensor.Tensor, len(m.outputs))
-	defer destroyAll(out)
+	fault := 0
 	defer func() {
+		if fault != 0 {
+			// ORT's intra-op threads, when it has some, may still be writing the bound outputs:
+			// they and their ORT views are left as they are.
+			return
+		}
+		destroyAll(out)
 		if err != nil {
 			releaseAll(results)
 			results = nil
@@ -145,11 +155,11 @@ func (m *model) run(in []ort.Value, bind bool, rows int64) (made []unsafe.Pointe
 	if err != nil {
 		return
 	}
-	made, fault, err := ortRun(sessionPointer(m.session), kill.options(), m.cInputs, m.cOutputs, in, out)
+	made, fault, err = ortRun(sessionPointer(m.session), kill.options(), m.cInputs, m.cOutputs, in, out)
 	stopped = kill.disarm()
 	if fault != 0 {
 		m.faulted.Store(true) // ORT's state of the run is as the fault left it
-		return nil, results, true, err
+		return nil, nil, true, err
 	}
 	return made, results, stopped, err
 }
