@@ -4,6 +4,8 @@
  * the output tensor gorai made for it; a ConstantOfShape of 40 TB through ONNX Runtime's allocator.) */
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include "memory.h"
 
@@ -53,9 +55,25 @@ static uint64_t cgroup_room(void) {
     return max > used ? max - used : 0;
 }
 
+/* address_room is what the process' address-space limit (RLIMIT_AS: `ulimit -v`, a batch system's
+ * virtual memory limit) leaves beyond what it has mapped, at least 1; 0 when there is no limit or it is
+ * ignored. Past it Redis' allocator fails, and Redis aborts. */
+static int ignore_address_limit;
+
+void gorai_memory_ignore_address_limit(void) { ignore_address_limit = 1; }
+
+static uint64_t address_room(void) {
+    struct rlimit rl;
+    if (ignore_address_limit || getrlimit(RLIMIT_AS, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY) return 0;
+    uint64_t mapped = file_value("/proc/self/statm", "") * (uint64_t)sysconf(_SC_PAGESIZE);
+    return rl.rlim_cur > mapped ? rl.rlim_cur - mapped : 1;
+}
+
+/* least is the smaller of two rooms, 0 being none. */
+static uint64_t least(uint64_t a, uint64_t b) { return a != 0 && (b == 0 || a < b) ? a : b; }
+
 uint64_t gorai_memory_left(void) {
-    uint64_t room = file_value("/proc/meminfo", "MemAvailable:") * 1024, cg = cgroup_room();
-    return cg != 0 && (room == 0 || cg < room) ? cg : room;
+    return least(least(file_value("/proc/meminfo", "MemAvailable:") * 1024, cgroup_room()), address_room());
 }
 
 /* The bytes of the blocks below GORAI_CHECKED_SIZE that this thread was allowed since it last looked at

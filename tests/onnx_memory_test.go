@@ -6,7 +6,11 @@ package tests
 // caps them.
 
 import (
+	"fmt"
+	"os"
+	"os/exec"
 	"strconv"
+	"strings"
 	"testing"
 
 	"gorai/backends/onnx/onnxtest"
@@ -205,6 +209,44 @@ func TestONNXOutputCopyBeyondMemory(t *testing.T) {
 	expectOK(t, c, execArgs("zeros", []string{"fits"}, []string{"y"})...)
 	expect(t, c, resp.Arr(resp.BulkString("dtype"), resp.BulkString("FLOAT"), resp.BulkString("shape"), resp.Ints(1000, 1000, 25)),
 		"AI.TENSORGET", "y", "META")
+	if !s.Running() {
+		t.Fatalf("the server stopped:\n%s", s.LogTail(40))
+	}
+}
+
+// TestRunBeyondAddressLimit: under an address-space limit (RLIMIT_AS: `ulimit -v`, a batch system's
+// virtual memory limit), an ONNX run asking for more than the limit leaves fails instead of Redis
+// aborting when its allocator fails (`Out Of Memory allocating ...`), as the memory guard now counts
+// that limit; a run within it answers.
+func TestRunBeyondAddressLimit(t *testing.T) {
+	t.Parallel()
+	if _, err := exec.LookPath("prlimit"); err != nil {
+		t.Skip("prlimit (util-linux) is not installed: no way to limit the server's address space")
+	}
+	s := redistest.Start(t, redistest.Options{ModuleArgs: []string{"PRELOAD_BACKENDS", "no"}})
+	c := s.Conn(t)
+	expectOK(t, c, storeArgs("zeros", "ONNX", "CPU", onnxtest.ConstantOfShape())...)
+	expectOK(t, c, "AI.TENSORSET", "small", "INT64", 3, "VALUES", 2, 3, 4)
+	expectOK(t, c, execArgs("zeros", []string{"small"}, []string{"y"})...)
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", s.PID()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var vmKB int64
+	for _, line := range strings.Split(string(status), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmSize:"); ok {
+			vmKB, _ = strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+		}
+	}
+	limit := vmKB<<10 + 1536<<20 // 1.5 GiB beyond what it has mapped
+	if out, err := exec.Command("prlimit", "--pid", strconv.Itoa(s.PID()), fmt.Sprintf("--as=%d", limit)).CombinedOutput(); err != nil {
+		t.Skipf("prlimit could not limit the server's address space: %v %s", err, out)
+	}
+	expectOK(t, c, "AI.TENSORSET", "big", "INT64", 3, "VALUES", 1000, 1000, 750) // 3 GB of FLOAT
+	expectErrContains(t, c, "ONNX Runtime asked for 3000000000 bytes, refused with", execArgs("zeros", []string{"big"}, []string{"y"})...)
+	expectPing(t, c)
+	expectOK(t, c, "AI.TENSORSET", "fits", "INT64", 3, "VALUES", 1000, 1000, 50) // 200 MB
+	expectOK(t, c, execArgs("zeros", []string{"fits"}, []string{"y"})...)
 	if !s.Running() {
 		t.Fatalf("the server stopped:\n%s", s.LogTail(40))
 	}

@@ -81,4 +81,7 @@ static int try_blob(const char *blob, size_t len) {
     return GORAI_TRIAL_USAGE;
 }
 
-int main(int argc, char **argv) { return gorai_trial_main(argc, argv, gorai_tfl_open, try_blob); }
+int main(int argc, char **argv) {
+    gorai_memory_ignore_address_limit();
+    return gorai_trial_main(argc, argv, gorai_tfl_open, try_blob);
+}
