@@ -2,9 +2,7 @@ package onnx
 
 import (
 	"fmt"
-	"maps"
 	"reflect"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -318,7 +316,7 @@ func unsupportedRun(names []string, infos []ort.InputOutputInfo) error {
 		default:
 			return fmt.Errorf("ERR ONNX output %s: outputs of type %v are not supported", names[i], info.OrtValueType)
 		}
-		if slices.Contains(slices.Collect(maps.Values(ortTypes)), info.DataType) {
+		if _, ok := dtypeOf[info.DataType]; ok {
 			continue
 		}
 		return fmt.Errorf("ERR ONNX output %s: type %s has no tensor data type", names[i], info.DataType)

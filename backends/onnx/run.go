@@ -112,22 +112,14 @@ func releaseMade(made []unsafe.Pointer) {
 	}
 }
 
-// ONNX Runtime's value types (ONNXType).
-const (
-	ortValueTensor   = 1
-	ortValueSequence = 2
-	ortValueMap      = 3
-	ortElemString    = 8
-)
-
 // takeOutput copies an output ORT allocated into a new tensor (one copy, from ORT's memory into the
 // tensor's) and releases it. A value that is not a tensor (a sequence or a map, such as scikit-learn's
 // ZipMap) gives the zero Tensor, as RedisAI skips those.
 func takeOutput(v unsafe.Pointer) (tensor.Tensor, error) {
 	defer C.gorai_ort_release_value(v)
-	switch C.gorai_ort_value_type(v) {
-	case ortValueTensor:
-	case ortValueSequence, ortValueMap:
+	switch ort.ONNXType(C.gorai_ort_value_type(v)) {
+	case ort.ONNXTypeTensor:
+	case ort.ONNXTypeSequence, ort.ONNXTypeMap:
 		return tensor.Tensor{}, nil
 	default:
 		return tensor.Tensor{}, errors.New("the value is not a tensor")
@@ -149,12 +141,13 @@ func takeOutput(v unsafe.Pointer) (tensor.Tensor, error) {
 	if err := checkShape(shape); err != nil {
 		return tensor.Tensor{}, err
 	}
-	if et == ortElemString {
+	elem := ort.TensorElementDataType(et)
+	if elem == ort.TensorElementDataTypeString {
 		return takeStrings(v, shape)
 	}
-	dt, ok := dtypeOf[ort.TensorElementDataType(et)]
+	dt, ok := dtypeOf[elem]
 	if !ok {
-		return tensor.Tensor{}, fmt.Errorf("type %s has no tensor data type", ort.TensorElementDataType(et))
+		return tensor.Tensor{}, fmt.Errorf("type %s has no tensor data type", elem)
 	}
 	n, err := tensor.ElementCount(shape, 1<<62)
 	if err != nil {
