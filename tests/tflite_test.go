@@ -307,6 +307,35 @@ func TestTFLiteTrial(t *testing.T) {
 	expect(t, c, resp.Int(1), "EXISTS", "q")
 }
 
+// A model that divides integers is stored and run (backends/tflite/testdata/make_division.py): its trial's
+// run on zeros divides by zero, which LiteRT's kernel refuses, and the trial then runs it on ones instead of
+// taking the refusal for damage; so does the trial of a run on larger inputs than the model was tried at.
+// Before, AI.MODELSTORE refused the model (`failed to run on zeros ...: Failed to invoke the TFLITE model
+// (LiteRT status 3)`). A division by zero in a client's run fails that run alone.
+func TestTFLiteDivisionStored(t *testing.T) {
+	t.Parallel()
+	blob, _ := tfliteTestdata(t, "floordiv.tflite")
+	s := startServer(t)
+	c := s.Conn(t)
+	expectOK(t, c, "AI.MODELSTORE", "div", "TFLITE", "CPU", "BLOB", blob)
+	expectOK(t, c, "AI.TENSORSET", "a", "INT32", 1, 3, "VALUES", 7, -7, 9)
+	expectOK(t, c, "AI.TENSORSET", "b", "INT32", 1, 3, "VALUES", 2, 2, -3)
+	expectOK(t, c, "AI.MODELEXECUTE", "div", "INPUTS", 2, "a", "b", "OUTPUTS", 1, "q")
+	expect(t, c, resp.Ints(3, -4, -3), "AI.TENSORGET", "q", "VALUES")
+
+	expectOK(t, c, "AI.TENSORSET", "zero", "INT32", 1, 3, "VALUES", 1, 0, 1)
+	expectErr(t, c, "Failed to invoke the TFLITE model (LiteRT status 3)",
+		"AI.MODELEXECUTE", "div", "INPUTS", 2, "a", "zero", "OUTPUTS", 1, "z")
+	expect(t, c, resp.Int(0), "EXISTS", "z")
+
+	// A batch of 4 is larger than the [1,3] the model was tried at: tried first, on zeros, then ones.
+	expectOK(t, c, "AI.TENSORSET", "a4", "INT32", 4, 3, "VALUES", 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12)
+	expectOK(t, c, "AI.TENSORSET", "b4", "INT32", 4, 3, "VALUES", 1, 1, 1, 2, 2, 2, 3, 3, 3, 4, 4, 4)
+	expectOK(t, c, "AI.MODELEXECUTE", "div", "INPUTS", 2, "a4", "b4", "OUTPUTS", 1, "q4")
+	expect(t, c, resp.Ints(1, 2, 3, 2, 2, 3, 2, 2, 3, 2, 2, 3), "AI.TENSORGET", "q4", "VALUES")
+	expectPing(t, c)
+}
+
 // untriedBackends is a backends folder with LiteRT but without its trial program.
 func untriedBackends(t *testing.T) string {
 	t.Helper()

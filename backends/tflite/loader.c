@@ -629,7 +629,7 @@ static int run_locked(void *arg) {
         lrt.RunCompiledModel(m->compiled, m->signature, (size_t)m->ninputs, ins, (size_t)m->noutputs, outs);
     if (st != kLiteRtStatusOk) {
         *err = errorf("Failed to invoke the TFLITE model (LiteRT status %d)", st);
-        return -1;
+        return GORAI_TFL_KERNEL_FAILED;
     }
     return take_outputs(m, bufs, mems, c->out, err);
 }
@@ -682,12 +682,38 @@ struct trial_call {
     gorai_tfl_model *m;
     const int64_t *want; /* the shapes asked for, or NULL: the compiled ones */
     const int *ranks;
+    int fill;
     gorai_tfl_input *in;
     int64_t (*dims)[GORAI_TFL_MAX_RANK];
     char **err;
 };
 
-/* trial_inputs makes zeros of each input's shape. */
+/* fill_ones sets the count elements of type dtype at p to 1. */
+static void fill_ones(void *p, int dtype, size_t count) {
+    for (size_t i = 0; i < count; i++) {
+        switch (dtype) {
+        case GORAI_TFL_FLOAT32:
+            ((float *)p)[i] = 1;
+            break;
+        case GORAI_TFL_INT32:
+            ((int32_t *)p)[i] = 1;
+            break;
+        case GORAI_TFL_INT64:
+            ((int64_t *)p)[i] = 1;
+            break;
+        case GORAI_TFL_INT16:
+            ((int16_t *)p)[i] = 1;
+            break;
+        case GORAI_TFL_BOOL:
+        case GORAI_TFL_INT8:
+        case GORAI_TFL_UINT8:
+            ((uint8_t *)p)[i] = 1;
+            break;
+        }
+    }
+}
+
+/* trial_inputs makes inputs of each input's shape, every element c->fill. */
 static int trial_inputs(void *arg) {
     struct trial_call *c = arg;
     gorai_tfl_model *m = c->m;
@@ -714,15 +740,19 @@ static int trial_inputs(void *arg) {
             n *= (size_t)c->dims[i][d];
         }
         *in = (gorai_tfl_input){.dtype = m->inputs[i].dtype, .ndim = rank, .dims = c->dims[i], .nbytes = n};
-        if ((in->data = calloc(n ? n : 1, 1)) == NULL) {
+        void *data = calloc(n ? n : 1, 1);
+        if (data == NULL) {
             *c->err = errorf("ERR out of memory");
             return -1;
         }
+        size_t size = element_size(in->dtype);
+        if (c->fill == 1 && size > 0) fill_ones(data, in->dtype, n / size);
+        in->data = data;
     }
     return 0;
 }
 
-int gorai_tfl_model_trial(gorai_tfl_model *m, const int64_t *dims, const int *ranks, char **err) {
+int gorai_tfl_model_trial(gorai_tfl_model *m, const int64_t *dims, const int *ranks, int fill, char **err) {
     int n = m->ninputs ? m->ninputs : 1, nout = m->noutputs ? m->noutputs : 1;
     gorai_tfl_input *in = calloc((size_t)n, sizeof *in);
     int64_t(*shapes)[GORAI_TFL_MAX_RANK] = calloc((size_t)n, sizeof *shapes);
@@ -731,7 +761,7 @@ int gorai_tfl_model_trial(gorai_tfl_model *m, const int64_t *dims, const int *ra
     if (in == NULL || shapes == NULL || out == NULL) {
         *err = errorf("ERR out of memory");
     } else {
-        struct trial_call c = {m, dims, ranks, in, shapes, err};
+        struct trial_call c = {m, dims, ranks, fill, in, shapes, err};
         if (gorai_tfl_guard(trial_inputs, &c, err) == 0) rc = gorai_tfl_model_run(m, in, m->ninputs, out, err);
     }
     for (int i = 0; out != NULL && i < m->noutputs; i++) free(out[i].data);

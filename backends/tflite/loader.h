@@ -55,20 +55,25 @@ int gorai_tfl_model_noutputs(const gorai_tfl_model *m);
 const char *gorai_tfl_model_input_name(const gorai_tfl_model *m, int i);
 const char *gorai_tfl_model_output_name(const gorai_tfl_model *m, int i);
 /* Runs the model, resizing its inputs to the shapes given (as TF Lite's ResizeInputTensor); outputs
- * receives noutputs tensors. 0, or -1 with *err set. Runs of one model are serialized. */
+ * receives noutputs tensors. 0, or -1 (GORAI_TFL_KERNEL_FAILED, GORAI_TFL_THREW) with *err set. Runs of one
+ * model are serialized. */
 int gorai_tfl_model_run(gorai_tfl_model *m, const gorai_tfl_input *inputs, int ninputs, gorai_tfl_output *outputs,
                         char **err);
 /* The flatbuffer the model was loaded from (LiteRT reads it in place), for a trial of a run (trial/main.c). */
 const void *gorai_tfl_model_blob(const gorai_tfl_model *m, size_t *len);
 /* Input i's compiled shape, a free dimension (-1) as 1, into dims; its rank, or -1. */
 int gorai_tfl_model_input_dims(const gorai_tfl_model *m, int i, int64_t dims[GORAI_TFL_MAX_RANK]);
-/* Runs the model once on zeros: of the shapes given (ranks[i] dims at dims[i*GORAI_TFL_MAX_RANK]), or of its
- * inputs' compiled shapes when dims is NULL. The trial program's run (trial/main.c). 0, or -1 with *err set. */
-int gorai_tfl_model_trial(gorai_tfl_model *m, const int64_t *dims, const int *ranks, char **err);
+/* Runs the model once on inputs whose every element is fill (0 or 1): of the shapes given (ranks[i] dims at
+ * dims[i*GORAI_TFL_MAX_RANK]), or of its inputs' compiled shapes when dims is NULL. The trial program's run
+ * (trial/main.c). 0, or what gorai_tfl_model_run returns with *err set. */
+int gorai_tfl_model_trial(gorai_tfl_model *m, const int64_t *dims, const int *ranks, int fill, char **err);
 void gorai_tfl_model_free(gorai_tfl_model *m);
 
 /* What gorai_tfl_guard returns when fn threw: *err then says what was thrown. */
 #define GORAI_TFL_THREW (-2)
+/* What gorai_tfl_model_run returns when LiteRT's run of the kernels failed, its tensors allocated: a kernel
+ * refused the inputs' values (an integer division by zero), or could not allocate what they made it need. */
+#define GORAI_TFL_KERNEL_FAILED (-3)
 
 /* gorai_tfl_guard returns fn(arg), or GORAI_TFL_THREW with *err set when fn throws a C++ exception (guard.cc). */
 int gorai_tfl_guard(int (*fn)(void *), void *arg, char **err);

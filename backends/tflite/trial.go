@@ -19,10 +19,10 @@ import (
 
 // LiteRT does not verify a flatbuffer fully: a .tflite file with a few bytes changed can make it read out of
 // bounds while it compiles the model, or allocate gigabytes when it runs. So a client's model is first
-// loaded and run once on zeros by TrialProgram (trial/main.c; backends.Trial). And LiteRT sizes every
-// tensor from the inputs' shapes: a run on inputs larger than any the model was tried on is first tried
-// too, within the memory the machine has left (a 1 KB model that tiles its input made Redis take 4 TB
-// for a 4 MB input, and the kernel killed Redis).
+// loaded and run once on zeros (then ones, when a kernel refuses the zeros) by TrialProgram (trial/main.c;
+// backends.Trial). And LiteRT sizes every tensor from the inputs' shapes: a run on inputs larger than any
+// the model was tried on is first tried too, within the memory the machine has left (a 1 KB model that
+// tiles its input made Redis take 4 TB for a 4 MB input, and the kernel killed Redis).
 
 // TrialProgram is the trial program's file name, in the folder of the LiteRT library it loads
 // (build/backends/tflite/, where make builds it).
