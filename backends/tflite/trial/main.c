@@ -84,8 +84,9 @@ static int try_run(const char *blob, size_t len) {
     if (gorai_tfl_model_ninputs(m) != (int)n) return GORAI_TRIAL_USAGE;
     int ones;
     if (trial(m, &dims[0][0], ranks, &ones, &err) != 0) {
-        /* Only an allocation the cap refused leaves ENOMEM (malloc's, new's bad_alloc): a run refused for its
-         * shapes (inputs whose batches differ) is answered in LiteRT's words, as Redis' run of it is. */
+        /* A run refused for its shapes (inputs whose batches differ) leaves no ENOMEM (LiteRT refuses them before
+         * it allocates) and is answered in LiteRT's words, as Redis' run of it is; an allocation the cap refused
+         * leaves ENOMEM (malloc's, new's bad_alloc), and so may a kernel's failure on both zeros and ones. */
         if (!ran_short(err)) {
             printf("%s\n", err);
             return GORAI_TRIAL_REFUSED;
