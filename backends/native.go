@@ -3,7 +3,6 @@ package backends
 import (
 	"fmt"
 	"sync"
-	"sync/atomic"
 )
 
 // Native is what every model held through a runtime's C handle shares (TF, TFLITE, TORCH): its input
@@ -12,17 +11,10 @@ import (
 type Native[H comparable] struct {
 	Inputs, Outputs []string
 
-	mu    sync.RWMutex
-	h     H // zero once closed
-	free  func(H)
-	aside atomic.Bool // see SetAside
+	mu   sync.RWMutex
+	h    H // zero once closed
+	free func(H)
 }
-
-// SetAside keeps the handle from runs and from being freed, after a fault stopped a run (FaultError).
-func (n *Native[H]) SetAside() { n.aside.Store(true) }
-
-// IsSetAside reports whether SetAside was called.
-func (n *Native[H]) IsSetAside() bool { return n.aside.Load() }
 
 // Init sets the handle and what frees it, before the model is shared.
 func (n *Native[H]) Init(h H, free func(H)) { n.h, n.free = h, free }
@@ -59,9 +51,7 @@ func (n *Native[H]) Close() {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if n.h != zero {
-		if !n.aside.Load() {
-			n.free(n.h)
-		}
+		n.free(n.h)
 		n.h = zero
 	}
 }

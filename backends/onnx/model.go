@@ -4,13 +4,11 @@ import (
 	"fmt"
 	"reflect"
 	"sync"
-	"sync/atomic"
 	"time"
 	"unsafe"
 
 	ort "github.com/yalue/onnxruntime_go"
 
-	"gorai/backends"
 	"gorai/tensor"
 )
 
@@ -23,7 +21,6 @@ type model struct {
 	outputs     []string
 	cInputs     cNames // inputs and outputs, for ORT's Run
 	cOutputs    cNames
-	faulted     atomic.Bool    // a fault stopped a run: the session is not run or released again
 	bound       []*boundOutput // outputs ORT may write into tensors of ours (nil where not)
 	unsupported error          // see unsupportedRun
 	timeout     time.Duration  // the kill switch's limit per run; 0: none
@@ -36,17 +33,14 @@ func (m *model) ShapeBound() bool { return m.bounded }
 func (m *model) InputNames() []string  { return m.inputs }
 func (m *model) OutputNames() []string { return m.outputs }
 
-// Close releases the session, but for one a fault stopped: its state is that of the run the fault
-// left, which ORT's release may wait on or free again; it is left as it is.
+// Close releases the session.
 func (m *model) Close() {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.session != nil {
-		if !m.faulted.Load() {
-			m.session.Destroy()
-			m.cInputs.free()
-			m.cOutputs.free()
-		}
+		m.session.Destroy()
+		m.cInputs.free()
+		m.cOutputs.free()
 		m.session = nil
 	}
 }
@@ -67,15 +61,8 @@ func (m *model) Run(inputs []tensor.Tensor) ([]tensor.Tensor, error) {
 	if m.unsupported != nil {
 		return nil, m.unsupported
 	}
-	if m.faulted.Load() {
-		return nil, backends.SetAsideError("ONNX", "model")
-	}
 	in := make([]ort.Value, len(inputs))
-	defer func() {
-		if !m.faulted.Load() { // after a fault, ORT's intra-op threads may still read them (see run)
-			destroyAll(in)
-		}
-	}()
+	defer destroyAll(in)
 	for i, t := range inputs {
 		v, err := toORT(t)
 		if err != nil {
@@ -128,13 +115,7 @@ func (m *model) runBound(in []ort.Value, rows int64) ([]unsafe.Pointer, []tensor
 func (m *model) run(in []ort.Value, bind bool, rows int64) (made []unsafe.Pointer, results []tensor.Tensor, stopped bool, err error) {
 	out := make([]ort.Value, len(m.outputs))
 	results = make([]tensor.Tensor, len(m.outputs))
-	fault := 0
 	defer func() {
-		if fault != 0 {
-			// ORT's intra-op threads, when it has some, may still be writing the bound outputs:
-			// they and their ORT views are left as they are.
-			return
-		}
 		destroyAll(out)
 		if err != nil {
 			releaseAll(results)
@@ -153,12 +134,8 @@ func (m *model) run(in []ort.Value, bind bool, rows int64) (made []unsafe.Pointe
 	if err != nil {
 		return
 	}
-	made, fault, err = ortRun(sessionPointer(m.session), kill.options(), m.cInputs, m.cOutputs, in, out)
-	stopped = kill.disarm()
-	if fault != 0 {
-		m.faulted.Store(true) // ORT's state of the run is as the fault left it
-		return nil, nil, true, err
-	}
+	made, faulted, err := ortRun(sessionPointer(m.session), kill.options(), m.cInputs, m.cOutputs, in, out)
+	stopped = kill.disarm() || faulted
 	return made, results, stopped, err
 }
 

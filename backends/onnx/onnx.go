@@ -58,7 +58,7 @@ func Open(libPath string) (backends.Backend, error) {
 			ort.DestroyEnvironment()
 			return err
 		}
-		tensor.CatchFaults()
+		tensor.CatchFaults("libonnxruntime")
 		// Tensors come from gorai's allocator; what ONNX Runtime makes with new and malloc besides is
 		// checked at those calls.
 		tensor.GuardLibraries("libonnxruntime")

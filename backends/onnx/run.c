@@ -1,7 +1,6 @@
 #include "run.h"
 
 #include "allocator.h"
-#include "fault.h"
 
 /* The slots of OrtApi's functions called here (see allocator.cc). */
 enum {
@@ -24,16 +23,10 @@ typedef void *Status;
 #define API(slot, type) ((type)gorai_ort_api()[slot])
 
 void *gorai_ort_run(void *session, const void *options, const char *const *input_names, const void *const *inputs,
-                    size_t ninputs, const char *const *output_names, size_t noutputs, void **outputs, int *fault) {
+                    size_t ninputs, const char *const *output_names, size_t noutputs, void **outputs) {
     typedef Status (*Run)(void *, const void *, const char *const *, const void *const *, size_t, const char *const *,
                           size_t, void **);
-    gorai_fault_scope scope;
-    *fault = sigsetjmp(scope.env, 1);
-    if (*fault != 0) return NULL;
-    gorai_fault_enter(&scope);
-    Status st = API(kRun, Run)(session, options, input_names, inputs, ninputs, output_names, noutputs, outputs);
-    gorai_fault_leave(&scope);
-    return st;
+    return API(kRun, Run)(session, options, input_names, inputs, ninputs, output_names, noutputs, outputs);
 }
 
 const char *gorai_ort_status_message(void *status) {

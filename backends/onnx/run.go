@@ -57,9 +57,9 @@ func optionsPointer(o *ort.RunOptions) unsafe.Pointer {
 }
 
 // ortRun runs the session on in, writing the outputs into out where they are given; ORT allocates the
-// others, which come back in made (to convert with takeOutput, or release). A run a fault stopped
-// reports its signal.
-func ortRun(session unsafe.Pointer, opts *ort.RunOptions, inNames, outNames cNames, in, out []ort.Value) (made []unsafe.Pointer, fault int, err error) {
+// others, which come back in made (to convert with takeOutput, or release). A run that ORT made, but
+// during which an integer division faulted (tensor.Faults), fails, faulted set.
+func ortRun(session unsafe.Pointer, opts *ort.RunOptions, inNames, outNames cNames, in, out []ort.Value) (made []unsafe.Pointer, faulted bool, err error) {
 	inputs := make([]unsafe.Pointer, len(in))
 	for i, v := range in {
 		inputs[i] = valuePointer(v)
@@ -70,14 +70,11 @@ func ortRun(session unsafe.Pointer, opts *ort.RunOptions, inNames, outNames cNam
 			outputs[i] = valuePointer(v)
 		}
 	}
-	var cfault C.int
+	faults := tensor.Faults()
 	st := C.gorai_ort_run(session, optionsPointer(opts), first(inNames), first(inputs), C.size_t(len(in)), first(outNames),
-		C.size_t(len(out)), first(outputs), &cfault)
-	if cfault != 0 {
-		return nil, int(cfault), backends.FaultError("ONNX", "ONNX Runtime", "model")
-	}
+		C.size_t(len(out)), first(outputs))
 	if st != nil {
-		return nil, 0, statusError(st)
+		return nil, false, statusError(st)
 	}
 	made = make([]unsafe.Pointer, len(out))
 	for i, v := range out {
@@ -85,7 +82,11 @@ func ortRun(session unsafe.Pointer, opts *ort.RunOptions, inNames, outNames cNam
 			made[i] = outputs[i]
 		}
 	}
-	return made, 0, nil
+	if tensor.Faults() != faults {
+		releaseMade(made)
+		return nil, true, backends.FaultError("ONNX", "ONNX Runtime")
+	}
+	return made, false, nil
 }
 
 // first is where a list's elements are for C: NULL for none (a model without inputs or outputs).

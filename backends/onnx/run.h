@@ -1,18 +1,15 @@
 /* A run of an ONNX Runtime session, and the outputs ORT allocated for it, through ORT's API table
- * (gorai_ort_api), without ORT's headers (see allocator.cc): the binding's own Run cannot be stopped
- * on a fault, and copies each output into Go's heap. */
+ * (gorai_ort_api), without ORT's headers (see allocator.cc): the binding's own Run copies each output
+ * into Go's heap, unchecked. */
 #ifndef GORAI_ONNX_RUN_H
 #define GORAI_ONNX_RUN_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-/* gorai_ort_run is OrtApi::Run, guarded (tensor/fault.h). It returns ORT's status (NULL: success; see
- * gorai_ort_status_message), or NULL with *fault set to the signal that stopped the run: then ORT's state of the run (its
- * intermediate values, its count of runs in flight) is left as it was, and the session should not be
- * run or released again. */
+/* gorai_ort_run is OrtApi::Run. It returns ORT's status (NULL: success; see gorai_ort_status_message). */
 void *gorai_ort_run(void *session, const void *options, const char *const *input_names, const void *const *inputs,
-                    size_t ninputs, const char *const *output_names, size_t noutputs, void **outputs, int *fault);
+                    size_t ninputs, const char *const *output_names, size_t noutputs, void **outputs);
 
 /* ORT's status: its message, and its release. */
 const char *gorai_ort_status_message(void *status);

@@ -8,12 +8,12 @@ import "C"
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math"
 	"runtime/cgo"
 	"unsafe"
 
+	"gorai/backends"
 	"gorai/tensor"
 )
 
@@ -25,21 +25,17 @@ type run struct {
 	ctx  context.Context
 }
 
-// errFault is a run a fault stopped (GORAI_TORCH_FAULT): its model or script is set aside.
-var errFault = errors.New("fault")
-
 // collect makes a run for n outputs and calls the shim through call with its handle (for
 // goraiTorchAlloc and the Redis callbacks) and an error out-parameter: the outputs, or the error
-// (the allocator's own failure first, else the shim's text), with what was allocated released.
+// (the allocator's own failure first, else the shim's text; a run that succeeded while an integer
+// division faulted, tensor.Faults, fails with FaultError), with what was allocated released.
 func collect(ctx context.Context, n int, call func(run C.uintptr_t, cerr **C.char) C.int) ([]tensor.Tensor, error) {
 	r := &run{outs: make([]tensor.Tensor, n), ctx: ctx}
 	h := cgo.NewHandle(r)
 	defer h.Delete()
 	var cerr *C.char
-	if rc := call(C.uintptr_t(h), &cerr); rc == C.GORAI_TORCH_FAULT {
-		r.release()
-		return nil, errFault
-	} else if rc < 0 {
+	faults := tensor.Faults()
+	if rc := call(C.uintptr_t(h), &cerr); rc < 0 {
 		r.release()
 		if r.err != nil {
 			if cerr != nil {
@@ -48,6 +44,10 @@ func collect(ctx context.Context, n int, call func(run C.uintptr_t, cerr **C.cha
 			return nil, r.err
 		}
 		return nil, takeError(cerr)
+	}
+	if tensor.Faults() != faults {
+		r.release()
+		return nil, backends.FaultError("Torch", "libtorch")
 	}
 	return r.outs, nil
 }

@@ -3,8 +3,6 @@
 #include "_cgo_export.h" /* goraiTorchAlloc (alloc.go); goraiTorchExecute, goraiTorchModelExecute, goraiTorchRelease (redis.go) */
 
 #include "dlopen.h"
-#include "fault.h"
-#include <setjmp.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -36,28 +34,17 @@ static struct {
  * forked finds 0, and Go refuses it. */
 static __thread uintptr_t current_run;
 
-/* The Redis extension's callbacks: the shim's signatures (const) over the Go exports (cgo drops const). Go
- * runs with the run's fault guard lifted: its own faults are its panics. */
+/* The Redis extension's callbacks: the shim's signatures (const) over the Go exports (cgo drops const). */
 static int execute_cb(const char *cmd, size_t cmdlen, const char *const *argv, const size_t *argvlen, int argc,
                       gorai_torch_reply *reply, char **err) {
-    gorai_fault_scope *guard = gorai_fault_suspend();
-    int rc = goraiTorchExecute(current_run, (char *)cmd, cmdlen, (char **)argv, (size_t *)argvlen, argc, reply, err);
-    gorai_fault_resume(guard);
-    return rc;
+    return goraiTorchExecute(current_run, (char *)cmd, cmdlen, (char **)argv, (size_t *)argvlen, argc, reply, err);
 }
 static int model_execute_cb(const char *key, size_t keylen, const gorai_torch_tensor *inputs, int ninputs,
                             int noutputs, gorai_torch_tensor *outputs, void **owners, char **err) {
-    gorai_fault_scope *guard = gorai_fault_suspend();
-    int rc = goraiTorchModelExecute(current_run, (char *)key, keylen, (gorai_torch_tensor *)inputs, ninputs, noutputs,
-                                    outputs, owners, err);
-    gorai_fault_resume(guard);
-    return rc;
+    return goraiTorchModelExecute(current_run, (char *)key, keylen, (gorai_torch_tensor *)inputs, ninputs, noutputs,
+                                  outputs, owners, err);
 }
-static void release_cb(void *owner) {
-    gorai_fault_scope *guard = gorai_fault_suspend();
-    goraiTorchRelease(owner);
-    gorai_fault_resume(guard);
-}
+static void release_cb(void *owner) { goraiTorchRelease(owner); }
 
 int gorai_torch_open(const char *path, char *err, size_t errlen) {
     gorai_symbol syms[] = {
@@ -109,20 +96,12 @@ void gorai_torch_lib_model_free(void *model) { lib.model_free(model); }
 
 static void *alloc_output(void *ctx, int index, uint8_t code, uint8_t bits, int ndim, const int64_t *shape,
                           size_t nbytes) {
-    gorai_fault_scope *guard = gorai_fault_suspend();
-    void *p = goraiTorchAlloc((uintptr_t)ctx, index, code, bits, ndim, (int64_t *)shape, nbytes);
-    gorai_fault_resume(guard);
-    return p;
+    return goraiTorchAlloc((uintptr_t)ctx, index, code, bits, ndim, (int64_t *)shape, nbytes);
 }
 
 int gorai_torch_lib_model_run(void *model, int ninputs, const gorai_torch_tensor *inputs, int noutputs,
                               uintptr_t run, char **err) {
-    gorai_fault_scope guard;
-    if (sigsetjmp(guard.env, 1) != 0) return GORAI_TORCH_FAULT;
-    gorai_fault_enter(&guard);
-    int rc = lib.model_run(model, ninputs, inputs, noutputs, alloc_output, (void *)run, err);
-    gorai_fault_leave(&guard);
-    return rc;
+    return lib.model_run(model, ninputs, inputs, noutputs, alloc_output, (void *)run, err);
 }
 
 void *gorai_torch_lib_script_compile(const char *source, size_t len, int gpu, int device_id, const char *entry_data,
@@ -134,18 +113,10 @@ int gorai_torch_lib_script_run(void *script, const char *fn, size_t fnlen, int n
                                const gorai_torch_tensor *inputs, const char *key_data, const size_t *key_lens,
                                int nkeys, const char *arg_data, const size_t *arg_lens, int nargs, int noutputs,
                                uintptr_t run, char **err) {
-    /* volatile: read after a fault returns to sigsetjmp. */
-    volatile uintptr_t outer = current_run;
-    gorai_fault_scope guard;
-    if (sigsetjmp(guard.env, 1) != 0) {
-        current_run = outer;
-        return GORAI_TORCH_FAULT;
-    }
+    uintptr_t outer = current_run;
     current_run = run;
-    gorai_fault_enter(&guard);
     int rc = lib.script_run(script, fn, fnlen, ninputs, inputs, key_data, key_lens, nkeys, arg_data, arg_lens, nargs,
                             noutputs, alloc_output, (void *)run, err);
-    gorai_fault_leave(&guard);
     current_run = outer;
     return rc;
 }

@@ -20,10 +20,8 @@ void *gorai_torch_lib_model_load(const void *blob, size_t len, int gpu, int devi
 int gorai_torch_lib_model_num_inputs(void *model);
 const char *gorai_torch_lib_model_input_name(void *model, int i);
 int gorai_torch_lib_model_num_outputs(void *model);
-/* Runs the model with outputs allocated by Go (goraiTorchAlloc); run is a cgo.Handle of the Go run. 0, -1
- * with the error in *err, or GORAI_TORCH_FAULT when a fault stopped the run (tensor/fault.h): libtorch's
- * state of the run is as the fault left it, so the model is not run or freed again. */
-enum { GORAI_TORCH_FAULT = -2 };
+/* Runs the model with outputs allocated by Go (goraiTorchAlloc); run is a cgo.Handle of the Go run. 0, or -1
+ * with the error in *err. */
 int gorai_torch_lib_model_run(void *model, int ninputs, const gorai_torch_tensor *inputs, int noutputs,
                               uintptr_t run, char **err);
 int gorai_torch_lib_model_check_files(void *model, char **err);

@@ -33,22 +33,14 @@ func (m *model) Run(inputs []tensor.Tensor) ([]tensor.Tensor, error) {
 	if err != nil {
 		return nil, err
 	}
-	if m.IsSetAside() {
-		return nil, backends.SetAsideError("Torch", "model")
-	}
 	h, ok := m.Acquire()
 	if !ok {
 		return nil, errClosed
 	}
 	defer m.Release()
-	out, err := collect(context.Background(), len(m.Outputs), func(run C.uintptr_t, cerr **C.char) C.int {
+	return collect(context.Background(), len(m.Outputs), func(run C.uintptr_t, cerr **C.char) C.int {
 		return C.gorai_torch_lib_model_run(h, C.int(len(in)), first(in), C.int(len(m.Outputs)), run, cerr)
 	})
-	if err == errFault {
-		m.SetAside()
-		return nil, backends.FaultError("Torch", "libtorch", "model")
-	}
-	return out, err
 }
 
 // describe is the shim's view of the inputs: their C memory, wrapped by libtorch without a copy. name

@@ -11,7 +11,6 @@ import (
 	"errors"
 	"strconv"
 	"sync"
-	"sync/atomic"
 	"unsafe"
 
 	"gorai/backends"
@@ -71,9 +70,8 @@ func (backend) NewScript(source []byte, opts backends.ScriptOptions) (backends.S
 // script is one compiled compilation unit. Its functions may run from many threads at once; the lock
 // only keeps Close from freeing it under a Run.
 type script struct {
-	mu    sync.RWMutex
-	h     unsafe.Pointer // the shim's script; nil once closed
-	aside atomic.Bool    // a fault stopped a run: never run or freed again (backends.FaultError)
+	mu sync.RWMutex
+	h  unsafe.Pointer // the shim's script; nil once closed
 }
 
 var errScriptClosed = errors.New("ERR torch script was freed")
@@ -82,9 +80,7 @@ func (s *script) Close() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.h != nil {
-		if !s.aside.Load() {
-			C.gorai_torch_lib_script_free(s.h)
-		}
+		C.gorai_torch_lib_script_free(s.h)
 		s.h = nil
 	}
 }
@@ -104,18 +100,10 @@ func (s *script) Run(ctx context.Context, fn string, inputs []tensor.Tensor, key
 	if s.h == nil {
 		return nil, errScriptClosed
 	}
-	if s.aside.Load() {
-		return nil, backends.SetAsideError("Torch", "script")
-	}
-	out, err := collect(ctx, nOutputs, func(run C.uintptr_t, cerr **C.char) C.int {
+	return collect(ctx, nOutputs, func(run C.uintptr_t, cerr **C.char) C.int {
 		return C.gorai_torch_lib_script_run(s.h, name.data, C.size_t(len(fn)), C.int(len(in)), first(in),
 			k.data, k.lens, k.n, a.data, a.lens, a.n, C.int(nOutputs), run, cerr)
 	})
-	if err == errFault {
-		s.aside.Store(true)
-		return nil, backends.FaultError("Torch", "libtorch", "script")
-	}
-	return out, err
 }
 
 // packed is a list of strings as the shim takes it: their bytes one after another and their lengths,

@@ -59,7 +59,7 @@ func Open(libPath string) (backends.Backend, error) {
 		// The shim's CPU allocator checks libtorch's tensors; what libtorch makes with new and malloc
 		// besides (a script's lists and strings) is checked at those calls instead.
 		tensor.GuardLibraries("libtorch_cpu")
-		tensor.CatchFaults()
+		tensor.CatchFaults("libtorch_cpu")
 		trial = backends.FindTrial("TORCH", TrialProgram, path)
 		trial.Start()
 		return nil
