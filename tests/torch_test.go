@@ -891,3 +891,22 @@ func TestTorchModelCallingRedis(t *testing.T) {
 	expectErrContains(t, c, "calls into Redis are only possible from the script's own thread", execArgs("m", []string{"x"}, []string{"y"})...)
 	expect(t, c, resp.Int(0), "EXISTS", "set_by_a_model", "y")
 }
+
+// TestTorchModelRunningItselfFromAScript: a model whose forward runs itself with redisAI.model_execute
+// (backends/torch/testdata/make_redis_model.py), run by a script's redisAI.model_execute, is a model: its
+// call is refused as when it runs alone. It was served as the script's, and recursed until the worker's
+// stack overflowed (SIGSEGV).
+func TestTorchModelRunningItselfFromAScript(t *testing.T) {
+	t.Parallel()
+	c := startServer(t).Conn(t)
+	expectOK(t, c, "AI.MODELSTORE", "itself", "TORCH", "CPU", "BLOB", torchTestdata(t, "torch2/runs_itself.pt"))
+	expectOK(t, c, scriptStoreArgs("s", "CPU", nil, []string{"f"}, `def f(tensors: List[Tensor], keys: List[str], args: List[str]):
+    return redisAI.model_execute('itself', tensors, 1)
+`)...)
+	expectOK(t, c, "AI.TENSORSET", "x", "FLOAT", 1, "VALUES", 1)
+	const refused = "calls into Redis are only possible from the script's own thread"
+	expectErrContains(t, c, refused, execArgs("itself", []string{"x"}, []string{"y"})...)
+	expectErrContains(t, c, refused, "AI.SCRIPTEXECUTE", "s", "f", "INPUTS", 1, "x", "OUTPUTS", 1, "y")
+	expectPing(t, c)
+	expect(t, c, resp.Int(0), "EXISTS", "y")
+}

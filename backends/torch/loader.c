@@ -101,7 +101,14 @@ static void *alloc_output(void *ctx, int index, uint8_t code, uint8_t bits, int 
 
 int gorai_torch_lib_model_run(void *model, int ninputs, const gorai_torch_tensor *inputs, int noutputs,
                               uintptr_t run, char **err) {
-    return lib.model_run(model, ninputs, inputs, noutputs, alloc_output, (void *)run, err);
+    /* A model run by a script's redisAI.model_execute runs on the script's thread: it is not the script, and its
+     * calls into Redis are refused as a model's are (a model calling itself so recursed until the stack
+     * overflowed). */
+    uintptr_t outer = current_run;
+    current_run = 0;
+    int rc = lib.model_run(model, ninputs, inputs, noutputs, alloc_output, (void *)run, err);
+    current_run = outer;
+    return rc;
 }
 
 void *gorai_torch_lib_script_compile(const char *source, size_t len, int gpu, int device_id, const char *entry_data,
