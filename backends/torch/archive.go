@@ -74,7 +74,7 @@ func isCode(name string) bool {
 // tensor's method; the op is in the first group that matched. safeUnsafe are the "unsafe" ops the shim
 // allows (see refusedOp).
 var (
-	refusedCall = regexp.MustCompile(`\b(from_file)\b|\b(?:torch|aten)\s*\.\s*(save)\b|\.\s*(\w*unsafe\w*|\w*sparse\w*|_index_put_impl_|_?indices|_values|crow_indices|c?col_indices|row_indices)\s*\(`)
+	refusedCall = regexp.MustCompile(`\b(from_file)\b|\b(?:torch|aten)\s*\.\s*(save)\b|\.\s*(\w*unsafe\w*|\w*sparse\w*|_index_put_impl_|_?indices|_values|crow_indices|c?col_indices|row_indices|_convert_indices_from_\w+)\s*\(`)
 	safeUnsafe  = map[string]bool{"unsafe_chunk": true, "unsafe_split": true, "unsafe_split_with_sizes": true}
 )
 

@@ -784,6 +784,9 @@ func TestCodeReachingFilesRefused(t *testing.T) {
 		"def f(tensors: List[Tensor], keys: List[str], args: List[str]):\n    return torch.to_dense(torch._sparse_coo_tensor_unsafe(torch.tensor([[int(args[0])]]), torch.tensor([1.0]), [4]))\n": "ERR TORCH script uses torch._sparse_coo_tensor_unsafe, which writes memory outside its tensors: it cannot be stored",
 		"def f(tensors: List[Tensor], keys: List[str], args: List[str]):\n    return torch.sparse_coo_tensor(torch.tensor([[int(args[0])]]), torch.tensor([1.0]), [4]).to_dense()\n":              "ERR TORCH script uses torch.sparse_coo_tensor, which writes memory outside its tensors: it cannot be stored",
 		"def f(tensors: List[Tensor], keys: List[str], args: List[str]):\n    s = torch.zeros([4, 4]).to_sparse()\n    s._indices().add_(int(args[0]))\n    return s.to_dense()\n":                "ERR TORCH script uses torch.to_sparse, which writes memory outside its tensors: it cannot be stored",
+		// A [0, K] input wrote K elements past the 3 of its output, and Redis died later.
+		"def f(tensors: List[Tensor], keys: List[str], args: List[str]):\n    return torch._convert_indices_from_coo_to_csr(tensors[0], 2)\n":          "ERR TORCH script uses torch._convert_indices_from_coo_to_csr, which writes memory outside its tensors: it cannot be stored",
+		"def f(tensors: List[Tensor], keys: List[str], args: List[str]):\n    return torch._convert_indices_from_csr_to_coo(tensors[0], tensors[1])\n": "ERR TORCH script uses torch._convert_indices_from_csr_to_coo, which writes memory outside its tensors: it cannot be stored",
 	} {
 		if _, err := compile(t, src, backends.ScriptOptions{Device: "CPU"}); err == nil || err.Error() != want {
 			t.Errorf("script %q: %v, want %q", src, err, want)
@@ -797,6 +800,9 @@ func TestCodeReachingFilesRefused(t *testing.T) {
 	}
 	if err := checkCode([]byte("x = torch.unsafe_chunk(y, 2)\nz = y._unsafe_index_put(i, v)\n")); err == nil {
 		t.Error("code calling _unsafe_index_put after unsafe_chunk passed the check")
+	}
+	if err := checkCode([]byte("x = ops.aten._convert_indices_from_coo_to_csr(y, 2)\n")); err == nil {
+		t.Error("code calling _convert_indices_from_coo_to_csr passed the check")
 	}
 }
 

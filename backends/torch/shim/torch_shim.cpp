@@ -462,9 +462,11 @@ torch::jit::Function *findFunction(const Script &s, const std::string &name) {
 // no bounds either.
 const char *refusedOp(const torch::jit::Node *n) {
     static const std::unordered_set<std::string> files = {"aten::from_file", "aten::save"};
+    // The index conversions check none of their indices: a [0, K] input made one write K elements past its output.
     static const std::unordered_set<std::string> memory = {
         "aten::_index_put_impl_", "aten::_indices",     "aten::indices",     "aten::_values",
-        "aten::crow_indices",     "aten::col_indices",  "aten::ccol_indices", "aten::row_indices"};
+        "aten::crow_indices",     "aten::col_indices",  "aten::ccol_indices", "aten::row_indices",
+        "aten::_convert_indices_from_coo_to_csr", "aten::_convert_indices_from_csr_to_coo"};
     // Chunks and splits without view tracking: their bounds are the tensor's own (traced LSTM and GRU
     // cells call unsafe_chunk).
     static const std::unordered_set<std::string> safeUnsafe = {"aten::unsafe_chunk", "aten::unsafe_split",
@@ -520,10 +522,33 @@ bool holdsTensors(const c10::TypePtr &t) {
     return false;
 }
 
+// isNoneOrFalse reports whether v is a constant of the graph that is None, or false.
+bool isNoneOrFalse(const torch::jit::Value *v) {
+    if (v->type()->kind() == c10::TypeKind::NoneType) return true;
+    std::optional<c10::IValue> c = torch::jit::toIValue(v);
+    return c.has_value() && c->isBool() && !c->toBool();
+}
+
+// updatesRunningStats reports whether n is a batch or instance norm that may update the running statistics
+// it is given (when training, or using the input's statistics): those ops write running_mean and running_var
+// without saying so in their schemas, and a model or script given them as inputs changed the stored tensors.
+bool updatesRunningStats(const torch::jit::Node *n, const c10::FunctionSchema &schema) {
+    const std::string op = n->kind().toQualString();
+    if (op.find("batch_norm") == std::string::npos && op.find("instance_norm") == std::string::npos) return false;
+    bool stats = false, updating = true;
+    const std::vector<c10::Argument> &args = schema.arguments();
+    for (size_t i = 0; i < args.size() && i < n->inputs().size(); i++) {
+        const std::string &name = args[i].name();
+        if (name == "running_mean" || name == "running_var") stats = stats || !isNoneOrFalse(n->inputs()[i]);
+        if (name == "training" || name == "use_input_stats") updating = !isNoneOrFalse(n->inputs()[i]);
+    }
+    return stats && updating;
+}
+
 // writesTensors reports whether a function of cu calls an op that writes into a tensor it is given
-// (add_, copy_, an out= variant): a run's inputs are the stored tensors' memory (wrapInput), which such a
-// model or script would change under the key, and under every key COPY shares it with, and not on the
-// replicas. Its runs are given copies instead.
+// (add_, copy_, an out= variant, a norm's running statistics): a run's inputs are the stored tensors'
+// memory (wrapInput), which such a model or script would change under the key, and under every key COPY
+// shares it with, and not on the replicas. Its runs are given copies instead.
 bool writesTensors(const torch::jit::CompilationUnit &cu) {
     bool writes = false;
     forEachNodeOf(cu, [&writes](const torch::jit::Node *n) {
@@ -532,6 +557,7 @@ bool writesTensors(const torch::jit::CompilationUnit &cu) {
         for (const c10::Argument &a : schema->arguments()) {
             if (a.alias_info() != nullptr && a.alias_info()->isWrite() && holdsTensors(a.type())) writes = true;
         }
+        if (updatesRunningStats(n, *schema)) writes = true;
     });
     return writes;
 }
