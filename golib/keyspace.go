@@ -171,10 +171,17 @@ func (c *redisCall) mayWriteNow() error {
 	case C.GORAI_WRITES_PAUSED:
 		return errWritesPaused(c.scriptCalled)
 	case C.GORAI_WRITES_IN_CLUSTER:
-		for _, key := range c.written {
-			if C.gorai_key_is_here(c.ctx, (*C.char)(unsafe.Pointer(unsafe.SliceData(key))), C.size_t(len(key))) == 0 {
-				return errSlotMoved(key, c.scriptCalled)
-			}
+		if len(c.written) == 0 {
+			return nil
+		}
+		keys := make([]string, len(c.written))
+		for i, key := range c.written {
+			keys[i] = string(key)
+		}
+		argv, free := redisArgv(c.ctx, keys)
+		defer free()
+		if C.gorai_keys_are_here(c.ctx, argv, C.int(len(keys))) == 0 {
+			return errSlotMoved(c.written[0], c.scriptCalled)
 		}
 	}
 	return nil

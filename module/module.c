@@ -379,12 +379,16 @@ int gorai_may_write(RedisModuleCtx *ctx) {
     return RedisModule_GetContextFlags(ctx) & REDISMODULE_CTX_FLAGS_CLUSTER ? GORAI_WRITES_IN_CLUSTER : 0;
 }
 
-int gorai_key_is_here(RedisModuleCtx *ctx, const char *key, size_t len) {
-    /* RM_Call refuses (EPERM, EROFS, ENETDOWN) a command on a key this node would redirect. */
-    RedisModuleCallReply *r = RedisModule_Call(ctx, "EXISTS", "b", key, len);
-    if (r == NULL) return 0;
-    RedisModule_FreeCallReply(r);
-    return 1;
+int gorai_keys_are_here(RedisModuleCtx *ctx, RedisModuleString **keys, int n) {
+    /* RM_Call refuses a command on keys this node would redirect, as Redis routes a client's (EPERM; EROFS
+     * or ENETDOWN when the cluster is down): one EXISTS of them all. Another refusal cannot tell (ENOENT:
+     * EXISTS renamed, as hardened servers do): the keys are taken to be here, as RedisAI writes unasked. */
+    RedisModuleCallReply *r = RedisModule_Call(ctx, "EXISTS", "v", keys, (size_t)n);
+    if (r != NULL) {
+        RedisModule_FreeCallReply(r);
+        return 1;
+    }
+    return errno != EPERM && errno != EROFS && errno != ENETDOWN;
 }
 
 int gorai_reply_type(RedisModuleCallReply *r) { return RedisModule_CallReplyType(r); }

@@ -72,12 +72,12 @@ RedisModuleCallReply *gorai_call(RedisModuleCtx *ctx, RedisModuleString **argv, 
                                  size_t userlen);
 /* gorai_writes_paused: clients are paused (CLIENT PAUSE, FAILOVER): Redis 7.0 asserts that nothing is
  * propagated meanwhile, so a write must wait or fail. gorai_may_write says, in one call, whether a
- * command ending now may write: GORAI_WRITES_PAUSED, GORAI_WRITES_IN_CLUSTER (each key's slot to check
- * with gorai_key_is_here: this node serves it now, neither moved nor migrating), or 0. */
+ * command ending now may write: GORAI_WRITES_PAUSED, GORAI_WRITES_IN_CLUSTER (the keys' slot to check
+ * with gorai_keys_are_here: this node serves it now, neither moved nor migrating), or 0. */
 enum { GORAI_WRITES_PAUSED = 1, GORAI_WRITES_IN_CLUSTER };
 int gorai_writes_paused(void);
 int gorai_may_write(RedisModuleCtx *ctx);
-int gorai_key_is_here(RedisModuleCtx *ctx, const char *key, size_t len);
+int gorai_keys_are_here(RedisModuleCtx *ctx, RedisModuleString **keys, int n);
 RedisModuleString **gorai_create_argv(RedisModuleCtx *ctx, const char **args, const size_t *lens, int n);
 void gorai_free_argv(RedisModuleCtx *ctx, RedisModuleString **argv, int n);
 

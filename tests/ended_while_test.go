@@ -82,6 +82,28 @@ func TestRunEndedAfterItsSlotLeft(t *testing.T) {
 	}
 }
 
+// TestClusterWritesWithExistsRenamed: a cluster node whose EXISTS is renamed (a hardening step) stores
+// and runs: the check that a command's keys are still served here (an EXISTS of them through the module
+// API) cannot ask, and the keys are written, as RedisAI writes them. Every store and run answered
+// TRYAGAIN, as though the slot had moved.
+func TestClusterWritesWithExistsRenamed(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, "cluster-enabled yes", "cluster-config-file nodes.conf", "rename-command EXISTS \"\"")
+	c := s.Conn(t)
+	expectOK(t, c, "CLUSTER", "ADDSLOTSRANGE", 0, 16383)
+	waitFor(t, 30*time.Second, "the one-node cluster to be ok", func() (bool, string) {
+		v := do(t, c, "CLUSTER", "INFO")
+		return strings.Contains(v.Text(), "cluster_state:ok"), v.Text()
+	})
+	expectOK(t, c, storeArgs("{a}m", "ONNX", "CPU", redisaiFixture(t, "linear_iris.onnx"))...)
+	expectOK(t, c, "AI.TENSORSET", "{a}in", "FLOAT", 1, 4, "VALUES", "5.1", "3.5", "1.4", "0.2")
+	expectOK(t, c, execArgs("{a}m", []string{"{a}in"}, []string{"{a}out"})...)
+	if v := do(t, c, "AI.TENSORGET", "{a}out", "META"); v.IsError() {
+		t.Errorf("the run's output: %v", v)
+	}
+	expectOK(t, c, "AI.SCRIPTSET", "{a}s", "CPU", "SOURCE", "def f(a):\n    return a\n")
+}
+
 // TestRunEndedWhilePausedAfterScriptCalls: a DAG whose script wrote through redis.execute before the
 // pause, and whose outputs cannot then be written, says that the script's calls were made (the
 // reply said nothing was written, while the script's INCR was: a client sending it again counts
