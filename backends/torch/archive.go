@@ -16,21 +16,28 @@ import (
 // or a crash, on Redis' main thread when the model comes from RESTORE or an RDB file. A blob that is
 // no zip at all is left to libtorch, whose error RedisAI's users know. An archive crafted with
 // consistent checksums is still libtorch's to parse: only trusted users should store models. A
-// client's archive (client set) has its code searched too, in the same reading (see checkCode).
+// client's archive (client set) has its code searched too, in the same reading (see checkCode); so a
+// client's blob libtorch would load but whose code Go cannot read is refused (see unsearchable).
 func checkArchive(blob []byte, client bool) error {
 	archive, err := zip.NewReader(bytes.NewReader(blob), int64(len(blob)))
 	if err != nil {
-		if client && bytes.HasPrefix(blob, []byte("PK\x03\x04")) {
-			return errUnreadableArchive
+		if client {
+			return unsearchable(blob)
 		}
 		return nil
 	}
 	var code [][]byte
+	codeLeft := uint64(maxCode)
 	for _, f := range archive.File {
 		var kept bytes.Buffer
 		keep := client && isCode(f.Name)
 		dst := io.Discard
 		if keep {
+			// The reader fails a file that inflates past its stated size.
+			if f.UncompressedSize64 > codeLeft {
+				return errCodeTooLarge
+			}
+			codeLeft -= f.UncompressedSize64
 			dst = &kept
 		}
 		if err := checkArchiveFile(f, dst); err != nil {
@@ -78,9 +85,36 @@ var (
 	safeUnsafe  = map[string]bool{"unsafe_chunk": true, "unsafe_split": true, "unsafe_split_with_sizes": true}
 )
 
-// errUnreadableArchive refuses a client's blob that starts as a zip but that Go's reader cannot read:
-// its code could not be searched, and libtorch's reader (miniz) may read it otherwise.
+// errUnreadableArchive refuses a client's blob that is a zip, or holds one, that Go's reader cannot read:
+// its code could not be searched, and libtorch's reader (miniz), which finds an archive's directory
+// from its end whatever comes before, may read it otherwise (an archive behind 8 bytes of junk, its
+// directory's comment length past the blob's end, was loaded, and its __setstate__ wrote a file).
 var errUnreadableArchive = errors.New("ERR TORCH model is a zip archive whose files cannot be read: it cannot be stored")
+
+// errFlatbuffer refuses a client's module in the flatbuffer format (a mobile module, "PTMF" at byte
+// 4), which torch::jit::load takes too: its code is not text to search, and its load runs its
+// classes' __setstate__ (one that called from_file wrote a file, though the store was refused).
+var errFlatbuffer = errors.New("ERR TORCH model is a flatbuffer module, whose code cannot be searched: it cannot be stored (save it with torch.jit.save)")
+
+// errCodeTooLarge refuses a client's archive with more than maxCode bytes of code.
+var errCodeTooLarge = fmt.Errorf("ERR TORCH model holds more than %d MiB of code: it cannot be stored", maxCode>>20)
+
+// maxCode is the most TorchScript source, in all, a client's archive may hold: it is read into Redis'
+// memory to be searched, and a 1.5 MB archive whose code file inflated to 1.5 GB had Redis killed in
+// a memory cgroup of 2 GiB. A model's code is kilobytes.
+const maxCode = 64 << 20
+
+// unsearchable is why a client's blob that Go's zip reader cannot read is refused, or nil for one
+// libtorch would not load either (its own error then says so, as RedisAI's did).
+func unsearchable(blob []byte) error {
+	if len(blob) >= 8 && string(blob[4:8]) == "PTMF" {
+		return errFlatbuffer
+	}
+	if bytes.Contains(blob, []byte("PK\x05\x06")) || bytes.HasPrefix(blob, []byte("PK\x03\x04")) {
+		return errUnreadableArchive
+	}
+	return nil
+}
 
 // checkCode refuses a client's TorchScript source that calls an op of refusedCall, before libtorch
 // loads it: the shim checks the compiled graphs after the load, but the load itself runs a class's

@@ -1,6 +1,8 @@
 package torch
 
 import (
+	"archive/zip"
+	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -856,5 +858,46 @@ func TestTrialProgramEndsWithItsInput(t *testing.T) {
 	}
 	if err := syscall.Kill(child, 0); !errors.Is(err, syscall.ESRCH) {
 		t.Errorf("the trial's child %d is still there after the program ended: %v", child, err)
+	}
+}
+
+// TestUnsearchableArchivesRefused: a client's blob that libtorch would load but whose code Go cannot read,
+// or whose code would fill Redis' memory to be read, is refused before libtorch sees it. A flatbuffer
+// module and an archive behind junk whose directory's comment runs past the end were loaded (and a
+// __setstate__ calling from_file wrote a file, found by a hunt); a 1.5 MB archive whose code inflated
+// to 1.5 GB had Redis killed in a 2 GiB cgroup. A blob libtorch cannot load is left to its own error.
+func TestUnsearchableArchivesRefused(t *testing.T) {
+	_, linear := testModel(t, "linear")
+	junk := append([]byte("XXXXXXXX"), linear...)
+	binary.LittleEndian.PutUint16(junk[len(junk)-2:], 100) // the directory's comment, past the end
+	flatbuffer := append([]byte{0x34, 0, 0, 0}, "PTMF and the rest of a mobile module"...)
+	var bomb bytes.Buffer
+	w := zip.NewWriter(&bomb)
+	f, err := w.Create("archive/code/__torch__.py")
+	if err == nil {
+		_, err = f.Write(bytes.Repeat([]byte(" "), maxCode+1))
+	}
+	if err != nil || w.Close() != nil {
+		t.Fatal(err)
+	}
+	for name, c := range map[string]struct {
+		blob []byte
+		want error
+	}{
+		"junk before an archive": {junk, errUnreadableArchive},
+		"a flatbuffer module":    {flatbuffer, errFlatbuffer},
+		"a code bomb":            {bomb.Bytes(), errCodeTooLarge},
+		"not an archive":         {[]byte("no model at all"), nil},
+		"a readable archive":     {linear, nil},
+	} {
+		if err := checkArchive(c.blob, true); err != c.want {
+			t.Errorf("%s: %v, want %v", name, err, c.want)
+		}
+		if err := checkArchive(c.blob, false); err != nil {
+			t.Errorf("%s, loaded by Redis itself: %v", name, err)
+		}
+	}
+	if len(bomb.Bytes()) > 1<<20 {
+		t.Errorf("the bomb is %d bytes", bomb.Len())
 	}
 }
