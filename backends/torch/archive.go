@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -77,12 +78,13 @@ func isCode(name string) bool {
 }
 
 // refusedCall finds, in an archive's code, a call of an op the shim refuses in a client's code
-// (torch_shim.cpp's refusedOp), however it is spelled: torch.x, ops.aten.x, a storage's from_file, a
-// tensor's method; the op is in the first group that matched. safeUnsafe are the "unsafe" ops the shim
-// allows (see refusedOp).
+// (torch_shim.cpp's refusedOp and trustsItsArguments), however it is spelled: torch.x, ops.aten.x, a
+// storage's from_file, a tensor's method; the op is in the first group that matched. allowedCall are
+// the ops those names match that the shim allows (see refusedOp).
 var (
-	refusedCall = regexp.MustCompile(`\b(from_file)\b|\b(?:torch|aten)\s*\.\s*(save)\b|\.\s*(\w*unsafe\w*|\w*sparse\w*|_index_put_impl_|_?indices|_values|crow_indices|c?col_indices|row_indices|_convert_indices_from_\w+)\s*\(`)
-	safeUnsafe  = map[string]bool{"unsafe_chunk": true, "unsafe_split": true, "unsafe_split_with_sizes": true}
+	refusedCall = regexp.MustCompile(`\b(from_file)\b|\b(?:torch|aten)\s*\.\s*(save)\b|\.\s*(\w*unsafe\w*|\w*sparse\w*|_index_put_impl_|_?indices|_values|crow_indices|c?col_indices|row_indices|_convert_indices_from_\w+)\s*\(|\.\s*(\w*_backward\w*|_fused_\w+_|\w*batch_norm\w*|_cummax_helper|_cummin_helper|_reshape_alias|segment_reduce|_?ctc_loss|_sobol_engine_scramble_)\s*\(`)
+	allowedCall = map[string]bool{"unsafe_chunk": true, "unsafe_split": true, "unsafe_split_with_sizes": true,
+		"batch_norm": true, "_batch_norm_impl_index": true}
 )
 
 // errUnreadableArchive refuses a client's blob that is a zip, or holds one, that Go's reader cannot read:
@@ -121,16 +123,16 @@ func unsearchable(blob []byte) error {
 // __setstate__ (a model's that called from_file wrote a file as it was loaded, in the trial program's
 // child and in Redis).
 func checkCode(code []byte) error {
+	// What the ops of each group of refusedCall do, in refusedOp's words.
+	whys := [...]string{1: "reaches files outside the model", 2: "reaches files outside the model",
+		3: "writes memory outside its tensors", 4: "trusts its indices and sizes to stay within its tensors"}
 	for _, m := range refusedCall.FindAllSubmatch(code, -1) {
-		op := string(bytes.Join(m[1:], nil)) // the one group that matched
-		if safeUnsafe[op] {
+		group := slices.IndexFunc(m[1:], func(g []byte) bool { return g != nil }) + 1
+		op := string(m[group])
+		if allowedCall[op] {
 			continue
 		}
-		why := "writes memory outside its tensors"
-		if op == "from_file" || op == "save" {
-			why = "reaches files outside the model"
-		}
-		return fmt.Errorf("ERR TORCH model uses torch.%s, which %s: it cannot be stored", op, why)
+		return fmt.Errorf("ERR TORCH model uses torch.%s, which %s: it cannot be stored", op, whys[group])
 	}
 	return nil
 }

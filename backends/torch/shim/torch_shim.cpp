@@ -460,6 +460,23 @@ torch::jit::Function *findFunction(const Script &s, const std::string &name) {
 // its buffer, into Redis' heap, or crashed Redis (measured); every op on sparse tensors is refused, with
 // their accessors, the "unsafe" ops (but chunks and splits) and index_put's implementation, which check
 // no bounds either.
+// trustsItsArguments reports whether op is a kernel that checks none of its indices, sizes or strides, since
+// autograd, an optimizer or a checked public op gives them, not a client: a client's values made these read
+// or write outside their tensors, and Redis died (SIGSEGV; a hunt of 2026-12-06). Backward kernels (the
+// pools' with their indices, embedding's, CTC's, segment_reduce's), the fused optimizer steps, the batch
+// norms below batch_norm (which checks the running statistics' sizes), and internal helpers.
+bool trustsItsArguments(const std::string &op) {
+    static const std::unordered_set<std::string> helpers = {
+        "aten::_cummax_helper", "aten::_cummin_helper", "aten::_reshape_alias", "aten::segment_reduce",
+        "aten::ctc_loss",       "aten::_ctc_loss",      "aten::_sobol_engine_scramble_"};
+    static const std::unordered_set<std::string> checkedNorms = {"aten::batch_norm", "aten::_batch_norm_impl_index"};
+    if (op.rfind("aten::", 0) != 0) return false;
+    if (op.find("_backward") != std::string::npos) return true;
+    if (op.rfind("aten::_fused_", 0) == 0 && op.back() == '_') return true;
+    if (op.find("batch_norm") != std::string::npos && !checkedNorms.count(op)) return true;
+    return helpers.count(op) > 0;
+}
+
 const char *refusedOp(const torch::jit::Node *n) {
     static const std::unordered_set<std::string> files = {"aten::from_file", "aten::save"};
     // The index conversions check none of their indices: a [0, K] input made one write K elements past its output.
@@ -476,6 +493,7 @@ const char *refusedOp(const torch::jit::Node *n) {
     if (memory.count(op) || op.find("sparse") != std::string::npos ||
         (op.find("unsafe") != std::string::npos && !safeUnsafe.count(op)))
         return "writes memory outside its tensors";
+    if (trustsItsArguments(op)) return "trusts its indices and sizes to stay within its tensors";
     return nullptr;
 }
 
