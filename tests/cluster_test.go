@@ -5,8 +5,23 @@ import (
 	"testing"
 	"time"
 
+	"gorai/tests/redistest"
 	"gorai/tests/resp"
 )
+
+// startOneNodeCluster starts a server in cluster mode that serves every slot, with config added, once
+// its cluster is ok.
+func startOneNodeCluster(t *testing.T, config ...string) *redistest.Server {
+	t.Helper()
+	s := startServer(t, append([]string{"cluster-enabled yes", "cluster-config-file nodes.conf"}, config...)...)
+	c := s.Conn(t)
+	expectOK(t, c, "CLUSTER", "ADDSLOTSRANGE", 0, 16383)
+	waitFor(t, 30*time.Second, "the one-node cluster to be ok", func() (bool, string) {
+		v := do(t, c, "CLUSTER", "INFO")
+		return strings.Contains(v.Text(), "cluster_state:ok"), v.Text()
+	})
+	return s
+}
 
 // TestClusterKeys: in a Redis Cluster node, the key positions gorai reports (getkeys-api) route
 // AI.MODELEXECUTE, AI.SCRIPTEXECUTE and DAGs: keys sharing a hash tag run, keys in different slots
@@ -14,13 +29,7 @@ import (
 func TestClusterKeys(t *testing.T) {
 	t.Parallel()
 	iris := redisaiFixture(t, "linear_iris.onnx")
-	s := startServer(t, "cluster-enabled yes", "cluster-config-file nodes.conf")
-	c := s.Conn(t)
-	expectOK(t, c, "CLUSTER", "ADDSLOTSRANGE", 0, 16383)
-	waitFor(t, 30*time.Second, "the one-node cluster to be ok", func() (bool, string) {
-		v := do(t, c, "CLUSTER", "INFO")
-		return strings.Contains(v.Text(), "cluster_state:ok"), v.Text()
-	})
+	c := startOneNodeCluster(t).Conn(t)
 
 	expectOK(t, c, storeArgs("{a}m", "ONNX", "CPU", iris)...)
 	expectOK(t, c, "AI.TENSORSET", "{a}in", "FLOAT", 1, 4, "VALUES", "5.1", "3.5", "1.4", "0.2")

@@ -61,13 +61,8 @@ func TestRunEndedWhilePaused(t *testing.T) {
 // run acknowledged during a reshard was written where no client finds it).
 func TestRunEndedAfterItsSlotLeft(t *testing.T) {
 	t.Parallel()
-	s := startServer(t, "cluster-enabled yes", "cluster-config-file nodes.conf", "cluster-require-full-coverage no")
+	s := startOneNodeCluster(t, "cluster-require-full-coverage no")
 	c := s.Conn(t)
-	expectOK(t, c, "CLUSTER", "ADDSLOTSRANGE", 0, 16383)
-	waitFor(t, 30*time.Second, "the one-node cluster to be ok", func() (bool, string) {
-		v := do(t, c, "CLUSTER", "INFO")
-		return strings.Contains(v.Text(), "cluster_state:ok"), v.Text()
-	})
 	reply := waitingRun(t, c, s.Conn(t), "{a}m", "{a}in", "{a}out")
 	time.Sleep(100 * time.Millisecond)
 	slot := do(t, c, "CLUSTER", "KEYSLOT", "{a}out").Int
@@ -88,13 +83,7 @@ func TestRunEndedAfterItsSlotLeft(t *testing.T) {
 // TRYAGAIN, as though the slot had moved.
 func TestClusterWritesWithExistsRenamed(t *testing.T) {
 	t.Parallel()
-	s := startServer(t, "cluster-enabled yes", "cluster-config-file nodes.conf", "rename-command EXISTS \"\"")
-	c := s.Conn(t)
-	expectOK(t, c, "CLUSTER", "ADDSLOTSRANGE", 0, 16383)
-	waitFor(t, 30*time.Second, "the one-node cluster to be ok", func() (bool, string) {
-		v := do(t, c, "CLUSTER", "INFO")
-		return strings.Contains(v.Text(), "cluster_state:ok"), v.Text()
-	})
+	c := startOneNodeCluster(t, "rename-command EXISTS \"\"").Conn(t)
 	expectOK(t, c, storeArgs("{a}m", "ONNX", "CPU", redisaiFixture(t, "linear_iris.onnx"))...)
 	expectOK(t, c, "AI.TENSORSET", "{a}in", "FLOAT", 1, 4, "VALUES", "5.1", "3.5", "1.4", "0.2")
 	expectOK(t, c, execArgs("{a}m", []string{"{a}in"}, []string{"{a}out"})...)
