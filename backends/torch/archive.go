@@ -82,9 +82,10 @@ func isCode(name string) bool {
 // storage's from_file, a tensor's method; the op is in the first group that matched. allowedCall are
 // the ops those names match that the shim allows (see refusedOp).
 var (
-	refusedCall = regexp.MustCompile(`\b(from_file)\b|\b(?:torch|aten)\s*\.\s*(save)\b|\.\s*(\w*unsafe\w*|\w*sparse\w*|_index_put_impl_|_?indices|_values|crow_indices|c?col_indices|row_indices|_convert_indices_from_\w+)\s*\(|\.\s*(\w*_backward\w*|_fused_\w+_|\w*batch_norm\w*|_cummax_helper|_cummin_helper|_reshape_alias|segment_reduce|_?ctc_loss|_sobol_engine_scramble_)\s*\(`)
+	refusedCall = regexp.MustCompile(`\b(from_file)\b|\b(?:torch|aten)\s*\.\s*(save)\b|\.\s*(\w*unsafe\w*|\w*sparse\w*|_index_put_impl_|_?indices|_values|crow_indices|c?col_indices|row_indices|_convert_indices_from_\w+)\s*\(|\.\s*(\w*_backward\w*|_fused_\w+|\w*fused_moving_avg_obs\w*|\w*batch_norm\w*|_cummax_helper|_cummin_helper|_reshape_alias|segment_reduce|_?ctc_loss|_sobol_engine_scramble_|_compute_linear_combination|_?linalg_eigvals|_scaled_dot_product_\w+|_reinterpret_tensor|_alloc_from_pool|data_ptr)\s*\(`)
 	allowedCall = map[string]bool{"unsafe_chunk": true, "unsafe_split": true, "unsafe_split_with_sizes": true,
-		"batch_norm": true, "_batch_norm_impl_index": true}
+		"batch_norm": true, "_batch_norm_impl_index": true, "_fused_rms_norm": true, "_fused_sdp_choice": true,
+		"_fused_dropout": true}
 )
 
 // errUnreadableArchive refuses a client's blob that is a zip, or holds one, that Go's reader cannot read:

@@ -817,3 +817,36 @@ func TestInputsNotWritten(t *testing.T) {
 		t.Errorf("add_in_place changed its input to %v, from [1 2]", got)
 	}
 }
+
+// TestAttentionChecksItsLengths: scaled_dot_product_attention on keys and values of different lengths
+// fails (the CPU kernel it picked read past the values: heap memory in the output, found by a hunt), in a
+// script and in a model (testdata/torch2/attention.pt, whose outputs TestModels compares), and answers
+// on equal ones: every call is made through checkedAttention (torch_shim.cpp).
+func TestAttentionChecksItsLengths(t *testing.T) {
+	s := newScript(t, "def f(tensors: List[Tensor], keys: List[str], args: List[str]):\n"+
+		"    return torch.scaled_dot_product_attention(tensors[0], tensors[1], tensors[2])\n", "f")
+	ones := func(shape ...int64) tensor.Tensor {
+		n := int64(1)
+		for _, d := range shape {
+			n *= d
+		}
+		vs := make([]float64, n)
+		for i := range vs {
+			vs[i] = 1
+		}
+		return floats(t, shape, vs...)
+	}
+	q, k, v := ones(1, 1, 4, 2), ones(1, 1, 64, 2), floats(t, []int64{1, 1, 2, 2}, 1, 2, 3, 4)
+	_, err := s.Run(context.Background(), "f", []tensor.Tensor{q, k, v}, nil, nil, 1)
+	if want := "the keys' length, 64, is not the values', 2"; err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("keys of 64 and values of 2: %v, want %q", err, want)
+	}
+	// Equal lengths: uniform attention, each row the mean of the values' rows.
+	got, err := s.Run(context.Background(), "f", []tensor.Tensor{q, ones(1, 1, 2, 2), v}, nil, nil, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := checkOutputs(got, []tensorJSON{want("FLOAT", []int64{1, 1, 4, 2}, 2, 3, 2, 3, 2, 3, 2, 3)}); err != nil {
+		t.Error(err)
+	}
+}

@@ -365,6 +365,52 @@ std::vector<at::Tensor> redisAIModelExecute(const std::string &key, const std::v
 
 c10::IValue redisExecuteNoArgs(const std::string &cmd) { return redisExecute(cmd, {}); }
 
+// checkedAttention is scaled_dot_product_attention that first checks that keys and values are as many: the
+// CPU kernel it picks for equal batches and heads takes the keys' count for the values' and reads past
+// them (a hunt of 2026-12-06: heap memory in the output, through a script or a model given its keys and
+// values by a client), where the plain computation refuses the matrix product. Models call it (attention
+// layers), so it is checked at each call instead of refused (checkAttention).
+at::Tensor checkedAttention(const at::Tensor &query, const at::Tensor &key, const at::Tensor &value,
+                            const c10::optional<at::Tensor> &mask, double dropout, bool causal,
+                            c10::optional<double> scale, bool gqa) {
+    if (key.dim() >= 2 && value.dim() >= 2 && key.size(-2) != value.size(-2)) {
+        throw std::runtime_error("scaled_dot_product_attention: the keys' length, " + std::to_string(key.size(-2)) +
+                                 ", is not the values', " + std::to_string(value.size(-2)));
+    }
+    return at::scaled_dot_product_attention(query, key, value, mask, dropout, causal, scale, gqa);
+}
+
+const c10::Symbol kAttention = c10::Symbol::fromQualString("aten::scaled_dot_product_attention");
+const c10::Symbol kCheckedAttention = c10::Symbol::fromQualString("gorai::scaled_dot_product_attention");
+
+// checkAttentionIn replaces, in block and the blocks and graphs its nodes hold, each call of
+// scaled_dot_product_attention by checkedAttention.
+void checkAttentionIn(torch::jit::Block *block) {
+    for (auto it = block->nodes().begin(); it != block->nodes().end();) {
+        torch::jit::Node *n = *it++;
+        for (torch::jit::Block *b : n->blocks()) checkAttentionIn(b);
+        for (const torch::jit::Symbol name : n->attributeNames()) {
+            if (n->kindOf(name) == torch::jit::AttributeKind::g) checkAttentionIn(n->g(name)->block());
+            if (n->kindOf(name) == torch::jit::AttributeKind::gs) {
+                for (const auto &g : n->gs(name)) checkAttentionIn(g->block());
+            }
+        }
+        if (n->kind() == kAttention) {
+            n->replaceWithNewSymbol(kCheckedAttention);
+            n->destroy();
+        }
+    }
+}
+
+// checkAttention makes every function of cu (a script's, or a loaded model's, before its first run) call
+// checkedAttention for scaled_dot_product_attention; what Redis loads itself too, since it is checked as it
+// runs.
+void checkAttention(torch::jit::CompilationUnit &cu) {
+    for (torch::jit::Function *fn : cu.get_functions()) {
+        if (fn->isGraphFunction()) checkAttentionIn(torch::jit::toGraphFunction(*fn).graph()->block());
+    }
+}
+
 // registerRedisOps registers the operators, once, before the first script compiles or model loads (not when
 // the shim is loaded: a failure there would abort the process inside dlopen): a model's code may call them
 // too, and one stored after a script loaded where one stored first did not, nor would Redis' RDB file. The
@@ -378,7 +424,11 @@ void registerRedisOps() {
                 .op("redis::execute.cmd(str cmd) -> Any", &redisExecuteNoArgs)
                 .op("redis::asList(Any x) -> Any[]", &redisAsList)
                 .op("redisAI::model_execute(str model_key, Tensor[] inputs, int num_outputs) -> Tensor[]",
-                    &redisAIModelExecute));
+                    &redisAIModelExecute)
+                .op("gorai::scaled_dot_product_attention(Tensor query, Tensor key, Tensor value, Tensor? "
+                    "attn_mask=None, float dropout_p=0.0, bool is_causal=False, *, float? scale=None, "
+                    "bool enable_gqa=False) -> Tensor",
+                    &checkedAttention));
     });
 }
 
@@ -464,17 +514,23 @@ torch::jit::Function *findFunction(const Script &s, const std::string &name) {
 // autograd, an optimizer or a checked public op gives them, not a client: a client's values made these read
 // or write outside their tensors, and Redis died (SIGSEGV; a hunt of 2026-12-06). Backward kernels (the
 // pools' with their indices, embedding's, CTC's, segment_reduce's), the fused optimizer steps, the batch
-// norms below batch_norm (which checks the running statistics' sizes), and internal helpers.
+// norms below batch_norm (which checks the running statistics' sizes), the fake quantization observers,
+// internal helpers, MKL's eigenvalues of a NaN matrix, and the views at any offset of inductor's namespace
+// and mkldnn's raw address (a model's code may call any namespace; a script's only aten).
 bool trustsItsArguments(const std::string &op) {
     static const std::unordered_set<std::string> helpers = {
-        "aten::_cummax_helper", "aten::_cummin_helper", "aten::_reshape_alias", "aten::segment_reduce",
-        "aten::ctc_loss",       "aten::_ctc_loss",      "aten::_sobol_engine_scramble_"};
+        "aten::_cummax_helper", "aten::_cummin_helper", "aten::_reshape_alias",   "aten::segment_reduce",
+        "aten::ctc_loss",       "aten::_ctc_loss",      "aten::_sobol_engine_scramble_",
+        "aten::_compute_linear_combination", "aten::linalg_eigvals", "aten::_linalg_eigvals", "mkldnn::data_ptr"};
     static const std::unordered_set<std::string> checkedNorms = {"aten::batch_norm", "aten::_batch_norm_impl_index"};
+    static const std::unordered_set<std::string> checkedFused = {"aten::_fused_rms_norm", "aten::_fused_sdp_choice",
+                                                                 "aten::_fused_dropout"};
+    if (helpers.count(op) || op.rfind("inductor::", 0) == 0) return true;
     if (op.rfind("aten::", 0) != 0) return false;
-    if (op.find("_backward") != std::string::npos) return true;
-    if (op.rfind("aten::_fused_", 0) == 0 && op.back() == '_') return true;
-    if (op.find("batch_norm") != std::string::npos && !checkedNorms.count(op)) return true;
-    return helpers.count(op) > 0;
+    if (op.find("_backward") != std::string::npos || op.find("fused_moving_avg_obs") != std::string::npos) return true;
+    if (op.rfind("aten::_fused_", 0) == 0 && !checkedFused.count(op)) return true;
+    if (op.rfind("aten::_scaled_dot_product_", 0) == 0) return true; // the kernels behind checkedAttention
+    return op.find("batch_norm") != std::string::npos && !checkedNorms.count(op);
 }
 
 const char *refusedOp(const torch::jit::Node *n) {
@@ -646,6 +702,7 @@ void *gorai_torch_model_load(const void *blob, size_t len, int gpu, int device_i
                                    : torch::Device(torch::kCPU);
         if (gpu) module.to(device);
         auto m = std::make_unique<Model>(Model{std::move(module), device, gpu != 0, {}, 0, false});
+        checkAttention(*m->module._ivalue()->compilation_unit());
         m->writes = writesTensors(*m->module._ivalue()->compilation_unit());
 
         torch::jit::Method forward = m->module.get_method(kForward);
@@ -743,6 +800,7 @@ void *gorai_torch_script_compile(const char *source, size_t len, int gpu, int de
         torch::Device device = gpu ? torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(device_id))
                                    : torch::Device(torch::kCPU);
         auto s = std::make_unique<Script>(Script{std::move(cu), device, gpu != 0, {}, false});
+        checkAttention(*s->cu);
         s->writes = writesTensors(*s->cu);
         for (const std::string &fn : strings(entry_data, entry_lens, nentry)) {
             torch::jit::Function *f = findFunction(*s, fn);
