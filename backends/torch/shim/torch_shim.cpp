@@ -502,14 +502,6 @@ torch::jit::Function *findFunction(const Script &s, const std::string &name) {
     return nullptr;
 }
 
-// The ops a client's code may not call, and why. TorchScript's torch.from_file maps a file by name into a
-// tensor, and writes the tensor's changes back with shared=True, and torch.save writes any file: a script or
-// model that called them read and wrote files as the server's user (measured: a script answered /etc/passwd,
-// another wrote a file), past the client's ACL. Sparse tensors trust their indices: to_dense of one whose
-// index a client gave (through a constructor, or changed in place through _indices()) wrote a float past
-// its buffer, into Redis' heap, or crashed Redis (measured); every op on sparse tensors is refused, with
-// their accessors, the "unsafe" ops (but chunks and splits) and index_put's implementation, which check
-// no bounds either.
 // trustsItsArguments reports whether op is a kernel that checks none of its indices, sizes or strides, since
 // autograd, an optimizer or a checked public op gives them, not a client: a client's values made these read
 // or write outside their tensors, and Redis died (SIGSEGV; a hunt of 2026-12-06). Backward kernels (the
@@ -533,6 +525,14 @@ bool trustsItsArguments(const std::string &op) {
     return op.find("batch_norm") != std::string::npos && !checkedNorms.count(op);
 }
 
+// The ops a client's code may not call, and why. TorchScript's torch.from_file maps a file by name into a
+// tensor, and writes the tensor's changes back with shared=True, and torch.save writes any file: a script or
+// model that called them read and wrote files as the server's user (measured: a script answered /etc/passwd,
+// another wrote a file), past the client's ACL. Sparse tensors trust their indices: to_dense of one whose
+// index a client gave (through a constructor, or changed in place through _indices()) wrote a float past
+// its buffer, into Redis' heap, or crashed Redis (measured); every op on sparse tensors is refused, with
+// their accessors, the "unsafe" ops (but chunks and splits) and index_put's implementation, which check
+// no bounds either.
 const char *refusedOp(const torch::jit::Node *n) {
     static const std::unordered_set<std::string> files = {"aten::from_file", "aten::save"};
     // The index conversions check none of their indices: a [0, K] input made one write K elements past its output.
