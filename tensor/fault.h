@@ -1,6 +1,7 @@
 /* Faults inside a backend's run (fault.c): an integer division the processor refuses (SIGFPE: a division by
  * zero, or INT_MIN / -1, which ONNX Runtime's Div and Mod and libtorch's div compute for inputs any client
- * sends) in a backend library's code, on whatever thread (the run's own, or a runtime's pool of intra-op
+ * sends) in a backend library's code or the C library's div, ldiv, lldiv and imaxdiv (which TorchScript's
+ * interpreter calls for a script's integers), on whatever thread (the run's own, or a runtime's pool of intra-op
  * threads), is finished by the handler instead of ending Redis: the division's result is made up (quotient
  * 0 for a division by zero, the wrapped quotient for an overflow, as arm64 computes them without a fault),
  * the instruction skipped, and the fault counted. A run during which the count changed fails: the runtime's

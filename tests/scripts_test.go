@@ -1522,6 +1522,13 @@ func TestScriptDivisionFault(t *testing.T) {
 
 def model_div(tensors: List[Tensor], keys: List[str], args: List[str]):
     return redisAI.model_execute(keys[0], [tensors[0], tensors[1]], 1)
+
+def int_divmod(tensors: List[Tensor], keys: List[str], args: List[str]):
+    q, r = divmod(int(args[0]), int(args[1]))
+    return tensors[0] + q + r
+
+def int_floordiv(tensors: List[Tensor], keys: List[str], args: List[str]):
+    return tensors[0] + int(args[0]) // int(args[1])
 `
 	expectOK(t, c, "AI.TENSORSET", "min", "INT64", 1, "VALUES", math.MinInt64)
 	expectOK(t, c, "AI.TENSORSET", "minus1", "INT64", 1, "VALUES", -1)
@@ -1530,13 +1537,24 @@ def model_div(tensors: List[Tensor], keys: List[str], args: List[str]):
 		args := []any{"AI.SCRIPTEXECUTE", "s", fn, "KEYS", 1, "div", "INPUTS", len(in)}
 		return append(append(args, in...), "OUTPUTS", 1, "q")
 	}
-	expectOK(t, c, scriptStoreArgs("s", "CPU", nil, []string{"tdiv", "model_div"}, src)...)
+	expectOK(t, c, scriptStoreArgs("s", "CPU", nil, []string{"tdiv", "model_div", "int_divmod", "int_floordiv"}, src)...)
 	expectErr(t, c, "ERR Torch run failed: an integer division by zero or overflow (SIGFPE in libtorch)",
 		run("tdiv", "min", "minus1")...)
 	expect(t, c, resp.Int(0), "EXISTS", "q")
 	expectPing(t, c)
 	expectOK(t, c, run("tdiv", "min", "two")...)
 	expect(t, c, resp.Arr(resp.Int(math.MinInt64/2)), "AI.TENSORGET", "q", "VALUES")
+
+	// A script's own integers: TorchScript's interpreter divides them with the C library's lldiv, whose
+	// fault ended Redis too.
+	intRun := func(fn string, a, b int64) []any {
+		return []any{"AI.SCRIPTEXECUTE", "s", fn, "INPUTS", 1, "two", "ARGS", 2, a, b, "OUTPUTS", 1, "q"}
+	}
+	for _, fn := range []string{"int_divmod", "int_floordiv"} {
+		expectErr(t, c, "ERR Torch run failed: an integer division by zero or overflow (SIGFPE in libtorch)", intRun(fn, math.MinInt64, -1)...)
+		expectPing(t, c)
+		expectOK(t, c, intRun(fn, 7, 2)...)
+	}
 
 	expectOK(t, c, storeArgs("div", "ONNX", "CPU", onnxtest.Binary("Div", 7))...)
 	expectErrContains(t, c, "ERR ONNX run failed: an integer division by zero or overflow (SIGFPE in ONNX Runtime)",
