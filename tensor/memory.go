@@ -10,6 +10,9 @@ import "C"
 
 import "unsafe"
 
+// Fits says whether a block of n bytes may be taken now, as the memory guard judges one (memory.c).
+func Fits(n uint64) bool { return C.gorai_memory_fits(C.size_t(n)) != 0 }
+
 // GuardLibraries makes the loaded libraries whose file name contains name fail, as an allocator does, an
 // allocation larger than the memory left (memory_guard.c): for a runtime whose C API takes no allocator,
 // whose large blocks Redis' allocator would hand out unreserved. It returns how many call sites it

@@ -8,6 +8,7 @@ package tests
 // redis.asList and redisAI.model_execute called from inside a script.
 
 import (
+	"bytes"
 	"crypto/rand"
 	"math"
 	"path/filepath"
@@ -1385,6 +1386,34 @@ func TestScriptListBeyondMemory(t *testing.T) {
     return tensors[0] + len(a)
 `
 	scriptBeyondMemory(t, src, "repeat", 1_000_000_000, "asked for 16000000000 bytes, refused with", 1_000_000, "1000001")
+}
+
+// TestScriptCallReplyBeyondMemory: a reply to a script's redis.execute is copied on its way to the script
+// (Go's values, C's, TorchScript's): one larger than the memory left fails the call, in a memory cgroup
+// of 1 GiB holding a 200 MB list. Before, the kernel killed Redis as a 590 MB list's LRANGE was copied in
+// a 2 GiB one (found by a hunt); a small range answers.
+func TestScriptCallReplyBeyondMemory(t *testing.T) {
+	t.Parallel()
+	s := redistest.Start(t, redistest.Options{Cgroup: redistest.MemoryCgroup(t, 1<<30)})
+	c := s.Conn(t)
+	element := bytes.Repeat([]byte("x"), 1<<20)
+	for range 200 {
+		if v := do(t, c, "RPUSH", "L", element); v.IsError() {
+			t.Fatal(v)
+		}
+	}
+	expectOK(t, c, scriptStoreArgs("s", "CPU", nil, []string{"f"}, `def f(tensors: List[Tensor], keys: List[str], args: List[str]):
+    r = redis.asList(redis.execute("LRANGE", ["L", "0", args[0]]))
+    return tensors[0] + len(r)
+`)...)
+	expectOK(t, c, "AI.TENSORSET", "a", "FLOAT", 1, "VALUES", 1)
+	expectErrContains(t, c, "does not fit in the memory left", "AI.SCRIPTEXECUTE", "s", "f", "INPUTS", 1, "a", "ARGS", 1, -1, "OUTPUTS", 1, "o")
+	expect(t, c, resp.Int(0), "EXISTS", "o")
+	expectOK(t, c, "AI.SCRIPTEXECUTE", "s", "f", "INPUTS", 1, "a", "ARGS", 1, 9, "OUTPUTS", 1, "o")
+	expect(t, c, resp.Arr(resp.BulkString("11")), "AI.TENSORGET", "o", "VALUES")
+	if !s.Running() {
+		t.Fatalf("the server stopped:\n%s", s.LogTail(40))
+	}
 }
 
 // scriptBeyondMemory stores src's entry point fn, which makes as much as its argument says, and runs it
