@@ -8,7 +8,7 @@
 
 static _Atomic uint64_t finished; /* divisions finished so far */
 
-uint64_t gorai_fault_count(void) { return atomic_load(&finished); }
+_Atomic uint64_t *gorai_fault_counter(void) { return &finished; }
 
 #if defined(__x86_64__)
 #include <dlfcn.h>
@@ -28,16 +28,21 @@ static struct {
 static _Atomic int nranges;
 static pthread_mutex_t adding = PTHREAD_MUTEX_INITIALIZER;
 
+/* add_range adds [start, start + len) to the code the handler finishes divisions in, while there is room. */
+static void add_range(uintptr_t start, size_t len) {
+    int n = atomic_load(&nranges);
+    if (n == MAX_RANGES) return;
+    ranges[n].start = start;
+    ranges[n].end = start + len;
+    atomic_store(&nranges, n + 1);
+}
+
 static int add_object(struct dl_phdr_info *info, size_t size, void *name) {
     (void)size;
     if (info->dlpi_name == NULL || strstr(info->dlpi_name, name) == NULL) return 0;
     for (int i = 0; i < info->dlpi_phnum; i++) {
         const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-        int n = atomic_load(&nranges);
-        if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X) || n == MAX_RANGES) continue;
-        ranges[n].start = info->dlpi_addr + ph->p_vaddr;
-        ranges[n].end = ranges[n].start + ph->p_memsz;
-        atomic_store(&nranges, n + 1);
+        if (ph->p_type == PT_LOAD && (ph->p_flags & PF_X)) add_range(info->dlpi_addr + ph->p_vaddr, ph->p_memsz);
     }
     return 0;
 }
@@ -50,11 +55,7 @@ static void add_libc_divisions(void) {
         void *f = dlsym(RTLD_DEFAULT, names[i]);
         Dl_info info;
         const ElfW(Sym) *sym = NULL;
-        int n = atomic_load(&nranges);
-        if (f == NULL || n == MAX_RANGES || !dladdr1(f, &info, (void **)&sym, RTLD_DL_SYMENT) || sym == NULL) continue;
-        ranges[n].start = (uintptr_t)f;
-        ranges[n].end = ranges[n].start + sym->st_size;
-        atomic_store(&nranges, n + 1);
+        if (f != NULL && dladdr1(f, &info, (void **)&sym, RTLD_DL_SYMENT) && sym != NULL) add_range((uintptr_t)f, sym->st_size);
     }
 }
 

@@ -6,7 +6,10 @@ package tensor
 */
 import "C"
 
-import "unsafe"
+import (
+	"sync/atomic"
+	"unsafe"
+)
 
 // CatchFaults makes an integer division fault in the code of the loaded libraries whose file name contains
 // name (a backend's) finish instead of ending Redis, counted by Faults (fault.h). Each backend calls it
@@ -17,6 +20,9 @@ func CatchFaults(name string) {
 	C.gorai_fault_catch(cname)
 }
 
+// faults is fault.c's count, read without a cgo call: each ONNX and TORCH run reads it twice.
+var faults = (*uint64)(unsafe.Pointer(C.gorai_fault_counter()))
+
 // Faults is the number of integer division faults finished so far: a run during which it changed
 // fails (backends.FaultError).
-func Faults() uint64 { return uint64(C.gorai_fault_count()) }
+func Faults() uint64 { return atomic.LoadUint64(faults) }

@@ -7,9 +7,9 @@
  * the instruction skipped, and the fault counted. A run during which the count changed fails: the runtime's
  * state is intact (nothing was unwound), so the model or script stays usable.
  *
- *     uint64_t before = gorai_fault_count();
+ *     uint64_t before = atomic_load(gorai_fault_counter());
  *     ... the run ...
- *     if (gorai_fault_count() != before) fail the run;
+ *     if (atomic_load(gorai_fault_counter()) != before) fail the run;
  *
  * Other signals, faults in other code (Redis', Go's: Go turns its own into panics), and divisions the
  * handler cannot decode go on to the handler installed before: Go's, which passes those not its own to
@@ -23,7 +23,7 @@
  * of the loaded libraries whose file name contains name to the code it finishes divisions in. 1 when it did
  * both, 0 where it cannot (not x86-64). */
 int gorai_fault_catch(const char *name);
-/* gorai_fault_count is the number of divisions finished so far. */
-uint64_t gorai_fault_count(void);
+/* gorai_fault_counter is where the number of divisions finished so far is counted (read it atomically). */
+_Atomic uint64_t *gorai_fault_counter(void);
 
 #endif

@@ -86,6 +86,9 @@ var (
 	allowedCall = map[string]bool{"unsafe_chunk": true, "unsafe_split": true, "unsafe_split_with_sizes": true,
 		"batch_norm": true, "_batch_norm_impl_index": true, "_fused_rms_norm": true, "_fused_sdp_choice": true,
 		"_fused_dropout": true}
+	// refusedWhy is what the ops of each group of refusedCall do, in refusedOp's words.
+	refusedWhy = [...]string{1: "reaches files outside the model", 2: "reaches files outside the model",
+		3: "writes memory outside its tensors", 4: "trusts its indices and sizes to stay within its tensors"}
 )
 
 // errUnreadableArchive refuses a client's blob that is a zip, or holds one, that Go's reader cannot read:
@@ -124,16 +127,13 @@ func unsearchable(blob []byte) error {
 // __setstate__ (a model's that called from_file wrote a file as it was loaded, in the trial program's
 // child and in Redis).
 func checkCode(code []byte) error {
-	// What the ops of each group of refusedCall do, in refusedOp's words.
-	whys := [...]string{1: "reaches files outside the model", 2: "reaches files outside the model",
-		3: "writes memory outside its tensors", 4: "trusts its indices and sizes to stay within its tensors"}
 	for _, m := range refusedCall.FindAllSubmatch(code, -1) {
 		group := slices.IndexFunc(m[1:], func(g []byte) bool { return g != nil }) + 1
 		op := string(m[group])
 		if allowedCall[op] {
 			continue
 		}
-		return fmt.Errorf("ERR TORCH model uses torch.%s, which %s: it cannot be stored", op, whys[group])
+		return fmt.Errorf("ERR TORCH model uses torch.%s, which %s: it cannot be stored", op, refusedWhy[group])
 	}
 	return nil
 }

@@ -383,34 +383,6 @@ at::Tensor checkedAttention(const at::Tensor &query, const at::Tensor &key, cons
 const c10::Symbol kAttention = c10::Symbol::fromQualString("aten::scaled_dot_product_attention");
 const c10::Symbol kCheckedAttention = c10::Symbol::fromQualString("gorai::scaled_dot_product_attention");
 
-// checkAttentionIn replaces, in block and the blocks and graphs its nodes hold, each call of
-// scaled_dot_product_attention by checkedAttention.
-void checkAttentionIn(torch::jit::Block *block) {
-    for (auto it = block->nodes().begin(); it != block->nodes().end();) {
-        torch::jit::Node *n = *it++;
-        for (torch::jit::Block *b : n->blocks()) checkAttentionIn(b);
-        for (const torch::jit::Symbol name : n->attributeNames()) {
-            if (n->kindOf(name) == torch::jit::AttributeKind::g) checkAttentionIn(n->g(name)->block());
-            if (n->kindOf(name) == torch::jit::AttributeKind::gs) {
-                for (const auto &g : n->gs(name)) checkAttentionIn(g->block());
-            }
-        }
-        if (n->kind() == kAttention) {
-            n->replaceWithNewSymbol(kCheckedAttention);
-            n->destroy();
-        }
-    }
-}
-
-// checkAttention makes every function of cu (a script's, or a loaded model's, before its first run) call
-// checkedAttention for scaled_dot_product_attention; what Redis loads itself too, since it is checked as it
-// runs.
-void checkAttention(torch::jit::CompilationUnit &cu) {
-    for (torch::jit::Function *fn : cu.get_functions()) {
-        if (fn->isGraphFunction()) checkAttentionIn(torch::jit::toGraphFunction(*fn).graph()->block());
-    }
-}
-
 // registerRedisOps registers the operators, once, before the first script compiles or model loads (not when
 // the shim is loaded: a failure there would abort the process inside dlopen): a model's code may call them
 // too, and one stored after a script loaded where one stored first did not, nor would Redis' RDB file. The
@@ -555,10 +527,10 @@ const char *refusedOp(const torch::jit::Node *n) {
 
 // forEachNode calls f on each node of block, of its nested blocks (if, loop) and of the graphs its nodes hold
 // (a forked function's, fork's Subgraph attribute).
-void forEachNode(const torch::jit::Block *block, const std::function<void(const torch::jit::Node *)> &f) {
-    for (const torch::jit::Node *n : block->nodes()) {
+void forEachNode(torch::jit::Block *block, const std::function<void(torch::jit::Node *)> &f) {
+    for (torch::jit::Node *n : block->nodes()) {
         f(n);
-        for (const torch::jit::Block *b : n->blocks()) forEachNode(b, f);
+        for (torch::jit::Block *b : n->blocks()) forEachNode(b, f);
         for (const torch::jit::Symbol name : n->attributeNames()) {
             if (n->kindOf(name) == torch::jit::AttributeKind::g) forEachNode(n->g(name)->block(), f);
             if (n->kindOf(name) == torch::jit::AttributeKind::gs) {
@@ -570,9 +542,23 @@ void forEachNode(const torch::jit::Block *block, const std::function<void(const 
 
 // forEachNodeOf calls f on each node of every function of a compilation unit: a script's, or a model's (its
 // classes' methods, submodules' included).
-void forEachNodeOf(const torch::jit::CompilationUnit &cu, const std::function<void(const torch::jit::Node *)> &f) {
+void forEachNodeOf(const torch::jit::CompilationUnit &cu, const std::function<void(torch::jit::Node *)> &f) {
     for (torch::jit::Function *fn : cu.get_functions()) {
         if (fn->isGraphFunction()) forEachNode(torch::jit::toGraphFunction(*fn).graph()->block(), f);
+    }
+}
+
+// checkAttention makes every function of cu (a script's, or a loaded model's, before its first run) call
+// checkedAttention for scaled_dot_product_attention; what Redis loads itself too, since it is checked as it
+// runs. The calls are found first, then replaced, so that no node is destroyed under the walk.
+void checkAttention(const torch::jit::CompilationUnit &cu) {
+    std::vector<torch::jit::Node *> calls;
+    forEachNodeOf(cu, [&calls](torch::jit::Node *n) {
+        if (n->kind() == kAttention) calls.push_back(n);
+    });
+    for (torch::jit::Node *n : calls) {
+        n->replaceWithNewSymbol(kCheckedAttention);
+        n->destroy();
     }
 }
 
