@@ -398,6 +398,21 @@ size_t gorai_reply_length(RedisModuleCallReply *r) { return RedisModule_CallRepl
 RedisModuleCallReply *gorai_reply_element(RedisModuleCallReply *r, size_t i) { return RedisModule_CallReplyArrayElement(r, i); }
 void gorai_free_reply(RedisModuleCallReply *r) { RedisModule_FreeCallReply(r); }
 
+size_t gorai_reply_bytes(RedisModuleCallReply *r, size_t per_value) {
+    size_t n = per_value, len = 0;
+    switch (RedisModule_CallReplyType(r)) {
+    case REDISMODULE_REPLY_STRING:
+    case REDISMODULE_REPLY_ERROR:
+        RedisModule_CallReplyStringPtr(r, &len);
+        return n + len;
+    case REDISMODULE_REPLY_ARRAY:
+        len = RedisModule_CallReplyLength(r);
+        for (size_t i = 0; i < len; i++) n += gorai_reply_bytes(RedisModule_CallReplyArrayElement(r, i), per_value);
+        return n;
+    }
+    return n;
+}
+
 /* Blocked clients. */
 /* A blocked client's private data is its own handle, by which Go finds its work.
  * replied is the one blocked_reply has replied to, and goraiJobReply freed: Redis calls

@@ -100,6 +100,9 @@ const char *gorai_reply_string(RedisModuleCallReply *r, size_t *len);
 long long gorai_reply_integer(RedisModuleCallReply *r);
 size_t gorai_reply_length(RedisModuleCallReply *r);
 RedisModuleCallReply *gorai_reply_element(RedisModuleCallReply *r, size_t i);
+/* gorai_reply_bytes is the bytes of r's strings, and per_value for each of its values, nested ones included:
+ * walked in C, since a million elements cost a million calls from Go. */
+size_t gorai_reply_bytes(RedisModuleCallReply *r, size_t per_value);
 void gorai_free_reply(RedisModuleCallReply *r);
 
 /* Blocked clients: the reply and free callbacks call Go with the job's handle. */

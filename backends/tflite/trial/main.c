@@ -10,9 +10,9 @@
  *
  * 'R', the shapes of a run (4 bytes little-endian: the number of inputs; for each, 4 bytes of rank and that
  * many 8-byte dims), then the model: run once on zeros of those shapes (then ones, as above), within the memory
- * the machine has left, before Redis runs it so. LiteRT sizes every tensor from the inputs' shapes, so a small model run on a larger
- * input than it was tried on (a Tile of its input, say) can ask for more than the machine holds, which Redis'
- * allocator hands out unreserved and the kernel then kills Redis for. */
+ * the machine has left, before Redis runs it so. LiteRT sizes every tensor from the inputs' shapes, so a small
+ * model run on a larger input than it was tried on (a Tile of its input, say) can ask for more than the machine
+ * holds, which Redis' allocator hands out unreserved and the kernel then kills Redis for. */
 #include "trial.h"
 
 #include "../loader.h"
